@@ -1,0 +1,232 @@
+/**
+ * The engine: owns the models and the single accelerator queue, and turns a photo plus options into
+ * a cartoon with timings. Knows nothing of chat platforms.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ToonError } from './errors.ts';
+import { blend, stylise } from './fullFrame.ts';
+import { decodeImage, encodeImage, MIME_TYPES, probeImage, targetSize, type ImageLimits, type RgbFrame } from './image.ts';
+import { JobQueue, DEFAULT_QUEUE_LIMITS, type QueueLimits, type QueueStats } from './JobQueue.ts';
+import { silentLogger, type Logger } from './log.ts';
+import { loadManifests, type ModelEntry } from './manifest.ts';
+import { parseOptions, type CartoonOptions, type OutputFormat, type RawOptions } from './options.ts';
+import { ModelSession, type RuntimeConfig } from './session.ts';
+
+/** The project's `models/` folder. */
+export const DEFAULT_MODELS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../models');
+
+export interface EngineConfig {
+  /** Folder of model manifests. @default the project's models/ */
+  modelsDir: string;
+  /** Use these models instead of reading `modelsDir` (tests, benchmarks). */
+  models?: ModelEntry[];
+  runtime: RuntimeConfig;
+  queue: QueueLimits;
+  limits: ImageLimits;
+  logger: Logger;
+}
+
+export const DEFAULT_ENGINE_CONFIG = {
+  modelsDir: DEFAULT_MODELS_DIR,
+  runtime: { provider: 'cpu', intraOpThreads: 0, interOpThreads: 0 },
+  queue: DEFAULT_QUEUE_LIMITS,
+  // 40 MP covers any phone camera; 50 MiB is above Telegram's and Discord's own caps.
+  limits: { maxPixels: 40_000_000, maxBytes: 50 * 1024 * 1024 },
+  logger: silentLogger,
+} as const satisfies Omit<EngineConfig, 'models'>;
+
+export interface EngineOptions {
+  modelsDir?: string;
+  models?: ModelEntry[];
+  runtime?: Partial<RuntimeConfig>;
+  queue?: Partial<QueueLimits>;
+  limits?: Partial<ImageLimits>;
+  logger?: Logger;
+}
+
+export interface CartoonRequest {
+  /** The encoded photo, as received. */
+  image: Uint8Array;
+  /** Unparsed options (numbers or user-typed strings); see parseOptions. */
+  options?: RawOptions;
+  /** Who asked, for the per-requester cap. @default 'anonymous' */
+  requester?: string;
+  /** A shorter deadline than the queue's, for callers with their own (Discord's 15 min token). */
+  deadlineMs?: number;
+}
+
+export interface SubmitOptions {
+  signal?: AbortSignal;
+  /** Place in line: 1 = next, 0 = started. Called whenever it changes. */
+  onPosition?: (position: number) => void;
+}
+
+export interface Timings {
+  queued: number;
+  decode: number;
+  inference: number;
+  encode: number;
+  total: number;
+}
+
+export interface CartoonResult {
+  image: Buffer;
+  mime: string;
+  format: OutputFormat;
+  width: number;
+  height: number;
+  model: string;
+  options: CartoonOptions;
+  /** Milliseconds, rounded to 0.1. */
+  timings: Timings;
+  /** Model runs this frame took (1 unless tiled; 0 at strength 0). */
+  tiles: number;
+}
+
+export interface StyleInfo {
+  id: string;
+  name: string;
+  description: string;
+}
+
+export interface Engine {
+  /** Styles offered to users. */
+  styles(): StyleInfo[];
+  /**
+   * Checks the request, waits its turn, and returns the cartoon.
+   * @throws ToonError with a stable code; see ERROR_CODES
+   */
+  submit(request: CartoonRequest, options?: SubmitOptions): Promise<CartoonResult>;
+  /** Opens every listed model's session and runs one small frame through it. */
+  warmup(): Promise<void>;
+  stats(): QueueStats;
+  /** Stops admitting, lets accepted jobs finish, then releases the sessions. */
+  close(): Promise<void>;
+}
+
+export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
+  const config: EngineConfig = {
+    modelsDir: options.modelsDir ?? DEFAULT_ENGINE_CONFIG.modelsDir,
+    runtime: { ...DEFAULT_ENGINE_CONFIG.runtime, ...options.runtime },
+    queue: { ...DEFAULT_ENGINE_CONFIG.queue, ...options.queue },
+    limits: { ...DEFAULT_ENGINE_CONFIG.limits, ...options.limits },
+    logger: options.logger ?? DEFAULT_ENGINE_CONFIG.logger,
+  };
+  const models = options.models ?? (await loadManifests(config.modelsDir));
+  if (models.length === 0) throw new Error(`No model manifests found in ${config.modelsDir}. Possible solutions:\n- run \`npm run models\` to regenerate the built-in style\n- point TOONBOT_MODELS_DIR at a folder of manifests`);
+  return new ToonEngine(config, models);
+}
+
+class ToonEngine implements Engine {
+  readonly #config: EngineConfig;
+  readonly #models: Map<string, ModelEntry>;
+  readonly #sessions = new Map<string, Promise<ModelSession>>();
+  readonly #queue: JobQueue;
+  readonly #log: Logger;
+
+  constructor(config: EngineConfig, models: ModelEntry[]) {
+    this.#config = config;
+    this.#models = new Map(models.map((m) => [m.manifest.id, m]));
+    this.#queue = new JobQueue(config.queue);
+    this.#log = config.logger;
+  }
+
+  styles(): StyleInfo[] {
+    return [...this.#models.values()]
+      .filter((m) => m.manifest.listed)
+      .map(({ manifest: { id, name, description } }) => ({ id, name, description }));
+  }
+
+  async submit(request: CartoonRequest, options: SubmitOptions = {}): Promise<CartoonResult> {
+    const start = performance.now();
+    const opts = parseOptions(request.options, [...this.#models.keys()]);
+    const entry = this.#models.get(opts.style) as ModelEntry;
+    const probed = await probeImage(request.image, this.#config.limits);
+    const size = targetSize(probed.width, probed.height, opts.resolution);
+    const requester = request.requester ?? 'anonymous';
+
+    const result = await this.#queue.submit(
+      async ({ signal, queuedMs }) => {
+        let t = performance.now();
+        const photo = await decodeImage(request.image, size.width, size.height, this.#config.limits);
+        const decode = performance.now() - t;
+        signal.throwIfAborted();
+
+        t = performance.now();
+        let frame: RgbFrame = photo;
+        let tiles = 0;
+        if (opts.strength > 0) {
+          const session = await this.#session(entry);
+          const { cartoon, stats } = await stylise(modelOf(session), photo, signal);
+          tiles = stats.tiles;
+          frame = blend(photo, cartoon, opts.strength);
+        }
+        const inference = performance.now() - t;
+        signal.throwIfAborted();
+
+        t = performance.now();
+        const image = await encodeImage(frame, opts.format);
+        const encode = performance.now() - t;
+        return { image, tiles, timings: { queued: queuedMs, decode, inference, encode } };
+      },
+      { requester, ...options, ...(request.deadlineMs === undefined ? {} : { deadlineMs: request.deadlineMs }) },
+    );
+
+    const timings = { ...result.timings, total: performance.now() - start };
+    for (const key of Object.keys(timings) as (keyof Timings)[]) timings[key] = Math.round(timings[key] * 10) / 10;
+    this.#log.info('job done', { model: opts.style, width: size.width, height: size.height, tiles: result.tiles, ...timings });
+    return {
+      image: result.image,
+      mime: MIME_TYPES[opts.format],
+      format: opts.format,
+      width: size.width,
+      height: size.height,
+      model: opts.style,
+      options: opts,
+      timings,
+      tiles: result.tiles,
+    };
+  }
+
+  async warmup(): Promise<void> {
+    const frame: RgbFrame = { data: Buffer.alloc(64 * 64 * 3, 128), width: 64, height: 64 };
+    for (const entry of this.#models.values()) {
+      if (!entry.manifest.listed) continue;
+      const t = performance.now();
+      const session = await this.#session(entry);
+      await this.#queue.submit(() => stylise(modelOf(session), frame), { requester: 'engine:warmup' });
+      this.#log.info('model warm', { model: entry.manifest.id, provider: session.provider, ms: Math.round(performance.now() - t) });
+    }
+  }
+
+  stats(): QueueStats {
+    return this.#queue.stats();
+  }
+
+  async close(): Promise<void> {
+    await this.#queue.close();
+    const sessions = [...this.#sessions.values()];
+    this.#sessions.clear();
+    for (const s of await Promise.allSettled(sessions)) if (s.status === 'fulfilled') await s.value.dispose();
+  }
+
+  /** The model's session, opened on first use and kept. A failed open is retried next time. */
+  #session(entry: ModelEntry): Promise<ModelSession> {
+    const id = entry.manifest.id;
+    let session = this.#sessions.get(id);
+    if (!session) {
+      session = ModelSession.open(entry, this.#config.runtime, this.#log);
+      this.#sessions.set(id, session);
+      session.catch((error: unknown) => {
+        this.#sessions.delete(id);
+        this.#log.error('model unavailable', { model: id, error, ...(error instanceof ToonError ? error.detail : {}) });
+      });
+    }
+    return session;
+  }
+}
+
+function modelOf(session: ModelSession) {
+  return { io: session.entry.manifest.io, tile: session.entry.manifest.tile, run: session.run.bind(session) };
+}

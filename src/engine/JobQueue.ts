@@ -1,0 +1,242 @@
+/**
+ * The one line in front of the accelerator. Every inference in the process goes through here.
+ *
+ * - Admission: a bounded number of waiting jobs, a per-requester cap (waiting + running), and a
+ *   deadline per job. Refusals fail fast with QUEUE_FULL or USER_BUSY.
+ * - Order: first come, first served (p-queue, concurrency 1 by default).
+ * - Positions: `onPosition(n)` whenever a job's place changes; n = 1 is next, 0 means started.
+ * - Ending: an accepted job always settles. A job cancelled or past its deadline while waiting
+ *   leaves the line at once; one that is running keeps its slot until its native work returns (so
+ *   two inferences never overlap), but its caller is answered at once.
+ */
+import PQueue from 'p-queue';
+import { ToonError, toToonError } from './errors.ts';
+
+export interface QueueLimits {
+  /** Jobs running at once: 1 per accelerator. @default 1 */
+  concurrency: number;
+  /** Jobs that may wait; the next one gets QUEUE_FULL. @default 32 */
+  maxWaiting: number;
+  /** Jobs one requester may have waiting or running. @default 2 */
+  perRequester: number;
+  /** Milliseconds from submission to result, waiting included. @default 120_000 */
+  deadlineMs: number;
+}
+
+export const DEFAULT_QUEUE_LIMITS = {
+  concurrency: 1,
+  maxWaiting: 32,
+  perRequester: 2,
+  deadlineMs: 120_000,
+} as const satisfies QueueLimits;
+
+export interface JobOptions {
+  /** Whose job this is, for the per-requester cap ("telegram:123", "discord:456"). */
+  requester: string;
+  signal?: AbortSignal;
+  onPosition?: (position: number) => void;
+  /** Overrides the queue's deadline for this job (never longer than the queue's). */
+  deadlineMs?: number;
+}
+
+export interface JobContext {
+  /** Aborted when the job is cancelled or its deadline passes: check it between stages. */
+  signal: AbortSignal;
+  /** Milliseconds the job waited before it started. */
+  queuedMs: number;
+}
+
+export interface QueueStats {
+  waiting: number;
+  running: number;
+  done: number;
+  failed: number;
+  cancelled: number;
+  /** Submission-to-result latency of recent successful jobs, ms (null before the first). */
+  p50: number | null;
+  p95: number | null;
+}
+
+interface Waiting {
+  requester: string;
+  onPosition?: (position: number) => void;
+  lastPosition: number;
+  leave: (reason: unknown) => void;
+}
+
+const LATENCY_WINDOW = 512;
+
+export class JobQueue {
+  readonly limits: QueueLimits;
+  readonly #queue: PQueue;
+  readonly #waiting: Waiting[] = [];
+  readonly #perRequester = new Map<string, number>();
+  readonly #latencies: number[] = [];
+  #running = 0;
+  #done = 0;
+  #failed = 0;
+  #cancelled = 0;
+  #closed = false;
+
+  constructor(limits: Partial<QueueLimits> = {}) {
+    this.limits = { ...DEFAULT_QUEUE_LIMITS, ...limits };
+    for (const [key, value] of Object.entries(this.limits)) {
+      const min = key === 'maxWaiting' ? 0 : 1;
+      if (!Number.isInteger(value) || value < min) throw new TypeError(`Expected an integer >= ${min} for ${key}, got ${value}`);
+    }
+    this.#queue = new PQueue({ concurrency: this.limits.concurrency });
+  }
+
+  /**
+   * Queues `task`. Resolves with its result; rejects with a ToonError (QUEUE_FULL, USER_BUSY,
+   * TIMEOUT, CANCELLED, SHUTTING_DOWN, or the task's own).
+   */
+  submit<T>(task: (context: JobContext) => Promise<T>, options: JobOptions): Promise<T> {
+    if (this.#closed) return Promise.reject(new ToonError('SHUTTING_DOWN'));
+    if (options.signal?.aborted) return Promise.reject(new ToonError('CANCELLED'));
+    if (this.#waiting.length >= this.limits.maxWaiting) {
+      return Promise.reject(new ToonError('QUEUE_FULL', { detail: { waiting: this.#waiting.length } }));
+    }
+    const held = this.#perRequester.get(options.requester) ?? 0;
+    if (held >= this.limits.perRequester) {
+      return Promise.reject(new ToonError('USER_BUSY', { detail: { held, cap: this.limits.perRequester } }));
+    }
+
+    const submitted = performance.now();
+    const job = new AbortController();
+    const leaveLine = new AbortController();
+    const deadlineMs = Math.min(options.deadlineMs ?? this.limits.deadlineMs, this.limits.deadlineMs);
+    const timer = setTimeout(() => job.abort(new ToonError('TIMEOUT', { detail: { deadlineMs } })), deadlineMs);
+    const onCallerAbort = (): void => job.abort(new ToonError('CANCELLED', { cause: options.signal?.reason }));
+    options.signal?.addEventListener('abort', onCallerAbort, { once: true });
+
+    const entry: Waiting = { requester: options.requester, lastPosition: -1, leave: (reason) => leaveLine.abort(reason) };
+    if (options.onPosition) entry.onPosition = options.onPosition;
+    this.#waiting.push(entry);
+    this.#perRequester.set(options.requester, held + 1);
+    let started = false;
+    job.signal.addEventListener('abort', () => {
+      if (!started) this.#dropWaiting(entry, job.signal.reason);
+    }, { once: true });
+
+    const work = this.#queue.add(
+      async () => {
+        started = true;
+        this.#removeWaiting(entry);
+        this.#running += 1;
+        try {
+          job.signal.throwIfAborted();
+          notify(entry, 0);
+          return await task({ signal: job.signal, queuedMs: performance.now() - submitted });
+        } finally {
+          this.#running -= 1;
+        }
+      },
+      { signal: leaveLine.signal },
+    );
+
+    const settled = work.finally(() => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onCallerAbort);
+      const left = (this.#perRequester.get(options.requester) ?? 1) - 1;
+      if (left > 0) this.#perRequester.set(options.requester, left);
+      else this.#perRequester.delete(options.requester);
+    });
+    this.#publishPositions();
+
+    return new Promise<T>((resolve, reject) => {
+      let done = false;
+      const finish = (fn: () => void): void => {
+        if (!done) {
+          done = true;
+          fn();
+        }
+      };
+      const onAbort = (): void => finish(() => {
+        this.#count(job.signal.reason);
+        reject(job.signal.reason);
+      });
+      job.signal.addEventListener('abort', onAbort, { once: true });
+      settled.then(
+        (value) => finish(() => {
+          job.signal.removeEventListener('abort', onAbort);
+          this.#done += 1;
+          this.#recordLatency(performance.now() - submitted);
+          resolve(value);
+        }),
+        (error: unknown) => finish(() => {
+          job.signal.removeEventListener('abort', onAbort);
+          const failure = job.signal.aborted ? job.signal.reason : toToonError(error);
+          this.#count(failure);
+          reject(failure);
+        }),
+      );
+    });
+  }
+
+  stats(): QueueStats {
+    const sorted = [...this.#latencies].sort((a, b) => a - b);
+    return {
+      waiting: this.#waiting.length,
+      running: this.#running,
+      done: this.#done,
+      failed: this.#failed,
+      cancelled: this.#cancelled,
+      p50: percentile(sorted, 0.5),
+      p95: percentile(sorted, 0.95),
+    };
+  }
+
+  /** Jobs one requester has waiting or running. */
+  heldBy(requester: string): number {
+    return this.#perRequester.get(requester) ?? 0;
+  }
+
+  /** Stops admitting jobs, then resolves when every accepted job has settled. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#queue.onIdle();
+  }
+
+  #count(reason: unknown): void {
+    if (reason instanceof ToonError && reason.code === 'CANCELLED') this.#cancelled += 1;
+    else this.#failed += 1;
+  }
+
+  #dropWaiting(entry: Waiting, reason: unknown): void {
+    if (this.#removeWaiting(entry)) entry.leave(reason);
+  }
+
+  #removeWaiting(entry: Waiting): boolean {
+    const index = this.#waiting.indexOf(entry);
+    if (index < 0) return false;
+    this.#waiting.splice(index, 1);
+    this.#publishPositions();
+    return true;
+  }
+
+  #publishPositions(): void {
+    this.#waiting.forEach((entry, index) => notify(entry, index + 1));
+  }
+
+  #recordLatency(ms: number): void {
+    this.#latencies.push(ms);
+    if (this.#latencies.length > LATENCY_WINDOW) this.#latencies.shift();
+  }
+}
+
+function notify(entry: Waiting, position: number): void {
+  if (entry.lastPosition === position) return;
+  entry.lastPosition = position;
+  try {
+    entry.onPosition?.(position);
+  } catch {
+    // A failing progress callback (a platform edit that failed, say) must not hurt the job.
+  }
+}
+
+function percentile(sorted: number[], q: number): number | null {
+  if (sorted.length === 0) return null;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[index] ?? null;
+}

@@ -1,0 +1,128 @@
+/**
+ * Image input and output with sharp, hardened for photos from strangers: an allowlist of
+ * formats, a pixel limit checked from the header before any pixel is decoded, EXIF orientation,
+ * alpha flattened onto white, any colour space (grey, CMYK, 16-bit) to 8-bit sRGB, first frame of
+ * animations.
+ */
+import sharp, { type Metadata } from 'sharp';
+import { ToonError } from './errors.ts';
+import type { OutputFormat } from './options.ts';
+
+/** Formats accepted as input. SVG and PDF are refused: they can fetch, script or explode. */
+export const INPUT_FORMATS = ['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif', 'heif'] as const;
+
+export const MIME_TYPES: Record<OutputFormat, string> = { png: 'image/png', jpeg: 'image/jpeg', webp: 'image/webp' };
+
+export interface ImageLimits {
+  /** Largest accepted width x height of the (first frame of the) input. @default 40_000_000 */
+  maxPixels: number;
+  /** Largest accepted encoded size. @default 50 MiB */
+  maxBytes: number;
+}
+
+export interface ProbedImage {
+  format: string;
+  /** Upright size, EXIF orientation applied. */
+  width: number;
+  height: number;
+}
+
+/** An 8-bit interleaved RGB frame. */
+export interface RgbFrame {
+  data: Buffer;
+  width: number;
+  height: number;
+}
+
+/**
+ * Reads only the header: format, size, orientation. Cheap enough to run before a job joins the line.
+ * @throws ToonError UNSUPPORTED_IMAGE, CORRUPT_IMAGE or IMAGE_TOO_LARGE
+ */
+export async function probeImage(input: Uint8Array, limits: ImageLimits): Promise<ProbedImage> {
+  if (input.byteLength === 0) throw new ToonError('CORRUPT_IMAGE', { message: 'That file is empty.', detail: { bytes: 0 } });
+  if (input.byteLength > limits.maxBytes) {
+    throw new ToonError('IMAGE_TOO_LARGE', {
+      message: `That file is too large (${formatMiB(input.byteLength)}); the limit is ${formatMiB(limits.maxBytes)}.`,
+      detail: { bytes: input.byteLength, maxBytes: limits.maxBytes },
+    });
+  }
+  const stack = new Error();
+  let meta: Metadata;
+  try {
+    meta = await sharp(input, { limitInputPixels: false }).metadata();
+  } catch (error) {
+    throw decodeError(error, stack);
+  }
+  const format = meta.format ?? 'unknown';
+  if (!(INPUT_FORMATS as readonly string[]).includes(format)) {
+    throw new ToonError('UNSUPPORTED_IMAGE', { detail: { format } });
+  }
+  const rawWidth = meta.width ?? 0;
+  const rawHeight = meta.pageHeight ?? meta.height ?? 0;
+  if (rawWidth <= 0 || rawHeight <= 0) throw new ToonError('CORRUPT_IMAGE', { detail: { format, reason: 'no size in header' } });
+  if (rawWidth * rawHeight > limits.maxPixels) {
+    throw new ToonError('IMAGE_TOO_LARGE', {
+      message: `That image is too large (${rawWidth}x${rawHeight}); the limit is ${(limits.maxPixels / 1e6).toFixed(0)} megapixels.`,
+      detail: { width: rawWidth, height: rawHeight, maxPixels: limits.maxPixels },
+    });
+  }
+  const swap = (meta.orientation ?? 1) >= 5;
+  return { format, width: swap ? rawHeight : rawWidth, height: swap ? rawWidth : rawHeight };
+}
+
+/** Output size for a requested long side, keeping the aspect ratio (each side at least 1 px). */
+export function targetSize(width: number, height: number, longSide: number): { width: number; height: number } {
+  if (width >= height) return { width: longSide, height: Math.max(1, Math.round((height * longSide) / width)) };
+  return { width: Math.max(1, Math.round((width * longSide) / height)), height: longSide };
+}
+
+/**
+ * Decodes to an upright sRGB frame of exactly `width` x `height`.
+ * @throws ToonError CORRUPT_IMAGE (truncated or damaged data) or IMAGE_TOO_LARGE
+ */
+export async function decodeImage(input: Uint8Array, width: number, height: number, limits: ImageLimits): Promise<RgbFrame> {
+  const stack = new Error();
+  try {
+    const { data, info } = await sharp(input, { limitInputPixels: limits.maxPixels, failOn: 'error', pages: 1, page: 0 })
+      .rotate()
+      .flatten({ background: '#ffffff' })
+      .toColourspace('srgb')
+      .resize(width, height, { fit: 'fill', kernel: 'lanczos3' })
+      .removeAlpha()
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3 || info.width !== width || info.height !== height) {
+      throw new Error(`decoder returned ${info.width}x${info.height}x${info.channels}, wanted ${width}x${height}x3`);
+    }
+    return { data, width, height };
+  } catch (error) {
+    throw decodeError(error, stack);
+  }
+}
+
+/** Encodes an RGB frame. Metadata is not carried over (no EXIF, no GPS). */
+export async function encodeImage(frame: RgbFrame, format: OutputFormat): Promise<Buffer> {
+  const img = sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 3 } });
+  switch (format) {
+    case 'png':
+      // Level 6 without adaptive filtering: cartoons are flat, so this is both small and fast.
+      return img.png({ compressionLevel: 6, adaptiveFiltering: false }).toBuffer();
+    case 'jpeg':
+      return img.jpeg({ quality: 92, chromaSubsampling: '4:4:4' }).toBuffer();
+    case 'webp':
+      return img.webp({ quality: 90, effort: 3 }).toBuffer();
+  }
+}
+
+function decodeError(error: unknown, stack: Error): ToonError {
+  if (error instanceof ToonError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof Error && stack.stack) error.stack = `${error.stack}\n    --- called from ---\n${stack.stack}`;
+  if (/unsupported image format/i.test(message)) return new ToonError('UNSUPPORTED_IMAGE', { cause: error });
+  if (/exceeds pixel limit/i.test(message)) return new ToonError('IMAGE_TOO_LARGE', { cause: error });
+  return new ToonError('CORRUPT_IMAGE', { cause: error });
+}
+
+function formatMiB(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}

@@ -1,0 +1,113 @@
+/**
+ * Model manifests (`models/*.json`): what a model is, where its file is and its checksum, and
+ * what its graph expects. Validated once when the engine starts.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+
+export interface TileSpec {
+  /** Largest tile side the model is run on; bigger frames are split. */
+  maxSide: number;
+  /** Pixels along a tile's inner edges that are not trusted (the model's reach), dropped. */
+  margin: number;
+  /** Width of the cross-fade between neighbouring tiles, beyond the margins. */
+  feather: number;
+}
+
+export interface ModelIO {
+  input: string;
+  output: string;
+  layout: 'NCHW' | 'NHWC';
+  /** Value range of the tensors, [0, 1] or [-1, 1] say; 8-bit 0..255 maps onto it linearly. */
+  range: readonly [number, number];
+  colorOrder: 'RGB' | 'BGR';
+  /** Frame sides are padded up to a multiple of this. */
+  sizeMultiple: number;
+  /** Frame sides are padded up to at least this. */
+  minSide: number;
+}
+
+export interface ModelManifest {
+  id: string;
+  name: string;
+  description: string;
+  pipeline: 'full-frame';
+  /** Path of the ONNX file, relative to the manifest. */
+  file: string;
+  sha256: string;
+  license: string;
+  source: string;
+  io: ModelIO;
+  tile: TileSpec;
+  /** Offered to users as a style. @default true */
+  listed: boolean;
+}
+
+export interface ModelEntry {
+  manifest: ModelManifest;
+  /** Absolute path of the ONNX file. */
+  file: string;
+}
+
+/** Reads every `*.json` manifest in `dir`, sorted by id. Throws on the first invalid one. */
+export async function loadManifests(dir: string): Promise<ModelEntry[]> {
+  const names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort();
+  const entries: ModelEntry[] = [];
+  for (const name of names) {
+    const where = path.join(dir, name);
+    const manifest = validateManifest(JSON.parse(await readFile(where, 'utf8')), where);
+    entries.push({ manifest, file: path.resolve(dir, manifest.file) });
+  }
+  return entries.sort((a, b) => a.manifest.id.localeCompare(b.manifest.id));
+}
+
+/** Checks a parsed manifest field by field; `where` names it in errors. */
+export function validateManifest(raw: unknown, where = 'manifest'): ModelManifest {
+  const fail = (field: string, expected: string, got: unknown): never => {
+    throw new TypeError(`${where}: expected ${expected} for ${field}, got ${JSON.stringify(got)}`);
+  };
+  const obj = (v: unknown, field: string): Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : fail(field, 'an object', v);
+  const str = (v: unknown, field: string, re = /./): string => (typeof v === 'string' && re.test(v) ? v : fail(field, `a string matching ${re}`, v));
+  const int = (v: unknown, field: string, min: number): number =>
+    Number.isInteger(v) && (v as number) >= min ? (v as number) : fail(field, `an integer >= ${min}`, v);
+  const oneOf = <T extends string>(v: unknown, field: string, options: readonly T[]): T =>
+    options.includes(v as T) ? (v as T) : fail(field, `one of ${options.join(', ')}`, v);
+
+  const m = obj(raw, 'manifest');
+  const io = obj(m.io, 'io');
+  const tile = obj(m.tile, 'tile');
+  const rawRange: unknown[] = Array.isArray(io.range) ? io.range : [];
+  const [low, high] = rawRange;
+  const range = rawRange.length === 2 && typeof low === 'number' && typeof high === 'number' && low < high
+    ? ([low, high] as const)
+    : fail('io.range', '[low, high]', io.range);
+  const manifest: ModelManifest = {
+    id: str(m.id, 'id', /^[a-z0-9][a-z0-9._-]{0,63}$/),
+    name: str(m.name, 'name'),
+    description: typeof m.description === 'string' ? m.description : '',
+    pipeline: oneOf(m.pipeline, 'pipeline', ['full-frame'] as const),
+    file: str(m.file, 'file', /\.onnx$/),
+    sha256: str(m.sha256, 'sha256', /^[0-9a-f]{64}$/),
+    license: str(m.license, 'license'),
+    source: str(m.source, 'source'),
+    io: {
+      input: str(io.input, 'io.input'),
+      output: str(io.output, 'io.output'),
+      layout: oneOf(io.layout, 'io.layout', ['NCHW', 'NHWC'] as const),
+      range,
+      colorOrder: oneOf(io.colorOrder, 'io.colorOrder', ['RGB', 'BGR'] as const),
+      sizeMultiple: int(io.sizeMultiple, 'io.sizeMultiple', 1),
+      minSide: int(io.minSide, 'io.minSide', 1),
+    },
+    tile: {
+      maxSide: int(tile.maxSide, 'tile.maxSide', 64),
+      margin: int(tile.margin, 'tile.margin', 0),
+      feather: int(tile.feather, 'tile.feather', 0),
+    },
+    listed: m.listed === undefined ? true : typeof m.listed === 'boolean' ? m.listed : fail('listed', 'a boolean', m.listed),
+  };
+  if (manifest.tile.maxSide % manifest.io.sizeMultiple !== 0) fail('tile.maxSide', `a multiple of io.sizeMultiple (${manifest.io.sizeMultiple})`, manifest.tile.maxSide);
+  if (2 * (2 * manifest.tile.margin + manifest.tile.feather) >= manifest.tile.maxSide) fail('tile', 'margins and feather well inside maxSide', m.tile);
+  return manifest;
+}

@@ -1,0 +1,96 @@
+/**
+ * Image filters expressed as ONNX subgraphs over NCHW float tensors: separable blurs, a guided
+ * filter, colour matrices and soft quantisation. All borders are reflected, so a filter behaves the
+ * same at the frame's edge as inside it.
+ */
+import type { GraphBuilder } from './GraphBuilder.ts';
+
+/** Reflect-pads the two spatial axes by `r` on every side. */
+export function reflectPad(g: GraphBuilder, x: string, r: number): string {
+  const pads = g.int64s('pads', [0, 0, r, r, 0, 0, r, r]);
+  return g.op('Pad', [x, pads], { mode: 'reflect' });
+}
+
+/**
+ * Convolves every channel with the same 1-D kernel, horizontally then vertically (depthwise).
+ * @param kernel odd length, applied as given (normalise it first for a blur)
+ */
+export function separable(g: GraphBuilder, x: string, kernel: readonly number[], channels: number): string {
+  if (kernel.length % 2 !== 1) throw new RangeError(`kernel length must be odd, got ${kernel.length}`);
+  const r = (kernel.length - 1) / 2;
+  const k = kernel.length;
+  const wx = g.tensor('wx', repeat(kernel, channels), [channels, 1, 1, k]);
+  const wy = g.tensor('wy', repeat(kernel, channels), [channels, 1, k, 1]);
+  const padded = reflectPad(g, x, r);
+  const h = g.op('Conv', [padded, wx], { group: channels, kernel_shape: [1, k] });
+  return g.op('Conv', [h, wy], { group: channels, kernel_shape: [k, 1] });
+}
+
+/** Mean over a (2r+1)² window. */
+export function boxBlur(g: GraphBuilder, x: string, r: number, channels: number): string {
+  const k = 2 * r + 1;
+  return separable(g, x, new Array<number>(k).fill(1 / k), channels);
+}
+
+/** Gaussian blur with standard deviation `sigma`, truncated at 3 sigma. */
+export function gaussianBlur(g: GraphBuilder, x: string, sigma: number, channels: number): string {
+  return separable(g, x, gaussianKernel(sigma), channels);
+}
+
+export function gaussianKernel(sigma: number): number[] {
+  const r = Math.max(1, Math.ceil(3 * sigma));
+  const k = Array.from({ length: 2 * r + 1 }, (_, i) => Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)));
+  const sum = k.reduce((a, b) => a + b, 0);
+  return k.map((v) => v / sum);
+}
+
+/**
+ * Self-guided filter (He et al.), channel by channel: smooths flat areas, keeps edges whose local
+ * variance is well above `eps`. Its reach is 2r pixels.
+ */
+export function guidedFilter(g: GraphBuilder, x: string, r: number, eps: number, channels: number): string {
+  const mean = boxBlur(g, x, r, channels);
+  const sq = g.op('Mul', [x, x]);
+  const meanSq = boxBlur(g, sq, r, channels);
+  const variance = g.op('Sub', [meanSq, g.op('Mul', [mean, mean])]);
+  const a = g.op('Div', [variance, g.op('Add', [variance, g.scalar(eps)])]);
+  const b = g.op('Sub', [mean, g.op('Mul', [a, mean])]);
+  const meanA = boxBlur(g, a, r, channels);
+  const meanB = boxBlur(g, b, r, channels);
+  return g.op('Add', [g.op('Mul', [meanA, x]), meanB]);
+}
+
+/** out[o] = Σ_i m[o][i]·x[i] + bias[o], a 1x1 convolution. */
+export function colourMatrix(g: GraphBuilder, x: string, m: readonly (readonly number[])[], bias?: readonly number[]): string {
+  const out = m.length;
+  const inp = m[0]?.length ?? 0;
+  const w = g.tensor('cm', m.flat(), [out, inp, 1, 1]);
+  const inputs = [x, w];
+  if (bias) inputs.push(g.tensor('cb', bias, [out]));
+  return g.op('Conv', inputs, { kernel_shape: [1, 1] });
+}
+
+/**
+ * Rounds `x·levels` to whole steps. Around each step's midpoint a linear ramp of width
+ * 1/sharpness (in steps) keeps edges between bands anti-aliased; everywhere else the value sits
+ * exactly on a level, which is what makes the regions flat.
+ */
+export function softQuantise(g: GraphBuilder, x: string, levels: number, sharpness: number): string {
+  const t = g.op('Mul', [x, g.scalar(levels)]);
+  const k = g.op('Floor', [t]);
+  const frac = g.op('Sub', [t, k]);
+  const step = ramp(g, frac, 0.5, sharpness);
+  return g.op('Div', [g.op('Add', [k, step]), g.scalar(levels)]);
+}
+
+/** 0 below `at - 0.5/slope`, 1 above `at + 0.5/slope`, linear in between. */
+export function ramp(g: GraphBuilder, x: string, at: number, slope: number): string {
+  const z = g.op('Add', [g.op('Mul', [g.op('Sub', [x, g.scalar(at)]), g.scalar(slope)]), g.scalar(0.5)]);
+  return g.op('Clip', [z, g.scalar(0), g.scalar(1)]);
+}
+
+function repeat(kernel: readonly number[], times: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < times; i += 1) out.push(...kernel);
+  return out;
+}
