@@ -1,0 +1,91 @@
+/**
+ * `toonbot cartoon`: a batch of local photos through the same engine and queue the bots use.
+ * A bad file is reported and skipped; the rest still runs.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import cliProgress from 'cli-progress';
+import { isToonError, type CartoonOptions, type CartoonResult, type Engine } from '../engine/index.ts';
+import { outputName, type InputFile } from './files.ts';
+import { contactSheet, type SheetPair } from './sheet.ts';
+import { bytes, ms, renderTable } from './table.ts';
+
+export interface BatchOptions {
+  outDir: string;
+  options: CartoonOptions;
+  sheet: boolean;
+  progress: boolean;
+  print: (line: string) => void;
+}
+
+export interface BatchOutcome {
+  file: string;
+  output?: string;
+  result?: CartoonResult;
+  inputBytes?: number;
+  error?: string;
+}
+
+export async function runBatch(engine: Engine, files: readonly InputFile[], opts: BatchOptions): Promise<BatchOutcome[]> {
+  await mkdir(opts.outDir, { recursive: true });
+  const bar = opts.progress && files.length > 1
+    ? new cliProgress.SingleBar({ format: ' {bar} {value}/{total} {file}', hideCursor: true, clearOnComplete: true, stream: process.stderr }, cliProgress.Presets.shades_classic)
+    : undefined;
+  bar?.start(files.length, 0, { file: '' });
+  const taken = new Set<string>();
+  const outcomes: BatchOutcome[] = [];
+  const pairs: SheetPair[] = [];
+  const started = performance.now();
+
+  for (const file of files) {
+    bar?.update({ file: path.basename(file.path) });
+    if (file.error) {
+      outcomes.push({ file: file.path, error: file.error });
+      bar?.increment();
+      continue;
+    }
+    try {
+      const input = await readFile(file.path);
+      const result = await engine.submit({ image: input, options: opts.options, requester: 'cli' });
+      const output = path.join(opts.outDir, outputName(file.path, result.model, result.format, taken));
+      await writeFile(output, result.image);
+      outcomes.push({ file: file.path, output, result, inputBytes: input.length });
+      if (opts.sheet) pairs.push({ before: input, after: result.image });
+    } catch (error) {
+      outcomes.push({ file: file.path, error: isToonError(error) ? `${error.code}: ${error.message}` : String(error) });
+    }
+    bar?.increment();
+  }
+  bar?.stop();
+  const elapsed = performance.now() - started;
+
+  const rows = outcomes.map((o) => {
+    const t = o.result?.timings;
+    return [
+      path.basename(o.file),
+      o.result ? `${o.result.width}x${o.result.height}` : '-',
+      o.inputBytes === undefined ? '-' : bytes(o.inputBytes),
+      t ? ms(t.decode) : '-',
+      t ? ms(t.inference) : '-',
+      t ? ms(t.encode) : '-',
+      t ? ms(t.total) : '-',
+      o.result ? bytes(o.result.image.length) : '-',
+      o.error ?? 'ok',
+    ];
+  });
+  opts.print(renderTable(['file', 'output', 'in', 'decode', 'inference', 'encode', 'total', 'out', 'status'], rows));
+
+  const ok = outcomes.filter((o) => o.result);
+  const failed = outcomes.length - ok.length;
+  const mean = ok.length ? ok.reduce((s, o) => s + (o.result?.timings.total ?? 0), 0) / ok.length : 0;
+  opts.print(
+    `\n${ok.length} done, ${failed} failed in ${ms(elapsed)}` +
+      (ok.length ? `; ${ms(mean)} per image, style ${opts.options.style}, strength ${opts.options.strength}, ${opts.options.resolution} px, ${opts.options.format}` : ''),
+  );
+  if (opts.sheet && pairs.length > 0) {
+    const sheetPath = path.join(opts.outDir, 'contact-sheet.jpg');
+    await writeFile(sheetPath, await contactSheet(pairs));
+    opts.print(`contact sheet: ${sheetPath}`);
+  }
+  return outcomes;
+}

@@ -1,0 +1,63 @@
+/**
+ * The ToonBot command line (`npx toonbot`): cartoonise local photos with the bot's own engine.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { loadConfig } from '../config.ts';
+import { createEngine, createLogger, isToonError, parseOptions, OUTPUT_FORMATS, type CartoonOptions } from '../engine/index.ts';
+import { runBatch } from './cartoon.ts';
+import { expandInputs } from './files.ts';
+
+const program = new Command('toonbot').description('Turn photos into cartoons with the ToonBot engine.').showHelpAfterError();
+
+program
+  .command('cartoon')
+  .description('cartoonise photos (files or folders) into an output folder')
+  .argument('<inputs...>', 'image files or folders')
+  .requiredOption('-o, --out <dir>', 'output folder')
+  .option('-s, --style <id>', 'style id (see `toonbot styles`)')
+  .option('--strength <0..1>', 'from the photo (0) to the full cartoon (1), default 0.7')
+  .option('-r, --resolution <px>', 'long side of the output, 256..2048, default 1024')
+  .option('-f, --format <format>', `output format: ${OUTPUT_FORMATS.join(', ')} (default png)`)
+  .option('--sheet', 'also write a before/after contact sheet of the batch')
+  .option('--no-progress', 'no progress bar')
+  .action(async (inputs: string[], flags: Record<string, unknown>) => {
+    const config = loadConfig();
+    const engine = await createEngine({ ...config.engine, queue: { ...config.engine.queue, perRequester: 1 }, logger: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel) });
+    let options: CartoonOptions;
+    try {
+      options = parseOptions({ style: flags.style, strength: flags.strength, resolution: flags.resolution, format: flags.format }, engine.styles().map((s) => s.id));
+    } catch (error) {
+      throw new InvalidArgumentError(isToonError(error) ? error.message : String(error));
+    }
+    const files = await expandInputs(inputs);
+    if (files.length === 0) throw new InvalidArgumentError('no image files found in the given folders');
+    try {
+      const outcomes = await runBatch(engine, files, {
+        outDir: String(flags.out),
+        options,
+        sheet: Boolean(flags.sheet),
+        progress: Boolean(flags.progress) && process.stderr.isTTY === true,
+        print: (line) => process.stdout.write(`${line}\n`),
+      });
+      if (outcomes.every((o) => o.error)) process.exitCode = 1;
+    } finally {
+      await engine.close();
+    }
+  });
+
+program
+  .command('styles')
+  .description('list the styles on offer')
+  .action(async () => {
+    const config = loadConfig();
+    const engine = await createEngine({ ...config.engine, logger: createLogger('warn') });
+    for (const s of engine.styles()) process.stdout.write(`${s.id.padEnd(16)} ${s.name}: ${s.description}\n`);
+    await engine.close();
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  process.stderr.write(`toonbot: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 2;
+}

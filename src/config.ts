@@ -1,0 +1,103 @@
+/**
+ * Environment to typed configuration, read once at the edge. Secrets are kept in `secrets` and
+ * never printed: `describeConfig` shows only whether each one is set.
+ */
+import { config as loadDotenv } from 'dotenv';
+import { DEFAULT_ENGINE_CONFIG, type EngineOptions, type LogLevel } from './engine/index.ts';
+
+export interface AppConfig {
+  engine: EngineOptions;
+  logLevel: LogLevel;
+  telegram: { token: string; apiRoot?: string; webhookUrl?: string; webhookSecret?: string } | null;
+  discord: { token: string; applicationId: string; guildId?: string; apiRoot?: string } | null;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Loads `.env` (if present) without overriding variables already set, then parses. */
+export function loadConfig(env: Env = process.env, dotenvPath?: string): AppConfig {
+  if (env === process.env) loadDotenv({ quiet: true, ...(dotenvPath ? { path: dotenvPath } : {}) });
+  return parseConfig(env);
+}
+
+export function parseConfig(env: Env): AppConfig {
+  const str = (name: string): string | undefined => {
+    const v = env[name]?.trim();
+    return v ? v : undefined;
+  };
+  const int = (name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
+    const v = str(name);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`Expected a whole number from ${min} to ${max} for ${name}, got ${JSON.stringify(v)}`);
+    return n;
+  };
+  const url = (name: string): string | undefined => {
+    const v = str(name);
+    if (v === undefined) return undefined;
+    try {
+      const u = new URL(v);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http(s)');
+    } catch {
+      throw new ConfigError(`Expected an http(s) URL for ${name}, got ${JSON.stringify(v)}`);
+    }
+    return v.replace(/\/+$/, '');
+  };
+  const logLevels = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+  const logLevel = (str('LOG_LEVEL') ?? 'info') as LogLevel;
+  if (!logLevels.includes(logLevel)) throw new ConfigError(`Expected one of ${logLevels.join(', ')} for LOG_LEVEL, got ${JSON.stringify(logLevel)}`);
+
+  const d = DEFAULT_ENGINE_CONFIG;
+  const engine: EngineOptions = {
+    modelsDir: str('TOONBOT_MODELS_DIR') ?? d.modelsDir,
+    runtime: {
+      provider: str('TOONBOT_PROVIDER') ?? d.runtime.provider,
+      intraOpThreads: int('TOONBOT_THREADS', d.runtime.intraOpThreads, 0, 256),
+      interOpThreads: int('TOONBOT_INTER_OP_THREADS', d.runtime.interOpThreads, 0, 256),
+    },
+    queue: {
+      concurrency: int('TOONBOT_CONCURRENCY', d.queue.concurrency, 1, 64),
+      maxWaiting: int('TOONBOT_MAX_WAITING', d.queue.maxWaiting, 0, 10_000),
+      perRequester: int('TOONBOT_PER_USER', d.queue.perRequester, 1, 1000),
+      deadlineMs: int('TOONBOT_DEADLINE_S', d.queue.deadlineMs / 1000, 1, 3600) * 1000,
+    },
+    limits: {
+      maxPixels: int('TOONBOT_MAX_MEGAPIXELS', d.limits.maxPixels / 1e6, 1, 1000) * 1e6,
+      maxBytes: int('TOONBOT_MAX_MB', d.limits.maxBytes / 1024 / 1024, 1, 1024) * 1024 * 1024,
+    },
+  };
+
+  const telegramToken = str('TELEGRAM_BOT_TOKEN');
+  const discordToken = str('DISCORD_TOKEN');
+  const applicationId = str('DISCORD_APPLICATION_ID');
+  if (discordToken && !applicationId) throw new ConfigError('DISCORD_TOKEN is set but DISCORD_APPLICATION_ID is not; set both to start the Discord bot.');
+
+  return {
+    engine,
+    logLevel,
+    telegram: telegramToken
+      ? { token: telegramToken, ...opt('apiRoot', url('TELEGRAM_API_ROOT')), ...opt('webhookUrl', url('TELEGRAM_WEBHOOK_URL')), ...opt('webhookSecret', str('TELEGRAM_WEBHOOK_SECRET')) }
+      : null,
+    discord: discordToken && applicationId
+      ? { token: discordToken, applicationId, ...opt('guildId', str('DISCORD_GUILD_ID')), ...opt('apiRoot', url('DISCORD_API_ROOT')) }
+      : null,
+  };
+}
+
+/** A loggable view: values of secrets replaced by whether they are set. */
+export function describeConfig(config: AppConfig): Record<string, unknown> {
+  return {
+    logLevel: config.logLevel,
+    engine: config.engine,
+    telegram: config.telegram ? { token: 'set', apiRoot: config.telegram.apiRoot ?? 'default', webhook: Boolean(config.telegram.webhookUrl) } : 'off',
+    discord: config.discord ? { token: 'set', applicationId: config.discord.applicationId, guildId: config.discord.guildId ?? 'global' } : 'off',
+  };
+}
+
+function opt<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
