@@ -4,10 +4,10 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ToonError } from './errors.ts';
+import { ToonError, toToonError } from './errors.ts';
 import { blend, stylise } from './fullFrame.ts';
 import { decodeImage, encodeImage, MIME_TYPES, probeImage, targetSize, type ImageLimits, type RgbFrame } from './image.ts';
-import { JobQueue, DEFAULT_QUEUE_LIMITS, type QueueLimits, type QueueStats } from './JobQueue.ts';
+import { JobQueue, DEFAULT_QUEUE_LIMITS, type JobContext, type QueueLimits, type QueueStats } from './JobQueue.ts';
 import { silentLogger, type Logger } from './log.ts';
 import { loadManifests, type ModelEntry } from './manifest.ts';
 import { parseOptions, type CartoonOptions, type OutputFormat, type RawOptions } from './options.ts';
@@ -124,6 +124,9 @@ class ToonEngine implements Engine {
   readonly #sessions = new Map<string, Promise<ModelSession>>();
   readonly #queue: JobQueue;
   readonly #log: Logger;
+  /** Submissions between their call and their admission to the queue (probing the header). */
+  readonly #admitting = new Set<Promise<unknown>>();
+  #closing = false;
 
   constructor(config: EngineConfig, models: ModelEntry[]) {
     this.#config = config;
@@ -140,38 +143,34 @@ class ToonEngine implements Engine {
 
   async submit(request: CartoonRequest, options: SubmitOptions = {}): Promise<CartoonResult> {
     const start = performance.now();
+    if (this.#closing) throw new ToonError('SHUTTING_DOWN');
     const opts = parseOptions(request.options, [...this.#models.keys()]);
     const entry = this.#models.get(opts.style) as ModelEntry;
-    const probed = await probeImage(request.image, this.#config.limits);
-    const size = targetSize(probed.width, probed.height, opts.resolution);
     const requester = request.requester ?? 'anonymous';
-
-    const result = await this.#queue.submit(
-      async ({ signal, queuedMs }) => {
-        let t = performance.now();
-        const photo = await decodeImage(request.image, size.width, size.height, this.#config.limits);
-        const decode = performance.now() - t;
-        signal.throwIfAborted();
-
-        t = performance.now();
-        let frame: RgbFrame = photo;
-        let tiles = 0;
-        if (opts.strength > 0) {
-          const session = await this.#session(entry);
-          const { cartoon, stats } = await stylise(modelOf(session), photo, signal);
-          tiles = stats.tiles;
-          frame = blend(photo, cartoon, opts.strength);
-        }
-        const inference = performance.now() - t;
-        signal.throwIfAborted();
-
-        t = performance.now();
-        const image = await encodeImage(frame, opts.format);
-        const encode = performance.now() - t;
-        return { image, tiles, timings: { queued: queuedMs, decode, inference, encode } };
-      },
-      { requester, ...options, ...(request.deadlineMs === undefined ? {} : { deadlineMs: request.deadlineMs }) },
-    );
+    // A request that arrived before close() is still admitted: close() waits for its admission
+    // (the header probe), which ends once the job is in the queue.
+    const admission = (async () => {
+      const probed = await probeImage(request.image, this.#config.limits);
+      const size = targetSize(probed.width, probed.height, opts.resolution);
+      const job = this.#queue.submit((context) => this.#run(request.image, size, entry, opts, context), {
+        requester,
+        ...options,
+        ...(request.deadlineMs === undefined ? {} : { deadlineMs: request.deadlineMs }),
+      });
+      return { size, job };
+    })();
+    this.#admitting.add(admission);
+    admission.then(() => this.#admitting.delete(admission), () => this.#admitting.delete(admission));
+    const { size, job } = await admission;
+    let result;
+    try {
+      result = await job;
+    } catch (error) {
+      const failure = toToonError(error);
+      const level = failure.code === 'INTERNAL' || failure.code === 'MODEL_UNAVAILABLE' ? 'error' : 'info';
+      this.#log[level]('job failed', { code: failure.code, model: opts.style, requester, ...failure.detail, ...(level === 'error' ? { error: failure.cause } : {}) });
+      throw failure;
+    }
 
     const timings = { ...result.timings, total: performance.now() - start };
     for (const key of Object.keys(timings) as (keyof Timings)[]) timings[key] = Math.round(timings[key] * 10) / 10;
@@ -187,6 +186,37 @@ class ToonEngine implements Engine {
       timings,
       tiles: result.tiles,
     };
+  }
+
+  /** One job's work, inside the queue: decode, stylise, blend, encode. */
+  async #run(
+    image: Uint8Array,
+    size: { width: number; height: number },
+    entry: ModelEntry,
+    opts: CartoonOptions,
+    { signal, queuedMs }: JobContext,
+  ): Promise<{ image: Buffer; tiles: number; timings: Omit<Timings, 'total'> }> {
+    let t = performance.now();
+    const photo = await decodeImage(image, size.width, size.height, this.#config.limits);
+    const decode = performance.now() - t;
+    signal.throwIfAborted();
+
+    t = performance.now();
+    let frame: RgbFrame = photo;
+    let tiles = 0;
+    if (opts.strength > 0) {
+      const session = await this.#session(entry);
+      const { cartoon, stats } = await stylise(modelOf(session), photo, signal);
+      tiles = stats.tiles;
+      frame = blend(photo, cartoon, opts.strength);
+    }
+    const inference = performance.now() - t;
+    signal.throwIfAborted();
+
+    t = performance.now();
+    const encoded = await encodeImage(frame, opts.format);
+    const encode = performance.now() - t;
+    return { image: encoded, tiles, timings: { queued: queuedMs, decode, inference, encode } };
   }
 
   async warmup(): Promise<void> {
@@ -205,6 +235,8 @@ class ToonEngine implements Engine {
   }
 
   async close(): Promise<void> {
+    this.#closing = true;
+    await Promise.allSettled([...this.#admitting]);
     await this.#queue.close();
     const sessions = [...this.#sessions.values()];
     this.#sessions.clear();
@@ -218,10 +250,8 @@ class ToonEngine implements Engine {
     if (!session) {
       session = ModelSession.open(entry, this.#config.runtime, this.#log);
       this.#sessions.set(id, session);
-      session.catch((error: unknown) => {
-        this.#sessions.delete(id);
-        this.#log.error('model unavailable', { model: id, error, ...(error instanceof ToonError ? error.detail : {}) });
-      });
+      // Not cached when it fails: a model file restored on disk is picked up by the next job.
+      session.catch(() => this.#sessions.delete(id));
     }
     return session;
   }

@@ -18,6 +18,10 @@ export interface RuntimeConfig {
   interOpThreads: number;
 }
 
+// onnxruntime's native logger writes unstructured lines to stderr (one per failed provider
+// library, for instance); every failure also surfaces as a JS error, which the engine logs itself.
+ort.env.logLevel = 'fatal';
+
 export class ModelSession {
   readonly #session: ort.InferenceSession;
   readonly provider: string;

@@ -1,0 +1,234 @@
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createEngine,
+  decodeImage,
+  DEFAULT_MODELS_DIR,
+  loadManifests,
+  ModelSession,
+  silentLogger,
+  stylise,
+  ToonError,
+  type Engine,
+  type ErrorCode,
+  type Logger,
+} from '../../src/engine/index.ts';
+import { distinctColours, fixture, pixels, pngHeaderClaiming, solid } from '../helpers.ts';
+import { flatShare, inkShares } from '../metrics.ts';
+
+async function failsWith(promise: Promise<unknown>, code: ErrorCode): Promise<ToonError> {
+  const error = await promise.then(() => new Error('resolved'), (e: unknown) => e);
+  expect(error).toBeInstanceOf(ToonError);
+  expect((error as ToonError).code).toBe(code);
+  return error as ToonError;
+}
+
+let engine: Engine;
+beforeAll(async () => {
+  engine = await createEngine();
+});
+afterAll(async () => {
+  await engine.close();
+});
+
+describe('Engine output', () => {
+  it.each([
+    ['chelsea.png', 512, 512, 341],
+    ['chelsea.png', 256, 256, 170],
+    ['coffee.png', 777, 777, 518],
+  ] as const)('%s at %i px is exactly %ix%i', async (name, resolution, width, height) => {
+    const result = await engine.submit({ image: fixture(name), options: { resolution } });
+    expect([result.width, result.height]).toEqual([width, height]);
+    const meta = await sharp(result.image).metadata();
+    expect([meta.width, meta.height, meta.format]).toEqual([width, height, 'png']);
+  });
+
+  it('keeps a portrait photo portrait and upscales small photos to the requested long side', async () => {
+    const tall = await solid(30, 90, [10, 120, 200]);
+    const result = await engine.submit({ image: tall, options: { resolution: 300 } });
+    expect([result.width, result.height]).toEqual([100, 300]);
+  });
+
+  it.each([
+    ['png', 'image/png'],
+    ['jpeg', 'image/jpeg'],
+    ['webp', 'image/webp'],
+  ] as const)('encodes %s', async (format, mime) => {
+    const result = await engine.submit({ image: fixture('chelsea.png'), options: { format, resolution: 256 } });
+    expect(result.mime).toBe(mime);
+    expect(result.format).toBe(format);
+    expect((await sharp(result.image).metadata()).format).toBe(format);
+  });
+
+  it('returns the model id, the parsed options and every timing', async () => {
+    const positions: number[] = [];
+    const result = await engine.submit({ image: fixture('chelsea.png'), options: { resolution: '256', strength: '0.5' } }, { onPosition: (p) => positions.push(p) });
+    expect(result.model).toBe('toon');
+    expect(result.options).toEqual({ style: 'toon', strength: 0.5, resolution: 256, format: 'png' });
+    expect(result.tiles).toBe(1);
+    const { queued, decode, inference, encode, total } = result.timings;
+    for (const t of [queued, decode, inference, encode, total]) expect(t).toBeGreaterThanOrEqual(0);
+    expect(inference).toBeGreaterThan(0);
+    expect(total).toBeGreaterThanOrEqual(decode + inference + encode - 0.5);
+    expect(positions).toEqual([0]);
+  });
+
+  it('applies EXIF orientation before sizing', async () => {
+    const stored = await sharp(await solid(400, 200, [200, 50, 50])).jpeg().withMetadata({ orientation: 6 }).toBuffer();
+    const result = await engine.submit({ image: stored, options: { resolution: 256 } });
+    expect([result.width, result.height]).toEqual([128, 256]);
+  });
+});
+
+describe('Engine strength', () => {
+  const image = fixture('astronaut.png');
+  const limits = { maxPixels: 1e8, maxBytes: 1e8 };
+
+  it('at 0 returns the photo itself', async () => {
+    const result = await engine.submit({ image, options: { strength: 0, resolution: 256 } });
+    const photo = await decodeImage(image, 256, 256, limits);
+    expect((await pixels(result.image)).data.equals(photo.data)).toBe(true);
+    expect(result.tiles).toBe(0);
+  });
+
+  it('at 1 returns the model output, and in between a blend of the two', async () => {
+    const [entry] = (await loadManifests(DEFAULT_MODELS_DIR)).filter((m) => m.manifest.id === 'toon');
+    const session = await ModelSession.open(entry!, { provider: 'cpu', intraOpThreads: 0, interOpThreads: 0 }, silentLogger);
+    const photo = await decodeImage(image, 256, 256, limits);
+    const { cartoon } = await stylise({ io: entry!.manifest.io, tile: entry!.manifest.tile, run: session.run.bind(session) }, photo);
+    await session.dispose();
+
+    const full = (await pixels((await engine.submit({ image, options: { strength: 1, resolution: 256 } })).image)).data;
+    const half = (await pixels((await engine.submit({ image, options: { strength: 0.5, resolution: 256 } })).image)).data;
+    let worstFull = 0;
+    let worstHalf = 0;
+    for (let i = 0; i < full.length; i += 1) {
+      const model = (cartoon[i] as number) * 255;
+      worstFull = Math.max(worstFull, Math.abs((full[i] as number) - model));
+      worstHalf = Math.max(worstHalf, Math.abs((half[i] as number) - ((photo.data[i] as number) + model) / 2));
+    }
+    expect(worstFull).toBeLessThanOrEqual(0.5 + 1e-3);
+    expect(worstHalf).toBeLessThanOrEqual(0.5 + 1e-3);
+    // And it really changed the picture.
+    expect(full.equals(photo.data)).toBe(false);
+  });
+});
+
+describe('The built-in style', () => {
+  it.each(['astronaut.png', 'coffee.png'] as const)('flattens %s into few colours, flat regions and dark lines along strong edges', async (name) => {
+    const image = fixture(name);
+    const photo = await pixels((await engine.submit({ image, options: { strength: 0, resolution: 512 } })).image);
+    const toon = await pixels((await engine.submit({ image, options: { strength: 1, resolution: 512 } })).image);
+    expect(distinctColours(toon.data)).toBeLessThan(distinctColours(photo.data) / 3);
+    expect(flatShare(toon.data, toon.width, toon.height)).toBeGreaterThan(0.35);
+    expect(flatShare(photo.data, photo.width, photo.height)).toBeLessThan(0.15);
+    const ink = inkShares(photo.data, toon.data, toon.width, toon.height);
+    expect(ink.edges).toBeGreaterThan(0.12);
+    expect(ink.edges).toBeGreaterThan(8 * ink.flat);
+  });
+});
+
+describe('Engine errors', () => {
+  it('refuses bad options before queueing', async () => {
+    const before = engine.stats();
+    const error = await failsWith(engine.submit({ image: fixture('chelsea.png'), options: { strength: 2 } }), 'INVALID_OPTION');
+    expect(error.message).toContain('strength');
+    await failsWith(engine.submit({ image: fixture('chelsea.png'), options: { style: 'nope' } }), 'INVALID_OPTION');
+    expect(engine.stats()).toEqual(before);
+  });
+
+  it('refuses non-images, empty files and bombs with their codes', async () => {
+    await failsWith(engine.submit({ image: Buffer.from('%PDF-1.4 not a photo') }), 'UNSUPPORTED_IMAGE');
+    await failsWith(engine.submit({ image: new Uint8Array(0) }), 'CORRUPT_IMAGE');
+    await failsWith(engine.submit({ image: pngHeaderClaiming(20_000, 20_000) }), 'IMAGE_TOO_LARGE');
+  });
+
+  it('fails a truncated photo with CORRUPT_IMAGE, and keeps serving afterwards', async () => {
+    const jpeg = await sharp(fixture('coffee.png')).jpeg().toBuffer();
+    await failsWith(engine.submit({ image: jpeg.subarray(0, jpeg.length >> 1) }), 'CORRUPT_IMAGE');
+    const ok = await engine.submit({ image: jpeg, options: { resolution: 256 } });
+    expect(ok.width).toBe(256);
+  });
+
+  it('cancels a job waiting in line when its signal aborts', async () => {
+    const controller = new AbortController();
+    const first = engine.submit({ image: fixture('astronaut.png'), requester: 'a', options: { resolution: 1024 } });
+    const positions: number[] = [];
+    const second = engine.submit(
+      { image: fixture('chelsea.png'), requester: 'b', options: { resolution: 256 } },
+      { signal: controller.signal, onPosition: (p) => {
+        positions.push(p);
+        if (p === 1) controller.abort();
+      } },
+    );
+    await failsWith(second, 'CANCELLED');
+    await expect(first).resolves.toMatchObject({ width: 1024 });
+    expect(positions).toEqual([1]);
+  });
+});
+
+describe('Models', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'toonbot-models-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a model whose file does not match its checksum, with MODEL_UNAVAILABLE', async () => {
+    const manifest = JSON.parse(await readFile(path.join(DEFAULT_MODELS_DIR, 'toon.json'), 'utf8'));
+    await writeFile(path.join(dir, 'toon.json'), JSON.stringify({ ...manifest, id: 'altered' }));
+    const bytes = await readFile(path.join(DEFAULT_MODELS_DIR, 'toon.onnx'));
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 1) ^ 0xff, bytes.length - 1);
+    await writeFile(path.join(dir, 'toon.onnx'), bytes);
+    const errors: unknown[] = [];
+    const logger: Logger = { ...silentLogger, error: (_m, f) => errors.push(f) };
+    const altered = await createEngine({ modelsDir: dir, logger });
+    try {
+      const error = await failsWith(altered.submit({ image: fixture('chelsea.png'), options: { style: 'altered', resolution: 256 } }), 'MODEL_UNAVAILABLE');
+      expect(error.message).toBe('That style is not available right now.');
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatchObject({ model: 'altered', reason: 'checksum mismatch' });
+    } finally {
+      await altered.close();
+    }
+  });
+
+  it('falls back to cpu, with one log line, when the configured provider is not installed', async () => {
+    await copyFile(path.join(DEFAULT_MODELS_DIR, 'toon.onnx'), path.join(dir, 'toon.onnx'));
+    await copyFile(path.join(DEFAULT_MODELS_DIR, 'toon.json'), path.join(dir, 'toon.json'));
+    const warnings: [string, unknown][] = [];
+    const logger: Logger = { ...silentLogger, warn: (m, f) => warnings.push([m, f]) };
+    const cuda = await createEngine({ modelsDir: dir, runtime: { provider: 'cuda' }, logger });
+    try {
+      const result = await cuda.submit({ image: fixture('chelsea.png'), options: { resolution: 256 } });
+      expect(result.width).toBe(256);
+      await cuda.submit({ image: fixture('chelsea.png'), options: { resolution: 256 } });
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]?.[0]).toBe('execution provider unavailable, falling back to cpu');
+      expect(warnings[0]?.[1]).toMatchObject({ model: 'toon', provider: 'cuda' });
+    } finally {
+      await cuda.close();
+    }
+  });
+
+  it('lists only the styles on offer', () => {
+    expect(engine.styles()).toEqual([{ id: 'toon', name: 'Toon', description: expect.any(String) }]);
+  });
+});
+
+describe('Engine lifecycle', () => {
+  it('warms up, then on close finishes accepted jobs and refuses new ones', async () => {
+    const own = await createEngine();
+    await own.warmup();
+    const accepted = own.submit({ image: fixture('chelsea.png'), options: { resolution: 256 } });
+    await own.close();
+    await expect(accepted).resolves.toMatchObject({ width: 256 });
+    await failsWith(own.submit({ image: fixture('chelsea.png') }), 'SHUTTING_DOWN');
+    expect(own.stats()).toMatchObject({ done: 2, waiting: 0, running: 0 });
+  });
+});

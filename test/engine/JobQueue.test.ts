@@ -1,0 +1,239 @@
+import { describe, expect, it } from 'vitest';
+import { JobQueue, ToonError, type ErrorCode } from '../../src/engine/index.ts';
+import { deferred, tick } from '../helpers.ts';
+
+/** A job whose task waits until the test releases it, and records when it ran. */
+function gatedJob(queue: JobQueue, requester: string, log: string[], name: string, extra: { signal?: AbortSignal; deadlineMs?: number } = {}) {
+  const gate = deferred<string>();
+  const positions: number[] = [];
+  let ran = false;
+  const result = queue.submit(
+    async ({ signal }) => {
+      ran = true;
+      log.push(`start ${name}`);
+      const value = await gate.promise;
+      log.push(`end ${name}`);
+      signal.throwIfAborted();
+      return value;
+    },
+    { requester, onPosition: (p) => positions.push(p), ...extra },
+  );
+  result.catch(() => undefined);
+  return { result, gate, positions, ran: () => ran };
+}
+
+async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<ToonError> {
+  const error = await promise.then(
+    () => {
+      throw new Error(`expected ${code}, got a result`);
+    },
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ToonError);
+  expect((error as ToonError).code).toBe(code);
+  return error as ToonError;
+}
+
+describe('JobQueue', () => {
+  it('runs jobs one at a time, first come first served', async () => {
+    const queue = new JobQueue();
+    const log: string[] = [];
+    const a = gatedJob(queue, 'u1', log, 'a');
+    const b = gatedJob(queue, 'u2', log, 'b');
+    const c = gatedJob(queue, 'u3', log, 'c');
+    await tick();
+    expect(log).toEqual(['start a']);
+    a.gate.resolve('A');
+    await expect(a.result).resolves.toBe('A');
+    await tick();
+    expect(log).toEqual(['start a', 'end a', 'start b']);
+    b.gate.resolve('B');
+    c.gate.resolve('C');
+    await expect(Promise.all([b.result, c.result])).resolves.toEqual(['B', 'C']);
+    expect(log).toEqual(['start a', 'end a', 'start b', 'end b', 'start c', 'end c']);
+  });
+
+  it('reports each waiting job\'s place in line as the line moves, then 0 when it starts', async () => {
+    const queue = new JobQueue();
+    const log: string[] = [];
+    const a = gatedJob(queue, 'u1', log, 'a');
+    const b = gatedJob(queue, 'u2', log, 'b');
+    const c = gatedJob(queue, 'u3', log, 'c');
+    await tick();
+    expect(a.positions).toEqual([0]);
+    expect(b.positions).toEqual([1]);
+    expect(c.positions).toEqual([2]);
+    a.gate.resolve('');
+    await a.result;
+    await tick();
+    expect(b.positions).toEqual([1, 0]);
+    expect(c.positions).toEqual([2, 1]);
+    b.gate.resolve('');
+    c.gate.resolve('');
+    await Promise.all([b.result, c.result]);
+    expect(c.positions).toEqual([2, 1, 0]);
+  });
+
+  it('refuses with QUEUE_FULL once the waiting line is at its bound', async () => {
+    const queue = new JobQueue({ maxWaiting: 2 });
+    const log: string[] = [];
+    const running = gatedJob(queue, 'u1', log, 'run');
+    await tick();
+    const w1 = gatedJob(queue, 'u2', log, 'w1');
+    const w2 = gatedJob(queue, 'u3', log, 'w2');
+    await rejectsWith(queue.submit(async () => 'never', { requester: 'u4' }), 'QUEUE_FULL');
+    expect(queue.stats()).toMatchObject({ waiting: 2, running: 1 });
+    running.gate.resolve('');
+    await running.result;
+    await tick();
+    // A place came free: the next job is accepted again.
+    const w3 = gatedJob(queue, 'u4', log, 'w3');
+    for (const j of [w1, w2, w3]) j.gate.resolve('');
+    await Promise.all([w1.result, w2.result, w3.result]);
+  });
+
+  it('caps what one requester may have waiting or running, and frees the slot when a job ends', async () => {
+    const queue = new JobQueue({ perRequester: 2 });
+    const log: string[] = [];
+    const a = gatedJob(queue, 'alice', log, 'a');
+    const b = gatedJob(queue, 'alice', log, 'b');
+    const error = await rejectsWith(queue.submit(async () => 'x', { requester: 'alice' }), 'USER_BUSY');
+    expect(error.message).toMatch(/already have photos in line/);
+    // Someone else is not affected.
+    const c = gatedJob(queue, 'bob', log, 'c');
+    expect(queue.heldBy('alice')).toBe(2);
+    a.gate.resolve('');
+    await a.result;
+    expect(queue.heldBy('alice')).toBe(1);
+    const d = gatedJob(queue, 'alice', log, 'd');
+    for (const j of [b, c, d]) j.gate.resolve('');
+    await Promise.all([b.result, c.result, d.result]);
+    expect(queue.heldBy('alice')).toBe(0);
+  });
+
+  it('takes an aborted job out of the line at once; its task never runs and the others move up', async () => {
+    const queue = new JobQueue();
+    const log: string[] = [];
+    const a = gatedJob(queue, 'u1', log, 'a');
+    const controller = new AbortController();
+    const b = gatedJob(queue, 'u2', log, 'b', { signal: controller.signal });
+    const c = gatedJob(queue, 'u3', log, 'c');
+    await tick();
+    expect(queue.stats().waiting).toBe(2);
+    controller.abort();
+    await rejectsWith(b.result, 'CANCELLED');
+    expect(queue.stats().waiting).toBe(1);
+    expect(c.positions).toEqual([2, 1]);
+    expect(queue.heldBy('u2')).toBe(0);
+    a.gate.resolve('');
+    c.gate.resolve('');
+    await Promise.all([a.result, c.result]);
+    expect(b.ran()).toBe(false);
+    expect(log).toEqual(['start a', 'end a', 'start c', 'end c']);
+    expect(queue.stats()).toMatchObject({ done: 2, cancelled: 1, failed: 0 });
+  });
+
+  it('refuses a job whose signal is already aborted', async () => {
+    const queue = new JobQueue();
+    await rejectsWith(queue.submit(async () => 1, { requester: 'u', signal: AbortSignal.abort() }), 'CANCELLED');
+    expect(queue.stats().waiting).toBe(0);
+  });
+
+  it('times out a waiting job at its deadline and removes it from the line', async () => {
+    const queue = new JobQueue();
+    const log: string[] = [];
+    const a = gatedJob(queue, 'u1', log, 'a');
+    const b = gatedJob(queue, 'u2', log, 'b', { deadlineMs: 30 });
+    await rejectsWith(b.result, 'TIMEOUT');
+    expect(queue.stats().waiting).toBe(0);
+    a.gate.resolve('');
+    await a.result;
+    expect(b.ran()).toBe(false);
+  });
+
+  it('answers a running job\'s caller at its deadline, but keeps the slot until the work returns', async () => {
+    const queue = new JobQueue();
+    const log: string[] = [];
+    const slow = gatedJob(queue, 'u1', log, 'slow', { deadlineMs: 30 });
+    const next = gatedJob(queue, 'u2', log, 'next');
+    await rejectsWith(slow.result, 'TIMEOUT');
+    await tick();
+    // The native work is still going: nothing else may start on the accelerator.
+    expect(log).toEqual(['start slow']);
+    expect(queue.stats().running).toBe(1);
+    slow.gate.resolve('late');
+    next.gate.resolve('N');
+    await expect(next.result).resolves.toBe('N');
+    expect(log).toEqual(['start slow', 'end slow', 'start next', 'end next']);
+    expect(queue.stats()).toMatchObject({ done: 1, failed: 1 });
+  });
+
+  it('never lets a job end in silence: a throwing task rejects with a ToonError', async () => {
+    const queue = new JobQueue();
+    const error = await rejectsWith(
+      queue.submit(async () => {
+        throw new Error('native crash');
+      }, { requester: 'u' }),
+      'INTERNAL',
+    );
+    expect((error.cause as Error).message).toBe('native crash');
+    const own = new ToonError('CORRUPT_IMAGE');
+    await expect(queue.submit(async () => Promise.reject(own), { requester: 'u' })).rejects.toBe(own);
+    expect(queue.stats()).toMatchObject({ failed: 2, done: 0 });
+  });
+
+  it('keeps going when a position callback throws', async () => {
+    const queue = new JobQueue();
+    const result = await queue.submit(async () => 'fine', {
+      requester: 'u',
+      onPosition: () => {
+        throw new Error('edit failed');
+      },
+    });
+    expect(result).toBe('fine');
+  });
+
+  it('reports waiting, running, done, failed and latency percentiles', async () => {
+    const queue = new JobQueue();
+    expect(queue.stats()).toEqual({ waiting: 0, running: 0, done: 0, failed: 0, cancelled: 0, p50: null, p95: null });
+    for (let i = 0; i < 4; i += 1) await queue.submit(async () => i, { requester: 'u' });
+    const stats = queue.stats();
+    expect(stats.done).toBe(4);
+    expect(stats.p50).toBeGreaterThanOrEqual(0);
+    expect(stats.p95).toBeGreaterThanOrEqual(stats.p50 as number);
+  });
+
+  it('on close, refuses new jobs and waits for the accepted ones', async () => {
+    const queue = new JobQueue();
+    const log: string[] = [];
+    const a = gatedJob(queue, 'u1', log, 'a');
+    const b = gatedJob(queue, 'u2', log, 'b');
+    let closed = false;
+    const closing = queue.close().then(() => {
+      closed = true;
+    });
+    await rejectsWith(queue.submit(async () => 1, { requester: 'u3' }), 'SHUTTING_DOWN');
+    await tick();
+    expect(closed).toBe(false);
+    a.gate.resolve('');
+    b.gate.resolve('');
+    await closing;
+    expect(closed).toBe(true);
+    await expect(Promise.all([a.result, b.result])).resolves.toEqual(['', '']);
+  });
+
+  it('runs up to `concurrency` jobs at once when configured for more accelerators', async () => {
+    const queue = new JobQueue({ concurrency: 2 });
+    const log: string[] = [];
+    const jobs = ['a', 'b', 'c'].map((n, i) => gatedJob(queue, `u${i}`, log, n));
+    await tick();
+    expect(log).toEqual(['start a', 'start b']);
+    for (const j of jobs) j.gate.resolve('');
+    await Promise.all(jobs.map((j) => j.result));
+  });
+
+  it('validates its limits', () => {
+    expect(() => new JobQueue({ concurrency: 0 })).toThrow('Expected an integer >= 1 for concurrency, got 0');
+    expect(() => new JobQueue({ perRequester: 1.5 })).toThrow(/perRequester/);
+  });
+});

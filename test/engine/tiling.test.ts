@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { decodeImage, loadManifests, ModelSession, silentLogger, stylise, DEFAULT_MODELS_DIR, type ModelEntry, type TileSpec } from '../../src/engine/index.ts';
+import { planAxis } from '../../src/engine/tiling.ts';
+import { fixture } from '../helpers.ts';
+
+const spec: TileSpec = { maxSide: 128, margin: 10, feather: 8 };
+
+describe('planAxis', () => {
+  it('keeps a short axis in one tile', () => {
+    const [tile, ...rest] = planAxis(100, spec, 4);
+    expect(rest).toEqual([]);
+    expect(tile?.start).toBe(0);
+    expect(tile?.length).toBe(100);
+  });
+
+  it.each([129, 300, 517, 1000])('covers %i px with equal tiles within the limit, overlapping by at least margin·2 + feather', (length) => {
+    const tiles = planAxis(length, spec, 4);
+    expect(tiles.length).toBeGreaterThan(1);
+    const size = tiles[0]?.length as number;
+    expect(size).toBeLessThanOrEqual(spec.maxSide);
+    expect(size % 4).toBe(0);
+    expect(tiles[0]?.start).toBe(0);
+    const last = tiles.at(-1) as (typeof tiles)[number];
+    expect(last.start + last.length).toBe(length);
+    for (let i = 1; i < tiles.length; i += 1) {
+      const prev = tiles[i - 1] as (typeof tiles)[number];
+      const cur = tiles[i] as (typeof tiles)[number];
+      expect(cur.length).toBe(size);
+      expect(prev.start + prev.length - cur.start).toBeGreaterThanOrEqual(2 * spec.margin + spec.feather);
+    }
+    // Every pixel gets weight from some tile, and no tile gives weight inside an inner margin.
+    const sum = new Float32Array(length);
+    for (const [i, t] of tiles.entries()) {
+      t.weights.forEach((w, p) => {
+        if (i > 0 && p < spec.margin) expect(w).toBe(0);
+        if (i < tiles.length - 1 && p >= t.length - spec.margin) expect(w).toBe(0);
+        sum[t.start + p] = (sum[t.start + p] as number) + w;
+      });
+    }
+    expect(Math.min(...sum)).toBeGreaterThan(0);
+  });
+});
+
+describe('stylise with tiles', () => {
+  it('stitches the built-in style seamlessly: tiled output equals the untiled one', async () => {
+    const [entry] = (await loadManifests(DEFAULT_MODELS_DIR)).filter((m) => m.manifest.id === 'toon') as [ModelEntry];
+    const session = await ModelSession.open(entry, { provider: 'cpu', intraOpThreads: 0, interOpThreads: 0 }, silentLogger);
+    try {
+      const frame = await decodeImage(fixture('coffee.png'), 300, 200, { maxPixels: 1e8, maxBytes: 1e8 });
+      const run = session.run.bind(session);
+      const whole = await stylise({ io: entry.manifest.io, tile: entry.manifest.tile, run }, frame);
+      const tiled = await stylise({ io: entry.manifest.io, tile: { ...entry.manifest.tile, maxSide: 128 }, run }, frame);
+      expect(whole.stats.tiles).toBe(1);
+      expect(tiled.stats.tiles).toBeGreaterThanOrEqual(6);
+      let worst = 0;
+      for (let i = 0; i < whole.cartoon.length; i += 1) worst = Math.max(worst, Math.abs((whole.cartoon[i] as number) - (tiled.cartoon[i] as number)));
+      expect(worst).toBeLessThan(1 / 512);
+    } finally {
+      await session.dispose();
+    }
+  });
+});

@@ -1,0 +1,75 @@
+/** Test helpers: real images made on the spot with sharp, and the checked-in fixture photos. */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { crc32, deflateSync } from 'node:zlib';
+import sharp from 'sharp';
+
+export const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
+
+/** A fixture photo (see test/fixtures/README.md for provenance). */
+export function fixture(name: 'astronaut.png' | 'chelsea.png' | 'coffee.png'): Buffer {
+  return readFileSync(path.join(FIXTURES, name));
+}
+
+export type Rgb = [number, number, number];
+
+/** A solid-colour image, encoded. */
+export function solid(width: number, height: number, colour: Rgb, format: 'png' | 'jpeg' | 'webp' = 'png'): Promise<Buffer> {
+  const [r, g, b] = colour;
+  return sharp({ create: { width, height, channels: 3, background: { r, g, b } } })[format]().toBuffer();
+}
+
+/** Raw RGB pixels of any encoded image (no orientation or colour changes). */
+export async function pixels(image: Uint8Array): Promise<{ data: Buffer; width: number; height: number; channels: number }> {
+  const { data, info } = await sharp(image).raw().toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height, channels: info.channels };
+}
+
+export function distinctColours(rgb: Uint8Array): number {
+  const seen = new Set<number>();
+  for (let i = 0; i + 2 < rgb.length; i += 3) seen.add(((rgb[i] as number) << 16) | ((rgb[i + 1] as number) << 8) | (rgb[i + 2] as number));
+  return seen.size;
+}
+
+/**
+ * A syntactically valid PNG whose header claims `width` x `height` but whose data is one tiny
+ * row: a "decompression bomb" header, which must be refused before anything is allocated.
+ */
+export function pngHeaderClaiming(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer): Buffer => {
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([len, body, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.writeUInt8(8, 8); // bit depth
+  ihdr.writeUInt8(2, 9); // truecolour
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(Buffer.alloc(1 + 3 * 4))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+/** A promise with its resolve/reject exposed, to drive queue tests step by step. */
+export function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** Lets pending microtasks and immediate callbacks run. */
+export function tick(): Promise<void> {
+  return new Promise((r) => setImmediate(r));
+}
