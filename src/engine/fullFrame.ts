@@ -23,6 +23,13 @@ export interface FrameStats {
   modelMs: number;
 }
 
+/** The tile grid the pipeline will run for a frame of this size: each tile's input dims. */
+export function planTiles(width: number, height: number, io: ModelIO, tile: TileSpec): number[][] {
+  const xs = planAxis(roundUp(Math.max(width, io.minSide), io.sizeMultiple), tile, io.sizeMultiple);
+  const ys = planAxis(roundUp(Math.max(height, io.minSide), io.sizeMultiple), tile, io.sizeMultiple);
+  return ys.flatMap((ty) => xs.map((tx) => (io.layout === 'NCHW' ? [1, 3, ty.length, tx.length] : [1, ty.length, tx.length, 3])));
+}
+
 /**
  * Stylises `frame` and returns the cartoon as float RGB in [0, 1], interleaved (HWC).
  * `signal` is checked between tiles, so a cancelled or late job stops at the next tile.

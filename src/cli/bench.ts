@@ -1,0 +1,238 @@
+/**
+ * `npm run bench`: the report's tables (../shared/design/SEED.md) reproduced on this machine, for
+ * the built-in style and the DCT-Net-topology model.
+ *
+ * Each measurement runs in a child process of its own, so its peak RSS is its own:
+ * - per model and output size: decode / inference / encode / end-to-end medians, the bare
+ *   `session.run` time of the same tiles in the same process, the overhead ratio, peak RSS;
+ * - the DCT-Net topology at 2048 untiled, bare, for the memory that tiling saves;
+ * - a 20-image serial batch: RSS at start and end;
+ * - two submitters at once: the latency the second one adds.
+ *
+ * Writes bench-results/bench.md and bench-results/bench.json. `--quick` is a smoke run.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import sharp from 'sharp';
+import * as ort from 'onnxruntime-node';
+import { createEngine, decodeImage, ModelSession, planTiles, silentLogger, type CartoonResult, type Engine } from '../engine/index.ts';
+import { BENCH_MODEL_IDS, benchModel, type BenchModelId } from './benchModels.ts';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '../..');
+const PHOTO = path.join(ROOT, 'test/fixtures/astronaut.png');
+
+type Task =
+  | { kind: 'size'; model: BenchModelId; resolution: number; runs: number; input: string }
+  | { kind: 'untiled'; model: BenchModelId; resolution: number; input: string }
+  | { kind: 'batch'; model: BenchModelId; resolution: number; images: number; input: string }
+  | { kind: 'pair'; model: BenchModelId; resolution: number; rounds: number; input: string };
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+const mib = (bytes: number): number => Math.round(bytes / 1024 / 1024);
+const peakRssMiB = (): number => Math.round(process.resourceUsage().maxRSS / 1024);
+const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
+
+async function engineFor(model: BenchModelId): Promise<Engine> {
+  return createEngine({ models: [await benchModel(model)], queue: { perRequester: 1000, maxWaiting: 1000, deadlineMs: 3_600_000 }, logger: silentLogger });
+}
+
+const request = (image: Buffer, model: BenchModelId, resolution: number, requester = 'bench') => ({
+  image,
+  requester,
+  options: { style: model, resolution, strength: 0.7, format: 'png' as const },
+});
+
+/** Child side: one measurement, printed as JSON. */
+async function child(task: Task): Promise<unknown> {
+  const image = await readFile(task.input);
+  if (task.kind === 'untiled') {
+    const entry = await benchModel(task.model);
+    const session = await ModelSession.open(entry, { provider: 'cpu', intraOpThreads: 0, interOpThreads: 0 }, silentLogger);
+    const n = task.resolution * task.resolution * 3;
+    const data = new Float32Array(n).map((_, i) => ((i * 7919) % 255) / 127.5 - 1);
+    const t = performance.now();
+    await session.run(data, [1, 3, task.resolution, task.resolution]);
+    return { inferenceMs: round(performance.now() - t), peakRssMiB: peakRssMiB() };
+  }
+
+  const engine = await engineFor(task.model);
+  await engine.submit(request(image, task.model, task.resolution)); // first run at this shape: allocation, not counted
+  try {
+    if (task.kind === 'size') {
+      const results: CartoonResult[] = [];
+      for (let i = 0; i < task.runs; i += 1) results.push(await engine.submit(request(image, task.model, task.resolution)));
+      // Bare inference: the same model, the same tile shapes, the same photo, nothing around it.
+      const entry = await benchModel(task.model);
+      const session = await ModelSession.open(entry, { provider: 'cpu', intraOpThreads: 0, interOpThreads: 0 }, silentLogger);
+      const first = results[0] as CartoonResult;
+      const frame = await decodeImage(image, first.width, first.height, { maxPixels: 1e9, maxBytes: 1e9 });
+      const tiles = planTiles(frame.width, frame.height, entry.manifest.io, entry.manifest.tile);
+      const tensors = tiles.map((dims) => {
+        const data = new Float32Array(dims.reduce((a, b) => a * b, 1));
+        const [lo, hi] = entry.manifest.io.range;
+        for (let i = 0; i < data.length; i += 1) data[i] = lo + ((frame.data[i % frame.data.length] as number) / 255) * (hi - lo);
+        return { data, dims };
+      });
+      const bare: number[] = [];
+      for (let i = 0; i < task.runs; i += 1) {
+        const t = performance.now();
+        for (const { data, dims } of tensors) await session.run(data, dims);
+        bare.push(performance.now() - t);
+      }
+      await session.dispose();
+      const pick = (k: keyof CartoonResult['timings']) => round(median(results.map((r) => r.timings[k])));
+      const total = pick('total');
+      const bareMs = round(median(bare));
+      return {
+        width: first.width,
+        height: first.height,
+        tiles: first.tiles,
+        runs: task.runs,
+        decodeMs: pick('decode'),
+        inferenceMs: pick('inference'),
+        encodeMs: pick('encode'),
+        totalMs: total,
+        bareMs,
+        overhead: round(total / bareMs, 2),
+        outputKiB: Math.round((first.image.length / 1024) * 10) / 10,
+        peakRssMiB: peakRssMiB(),
+      };
+    }
+    if (task.kind === 'batch') {
+      const rss: number[] = [mib(process.memoryUsage().rss)];
+      const totals: number[] = [];
+      for (let i = 0; i < task.images; i += 1) {
+        totals.push((await engine.submit(request(image, task.model, task.resolution))).timings.total);
+        rss.push(mib(process.memoryUsage().rss));
+      }
+      return { images: task.images, rssStartMiB: rss[0], rssEndMiB: rss.at(-1), rssMaxMiB: Math.max(...rss), rssSeriesMiB: rss, medianMs: round(median(totals)), peakRssMiB: peakRssMiB() };
+    }
+    // Two users at once: both submit at the same instant, round after round.
+    const alone: number[] = [];
+    for (let i = 0; i < task.rounds; i += 1) alone.push((await engine.submit(request(image, task.model, task.resolution))).timings.total);
+    const first: number[] = [];
+    const second: number[] = [];
+    for (let i = 0; i < task.rounds; i += 1) {
+      const [a, b] = await Promise.all([
+        engine.submit(request(image, task.model, task.resolution, 'user-a')),
+        engine.submit(request(image, task.model, task.resolution, 'user-b')),
+      ]);
+      first.push(a.timings.total);
+      second.push(b.timings.total);
+    }
+    const aloneMs = median(alone);
+    const meanPair = (median(first) + median(second)) / 2;
+    return {
+      rounds: task.rounds,
+      aloneMs: round(aloneMs),
+      firstMs: round(median(first)),
+      secondMs: round(median(second)),
+      addedMeanMs: round(meanPair - aloneMs),
+      addedSecondMs: round(median(second) - aloneMs),
+      peakRssMiB: peakRssMiB(),
+    };
+  } finally {
+    await engine.close();
+  }
+}
+
+const exec = promisify(execFile);
+
+async function runChild(task: Task): Promise<Record<string, unknown>> {
+  const tsx = path.join(ROOT, 'node_modules/.bin/tsx');
+  const { stdout } = await exec(tsx, [fileURLToPath(import.meta.url), '--child', JSON.stringify(task)], { maxBuffer: 16 * 1024 * 1024, timeout: 600_000 });
+  return JSON.parse(stdout.trim().split('\n').at(-1) as string) as Record<string, unknown>;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const childAt = args.indexOf('--child');
+  if (childAt >= 0) {
+    process.stdout.write(`${JSON.stringify(await child(JSON.parse(args[childAt + 1] as string) as Task))}\n`);
+    return;
+  }
+  const quick = args.includes('--quick');
+  const outAt = args.indexOf('--out');
+  const outDir = path.resolve(outAt >= 0 ? (args[outAt + 1] as string) : path.join(ROOT, 'bench-results'));
+  await mkdir(outDir, { recursive: true });
+
+  // A 2048x2048 JPEG made from the astronaut portrait: a square phone-sized photo, so that every
+  // output size is resolution². (The report's 1920x1080 and 2000x3000 inputs decode alike.)
+  const input = path.join(os.tmpdir(), `toonbot-bench-input-${quick ? 512 : 2048}.jpg`);
+  await sharp(PHOTO).resize(quick ? 512 : 2048, quick ? 512 : 2048, { kernel: 'lanczos3' }).jpeg({ quality: 92 }).toFile(input);
+
+  const resolutions = quick ? [256] : [512, 1024, 2048];
+  const runsFor = (model: BenchModelId, res: number): number => (quick ? 1 : model === 'toon' ? 5 : res >= 2048 ? 3 : 5);
+  const log = (line: string): void => {
+    process.stderr.write(`${line}\n`);
+  };
+  const started = performance.now();
+  const sizes: Record<string, unknown>[] = [];
+  for (const model of BENCH_MODEL_IDS) {
+    for (const resolution of resolutions) {
+      log(`[bench] ${model} @ ${resolution}...`);
+      sizes.push({ model, resolution, ...(await runChild({ kind: 'size', model, resolution, runs: runsFor(model, resolution), input })) });
+    }
+  }
+  const untiledRes = quick ? 256 : 2048;
+  log(`[bench] dctnet-topology @ ${untiledRes} untiled, bare...`);
+  const untiled = { model: 'dctnet-topology', resolution: untiledRes, ...(await runChild({ kind: 'untiled', model: 'dctnet-topology', resolution: untiledRes, input })) };
+  const batches: Record<string, unknown>[] = [];
+  const pairs: Record<string, unknown>[] = [];
+  for (const model of BENCH_MODEL_IDS) {
+    const resolution = quick ? 256 : 1024;
+    log(`[bench] ${model}: batch of ${quick ? 2 : 20} @ ${resolution}...`);
+    batches.push({ model, resolution, ...(await runChild({ kind: 'batch', model, resolution, images: quick ? 2 : 20, input })) });
+    log(`[bench] ${model}: two users at once @ ${resolution}...`);
+    pairs.push({ model, resolution, ...(await runChild({ kind: 'pair', model, resolution, rounds: quick ? 1 : 3, input })) });
+  }
+
+  const machine = `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${mib(os.totalmem())} MiB, Node ${process.version}, onnxruntime-node ${ort.env.versions.node ?? '?'}, sharp ${sharp.versions.sharp ?? '?'}`;
+  const report = { inputSide: quick ? 512 : 2048, date: new Date().toISOString(), machine, quick, wallSeconds: round((performance.now() - started) / 1000), sizes, untiled, batches, pairs };
+  await writeFile(path.join(outDir, 'bench.json'), `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(path.join(outDir, 'bench.md'), toMarkdown(report));
+  process.stdout.write(toMarkdown(report));
+}
+
+function toMarkdown(r: { inputSide: number; date: string; machine: string; wallSeconds: number; sizes: Record<string, unknown>[]; untiled: Record<string, unknown>; batches: Record<string, unknown>[]; pairs: Record<string, unknown>[] }): string {
+  const s = (v: unknown): string => (v === undefined ? '-' : String(v));
+  const md = (header: string[], rows: string[][]): string =>
+    `${[`| ${header.join(' | ')} |`, `|${header.map(() => ' --- ').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n')}\n`;
+  return [
+    `# ToonBot benchmark`,
+    ``,
+    `${r.date}; ${r.machine}; ${r.wallSeconds} s in all. Input: a ${r.inputSide}x${r.inputSide} JPEG photo; strength 0.7; PNG out. Medians; times in ms.`,
+    ``,
+    `## Per output size`,
+    ``,
+    md(
+      ['model', 'output', 'tiles', 'decode', 'inference', 'encode', 'end-to-end', 'bare inference', 'overhead', 'peak RSS MiB'],
+      r.sizes.map((x) => [s(x.model), `${s(x.width)}x${s(x.height)}`, s(x.tiles), s(x.decodeMs), s(x.inferenceMs), s(x.encodeMs), s(x.totalMs), s(x.bareMs), `${s(x.overhead)}x`, s(x.peakRssMiB)]),
+    ),
+    `Untiled, bare: ${s(r.untiled.model)} at ${s(r.untiled.resolution)}² takes ${s(r.untiled.inferenceMs)} ms and peaks at ${s(r.untiled.peakRssMiB)} MiB RSS.`,
+    ``,
+    `## Serial batch`,
+    ``,
+    md(
+      ['model', 'output', 'images', 'RSS start MiB', 'RSS end MiB', 'RSS max MiB', 'median per image'],
+      r.batches.map((x) => [s(x.model), s(x.resolution), s(x.images), s(x.rssStartMiB), s(x.rssEndMiB), s(x.rssMaxMiB), s(x.medianMs)]),
+    ),
+    `## Two users at once`,
+    ``,
+    md(
+      ['model', 'output', 'alone', 'first of two', 'second of two', 'added (mean of both)', 'added (second)'],
+      r.pairs.map((x) => [s(x.model), s(x.resolution), s(x.aloneMs), s(x.firstMs), s(x.secondMs), s(x.addedMeanMs), s(x.addedSecondMs)]),
+    ),
+  ].join('\n');
+}
+
+await main();

@@ -1,0 +1,82 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FIXTURES } from '../helpers.ts';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const BIN = path.join(ROOT, 'bin/toonbot.js');
+const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
+
+/** The environment minus anything that could start a bot or change the engine. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(TELEGRAM_|DISCORD_|TOONBOT_|LOG_LEVEL)/.test(k)));
+}
+
+async function exec(cmd: string, args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(cmd, args, { cwd, env: cleanEnv(), timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'toonbot-cli-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('toonbot cartoon', () => {
+  it('runs a batch, skips the bad file with its reason, and writes a contact sheet', async () => {
+    const bad = path.join(dir, 'notes.jpg');
+    await writeFile(bad, 'this is text, not a photo');
+    const out = path.join(dir, 'out');
+    const { code, stdout } = await exec(
+      process.execPath,
+      [BIN, 'cartoon', path.join(FIXTURES, 'chelsea.png'), bad, path.join(FIXTURES, 'coffee.png'), '-o', out, '--resolution', '256', '--format', 'jpeg', '--sheet'],
+      dir,
+    );
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/chelsea\.png\s+256x170 .* ok/);
+    expect(stdout).toMatch(/notes\.jpg .*UNSUPPORTED_IMAGE/);
+    expect(stdout).toContain('2 done, 1 failed');
+    expect((await readdir(out)).sort()).toEqual(['chelsea.toon.jpg', 'coffee.toon.jpg', 'contact-sheet.jpg']);
+    const sheet = await sharp(path.join(out, 'contact-sheet.jpg')).metadata();
+    expect(sheet.format).toBe('jpeg');
+    expect(sheet.width).toBeGreaterThan(2 * 320);
+  });
+
+  it('takes a folder and refuses an out-of-range option with a clear message', async () => {
+    const { code, stderr } = await exec(process.execPath, [BIN, 'cartoon', FIXTURES, '-o', path.join(dir, 'x'), '--strength', '3'], dir);
+    expect(code).toBe(2);
+    expect(stderr).toContain('Invalid strength: expected a number from 0 to 1, got "3".');
+  });
+
+  it('lists the styles', async () => {
+    const { code, stdout } = await exec(process.execPath, [BIN, 'styles'], dir);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^toon\s+Toon:/m);
+  });
+});
+
+describe('npm start (src/main.ts)', () => {
+  it('with no token set, says in two lines which variables to set and exits non-zero', async () => {
+    const { code, stderr } = await exec(TSX, [path.join(ROOT, 'src/main.ts')], dir);
+    expect(code).toBe(1);
+    const lines = stderr.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toContain('TELEGRAM_BOT_TOKEN');
+    expect(lines[0]).toContain('DISCORD_TOKEN');
+    expect(lines[0]).toContain('DISCORD_APPLICATION_ID');
+  });
+});

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, describeConfig, parseConfig } from '../src/config.ts';
+
+const TOKEN = 'test-telegram-token-not-real';
+
+describe('parseConfig', () => {
+  it('gives the engine defaults and no bots for an empty environment', () => {
+    const config = parseConfig({});
+    expect(config.telegram).toBeNull();
+    expect(config.discord).toBeNull();
+    expect(config.engine.queue).toEqual({ concurrency: 1, maxWaiting: 32, perRequester: 2, deadlineMs: 120_000 });
+    expect(config.engine.limits).toEqual({ maxPixels: 40_000_000, maxBytes: 50 * 1024 * 1024 });
+    expect(config.engine.runtime).toEqual({ provider: 'cpu', intraOpThreads: 0, interOpThreads: 0 });
+    expect(config.logLevel).toBe('info');
+  });
+
+  it('reads tokens, API roots and engine settings', () => {
+    const config = parseConfig({
+      TELEGRAM_BOT_TOKEN: TOKEN,
+      TELEGRAM_API_ROOT: 'http://127.0.0.1:8081/',
+      DISCORD_TOKEN: 'discord-not-real',
+      DISCORD_APPLICATION_ID: '123',
+      TOONBOT_PROVIDER: 'cuda',
+      TOONBOT_THREADS: '2',
+      TOONBOT_PER_USER: '3',
+      TOONBOT_DEADLINE_S: '60',
+      TOONBOT_MAX_MEGAPIXELS: '12',
+    });
+    expect(config.telegram).toEqual({ token: TOKEN, apiRoot: 'http://127.0.0.1:8081' });
+    expect(config.discord).toEqual({ token: 'discord-not-real', applicationId: '123' });
+    expect(config.engine.runtime).toMatchObject({ provider: 'cuda', intraOpThreads: 2 });
+    expect(config.engine.queue).toMatchObject({ perRequester: 3, deadlineMs: 60_000 });
+    expect(config.engine.limits?.maxPixels).toBe(12_000_000);
+  });
+
+  it('fails with the variable name and the expected form', () => {
+    expect(() => parseConfig({ TOONBOT_PER_USER: 'two' })).toThrow(new ConfigError('Expected a whole number from 1 to 1000 for TOONBOT_PER_USER, got "two"'));
+    expect(() => parseConfig({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: 'ftp://x' })).toThrow(/TELEGRAM_API_ROOT/);
+    expect(() => parseConfig({ DISCORD_TOKEN: 'x' })).toThrow(/DISCORD_APPLICATION_ID/);
+    expect(() => parseConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+  });
+
+  it('never shows a secret in its loggable description', () => {
+    const config = parseConfig({ TELEGRAM_BOT_TOKEN: TOKEN, DISCORD_TOKEN: 'discord-secret-value', DISCORD_APPLICATION_ID: '1' });
+    const text = JSON.stringify(describeConfig(config));
+    expect(text).not.toContain(TOKEN);
+    expect(text).not.toContain('discord-secret-value');
+    expect(text).toContain('"token":"set"');
+  });
+});

@@ -1,0 +1,50 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_MODELS_DIR, validateManifest } from '../../src/engine/index.ts';
+import { builtinModel } from '../../src/modelgen/builtinManifest.ts';
+import { buildBuiltinStyle } from '../../src/modelgen/builtinStyle.ts';
+import { buildDctnetTopology, dctnetMacs } from '../../src/modelgen/dctnetTopology.ts';
+
+describe('the built-in style graph', () => {
+  it('is deterministic, small, and the committed file is what the generator makes today', async () => {
+    const a = buildBuiltinStyle();
+    const b = buildBuiltinStyle();
+    expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
+    expect(a.length).toBeLessThan(64 * 1024);
+    const { manifest } = builtinModel();
+    const committed = await readFile(path.join(DEFAULT_MODELS_DIR, 'toon.onnx'));
+    const committedManifest = validateManifest(JSON.parse(await readFile(path.join(DEFAULT_MODELS_DIR, 'toon.json'), 'utf8')));
+    expect(createHash('sha256').update(committed).digest('hex')).toBe(manifest.sha256);
+    expect(committedManifest).toEqual(manifest);
+  });
+});
+
+describe('the DCT-Net topology model', () => {
+  it('has the real generator\'s size and cost: ~1.47 M parameters, ~131 G multiply-adds at 1024²', () => {
+    const { parameters } = buildDctnetTopology();
+    expect(parameters).toBeGreaterThan(1.46e6);
+    expect(parameters).toBeLessThan(1.48e6);
+    expect(dctnetMacs(1024, 1024) / 1e9).toBeCloseTo(130.7, 1);
+  });
+
+  it('runs as image-to-image on a frame whose sides are a multiple of 4, same weights from the same seed', async () => {
+    const first = buildDctnetTopology(7);
+    expect(Buffer.from(first.bytes).equals(Buffer.from(buildDctnetTopology(7).bytes))).toBe(true);
+    expect(Buffer.from(first.bytes).equals(Buffer.from(buildDctnetTopology(8).bytes))).toBe(false);
+    const session = await ort.InferenceSession.create(first.bytes);
+    try {
+      const input = new Float32Array(3 * 32 * 48).map((_, i) => Math.sin(i) * 0.9);
+      const out = await session.run({ image: new ort.Tensor('float32', input, [1, 3, 32, 48]) });
+      const cartoon = out.cartoon as ort.Tensor;
+      expect(cartoon.dims).toEqual([1, 3, 32, 48]);
+      const data = cartoon.data as Float32Array;
+      expect(data.every((v) => v >= -1 && v <= 1)).toBe(true);
+      expect(new Set(data).size).toBeGreaterThan(100);
+    } finally {
+      await session.release();
+    }
+  });
+});
