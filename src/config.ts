@@ -58,6 +58,7 @@ export function parseConfig(env: Env): AppConfig {
       provider: str('TOONBOT_PROVIDER') ?? d.runtime.provider,
       intraOpThreads: int('TOONBOT_THREADS', d.runtime.intraOpThreads, 0, 256),
       interOpThreads: int('TOONBOT_INTER_OP_THREADS', d.runtime.interOpThreads, 0, 256),
+      cpuArena: int('TOONBOT_CPU_ARENA', d.runtime.cpuArena ? 1 : 0, 0, 1) === 1,
     },
     queue: {
       concurrency: int('TOONBOT_CONCURRENCY', d.queue.concurrency, 1, 64),

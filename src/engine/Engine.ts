@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ToonError, toToonError } from './errors.ts';
-import { blend, stylise } from './fullFrame.ts';
+import { stylise } from './fullFrame.ts';
 import { decodeImage, encodeImage, MIME_TYPES, probeImage, targetSize, type ImageLimits, type RgbFrame } from './image.ts';
 import { JobQueue, DEFAULT_QUEUE_LIMITS, type JobContext, type QueueLimits, type QueueStats } from './JobQueue.ts';
 import { silentLogger, type Logger } from './log.ts';
@@ -29,7 +29,7 @@ export interface EngineConfig {
 
 export const DEFAULT_ENGINE_CONFIG = {
   modelsDir: DEFAULT_MODELS_DIR,
-  runtime: { provider: 'cpu', intraOpThreads: 0, interOpThreads: 0 },
+  runtime: { provider: 'cpu', intraOpThreads: 0, interOpThreads: 0, cpuArena: false },
   queue: DEFAULT_QUEUE_LIMITS,
   // 40 MP covers any phone camera; 50 MiB is above Telegram's and Discord's own caps.
   limits: { maxPixels: 40_000_000, maxBytes: 50 * 1024 * 1024 },
@@ -206,9 +206,9 @@ class ToonEngine implements Engine {
     let tiles = 0;
     if (opts.strength > 0) {
       const session = await this.#session(entry);
-      const { cartoon, stats } = await stylise(modelOf(session), photo, signal);
-      tiles = stats.tiles;
-      frame = blend(photo, cartoon, opts.strength);
+      const styled = await stylise(modelOf(session), photo, opts.strength, signal);
+      tiles = styled.stats.tiles;
+      frame = styled.frame;
     }
     const inference = performance.now() - t;
     signal.throwIfAborted();
@@ -225,7 +225,7 @@ class ToonEngine implements Engine {
       if (!entry.manifest.listed) continue;
       const t = performance.now();
       const session = await this.#session(entry);
-      await this.#queue.submit(() => stylise(modelOf(session), frame), { requester: 'engine:warmup' });
+      await this.#queue.submit(() => stylise(modelOf(session), frame, 1), { requester: 'engine:warmup' });
       this.#log.info('model warm', { model: entry.manifest.id, provider: session.provider, ms: Math.round(performance.now() - t) });
     }
   }

@@ -31,52 +31,81 @@ export function planTiles(width: number, height: number, io: ModelIO, tile: Tile
 }
 
 /**
- * Stylises `frame` and returns the cartoon as float RGB in [0, 1], interleaved (HWC).
+ * Stylises `frame` and blends the result with it: 0 = the photo, 1 = the model's output.
+ * One tile is blended straight from the model's output; tiles are first stitched with weights.
  * `signal` is checked between tiles, so a cancelled or late job stops at the next tile.
  */
-export async function stylise(model: FrameModel, frame: RgbFrame, signal?: AbortSignal): Promise<{ cartoon: Float32Array; stats: FrameStats }> {
+export async function stylise(model: FrameModel, frame: RgbFrame, strength: number, signal?: AbortSignal): Promise<{ frame: RgbFrame; stats: FrameStats }> {
   const { io } = model;
   const paddedW = roundUp(Math.max(frame.width, io.minSide), io.sizeMultiple);
   const paddedH = roundUp(Math.max(frame.height, io.minSide), io.sizeMultiple);
   const xs = planAxis(paddedW, model.tile, io.sizeMultiple);
   const ys = planAxis(paddedH, model.tile, io.sizeMultiple);
-  const single = xs.length === 1 && ys.length === 1;
-  const cartoon = new Float32Array(frame.width * frame.height * 3);
-  const weightSum = single ? undefined : new Float32Array(frame.width * frame.height);
   const stats: FrameStats = { tiles: 0, modelMs: 0 };
+  const runTile = async (tx: AxisTile, ty: AxisTile): Promise<Float32Array> => {
+    if (signal?.aborted) throw signal.reason instanceof ToonError ? signal.reason : new ToonError('CANCELLED', { cause: signal.reason });
+    const input = toTensor(frame, tx, ty, io);
+    const t0 = performance.now();
+    const output = await model.run(input.data, input.dims);
+    stats.modelMs += performance.now() - t0;
+    stats.tiles += 1;
+    return output;
+  };
 
+  if (xs.length === 1 && ys.length === 1) {
+    const [tx, ty] = [xs[0] as AxisTile, ys[0] as AxisTile];
+    return { frame: blendTile(await runTile(tx, ty), frame, tx.length * ty.length, tx.length, io, strength), stats };
+  }
+  const cartoon = new Float32Array(frame.width * frame.height * 3);
+  const weightSum = new Float32Array(frame.width * frame.height);
   for (const ty of ys) {
-    for (const tx of xs) {
-      if (signal?.aborted) throw signal.reason instanceof ToonError ? signal.reason : new ToonError('CANCELLED', { cause: signal.reason });
-      const input = toTensor(frame, tx, ty, io);
-      const t0 = performance.now();
-      const output = await model.run(input.data, input.dims);
-      stats.modelMs += performance.now() - t0;
-      stats.tiles += 1;
-      accumulate(output, frame, tx, ty, io, cartoon, weightSum);
-    }
+    for (const tx of xs) accumulate(await runTile(tx, ty), frame, tx, ty, io, cartoon, weightSum);
   }
-  if (weightSum) {
-    for (let p = 0; p < weightSum.length; p += 1) {
-      const inv = 1 / (weightSum[p] as number);
-      cartoon[p * 3] = (cartoon[p * 3] as number) * inv;
-      cartoon[p * 3 + 1] = (cartoon[p * 3 + 1] as number) * inv;
-      cartoon[p * 3 + 2] = (cartoon[p * 3 + 2] as number) * inv;
-    }
-  }
-  return { cartoon, stats };
+  return { frame: blendStitched(frame, cartoon, weightSum, strength), stats };
 }
 
-/** Blends photo (0) to cartoon (1) by `strength` into a new 8-bit RGB frame. */
-export function blend(photo: RgbFrame, cartoon: Float32Array, strength: number): RgbFrame {
-  const out = Buffer.allocUnsafe(photo.data.length);
+/** photo·(1 - s) + 255·model·s, straight from a one-tile output in the model's format. */
+function blendTile(output: Float32Array, photo: RgbFrame, plane: number, tileWidth: number, io: ModelIO, strength: number): RgbFrame {
+  const [lo, hi] = io.range;
   const keep = 1 - strength;
-  const add = 255 * strength;
-  for (let i = 0; i < out.length; i += 1) {
-    const v = (photo.data[i] as number) * keep + (cartoon[i] as number) * add;
-    out[i] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
+  const add = (255 * strength) / (hi - lo);
+  const offset = -lo * add;
+  const [r, g, b] = sourceChannels(io, plane);
+  const ps = io.layout === 'NCHW' ? 1 : 3;
+  const src = photo.data;
+  // A clamped array rounds and clips on write: no branches in the loop.
+  const out = new Uint8ClampedArray(src.length);
+  for (let y = 0; y < photo.height; y += 1) {
+    for (let x = 0; x < photo.width; x += 1) {
+      const d = (y * photo.width + x) * 3;
+      const o = (y * tileWidth + x) * ps;
+      out[d] = (src[d] as number) * keep + (output[o + r] as number) * add + offset;
+      out[d + 1] = (src[d + 1] as number) * keep + (output[o + g] as number) * add + offset;
+      out[d + 2] = (src[d + 2] as number) * keep + (output[o + b] as number) * add + offset;
+    }
   }
-  return { data: out, width: photo.width, height: photo.height };
+  return { data: Buffer.from(out.buffer, out.byteOffset, out.byteLength), width: photo.width, height: photo.height };
+}
+
+/** photo·(1 - s) + 255·s·(Σ weighted tiles / Σ weights). */
+function blendStitched(photo: RgbFrame, cartoon: Float32Array, weightSum: Float32Array, strength: number): RgbFrame {
+  const src = photo.data;
+  const out = new Uint8ClampedArray(src.length);
+  const keep = 1 - strength;
+  for (let p = 0; p < weightSum.length; p += 1) {
+    const add = (255 * strength) / (weightSum[p] as number);
+    const d = p * 3;
+    out[d] = (src[d] as number) * keep + (cartoon[d] as number) * add;
+    out[d + 1] = (src[d + 1] as number) * keep + (cartoon[d + 1] as number) * add;
+    out[d + 2] = (src[d + 2] as number) * keep + (cartoon[d + 2] as number) * add;
+  }
+  return { data: Buffer.from(out.buffer, out.byteOffset, out.byteLength), width: photo.width, height: photo.height };
+}
+
+/** Offsets, within one pixel of a tile tensor, of the frame's R, G and B. */
+function sourceChannels(io: ModelIO, plane: number): [number, number, number] {
+  const channel = io.layout === 'NCHW' ? plane : 1;
+  return io.colorOrder === 'RGB' ? [0, channel, 2 * channel] : [2 * channel, channel, 0];
 }
 
 /** Cuts one tile out of the frame (edges repeated past the frame) in the model's format. */
@@ -86,27 +115,27 @@ function toTensor(frame: RgbFrame, tx: AxisTile, ty: AxisTile, io: ModelIO): { d
   const plane = w * h;
   const data = new Float32Array(plane * 3);
   const [lo, hi] = io.range;
-  const scale = (hi - lo) / 255;
-  const order = io.colorOrder === 'RGB' ? [0, 1, 2] : [2, 1, 0];
-  const nchw = io.layout === 'NCHW';
+  const lut = new Float32Array(256);
+  for (let v = 0; v < 256; v += 1) lut[v] = lo + (v * (hi - lo)) / 255;
+  const [r, g, b] = sourceChannels(io, plane);
+  const ps = io.layout === 'NCHW' ? 1 : 3;
   const src = frame.data;
+  const inside = Math.min(w, frame.width - tx.start);
   const lastX = frame.width - 1;
-  const lastY = frame.height - 1;
   for (let y = 0; y < h; y += 1) {
-    const row = Math.min(ty.start + y, lastY) * frame.width;
+    const row = Math.min(ty.start + y, frame.height - 1) * frame.width;
     for (let x = 0; x < w; x += 1) {
-      const s = (row + Math.min(tx.start + x, lastX)) * 3;
-      const p = y * w + x;
-      for (let c = 0; c < 3; c += 1) {
-        const v = lo + (src[s + (order[c] as number)] as number) * scale;
-        data[nchw ? c * plane + p : p * 3 + c] = v;
-      }
+      const s = (row + (x < inside ? tx.start + x : lastX)) * 3;
+      const d = (y * w + x) * ps;
+      data[d + r] = lut[src[s] as number] as number;
+      data[d + g] = lut[src[s + 1] as number] as number;
+      data[d + b] = lut[src[s + 2] as number] as number;
     }
   }
-  return { data, dims: nchw ? [1, 3, h, w] : [1, h, w, 3] };
+  return { data, dims: io.layout === 'NCHW' ? [1, 3, h, w] : [1, h, w, 3] };
 }
 
-/** Adds a tile's output (mapped back to RGB in [0, 1]) into the frame-sized accumulators. */
+/** Adds a tile's output, weighted and mapped back to RGB in [0, 1], into frame-sized sums. */
 function accumulate(
   output: Float32Array,
   frame: RgbFrame,
@@ -114,29 +143,29 @@ function accumulate(
   ty: AxisTile,
   io: ModelIO,
   cartoon: Float32Array,
-  weightSum: Float32Array | undefined,
+  weightSum: Float32Array,
 ): void {
   const w = tx.length;
-  const plane = w * ty.length;
   const [lo, hi] = io.range;
   const inv = 1 / (hi - lo);
-  const order = io.colorOrder === 'RGB' ? [0, 1, 2] : [2, 1, 0];
-  const nchw = io.layout === 'NCHW';
+  const [r, g, b] = sourceChannels(io, w * ty.length);
+  const ps = io.layout === 'NCHW' ? 1 : 3;
   const yEnd = Math.min(ty.length, frame.height - ty.start);
   const xEnd = Math.min(w, frame.width - tx.start);
   for (let y = 0; y < yEnd; y += 1) {
     const wy = ty.weights[y] as number;
-    if (weightSum && wy === 0) continue;
+    if (wy === 0) continue;
+    const rowOut = (ty.start + y) * frame.width + tx.start;
     for (let x = 0; x < xEnd; x += 1) {
-      const weight = weightSum ? wy * (tx.weights[x] as number) : 1;
+      const weight = wy * (tx.weights[x] as number);
       if (weight === 0) continue;
-      const p = y * w + x;
-      const d = (ty.start + y) * frame.width + tx.start + x;
-      for (let c = 0; c < 3; c += 1) {
-        const v = ((output[nchw ? (order[c] as number) * plane + p : p * 3 + (order[c] as number)] as number) - lo) * inv;
-        cartoon[d * 3 + c] = (cartoon[d * 3 + c] as number) + v * weight;
-      }
-      if (weightSum) weightSum[d] = (weightSum[d] as number) + weight;
+      const o = (y * w + x) * ps;
+      const d = rowOut + x;
+      const k = weight * inv;
+      cartoon[d * 3] = (cartoon[d * 3] as number) + ((output[o + r] as number) - lo) * k;
+      cartoon[d * 3 + 1] = (cartoon[d * 3 + 1] as number) + ((output[o + g] as number) - lo) * k;
+      cartoon[d * 3 + 2] = (cartoon[d * 3 + 2] as number) + ((output[o + b] as number) - lo) * k;
+      weightSum[d] = (weightSum[d] as number) + weight;
     }
   }
 }

@@ -23,6 +23,6 @@ export { JobQueue } from './JobQueue.ts';
 export { loadManifests, validateManifest } from './manifest.ts';
 export type { ModelEntry, ModelManifest, ModelIO, TileSpec } from './manifest.ts';
 export { ModelSession } from './session.ts';
-export { stylise, blend, planTiles } from './fullFrame.ts';
+export { stylise, planTiles } from './fullFrame.ts';
 export { decodeImage, encodeImage, probeImage, targetSize, INPUT_FORMATS, MIME_TYPES } from './image.ts';
 export type { RgbFrame } from './image.ts';

@@ -16,6 +16,12 @@ export interface RuntimeConfig {
   intraOpThreads: number;
   /** Threads across operators; 0 lets onnxruntime pick. @default 0 */
   interOpThreads: number;
+  /**
+   * Keep onnxruntime's CPU memory arena. Off, memory goes back to the system after each job and
+   * the peak is ~40% lower (DCT-Net topology at 1024²: 0.70 vs 1.18 GiB), for ~9% more time.
+   * @default false
+   */
+  cpuArena: boolean;
 }
 
 // onnxruntime's native logger writes unstructured lines to stderr (one per failed provider
@@ -51,6 +57,7 @@ export class ModelSession {
       executionProviders: [provider],
       graphOptimizationLevel: 'all',
       executionMode: 'sequential',
+      enableCpuMemArena: runtime.cpuArena,
       ...(runtime.intraOpThreads > 0 ? { intraOpNumThreads: runtime.intraOpThreads } : {}),
       ...(runtime.interOpThreads > 0 ? { interOpNumThreads: runtime.interOpThreads } : {}),
     });

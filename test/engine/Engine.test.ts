@@ -5,12 +5,12 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createEngine,
+  DEFAULT_ENGINE_CONFIG,
   decodeImage,
   DEFAULT_MODELS_DIR,
   loadManifests,
   ModelSession,
   silentLogger,
-  stylise,
   ToonError,
   type Engine,
   type ErrorCode,
@@ -96,10 +96,16 @@ describe('Engine strength', () => {
 
   it('at 1 returns the model output, and in between a blend of the two', async () => {
     const [entry] = (await loadManifests(DEFAULT_MODELS_DIR)).filter((m) => m.manifest.id === 'toon');
-    const session = await ModelSession.open(entry!, { provider: 'cpu', intraOpThreads: 0, interOpThreads: 0 }, silentLogger);
+    const session = await ModelSession.open(entry!, DEFAULT_ENGINE_CONFIG.runtime, silentLogger);
     const photo = await decodeImage(image, 256, 256, limits);
-    const { cartoon } = await stylise({ io: entry!.manifest.io, tile: entry!.manifest.tile, run: session.run.bind(session) }, photo);
+    // The model's own output, computed here without the engine's pipeline: NCHW, RGB in [0, 1].
+    const plane = 256 * 256;
+    const tensor = new Float32Array(3 * plane);
+    for (let p = 0; p < plane; p += 1) for (let c = 0; c < 3; c += 1) tensor[c * plane + p] = (photo.data[p * 3 + c] as number) / 255;
+    const planar = await session.run(tensor, [1, 3, 256, 256]);
     await session.dispose();
+    const cartoon = new Float32Array(3 * plane);
+    for (let p = 0; p < plane; p += 1) for (let c = 0; c < 3; c += 1) cartoon[p * 3 + c] = planar[c * plane + p] as number;
 
     const full = (await pixels((await engine.submit({ image, options: { strength: 1, resolution: 256 } })).image)).data;
     const half = (await pixels((await engine.submit({ image, options: { strength: 0.5, resolution: 256 } })).image)).data;
