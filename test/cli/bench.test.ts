@@ -1,0 +1,35 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+// Timings are the benchmark's business, not the tests': this only checks that the benchmark
+// still runs end to end and reports every table it promises.
+describe('npm run bench -- --quick', () => {
+  it('measures both models and writes the markdown and JSON reports', async () => {
+    const out = await mkdtemp(path.join(os.tmpdir(), 'toonbot-bench-'));
+    try {
+      await promisify(execFile)(path.join(ROOT, 'node_modules/.bin/tsx'), [path.join(ROOT, 'src/cli/bench.ts'), '--quick', '--out', out], { timeout: 120_000 });
+      const report = JSON.parse(await readFile(path.join(out, 'bench.json'), 'utf8'));
+      expect(report.sizes.map((s: { model: string }) => s.model)).toEqual(['toon', 'dctnet-topology']);
+      for (const s of report.sizes) {
+        expect(s).toMatchObject({ resolution: 256, width: 256, height: 256, tiles: 1 });
+        for (const k of ['decodeMs', 'inferenceMs', 'encodeMs', 'totalMs', 'bareMs', 'overhead', 'peakRssMiB']) expect(s[k]).toBeGreaterThan(0);
+      }
+      expect(report.untiled.peakRssMiB).toBeGreaterThan(0);
+      expect(report.batches).toHaveLength(2);
+      expect(report.batches[0].rssSeriesMiB).toHaveLength(3);
+      expect(report.pairs[0].secondMs).toBeGreaterThanOrEqual(report.pairs[0].firstMs);
+      const md = await readFile(path.join(out, 'bench.md'), 'utf8');
+      expect(md).toContain('| dctnet-topology | 256x256 | 1 |');
+      expect(md).toContain('## Two users at once');
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  }, 150_000);
+});
