@@ -4,11 +4,12 @@
  */
 import { config as loadDotenv } from 'dotenv';
 import { DEFAULT_ENGINE_CONFIG, type EngineOptions, type LogLevel } from './engine/index.ts';
+import { TELEGRAM_DEFAULTS, type TelegramOptions } from './bots/telegram/TelegramBot.ts';
 
 export interface AppConfig {
   engine: EngineOptions;
   logLevel: LogLevel;
-  telegram: { token: string; apiRoot?: string; webhookUrl?: string; webhookSecret?: string } | null;
+  telegram: TelegramOptions | null;
   discord: { token: string; applicationId: string; guildId?: string; apiRoot?: string } | null;
 }
 
@@ -81,7 +82,19 @@ export function parseConfig(env: Env): AppConfig {
     engine,
     logLevel,
     telegram: telegramToken
-      ? { token: telegramToken, ...opt('apiRoot', url('TELEGRAM_API_ROOT')), ...opt('webhookUrl', url('TELEGRAM_WEBHOOK_URL')), ...opt('webhookSecret', str('TELEGRAM_WEBHOOK_SECRET')) }
+      ? {
+          token: telegramToken,
+          ...opt('apiRoot', url('TELEGRAM_API_ROOT')),
+          ...opt('webhookUrl', url('TELEGRAM_WEBHOOK_URL')),
+          ...opt('webhookSecret', secretToken(str('TELEGRAM_WEBHOOK_SECRET'))),
+          webhookPort: int('TELEGRAM_WEBHOOK_PORT', 8443, 1, 65535),
+          settingsPath: str('TELEGRAM_SETTINGS_PATH') ?? TELEGRAM_DEFAULTS.settingsPath,
+          albumQuietMs: int('TELEGRAM_ALBUM_QUIET_MS', TELEGRAM_DEFAULTS.albumQuietMs, 100, 60_000),
+          // A self-hosted Bot API server lifts Telegram's 20 MB download limit.
+          maxDownloadBytes: int('TELEGRAM_MAX_DOWNLOAD_MB', TELEGRAM_DEFAULTS.maxDownloadBytes / 1e6, 1, 2000) * 1e6,
+          downloadTimeoutMs: TELEGRAM_DEFAULTS.downloadTimeoutMs,
+          maxPhotoBytes: TELEGRAM_DEFAULTS.maxPhotoBytes,
+        }
       : null,
     discord: discordToken && applicationId
       ? { token: discordToken, applicationId, ...opt('guildId', str('DISCORD_GUILD_ID')), ...opt('apiRoot', url('DISCORD_API_ROOT')) }
@@ -97,6 +110,14 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
     telegram: config.telegram ? { token: 'set', apiRoot: config.telegram.apiRoot ?? 'default', webhook: Boolean(config.telegram.webhookUrl) } : 'off',
     discord: config.discord ? { token: 'set', applicationId: config.discord.applicationId, guildId: config.discord.guildId ?? 'global' } : 'off',
   };
+}
+
+/** Telegram's secret_token: 1-256 characters of A-Z, a-z, 0-9, _ and -. */
+function secretToken(value: string | undefined): string | undefined {
+  if (value !== undefined && !/^[A-Za-z0-9_-]{1,256}$/.test(value)) {
+    throw new ConfigError('Expected 1-256 characters of A-Z, a-z, 0-9, _ and - for TELEGRAM_WEBHOOK_SECRET');
+  }
+  return value;
 }
 
 function opt<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

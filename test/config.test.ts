@@ -26,7 +26,16 @@ describe('parseConfig', () => {
       TOONBOT_DEADLINE_S: '60',
       TOONBOT_MAX_MEGAPIXELS: '12',
     });
-    expect(config.telegram).toEqual({ token: TOKEN, apiRoot: 'http://127.0.0.1:8081' });
+    expect(config.telegram).toEqual({
+      token: TOKEN,
+      apiRoot: 'http://127.0.0.1:8081',
+      webhookPort: 8443,
+      settingsPath: 'data/telegram-settings.json',
+      albumQuietMs: 1200,
+      maxDownloadBytes: 20_000_000,
+      downloadTimeoutMs: 60_000,
+      maxPhotoBytes: 10_000_000,
+    });
     expect(config.discord).toEqual({ token: 'discord-not-real', applicationId: '123' });
     expect(config.engine.runtime).toMatchObject({ provider: 'cuda', intraOpThreads: 2 });
     expect(config.engine.queue).toMatchObject({ perRequester: 3, deadlineMs: 60_000 });
@@ -38,6 +47,7 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: 'ftp://x' })).toThrow(/TELEGRAM_API_ROOT/);
     expect(() => parseConfig({ DISCORD_TOKEN: 'x' })).toThrow(/DISCORD_APPLICATION_ID/);
     expect(() => parseConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+    expect(() => parseConfig({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_WEBHOOK_SECRET: 'has spaces' })).toThrow(/TELEGRAM_WEBHOOK_SECRET/);
   });
 
   it('never shows a secret in its loggable description', () => {

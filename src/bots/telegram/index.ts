@@ -1,10 +1,14 @@
 /**
- * Telegram adapter (telegraf). Not built yet: see the issue "Telegram bot: photo in, cartoon out".
+ * Telegram adapter (telegraf): photo in, cartoon out, in private chats, groups and albums.
  */
-import type { Engine, Logger } from '../../engine/index.ts';
 import type { AppConfig } from '../../config.ts';
+import type { Engine, Logger } from '../../engine/index.ts';
+import { redactingLogger } from '../shared/redact.ts';
 import type { RunningBot } from '../shared/RunningBot.ts';
+import { TelegramBot } from './TelegramBot.ts';
 
-export async function startTelegram(_engine: Engine, _config: NonNullable<AppConfig['telegram']>, _logger: Logger): Promise<RunningBot> {
-  throw new Error('The Telegram adapter is not part of this build yet; unset TELEGRAM_BOT_TOKEN or use the CLI (npx toonbot).');
+export { TelegramBot, TELEGRAM_DEFAULTS, type TelegramOptions } from './TelegramBot.ts';
+
+export async function startTelegram(engine: Engine, config: NonNullable<AppConfig['telegram']>, logger: Logger): Promise<RunningBot> {
+  return TelegramBot.start(engine, config, redactingLogger(logger, [config.token]));
 }

@@ -1,0 +1,59 @@
+/**
+ * Downloads a user's file into memory (never to disk), with a byte cap, a timeout and, where a
+ * platform needs it, an allowlist of hosts. Exceeding the cap is IMAGE_TOO_LARGE, like the engine.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { ToonError } from '../../engine/index.ts';
+
+export interface DownloadOptions {
+  maxBytes: number;
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /** Hostnames allowed; when set, any other host is refused. */
+  allowHosts?: readonly string[];
+}
+
+export class DownloadError extends Error {
+  override name = 'DownloadError';
+}
+
+export async function download(url: URL, options: DownloadOptions): Promise<Buffer> {
+  if (url.protocol === 'file:') return readLocal(url, options.maxBytes);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
+    throw new DownloadError(`refusing ${url.protocol} download (https only, or http on loopback)`);
+  }
+  if (options.allowHosts && !options.allowHosts.includes(url.hostname)) throw new DownloadError(`host ${url.hostname} is not allowed`);
+  const signal = options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs)]) : AbortSignal.timeout(options.timeoutMs);
+  const res = await fetch(url, { signal, redirect: 'error' });
+  if (!res.ok || !res.body) throw new DownloadError(`download failed with HTTP ${res.status}`);
+  const declared = Number(res.headers.get('content-length') ?? NaN);
+  if (declared > options.maxBytes) {
+    await res.body.cancel();
+    throw tooLarge(declared, options.maxBytes);
+  }
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of res.body) {
+    total += chunk.byteLength;
+    if (total > options.maxBytes) throw tooLarge(total, options.maxBytes);
+    chunks.push(Buffer.from(chunk));
+  }
+  return Buffer.concat(chunks, total);
+}
+
+/** A self-hosted Bot API server in --local mode hands out absolute file paths. */
+async function readLocal(url: URL, maxBytes: number): Promise<Buffer> {
+  const file = fileURLToPath(url);
+  const info = await stat(file);
+  if (info.size > maxBytes) throw tooLarge(info.size, maxBytes);
+  return readFile(file);
+}
+
+function tooLarge(bytes: number, maxBytes: number): ToonError {
+  return new ToonError('IMAGE_TOO_LARGE', { detail: { bytes, maxBytes } });
+}
+
+export function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || hostname === '::1' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
