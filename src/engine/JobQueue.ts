@@ -94,8 +94,9 @@ export class JobQueue {
   submit<T>(task: (context: JobContext) => Promise<T>, options: JobOptions): Promise<T> {
     if (this.#closed) return Promise.reject(new ToonError('SHUTTING_DOWN'));
     if (options.signal?.aborted) return Promise.reject(new ToonError('CANCELLED'));
-    if (this.#waiting.length >= this.limits.maxWaiting) {
-      return Promise.reject(new ToonError('QUEUE_FULL', { detail: { waiting: this.#waiting.length } }));
+    // Full when every accelerator slot is busy and the waiting line is at its bound.
+    if (this.#waiting.length + this.#running >= this.limits.concurrency + this.limits.maxWaiting) {
+      return Promise.reject(new ToonError('QUEUE_FULL', { detail: { waiting: this.#waiting.length, running: this.#running } }));
     }
     const held = this.#perRequester.get(options.requester) ?? 0;
     if (held >= this.limits.perRequester) {

@@ -92,6 +92,16 @@ describe('JobQueue', () => {
     await Promise.all([w1.result, w2.result, w3.result]);
   });
 
+  it('with no waiting allowed, still runs a job when the accelerator is free', async () => {
+    const queue = new JobQueue({ maxWaiting: 0 });
+    const log: string[] = [];
+    const a = gatedJob(queue, 'u1', log, 'a');
+    await rejectsWith(queue.submit(async () => 'never', { requester: 'u2' }), 'QUEUE_FULL');
+    a.gate.resolve('A');
+    await expect(a.result).resolves.toBe('A');
+    await expect(queue.submit(async () => 'B', { requester: 'u2' })).resolves.toBe('B');
+  });
+
   it('caps what one requester may have waiting or running, and frees the slot when a job ends', async () => {
     const queue = new JobQueue({ perRequester: 2 });
     const log: string[] = [];

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Telegraf } from 'telegraf';
-import type { CallbackQuery, InlineKeyboardButton, InputMediaDocument, InputMediaPhoto, Message } from 'telegraf/types';
+import type { CallbackQuery, InlineKeyboardButton, InputMediaDocument, InputMediaPhoto, Message, ReplyParameters } from 'telegraf/types';
 import { isToonError, parseOptions, ToonError, type CartoonResult, type Engine, type Logger } from '../../engine/index.ts';
 import { download } from '../shared/download.ts';
 import { errorText, pickLang, texts, timingsCaption, type Lang } from '../shared/i18n.ts';
@@ -248,7 +248,7 @@ export class TelegramBot implements RunningBot {
 
   async #sendResult(target: Target, result: CartoonResult, caption: string): Promise<void> {
     const file = { source: result.image, filename: resultName(target.media, result) };
-    const extra = { caption, reply_parameters: { message_id: target.photoMessageId, allow_sending_without_reply: true } };
+    const extra = { caption, reply_parameters: multipartReply(target.photoMessageId) };
     const { telegram } = this.#bot;
     if (target.media.kind === 'photo' && result.image.length <= this.#opts.maxPhotoBytes) {
       await safeCall('sendPhoto', () => telegram.sendPhoto(target.chatId, file, extra), this.#log, this.#retry);
@@ -333,7 +333,7 @@ export class TelegramBot implements RunningBot {
     const { telegram } = this.#bot;
     await safeCall(
       'sendMediaGroup',
-      () => telegram.sendMediaGroup(one.target.chatId, media as InputMediaPhoto[], { reply_parameters: { message_id: one.target.photoMessageId, allow_sending_without_reply: true } }),
+      () => telegram.sendMediaGroup(one.target.chatId, media as InputMediaPhoto[], { reply_parameters: multipartReply(one.target.photoMessageId) }),
       this.#log,
       this.#retry,
     );
@@ -434,6 +434,15 @@ export class TelegramBot implements RunningBot {
     const timer = setInterval(send, 4500);
     return () => clearInterval(timer);
   }
+}
+
+/**
+ * reply_parameters for calls that upload a file. telegraf 4.16.3 silently drops object-valued
+ * fields from multipart requests (telegraf/telegraf#1970, #2094; fixed upstream, unreleased), so
+ * the field goes as the JSON string the Bot API expects.
+ */
+function multipartReply(messageId: number): ReplyParameters {
+  return JSON.stringify({ message_id: messageId, allow_sending_without_reply: true }) as unknown as ReplyParameters;
 }
 
 function processingMs(result: CartoonResult): number {

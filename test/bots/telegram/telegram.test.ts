@@ -1,0 +1,336 @@
+/**
+ * The Telegram adapter end to end: the real telegraf client, long-polling a local Bot API server,
+ * the real engine and built-in model. Assertions are on what the user would see.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TelegramBot, TELEGRAM_DEFAULTS, type TelegramOptions } from '../../../src/bots/telegram/index.ts';
+import { createEngine, type Engine, type Logger } from '../../../src/engine/index.ts';
+import { fixture } from '../../helpers.ts';
+import { FakeBotApi, type Call } from './FakeBotApi.ts';
+import { alice, bob, callbackQuery, documentMessage, group, li, photoMessage, privateChat, textMessage } from './updates.ts';
+
+let engine: Engine;
+let dir: string;
+let api: FakeBotApi;
+let bot: TelegramBot | undefined;
+const logs: { level: string; msg: string; fields?: Record<string, unknown> }[] = [];
+const sleeps: number[] = [];
+
+const logger: Logger = {
+  debug: () => undefined,
+  info: (msg, fields) => logs.push({ level: 'info', msg, ...(fields ? { fields } : {}) }),
+  warn: (msg, fields) => logs.push({ level: 'warn', msg, ...(fields ? { fields } : {}) }),
+  error: (msg, fields) => logs.push({ level: 'error', msg, ...(fields ? { fields } : {}) }),
+};
+
+beforeAll(async () => {
+  engine = await createEngine();
+  dir = await mkdtemp(path.join(os.tmpdir(), 'toonbot-tg-'));
+});
+afterAll(async () => {
+  await engine.close();
+  await rm(dir, { recursive: true, force: true });
+});
+afterEach(async () => {
+  await bot?.stop();
+  bot = undefined;
+  await api?.stop();
+  logs.length = 0;
+  sleeps.length = 0;
+});
+
+async function startBot(overrides: Partial<TelegramOptions> = {}, withEngine: Engine = engine): Promise<TelegramBot> {
+  api ??= new FakeBotApi();
+  if (!api.apiRoot) await api.start();
+  bot = await TelegramBot.start(
+    withEngine,
+    {
+      ...TELEGRAM_DEFAULTS,
+      token: api.token,
+      apiRoot: api.apiRoot,
+      settingsPath: path.join(dir, `settings-${Math.random().toString(36).slice(2)}.json`),
+      albumQuietMs: 200,
+      retry: { attempts: 4, maxWaitS: 60, sleep: async (ms) => void sleeps.push(ms) },
+      ...overrides,
+    },
+    logger,
+  );
+  return bot;
+}
+
+function freshApi(): FakeBotApi {
+  api = new FakeBotApi();
+  return api;
+}
+
+/** Registers a photo's two sizes with the fake server; the large one is the real picture. */
+async function addPhoto(id: string, image: Buffer = fixture('coffee.png')): Promise<{ small: string; large: string }> {
+  const jpeg = await sharp(image).jpeg({ quality: 90 }).toBuffer();
+  api.addFile(`${id}-s`, await sharp(image).resize(90).jpeg().toBuffer());
+  api.addFile(`${id}-l`, jpeg);
+  return { small: `${id}-s`, large: `${id}-l` };
+}
+
+async function decoded(file: { data: Buffer } | undefined) {
+  expect(file).toBeDefined();
+  return sharp(file?.data).metadata();
+}
+
+const sentTo = (chatId: number) => (c: Call) => Number(c.params.chat_id) === chatId;
+
+describe('Telegram: private chat', () => {
+  it('answers a photo with a cartoon photo replying to it, timings in the caption', async () => {
+    freshApi();
+    await startBot();
+    const ids = await addPhoto('p1');
+    const msg = photoMessage(privateChat(alice), alice, ids);
+    api.push({ message: msg });
+    const sent = await api.waitFor((c) => c.method === 'sendPhoto');
+    const meta = await decoded(sent.files.photo);
+    expect(Math.max(meta.width ?? 0, meta.height ?? 0)).toBe(1024);
+    expect(meta.format).toBe('png');
+    expect(sent.params.caption).toMatch(/^⏱ queue \d+\.\d s · processing \d+\.\d s · total \d+\.\d s$/);
+    expect(sent.params.reply_parameters).toMatchObject({ message_id: msg.message_id });
+    // The largest PhotoSize was fetched, and "sending a photo…" was shown while working.
+    expect(api.callsTo('getFile').map((c) => c.params.file_id)).toEqual(['p1-l']);
+    expect(api.callsTo('sendChatAction')[0]?.params).toMatchObject({ chat_id: alice.id, action: 'upload_photo' });
+  });
+
+  it('answers an image sent as a file with a lossless file of the same name', async () => {
+    freshApi();
+    await startBot();
+    api.addFile('d1', fixture('chelsea.png'));
+    api.push({ message: documentMessage(privateChat(alice), alice, { file_id: 'd1', file_name: 'my cat.png', mime_type: 'image/png', file_size: 240_512 }, 'res=512') });
+    const sent = await api.waitFor((c) => c.method === 'sendDocument');
+    expect(sent.files.document?.name).toBe('my cat.toon.png');
+    const meta = await decoded(sent.files.document);
+    expect([meta.width, meta.height, meta.format]).toEqual([512, 341, 'png']);
+    expect(api.callsTo('sendChatAction')[0]?.params.action).toBe('upload_document');
+  });
+
+  it('reads options from the caption, with or without the command', async () => {
+    freshApi();
+    await startBot();
+    api.push({ message: photoMessage(privateChat(alice), alice, await addPhoto('o1'), { caption: '/cartoon 0.8 512 webp' }) });
+    const first = await api.waitFor((c) => c.method === 'sendPhoto');
+    const meta = await decoded(first.files.photo);
+    expect([meta.format, Math.max(meta.width ?? 0, meta.height ?? 0)]).toEqual(['webp', 512]);
+
+    api.push({ message: photoMessage(privateChat(alice), alice, await addPhoto('o2'), { caption: 'strength=0.5 res=300 format=jpeg' }) });
+    const second = await api.waitFor((c) => c.method === 'sendPhoto' && c !== first);
+    const meta2 = await decoded(second.files.photo);
+    expect([meta2.format, Math.max(meta2.width ?? 0, meta2.height ?? 0)]).toEqual(['jpeg', 300]);
+  });
+
+  it('names the option and its range when a value is out of range, and does no work', async () => {
+    freshApi();
+    await startBot();
+    api.push({ message: photoMessage(privateChat(alice), alice, await addPhoto('bad'), { caption: '/cartoon strength=2' }) });
+    const reply = await api.waitFor((c) => c.method === 'sendMessage');
+    expect(reply.params.text).toBe('Strength must be a number from 0 to 1, like 0.7.');
+    api.push({ message: photoMessage(privateChat(alice), alice, await addPhoto('bad2'), { caption: '/cartoon banana' }) });
+    const second = await api.waitFor((c) => c.method === 'sendMessage' && c !== reply);
+    expect(second.params.text).toContain('"banana"');
+    expect(api.callsTo('getFile')).toHaveLength(0);
+  });
+
+  it('replies in Simplified Chinese to a zh user', async () => {
+    freshApi();
+    await startBot();
+    api.push({ message: textMessage(privateChat(li), li, '/help') });
+    const help = await api.waitFor((c) => c.method === 'sendMessage');
+    expect(help.params.text).toContain('发给我一张照片');
+    api.push({ message: photoMessage(privateChat(li), li, await addPhoto('zh'), { caption: 'res=256' }) });
+    const sent = await api.waitFor((c) => c.method === 'sendPhoto');
+    expect(sent.params.caption).toMatch(/^⏱ 排队 .* 秒 · 处理 .* 秒 · 总计 .* 秒$/);
+  });
+});
+
+describe('Telegram: groups', () => {
+  it('answers /cartoon sent as a reply to someone\'s photo, replying to the photo', async () => {
+    freshApi();
+    await startBot();
+    const photo = photoMessage(group, bob, await addPhoto('g1'));
+    api.push({ message: photo });
+    api.push({ message: textMessage(group, alice, '/cartoon@toon_test_bot 512', photo) });
+    const sent = await api.waitFor((c) => c.method === 'sendPhoto');
+    expect(sent.params.chat_id).toBe(String(group.id));
+    expect(sent.params.reply_parameters).toMatchObject({ message_id: photo.message_id });
+    const meta = await decoded(sent.files.photo);
+    expect(Math.max(meta.width ?? 0, meta.height ?? 0)).toBe(512);
+    // The plain photo itself was not answered: exactly one result.
+    await bot?.idle();
+    expect(api.callsTo('sendPhoto')).toHaveLength(1);
+  });
+
+  it('ignores plain photos and commands for other bots, and acts on a caption command or a mention', async () => {
+    freshApi();
+    await startBot();
+    api.push({ message: photoMessage(group, bob, await addPhoto('g2')) });
+    api.push({ message: photoMessage(group, bob, await addPhoto('g3'), { caption: '/cartoon@some_other_bot' }) });
+    api.push({ message: photoMessage(group, bob, await addPhoto('g4'), { caption: '/cartoon res=256' }) });
+    api.push({ message: photoMessage(group, bob, await addPhoto('g5'), { caption: '@toon_test_bot res=256' }) });
+    await api.waitFor((c) => c.method === 'sendPhoto');
+    await new Promise((r) => setTimeout(r, 50));
+    await bot?.idle();
+    expect(api.callsTo('getFile').map((c) => c.params.file_id).sort()).toEqual(['g4-l', 'g5-l']);
+    expect(api.callsTo('sendPhoto')).toHaveLength(2);
+  });
+});
+
+describe('Telegram: albums', () => {
+  it('answers an album of 3 with one album of 3 cartoons', async () => {
+    freshApi();
+    await startBot();
+    const chat = privateChat(alice);
+    const items = [
+      photoMessage(chat, alice, await addPhoto('a1'), { media_group_id: 'mg1', caption: 'res=256' }),
+      photoMessage(chat, alice, await addPhoto('a2', fixture('chelsea.png')), { media_group_id: 'mg1' }),
+      photoMessage(chat, alice, await addPhoto('a3', fixture('astronaut.png')), { media_group_id: 'mg1' }),
+    ];
+    for (const m of items) api.push({ message: m });
+    const album = await api.waitFor((c) => c.method === 'sendMediaGroup');
+    const media = album.params.media as { type: string; media: string; caption?: string }[];
+    expect(media.map((m) => m.type)).toEqual(['photo', 'photo', 'photo']);
+    expect(media[0]?.caption).toMatch(/^⏱ queue/);
+    const uploads = media.map((m) => album.files[m.media.replace('attach://', '')]);
+    const sizes = await Promise.all(uploads.map(async (f) => (await decoded(f)).width));
+    expect(sizes).toEqual([256, 256, 256]);
+    expect(api.callsTo('sendPhoto')).toHaveLength(0);
+  });
+});
+
+describe('Telegram: settings', () => {
+  it('saves a chat\'s defaults from the inline keyboard, and keeps them across a restart', async () => {
+    freshApi();
+    const settingsPath = path.join(dir, 'persist.json');
+    await startBot({ settingsPath });
+    api.push({ message: textMessage(privateChat(alice), alice, '/settings') });
+    const menu = await api.waitFor((c) => c.method === 'sendMessage');
+    const keyboard = (menu.params.reply_markup as { inline_keyboard: { text: string; callback_data: string }[][] }).inline_keyboard;
+    expect(keyboard.map((row) => row[0]?.text)).toEqual(['Strength:', 'Resolution:', 'Style:', 'Format:']);
+    expect(keyboard[1]?.map((b) => b.text)).toEqual(['Resolution:', '512', '✓ 1024', '2048']);
+    const menuMessage = { message_id: 9001, date: 0, chat: privateChat(alice), from: { is_bot: true, id: 4242, first_name: 'ToonBot' }, text: menu.params.text };
+    api.push({ callback_query: callbackQuery(alice, menuMessage, 'set:resolution:512') });
+    await api.waitFor((c) => c.method === 'answerCallbackQuery');
+    const edited = await api.waitFor((c) => c.method === 'editMessageText');
+    expect(edited.params.text).toContain('resolution 512');
+
+    await bot?.stop();
+    await startBot({ settingsPath });
+    api.push({ message: photoMessage(privateChat(alice), alice, await addPhoto('s1')) });
+    const sent = await api.waitFor((c) => c.method === 'sendPhoto');
+    expect((await decoded(sent.files.photo)).width).toBe(512);
+  });
+});
+
+describe('Telegram: errors', () => {
+  it('says a corrupt image is damaged, and keeps serving', async () => {
+    freshApi();
+    await startBot();
+    const jpeg = await sharp(fixture('coffee.png')).jpeg().toBuffer();
+    api.addFile('c-s', jpeg.subarray(0, 100));
+    api.addFile('c-l', jpeg.subarray(0, jpeg.length >> 1));
+    api.push({ message: photoMessage(privateChat(alice), alice, { small: 'c-s', large: 'c-l' }) });
+    const reply = await api.waitFor((c) => c.method === 'sendMessage');
+    expect(reply.params.text).toBe('That image looks damaged or incomplete. Try sending it again.');
+    api.push({ message: photoMessage(privateChat(alice), alice, await addPhoto('ok'), { caption: 'res=256' }) });
+    await api.waitFor((c) => c.method === 'sendPhoto');
+  });
+
+  it('refuses a file over the 20 MB download limit without fetching it, and a non-image without fetching it', async () => {
+    freshApi();
+    await startBot();
+    api.addFile('huge', Buffer.alloc(10), 25_000_000);
+    api.push({ message: documentMessage(privateChat(alice), alice, { file_id: 'huge', file_name: 'big.jpg', mime_type: 'image/jpeg', file_size: 25_000_000 }) });
+    const reply = await api.waitFor((c) => c.method === 'sendMessage');
+    expect(reply.params.text).toContain('larger than 20 MB');
+    api.push({ message: documentMessage(privateChat(alice), alice, { file_id: 'pdf', file_name: 'cv.pdf', mime_type: 'application/pdf', file_size: 1000 }) });
+    const second = await api.waitFor((c) => c.method === 'sendMessage' && c !== reply);
+    expect(second.params.text).toMatch(/^That is not an image I can read/);
+    expect(api.callsTo('getFile')).toHaveLength(0);
+  });
+
+  it('tells the second user the line is full when the queue is at its bound', async () => {
+    freshApi();
+    const tight = await createEngine({ queue: { maxWaiting: 0 } });
+    try {
+      await startBot({}, tight);
+      api.push({ message: photoMessage(privateChat(alice), alice, await addPhoto('q1', fixture('astronaut.png')), { caption: 'res=2048' }) });
+      api.push({ message: photoMessage(privateChat(bob), bob, await addPhoto('q2'), { caption: 'res=2048' }) });
+      const full = await api.waitFor((c) => c.method === 'sendMessage' && /line is full/.test(String(c.params.text)));
+      await api.waitFor((c) => c.method === 'sendPhoto');
+      await bot?.idle();
+      expect(api.callsTo('sendPhoto')).toHaveLength(1);
+      expect(Number(api.callsTo('sendPhoto')[0]?.params.chat_id)).not.toBe(Number(full.params.chat_id));
+    } finally {
+      await bot?.stop();
+      bot = undefined;
+      await tight.close();
+    }
+  });
+
+  it('shows "queued: #1" to a waiting user, then deletes it when the result is sent', async () => {
+    freshApi();
+    await startBot();
+    api.push({ message: photoMessage(privateChat(alice), alice, await addPhoto('w1', fixture('astronaut.png')), { caption: 'res=2048' }) });
+    api.push({ message: photoMessage(privateChat(bob), bob, await addPhoto('w2'), { caption: 'res=256' }) });
+    const queued = await api.waitFor((c) => c.method === 'sendMessage' && sentTo(bob.id)(c));
+    expect(queued.params.text).toBe('Queued: #1 in line…');
+    await api.waitFor((c) => c.method === 'sendPhoto' && sentTo(bob.id)(c));
+    const deleted = await api.waitFor((c) => c.method === 'deleteMessage' && sentTo(bob.id)(c));
+    expect(deleted.params.message_id).toBeGreaterThan(0);
+  });
+
+  it('waits out a 429 for retry_after, then sends', async () => {
+    freshApi();
+    await startBot();
+    api.fail('sendPhoto', { error_code: 429, description: 'Too Many Requests: retry after 3', parameters: { retry_after: 3 } });
+    api.push({ message: photoMessage(privateChat(alice), alice, await addPhoto('r1'), { caption: 'res=256' }) });
+    await api.waitFor((c) => c.method === 'sendPhoto' && api.callsTo('sendPhoto').length === 2);
+    await bot?.idle();
+    expect(sleeps).toContain(3000);
+    expect(logs.some((l) => l.msg === 'rate limited, waiting' && l.fields?.retryAfterS === 3)).toBe(true);
+  });
+
+  it('logs and drops a 403 from a user who blocked the bot, and keeps serving others', async () => {
+    freshApi();
+    await startBot();
+    api.fail('sendPhoto', { error_code: 403, description: 'Forbidden: bot was blocked by the user' });
+    api.push({ message: photoMessage(privateChat(alice), alice, await addPhoto('b1'), { caption: 'res=256' }) });
+    await api.waitFor((c) => c.method === 'sendPhoto');
+    await bot?.idle();
+    expect(logs.some((l) => l.msg.startsWith('forbidden'))).toBe(true);
+    expect(api.callsTo('sendPhoto')).toHaveLength(1);
+    api.push({ message: photoMessage(privateChat(bob), bob, await addPhoto('b2'), { caption: 'res=256' }) });
+    await api.waitFor((c) => c.method === 'sendPhoto' && sentTo(bob.id)(c));
+  });
+
+  it('never puts the token in a log line', async () => {
+    freshApi();
+    await startBot();
+    api.fail('sendPhoto', { error_code: 400, description: 'Bad Request' });
+    api.push({ message: photoMessage(privateChat(alice), alice, await addPhoto('t1'), { caption: 'res=256' }) });
+    await api.waitFor((c) => c.method === 'sendPhoto');
+    await bot?.idle();
+    expect(logs.length).toBeGreaterThan(0);
+    expect(JSON.stringify(logs)).not.toContain(api.token);
+  });
+});
+
+describe('Telegram: shutdown', () => {
+  it('on stop, finishes the job in flight and sends its result before returning', async () => {
+    freshApi();
+    await startBot();
+    api.push({ message: photoMessage(privateChat(alice), alice, await addPhoto('x1', fixture('astronaut.png')), { caption: 'res=2048' }) });
+    await api.waitFor((c) => c.method === 'getFile');
+    await bot?.stop();
+    bot = undefined;
+    expect(api.callsTo('sendPhoto')).toHaveLength(1);
+  });
+});
+
