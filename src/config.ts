@@ -88,6 +88,7 @@ export function parseConfig(env: Env): AppConfig {
           ...opt('webhookUrl', url('TELEGRAM_WEBHOOK_URL')),
           ...opt('webhookSecret', secretToken(str('TELEGRAM_WEBHOOK_SECRET'))),
           webhookPort: int('TELEGRAM_WEBHOOK_PORT', 8443, 1, 65535),
+          ...opt('webhookHost', str('TELEGRAM_WEBHOOK_HOST')),
           settingsPath: str('TELEGRAM_SETTINGS_PATH') ?? TELEGRAM_DEFAULTS.settingsPath,
           albumQuietMs: int('TELEGRAM_ALBUM_QUIET_MS', TELEGRAM_DEFAULTS.albumQuietMs, 100, 60_000),
           // A self-hosted Bot API server lifts Telegram's 20 MB download limit.

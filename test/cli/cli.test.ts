@@ -6,7 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES } from '../helpers.ts';
+import { spawn } from 'node:child_process';
+import { FakeBotApi } from '../bots/telegram/FakeBotApi.ts';
+import { privateChat, photoMessage, alice } from '../bots/telegram/updates.ts';
+import { fixture, FIXTURES } from '../helpers.ts';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -79,4 +82,33 @@ describe('npm start (src/main.ts)', () => {
     expect(lines[0]).toContain('DISCORD_TOKEN');
     expect(lines[0]).toContain('DISCORD_APPLICATION_ID');
   });
+
+  it('with a Telegram token, serves photos, then stops cleanly on SIGTERM without logging the token', async () => {
+    const api = new FakeBotApi();
+    await api.start();
+    const child = spawn(TSX, [path.join(ROOT, 'src/main.ts')], {
+      cwd: dir,
+      env: { ...cleanEnv(), TELEGRAM_BOT_TOKEN: api.token, TELEGRAM_API_ROOT: api.apiRoot, TELEGRAM_SETTINGS_PATH: path.join(dir, 's.json') },
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await api.waitFor((c) => c.method === 'setMyCommands', 30_000);
+      api.addFile('m-s', await sharp(fixture('coffee.png')).resize(90).jpeg().toBuffer());
+      api.addFile('m-l', await sharp(fixture('coffee.png')).jpeg().toBuffer());
+      api.push({ message: photoMessage(privateChat(alice), alice, { small: 'm-s', large: 'm-l' }, { caption: 'res=256' }) });
+      const sent = await api.waitFor((c) => c.method === 'sendPhoto', 30_000);
+      expect((await sharp(sent.files.photo?.data).metadata()).width).toBe(256);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(stderr).toContain('"msg":"stopped"');
+      expect(stderr).not.toContain(api.token);
+    } finally {
+      child.kill('SIGKILL');
+      await api.stop();
+    }
+  }, 60_000);
 });

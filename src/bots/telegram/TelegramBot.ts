@@ -27,6 +27,8 @@ export interface TelegramOptions {
   webhookUrl?: string;
   webhookSecret?: string;
   webhookPort?: number;
+  /** Interface the webhook server listens on. @default all interfaces */
+  webhookHost?: string;
   /** Where per-chat settings are kept. */
   settingsPath: string;
   /** Quiet time that ends an album. @default 1200 */
@@ -111,6 +113,7 @@ export class TelegramBot implements RunningBot {
             domain: webhook.host,
             path: webhook.pathname,
             port: this.#opts.webhookPort ?? 8443,
+            ...(this.#opts.webhookHost ? { host: this.#opts.webhookHost } : {}),
             secretToken: this.#opts.webhookSecret ?? randomBytes(24).toString('hex'),
           },
         }

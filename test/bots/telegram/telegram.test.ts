@@ -334,3 +334,33 @@ describe('Telegram: shutdown', () => {
   });
 });
 
+
+describe('Telegram: webhook mode', () => {
+  it('registers the webhook with its secret and accepts only updates that carry it', async () => {
+    freshApi();
+    const port = await freePort();
+    await startBot({ webhookUrl: 'https://bot.example.com/tg-hook', webhookPort: port, webhookHost: '127.0.0.1', webhookSecret: 'sekret_123' });
+    const set = await api.waitFor((c) => c.method === 'setWebhook');
+    expect(set.params).toMatchObject({ url: 'https://bot.example.com/tg-hook', secret_token: 'sekret_123' });
+    expect(api.callsTo('deleteWebhook')).toHaveLength(0);
+
+    const update = { update_id: 1, message: photoMessage(privateChat(alice), alice, await addPhoto('wh'), { caption: 'res=256' }) };
+    const post = (secret: string) =>
+      fetch(`http://127.0.0.1:${port}/tg-hook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': secret }, body: JSON.stringify(update) });
+    expect((await post('wrong')).status).toBe(403);
+    expect((await post('sekret_123')).status).toBe(200);
+    const sent = await api.waitFor((c) => c.method === 'sendPhoto');
+    expect((await decoded(sent.files.photo)).width).toBe(256);
+    expect(api.callsTo('getFile')).toHaveLength(1);
+  });
+});
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
