@@ -112,6 +112,17 @@ describe('Telegram: private chat', () => {
     expect(api.callsTo('sendChatAction')[0]?.params.action).toBe('upload_document');
   });
 
+  it('sends a result over the photo upload limit as a document instead', async () => {
+    freshApi();
+    await startBot({ maxPhotoBytes: 50_000 });
+    api.push({ message: photoMessage(privateChat(alice), alice, await addPhoto('big'), { caption: 'res=512' }) });
+    const sent = await api.waitFor((c) => c.method === 'sendDocument');
+    expect(sent.files.document?.data.length).toBeGreaterThan(50_000);
+    expect(sent.files.document?.name).toBe('cartoon.png');
+    expect((await decoded(sent.files.document)).width).toBe(512);
+    expect(api.callsTo('sendPhoto')).toHaveLength(0);
+  });
+
   it('reads options from the caption, with or without the command', async () => {
     freshApi();
     await startBot();
