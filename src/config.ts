@@ -4,13 +4,14 @@
  */
 import { config as loadDotenv } from 'dotenv';
 import { DEFAULT_ENGINE_CONFIG, type EngineOptions, type LogLevel } from './engine/index.ts';
-import { TELEGRAM_DEFAULTS, type TelegramOptions } from './bots/telegram/TelegramBot.ts';
+import { TELEGRAM_DEFAULTS, type TelegramOptions } from './bots/telegram/options.ts';
+import { DISCORD_DEFAULTS, type DiscordOptions } from './bots/discord/options.ts';
 
 export interface AppConfig {
   engine: EngineOptions;
   logLevel: LogLevel;
   telegram: TelegramOptions | null;
-  discord: { token: string; applicationId: string; guildId?: string; apiRoot?: string } | null;
+  discord: DiscordOptions | null;
 }
 
 export class ConfigError extends Error {
@@ -98,7 +99,17 @@ export function parseConfig(env: Env): AppConfig {
         }
       : null,
     discord: discordToken && applicationId
-      ? { token: discordToken, applicationId, ...opt('guildId', str('DISCORD_GUILD_ID')), ...opt('apiRoot', url('DISCORD_API_ROOT')) }
+      ? {
+          token: discordToken,
+          applicationId,
+          ...opt('guildId', str('DISCORD_GUILD_ID')),
+          ...opt('apiRoot', url('DISCORD_API_ROOT')),
+          attachmentHosts: [...DISCORD_DEFAULTS.attachmentHosts, ...(str('DISCORD_ATTACHMENT_HOSTS')?.split(',').map((h) => h.trim()).filter(Boolean) ?? [])],
+          maxDownloadBytes: int('DISCORD_MAX_DOWNLOAD_MB', DISCORD_DEFAULTS.maxDownloadBytes / 1024 / 1024, 1, 500) * 1024 * 1024,
+          downloadTimeoutMs: DISCORD_DEFAULTS.downloadTimeoutMs,
+          maxJobsPerGuild: int('DISCORD_GUILD_MAX_JOBS', DISCORD_DEFAULTS.maxJobsPerGuild, 1, 1000),
+          tokenLifetimeMs: DISCORD_DEFAULTS.tokenLifetimeMs,
+        }
       : null,
   };
 }

@@ -36,7 +36,7 @@ describe('parseConfig', () => {
       downloadTimeoutMs: 60_000,
       maxPhotoBytes: 10_000_000,
     });
-    expect(config.discord).toEqual({ token: 'discord-not-real', applicationId: '123' });
+    expect(config.discord).toMatchObject({ token: 'discord-not-real', applicationId: '123', attachmentHosts: ['cdn.discordapp.com', 'media.discordapp.net'], maxJobsPerGuild: 8 });
     expect(config.engine.runtime).toMatchObject({ provider: 'cuda', intraOpThreads: 2 });
     expect(config.engine.queue).toMatchObject({ perRequester: 3, deadlineMs: 60_000 });
     expect(config.engine.limits?.maxPixels).toBe(12_000_000);

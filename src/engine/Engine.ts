@@ -93,6 +93,8 @@ export interface StyleInfo {
 export interface Engine {
   /** Styles offered to users. */
   styles(): StyleInfo[];
+  /** Input limits, for adapters that can check a file before downloading it. */
+  readonly limits: Readonly<ImageLimits>;
   /**
    * Checks the request, waits its turn, and returns the cartoon.
    * @throws ToonError with a stable code; see ERROR_CODES
@@ -120,6 +122,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
 
 class ToonEngine implements Engine {
   readonly #config: EngineConfig;
+  readonly limits: Readonly<ImageLimits>;
   readonly #models: Map<string, ModelEntry>;
   readonly #sessions = new Map<string, Promise<ModelSession>>();
   readonly #queue: JobQueue;
@@ -130,6 +133,7 @@ class ToonEngine implements Engine {
 
   constructor(config: EngineConfig, models: ModelEntry[]) {
     this.#config = config;
+    this.limits = Object.freeze({ ...config.limits });
     this.#models = new Map(models.map((m) => [m.manifest.id, m]));
     this.#queue = new JobQueue(config.queue);
     this.#log = config.logger;

@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { FakeBotApi } from '../bots/telegram/FakeBotApi.ts';
+import { APP_ID, FakeDiscord } from '../bots/discord/FakeDiscord.ts';
 import { privateChat, photoMessage, alice } from '../bots/telegram/updates.ts';
 import { fixture, FIXTURES } from '../helpers.ts';
 
@@ -109,6 +110,33 @@ describe('npm start (src/main.ts)', () => {
     } finally {
       child.kill('SIGKILL');
       await api.stop();
+    }
+  }, 60_000);
+
+  it('with Discord tokens, logs in through the gateway, then logs out on SIGTERM', async () => {
+    const discord = new FakeDiscord();
+    await discord.start();
+    const child = spawn(TSX, [path.join(ROOT, 'src/main.ts')], {
+      cwd: dir,
+      env: { ...cleanEnv(), DISCORD_TOKEN: 'MTEw.fake.token-for-main-test', DISCORD_APPLICATION_ID: APP_ID, DISCORD_API_ROOT: discord.apiRoot },
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await discord.waitFor((c) => c.path === '/api/v10/gateway/bot', 30_000);
+      const deadline = Date.now() + 30_000;
+      while (!stderr.includes('"msg":"ready"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(stderr).toContain('"bots":["discord"]');
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(stderr).toContain('"msg":"stopped"');
+      expect(stderr).not.toContain('token-for-main-test');
+    } finally {
+      child.kill('SIGKILL');
+      await discord.stop();
     }
   }, 60_000);
 });

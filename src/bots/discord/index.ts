@@ -1,10 +1,17 @@
 /**
- * Discord adapter (discord.js). Not built yet: see the issue "Discord bot: /cartoon with options".
+ * Discord adapter (discord.js): `/cartoon`, the "Cartoonize" context menu, result buttons.
  */
-import type { Engine, Logger } from '../../engine/index.ts';
 import type { AppConfig } from '../../config.ts';
+import type { Engine, Logger } from '../../engine/index.ts';
+import { redactingLogger } from '../shared/redact.ts';
 import type { RunningBot } from '../shared/RunningBot.ts';
+import { DiscordBot } from './DiscordBot.ts';
 
-export async function startDiscord(_engine: Engine, _config: NonNullable<AppConfig['discord']>, _logger: Logger): Promise<RunningBot> {
-  throw new Error('The Discord adapter is not part of this build yet; unset DISCORD_TOKEN or use the CLI (npx toonbot).');
+export { DiscordBot } from './DiscordBot.ts';
+export { DISCORD_DEFAULTS, type DiscordOptions } from './options.ts';
+export { commandDefinitions } from './commands.ts';
+export { registerCommands } from './register.ts';
+
+export async function startDiscord(engine: Engine, config: NonNullable<AppConfig['discord']>, logger: Logger): Promise<RunningBot> {
+  return DiscordBot.start(engine, config, redactingLogger(logger, [config.token]));
 }

@@ -27,6 +27,16 @@ type Catalog = {
   settingsTitle: (s: { strength: number; resolution: number; style: string; format: string }) => string;
   settingsLabels: { strength: string; resolution: string; style: string; format: string };
   saved: string;
+  discordInLine: (position: number) => string;
+  discordExpired: string;
+  discordNotYours: (userId: string) => string;
+  discordGuildBusy: string;
+  discordTooLong: string;
+  discordDownloadFailed: string;
+  discordResized: string;
+  discordStronger: string;
+  discordSofter: string;
+  discordDelete: string;
 };
 
 const en: Catalog = {
@@ -69,6 +79,16 @@ const en: Catalog = {
   settingsTitle: (s) => `Defaults for this chat: strength ${s.strength}, resolution ${s.resolution}, style ${s.style}, format ${s.format}.`,
   settingsLabels: { strength: 'Strength', resolution: 'Resolution', style: 'Style', format: 'Format' },
   saved: 'Saved',
+  discordInLine: (n) => `#${n} in line…`,
+  discordExpired: 'These buttons have expired. Run /cartoon again.',
+  discordNotYours: (id) => `Only <@${id}> can delete this.`,
+  discordGuildBusy: 'This server already has many photos in line. Try again in a minute.',
+  discordTooLong: 'The line is too long to finish within Discord\'s 15 minutes. Try again in a few minutes.',
+  discordDownloadFailed: 'I could not download that attachment. Upload it to Discord directly and try again.',
+  discordResized: 'made smaller to fit Discord\'s upload limit',
+  discordStronger: 'Stronger',
+  discordSofter: 'Softer',
+  discordDelete: 'Delete',
 };
 
 const zh: Catalog = {
@@ -111,6 +131,16 @@ const zh: Catalog = {
   settingsTitle: (s) => `本聊天的默认值：强度 ${s.strength}，分辨率 ${s.resolution}，风格 ${s.style}，格式 ${s.format}。`,
   settingsLabels: { strength: '强度', resolution: '分辨率', style: '风格', format: '格式' },
   saved: '已保存',
+  discordInLine: (n) => `排队第 ${n} 位…`,
+  discordExpired: '这些按钮已过期，请重新运行 /cartoon。',
+  discordNotYours: (id) => `只有 <@${id}> 可以删除。`,
+  discordGuildBusy: '这个服务器已有很多照片在排队，请一分钟后再试。',
+  discordTooLong: '队列太长，无法在 Discord 的 15 分钟内完成。请几分钟后再试。',
+  discordDownloadFailed: '无法下载这个附件。请直接上传到 Discord 后再试。',
+  discordResized: '已缩小以符合 Discord 的上传限制',
+  discordStronger: '更强',
+  discordSofter: '更弱',
+  discordDelete: '删除',
 };
 
 const CATALOGS: Record<Lang, Catalog> = { en, zh };

@@ -16,38 +16,9 @@ import { SettingsStore, type ChatSettings } from '../shared/SettingsStore.ts';
 import { parseText, unknownWordError, type ParsedText } from '../shared/textOptions.ts';
 import { AlbumCollector } from './AlbumCollector.ts';
 import { mediaOf, textOf, type Media } from './media.ts';
+import type { TelegramOptions } from './options.ts';
 import { DEFAULT_RETRY, safeCall, type RetryPolicy } from './send.ts';
 import { StatusMessage } from './StatusMessage.ts';
-
-export interface TelegramOptions {
-  token: string;
-  /** Another Bot API server (self-hosted, or a test server). */
-  apiRoot?: string;
-  /** Webhook mode when set: the public https URL Telegram posts updates to. */
-  webhookUrl?: string;
-  webhookSecret?: string;
-  webhookPort?: number;
-  /** Interface the webhook server listens on. @default all interfaces */
-  webhookHost?: string;
-  /** Where per-chat settings are kept. */
-  settingsPath: string;
-  /** Quiet time that ends an album. @default 1200 */
-  albumQuietMs: number;
-  /** Largest file the Bot API lets a bot download (20 MB, unless self-hosted). */
-  maxDownloadBytes: number;
-  downloadTimeoutMs: number;
-  /** Telegram's limit for sendPhoto uploads; larger results go as documents. */
-  maxPhotoBytes: number;
-  retry?: RetryPolicy;
-}
-
-export const TELEGRAM_DEFAULTS = {
-  albumQuietMs: 1200,
-  maxDownloadBytes: 20 * 1000 * 1000,
-  downloadTimeoutMs: 60_000,
-  maxPhotoBytes: 10 * 1000 * 1000,
-  settingsPath: 'data/telegram-settings.json',
-} as const;
 
 /** One photo to cartoonise, and where the answer goes. */
 interface Target {

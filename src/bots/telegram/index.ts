@@ -7,7 +7,8 @@ import { redactingLogger } from '../shared/redact.ts';
 import type { RunningBot } from '../shared/RunningBot.ts';
 import { TelegramBot } from './TelegramBot.ts';
 
-export { TelegramBot, TELEGRAM_DEFAULTS, type TelegramOptions } from './TelegramBot.ts';
+export { TelegramBot } from './TelegramBot.ts';
+export { TELEGRAM_DEFAULTS, type TelegramOptions } from './options.ts';
 
 export async function startTelegram(engine: Engine, config: NonNullable<AppConfig['telegram']>, logger: Logger): Promise<RunningBot> {
   return TelegramBot.start(engine, config, redactingLogger(logger, [config.token]));

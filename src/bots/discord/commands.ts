@@ -1,0 +1,70 @@
+/**
+ * The Discord application commands: `/cartoon` with its options, and the "Cartoonize" message
+ * context menu. English names with Simplified Chinese localizations.
+ */
+import {
+  ApplicationCommandType,
+  ContextMenuCommandBuilder,
+  SlashCommandBuilder,
+  type RESTPostAPIApplicationCommandsJSONBody,
+} from 'discord.js';
+import { OPTION_LIMITS, OUTPUT_FORMATS, type StyleInfo } from '../../engine/index.ts';
+
+export const CARTOON_COMMAND = 'cartoon';
+export const CONTEXT_COMMAND = 'Cartoonize';
+export const RESOLUTIONS = [512, 768, 1024, 1536, 2048] as const;
+/** Discord's own floor for the strength option: 0 would return the photo unchanged. */
+export const MIN_STRENGTH = 0.1;
+
+export function commandDefinitions(styles: readonly StyleInfo[]): RESTPostAPIApplicationCommandsJSONBody[] {
+  const cartoon = new SlashCommandBuilder()
+    .setName(CARTOON_COMMAND)
+    .setNameLocalizations({ 'zh-CN': '卡通化' })
+    .setDescription('Turn a photo into a cartoon')
+    .setDescriptionLocalizations({ 'zh-CN': '把照片变成卡通' })
+    .addAttachmentOption((o) =>
+      o.setName('image').setNameLocalizations({ 'zh-CN': '图片' }).setDescription('The photo').setDescriptionLocalizations({ 'zh-CN': '照片' }).setRequired(true),
+    )
+    .addNumberOption((o) =>
+      o
+        .setName('strength')
+        .setNameLocalizations({ 'zh-CN': '强度' })
+        .setDescription('From a touch (0.1) to the full cartoon (1.0); default 0.7')
+        .setDescriptionLocalizations({ 'zh-CN': '从轻微（0.1）到完全卡通（1.0），默认 0.7' })
+        .setMinValue(MIN_STRENGTH)
+        .setMaxValue(OPTION_LIMITS.strength.max),
+    )
+    .addIntegerOption((o) =>
+      o
+        .setName('resolution')
+        .setNameLocalizations({ 'zh-CN': '分辨率' })
+        .setDescription('Long side of the result in pixels; default 1024')
+        .setDescriptionLocalizations({ 'zh-CN': '结果长边的像素数，默认 1024' })
+        .addChoices(...RESOLUTIONS.map((r) => ({ name: `${r} px`, value: r }))),
+    )
+    .addStringOption((o) =>
+      o
+        .setName('style')
+        .setNameLocalizations({ 'zh-CN': '风格' })
+        .setDescription('Cartoon style')
+        .setDescriptionLocalizations({ 'zh-CN': '卡通风格' })
+        .addChoices(...styles.slice(0, 25).map((s) => ({ name: s.name, value: s.id }))),
+    )
+    .addStringOption((o) =>
+      o
+        .setName('format')
+        .setNameLocalizations({ 'zh-CN': '格式' })
+        .setDescription('File format; default png')
+        .setDescriptionLocalizations({ 'zh-CN': '文件格式，默认 png' })
+        .addChoices(...OUTPUT_FORMATS.map((f) => ({ name: f, value: f }))),
+    )
+    .addBooleanOption((o) =>
+      o
+        .setName('private')
+        .setNameLocalizations({ 'zh-CN': '私密' })
+        .setDescription('Only you see the result')
+        .setDescriptionLocalizations({ 'zh-CN': '只有你能看到结果' }),
+    );
+  const menu = new ContextMenuCommandBuilder().setName(CONTEXT_COMMAND).setNameLocalizations({ 'zh-CN': '卡通化' }).setType(ApplicationCommandType.Message);
+  return [cartoon.toJSON(), menu.toJSON()];
+}

@@ -1,0 +1,28 @@
+/**
+ * Makes a result fit a platform's upload limit instead of failing: the same picture as JPEG, then
+ * WebP, then JPEG at smaller sizes. Returns the original when it already fits.
+ */
+import sharp from 'sharp';
+
+export interface Fitted {
+  image: Buffer;
+  format: 'png' | 'jpeg' | 'webp';
+  width: number;
+  height: number;
+  /** True when the image had to be re-encoded or shrunk. */
+  changed: boolean;
+}
+
+export async function fitSize(image: Buffer, format: Fitted['format'], width: number, height: number, maxBytes: number): Promise<Fitted> {
+  if (image.length <= maxBytes) return { image, format, width, height, changed: false };
+  const jpeg = await sharp(image).jpeg({ quality: 90 }).toBuffer();
+  if (jpeg.length <= maxBytes) return { image: jpeg, format: 'jpeg', width, height, changed: true };
+  const webp = await sharp(image).webp({ quality: 85 }).toBuffer();
+  if (webp.length <= maxBytes) return { image: webp, format: 'webp', width, height, changed: true };
+  for (let scale = 0.75; ; scale *= 0.75) {
+    const w = Math.max(1, Math.round(width * scale));
+    const h = Math.max(1, Math.round(height * scale));
+    const smaller = await sharp(image).resize(w, h).jpeg({ quality: 85 }).toBuffer();
+    if (smaller.length <= maxBytes || Math.max(w, h) <= 64) return { image: smaller, format: 'jpeg', width: w, height: h, changed: true };
+  }
+}

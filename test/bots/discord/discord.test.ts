@@ -1,0 +1,286 @@
+/**
+ * The Discord adapter end to end: a real discord.js Client logs in to a local REST server and
+ * gateway, receives INTERACTION_CREATE dispatches shaped like Discord's, and answers through the
+ * REST routes. Assertions are on what the user would see.
+ */
+import sharp from 'sharp';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { commandDefinitions, DiscordBot, DISCORD_DEFAULTS, registerCommands, type DiscordOptions } from '../../../src/bots/discord/index.ts';
+import { createEngine, silentLogger, type Engine } from '../../../src/engine/index.ts';
+import { fixture } from '../../helpers.ts';
+import { APP_ID, FakeDiscord, type RestCall } from './FakeDiscord.ts';
+import { ann, ben, button, contextMenu, GUILD_ID, slash, wei } from './payloads.ts';
+
+let engine: Engine;
+let discord: FakeDiscord;
+let bot: DiscordBot | undefined;
+const TOKEN = 'MTEwMDAw.fake.discord-token-for-tests-only';
+
+beforeAll(async () => {
+  engine = await createEngine();
+});
+afterAll(async () => {
+  await engine.close();
+});
+afterEach(async () => {
+  await bot?.stop();
+  bot = undefined;
+  await discord?.stop();
+});
+
+async function startBot(overrides: Partial<DiscordOptions> = {}): Promise<void> {
+  discord = new FakeDiscord();
+  await discord.start();
+  bot = await DiscordBot.start(
+    engine,
+    { ...DISCORD_DEFAULTS, token: TOKEN, applicationId: APP_ID, apiRoot: discord.apiRoot, attachmentHosts: ['127.0.0.1'], ...overrides },
+    silentLogger,
+  );
+}
+
+async function photo(name: string, source = fixture('coffee.png')) {
+  const data = await sharp(source).jpeg({ quality: 90 }).toBuffer();
+  const meta = await sharp(data).metadata();
+  return { url: discord.attachment(name, data), size: data.length, contentType: 'image/jpeg', width: meta.width, height: meta.height, filename: name };
+}
+
+const isCallback = (token: string) => (c: RestCall) => c.method === 'POST' && c.path.includes(`/${token}/callback`);
+const isFinal = (token: string) => (c: RestCall) => c.method === 'PATCH' && c.path.includes(`/${token}/`) && c.files.length > 0;
+const isEdit = (token: string) => (c: RestCall) => c.method === 'PATCH' && c.path.includes(`/${token}/`);
+type Embed = { fields: { name: string; value: string }[]; footer: { text: string }; image: { url: string } };
+
+describe('Discord /cartoon', () => {
+  it('defers first, then edits in the cartoon with an embed of settings and timings, and the buttons', async () => {
+    await startBot();
+    const image = await photo('a.jpg');
+    const interaction = slash(ann, image, { resolution: 512, strength: 0.8 });
+    discord.dispatch('INTERACTION_CREATE', interaction);
+    const final = await discord.waitFor(isFinal(interaction.token));
+    const calls = discord.calls.filter((c) => c.path.includes(interaction.token) || c.path.startsWith('/attachments/a.jpg'));
+    // The deferral comes before anything else, the download included.
+    expect(calls[0]?.path).toContain('/callback');
+    expect(calls[0]?.body).toEqual({ type: 5, data: { flags: 0 } });
+    expect(calls[1]?.path).toBe('/attachments/a.jpg');
+
+    const file = final.files[0];
+    expect(file?.name).toBe('cartoon.png');
+    const meta = await sharp(file?.data).metadata();
+    expect([meta.width, meta.height, meta.format]).toEqual([512, 341, 'png']);
+    const body = final.body as { content: string; embeds: Embed[]; components: { components: { custom_id: string; disabled?: boolean }[] }[] };
+    const embed = body.embeds[0] as Embed;
+    expect(embed.fields).toEqual([
+      { name: 'Strength', value: '0.8', inline: true },
+      { name: 'Resolution', value: '512x341', inline: true },
+      { name: 'Style', value: 'toon', inline: true },
+    ]);
+    expect(embed.footer.text).toMatch(/^⏱ queue \d+\.\d s · processing \d+\.\d s · total \d+\.\d s$/);
+    expect(embed.image.url).toBe('attachment://cartoon.png');
+    expect(body.components[0]?.components.map((c) => c.custom_id)).toEqual(['toon:stronger', 'toon:softer', 'toon:delete']);
+  });
+
+  it('shows the place in line to a waiting user as the line moves', async () => {
+    await startBot();
+    const first = slash(ann, await photo('big.jpg', fixture('astronaut.png')), { resolution: 2048 });
+    const second = slash(ben, await photo('small.jpg'), { resolution: 512 });
+    discord.dispatch('INTERACTION_CREATE', first);
+    await discord.waitFor((c) => c.path === '/attachments/big.jpg');
+    discord.dispatch('INTERACTION_CREATE', second);
+    const inLine = await discord.waitFor((c) => isEdit(second.token)(c) && (c.body as { content?: string })?.content === '#1 in line…');
+    const final = await discord.waitFor(isFinal(second.token));
+    expect(final.at).toBeGreaterThanOrEqual(inLine.at);
+  });
+
+  it('keeps a private request private: ephemeral deferral, and its errors stay in it', async () => {
+    await startBot();
+    const ok = slash(ann, await photo('p.jpg'), { resolution: 256, private: true });
+    discord.dispatch('INTERACTION_CREATE', ok);
+    expect((await discord.waitFor(isCallback(ok.token))).body).toEqual({ type: 5, data: { flags: 64 } });
+    await discord.waitFor(isFinal(ok.token));
+
+    const bad = slash(ann, { url: discord.attachment('notes.txt', Buffer.from('hello')), size: 5, contentType: 'text/plain', filename: 'notes.txt' }, { private: true });
+    discord.dispatch('INTERACTION_CREATE', bad);
+    expect((await discord.waitFor(isCallback(bad.token))).body).toEqual({ type: 5, data: { flags: 64 } });
+    const error = await discord.waitFor(isEdit(bad.token));
+    expect((error.body as { content: string }).content).toBe('⚠️ That is not an image I can read. Send a photo (JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIF).');
+    expect(discord.calls.some((c) => c.path === '/attachments/notes.txt')).toBe(false);
+  });
+
+  it('answers in Simplified Chinese for a zh-CN user', async () => {
+    await startBot();
+    const interaction = slash(wei, await photo('zh.jpg'), { resolution: 256 });
+    discord.dispatch('INTERACTION_CREATE', interaction);
+    const final = await discord.waitFor(isFinal(interaction.token));
+    const embed = (final.body as { embeds: Embed[] }).embeds[0] as Embed;
+    expect(embed.fields.map((f) => f.name)).toEqual(['强度', '分辨率', '风格']);
+    expect(embed.footer.text).toMatch(/^⏱ 排队/);
+  });
+});
+
+describe('Discord input checks, before any download', () => {
+  it('refuses an attachment over the size cap, or over the pixel limit, without downloading it', async () => {
+    await startBot({ maxDownloadBytes: 1024 * 1024 });
+    const big = slash(ann, { url: discord.attachment('huge.jpg', Buffer.alloc(10)), size: 30 * 1024 * 1024, contentType: 'image/jpeg', width: 4000, height: 3000 });
+    discord.dispatch('INTERACTION_CREATE', big);
+    const error = await discord.waitFor(isEdit(big.token));
+    expect((error.body as { content: string }).content).toMatch(/^⚠️ That image is too large/);
+    const wide = slash(ann, { url: discord.attachment('wide.jpg', Buffer.alloc(10)), size: 1000, contentType: 'image/jpeg', width: 10_000, height: 5000 });
+    discord.dispatch('INTERACTION_CREATE', wide);
+    const second = await discord.waitFor(isEdit(wide.token));
+    expect((second.body as { content: string }).content).toMatch(/too large/);
+    expect(discord.calls.some((c) => c.path.startsWith('/attachments/'))).toBe(false);
+  });
+
+  it('downloads only from allowed hosts', async () => {
+    await startBot({ attachmentHosts: ['cdn.discordapp.com'] });
+    const elsewhere = slash(ann, await photo('x.jpg'));
+    discord.dispatch('INTERACTION_CREATE', elsewhere);
+    const error = await discord.waitFor(isEdit(elsewhere.token));
+    expect((error.body as { content: string }).content).toBe('⚠️ I could not download that attachment. Upload it to Discord directly and try again.');
+    expect(discord.calls.some((c) => c.path === '/attachments/x.jpg')).toBe(false);
+  });
+});
+
+describe('Discord admission', () => {
+  it('refuses up front a job that could not finish within the interaction token\'s 15 minutes', async () => {
+    await startBot({ tokenLifetimeMs: 1 });
+    const interaction = slash(ann, await photo('late.jpg'));
+    discord.dispatch('INTERACTION_CREATE', interaction);
+    const error = await discord.waitFor(isEdit(interaction.token));
+    expect((error.body as { content: string }).content).toBe("⚠️ The line is too long to finish within Discord's 15 minutes. Try again in a few minutes.");
+    expect(discord.calls.some((c) => c.path === '/attachments/late.jpg')).toBe(false);
+  });
+
+  it('caps the jobs one server may have in line', async () => {
+    await startBot({ maxJobsPerGuild: 1 });
+    const first = slash(ann, await photo('g1.jpg', fixture('astronaut.png')), { resolution: 2048 });
+    const second = slash(ben, await photo('g2.jpg'), { resolution: 256 });
+    discord.dispatch('INTERACTION_CREATE', first);
+    await discord.waitFor((c) => c.path === '/attachments/g1.jpg');
+    discord.dispatch('INTERACTION_CREATE', second);
+    const refused = await discord.waitFor(isEdit(second.token));
+    expect((refused.body as { content: string }).content).toBe('⚠️ This server already has many photos in line. Try again in a minute.');
+    await discord.waitFor(isFinal(first.token));
+  });
+});
+
+describe('Discord output size', () => {
+  it('re-encodes a result larger than the interaction\'s upload limit instead of failing', async () => {
+    await startBot();
+    const interaction = slash(ann, await photo('l.jpg', fixture('astronaut.png')), { resolution: 1024 }, { attachmentSizeLimit: 150_000 });
+    discord.dispatch('INTERACTION_CREATE', interaction);
+    const final = await discord.waitFor(isFinal(interaction.token));
+    const file = final.files[0];
+    expect(file?.data.length).toBeLessThanOrEqual(150_000);
+    expect(file?.name).toMatch(/\.(jpg|webp)$/);
+    expect((await sharp(file?.data).metadata()).width).toBeGreaterThan(0);
+    expect(((final.body as { embeds: Embed[] }).embeds[0] as Embed).footer.text).toContain("made smaller to fit Discord's upload limit");
+  });
+});
+
+describe('Discord context menu and buttons', () => {
+  it('"Cartoonize" on a message runs each image attachment with the defaults', async () => {
+    await startBot();
+    const interaction = contextMenu(ann, ben, [
+      await photo('c1.jpg'),
+      { url: discord.attachment('readme.txt', Buffer.from('text')), size: 4, contentType: 'text/plain', filename: 'readme.txt' },
+      await photo('c2.jpg', fixture('chelsea.png')),
+    ]);
+    discord.dispatch('INTERACTION_CREATE', interaction);
+    const final = await discord.waitFor(isFinal(interaction.token), 30_000);
+    expect(final.files.map((f) => f.name)).toEqual(['cartoon-1.png', 'cartoon-2.png']);
+    const widths = await Promise.all(final.files.map(async (f) => (await sharp(f.data).metadata()).width));
+    expect(widths).toEqual([1024, 1024]);
+    expect(discord.calls.some((c) => c.path === '/attachments/readme.txt')).toBe(false);
+  });
+
+  it('"Stronger" re-runs the same image at +0.2; "Delete" is refused to others and works for the requester', async () => {
+    await startBot();
+    const interaction = slash(ann, await photo('b.jpg'), { resolution: 256, strength: 0.5 });
+    discord.dispatch('INTERACTION_CREATE', interaction);
+    await discord.waitFor(isFinal(interaction.token));
+    const resultId = discord.originalId(interaction.token);
+
+    const stronger = button(ben, resultId, 'toon:stronger');
+    discord.dispatch('INTERACTION_CREATE', stronger);
+    const rerun = await discord.waitFor(isFinal(stronger.token));
+    const fields = ((rerun.body as { embeds: Embed[] }).embeds[0] as Embed).fields;
+    expect(fields[0]).toEqual({ name: 'Strength', value: '0.7', inline: true });
+    expect(discord.calls.filter((c) => c.path === '/attachments/b.jpg')).toHaveLength(2);
+
+    const notYours = button(ben, resultId, 'toon:delete');
+    discord.dispatch('INTERACTION_CREATE', notYours);
+    const refused = await discord.waitFor(isCallback(notYours.token));
+    expect(refused.body).toMatchObject({ type: 4, data: { content: `Only <@${ann.id}> can delete this.`, flags: 64 } });
+    expect(discord.calls.some((c) => c.method === 'DELETE')).toBe(false);
+
+    const mine = button(ann, resultId, 'toon:delete');
+    discord.dispatch('INTERACTION_CREATE', mine);
+    expect((await discord.waitFor(isCallback(mine.token))).body).toEqual({ type: 6 });
+    await discord.waitFor((c) => c.method === 'DELETE' && c.path.includes(`/${mine.token}/messages/@original`));
+  });
+});
+
+describe('npm run register', () => {
+  it('puts both commands with one bulk overwrite, to the guild when one is set, else globally', async () => {
+    discord = new FakeDiscord();
+    await discord.start();
+    const styles = engine.styles();
+    await registerCommands({ token: TOKEN, applicationId: APP_ID, guildId: GUILD_ID, apiRoot: discord.apiRoot }, styles);
+    await registerCommands({ token: TOKEN, applicationId: APP_ID, apiRoot: discord.apiRoot }, styles);
+    const puts = discord.calls.filter((c) => c.method === 'PUT');
+    expect(puts.map((c) => c.path)).toEqual([`/api/v10/applications/${APP_ID}/guilds/${GUILD_ID}/commands`, `/api/v10/applications/${APP_ID}/commands`]);
+    expect(puts[0]?.body).toEqual(puts[1]?.body);
+    expect(puts[0]?.body).toEqual(commandDefinitions(styles));
+    expect(puts[0]?.body).toEqual([
+      {
+        type: 1,
+        name: 'cartoon',
+        name_localizations: { 'zh-CN': '卡通化' },
+        description: 'Turn a photo into a cartoon',
+        description_localizations: { 'zh-CN': '把照片变成卡通' },
+        options: [
+          { type: 11, name: 'image', name_localizations: { 'zh-CN': '图片' }, description: 'The photo', description_localizations: { 'zh-CN': '照片' }, required: true },
+          {
+            type: 10,
+            name: 'strength',
+            name_localizations: { 'zh-CN': '强度' },
+            description: 'From a touch (0.1) to the full cartoon (1.0); default 0.7',
+            description_localizations: { 'zh-CN': '从轻微（0.1）到完全卡通（1.0），默认 0.7' },
+            required: false,
+            min_value: 0.1,
+            max_value: 1,
+          },
+          {
+            type: 4,
+            name: 'resolution',
+            name_localizations: { 'zh-CN': '分辨率' },
+            description: 'Long side of the result in pixels; default 1024',
+            description_localizations: { 'zh-CN': '结果长边的像素数，默认 1024' },
+            required: false,
+            choices: [512, 768, 1024, 1536, 2048].map((r) => ({ name: `${r} px`, value: r })),
+          },
+          {
+            type: 3,
+            name: 'style',
+            name_localizations: { 'zh-CN': '风格' },
+            description: 'Cartoon style',
+            description_localizations: { 'zh-CN': '卡通风格' },
+            required: false,
+            choices: [{ name: 'Toon', value: 'toon' }],
+          },
+          {
+            type: 3,
+            name: 'format',
+            name_localizations: { 'zh-CN': '格式' },
+            description: 'File format; default png',
+            description_localizations: { 'zh-CN': '文件格式，默认 png' },
+            required: false,
+            choices: ['png', 'jpeg', 'webp'].map((f) => ({ name: f, value: f })),
+          },
+          { type: 5, name: 'private', name_localizations: { 'zh-CN': '私密' }, description: 'Only you see the result', description_localizations: { 'zh-CN': '只有你能看到结果' }, required: false },
+        ],
+      },
+      { type: 3, name: 'Cartoonize', name_localizations: { 'zh-CN': '卡通化' } },
+    ]);
+  });
+});
