@@ -8,13 +8,19 @@ import type { RunningBot } from './bots/shared/RunningBot.ts';
 
 async function startAdapters(config: AppConfig, engine: Engine, logger: Logger): Promise<RunningBot[]> {
   const bots: RunningBot[] = [];
-  if (config.telegram) {
-    const { startTelegram } = await import('./bots/telegram/index.ts');
-    bots.push(await startTelegram(engine, config.telegram, logger));
-  }
-  if (config.discord) {
-    const { startDiscord } = await import('./bots/discord/index.ts');
-    bots.push(await startDiscord(engine, config.discord, logger));
+  try {
+    if (config.telegram) {
+      const { startTelegram } = await import('./bots/telegram/index.ts');
+      bots.push(await startTelegram(engine, config.telegram, logger));
+    }
+    if (config.discord) {
+      const { startDiscord } = await import('./bots/discord/index.ts');
+      bots.push(await startDiscord(engine, config.discord, logger));
+    }
+  } catch (error) {
+    // One adapter failed to start: stop the ones already running before giving up.
+    await Promise.allSettled(bots.map((b) => b.stop()));
+    throw error;
   }
   return bots;
 }
