@@ -26,6 +26,7 @@ import { isToonError, parseOptions, ToonError, type CartoonOptions, type Cartoon
 import { download } from '../shared/download.ts';
 import { fitSize } from '../shared/fitSize.ts';
 import { errorText, pickLang, texts, timingsCaption, type Lang } from '../shared/i18n.ts';
+import { InFlight } from '../shared/InFlight.ts';
 import type { RunningBot } from '../shared/RunningBot.ts';
 import { CARTOON_COMMAND, CONTEXT_COMMAND, MIN_STRENGTH } from './commands.ts';
 import type { DiscordOptions } from './options.ts';
@@ -49,7 +50,7 @@ export class DiscordBot implements RunningBot {
   readonly #engine: Engine;
   readonly #opts: DiscordOptions;
   readonly #log: Logger;
-  readonly #jobs = new Set<Promise<void>>();
+  readonly #inFlight: InFlight;
   readonly #guildJobs = new Map<string, number>();
   readonly #results = new Map<string, ResultState>();
   #stopping = false;
@@ -58,11 +59,12 @@ export class DiscordBot implements RunningBot {
     this.#engine = engine;
     this.#opts = opts;
     this.#log = log;
+    this.#inFlight = new InFlight(log, 'discord interaction');
     this.client = new Client({
       intents: [GatewayIntentBits.Guilds],
       ...(opts.apiRoot ? { rest: { api: opts.apiRoot } } : {}),
     });
-    this.client.on(Events.InteractionCreate, (interaction) => this.#track(this.#route(interaction)));
+    this.client.on(Events.InteractionCreate, (interaction) => this.#inFlight.track(this.#route(interaction)));
     this.client.rest.on('rateLimited', (info) => this.#log.warn('discord rate limited', { route: info.route, retryAfterMs: info.retryAfter, global: info.global }));
     this.client.on(Events.Error, (error) => this.#log.error('discord client error', { error }));
   }
@@ -83,15 +85,11 @@ export class DiscordBot implements RunningBot {
     await this.client.destroy();
   }
 
+  /** Resolves when every reply started so far has been sent (tests, shutdown). */
   async idle(): Promise<void> {
-    while (this.#jobs.size > 0) await Promise.allSettled([...this.#jobs]);
+    await this.#inFlight.drain();
   }
 
-  #track(job: Promise<void>): void {
-    const tracked = job.catch((error: unknown) => this.#log.error('discord interaction failed', { error }));
-    this.#jobs.add(tracked);
-    void tracked.finally(() => this.#jobs.delete(tracked));
-  }
 
   /** When the token's 15 minutes started: its creation, or our clock if that is behind it. */
   #createdAt(interaction: RepliableInteraction): number {

@@ -11,6 +11,7 @@ import type { CallbackQuery, InlineKeyboardButton, InputMediaDocument, InputMedi
 import { isToonError, parseOptions, ToonError, type CartoonResult, type Engine, type Logger } from '../../engine/index.ts';
 import { download } from '../shared/download.ts';
 import { errorText, pickLang, texts, timingsCaption, type Lang } from '../shared/i18n.ts';
+import { InFlight } from '../shared/InFlight.ts';
 import type { RunningBot } from '../shared/RunningBot.ts';
 import { SettingsStore, type ChatSettings } from '../shared/SettingsStore.ts';
 import { parseText, unknownWordError, type ParsedText } from '../shared/textOptions.ts';
@@ -44,7 +45,7 @@ export class TelegramBot implements RunningBot {
   readonly #opts: TelegramOptions;
   readonly #settings: SettingsStore;
   readonly #albums: AlbumCollector;
-  readonly #jobs = new Set<Promise<void>>();
+  readonly #inFlight: InFlight;
   readonly #retry: RetryPolicy;
   #username = '';
   #launched: Promise<void> | undefined;
@@ -55,10 +56,11 @@ export class TelegramBot implements RunningBot {
     this.#log = log;
     this.#settings = settings;
     this.#retry = opts.retry ?? DEFAULT_RETRY;
+    this.#inFlight = new InFlight(log, 'telegram job');
     this.#bot = new Telegraf(opts.token, {
       telegram: { ...(opts.apiRoot ? { apiRoot: opts.apiRoot } : {}), webhookReply: false },
     });
-    this.#albums = new AlbumCollector(opts.albumQuietMs, (messages) => this.#track(this.#album(messages)));
+    this.#albums = new AlbumCollector(opts.albumQuietMs, (messages) => this.#inFlight.track(this.#album(messages)));
     this.#bot.on('message', (ctx) => this.#onMessage(ctx.message));
     this.#bot.on('callback_query', (ctx) => this.#onCallback(ctx.callbackQuery));
     this.#bot.catch((error, ctx) => this.#log.error('telegram handler failed', { updateId: ctx.update.update_id, error }));
@@ -111,20 +113,15 @@ export class TelegramBot implements RunningBot {
       // not running: nothing to stop
     }
     this.#albums.flush();
-    await Promise.allSettled([...this.#jobs]);
+    await this.#inFlight.drain();
     await this.#launched;
   }
 
-  /** Resolves when every job started so far has been answered (tests, shutdown). */
+  /** Resolves when every reply started so far has been sent (tests, shutdown). */
   async idle(): Promise<void> {
-    while (this.#jobs.size > 0) await Promise.allSettled([...this.#jobs]);
+    await this.#inFlight.drain();
   }
 
-  #track(job: Promise<void>): void {
-    const tracked = job.catch((error: unknown) => this.#log.error('telegram job failed', { error }));
-    this.#jobs.add(tracked);
-    void tracked.finally(() => this.#jobs.delete(tracked));
-  }
 
   #styles(): string[] {
     return this.#engine.styles().map((s) => s.id);
@@ -140,7 +137,7 @@ export class TelegramBot implements RunningBot {
     if (parsed.otherBot) return;
 
     if (parsed.command === 'start' || parsed.command === 'help') return void this.#reply(message, texts(lang).help(this.#username));
-    if (parsed.command === 'settings') return void this.#track(this.#showSettings(message.chat.id, lang));
+    if (parsed.command === 'settings') return void this.#inFlight.track(this.#showSettings(message.chat.id, lang));
 
     const reply = 'reply_to_message' in message ? message.reply_to_message : undefined;
     const replyMedia = mediaOf(reply as Message | undefined);
@@ -163,7 +160,7 @@ export class TelegramBot implements RunningBot {
     const target: Target = { chatId: photoMessage.chat.id, photoMessageId: photoMessage.message_id, media, userId: asked.from?.id ?? 0, lang };
     const options = this.#options(target, parsed);
     if (options instanceof ToonError) return void this.#reply(asked, errorText(lang, options, this.#styles()));
-    this.#track(this.#single(target, options));
+    this.#inFlight.track(this.#single(target, options));
   }
 
   /** The chat's defaults overlaid with the message's own options, validated. */
@@ -340,7 +337,7 @@ export class TelegramBot implements RunningBot {
   }
 
   #onCallback(query: CallbackQuery): void {
-    this.#track(this.#handleCallback(query));
+    this.#inFlight.track(this.#handleCallback(query));
   }
 
   async #handleCallback(query: CallbackQuery): Promise<void> {
@@ -383,7 +380,7 @@ export class TelegramBot implements RunningBot {
   }
 
   #reply(message: Message, text: string): void {
-    this.#track(this.#replyTo(message.chat.id, message.message_id, text));
+    this.#inFlight.track(this.#replyTo(message.chat.id, message.message_id, text));
   }
 
   async #replyTo(chatId: number, messageId: number, text: string): Promise<void> {
