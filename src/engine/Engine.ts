@@ -12,6 +12,10 @@ import { silentLogger, type Logger } from './log.ts';
 import { loadManifests, type ModelEntry } from './manifest.ts';
 import { parseOptions, type CartoonOptions, type OutputFormat, type RawOptions } from './options.ts';
 import { ModelSession, type RuntimeConfig } from './session.ts';
+import { FaceFinder } from './faces/FaceFinder.ts';
+import { ellipseMask, CROP_SIZE } from './faces/align.ts';
+import { stylisePortrait, type FaceBox } from './portrait.ts';
+import sharp from 'sharp';
 
 /** The project's `models/` folder. */
 export const DEFAULT_MODELS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../models');
@@ -54,6 +58,20 @@ export interface CartoonRequest {
   requester?: string;
   /** A shorter deadline than the queue's, for callers with their own (Discord's 15 min token). */
   deadlineMs?: number;
+  /** Portrait styles: also return each face's box and keypoints (for a debug overlay). */
+  includeFaces?: boolean;
+}
+
+/** What the portrait pipeline found, on results of portrait styles. */
+export interface PortraitInfo {
+  faces: number;
+  /** No face was found: the whole picture went through the background model. */
+  noFace: boolean;
+  detectMs: number;
+  /** Time spent on the faces: crop, head model, blend back. */
+  headMs: number;
+  /** With `includeFaces`: boxes and keypoints in output pixels. */
+  boxes?: FaceBox[];
 }
 
 export interface SubmitOptions {
@@ -82,6 +100,8 @@ export interface CartoonResult {
   timings: Timings;
   /** Model runs this frame took (1 unless tiled; 0 at strength 0). */
   tiles: number;
+  /** Present for portrait styles. */
+  portrait?: PortraitInfo;
 }
 
 export interface StyleInfo {
@@ -125,6 +145,8 @@ class ToonEngine implements Engine {
   readonly limits: Readonly<ImageLimits>;
   readonly #models: Map<string, ModelEntry>;
   readonly #sessions = new Map<string, Promise<ModelSession>>();
+  readonly #masks = new Map<string, Promise<Float32Array>>();
+  #finder: Promise<FaceFinder> | undefined;
   readonly #queue: JobQueue;
   readonly #log: Logger;
   /** Submissions between their call and their admission to the queue (probing the header). */
@@ -156,7 +178,7 @@ class ToonEngine implements Engine {
     const admission = (async () => {
       const probed = await probeImage(request.image, this.#config.limits);
       const size = targetSize(probed.width, probed.height, opts.resolution);
-      const job = this.#queue.submit((context) => this.#run(request.image, size, entry, opts, context), {
+      const job = this.#queue.submit((context) => this.#run(request.image, size, entry, opts, request.includeFaces === true, context), {
         requester,
         ...options,
         ...(request.deadlineMs === undefined ? {} : { deadlineMs: request.deadlineMs }),
@@ -189,6 +211,7 @@ class ToonEngine implements Engine {
       options: opts,
       timings,
       tiles: result.tiles,
+      ...(result.portrait ? { portrait: result.portrait } : {}),
     };
   }
 
@@ -198,8 +221,9 @@ class ToonEngine implements Engine {
     size: { width: number; height: number },
     entry: ModelEntry,
     opts: CartoonOptions,
+    includeFaces: boolean,
     { signal, queuedMs }: JobContext,
-  ): Promise<{ image: Buffer; tiles: number; timings: Omit<Timings, 'total'> }> {
+  ): Promise<{ image: Buffer; tiles: number; portrait?: PortraitInfo; timings: Omit<Timings, 'total'> }> {
     let t = performance.now();
     const photo = await decodeImage(image, size.width, size.height, this.#config.limits);
     const decode = performance.now() - t;
@@ -208,7 +232,15 @@ class ToonEngine implements Engine {
     t = performance.now();
     let frame: RgbFrame = photo;
     let tiles = 0;
-    if (opts.strength > 0) {
+    let portrait: PortraitInfo | undefined;
+    if (entry.manifest.pipeline === 'portrait') {
+      // Faces are looked for even at strength 0, so that the result reports them alike.
+      const [background, head, mask, finder] = await Promise.all([this.#session(entry), this.#session(headEntry(entry)), this.#mask(entry), this.#faceFinder()]);
+      const out = await stylisePortrait({ background: modelOf(background), head: modelOf(head), mask }, finder, photo, opts.strength, signal);
+      frame = out.frame;
+      tiles = out.tiles;
+      portrait = { faces: out.faces.length, noFace: out.faces.length === 0, detectMs: round1(out.detectMs), headMs: round1(out.headMs), ...(includeFaces ? { boxes: out.faces } : {}) };
+    } else if (opts.strength > 0) {
       const session = await this.#session(entry);
       const styled = await stylise(modelOf(session), photo, opts.strength, signal);
       tiles = styled.stats.tiles;
@@ -220,11 +252,12 @@ class ToonEngine implements Engine {
     t = performance.now();
     const encoded = await encodeImage(frame, opts.format);
     const encode = performance.now() - t;
-    return { image: encoded, tiles, timings: { queued: queuedMs, decode, inference, encode } };
+    return { image: encoded, tiles, ...(portrait ? { portrait } : {}), timings: { queued: queuedMs, decode, inference, encode } };
   }
 
   async warmup(): Promise<void> {
     const frame: RgbFrame = { data: Buffer.alloc(64 * 64 * 3, 128), width: 64, height: 64 };
+    if ([...this.#models.values()].some((m) => m.manifest.listed && m.manifest.pipeline === 'portrait')) await this.#faceFinder();
     for (const entry of this.#models.values()) {
       if (!entry.manifest.listed) continue;
       const t = performance.now();
@@ -245,20 +278,60 @@ class ToonEngine implements Engine {
     const sessions = [...this.#sessions.values()];
     this.#sessions.clear();
     for (const s of await Promise.allSettled(sessions)) if (s.status === 'fulfilled') await s.value.dispose();
+    const finder = this.#finder;
+    this.#finder = undefined;
+    if (finder) await (await finder.catch(() => undefined))?.dispose();
   }
 
   /** The model's session, opened on first use and kept. A failed open is retried next time. */
   #session(entry: ModelEntry): Promise<ModelSession> {
-    const id = entry.manifest.id;
-    let session = this.#sessions.get(id);
+    // Keyed by file and checksum: a portrait style whose head is its background shares one session.
+    const key = `${entry.file}#${entry.manifest.sha256}`;
+    let session = this.#sessions.get(key);
     if (!session) {
       session = ModelSession.open(entry, this.#config.runtime, this.#log);
-      this.#sessions.set(id, session);
+      this.#sessions.set(key, session);
       // Not cached when it fails: a model file restored on disk is picked up by the next job.
-      session.catch(() => this.#sessions.delete(id));
+      session.catch(() => this.#sessions.delete(key));
     }
     return session;
   }
+
+  /** The face crops' soft mask: the manifest's file, else the generated ellipse. */
+  #mask(entry: ModelEntry): Promise<Float32Array> {
+    const key = entry.maskFile ?? '';
+    let mask = this.#masks.get(key);
+    if (!mask) {
+      mask = entry.maskFile
+        ? sharp(entry.maskFile).greyscale().resize(CROP_SIZE, CROP_SIZE, { fit: 'fill' }).raw().toBuffer().then((b) => Float32Array.from(b, (v) => v / 255))
+        : Promise.resolve(ellipseMask());
+      this.#masks.set(key, mask);
+      mask.catch(() => this.#masks.delete(key));
+    }
+    return mask;
+  }
+
+  #faceFinder(): Promise<FaceFinder> {
+    this.#finder ??= FaceFinder.open(this.#config.runtime);
+    this.#finder.catch(() => {
+      this.#finder = undefined;
+    });
+    return this.#finder;
+  }
+}
+
+/** The head model of a portrait entry, as an entry of its own. */
+function headEntry(entry: ModelEntry): ModelEntry {
+  const { head } = entry.manifest;
+  if (!head || !entry.headFile) throw new ToonError('MODEL_UNAVAILABLE', { detail: { model: entry.manifest.id, reason: 'portrait style without a head model' } });
+  return {
+    file: entry.headFile,
+    manifest: { ...entry.manifest, id: `${entry.manifest.id}:head`, pipeline: 'full-frame', file: head.file, sha256: head.sha256, io: head.io ?? entry.manifest.io },
+  };
+}
+
+function round1(ms: number): number {
+  return Math.round(ms * 10) / 10;
 }
 
 function modelOf(session: ModelSession) {

@@ -64,6 +64,15 @@ export async function stylise(model: FrameModel, frame: RgbFrame, strength: numb
   return { frame: blendStitched(frame, cartoon, weightSum, strength), stats };
 }
 
+/** photo·(1 − s) + styled·s, for two 8-bit frames of the same size. */
+export function mix(photo: RgbFrame, styled: RgbFrame, strength: number): RgbFrame {
+  if (strength === 1) return styled;
+  const out = new Uint8ClampedArray(photo.data.length);
+  const keep = 1 - strength;
+  for (let i = 0; i < out.length; i += 1) out[i] = (photo.data[i] as number) * keep + (styled.data[i] as number) * strength;
+  return { data: Buffer.from(out.buffer, out.byteOffset, out.byteLength), width: photo.width, height: photo.height };
+}
+
 /** photo·(1 - s) + 255·model·s, straight from a one-tile output in the model's format. */
 function blendTile(output: Float32Array, photo: RgbFrame, plane: number, tileWidth: number, io: ModelIO, strength: number): RgbFrame {
   const [lo, hi] = io.range;

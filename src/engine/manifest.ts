@@ -27,11 +27,23 @@ export interface ModelIO {
   minSide: number;
 }
 
+/** For the portrait pipeline: the model that stylises aligned 288x288 face crops. */
+export interface HeadSpec {
+  file: string;
+  sha256: string;
+  /** What the head graph expects; the background's `io` when absent. */
+  io?: ModelIO;
+}
+
 export interface ModelManifest {
   id: string;
   name: string;
   description: string;
-  pipeline: 'full-frame';
+  /** `full-frame`: one graph over the frame. `portrait`: that graph as background, plus `head` on each face. */
+  pipeline: 'full-frame' | 'portrait';
+  head?: HeadSpec;
+  /** A greyscale soft mask for the face crops (DCT-Net's alpha.jpg); a generated ellipse when absent. */
+  mask?: string;
   /** Path of the ONNX file, relative to the manifest. */
   file: string;
   sha256: string;
@@ -47,6 +59,9 @@ export interface ModelEntry {
   manifest: ModelManifest;
   /** Absolute path of the ONNX file. */
   file: string;
+  /** Absolute paths of the head model and the mask, for the portrait pipeline. */
+  headFile?: string;
+  maskFile?: string;
 }
 
 /** Reads every `*.json` manifest in `dir`, sorted by id. Throws on the first invalid one. */
@@ -56,7 +71,12 @@ export async function loadManifests(dir: string): Promise<ModelEntry[]> {
   for (const name of names) {
     const where = path.join(dir, name);
     const manifest = validateManifest(JSON.parse(await readFile(where, 'utf8')), where);
-    entries.push({ manifest, file: path.resolve(dir, manifest.file) });
+    entries.push({
+      manifest,
+      file: path.resolve(dir, manifest.file),
+      ...(manifest.head ? { headFile: path.resolve(dir, manifest.head.file) } : {}),
+      ...(manifest.mask ? { maskFile: path.resolve(dir, manifest.mask) } : {}),
+    });
   }
   return entries.sort((a, b) => a.manifest.id.localeCompare(b.manifest.id));
 }
@@ -75,31 +95,42 @@ export function validateManifest(raw: unknown, where = 'manifest'): ModelManifes
     options.includes(v as T) ? (v as T) : fail(field, `one of ${options.join(', ')}`, v);
 
   const m = obj(raw, 'manifest');
-  const io = obj(m.io, 'io');
   const tile = obj(m.tile, 'tile');
-  const rawRange: unknown[] = Array.isArray(io.range) ? io.range : [];
-  const [low, high] = rawRange;
-  const range = rawRange.length === 2 && typeof low === 'number' && typeof high === 'number' && low < high
-    ? ([low, high] as const)
-    : fail('io.range', '[low, high]', io.range);
+  const parseIo = (value: unknown, field: string): ModelIO => {
+    const io = obj(value, field);
+    const rawRange: unknown[] = Array.isArray(io.range) ? io.range : [];
+    const [low, high] = rawRange;
+    const range = rawRange.length === 2 && typeof low === 'number' && typeof high === 'number' && low < high
+      ? ([low, high] as const)
+      : fail(`${field}.range`, '[low, high]', io.range);
+    return {
+      input: str(io.input, `${field}.input`),
+      output: str(io.output, `${field}.output`),
+      layout: oneOf(io.layout, `${field}.layout`, ['NCHW', 'NHWC'] as const),
+      range,
+      colorOrder: oneOf(io.colorOrder, `${field}.colorOrder`, ['RGB', 'BGR'] as const),
+      sizeMultiple: int(io.sizeMultiple, `${field}.sizeMultiple`, 1),
+      minSide: int(io.minSide, `${field}.minSide`, 1),
+    };
+  };
+  const pipeline = oneOf(m.pipeline, 'pipeline', ['full-frame', 'portrait'] as const);
+  let head: HeadSpec | undefined;
+  if (pipeline === 'portrait') {
+    const h = obj(m.head, 'head');
+    head = { file: str(h.file, 'head.file', /\.onnx$/), sha256: str(h.sha256, 'head.sha256', /^[0-9a-f]{64}$/), ...(h.io === undefined ? {} : { io: parseIo(h.io, 'head.io') }) };
+  }
   const manifest: ModelManifest = {
     id: str(m.id, 'id', /^[a-z0-9][a-z0-9._-]{0,63}$/),
     name: str(m.name, 'name'),
     description: typeof m.description === 'string' ? m.description : '',
-    pipeline: oneOf(m.pipeline, 'pipeline', ['full-frame'] as const),
+    pipeline,
+    ...(head ? { head } : {}),
+    ...(typeof m.mask === 'string' ? { mask: m.mask } : {}),
     file: str(m.file, 'file', /\.onnx$/),
     sha256: str(m.sha256, 'sha256', /^[0-9a-f]{64}$/),
     license: str(m.license, 'license'),
     source: str(m.source, 'source'),
-    io: {
-      input: str(io.input, 'io.input'),
-      output: str(io.output, 'io.output'),
-      layout: oneOf(io.layout, 'io.layout', ['NCHW', 'NHWC'] as const),
-      range,
-      colorOrder: oneOf(io.colorOrder, 'io.colorOrder', ['RGB', 'BGR'] as const),
-      sizeMultiple: int(io.sizeMultiple, 'io.sizeMultiple', 1),
-      minSide: int(io.minSide, 'io.minSide', 1),
-    },
+    io: parseIo(m.io, 'io'),
     tile: {
       maxSide: int(tile.maxSide, 'tile.maxSide', 64),
       margin: int(tile.margin, 'tile.margin', 0),

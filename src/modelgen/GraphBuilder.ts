@@ -96,17 +96,6 @@ export class GraphBuilder {
     return out;
   }
 
-  /** Number of float parameters held in initializers. */
-  parameterCount(): number {
-    let n = 0;
-    for (const t of this.#initializers) {
-      if (t.dataType === onnx.TensorProto.DataType.FLOAT) {
-        n += (t.dims ?? []).reduce<number>((a, b) => a * Number(b), 1);
-      }
-    }
-    return n;
-  }
-
   /** Serialises the model (ModelProto, IR version 8). */
   toBytes(docString = ''): Uint8Array {
     const model = onnx.ModelProto.create({

@@ -9,6 +9,23 @@ import { BUILTIN_MIN_SIDE, buildBuiltinStyle, builtinReach } from './builtinStyl
 
 export const BUILTIN_FILE = `${BUILTIN_STYLE_ID}.onnx`;
 
+export const BUILTIN_PORTRAIT_ID = `${BUILTIN_STYLE_ID}-portrait`;
+
+/**
+ * The portrait variant of the built-in style: the same graph as background and as head model,
+ * which shows the DCT-Net pipeline (detect, align, stylise heads, blend back) end to end offline.
+ */
+export function builtinPortraitManifest(base: ModelManifest): ModelManifest {
+  return {
+    ...base,
+    id: BUILTIN_PORTRAIT_ID,
+    name: 'Toon portrait',
+    description: 'Toon, with each face stylised on its own from an aligned crop (DCT-Net pipeline).',
+    pipeline: 'portrait',
+    head: { file: base.file, sha256: base.sha256 },
+  };
+}
+
 export function builtinModel(): { bytes: Uint8Array; manifest: ModelManifest } {
   const bytes = buildBuiltinStyle();
   const manifest: ModelManifest = {

@@ -23,6 +23,7 @@ export function buildDctnetTopology(seed = 20220720): { bytes: Uint8Array; param
   const g = new GraphBuilder('dctnet_topology_random');
   const rand = mulberry32(seed);
   const c = DCTNET_CHANNELS;
+  let parameters = 0;
 
   const conv = (x: string, cin: number, cout: number, k: number, stride = 1): string => {
     // He-uniform scaled down so that random activations stay in range through the residual stack.
@@ -30,6 +31,7 @@ export function buildDctnetTopology(seed = 20220720): { bytes: Uint8Array; param
     const w = new Float32Array(cout * cin * k * k);
     for (let i = 0; i < w.length; i += 1) w[i] = (rand() * 2 - 1) * bound;
     const b = new Float32Array(cout);
+    parameters += w.length + b.length;
     const p = (k - 1) / 2;
     return g.op('Conv', [x, g.tensor('w', w, [cout, cin, k, k]), g.tensor('b', b, [cout])], {
       kernel_shape: [k, k],
@@ -39,7 +41,8 @@ export function buildDctnetTopology(seed = 20220720): { bytes: Uint8Array; param
   };
   const lrelu = (x: string): string => g.op('LeakyRelu', [x], { alpha: { f: 0.2 } });
   const up2 = (x: string): string =>
-    g.op('Resize', [x, '', g.tensor('scales', [1, 1, 2, 2], [4])], { mode: 'linear', coordinate_transformation_mode: 'half_pixel' });
+    // TF1 resize_bilinear (align_corners and half_pixel_centers off) is ONNX's "asymmetric".
+    g.op('Resize', [x, '', g.tensor('scales', [1, 1, 2, 2], [4])], { mode: 'linear', coordinate_transformation_mode: 'asymmetric' });
 
   const input = g.input('image', [1, 3, 'height', 'width']);
   const x0 = lrelu(conv(input, 3, c, 7));
@@ -52,7 +55,7 @@ export function buildDctnetTopology(seed = 20220720): { bytes: Uint8Array; param
   const x3 = lrelu(conv(lrelu(conv(g.op('Add', [up2(x2), x1]), 2 * c, 2 * c, 3)), 2 * c, c, 3));
   const x4 = conv(lrelu(conv(g.op('Add', [up2(x3), x0]), c, c, 3)), c, 3, 7);
   g.output(g.op('Clip', [x4, g.scalar(-1), g.scalar(1)]), 'cartoon', [1, 3, 'height', 'width']);
-  return { bytes: g.toBytes('DCT-Net generator topology with seeded random weights (benchmark only)'), parameters: g.parameterCount() };
+  return { bytes: g.toBytes('DCT-Net generator topology with seeded random weights (benchmark only)'), parameters };
 }
 
 /** Multiply-adds of one forward pass at height x width (convolutions only). */

@@ -223,7 +223,10 @@ describe('Models', () => {
   });
 
   it('lists only the styles on offer', () => {
-    expect(engine.styles()).toEqual([{ id: 'toon', name: 'Toon', description: expect.any(String) }]);
+    expect(engine.styles()).toEqual([
+      { id: 'toon', name: 'Toon', description: expect.any(String) },
+      { id: 'toon-portrait', name: 'Toon portrait', description: expect.any(String) },
+    ]);
   });
 });
 
@@ -235,6 +238,7 @@ describe('Engine lifecycle', () => {
     await own.close();
     await expect(accepted).resolves.toMatchObject({ width: 256 });
     await failsWith(own.submit({ image: fixture('chelsea.png') }), 'SHUTTING_DOWN');
-    expect(own.stats()).toMatchObject({ done: 2, waiting: 0, running: 0 });
+    // One warm-up frame per listed style, then the accepted job.
+    expect(own.stats()).toMatchObject({ done: own.styles().length + 1, waiting: 0, running: 0 });
   });
 });

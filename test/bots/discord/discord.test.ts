@@ -266,7 +266,10 @@ describe('npm run register', () => {
             description: 'Cartoon style',
             description_localizations: { 'zh-CN': '卡通风格' },
             required: false,
-            choices: [{ name: 'Toon', value: 'toon' }],
+            choices: [
+              { name: 'Toon', value: 'toon' },
+              { name: 'Toon portrait', value: 'toon-portrait' },
+            ],
           },
           {
             type: 3,

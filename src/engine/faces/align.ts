@@ -1,0 +1,174 @@
+/**
+ * DCT-Net's face alignment, adapted to BlazeFace's keypoints: a least-squares similarity
+ * transform from a 288x288 reference face to the detected eyes, nose and mouth centre; an inverse
+ * bilinear warp to cut the aligned crop (white border); and the way back, through a soft mask.
+ *
+ * Coordinates put pixel centres on integers, as OpenCV's warpAffine does.
+ */
+import type { RgbFrame } from '../image.ts';
+import type { Point } from './BlazeFace.ts';
+
+export const CROP_SIZE = 288;
+
+/**
+ * DCT-Net's reference points in the 288x288 crop (image left/right): left eye, right eye, nose,
+ * and the mouth centre (the midpoint of its two mouth-corner references, since BlazeFace has no
+ * mouth corners).
+ */
+export const REFERENCE: readonly Point[] = [
+  [111.782, 137.629],
+  [179.74, 137.253],
+  [145.977, 176.278],
+  [(118.059 + 174.336) / 2, (216.062 + 215.751) / 2],
+];
+
+/** u = a·x + b·y + tx, v = −b·x + a·y + ty: rotation, uniform scale and shift. */
+export interface Similarity {
+  a: number;
+  b: number;
+  tx: number;
+  ty: number;
+}
+
+export function apply(t: Similarity, [x, y]: Point): Point {
+  return [t.a * x + t.b * y + t.tx, -t.b * x + t.a * y + t.ty];
+}
+
+export function invert(t: Similarity): Similarity {
+  const d = t.a * t.a + t.b * t.b;
+  const a = t.a / d;
+  const b = -t.b / d;
+  // x = a'·(u − tx) + b'·(v − ty) with the inverse rotation-scale.
+  return { a, b, tx: -(a * t.tx + b * t.ty), ty: -(-b * t.tx + a * t.ty) };
+}
+
+/** Least-squares similarity mapping `from[i]` onto `to[i]` (at least two pairs). */
+export function fitSimilarity(from: readonly Point[], to: readonly Point[]): Similarity {
+  // Unknowns [a, b, tx, ty]; each pair gives rows [x, y, 1, 0]·p = u and [y, −x, 0, 1]·p = v.
+  const ata = [new Float64Array(4), new Float64Array(4), new Float64Array(4), new Float64Array(4)];
+  const atb = new Float64Array(4);
+  const add = (row: number[], rhs: number) => {
+    for (let i = 0; i < 4; i += 1) {
+      atb[i] = (atb[i] as number) + (row[i] as number) * rhs;
+      for (let j = 0; j < 4; j += 1) (ata[i] as Float64Array)[j] = ((ata[i] as Float64Array)[j] as number) + (row[i] as number) * (row[j] as number);
+    }
+  };
+  from.forEach(([x, y], i) => {
+    const [u, v] = to[i] as Point;
+    add([x, y, 1, 0], u);
+    add([y, -x, 0, 1], v);
+  });
+  const [a, b, tx, ty] = solve4(ata.map((r) => Array.from(r)), Array.from(atb));
+  return { a: a as number, b: b as number, tx: tx as number, ty: ty as number };
+}
+
+/** The crop→image transform for a face's keypoints (BlazeFace order). */
+export function faceTransform(keypoints: readonly Point[]): Similarity {
+  const [e0, e1, nose, mouth] = keypoints as [Point, Point, Point, Point];
+  // Left/right as seen in the image, whatever the detector called them.
+  const [left, right] = e0[0] <= e1[0] ? [e0, e1] : [e1, e0];
+  return fitSimilarity(REFERENCE, [left, right, nose, mouth]);
+}
+
+/** Cuts the aligned `size`² crop: crop pixel p samples the image at t(p); outside is white. */
+export function warpCrop(frame: RgbFrame, t: Similarity, size = CROP_SIZE): RgbFrame {
+  const out = Buffer.alloc(size * size * 3, 255);
+  for (let y = 0; y < size; y += 1) {
+    for (let x = 0; x < size; x += 1) {
+      const [u, v] = apply(t, [x, y]);
+      sampleRgb(frame, u, v, out, (y * size + x) * 3, 255);
+    }
+  }
+  return { data: out, width: size, height: size };
+}
+
+/** The image-space bounding box of the crop's footprint under `t`, clipped to the frame. */
+export function footprint(t: Similarity, width: number, height: number, size = CROP_SIZE): { x0: number; y0: number; x1: number; y1: number } {
+  const corners = [apply(t, [0, 0]), apply(t, [size - 1, 0]), apply(t, [0, size - 1]), apply(t, [size - 1, size - 1])];
+  return {
+    x0: Math.max(0, Math.floor(Math.min(...corners.map((c) => c[0])))),
+    y0: Math.max(0, Math.floor(Math.min(...corners.map((c) => c[1])))),
+    x1: Math.min(width - 1, Math.ceil(Math.max(...corners.map((c) => c[0])))),
+    y1: Math.min(height - 1, Math.ceil(Math.max(...corners.map((c) => c[1])))),
+  };
+}
+
+/**
+ * Blends the stylised crop back into `target` in place: target = m·head + (1 − m)·target, with m
+ * the mask warped by the same transform (zero outside the crop).
+ */
+export function pasteBack(target: RgbFrame, head: RgbFrame, mask: Float32Array, t: Similarity): void {
+  const inv = invert(t);
+  const size = head.width;
+  const box = footprint(t, target.width, target.height, size);
+  const px = Buffer.alloc(3);
+  for (let y = box.y0; y <= box.y1; y += 1) {
+    for (let x = box.x0; x <= box.x1; x += 1) {
+      const [cx, cy] = apply(inv, [x, y]);
+      const m = sampleGrey(mask, size, cx, cy);
+      if (m <= 0) continue;
+      sampleRgb(head, cx, cy, px, 0, 0);
+      const d = (y * target.width + x) * 3;
+      for (let c = 0; c < 3; c += 1) target.data[d + c] = Math.round(m * (px[c] as number) + (1 - m) * (target.data[d + c] as number));
+    }
+  }
+}
+
+/**
+ * The project's own soft face mask: a feathered ellipse over the reference face (forehead to
+ * chin, ear to ear), 1 inside, 0 at the crop's edges.
+ */
+export function ellipseMask(size = CROP_SIZE): Float32Array {
+  const k = size / CROP_SIZE;
+  const [cx, cy, rx, ry, feather] = [146 * k, 162 * k, 98 * k, 122 * k, 0.22];
+  const mask = new Float32Array(size * size);
+  for (let y = 0; y < size; y += 1) {
+    for (let x = 0; x < size; x += 1) {
+      const d = Math.hypot((x - cx) / rx, (y - cy) / ry);
+      const m = Math.min(1, Math.max(0, (1 - d) / feather));
+      mask[y * size + x] = m * m * (3 - 2 * m);
+    }
+  }
+  return mask;
+}
+
+function sampleRgb(frame: RgbFrame, u: number, v: number, out: Buffer, at: number, border: number): void {
+  const x0 = Math.floor(u);
+  const y0 = Math.floor(v);
+  const fx = u - x0;
+  const fy = v - y0;
+  for (let c = 0; c < 3; c += 1) {
+    const p = (x: number, y: number): number =>
+      x < 0 || y < 0 || x >= frame.width || y >= frame.height ? border : (frame.data[(y * frame.width + x) * 3 + c] as number);
+    const top = p(x0, y0) * (1 - fx) + p(x0 + 1, y0) * fx;
+    const bottom = p(x0, y0 + 1) * (1 - fx) + p(x0 + 1, y0 + 1) * fx;
+    out[at + c] = Math.round(top * (1 - fy) + bottom * fy);
+  }
+}
+
+function sampleGrey(mask: Float32Array, size: number, u: number, v: number): number {
+  const x0 = Math.floor(u);
+  const y0 = Math.floor(v);
+  const fx = u - x0;
+  const fy = v - y0;
+  const p = (x: number, y: number): number => (x < 0 || y < 0 || x >= size || y >= size ? 0 : (mask[y * size + x] as number));
+  return (p(x0, y0) * (1 - fx) + p(x0 + 1, y0) * fx) * (1 - fy) + (p(x0, y0 + 1) * (1 - fx) + p(x0 + 1, y0 + 1) * fx) * fy;
+}
+
+/** Gaussian elimination with partial pivoting for the 4x4 normal equations. */
+function solve4(m: number[][], rhs: number[]): number[] {
+  const a = m.map((row, i) => [...row, rhs[i] as number]);
+  for (let col = 0; col < 4; col += 1) {
+    let pivot = col;
+    for (let r = col + 1; r < 4; r += 1) if (Math.abs((a[r] as number[])[col] as number) > Math.abs((a[pivot] as number[])[col] as number)) pivot = r;
+    [a[col], a[pivot]] = [a[pivot] as number[], a[col] as number[]];
+    const p = (a[col] as number[])[col] as number;
+    if (Math.abs(p) < 1e-12) throw new RangeError('degenerate points: cannot fit a similarity');
+    for (let r = 0; r < 4; r += 1) {
+      if (r === col) continue;
+      const f = ((a[r] as number[])[col] as number) / p;
+      for (let c = col; c < 5; c += 1) (a[r] as number[])[c] = ((a[r] as number[])[c] as number) - f * ((a[col] as number[])[c] as number);
+    }
+  }
+  return a.map((row, i) => (row[4] as number) / (row[i] as number));
+}

@@ -1,0 +1,202 @@
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  applySimilarity,
+  createEngine,
+  CROP_SIZE,
+  decodeImage,
+  DEFAULT_ENGINE_CONFIG,
+  FaceFinder,
+  fitSimilarity,
+  invert,
+  pasteBack,
+  probeImage,
+  REFERENCE,
+  warpCrop,
+  type Engine,
+  type Face,
+  type Point,
+  type RgbFrame,
+  type Similarity,
+} from '../../src/engine/index.ts';
+import { fixture, pixels } from '../helpers.ts';
+
+const limits = { maxPixels: 1e9, maxBytes: 1e9 };
+let finder: FaceFinder;
+let engine: Engine;
+
+beforeAll(async () => {
+  finder = await FaceFinder.open(DEFAULT_ENGINE_CONFIG.runtime);
+  engine = await createEngine();
+});
+afterAll(async () => {
+  await finder.dispose();
+  await engine.close();
+});
+
+async function facesIn(image: Buffer): Promise<{ faces: Face[]; width: number; height: number }> {
+  const probed = await probeImage(image, limits);
+  const frame = await decodeImage(image, probed.width, probed.height, limits);
+  return { faces: await finder.find(frame), width: frame.width, height: frame.height };
+}
+
+describe('face detection (BlazeFace)', () => {
+  it('finds exactly one face on the astronaut portrait, boxed around it, eyes in the upper half', async () => {
+    const { faces } = await facesIn(fixture('astronaut.png'));
+    expect(faces).toHaveLength(1);
+    const [face] = faces as [Face];
+    // Her face spans roughly x 170-290, y 60-200 in the 512x512 photo.
+    expect(face.box.x).toBeGreaterThan(150);
+    expect(face.box.x + face.box.width).toBeLessThan(310);
+    expect(face.box.y).toBeGreaterThan(40);
+    expect(face.box.y + face.box.height).toBeLessThan(220);
+    for (const [x, y] of face.keypoints.slice(0, 2)) {
+      expect(x).toBeGreaterThan(face.box.x);
+      expect(x).toBeLessThan(face.box.x + face.box.width);
+      expect(y).toBeGreaterThan(face.box.y);
+      expect(y).toBeLessThan(face.box.y + face.box.height / 2);
+    }
+  });
+
+  it.each(['chelsea.png', 'coffee.png'] as const)('finds no human face on %s', async (name) => {
+    expect((await facesIn(fixture(name))).faces).toEqual([]);
+  });
+
+  it('finds two faces in a collage of two portraits', async () => {
+    const astro = fixture('astronaut.png');
+    const collage = await sharp({ create: { width: 1024, height: 512, channels: 3, background: 'white' } })
+      .composite([{ input: astro, left: 0, top: 0 }, { input: await sharp(astro).flop().toBuffer(), left: 512, top: 0 }])
+      .png()
+      .toBuffer();
+    const { faces } = await facesIn(collage);
+    expect(faces).toHaveLength(2);
+    const centres = faces.map((f) => f.box.x + f.box.width / 2).sort((a, b) => a - b);
+    expect(centres[0]).toBeLessThan(512);
+    expect(centres[1]).toBeGreaterThan(512);
+  });
+
+  it('finds the same face in a photo stored sideways with EXIF orientation 6', async () => {
+    const astro = fixture('astronaut.png');
+    const upright = (await facesIn(astro)).faces[0] as Face;
+    const sideways = await sharp(await sharp(astro).rotate(-90).toBuffer()).jpeg({ quality: 95 }).withMetadata({ orientation: 6 }).toBuffer();
+    const { faces, width, height } = await facesIn(sideways);
+    expect([width, height]).toEqual([512, 512]);
+    expect(faces).toHaveLength(1);
+    const face = faces[0] as Face;
+    expect(Math.abs(face.box.x - upright.box.x)).toBeLessThan(6);
+    expect(Math.abs(face.box.y - upright.box.y)).toBeLessThan(6);
+    expect(Math.abs(face.box.width - upright.box.width)).toBeLessThan(8);
+  });
+
+  it('finds a small face in a large frame (tiles)', async () => {
+    const small = await sharp({ create: { width: 2400, height: 1600, channels: 3, background: { r: 120, g: 130, b: 140 } } })
+      .composite([{ input: await sharp(fixture('astronaut.png')).resize(320).toBuffer(), left: 1500, top: 900 }])
+      .png()
+      .toBuffer();
+    const { faces } = await facesIn(small);
+    expect(faces).toHaveLength(1);
+    expect((faces[0] as Face).box.x).toBeGreaterThan(1500);
+  });
+});
+
+describe('alignment math', () => {
+  const known: Similarity = (() => {
+    const scale = 0.62;
+    const angle = 0.35;
+    return { a: scale * Math.cos(angle), b: scale * Math.sin(angle), tx: 213.5, ty: 87.25 };
+  })();
+
+  it('fits the transform that maps the reference points onto landmarks made with a known rotation, scale and shift', () => {
+    const landmarks = REFERENCE.map((p) => applySimilarity(known, p));
+    const fitted = fitSimilarity(REFERENCE, landmarks);
+    for (const [i, p] of REFERENCE.entries()) {
+      const [u, v] = applySimilarity(fitted, p);
+      const [eu, ev] = landmarks[i] as Point;
+      expect(Math.hypot(u - eu, v - ev)).toBeLessThan(0.5);
+    }
+    expect(fitted.a).toBeCloseTo(known.a, 6);
+    expect(fitted.b).toBeCloseTo(known.b, 6);
+    // And its inverse undoes it.
+    const back = applySimilarity(invert(fitted), landmarks[2] as Point);
+    expect(Math.hypot(back[0] - (REFERENCE[2] as Point)[0], back[1] - (REFERENCE[2] as Point)[1])).toBeLessThan(1e-6);
+  });
+
+  it('is a least-squares fit: noisy landmarks still land within half a pixel on average', () => {
+    const noise: Point[] = [[0.4, -0.3], [-0.2, 0.5], [0.3, 0.2], [-0.5, -0.4]];
+    const landmarks = REFERENCE.map((p, i) => {
+      const [u, v] = applySimilarity(known, p);
+      return [u + (noise[i] as Point)[0], v + (noise[i] as Point)[1]] as Point;
+    });
+    const fitted = fitSimilarity(REFERENCE, landmarks);
+    const err = REFERENCE.reduce((s, p, i) => {
+      const [u, v] = applySimilarity(fitted, p);
+      return s + Math.hypot(u - (landmarks[i] as Point)[0], v - (landmarks[i] as Point)[1]);
+    }, 0) / REFERENCE.length;
+    expect(err).toBeLessThan(0.5);
+  });
+
+  it('warping a crop out and back reproduces the centre region', () => {
+    const size = 400;
+    const data = Buffer.alloc(size * size * 3);
+    for (let y = 0; y < size; y += 1) {
+      for (let x = 0; x < size; x += 1) {
+        const i = (y * size + x) * 3;
+        data[i] = Math.round(127 + 100 * Math.sin(x / 23));
+        data[i + 1] = Math.round(127 + 100 * Math.cos(y / 19));
+        data[i + 2] = Math.round((x + y) / 4);
+      }
+    }
+    const image: RgbFrame = { data, width: size, height: size };
+    const t: Similarity = { a: 0.55, b: 0.2, tx: 90, ty: 120 };
+    const crop = warpCrop(image, t);
+    expect([crop.width, crop.height]).toEqual([CROP_SIZE, CROP_SIZE]);
+    const target: RgbFrame = { data: Buffer.alloc(data.length), width: size, height: size };
+    pasteBack(target, crop, new Float32Array(CROP_SIZE * CROP_SIZE).fill(1), t);
+    // The crop's centre maps to image point t(144, 144); compare a 40x40 patch around it.
+    const [cx, cy] = applySimilarity(t, [CROP_SIZE / 2, CROP_SIZE / 2]).map(Math.round) as Point;
+    let worst = 0;
+    for (let y = cy - 20; y < cy + 20; y += 1) {
+      for (let x = cx - 20; x < cx + 20; x += 1) {
+        for (let c = 0; c < 3; c += 1) worst = Math.max(worst, Math.abs((target.data[(y * size + x) * 3 + c] as number) - (data[(y * size + x) * 3 + c] as number)));
+      }
+    }
+    expect(worst).toBeLessThanOrEqual(4);
+  });
+});
+
+describe('the portrait pipeline with the built-in style', () => {
+  it('returns the requested size, keeps the full-frame result outside the faces and changes the faces', async () => {
+    const image = fixture('astronaut.png');
+    const portrait = await engine.submit({ image, options: { style: 'toon-portrait', strength: 1, resolution: 768 }, includeFaces: true });
+    const full = await engine.submit({ image, options: { style: 'toon', strength: 1, resolution: 768 } });
+    expect([portrait.width, portrait.height]).toEqual([768, 768]);
+    expect(portrait.portrait).toMatchObject({ faces: 1, noFace: false });
+    const region = portrait.portrait?.boxes?.[0]?.region;
+    expect(region).toBeDefined();
+    const a = (await pixels(portrait.image)).data;
+    const b = (await pixels(full.image)).data;
+    let outsideDiffers = 0;
+    let insideDiffers = 0;
+    for (let y = 0; y < 768; y += 1) {
+      for (let x = 0; x < 768; x += 1) {
+        const i = (y * 768 + x) * 3;
+        const same = a[i] === b[i] && a[i + 1] === b[i + 1] && a[i + 2] === b[i + 2];
+        const inside = region && x >= region.x0 && x <= region.x1 && y >= region.y0 && y <= region.y1;
+        if (!inside && !same) outsideDiffers += 1;
+        if (inside && !same) insideDiffers += 1;
+      }
+    }
+    expect(outsideDiffers).toBe(0);
+    expect(insideDiffers).toBeGreaterThan(2000);
+  });
+
+  it('with no face, says so and returns the background pass at the requested size', async () => {
+    const image = fixture('chelsea.png');
+    const portrait = await engine.submit({ image, options: { style: 'toon-portrait', strength: 1, resolution: 777 } });
+    const full = await engine.submit({ image, options: { style: 'toon', strength: 1, resolution: 777 } });
+    expect(portrait.portrait).toMatchObject({ faces: 0, noFace: true });
+    expect([portrait.width, portrait.height]).toEqual([777, 517]);
+    expect((await pixels(portrait.image)).data.equals((await pixels(full.image)).data)).toBe(true);
+    expect(full.portrait).toBeUndefined();
+  });
+});
