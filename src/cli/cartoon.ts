@@ -7,6 +7,7 @@ import path from 'node:path';
 import cliProgress from 'cli-progress';
 import { isToonError, type CartoonOptions, type CartoonResult, type Engine } from '../engine/index.ts';
 import { outputName, type InputFile } from './files.ts';
+import { drawFaces } from './faces.ts';
 import { contactSheet, type SheetPair } from './sheet.ts';
 import { bytes, ms, renderTable } from './table.ts';
 
@@ -14,6 +15,8 @@ export interface BatchOptions {
   outDir: string;
   options: CartoonOptions;
   sheet: boolean;
+  /** Portrait styles: also write a copy with the face boxes and keypoints drawn on it. */
+  showFaces?: boolean;
   progress: boolean;
   print: (line: string) => void;
 }
@@ -46,9 +49,12 @@ export async function runBatch(engine: Engine, files: readonly InputFile[], opts
     }
     try {
       const input = await readFile(file.path);
-      const result = await engine.submit({ image: input, options: opts.options, requester: 'cli' });
+      const result = await engine.submit({ image: input, options: opts.options, requester: 'cli', includeFaces: opts.showFaces === true });
       const output = path.join(opts.outDir, outputName(file.path, result.model, result.format, taken));
       await writeFile(output, result.image);
+      if (opts.showFaces && result.portrait?.boxes) {
+        await writeFile(path.join(opts.outDir, outputName(file.path, `${result.model}.faces`, 'png', taken)), await drawFaces(result.image, result.portrait.boxes));
+      }
       outcomes.push({ file: file.path, output, result, inputBytes: input.length });
       if (opts.sheet) pairs.push({ before: input, after: result.image });
     } catch (error) {
@@ -70,10 +76,11 @@ export async function runBatch(engine: Engine, files: readonly InputFile[], opts
       t ? ms(t.encode) : '-',
       t ? ms(t.total) : '-',
       o.result ? bytes(o.result.image.length) : '-',
+      o.result?.portrait ? String(o.result.portrait.faces) : '-',
       o.error ?? 'ok',
     ];
   });
-  opts.print(renderTable(['file', 'output', 'in', 'decode', 'inference', 'encode', 'total', 'out', 'status'], rows));
+  opts.print(renderTable(['file', 'output', 'in', 'decode', 'inference', 'encode', 'total', 'out', 'faces', 'status'], rows));
 
   const ok = outcomes.filter((o) => o.result);
   const failed = outcomes.length - ok.length;

@@ -19,6 +19,7 @@ program
   .option('-r, --resolution <px>', 'long side of the output, 256..2048, default 1024')
   .option('-f, --format <format>', `output format: ${OUTPUT_FORMATS.join(', ')} (default png)`)
   .option('--sheet', 'also write a before/after contact sheet of the batch')
+  .option('--show-faces', 'portrait styles: also write a copy with the faces found drawn on it')
   .option('--no-progress', 'no progress bar')
   .action(async (inputs: string[], flags: Record<string, unknown>) => {
     const config = loadConfig();
@@ -36,6 +37,7 @@ program
         outDir: String(flags.out),
         options,
         sheet: Boolean(flags.sheet),
+        showFaces: Boolean(flags.showFaces),
         progress: Boolean(flags.progress) && process.stderr.isTTY === true,
         print: (line) => process.stdout.write(`${line}\n`),
       });

@@ -58,8 +58,12 @@ describe('face detection (BlazeFace)', () => {
     }
   });
 
-  it.each(['chelsea.png', 'coffee.png'] as const)('finds no human face on %s', async (name) => {
+  it.each(['chelsea.png', 'coffee.png'] as const)('finds no human face on %s, at any output size', async (name) => {
     expect((await facesIn(fixture(name))).faces).toEqual([]);
+    for (const resolution of [256, 512, 1024, 2048]) {
+      const result = await engine.submit({ image: fixture(name), options: { style: 'toon-portrait', resolution, strength: 0 } });
+      expect(result.portrait?.faces, `${name} at ${resolution}`).toBe(0);
+    }
   });
 
   it('finds two faces in a collage of two portraits', async () => {
