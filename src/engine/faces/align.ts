@@ -137,22 +137,37 @@ function sampleRgb(frame: RgbFrame, u: number, v: number, out: Buffer, at: numbe
   const y0 = Math.floor(v);
   const fx = u - x0;
   const fy = v - y0;
+  const { width, height, data } = frame;
+  // Offsets of the four neighbours, or -1 outside the frame (they read as `border`).
+  const inX0 = x0 >= 0 && x0 < width;
+  const inX1 = x0 + 1 >= 0 && x0 + 1 < width;
+  const inY0 = y0 >= 0 && y0 < height;
+  const inY1 = y0 + 1 >= 0 && y0 + 1 < height;
+  const o00 = inX0 && inY0 ? (y0 * width + x0) * 3 : -1;
+  const o10 = inX1 && inY0 ? (y0 * width + x0 + 1) * 3 : -1;
+  const o01 = inX0 && inY1 ? ((y0 + 1) * width + x0) * 3 : -1;
+  const o11 = inX1 && inY1 ? ((y0 + 1) * width + x0 + 1) * 3 : -1;
+  const w00 = (1 - fx) * (1 - fy);
+  const w10 = fx * (1 - fy);
+  const w01 = (1 - fx) * fy;
+  const w11 = fx * fy;
   for (let c = 0; c < 3; c += 1) {
-    const p = (x: number, y: number): number =>
-      x < 0 || y < 0 || x >= frame.width || y >= frame.height ? border : (frame.data[(y * frame.width + x) * 3 + c] as number);
-    const top = p(x0, y0) * (1 - fx) + p(x0 + 1, y0) * fx;
-    const bottom = p(x0, y0 + 1) * (1 - fx) + p(x0 + 1, y0 + 1) * fx;
-    out[at + c] = Math.round(top * (1 - fy) + bottom * fy);
+    const p00 = o00 < 0 ? border : (data[o00 + c] as number);
+    const p10 = o10 < 0 ? border : (data[o10 + c] as number);
+    const p01 = o01 < 0 ? border : (data[o01 + c] as number);
+    const p11 = o11 < 0 ? border : (data[o11 + c] as number);
+    out[at + c] = Math.round(p00 * w00 + p10 * w10 + p01 * w01 + p11 * w11);
   }
 }
 
 function sampleGrey(mask: Float32Array, size: number, u: number, v: number): number {
+  if (u <= -1 || v <= -1 || u >= size || v >= size) return 0;
   const x0 = Math.floor(u);
   const y0 = Math.floor(v);
   const fx = u - x0;
   const fy = v - y0;
-  const p = (x: number, y: number): number => (x < 0 || y < 0 || x >= size || y >= size ? 0 : (mask[y * size + x] as number));
-  return (p(x0, y0) * (1 - fx) + p(x0 + 1, y0) * fx) * (1 - fy) + (p(x0, y0 + 1) * (1 - fx) + p(x0 + 1, y0 + 1) * fx) * fy;
+  const at = (x: number, y: number): number => (x < 0 || y < 0 || x >= size || y >= size ? 0 : (mask[y * size + x] as number));
+  return (at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx) * (1 - fy) + (at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx) * fy;
 }
 
 /** Gaussian elimination with partial pivoting for the 4x4 normal equations. */
