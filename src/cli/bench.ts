@@ -30,7 +30,8 @@ type Task =
   | { kind: 'size'; model: BenchModelId; resolution: number; runs: number; input: string }
   | { kind: 'untiled'; model: BenchModelId; resolution: number; input: string }
   | { kind: 'batch'; model: BenchModelId; resolution: number; images: number; input: string }
-  | { kind: 'pair'; model: BenchModelId; resolution: number; rounds: number; input: string };
+  | { kind: 'pair'; model: BenchModelId; resolution: number; rounds: number; input: string }
+  | { kind: 'portrait'; resolution: number; runs: number; input: string };
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -54,6 +55,31 @@ const request = (image: Buffer, model: BenchModelId, resolution: number, request
 /** Child side: one measurement, printed as JSON. */
 async function child(task: Task): Promise<unknown> {
   const image = await readFile(task.input);
+  if (task.kind === 'portrait') {
+    // The built-in portrait style: detection, one head pass per face, the background pass.
+    const engine = await createEngine({ queue: { perRequester: 1000, maxWaiting: 1000 }, logger: silentLogger });
+    try {
+      const req = { image, requester: 'bench', options: { style: 'toon-portrait', resolution: task.resolution, strength: 0.7, format: 'png' as const } };
+      await engine.submit(req);
+      await engine.submit(req);
+      const runs: CartoonResult[] = [];
+      for (let i = 0; i < task.runs; i += 1) runs.push(await engine.submit(req));
+      const full: number[] = [];
+      for (let i = 0; i < task.runs; i += 1) full.push((await engine.submit({ ...req, options: { ...req.options, style: 'toon' } })).timings.total);
+      const faces = runs[0]?.portrait?.faces ?? 0;
+      return {
+        faces,
+        headPassesPerFace: 1,
+        detectMs: round(median(runs.map((r) => r.portrait?.detectMs ?? 0))),
+        headMsPerFace: faces ? round(median(runs.map((r) => (r.portrait?.headMs ?? 0) / faces))) : 0,
+        totalMs: round(median(runs.map((r) => r.timings.total))),
+        fullFrameMs: round(median(full)),
+        peakRssMiB: peakRssMiB(),
+      };
+    } finally {
+      await engine.close();
+    }
+  }
   if (task.kind === 'untiled') {
     const entry = await benchModel(task.model);
     const session = await ModelSession.open(entry, DEFAULT_ENGINE_CONFIG.runtime, silentLogger);
@@ -194,6 +220,8 @@ async function main(): Promise<void> {
   const untiledRes = quick ? 256 : 2048;
   log(`[bench] dctnet-topology @ ${untiledRes} untiled, bare...`);
   const untiled = { model: 'dctnet-topology', resolution: untiledRes, ...(await runChild({ kind: 'untiled', model: 'dctnet-topology', resolution: untiledRes, input })) };
+  log(`[bench] toon-portrait @ ${quick ? 256 : 1024}...`);
+  const portrait = { model: 'toon-portrait', resolution: quick ? 256 : 1024, ...(await runChild({ kind: 'portrait', resolution: quick ? 256 : 1024, runs: quick ? 1 : 5, input })) };
   const batches: Record<string, unknown>[] = [];
   const pairs: Record<string, unknown>[] = [];
   for (const model of BENCH_MODEL_IDS) {
@@ -205,13 +233,13 @@ async function main(): Promise<void> {
   }
 
   const machine = `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${mib(os.totalmem())} MiB, Node ${process.version}, onnxruntime-node ${ort.env.versions.node ?? '?'}, sharp ${sharp.versions.sharp ?? '?'}`;
-  const report = { inputSide: quick ? 512 : 2048, date: new Date().toISOString(), machine, quick, wallSeconds: round((performance.now() - started) / 1000), sizes, untiled, batches, pairs };
+  const report = { inputSide: quick ? 512 : 2048, date: new Date().toISOString(), machine, quick, wallSeconds: round((performance.now() - started) / 1000), sizes, untiled, portrait, batches, pairs };
   await writeFile(path.join(outDir, 'bench.json'), `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(path.join(outDir, 'bench.md'), toMarkdown(report));
   process.stdout.write(toMarkdown(report));
 }
 
-function toMarkdown(r: { inputSide: number; date: string; machine: string; wallSeconds: number; sizes: Record<string, unknown>[]; untiled: Record<string, unknown>; batches: Record<string, unknown>[]; pairs: Record<string, unknown>[] }): string {
+function toMarkdown(r: { inputSide: number; date: string; machine: string; wallSeconds: number; sizes: Record<string, unknown>[]; untiled: Record<string, unknown>; portrait: Record<string, unknown>; batches: Record<string, unknown>[]; pairs: Record<string, unknown>[] }): string {
   const s = (v: unknown): string => (v === undefined ? '-' : String(v));
   const md = (header: string[], rows: string[][]): string =>
     `${[`| ${header.join(' | ')} |`, `|${header.map(() => ' --- ').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n')}\n`;
@@ -228,6 +256,12 @@ function toMarkdown(r: { inputSide: number; date: string; machine: string; wallS
     ),
     `Untiled, bare: ${s(r.untiled.model)} at ${s(r.untiled.resolution)}² takes ${s(r.untiled.inferenceMs)} ms and peaks at ${s(r.untiled.peakRssMiB)} MiB RSS.`,
     ``,
+    `## Portrait mode`,
+    ``,
+    md(
+      ['style', 'output', 'faces', 'head passes per face', 'detection', 'per face (crop, head, blend)', 'end-to-end', 'full-frame end-to-end', 'peak RSS MiB'],
+      [[s(r.portrait.model), s(r.portrait.resolution), s(r.portrait.faces), s(r.portrait.headPassesPerFace), s(r.portrait.detectMs), s(r.portrait.headMsPerFace), s(r.portrait.totalMs), s(r.portrait.fullFrameMs), s(r.portrait.peakRssMiB)]],
+    ),
     `## Serial batch`,
     ``,
     md(

@@ -22,12 +22,15 @@ describe('npm run bench -- --quick', () => {
         for (const k of ['decodeMs', 'inferenceMs', 'encodeMs', 'totalMs', 'bareMs', 'overhead', 'peakRssMiB']) expect(s[k]).toBeGreaterThan(0);
       }
       expect(report.untiled.peakRssMiB).toBeGreaterThan(0);
+      expect(report.portrait).toMatchObject({ model: 'toon-portrait', faces: 1, headPassesPerFace: 1 });
+      expect(report.portrait.detectMs).toBeGreaterThan(0);
       expect(report.batches).toHaveLength(2);
       expect(report.batches[0].rssSeriesMiB).toHaveLength(3);
       expect(report.pairs[0].secondMs).toBeGreaterThanOrEqual(report.pairs[0].firstMs);
       const md = await readFile(path.join(out, 'bench.md'), 'utf8');
       expect(md).toContain('| dctnet-topology | 256x256 | 1 |');
       expect(md).toContain('## Two users at once');
+      expect(md).toContain('| toon-portrait | 256 | 1 | 1 |');
     } finally {
       await rm(out, { recursive: true, force: true });
     }

@@ -253,7 +253,9 @@ export class DiscordBot implements RunningBot {
         { name: t.settingsLabels.resolution, value: `${first.width}x${first.height}`, inline: true },
         { name: t.settingsLabels.style, value: options.style, inline: true },
       )
-      .setFooter({ text: timingsCaption(lang, queued, processing, total) + (resized ? ` · ${t.discordResized}` : '') })
+      .setFooter({
+        text: timingsCaption(lang, queued, processing, total) + (resized ? ` · ${t.discordResized}` : '') + (results.some((r) => r.result.portrait?.noFace) ? `\n${t.noFace}` : ''),
+      })
       .setImage(`attachment://${files[0]?.name}`);
     const buttons = new ActionRowBuilder<ButtonBuilder>().addComponents(
       new ButtonBuilder().setCustomId('toon:stronger').setLabel(t.discordStronger).setStyle(ButtonStyle.Primary).setDisabled(options.strength >= 1),

@@ -2,7 +2,7 @@
  * User-facing texts of both bots, English and Simplified Chinese, English as the fallback.
  * Engine error codes map to specific, friendly texts here; nothing else reaches users.
  */
-import { OPTION_LIMITS, OUTPUT_FORMATS, type ErrorCode, type ToonError } from '../../engine/index.ts';
+import { OPTION_LIMITS, OUTPUT_FORMATS, type CartoonResult, type ErrorCode, type ToonError } from '../../engine/index.ts';
 
 export type Lang = 'en' | 'zh';
 
@@ -27,6 +27,7 @@ type Catalog = {
   settingsTitle: (s: { strength: number; resolution: number; style: string; format: string }) => string;
   settingsLabels: { strength: string; resolution: string; style: string; format: string };
   saved: string;
+  noFace: string;
   discordInLine: (position: number) => string;
   discordExpired: string;
   discordNotYours: (userId: string) => string;
@@ -79,6 +80,7 @@ const en: Catalog = {
   settingsTitle: (s) => `Defaults for this chat: strength ${s.strength}, resolution ${s.resolution}, style ${s.style}, format ${s.format}.`,
   settingsLabels: { strength: 'Strength', resolution: 'Resolution', style: 'Style', format: 'Format' },
   saved: 'Saved',
+  noFace: 'No face found: cartoonised the whole picture.',
   discordInLine: (n) => `#${n} in line…`,
   discordExpired: 'These buttons have expired. Run /cartoon again.',
   discordNotYours: (id) => `Only <@${id}> can delete this.`,
@@ -131,6 +133,7 @@ const zh: Catalog = {
   settingsTitle: (s) => `本聊天的默认值：强度 ${s.strength}，分辨率 ${s.resolution}，风格 ${s.style}，格式 ${s.format}。`,
   settingsLabels: { strength: '强度', resolution: '分辨率', style: '风格', format: '格式' },
   saved: '已保存',
+  noFace: '没有找到人脸：已卡通化整张图片。',
   discordInLine: (n) => `排队第 ${n} 位…`,
   discordExpired: '这些按钮已过期，请重新运行 /cartoon。',
   discordNotYours: (id) => `只有 <@${id}> 可以删除。`,
@@ -157,6 +160,13 @@ export function errorText(lang: Lang, error: ToonError, styles: readonly string[
     if (typeof error.detail.option === 'string') return t.invalidOption(error.detail.option, styles);
   }
   return t.errors[error.code];
+}
+
+/** The caption under a result: timings, and a note when a portrait style found no face. */
+export function resultCaption(lang: Lang, result: CartoonResult, totalMs: number): string {
+  const processing = result.timings.decode + result.timings.inference + result.timings.encode;
+  const timing = timingsCaption(lang, result.timings.queued, processing, totalMs);
+  return result.portrait?.noFace ? `${timing}\n${texts(lang).noFace}` : timing;
 }
 
 /** "⏱ queue 0.2 s · processing 1.1 s · total 1.6 s" */

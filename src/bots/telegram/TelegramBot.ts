@@ -10,7 +10,7 @@ import { Telegraf } from 'telegraf';
 import type { CallbackQuery, InlineKeyboardButton, InputMediaDocument, InputMediaPhoto, Message, ReplyParameters } from 'telegraf/types';
 import { isToonError, parseOptions, ToonError, type CartoonResult, type Engine, type Logger } from '../../engine/index.ts';
 import { download } from '../shared/download.ts';
-import { errorText, pickLang, texts, timingsCaption, type Lang } from '../shared/i18n.ts';
+import { errorText, pickLang, resultCaption, texts, timingsCaption, type Lang } from '../shared/i18n.ts';
 import { InFlight } from '../shared/InFlight.ts';
 import type { RunningBot } from '../shared/RunningBot.ts';
 import { SettingsStore, type ChatSettings } from '../shared/SettingsStore.ts';
@@ -187,7 +187,7 @@ export class TelegramBot implements RunningBot {
         if (position >= 1) status.show(t.queued(position));
         else if (status.active) status.show(t.processing);
       });
-      await this.#sendResult(target, result.result, timingsCaption(target.lang, result.result.timings.queued, processingMs(result.result), result.totalMs));
+      await this.#sendResult(target, result.result, resultCaption(target.lang, result.result, result.totalMs));
     } catch (error) {
       await this.#sendError(target, error);
     } finally {
@@ -290,7 +290,7 @@ export class TelegramBot implements RunningBot {
     const [one] = done;
     if (!one) return;
     if (done.length === 1) {
-      return this.#sendResult(one.target, one.result, timingsCaption(lang, one.result.timings.queued, processingMs(one.result), one.totalMs));
+      return this.#sendResult(one.target, one.result, resultCaption(lang, one.result, one.totalMs));
     }
     const queued = done.reduce((s, d) => s + d.result.timings.queued, 0);
     const processing = done.reduce((s, d) => s + processingMs(d.result), 0);

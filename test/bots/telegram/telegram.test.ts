@@ -137,6 +137,17 @@ describe('Telegram: private chat', () => {
     expect([meta2.format, Math.max(meta2.width ?? 0, meta2.height ?? 0)]).toEqual(['jpeg', 300]);
   });
 
+  it('tells the user when a portrait style found no face', async () => {
+    freshApi();
+    await startBot();
+    api.push({ message: photoMessage(privateChat(alice), alice, await addPhoto('cat', fixture('chelsea.png')), { caption: 'style=toon-portrait res=256' }) });
+    const sent = await api.waitFor((c) => c.method === 'sendPhoto');
+    expect(String(sent.params.caption).split('\n')[1]).toBe('No face found: cartoonised the whole picture.');
+    api.push({ message: photoMessage(privateChat(alice), alice, await addPhoto('face', fixture('astronaut.png')), { caption: 'style=toon-portrait res=256' }) });
+    const second = await api.waitFor((c) => c.method === 'sendPhoto' && c !== sent);
+    expect(String(second.params.caption)).not.toContain('No face');
+  });
+
   it('names the option and its range when a value is out of range, and does no work', async () => {
     freshApi();
     await startBot();
