@@ -37,9 +37,9 @@ export class GraphBuilder {
     return name;
   }
 
-  output(value: string, name: string, dims: readonly Dim[]): void {
+  output(value: string, name: string, dims: readonly Dim[], elem: 'float' | 'uint8' = 'float'): void {
     this.op('Identity', [value], {}, name);
-    this.#outputs.push(valueInfo(name, dims));
+    this.#outputs.push(valueInfo(name, dims, elem));
   }
 
   /** A float32 initializer. */
@@ -116,12 +116,12 @@ export class GraphBuilder {
   }
 }
 
-function valueInfo(name: string, dims: readonly Dim[]): onnxProto.onnx.IValueInfoProto {
+function valueInfo(name: string, dims: readonly Dim[], elem: 'float' | 'uint8' = 'float'): onnxProto.onnx.IValueInfoProto {
   return {
     name,
     type: {
       tensorType: {
-        elemType: onnx.TensorProto.DataType.FLOAT,
+        elemType: elem === 'uint8' ? onnx.TensorProto.DataType.UINT8 : onnx.TensorProto.DataType.FLOAT,
         shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
       },
     },
