@@ -9,6 +9,8 @@ import { DISCORD_DEFAULTS, type DiscordOptions } from './bots/discord/options.ts
 
 export interface AppConfig {
   engine: EngineOptions;
+  /** Where `toonbot models pull` fetches DCT-Net's styles (ModelScope, or a mirror). */
+  modelscopeUrl: string;
   logLevel: LogLevel;
   telegram: TelegramOptions | null;
   discord: DiscordOptions | null;
@@ -81,6 +83,7 @@ export function parseConfig(env: Env): AppConfig {
 
   return {
     engine,
+    modelscopeUrl: url('TOONBOT_MODELSCOPE_URL') ?? 'https://modelscope.cn',
     logLevel,
     telegram: telegramToken
       ? {

@@ -12,6 +12,7 @@ describe('parseConfig', () => {
     expect(config.engine.limits).toEqual({ maxPixels: 40_000_000, maxBytes: 50 * 1024 * 1024 });
     expect(config.engine.runtime).toEqual({ provider: 'cpu', intraOpThreads: 0, interOpThreads: 0, cpuArena: false });
     expect(config.logLevel).toBe('info');
+    expect(config.modelscopeUrl).toBe('https://modelscope.cn');
   });
 
   it('reads tokens, API roots and engine settings', () => {

@@ -6,6 +6,7 @@ import { loadConfig } from '../config.ts';
 import { createEngine, createLogger, isToonError, parseOptions, OUTPUT_FORMATS, type CartoonOptions } from '../engine/index.ts';
 import { runBatch } from './cartoon.ts';
 import { expandInputs } from './files.ts';
+import { addModelsCommand } from './models.ts';
 
 const program = new Command('toonbot').description('Turn photos into cartoons with the ToonBot engine.').showHelpAfterError();
 
@@ -56,6 +57,8 @@ program
     for (const s of engine.styles()) process.stdout.write(`${s.id.padEnd(16)} ${s.name}: ${s.description}\n`);
     await engine.close();
   });
+
+addModelsCommand(program);
 
 try {
   await program.parseAsync(process.argv);

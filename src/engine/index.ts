@@ -20,7 +20,7 @@ export type { ImageLimits } from './image.ts';
 
 // Expert: building blocks for benchmarks and custom pipelines.
 export { JobQueue } from './JobQueue.ts';
-export { loadManifests, validateManifest } from './manifest.ts';
+export { loadManifests, validateManifest, INSTALLED_DIR } from './manifest.ts';
 export type { HeadSpec, ModelEntry, ModelManifest, ModelIO, TileSpec } from './manifest.ts';
 export { ModelSession } from './session.ts';
 export { stylise, planTiles } from './fullFrame.ts';

@@ -64,18 +64,25 @@ export interface ModelEntry {
   maskFile?: string;
 }
 
-/** Reads every `*.json` manifest in `dir`, sorted by id. Throws on the first invalid one. */
+/** Where `toonbot models pull/import` installs styles, inside the models folder (git-ignored). */
+export const INSTALLED_DIR = 'installed';
+
+/**
+ * Reads every `*.json` manifest in `dir` and in `dir/installed/`, sorted by id. Throws on the first
+ * invalid one.
+ */
 export async function loadManifests(dir: string): Promise<ModelEntry[]> {
-  const names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort();
+  const installed = path.join(dir, INSTALLED_DIR);
+  const list = async (d: string) => (await readdir(d).catch(() => [] as string[])).filter((n) => n.endsWith('.json') && n !== 'lock.json').sort().map((n) => path.join(d, n));
   const entries: ModelEntry[] = [];
-  for (const name of names) {
-    const where = path.join(dir, name);
+  for (const where of [...(await list(dir)), ...(await list(installed))]) {
+    const base = path.dirname(where);
     const manifest = validateManifest(JSON.parse(await readFile(where, 'utf8')), where);
     entries.push({
       manifest,
-      file: path.resolve(dir, manifest.file),
-      ...(manifest.head ? { headFile: path.resolve(dir, manifest.head.file) } : {}),
-      ...(manifest.mask ? { maskFile: path.resolve(dir, manifest.mask) } : {}),
+      file: path.resolve(base, manifest.file),
+      ...(manifest.head ? { headFile: path.resolve(base, manifest.head.file) } : {}),
+      ...(manifest.mask ? { maskFile: path.resolve(base, manifest.mask) } : {}),
     });
   }
   return entries.sort((a, b) => a.manifest.id.localeCompare(b.manifest.id));

@@ -86,8 +86,9 @@ export class ModelSession {
     try {
       const result = await this.#session.run({ [input]: new ort.Tensor('float32', data, dims) });
       const tensor = result[output];
-      if (!tensor || tensor.type !== 'float32') throw new Error(`model has no float32 output named ${output}`);
-      const out = tensor.data as Float32Array;
+      if (!tensor || (tensor.type !== 'float32' && tensor.type !== 'uint8')) throw new Error(`model has no float32 or uint8 output named ${output}`);
+      // Converted DCT-Net graphs end in a cast to uint8 (0..255, the manifest's range).
+      const out = tensor.type === 'uint8' ? Float32Array.from(tensor.data as Uint8Array) : (tensor.data as Float32Array);
       if (out.length !== data.length) throw new Error(`output has ${out.length} values, input ${data.length}: not image-to-image`);
       return out;
     } catch (error) {

@@ -251,8 +251,18 @@ function operand(g: GraphBuilder, v: Value, layout: Layout, dtype: 'float' | 'in
 function stridedSlice(g: GraphBuilder, n: TfNode, [x, begin, end, strides]: Value[], fail: (why: string) => never): Value {
   const mask = (name: string) => intAttr(n, name, 0);
   const [b, e, s] = [begin, end, strides].map((v) => (v?.constant ? toInts(v.constant) : fail('begin, end and strides must be constant')));
-  if (mask('ellipsis_mask') || mask('new_axis_mask')) fail('ellipsis and new-axis masks are not supported');
+  if (mask('ellipsis_mask')) fail('ellipsis masks are not supported');
   const input = x as Value;
+  const rank = (b as number[]).length;
+  const whole = (axis: number) => ((mask('begin_mask') >> axis) & 1) === 1 && ((mask('end_mask') >> axis) & 1) === 1 && (s as number[])[axis] === 1;
+  if (input.layout === 'hwc') {
+    // image[:, :, :] is the image; image[tf.newaxis] (new_axis_mask 1) adds the batch axis.
+    const newAxis = mask('new_axis_mask');
+    const rest = Array.from({ length: rank }, (_, i) => i).filter((i) => !(newAxis === 1 && i === 0));
+    if (mask('shrink_axis_mask') === 0 && (newAxis === 0 || newAxis === 1) && rest.every(whole)) return newAxis === 1 ? { ...input, layout: 'nchw' } : input;
+    return fail('only image[:, :, :] and image[tf.newaxis] slices of [H, W, C] images are supported');
+  }
+  if (mask('new_axis_mask')) fail('new-axis masks are only supported on images');
   if (input.layout === 'nchw') {
     // image[0] with everything else whole: the batch axis goes, the tensor is [H, W, C] again.
     const rest = (b as number[]).slice(1).every((v, i) => v === 0 && ((mask('end_mask') >> (i + 1)) & 1) === 1);

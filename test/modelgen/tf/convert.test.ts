@@ -61,7 +61,7 @@ describe('converting the DCT-Net graph', () => {
   const weights = dctnetWeights(11).map((l) => ({ ...l, w: l.w.map((v) => v * 1.5) }));
   const variants: Variant[] = [
     { leaky: 'op', add: 'Add', scalars: 'float_val' },
-    { leaky: 'mul-max', add: 'AddV2', scalars: 'tensor_content' },
+    { batch: 'newaxis', leaky: 'mul-max', add: 'AddV2', scalars: 'tensor_content' },
     { leaky: 'op', add: 'AddV2', scalars: 'tensor_content' },
   ];
 

@@ -9,6 +9,8 @@ import type { ConvWeights } from '../../../src/modelgen/dctnetTopology.ts';
 type Attr = Record<string, unknown>;
 
 export interface Variant {
+  /** How the batch axis is added: tf.expand_dims, or input[:, :, :][tf.newaxis] as DCT-Net's exporter writes it. */
+  batch?: 'expand-dims' | 'newaxis';
   leaky: 'op' | 'mul-max';
   add: 'Add' | 'AddV2';
   scalars: 'float_val' | 'tensor_content';
@@ -54,7 +56,15 @@ export function dctnetFrozenGraph(weights: readonly ConvWeights[], variant: Vari
   const t = new GraphWriter(variant.scalars);
   const f32 = { type: DT.FLOAT };
   const input = t.node('Placeholder', [], { dtype: f32, shape: { shape: shape([-1, -1, 3]) } }, 'input_image');
-  const batched = t.node('ExpandDims', [input, t.ints([0], [])], { T: f32, Tdim: { type: DT.INT32 } });
+  const slice = (v: string, masks: Record<string, number>, n: number) =>
+    t.node('StridedSlice', [v, t.ints(new Array(n).fill(0)), t.ints(new Array(n).fill(0)), t.ints(new Array(n).fill(1))], {
+      T: f32,
+      Index: { type: DT.INT32 },
+      ...Object.fromEntries(Object.entries(masks).map(([k, v]) => [k, { i: v }])),
+    });
+  const batched = variant.batch === 'newaxis'
+    ? slice(slice(input, { begin_mask: 7, end_mask: 7 }, 3), { new_axis_mask: 1, begin_mask: 1, end_mask: 1 }, 1)
+    : t.node('ExpandDims', [input, t.ints([0], [])], { T: f32, Tdim: { type: DT.INT32 } });
   const x = t.node('Sub', [t.node('RealDiv', [batched, t.floats([127.5], [])], { T: f32 }), t.floats([1], [])], { T: f32 });
   const add = (a: string, b: string) => t.node(variant.add, [a, b], { T: f32 });
   const lrelu = (v: string) =>
