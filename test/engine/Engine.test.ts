@@ -161,7 +161,12 @@ describe('Engine errors', () => {
 
   it('cancels a job waiting in line when its signal aborts', async () => {
     const controller = new AbortController();
-    const first = engine.submit({ image: fixture('astronaut.png'), requester: 'a', options: { resolution: 1024 } });
+    let started!: () => void;
+    const firstStarted = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const first = engine.submit({ image: fixture('astronaut.png'), requester: 'a', options: { resolution: 1024 } }, { onPosition: (p) => p === 0 && started() });
+    await firstStarted;
     const positions: number[] = [];
     const second = engine.submit(
       { image: fixture('chelsea.png'), requester: 'b', options: { resolution: 256 } },

@@ -300,6 +300,9 @@ describe('Telegram: errors', () => {
     freshApi();
     await startBot();
     api.push({ message: photoMessage(privateChat(alice), alice, await addPhoto('w1', fixture('astronaut.png')), { caption: 'res=2048' }) });
+    // Bob's photo arrives once Alice's job is under way, so that he is the one who waits.
+    await api.waitFor((c) => c.method === 'getFile');
+    await new Promise((r) => setTimeout(r, 100));
     api.push({ message: photoMessage(privateChat(bob), bob, await addPhoto('w2'), { caption: 'res=256' }) });
     const queued = await api.waitFor((c) => c.method === 'sendMessage' && sentTo(bob.id)(c));
     expect(queued.params.text).toBe('Queued: #1 in line…');
