@@ -312,10 +312,14 @@ class ToonEngine implements Engine {
   }
 
   #faceFinder(): Promise<FaceFinder> {
-    this.#finder ??= FaceFinder.open(this.#config.runtime);
-    this.#finder.catch(() => {
-      this.#finder = undefined;
-    });
+    if (!this.#finder) {
+      const opening = FaceFinder.open(this.#config.runtime);
+      this.#finder = opening;
+      // Not cached when it fails: the next portrait job tries again.
+      opening.catch(() => {
+        if (this.#finder === opening) this.#finder = undefined;
+      });
+    }
     return this.#finder;
   }
 }

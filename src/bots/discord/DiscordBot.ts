@@ -25,7 +25,7 @@ import {
 import { isToonError, parseOptions, ToonError, type CartoonOptions, type CartoonResult, type Engine, type Logger } from '../../engine/index.ts';
 import { download } from '../shared/download.ts';
 import { fitSize } from '../shared/fitSize.ts';
-import { errorText, pickLang, texts, timingsCaption, type Lang } from '../shared/i18n.ts';
+import { errorText, pickLang, processingMs, texts, timingsCaption, type Lang } from '../shared/i18n.ts';
 import { InFlight } from '../shared/InFlight.ts';
 import type { RunningBot } from '../shared/RunningBot.ts';
 import { CARTOON_COMMAND, CONTEXT_COMMAND, MIN_STRENGTH } from './commands.ts';
@@ -243,7 +243,7 @@ export class DiscordBot implements RunningBot {
       files.push(new AttachmentBuilder(fitted.image, { name: `cartoon${results.length > 1 ? `-${i + 1}` : ''}.${fitted.format === 'jpeg' ? 'jpg' : fitted.format}` }));
     }
     const first = results[0]?.result as CartoonResult;
-    const processing = results.reduce((s, r) => s + r.result.timings.decode + r.result.timings.inference + r.result.timings.encode, 0);
+    const processing = results.reduce((s, r) => s + processingMs(r.result), 0);
     const queued = results.reduce((s, r) => s + r.result.timings.queued, 0);
     const total = Date.now() - this.#createdAt(interaction);
     const embed = new EmbedBuilder()

@@ -162,10 +162,14 @@ export function errorText(lang: Lang, error: ToonError, styles: readonly string[
   return t.errors[error.code];
 }
 
+/** What users are shown as "processing": decode, model and encode, without the wait in line. */
+export function processingMs(result: CartoonResult): number {
+  return result.timings.decode + result.timings.inference + result.timings.encode;
+}
+
 /** The caption under a result: timings, and a note when a portrait style found no face. */
 export function resultCaption(lang: Lang, result: CartoonResult, totalMs: number): string {
-  const processing = result.timings.decode + result.timings.inference + result.timings.encode;
-  const timing = timingsCaption(lang, result.timings.queued, processing, totalMs);
+  const timing = timingsCaption(lang, result.timings.queued, processingMs(result), totalMs);
   return result.portrait?.noFace ? `${timing}\n${texts(lang).noFace}` : timing;
 }
 

@@ -10,7 +10,7 @@ import { Telegraf } from 'telegraf';
 import type { CallbackQuery, InlineKeyboardButton, InputMediaDocument, InputMediaPhoto, Message, ReplyParameters } from 'telegraf/types';
 import { isToonError, parseOptions, ToonError, type CartoonResult, type Engine, type Logger } from '../../engine/index.ts';
 import { download } from '../shared/download.ts';
-import { errorText, pickLang, resultCaption, texts, timingsCaption, type Lang } from '../shared/i18n.ts';
+import { errorText, pickLang, processingMs, resultCaption, texts, timingsCaption, type Lang } from '../shared/i18n.ts';
 import { InFlight } from '../shared/InFlight.ts';
 import type { RunningBot } from '../shared/RunningBot.ts';
 import { SettingsStore, type ChatSettings } from '../shared/SettingsStore.ts';
@@ -414,10 +414,6 @@ export class TelegramBot implements RunningBot {
  */
 function multipartReply(messageId: number): ReplyParameters {
   return JSON.stringify({ message_id: messageId, allow_sending_without_reply: true }) as unknown as ReplyParameters;
-}
-
-function processingMs(result: CartoonResult): number {
-  return result.timings.decode + result.timings.inference + result.timings.encode;
 }
 
 /** `holiday.jpg` -> `holiday.toon.png`; photos are `cartoon.<ext>`. */
