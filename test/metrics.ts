@@ -66,3 +66,153 @@ export function flatShare(rgb: Uint8Array, width: number, height: number): numbe
   }
   return same / ((width - 1) * (height - 1));
 }
+
+// ---------------------------------------------------------------------------------------------
+// The style measures of the built-in style's issue: colour drift, flatness, ink and specks, in
+// CIELab (D65, exact sRGB transfer), so that they mean what a person would see.
+
+/** Interleaved RGB (0..255) to interleaved CIELab (L* 0..100, a*, b*). */
+export function toLab(rgb: Uint8Array): Float32Array {
+  const lin = new Float32Array(256);
+  for (let v = 0; v < 256; v += 1) {
+    const c = v / 255;
+    lin[v] = c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  }
+  const f = (t: number): number => (t > 216 / 24389 ? Math.cbrt(t) : (24389 / 27 * t + 16) / 116);
+  const out = new Float32Array(rgb.length);
+  for (let i = 0; i < rgb.length; i += 3) {
+    const r = lin[rgb[i] as number] as number;
+    const g = lin[rgb[i + 1] as number] as number;
+    const b = lin[rgb[i + 2] as number] as number;
+    const fx = f((0.4124564 * r + 0.3575761 * g + 0.1804375 * b) / 0.95047);
+    const fy = f(0.2126729 * r + 0.7151522 * g + 0.072175 * b);
+    const fz = f((0.0193339 * r + 0.119192 * g + 0.9503041 * b) / 1.08883);
+    out[i] = 116 * fy - 16;
+    out[i + 1] = 500 * (fx - fy);
+    out[i + 2] = 200 * (fy - fz);
+  }
+  return out;
+}
+
+export interface Raster {
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/**
+ * Colour drift: after a blur of `blurSigma` px on both, the mean CIELab a*b* distance between the
+ * result and the photo's chroma times one saturation gain k (least squares, clipped to 1..1.5).
+ * A uniform saturation boost costs nothing; hue shifts and patches do.
+ */
+export function chromaDrift(photoBlurred: Raster, resultBlurred: Raster): { drift: number; gain: number } {
+  const p = toLab(photoBlurred.data);
+  const r = toLab(resultBlurred.data);
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < p.length; i += 3) {
+    num += (p[i + 1] as number) * (r[i + 1] as number) + (p[i + 2] as number) * (r[i + 2] as number);
+    den += (p[i + 1] as number) ** 2 + (p[i + 2] as number) ** 2;
+  }
+  const gain = Math.min(1.5, Math.max(1, den > 0 ? num / den : 1));
+  let sum = 0;
+  for (let i = 0; i < p.length; i += 3) sum += Math.hypot((r[i + 1] as number) - gain * (p[i + 1] as number), (r[i + 2] as number) - gain * (p[i + 2] as number));
+  return { drift: sum / (p.length / 3), gain };
+}
+
+/** Share of pixels whose 3x3 neighbourhood spans less than `below` (0..255) in its worst channel. */
+export function flatNeighbourhoodShare({ data, width, height }: Raster, below = 8): number {
+  let flat = 0;
+  let counted = 0;
+  for (let y = 1; y < height - 1; y += 1) {
+    for (let x = 1; x < width - 1; x += 1) {
+      let worst = 0;
+      for (let c = 0; c < 3; c += 1) {
+        let lo = 255;
+        let hi = 0;
+        for (let dy = -1; dy <= 1; dy += 1) {
+          for (let dx = -1; dx <= 1; dx += 1) {
+            const v = data[((y + dy) * width + x + dx) * 3 + c] as number;
+            if (v < lo) lo = v;
+            if (v > hi) hi = v;
+          }
+        }
+        worst = Math.max(worst, hi - lo);
+      }
+      counted += 1;
+      if (worst < below) flat += 1;
+    }
+  }
+  return flat / counted;
+}
+
+/** Ink: pixels that are dark (L* < 30) and at least 15 L* darker than in the photo. */
+export function inkMask(photo: Raster, result: Raster): Uint8Array {
+  const p = toLab(photo.data);
+  const r = toLab(result.data);
+  const mask = new Uint8Array(result.width * result.height);
+  for (let i = 0; i < mask.length; i += 1) {
+    const lr = r[i * 3] as number;
+    if (lr < 30 && (p[i * 3] as number) - lr >= 15) mask[i] = 1;
+  }
+  return mask;
+}
+
+/** Of the ink pixels, the share in 8-connected blobs smaller than `minArea` pixels. */
+export function speckShare(mask: Uint8Array, width: number, height: number, minArea: number): number {
+  const seen = new Uint8Array(mask.length);
+  const stack: number[] = [];
+  let ink = 0;
+  let specks = 0;
+  for (let start = 0; start < mask.length; start += 1) {
+    if (!mask[start] || seen[start]) continue;
+    seen[start] = 1;
+    stack.push(start);
+    let area = 0;
+    while (stack.length > 0) {
+      const i = stack.pop() as number;
+      area += 1;
+      const x = i % width;
+      const y = (i - x) / width;
+      for (let dy = -1; dy <= 1; dy += 1) {
+        for (let dx = -1; dx <= 1; dx += 1) {
+          const nx = x + dx;
+          const ny = y + dy;
+          if (nx < 0 || ny < 0 || nx >= width || ny >= height) continue;
+          const j = ny * width + nx;
+          if (mask[j] && !seen[j]) {
+            seen[j] = 1;
+            stack.push(j);
+          }
+        }
+      }
+    }
+    ink += area;
+    if (area < minArea) specks += area;
+  }
+  return ink === 0 ? 0 : specks / ink;
+}
+
+/** Share of set pixels in a mask. */
+export function share(mask: Uint8Array): number {
+  let n = 0;
+  for (const v of mask) n += v;
+  return n / mask.length;
+}
+
+/** Largest CIELab chroma (hypot of a*, b*) in an image. */
+export function maxChroma(rgb: Uint8Array): number {
+  const lab = toLab(rgb);
+  let worst = 0;
+  for (let i = 0; i < lab.length; i += 3) worst = Math.max(worst, Math.hypot(lab[i + 1] as number, lab[i + 2] as number));
+  return worst;
+}
+
+/** Mean CIELab distance (ΔE76) between two images of the same size. */
+export function meanDeltaE(a: Uint8Array, b: Uint8Array): number {
+  const la = toLab(a);
+  const lb = toLab(b);
+  let sum = 0;
+  for (let i = 0; i < la.length; i += 3) sum += Math.hypot((la[i] as number) - (lb[i] as number), (la[i + 1] as number) - (lb[i + 1] as number), (la[i + 2] as number) - (lb[i + 2] as number));
+  return sum / (la.length / 3);
+}

@@ -27,7 +27,7 @@ program
     const engine = await createEngine({ ...config.engine, queue: { ...config.engine.queue, perRequester: 1 }, logger: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel) });
     let options: CartoonOptions;
     try {
-      options = parseOptions({ style: flags.style, strength: flags.strength, resolution: flags.resolution, format: flags.format }, engine.styles().map((s) => s.id));
+      options = parseOptions({ style: flags.style, strength: flags.strength, resolution: flags.resolution, format: flags.format }, engine.styles().map((s) => s.id), { style: engine.defaultStyle });
     } catch (error) {
       throw new InvalidArgumentError(isToonError(error) ? error.message : String(error));
     }

@@ -10,7 +10,7 @@ import { decodeImage, encodeImage, MIME_TYPES, probeImage, targetSize, type Imag
 import { JobQueue, DEFAULT_QUEUE_LIMITS, type JobContext, type QueueLimits, type QueueStats } from './JobQueue.ts';
 import { silentLogger, type Logger } from './log.ts';
 import { loadManifests, type ModelEntry } from './manifest.ts';
-import { parseOptions, type CartoonOptions, type OutputFormat, type RawOptions } from './options.ts';
+import { DEFAULT_OPTIONS, parseOptions, type CartoonOptions, type OutputFormat, type RawOptions } from './options.ts';
 import { ModelSession, type RuntimeConfig } from './session.ts';
 import { FaceFinder } from './faces/FaceFinder.ts';
 import { ellipseMask, CROP_SIZE } from './faces/align.ts';
@@ -29,6 +29,8 @@ export interface EngineConfig {
   queue: QueueLimits;
   limits: ImageLimits;
   logger: Logger;
+  /** The style of requests that name none. @default 'toon' */
+  defaultStyle: string;
 }
 
 export const DEFAULT_ENGINE_CONFIG = {
@@ -38,6 +40,7 @@ export const DEFAULT_ENGINE_CONFIG = {
   // 40 MP covers any phone camera; 50 MiB is above Telegram's and Discord's own caps.
   limits: { maxPixels: 40_000_000, maxBytes: 50 * 1024 * 1024 },
   logger: silentLogger,
+  defaultStyle: DEFAULT_OPTIONS.style,
 } as const satisfies Omit<EngineConfig, 'models'>;
 
 export interface EngineOptions {
@@ -47,6 +50,7 @@ export interface EngineOptions {
   queue?: Partial<QueueLimits>;
   limits?: Partial<ImageLimits>;
   logger?: Logger;
+  defaultStyle?: string;
 }
 
 export interface CartoonRequest {
@@ -115,6 +119,8 @@ export interface Engine {
   styles(): StyleInfo[];
   /** Input limits, for adapters that can check a file before downloading it. */
   readonly limits: Readonly<ImageLimits>;
+  /** The style of requests that name none (TOONBOT_DEFAULT_STYLE). */
+  readonly defaultStyle: string;
   /**
    * Checks the request, waits its turn, and returns the cartoon.
    * @throws ToonError with a stable code; see ERROR_CODES
@@ -134,15 +140,22 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     queue: { ...DEFAULT_ENGINE_CONFIG.queue, ...options.queue },
     limits: { ...DEFAULT_ENGINE_CONFIG.limits, ...options.limits },
     logger: options.logger ?? DEFAULT_ENGINE_CONFIG.logger,
+    defaultStyle: options.defaultStyle ?? DEFAULT_ENGINE_CONFIG.defaultStyle,
   };
   const models = options.models ?? (await loadManifests(config.modelsDir));
   if (models.length === 0) throw new Error(`No model manifests found in ${config.modelsDir}. Possible solutions:\n- run \`npm run models\` to regenerate the built-in style\n- point TOONBOT_MODELS_DIR at a folder of manifests`);
+  const listed = models.filter((m) => m.manifest.listed).map((m) => m.manifest.id);
+  // A configured default must be on offer; the built-in one may be absent from a custom model set.
+  if (options.defaultStyle !== undefined && !listed.includes(config.defaultStyle)) {
+    throw new Error(`The default style "${config.defaultStyle}" is not installed. Possible solutions:\n- set TOONBOT_DEFAULT_STYLE to one of: ${listed.join(', ')}\n- install it first (\`npx toonbot models pull <style>\`)`);
+  }
   return new ToonEngine(config, models);
 }
 
 class ToonEngine implements Engine {
   readonly #config: EngineConfig;
   readonly limits: Readonly<ImageLimits>;
+  readonly defaultStyle: string;
   readonly #models: Map<string, ModelEntry>;
   readonly #sessions = new Map<string, Promise<ModelSession>>();
   readonly #masks = new Map<string, Promise<Float32Array>>();
@@ -156,6 +169,7 @@ class ToonEngine implements Engine {
   constructor(config: EngineConfig, models: ModelEntry[]) {
     this.#config = config;
     this.limits = Object.freeze({ ...config.limits });
+    this.defaultStyle = config.defaultStyle;
     this.#models = new Map(models.map((m) => [m.manifest.id, m]));
     this.#queue = new JobQueue(config.queue);
     this.#log = config.logger;
@@ -170,7 +184,7 @@ class ToonEngine implements Engine {
   async submit(request: CartoonRequest, options: SubmitOptions = {}): Promise<CartoonResult> {
     const start = performance.now();
     if (this.#closing) throw new ToonError('SHUTTING_DOWN');
-    const opts = parseOptions(request.options, [...this.#models.keys()]);
+    const opts = parseOptions(request.options, [...this.#models.keys()], { style: this.defaultStyle });
     const entry = this.#models.get(opts.style) as ModelEntry;
     const requester = request.requester ?? 'anonymous';
     // A request that arrived before close() is still admitted: close() waits for its admission
@@ -233,15 +247,17 @@ class ToonEngine implements Engine {
     let frame: RgbFrame = photo;
     let tiles = 0;
     let portrait: PortraitInfo | undefined;
+    const side = Math.max(size.width, size.height);
     if (entry.manifest.pipeline === 'portrait') {
       // Faces are looked for even at strength 0, so that the result reports them alike.
-      const [background, head, mask, finder] = await Promise.all([this.#session(entry), this.#session(headEntry(entry)), this.#mask(entry), this.#faceFinder()]);
-      const out = await stylisePortrait({ background: modelOf(background), head: modelOf(head), mask }, finder, photo, opts.strength, signal);
+      const [background, head, finder] = await Promise.all([this.#session(forSide(entry, side)), this.#session(forSide(headEntry(entry), side)), this.#faceFinder()]);
+      const models = { background: modelOf(background), head: modelOf(head), mask: (n: number) => this.#mask(entry, n), nativeCrop: entry.manifest.head?.crop === 'native' };
+      const out = await stylisePortrait(models, finder, photo, opts.strength, signal);
       frame = out.frame;
       tiles = out.tiles;
       portrait = { faces: out.faces.length, noFace: out.faces.length === 0, detectMs: round1(out.detectMs), headMs: round1(out.headMs), ...(includeFaces ? { boxes: out.faces } : {}) };
     } else if (opts.strength > 0) {
-      const session = await this.#session(entry);
+      const session = await this.#session(forSide(entry, side));
       const styled = await stylise(modelOf(session), photo, opts.strength, signal);
       tiles = styled.stats.tiles;
       frame = styled.frame;
@@ -297,14 +313,16 @@ class ToonEngine implements Engine {
     return session;
   }
 
-  /** The face crops' soft mask: the manifest's file, else the generated ellipse. */
-  #mask(entry: ModelEntry): Promise<Float32Array> {
-    const key = entry.maskFile ?? '';
+  /** The face crops' soft mask at `size`²: the manifest's file, else the generated ellipse. */
+  #mask(entry: ModelEntry, size = CROP_SIZE): Promise<Float32Array> {
+    const key = `${entry.maskFile ?? ''}#${size}`;
     let mask = this.#masks.get(key);
     if (!mask) {
       mask = entry.maskFile
-        ? sharp(entry.maskFile).greyscale().resize(CROP_SIZE, CROP_SIZE, { fit: 'fill' }).raw().toBuffer().then((b) => Float32Array.from(b, (v) => v / 255))
-        : Promise.resolve(ellipseMask());
+        ? sharp(entry.maskFile).greyscale().resize(size, size, { fit: 'fill' }).raw().toBuffer().then((b) => Float32Array.from(b, (v) => v / 255))
+        : Promise.resolve(ellipseMask(size));
+      // Native crops come in many sizes: keep the cache small.
+      if (this.#masks.size > 32) this.#masks.clear();
       this.#masks.set(key, mask);
       mask.catch(() => this.#masks.delete(key));
     }
@@ -328,10 +346,35 @@ class ToonEngine implements Engine {
 function headEntry(entry: ModelEntry): ModelEntry {
   const { head } = entry.manifest;
   if (!head || !entry.headFile) throw new ToonError('MODEL_UNAVAILABLE', { detail: { model: entry.manifest.id, reason: 'portrait style without a head model' } });
+  const { variants: _variants, ...manifest } = entry.manifest;
   return {
     file: entry.headFile,
-    manifest: { ...entry.manifest, id: `${entry.manifest.id}:head`, pipeline: 'full-frame', file: head.file, sha256: head.sha256, io: head.io ?? entry.manifest.io },
+    ...(entry.headVariantFiles ? { variantFiles: entry.headVariantFiles } : {}),
+    manifest: {
+      ...manifest,
+      id: `${entry.manifest.id}:head`,
+      pipeline: 'full-frame',
+      file: head.file,
+      sha256: head.sha256,
+      io: head.io ?? entry.manifest.io,
+      ...(head.variants ? { variants: head.variants } : {}),
+    },
   };
+}
+
+/**
+ * The entry's graph for outputs whose long side is `side`: of `file` and its size variants, the one
+ * whose side is nearest in ratio. Entries without variants are returned as they are.
+ */
+export function forSide(entry: ModelEntry, side: number): ModelEntry {
+  const { manifest } = entry;
+  if (!manifest.variants || manifest.side === undefined) return entry;
+  let best = { side: manifest.side, file: manifest.file, sha256: manifest.sha256 };
+  for (const v of manifest.variants) if (Math.abs(Math.log(v.side / side)) < Math.abs(Math.log(best.side / side))) best = v;
+  if (best.side === manifest.side) return entry;
+  const file = entry.variantFiles?.get(best.side);
+  if (!file) throw new ToonError('MODEL_UNAVAILABLE', { detail: { model: manifest.id, reason: 'size variant without a file', side: best.side } });
+  return { ...entry, file, manifest: { ...manifest, file: best.file, sha256: best.sha256, side: best.side } };
 }
 
 function round1(ms: number): number {

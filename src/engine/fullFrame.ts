@@ -14,7 +14,12 @@ import { planAxis, roundUp, type AxisTile } from './tiling.ts';
 export interface FrameModel {
   io: ModelIO;
   tile: TileSpec;
-  run(data: Float32Array, dims: readonly number[]): Promise<Float32Array>;
+  run(data: Float32Array, dims: readonly number[], strength?: number): Promise<Float32Array>;
+}
+
+/** The model output's share in the blend with the photo: all of it for graphs that apply strength themselves. */
+export function photoMix(io: ModelIO, strength: number): number {
+  return io.strength ? 1 : strength;
 }
 
 export interface FrameStats {
@@ -31,7 +36,8 @@ export function planTiles(width: number, height: number, io: ModelIO, tile: Tile
 }
 
 /**
- * Stylises `frame` and blends the result with it: 0 = the photo, 1 = the model's output.
+ * Stylises `frame` and blends the result with it: 0 = the photo, 1 = the model's output. A graph
+ * with a strength input gets the strength instead, and its output is the result.
  * One tile is blended straight from the model's output; tiles are first stitched with weights.
  * `signal` is checked between tiles, so a cancelled or late job stops at the next tile.
  */
@@ -46,22 +52,23 @@ export async function stylise(model: FrameModel, frame: RgbFrame, strength: numb
     if (signal?.aborted) throw signal.reason instanceof ToonError ? signal.reason : new ToonError('CANCELLED', { cause: signal.reason });
     const input = toTensor(frame, tx, ty, io);
     const t0 = performance.now();
-    const output = await model.run(input.data, input.dims);
+    const output = await model.run(input.data, input.dims, strength);
     stats.modelMs += performance.now() - t0;
     stats.tiles += 1;
     return output;
   };
 
+  const mixAmount = photoMix(io, strength);
   if (xs.length === 1 && ys.length === 1) {
     const [tx, ty] = [xs[0] as AxisTile, ys[0] as AxisTile];
-    return { frame: blendTile(await runTile(tx, ty), frame, tx.length * ty.length, tx.length, io, strength), stats };
+    return { frame: blendTile(await runTile(tx, ty), frame, tx.length * ty.length, tx.length, io, mixAmount), stats };
   }
   const cartoon = new Float32Array(frame.width * frame.height * 3);
   const weightSum = new Float32Array(frame.width * frame.height);
   for (const ty of ys) {
     for (const tx of xs) accumulate(await runTile(tx, ty), frame, tx, ty, io, cartoon, weightSum);
   }
-  return { frame: blendStitched(frame, cartoon, weightSum, strength), stats };
+  return { frame: blendStitched(frame, cartoon, weightSum, mixAmount), stats };
 }
 
 /** photo·(1 − s) + styled·s, for two 8-bit frames of the same size. */

@@ -1,7 +1,7 @@
 /**
  * The engine's public entry. Adapters, the CLI and the benchmark import from here only.
  */
-export { createEngine, DEFAULT_ENGINE_CONFIG, DEFAULT_MODELS_DIR } from './Engine.ts';
+export { createEngine, forSide, DEFAULT_ENGINE_CONFIG, DEFAULT_MODELS_DIR } from './Engine.ts';
 export type { CartoonRequest, CartoonResult, Engine, EngineConfig, EngineOptions, PortraitInfo, StyleInfo, SubmitOptions, Timings } from './Engine.ts';
 
 export { parseOptions, BUILTIN_STYLE_ID, DEFAULT_OPTIONS, OPTION_LIMITS, OUTPUT_FORMATS } from './options.ts';
@@ -21,7 +21,7 @@ export type { ImageLimits } from './image.ts';
 // Expert: building blocks for benchmarks and custom pipelines.
 export { JobQueue } from './JobQueue.ts';
 export { loadManifests, validateManifest, INSTALLED_DIR } from './manifest.ts';
-export type { HeadSpec, ModelEntry, ModelManifest, ModelIO, TileSpec } from './manifest.ts';
+export type { HeadSpec, ModelEntry, ModelManifest, ModelIO, SizeVariant, TileSpec } from './manifest.ts';
 export { ModelSession } from './session.ts';
 export { stylise, planTiles } from './fullFrame.ts';
 export { decodeImage, encodeImage, probeImage, targetSize, INPUT_FORMATS, MIME_TYPES } from './image.ts';

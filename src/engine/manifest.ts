@@ -25,6 +25,19 @@ export interface ModelIO {
   sizeMultiple: number;
   /** Frame sides are padded up to at least this. */
   minSide: number;
+  /**
+   * Name of a graph input (float32, shape [1]) that takes the strength. A graph that has one applies
+   * strength itself (how far its abstraction goes) and the photo is not mixed in; without one, the
+   * engine blends photo and output linearly.
+   */
+  strength?: string;
+}
+
+/** The same style as a graph built for another output size (long side, px). */
+export interface SizeVariant {
+  side: number;
+  file: string;
+  sha256: string;
 }
 
 /** For the portrait pipeline: the model that stylises aligned 288x288 face crops. */
@@ -33,6 +46,13 @@ export interface HeadSpec {
   sha256: string;
   /** What the head graph expects; the background's `io` when absent. */
   io?: ModelIO;
+  /** Graphs of the head model for other sizes; see ModelManifest.variants. */
+  variants?: SizeVariant[];
+  /**
+   * `native`: face crops are cut at the photo's own resolution (the crop follows the face's size)
+   * instead of DCT-Net's fixed 288x288, for head models whose radii follow the output size.
+   */
+  crop?: 'native';
 }
 
 export interface ModelManifest {
@@ -47,6 +67,13 @@ export interface ModelManifest {
   /** Path of the ONNX file, relative to the manifest. */
   file: string;
   sha256: string;
+  /**
+   * The same style built for other output sizes, for graphs whose filter radii are fixed in pixels:
+   * the engine runs the graph whose side is nearest the output's long side (in ratio), `file` being
+   * the one for `side`. Absent: `file` serves every size.
+   */
+  side?: number;
+  variants?: SizeVariant[];
   license: string;
   source: string;
   io: ModelIO;
@@ -59,6 +86,10 @@ export interface ModelEntry {
   manifest: ModelManifest;
   /** Absolute path of the ONNX file. */
   file: string;
+  /** Absolute path of each size variant's file, by side (with `file` under the manifest's `side`). */
+  variantFiles?: Map<number, string>;
+  /** The same for the head model's variants. */
+  headVariantFiles?: Map<number, string>;
   /** Absolute paths of the head model and the mask, for the portrait pipeline. */
   headFile?: string;
   maskFile?: string;
@@ -81,7 +112,9 @@ export async function loadManifests(dir: string): Promise<ModelEntry[]> {
     entries.push({
       manifest,
       file: path.resolve(base, manifest.file),
+      ...(manifest.variants ? { variantFiles: new Map(manifest.variants.map((v) => [v.side, path.resolve(base, v.file)])) } : {}),
       ...(manifest.head ? { headFile: path.resolve(base, manifest.head.file) } : {}),
+      ...(manifest.head?.variants ? { headVariantFiles: new Map(manifest.head.variants.map((v) => [v.side, path.resolve(base, v.file)])) } : {}),
       ...(manifest.mask ? { maskFile: path.resolve(base, manifest.mask) } : {}),
     });
   }
@@ -118,13 +151,29 @@ export function validateManifest(raw: unknown, where = 'manifest'): ModelManifes
       colorOrder: oneOf(io.colorOrder, `${field}.colorOrder`, ['RGB', 'BGR'] as const),
       sizeMultiple: int(io.sizeMultiple, `${field}.sizeMultiple`, 1),
       minSide: int(io.minSide, `${field}.minSide`, 1),
+      ...(io.strength === undefined ? {} : { strength: str(io.strength, `${field}.strength`) }),
     };
+  };
+  const parseVariants = (value: unknown, field: string): SizeVariant[] | undefined => {
+    if (value === undefined) return undefined;
+    if (!Array.isArray(value) || value.length === 0) return fail(field, 'a non-empty array', value);
+    return value.map((v, i) => {
+      const o = obj(v, `${field}[${i}]`);
+      return { side: int(o.side, `${field}[${i}].side`, 16), file: str(o.file, `${field}[${i}].file`, /\.onnx$/), sha256: str(o.sha256, `${field}[${i}].sha256`, /^[0-9a-f]{64}$/) };
+    });
   };
   const pipeline = oneOf(m.pipeline, 'pipeline', ['full-frame', 'portrait'] as const);
   let head: HeadSpec | undefined;
   if (pipeline === 'portrait') {
     const h = obj(m.head, 'head');
-    head = { file: str(h.file, 'head.file', /\.onnx$/), sha256: str(h.sha256, 'head.sha256', /^[0-9a-f]{64}$/), ...(h.io === undefined ? {} : { io: parseIo(h.io, 'head.io') }) };
+    const headVariants = parseVariants(h.variants, 'head.variants');
+    head = {
+      file: str(h.file, 'head.file', /\.onnx$/),
+      sha256: str(h.sha256, 'head.sha256', /^[0-9a-f]{64}$/),
+      ...(h.io === undefined ? {} : { io: parseIo(h.io, 'head.io') }),
+      ...(headVariants ? { variants: headVariants } : {}),
+      ...(h.crop === undefined ? {} : { crop: oneOf(h.crop, 'head.crop', ['native'] as const) }),
+    };
   }
   const manifest: ModelManifest = {
     id: str(m.id, 'id', /^[a-z0-9][a-z0-9._-]{0,63}$/),
@@ -135,6 +184,8 @@ export function validateManifest(raw: unknown, where = 'manifest'): ModelManifes
     ...(typeof m.mask === 'string' ? { mask: m.mask } : {}),
     file: str(m.file, 'file', /\.onnx$/),
     sha256: str(m.sha256, 'sha256', /^[0-9a-f]{64}$/),
+    ...(m.side === undefined ? {} : { side: int(m.side, 'side', 16) }),
+    ...(m.variants === undefined ? {} : { variants: parseVariants(m.variants, 'variants') as SizeVariant[] }),
     license: str(m.license, 'license'),
     source: str(m.source, 'source'),
     io: parseIo(m.io, 'io'),
@@ -145,6 +196,7 @@ export function validateManifest(raw: unknown, where = 'manifest'): ModelManifes
     },
     listed: m.listed === undefined ? true : typeof m.listed === 'boolean' ? m.listed : fail('listed', 'a boolean', m.listed),
   };
+  if (manifest.variants && manifest.side === undefined) fail('side', 'the side of `file` when variants are listed', m.side);
   if (manifest.tile.maxSide % manifest.io.sizeMultiple !== 0) fail('tile.maxSide', `a multiple of io.sizeMultiple (${manifest.io.sizeMultiple})`, manifest.tile.maxSide);
   if (2 * (2 * manifest.tile.margin + manifest.tile.feather) >= manifest.tile.maxSide) fail('tile', 'margins and feather well inside maxSide', m.tile);
   return manifest;

@@ -10,7 +10,10 @@ export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 export interface CartoonOptions {
   /** Model id of the style. */
   style: string;
-  /** 0 = the photo, 1 = the full cartoon; linear blend in between. */
+  /**
+   * 0 = the photo, 1 = the full cartoon. For learned styles a linear blend with the photo; styles
+   * whose graph takes the strength (the built-in one) abstract less or more instead.
+   */
   strength: number;
   /** Long side of the output, in pixels. */
   resolution: number;
@@ -40,13 +43,15 @@ const FORMAT_ALIASES: Record<string, OutputFormat> = { png: 'png', jpeg: 'jpeg',
 
 /**
  * @param styles the style ids on offer; when given, `style` must be one of them
+ * @param defaults what an absent option becomes instead of DEFAULT_OPTIONS (the engine's default style)
  * @throws ToonError INVALID_OPTION, with `detail.option` naming the culprit
  */
-export function parseOptions(raw: RawOptions = {}, styles?: readonly string[]): CartoonOptions {
-  const strength = parseNumber('strength', raw.strength, DEFAULT_OPTIONS.strength, OPTION_LIMITS.strength, false);
-  const resolution = parseNumber('resolution', raw.resolution, DEFAULT_OPTIONS.resolution, OPTION_LIMITS.resolution, true);
-  const format = parseFormat(raw.format);
-  const style = parseStyle(raw.style, styles);
+export function parseOptions(raw: RawOptions = {}, styles?: readonly string[], defaults: Partial<CartoonOptions> = {}): CartoonOptions {
+  const d = { ...DEFAULT_OPTIONS, ...defaults };
+  const strength = parseNumber('strength', raw.strength, d.strength, OPTION_LIMITS.strength, false);
+  const resolution = parseNumber('resolution', raw.resolution, d.resolution, OPTION_LIMITS.resolution, true);
+  const format = raw.format === undefined || raw.format === null || raw.format === '' ? d.format : parseFormat(raw.format);
+  const style = raw.style === undefined || raw.style === null || raw.style === '' ? d.style : parseStyle(raw.style, styles);
   return { style, strength, resolution, format };
 }
 

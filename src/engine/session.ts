@@ -79,12 +79,17 @@ export class ModelSession {
     }
   }
 
-  /** Runs the model on one tensor and returns its output tensor's data. */
-  async run(data: Float32Array, dims: readonly number[]): Promise<Float32Array> {
-    const { input, output } = this.entry.manifest.io;
+  /**
+   * Runs the model on one tensor and returns its output tensor's data. `strength` goes to the
+   * graph's strength input, for models that have one (see ModelIO.strength).
+   */
+  async run(data: Float32Array, dims: readonly number[], strength = 1): Promise<Float32Array> {
+    const { input, output, strength: strengthInput } = this.entry.manifest.io;
     const stack = new Error();
     try {
-      const result = await this.#session.run({ [input]: new ort.Tensor('float32', data, dims) });
+      const feeds: Record<string, ort.Tensor> = { [input]: new ort.Tensor('float32', data, dims) };
+      if (strengthInput) feeds[strengthInput] = new ort.Tensor('float32', Float32Array.of(strength), [1]);
+      const result = await this.#session.run(feeds);
       const tensor = result[output];
       if (!tensor || (tensor.type !== 'float32' && tensor.type !== 'uint8')) throw new Error(`model has no float32 or uint8 output named ${output}`);
       // Converted DCT-Net graphs end in a cast to uint8 (0..255, the manifest's range).

@@ -94,3 +94,44 @@ function repeat(kernel: readonly number[], times: number): number[] {
   for (let i = 0; i < times; i += 1) out.push(...kernel);
   return out;
 }
+
+/**
+ * Mean over the window [y − top, y + bottom] × [x − left, x + right]: two 1-D AveragePools, rows
+ * then columns (a window cut by the frame's edge has a rectangular count, so the two passes give
+ * exactly the 2-D mean over what is left of it, tiled or not).
+ */
+export function boxMean(g: GraphBuilder, x: string, top: number, left: number, bottom: number, right: number): string {
+  const pool = (input: string, kernel: [number, number], pads: [number, number, number, number]): string =>
+    kernel[0] === 1 && kernel[1] === 1 ? input : g.op('AveragePool', [input], { kernel_shape: kernel, pads, strides: [1, 1], count_include_pad: 0 });
+  const cols = pool(x, [1, left + right + 1], [0, left, 0, right]);
+  if (top + bottom === 0) return cols;
+  // The vertical pass runs along rows of the transposed image: a column window read straight down
+  // the frame misses the cache on every sample, and is ~10 times slower on a large frame.
+  const t = g.op('Transpose', [cols], { perm: [0, 1, 3, 2] });
+  return g.op('Transpose', [pool(t, [1, top + bottom + 1], [0, top, 0, bottom])], { perm: [0, 1, 3, 2] });
+}
+
+/** The four line directions of {@link orientedLines}, in degrees (x right, y down). */
+export const LINE_ANGLES = [0, 45, 90, 135] as const;
+
+/**
+ * Averages a one-channel image along four directions (see {@link LINE_ANGLES}): one output
+ * channel per direction, each a Gaussian of sigma `along` sampled at `taps` points either side,
+ * `spacing` pixels apart (a dilated convolution: its cost does not grow with the line's length).
+ */
+export function orientedLines(g: GraphBuilder, x: string, along: number, taps: number, spacing: number): string {
+  const k = 2 * taps + 1;
+  const weights: number[] = [];
+  for (const angle of LINE_ANGLES) {
+    const [dx, dy] = [Math.round(Math.cos((angle * Math.PI) / 180)), Math.round(Math.sin((angle * Math.PI) / 180))];
+    const kernel = new Array<number>(k * k).fill(0);
+    for (let t = -taps; t <= taps; t += 1) {
+      const distance = t * spacing * Math.hypot(dx, dy);
+      kernel[(taps + t * dy) * k + (taps + t * dx)] = Math.exp(-(distance * distance) / (2 * along * along));
+    }
+    const sum = kernel.reduce((a, b) => a + b, 0);
+    weights.push(...kernel.map((v) => v / sum));
+  }
+  const w = g.tensor('lines', weights, [LINE_ANGLES.length, 1, k, k]);
+  return g.op('Conv', [reflectPad(g, x, taps * spacing), w], { kernel_shape: [k, k], dilations: [spacing, spacing] });
+}

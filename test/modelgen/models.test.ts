@@ -4,24 +4,29 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MODELS_DIR, validateManifest } from '../../src/engine/index.ts';
-import { builtinModel, builtinPortraitManifest } from '../../src/modelgen/builtinManifest.ts';
-import { buildBuiltinStyle } from '../../src/modelgen/builtinStyle.ts';
+import { builtinModels } from '../../src/modelgen/builtinManifest.ts';
+import { BUILTIN_SIDES, buildBuiltinStyle } from '../../src/modelgen/builtinStyle.ts';
 import { buildDctnetTopology, dctnetMacs } from '../../src/modelgen/dctnetTopology.ts';
 
-describe('the built-in style graph', () => {
-  it('is deterministic, small, and the committed file is what the generator makes today', async () => {
-    const a = buildBuiltinStyle();
-    const b = buildBuiltinStyle();
-    expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
-    expect(a.length).toBeLessThan(64 * 1024);
-    const { manifest } = builtinModel();
-    const committed = await readFile(path.join(DEFAULT_MODELS_DIR, 'toon.onnx'));
+describe('the built-in style graphs', () => {
+  it('are deterministic, small, one per output size, and the committed files are what the generator makes today', async () => {
+    expect(Buffer.from(buildBuiltinStyle(0.5)).equals(Buffer.from(buildBuiltinStyle(0.5)))).toBe(true);
+    expect(Buffer.from(buildBuiltinStyle(0.5)).equals(Buffer.from(buildBuiltinStyle(1)))).toBe(false);
+    const { files, manifest, portrait } = builtinModels();
+    // Style and head graphs, one of each per size.
+    expect(files).toHaveLength(2 * BUILTIN_SIDES.length);
+    for (const { file, bytes } of files) {
+      expect(bytes.length).toBeLessThan(128 * 1024);
+      const committed = await readFile(path.join(DEFAULT_MODELS_DIR, file));
+      expect(createHash('sha256').update(committed).digest('hex'), file).toBe(createHash('sha256').update(bytes).digest('hex'));
+    }
     const committedManifest = validateManifest(JSON.parse(await readFile(path.join(DEFAULT_MODELS_DIR, 'toon.json'), 'utf8')));
-    expect(createHash('sha256').update(committed).digest('hex')).toBe(manifest.sha256);
     expect(committedManifest).toEqual(manifest);
-    const portrait = validateManifest(JSON.parse(await readFile(path.join(DEFAULT_MODELS_DIR, 'toon-portrait.json'), 'utf8')));
-    expect(portrait).toEqual(builtinPortraitManifest(manifest));
-    expect(portrait.head).toEqual({ file: 'toon.onnx', sha256: manifest.sha256 });
+    expect([manifest.side, ...(manifest.variants ?? []).map((v) => v.side)].sort((a, b) => (a as number) - (b as number))).toEqual([...BUILTIN_SIDES]);
+    const committedPortrait = validateManifest(JSON.parse(await readFile(path.join(DEFAULT_MODELS_DIR, 'toon-portrait.json'), 'utf8')));
+    expect(committedPortrait).toEqual(portrait);
+    expect(portrait.head?.crop).toBe('native');
+    expect(portrait.head?.sha256).not.toBe(manifest.sha256);
   });
 });
 

@@ -117,7 +117,7 @@ export class DiscordBot implements RunningBot {
         resolution: interaction.options.getInteger('resolution') ?? undefined,
         style: interaction.options.getString('style') ?? undefined,
         format: interaction.options.getString('format') ?? undefined,
-      }, this.#engine.styles().map((s) => s.id));
+      }, this.#engine.styles().map((s) => s.id), { style: this.#engine.defaultStyle });
     } catch (error) {
       return this.#fail(interaction, lang, error, ephemeral);
     }
@@ -129,7 +129,7 @@ export class DiscordBot implements RunningBot {
     const lang = pickLang(interaction.locale);
     const images = [...interaction.targetMessage.attachments.values()].filter((a) => a.contentType?.startsWith('image/')).slice(0, MAX_CONTEXT_IMAGES);
     if (images.length === 0) return this.#fail(interaction, lang, new ToonError('UNSUPPORTED_IMAGE'), false);
-    await this.#run(interaction, lang, images, parseOptions({}), false);
+    await this.#run(interaction, lang, images, parseOptions({}, undefined, { style: this.#engine.defaultStyle }), false);
   }
 
   async #button(interaction: ButtonInteraction): Promise<void> {

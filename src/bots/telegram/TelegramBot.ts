@@ -169,7 +169,7 @@ export class TelegramBot implements RunningBot {
     if (wordError) return wordError;
     const merged = { ...this.#chatDefaults(target.chatId), ...parsed.options };
     try {
-      const { strength, resolution, style, format } = parseOptions(merged, this.#styles());
+      const { strength, resolution, style, format } = parseOptions(merged, this.#styles(), { style: this.#engine.defaultStyle });
       return { strength, resolution, style, format };
     } catch (error) {
       return isToonError(error) ? error : new ToonError('INTERNAL', { cause: error });
@@ -313,7 +313,7 @@ export class TelegramBot implements RunningBot {
   // ---- settings ------------------------------------------------------------------------------
 
   async #showSettings(chatId: number, lang: Lang, editMessageId?: number): Promise<void> {
-    const current = parseOptions(this.#chatDefaults(chatId), this.#styles());
+    const current = parseOptions(this.#chatDefaults(chatId), this.#styles(), { style: this.#engine.defaultStyle });
     const t = texts(lang);
     const row = (key: keyof typeof t.settingsLabels, values: readonly (string | number)[], selected: string | number): InlineKeyboardButton[] => [
       { text: `${t.settingsLabels[key]}:`, callback_data: 'noop' },

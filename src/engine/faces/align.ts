@@ -70,6 +70,21 @@ export function faceTransform(keypoints: readonly Point[]): Similarity {
   return fitSimilarity(REFERENCE, [left, right, nose, mouth]);
 }
 
+/**
+ * The same alignment for a crop of `size`² instead of 288²: the crop covers the same part of the
+ * face, sampled `size`/288 times as finely (pixel centres kept on integers).
+ */
+export function resizeCrop(t: Similarity, size: number): Similarity {
+  const c = CROP_SIZE / size;
+  const d = 0.5 * c - 0.5;
+  return { a: t.a * c, b: t.b * c, tx: t.a * d + t.b * d + t.tx, ty: -t.b * d + t.a * d + t.ty };
+}
+
+/** Side of the crop that samples the face at the photo's own resolution (image px per crop px ≈ 1). */
+export function nativeCropSize(t: Similarity, min = 64, max = 1280): number {
+  return Math.max(min, Math.min(max, Math.round(CROP_SIZE * Math.hypot(t.a, t.b))));
+}
+
 /** Cuts the aligned `size`² crop: crop pixel p samples the image at t(p); outside is white. */
 export function warpCrop(frame: RgbFrame, t: Similarity, size = CROP_SIZE): RgbFrame {
   const out = Buffer.alloc(size * size * 3, 255);
