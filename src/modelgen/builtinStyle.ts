@@ -262,7 +262,9 @@ export function buildBuiltinStyle(scale = 1, p: BuiltinStyleParams = BUILTIN_STY
   const align = g.op('Div', [g.op('Concat', [g.op('Neg', [c]), g.op('Neg', [sn]), c, sn], { axis: 1 }), mag]);
   const weights = g.op('Softmax', [g.op('Mul', [align, g.op('Mul', [coherence, g.scalar(6)])])], { axis: 1 });
   const flow = g.op('ReduceSum', [g.op('Mul', [lines, weights]), g.int64s('axes', [1])], { keepdims: 1 });
-  const inkAmount = g.op('Clip', [g.op('Div', [g.op('Sub', [flow, g.scalar(p.inkThreshold)]), g.scalar(p.inkRange)]), g.scalar(0), g.scalar(1)]);
+  // Fewer lines at low strength, more at high: the threshold pivots around the default strength.
+  const threshold = g.op('Mul', [g.scalar(p.inkThreshold), g.op('Max', [g.op('Add', [g.scalar(1 + 1.2 * 0.7), g.op('Mul', [s, g.scalar(-1.2)])]), g.scalar(0.6)])]);
+  const inkAmount = g.op('Clip', [g.op('Div', [g.op('Sub', [flow, threshold]), g.scalar(p.inkRange)]), g.scalar(0), g.scalar(1)]);
   // Lines drawn a little bolder (a small dilation): solid strokes, and nearby fragments merge.
   const d = px(p.inkDilate, scale, 0);
   const bold = d > 0 ? g.op('MaxPool', [inkAmount], { kernel_shape: [2 * d + 1, 2 * d + 1], pads: [d, d, d, d], strides: [1, 1] }) : inkAmount;
