@@ -26,12 +26,6 @@ export async function pixels(image: Uint8Array): Promise<{ data: Buffer; width: 
   return { data, width: info.width, height: info.height, channels: info.channels };
 }
 
-export function distinctColours(rgb: Uint8Array): number {
-  const seen = new Set<number>();
-  for (let i = 0; i + 2 < rgb.length; i += 3) seen.add(((rgb[i] as number) << 16) | ((rgb[i + 1] as number) << 8) | (rgb[i + 2] as number));
-  return seen.size;
-}
-
 /**
  * A syntactically valid PNG whose header claims `width` x `height` but whose data is one tiny
  * row: a "decompression bomb" header, which must be refused before anything is allocated.

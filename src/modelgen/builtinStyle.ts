@@ -147,7 +147,7 @@ function labToRgb(g: GraphBuilder, lab: string): string {
  * Generalised Kuwahara filter: the mean of four quadrant windows (radius r), each weighted by
  * (variance + eps)^-sharpness, variance summed over L*, a* and b*.
  */
-function kuwahara(g: GraphBuilder, lab: string, r: number, sharpness: number, eps: number, spread = 0.5): string {
+function kuwahara(g: GraphBuilder, lab: string, r: number, sharpness: number, eps: number, spread: number): string {
   const axes = g.int64s('axes', [1]);
   // Channels L*, a*, b* and L*² + a*² + b²: the windows' means give their summed variance.
   const both = g.op('Concat', [lab, g.op('ReduceSum', [g.op('Mul', [lab, lab]), axes], { keepdims: 1 })], { axis: 1 });

@@ -1,7 +1,7 @@
 /**
- * Image filters expressed as ONNX subgraphs over NCHW float tensors: separable blurs, a guided
- * filter, colour matrices and soft quantisation. All borders are reflected, so a filter behaves the
- * same at the frame's edge as inside it.
+ * Image filters expressed as ONNX subgraphs over NCHW float tensors: Gaussian blurs, box means,
+ * oriented line averages and colour matrices. Borders are reflected or windows cut at the frame's
+ * edge, so a filter behaves the same whether or not the frame was tiled.
  */
 import type { GraphBuilder } from './GraphBuilder.ts';
 
@@ -26,12 +26,6 @@ export function separable(g: GraphBuilder, x: string, kernel: readonly number[],
   return g.op('Conv', [h, wy], { group: channels, kernel_shape: [k, 1] });
 }
 
-/** Mean over a (2r+1)² window. */
-export function boxBlur(g: GraphBuilder, x: string, r: number, channels: number): string {
-  const k = 2 * r + 1;
-  return separable(g, x, new Array<number>(k).fill(1 / k), channels);
-}
-
 /** Gaussian blur with standard deviation `sigma`, truncated at 3 sigma. */
 export function gaussianBlur(g: GraphBuilder, x: string, sigma: number, channels: number): string {
   return separable(g, x, gaussianKernel(sigma), channels);
@@ -44,22 +38,6 @@ export function gaussianKernel(sigma: number): number[] {
   return k.map((v) => v / sum);
 }
 
-/**
- * Self-guided filter (He et al.), channel by channel: smooths flat areas, keeps edges whose local
- * variance is well above `eps`. Its reach is 2r pixels.
- */
-export function guidedFilter(g: GraphBuilder, x: string, r: number, eps: number, channels: number): string {
-  const mean = boxBlur(g, x, r, channels);
-  const sq = g.op('Mul', [x, x]);
-  const meanSq = boxBlur(g, sq, r, channels);
-  const variance = g.op('Sub', [meanSq, g.op('Mul', [mean, mean])]);
-  const a = g.op('Div', [variance, g.op('Add', [variance, g.scalar(eps)])]);
-  const b = g.op('Sub', [mean, g.op('Mul', [a, mean])]);
-  const meanA = boxBlur(g, a, r, channels);
-  const meanB = boxBlur(g, b, r, channels);
-  return g.op('Add', [g.op('Mul', [meanA, x]), meanB]);
-}
-
 /** out[o] = Σ_i m[o][i]·x[i] + bias[o], a 1x1 convolution. */
 export function colourMatrix(g: GraphBuilder, x: string, m: readonly (readonly number[])[], bias?: readonly number[]): string {
   const out = m.length;
@@ -68,25 +46,6 @@ export function colourMatrix(g: GraphBuilder, x: string, m: readonly (readonly n
   const inputs = [x, w];
   if (bias) inputs.push(g.tensor('cb', bias, [out]));
   return g.op('Conv', inputs, { kernel_shape: [1, 1] });
-}
-
-/**
- * Rounds `x·levels` to whole steps. Around each step's midpoint a linear ramp of width
- * 1/sharpness (in steps) keeps edges between bands anti-aliased; everywhere else the value sits
- * exactly on a level, which is what makes the regions flat.
- */
-export function softQuantise(g: GraphBuilder, x: string, levels: number, sharpness: number): string {
-  const t = g.op('Mul', [x, g.scalar(levels)]);
-  const k = g.op('Floor', [t]);
-  const frac = g.op('Sub', [t, k]);
-  const step = ramp(g, frac, 0.5, sharpness);
-  return g.op('Div', [g.op('Add', [k, step]), g.scalar(levels)]);
-}
-
-/** 0 below `at - 0.5/slope`, 1 above `at + 0.5/slope`, linear in between. */
-export function ramp(g: GraphBuilder, x: string, at: number, slope: number): string {
-  const z = g.op('Add', [g.op('Mul', [g.op('Sub', [x, g.scalar(at)]), g.scalar(slope)]), g.scalar(0.5)]);
-  return g.op('Clip', [z, g.scalar(0), g.scalar(1)]);
 }
 
 function repeat(kernel: readonly number[], times: number): number[] {
