@@ -5,7 +5,7 @@
  */
 import { readdir, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DEFAULT_MODELS_DIR } from '../src/engine/index.ts';
+import { DEFAULT_MODELS_DIR } from '../src/engine/expert.ts';
 import { builtinModels } from '../src/modelgen/builtinManifest.ts';
 
 const { files, manifest, portrait } = builtinModels();

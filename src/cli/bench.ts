@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import * as ort from 'onnxruntime-node';
-import { createEngine, decodeImage, DEFAULT_ENGINE_CONFIG, ModelSession, planTiles, silentLogger, type CartoonResult, type Engine } from '../engine/index.ts';
+import { createEngine, decodeImage, DEFAULT_ENGINE_CONFIG, ModelSession, planTiles, silentLogger, type CartoonResult, type Engine } from '../engine/expert.ts';
 import { BENCH_MODEL_IDS, benchModel, type BenchModelId } from './benchModels.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));

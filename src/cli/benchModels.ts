@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { DEFAULT_MODELS_DIR, loadManifests, type ModelEntry } from '../engine/index.ts';
+import { DEFAULT_MODELS_DIR, loadManifests, type ModelEntry } from '../engine/expert.ts';
 import { buildDctnetTopology, DCTNET_SIZE_MULTIPLE } from '../modelgen/dctnetTopology.ts';
 
 export const BENCH_MODEL_IDS = ['toon', 'dctnet-topology'] as const;

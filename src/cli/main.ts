@@ -3,7 +3,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from '../config.ts';
-import { createEngine, createLogger, isToonError, parseOptions, OUTPUT_FORMATS, type CartoonOptions } from '../engine/index.ts';
+import { createEngine, createLogger, isToonError, OUTPUT_FORMATS, type CartoonOptions } from '../engine/index.ts';
 import { runBatch } from './cartoon.ts';
 import { expandInputs } from './files.ts';
 import { addModelsCommand } from './models.ts';
@@ -27,7 +27,7 @@ program
     const engine = await createEngine({ ...config.engine, queue: { ...config.engine.queue, perRequester: 1 }, logger: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel) });
     let options: CartoonOptions;
     try {
-      options = parseOptions({ style: flags.style, strength: flags.strength, resolution: flags.resolution, format: flags.format }, engine.styles().map((s) => s.id), { style: engine.defaultStyle });
+      options = engine.parseOptions({ style: flags.style, strength: flags.strength, resolution: flags.resolution, format: flags.format });
     } catch (error) {
       throw new InvalidArgumentError(isToonError(error) ? error.message : String(error));
     }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { loadConfig } from '../config.ts';
-import { createEngine, DEFAULT_ENGINE_CONFIG, INSTALLED_DIR, loadManifests, ModelSession, silentLogger } from '../engine/index.ts';
+import { createEngine, DEFAULT_ENGINE_CONFIG, INSTALLED_DIR, loadManifests, ModelSession, silentLogger } from '../engine/expert.ts';
 import { DCTNET_STYLES, DEFAULT_MODELSCOPE_URL, importStyle, isDctnetStyle, pullStyle, styleId, type LockEntry } from '../modelgen/dctnetStyles.ts';
 import { renderTable } from './table.ts';
 

@@ -1,42 +1,53 @@
 /**
- * The one error type that crosses the engine's boundary. `code` is stable (adapters map it to
- * their own texts); `message` is safe to show a user; `detail` and `cause` are for logs.
+ * The one error type of the project. `code` is stable: front ends map it to their users' texts
+ * (src/i18n); `message` is a plain English description for logs and the command line; `detail`
+ * holds facts (numbers, names) for logs and for filling in texts, never sentences for users.
  */
 export const ERROR_CODES = [
+  // The engine's own.
   'UNSUPPORTED_IMAGE',
   'CORRUPT_IMAGE',
   'IMAGE_TOO_LARGE',
   'INVALID_OPTION',
   'QUEUE_FULL',
   'USER_BUSY',
+  'DEADLINE_TOO_SHORT',
   'TIMEOUT',
   'CANCELLED',
   'MODEL_UNAVAILABLE',
   'SHUTTING_DOWN',
   'INTERNAL',
+  // Refusals a front end makes before the engine sees the job.
+  'DOWNLOAD_LIMIT',
+  'DOWNLOAD_FAILED',
+  'GROUP_BUSY',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-/** Default user-safe texts, in English; adapters may localise by code. */
-export const USER_MESSAGES: Record<ErrorCode, string> = {
-  UNSUPPORTED_IMAGE: 'That file is not an image I can read. Send a JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIF photo.',
+/** The English description of each code, when the thrower gives none. */
+export const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
+  UNSUPPORTED_IMAGE: 'That is not an image I can read. Send a photo (JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIF).',
   CORRUPT_IMAGE: 'That image looks damaged or incomplete. Try sending it again.',
   IMAGE_TOO_LARGE: 'That image is too large for me. Try a smaller one.',
   INVALID_OPTION: 'One of the options is not valid.',
   QUEUE_FULL: 'I am very busy right now and the line is full. Please try again in a minute.',
   USER_BUSY: 'You already have photos in line. Wait for them to finish, then send more.',
-  TIMEOUT: 'That took too long and was stopped. Try a smaller resolution or try again later.',
+  DEADLINE_TOO_SHORT: 'The line is too long to finish in time. Try again in a few minutes.',
+  TIMEOUT: 'That took too long and was stopped. Try a smaller resolution, or try again later.',
   CANCELLED: 'The request was cancelled.',
   MODEL_UNAVAILABLE: 'That style is not available right now.',
   SHUTTING_DOWN: 'I am restarting. Please send it again in a moment.',
   INTERNAL: 'Something went wrong on my side. Please try again.',
+  DOWNLOAD_LIMIT: 'That file is larger than this platform lets me download.',
+  DOWNLOAD_FAILED: 'I could not download that file. Send it again.',
+  GROUP_BUSY: 'This group already has many photos in line. Try again in a minute.',
 };
 
 export interface ToonErrorOptions {
-  /** Replaces the default user-safe message (must itself be user-safe). */
+  /** Replaces the default description (plain English, for logs and the command line). */
   message?: string;
-  /** Extra facts for logs, never shown to users. */
+  /** Facts for logs and for filling in texts (limits, the option at fault); never user sentences. */
   detail?: Record<string, unknown>;
   cause?: unknown;
 }
@@ -46,7 +57,7 @@ export class ToonError extends Error {
   readonly detail: Record<string, unknown>;
 
   constructor(code: ErrorCode, options: ToonErrorOptions = {}) {
-    super(options.message ?? USER_MESSAGES[code], options.cause === undefined ? undefined : { cause: options.cause });
+    super(options.message ?? DEFAULT_MESSAGES[code], options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.detail = options.detail ?? {};
   }
@@ -63,4 +74,17 @@ export function isToonError(error: unknown, code?: ErrorCode): error is ToonErro
 /** Wraps anything thrown into a ToonError, keeping the original as `cause`. */
 export function toToonError(error: unknown, fallback: ErrorCode = 'INTERNAL'): ToonError {
   return error instanceof ToonError ? error : new ToonError(fallback, { cause: error });
+}
+
+/**
+ * Native code (onnxruntime, libvips) throws errors whose stack ends inside the addon. Call this
+ * before the native call; pass what it throws through the returned function to append the
+ * JavaScript stack that led there.
+ */
+export function callSite(): <E>(error: E) => E {
+  const site = new Error();
+  return (error) => {
+    if (error instanceof Error && site.stack) error.stack = `${error.stack}\n    --- called from ---\n${site.stack}`;
+    return error;
+  };
 }

@@ -1,6 +1,6 @@
 /**
  * The full-frame pipeline: one image-to-image graph over the whole frame, tiled when the frame is
- * larger than the model's tile size, then blended with the photo by strength.
+ * larger than the model's tile size, then blended with the photo by strength (blend.ts).
  *
  * The frame is padded (edge pixels repeated) up to the model's size multiple and minimum side,
  * converted tile by tile into the model's layout, range and colour order, and cropped back.
@@ -8,6 +8,7 @@
 import { ToonError } from './errors.ts';
 import type { RgbFrame } from './image.ts';
 import type { ModelIO, TileSpec } from './manifest.ts';
+import { mix, photoMix } from './blend.ts';
 import { planAxis, roundUp, type AxisTile } from './tiling.ts';
 
 /** What the pipeline needs of a model: its contract and a way to run one tensor. */
@@ -15,11 +16,6 @@ export interface FrameModel {
   io: ModelIO;
   tile: TileSpec;
   run(data: Float32Array, dims: readonly number[], strength?: number): Promise<Float32Array>;
-}
-
-/** The model output's share in the blend with the photo: all of it for graphs that apply strength themselves. */
-export function photoMix(io: ModelIO, strength: number): number {
-  return io.strength ? 1 : strength;
 }
 
 export interface FrameStats {
@@ -38,7 +34,7 @@ export function planTiles(width: number, height: number, io: ModelIO, tile: Tile
 /**
  * Stylises `frame` and blends the result with it: 0 = the photo, 1 = the model's output. A graph
  * with a strength input gets the strength instead, and its output is the result.
- * One tile is blended straight from the model's output; tiles are first stitched with weights.
+ * Several tiles are first stitched with weights.
  * `signal` is checked between tiles, so a cancelled or late job stops at the next tile.
  */
 export async function stylise(model: FrameModel, frame: RgbFrame, strength: number, signal?: AbortSignal): Promise<{ frame: RgbFrame; stats: FrameStats }> {
@@ -58,64 +54,52 @@ export async function stylise(model: FrameModel, frame: RgbFrame, strength: numb
     return output;
   };
 
-  const mixAmount = photoMix(io, strength);
+  let styled: RgbFrame;
   if (xs.length === 1 && ys.length === 1) {
     const [tx, ty] = [xs[0] as AxisTile, ys[0] as AxisTile];
-    return { frame: blendTile(await runTile(tx, ty), frame, tx.length * ty.length, tx.length, io, mixAmount), stats };
+    styled = tileToFrame(await runTile(tx, ty), frame.width, frame.height, tx.length, ty.length, io);
+  } else {
+    const cartoon = new Float32Array(frame.width * frame.height * 3);
+    const weightSum = new Float32Array(frame.width * frame.height);
+    for (const ty of ys) {
+      for (const tx of xs) accumulate(await runTile(tx, ty), frame, tx, ty, io, cartoon, weightSum);
+    }
+    styled = stitchedToFrame(cartoon, weightSum, frame.width, frame.height);
   }
-  const cartoon = new Float32Array(frame.width * frame.height * 3);
-  const weightSum = new Float32Array(frame.width * frame.height);
-  for (const ty of ys) {
-    for (const tx of xs) accumulate(await runTile(tx, ty), frame, tx, ty, io, cartoon, weightSum);
-  }
-  return { frame: blendStitched(frame, cartoon, weightSum, mixAmount), stats };
+  return { frame: mix(frame, styled, photoMix(io, strength)), stats };
 }
 
-/** photo·(1 − s) + styled·s, for two 8-bit frames of the same size. */
-export function mix(photo: RgbFrame, styled: RgbFrame, strength: number): RgbFrame {
-  if (strength === 1) return styled;
-  const out = new Uint8ClampedArray(photo.data.length);
-  const keep = 1 - strength;
-  for (let i = 0; i < out.length; i += 1) out[i] = (photo.data[i] as number) * keep + (styled.data[i] as number) * strength;
-  return { data: Buffer.from(out.buffer, out.byteOffset, out.byteLength), width: photo.width, height: photo.height };
-}
-
-/** photo·(1 - s) + 255·model·s, straight from a one-tile output in the model's format. */
-function blendTile(output: Float32Array, photo: RgbFrame, plane: number, tileWidth: number, io: ModelIO, strength: number): RgbFrame {
+/** The frame's part of a one-tile output, mapped from the model's format to 8-bit RGB. */
+function tileToFrame(output: Float32Array, width: number, height: number, tileWidth: number, tileHeight: number, io: ModelIO): RgbFrame {
   const [lo, hi] = io.range;
-  const keep = 1 - strength;
-  const add = (255 * strength) / (hi - lo);
-  const offset = -lo * add;
-  const [r, g, b] = sourceChannels(io, plane);
+  const scale = 255 / (hi - lo);
+  const [r, g, b] = sourceChannels(io, tileWidth * tileHeight);
   const ps = io.layout === 'NCHW' ? 1 : 3;
-  const src = photo.data;
   // A clamped array rounds and clips on write: no branches in the loop.
-  const out = new Uint8ClampedArray(src.length);
-  for (let y = 0; y < photo.height; y += 1) {
-    for (let x = 0; x < photo.width; x += 1) {
-      const d = (y * photo.width + x) * 3;
+  const out = new Uint8ClampedArray(width * height * 3);
+  for (let y = 0; y < height; y += 1) {
+    for (let x = 0; x < width; x += 1) {
+      const d = (y * width + x) * 3;
       const o = (y * tileWidth + x) * ps;
-      out[d] = (src[d] as number) * keep + (output[o + r] as number) * add + offset;
-      out[d + 1] = (src[d + 1] as number) * keep + (output[o + g] as number) * add + offset;
-      out[d + 2] = (src[d + 2] as number) * keep + (output[o + b] as number) * add + offset;
+      out[d] = ((output[o + r] as number) - lo) * scale;
+      out[d + 1] = ((output[o + g] as number) - lo) * scale;
+      out[d + 2] = ((output[o + b] as number) - lo) * scale;
     }
   }
-  return { data: Buffer.from(out.buffer, out.byteOffset, out.byteLength), width: photo.width, height: photo.height };
+  return { data: Buffer.from(out.buffer, out.byteOffset, out.byteLength), width, height };
 }
 
-/** photo·(1 - s) + 255·s·(Σ weighted tiles / Σ weights). */
-function blendStitched(photo: RgbFrame, cartoon: Float32Array, weightSum: Float32Array, strength: number): RgbFrame {
-  const src = photo.data;
-  const out = new Uint8ClampedArray(src.length);
-  const keep = 1 - strength;
+/** Σ weighted tiles / Σ weights, as 8-bit RGB. */
+function stitchedToFrame(cartoon: Float32Array, weightSum: Float32Array, width: number, height: number): RgbFrame {
+  const out = new Uint8ClampedArray(cartoon.length);
   for (let p = 0; p < weightSum.length; p += 1) {
-    const add = (255 * strength) / (weightSum[p] as number);
+    const k = 255 / (weightSum[p] as number);
     const d = p * 3;
-    out[d] = (src[d] as number) * keep + (cartoon[d] as number) * add;
-    out[d + 1] = (src[d + 1] as number) * keep + (cartoon[d + 1] as number) * add;
-    out[d + 2] = (src[d + 2] as number) * keep + (cartoon[d + 2] as number) * add;
+    out[d] = (cartoon[d] as number) * k;
+    out[d + 1] = (cartoon[d + 1] as number) * k;
+    out[d + 2] = (cartoon[d + 2] as number) * k;
   }
-  return { data: Buffer.from(out.buffer, out.byteOffset, out.byteLength), width: photo.width, height: photo.height };
+  return { data: Buffer.from(out.buffer, out.byteOffset, out.byteLength), width, height };
 }
 
 /** Offsets, within one pixel of a tile tensor, of the frame's R, G and B. */

@@ -5,7 +5,7 @@
  * animations.
  */
 import sharp, { type Metadata } from 'sharp';
-import { ToonError } from './errors.ts';
+import { callSite, ToonError } from './errors.ts';
 import type { OutputFormat } from './options.ts';
 
 /** Formats accepted as input. SVG and PDF are refused: they can fetch, script or explode. */
@@ -46,12 +46,12 @@ export async function probeImage(input: Uint8Array, limits: ImageLimits): Promis
       detail: { bytes: input.byteLength, maxBytes: limits.maxBytes },
     });
   }
-  const stack = new Error();
+  const withStack = callSite();
   let meta: Metadata;
   try {
     meta = await sharp(input, { limitInputPixels: false }).metadata();
   } catch (error) {
-    throw decodeError(error, stack);
+    throw decodeError(withStack(error));
   }
   const format = meta.format ?? 'unknown';
   if (!(INPUT_FORMATS as readonly string[]).includes(format)) {
@@ -81,7 +81,7 @@ export function targetSize(width: number, height: number, longSide: number): { w
  * @throws ToonError CORRUPT_IMAGE (truncated or damaged data) or IMAGE_TOO_LARGE
  */
 export async function decodeImage(input: Uint8Array, width: number, height: number, limits: ImageLimits): Promise<RgbFrame> {
-  const stack = new Error();
+  const withStack = callSite();
   try {
     const { data, info } = await sharp(input, { limitInputPixels: limits.maxPixels, failOn: 'error', pages: 1, page: 0 })
       .rotate()
@@ -96,7 +96,7 @@ export async function decodeImage(input: Uint8Array, width: number, height: numb
     }
     return { data, width, height };
   } catch (error) {
-    throw decodeError(error, stack);
+    throw decodeError(withStack(error));
   }
 }
 
@@ -115,10 +115,9 @@ export async function encodeImage(frame: RgbFrame, format: OutputFormat): Promis
   }
 }
 
-function decodeError(error: unknown, stack: Error): ToonError {
+function decodeError(error: unknown): ToonError {
   if (error instanceof ToonError) return error;
   const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof Error && stack.stack) error.stack = `${error.stack}\n    --- called from ---\n${stack.stack}`;
   if (/unsupported image format/i.test(message)) return new ToonError('UNSUPPORTED_IMAGE', { cause: error });
   if (/exceeds pixel limit/i.test(message)) return new ToonError('IMAGE_TOO_LARGE', { cause: error });
   return new ToonError('CORRUPT_IMAGE', { cause: error });

@@ -9,7 +9,8 @@
 import type { Face, Point } from './faces/BlazeFace.ts';
 import { CROP_SIZE, faceTransform, footprint, nativeCropSize, pasteBack, resizeCrop, warpCrop } from './faces/align.ts';
 import type { FaceFinder } from './faces/FaceFinder.ts';
-import { mix, stylise, type FrameModel } from './fullFrame.ts';
+import { mix, photoMix } from './blend.ts';
+import { stylise, type FrameModel } from './fullFrame.ts';
 import type { RgbFrame } from './image.ts';
 import { ToonError } from './errors.ts';
 
@@ -47,8 +48,7 @@ export async function stylisePortrait(models: PortraitModels, finder: FaceFinder
   const detectMs = performance.now() - t;
 
   // Strength-aware graphs get the strength; others run at full and are blended at the end.
-  const graphStrength = models.background.io.strength !== undefined;
-  const inner = graphStrength ? strength : 1;
+  const inner = models.background.io.strength !== undefined ? strength : 1;
   const background = await stylise(models.background, photo, inner, signal);
   const canvas = background.frame;
   t = performance.now();
@@ -64,5 +64,5 @@ export async function stylisePortrait(models: PortraitModels, finder: FaceFinder
     boxes.push({ ...face.box, score: face.score, keypoints: face.keypoints, region: footprint(transform, photo.width, photo.height, size) });
   }
   const headMs = performance.now() - t;
-  return { frame: graphStrength ? canvas : mix(photo, canvas, strength), faces: boxes, detectMs, headMs, tiles: background.stats.tiles };
+  return { frame: mix(photo, canvas, photoMix(models.background.io, strength)), faces: boxes, detectMs, headMs, tiles: background.stats.tiles };
 }

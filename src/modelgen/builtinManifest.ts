@@ -3,8 +3,8 @@
  * cannot drift apart: `npm run models` writes both.
  */
 import { createHash } from 'node:crypto';
-import type { ModelManifest, SizeVariant } from '../engine/index.ts';
-import { BUILTIN_STYLE_ID } from '../engine/index.ts';
+import type { ModelManifest, SizeVariant } from '../engine/expert.ts';
+import { BUILTIN_STYLE_ID } from '../engine/expert.ts';
 import { BUILTIN_HEAD_PARAMS, BUILTIN_MIN_SIDE, BUILTIN_SIDES, BUILTIN_STYLE_PARAMS, buildBuiltinStyle, builtinReach, type BuiltinStyleParams } from './builtinStyle.ts';
 
 /** The graph for the reference size (1024); the others are `toon-<side>.onnx`. */

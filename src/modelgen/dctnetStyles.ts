@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readFile, rename, rm, stat, writeFile, open as openFile } from 'node:fs/promises';
 import path from 'node:path';
-import { INSTALLED_DIR, type ModelManifest } from '../engine/index.ts';
+import { INSTALLED_DIR, type ModelManifest } from '../engine/expert.ts';
 import { convertFrozenGraph } from './tf/convert.ts';
 
 export const DCTNET_STYLES = {

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine, DEFAULT_MODELS_DIR, silentLogger } from '../../src/engine/index.ts';
+import { createEngine, DEFAULT_MODELS_DIR, silentLogger } from '../../src/engine/expert.ts';
 import { dctnetWeights } from '../../src/modelgen/dctnetTopology.ts';
 import { DCTNET_STYLES, InstallError, pullStyle, type FetchProgress } from '../../src/modelgen/dctnetStyles.ts';
 import { fixture } from '../helpers.ts';

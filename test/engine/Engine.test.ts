@@ -16,7 +16,7 @@ import {
   type Engine,
   type ErrorCode,
   type Logger,
-} from '../../src/engine/index.ts';
+} from '../../src/engine/expert.ts';
 import { fixture, pixels, pngHeaderClaiming, solid } from '../helpers.ts';
 
 async function failsWith(promise: Promise<unknown>, code: ErrorCode): Promise<ToonError> {
@@ -63,9 +63,9 @@ describe('Engine output', () => {
     expect((await sharp(result.image).metadata()).format).toBe(format);
   });
 
-  it('returns the model id, the parsed options and every timing', async () => {
+  it('returns the model id, the options parsed at the boundary and every timing', async () => {
     const positions: number[] = [];
-    const result = await engine.submit({ image: fixture('chelsea.png'), options: { resolution: '256', strength: '0.5' } }, { onPosition: (p) => positions.push(p) });
+    const result = await engine.submit({ image: fixture('chelsea.png'), options: engine.parseOptions({ resolution: '256', strength: '0.5' }) }, { onPosition: (p) => positions.push(p) });
     expect(result.model).toBe('toon');
     expect(result.options).toEqual({ style: 'toon', strength: 0.5, resolution: 256, format: 'png' });
     expect(result.tiles).toBe(1);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { JobQueue, ToonError, type ErrorCode } from '../../src/engine/index.ts';
+import { JobQueue, ToonError, type ErrorCode } from '../../src/engine/expert.ts';
 import { deferred, tick } from '../helpers.ts';
 
 /** A job whose task waits until the test releases it, and records when it ran. */

@@ -5,7 +5,7 @@
  */
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine, type Engine } from '../../src/engine/index.ts';
+import { createEngine, type Engine } from '../../src/engine/expert.ts';
 import { fixture, pixels } from '../helpers.ts';
 import { chromaDrift, flatNeighbourhoodShare, inkMask, maxChroma, meanDeltaE, share, speckShare, type Raster } from '../metrics.ts';
 

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { decodeImage, encodeImage, probeImage, targetSize, ToonError, type ErrorCode } from '../../src/engine/index.ts';
+import { decodeImage, encodeImage, probeImage, targetSize, ToonError, type ErrorCode } from '../../src/engine/expert.ts';
 import { fixture, pixels, pngHeaderClaiming, solid } from '../helpers.ts';
 
 const limits = { maxPixels: 40_000_000, maxBytes: 50 * 1024 * 1024 };

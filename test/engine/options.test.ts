@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_OPTIONS, parseOptions, ToonError } from '../../src/engine/index.ts';
+import { DEFAULT_OPTIONS, parseOptions, ToonError } from '../../src/engine/expert.ts';
 
 function invalid(fn: () => unknown): ToonError {
   try {

@@ -18,7 +18,7 @@ import {
   type Point,
   type RgbFrame,
   type Similarity,
-} from '../../src/engine/index.ts';
+} from '../../src/engine/expert.ts';
 import { fixture, pixels } from '../helpers.ts';
 
 const limits = { maxPixels: 1e9, maxBytes: 1e9 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeImage, loadManifests, ModelSession, silentLogger, stylise, DEFAULT_ENGINE_CONFIG, DEFAULT_MODELS_DIR, type ModelEntry, type TileSpec } from '../../src/engine/index.ts';
+import { decodeImage, loadManifests, ModelSession, silentLogger, stylise, DEFAULT_ENGINE_CONFIG, DEFAULT_MODELS_DIR, type ModelEntry, type TileSpec } from '../../src/engine/expert.ts';
 import { planAxis } from '../../src/engine/tiling.ts';
 import { fixture } from '../helpers.ts';
 

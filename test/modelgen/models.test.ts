@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MODELS_DIR, validateManifest } from '../../src/engine/index.ts';
+import { DEFAULT_MODELS_DIR, validateManifest } from '../../src/engine/expert.ts';
 import { builtinModels } from '../../src/modelgen/builtinManifest.ts';
 import { BUILTIN_SIDES, buildBuiltinStyle } from '../../src/modelgen/builtinStyle.ts';
 import { buildDctnetTopology, dctnetMacs } from '../../src/modelgen/dctnetTopology.ts';

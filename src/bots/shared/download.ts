@@ -1,10 +1,11 @@
 /**
  * Downloads a user's file into memory (never to disk), with a byte cap, a timeout and, where a
- * platform needs it, an allowlist of hosts. Exceeding the cap is IMAGE_TOO_LARGE, like the engine.
+ * platform needs it, an allowlist of hosts. Exceeding the cap is IMAGE_TOO_LARGE, like the engine;
+ * anything else that keeps the bytes from arriving is DOWNLOAD_FAILED (its reason in `detail`).
  */
 import { readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { ToonError } from '../../engine/index.ts';
+import { isToonError, ToonError } from '../../engine/index.ts';
 
 export interface DownloadOptions {
   maxBytes: number;
@@ -14,19 +15,24 @@ export interface DownloadOptions {
   allowHosts?: readonly string[];
 }
 
-export class DownloadError extends Error {
-  override name = 'DownloadError';
+export async function download(url: URL, options: DownloadOptions): Promise<Buffer> {
+  try {
+    return await fetchBytes(url, options);
+  } catch (error) {
+    if (isToonError(error)) throw error;
+    throw failed(error instanceof Error ? `${error.name}: ${error.message}` : String(error), error);
+  }
 }
 
-export async function download(url: URL, options: DownloadOptions): Promise<Buffer> {
+async function fetchBytes(url: URL, options: DownloadOptions): Promise<Buffer> {
   if (url.protocol === 'file:') return readLocal(url, options.maxBytes);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
-    throw new DownloadError(`refusing ${url.protocol} download (https only, or http on loopback)`);
+    throw failed(`refusing ${url.protocol} download (https only, or http on loopback)`);
   }
-  if (options.allowHosts && !options.allowHosts.includes(url.hostname)) throw new DownloadError(`host ${url.hostname} is not allowed`);
+  if (options.allowHosts && !options.allowHosts.includes(url.hostname)) throw failed(`host ${url.hostname} is not allowed`);
   const signal = options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs)]) : AbortSignal.timeout(options.timeoutMs);
   const res = await fetch(url, { signal, redirect: 'error' });
-  if (!res.ok || !res.body) throw new DownloadError(`download failed with HTTP ${res.status}`);
+  if (!res.ok || !res.body) throw failed(`HTTP ${res.status}`);
   const declared = Number(res.headers.get('content-length') ?? NaN);
   if (declared > options.maxBytes) {
     await res.body.cancel();
@@ -48,6 +54,10 @@ async function readLocal(url: URL, maxBytes: number): Promise<Buffer> {
   const info = await stat(file);
   if (info.size > maxBytes) throw tooLarge(info.size, maxBytes);
   return readFile(file);
+}
+
+function failed(reason: string, cause?: unknown): ToonError {
+  return new ToonError('DOWNLOAD_FAILED', { detail: { reason }, ...(cause === undefined ? {} : { cause }) });
 }
 
 function tooLarge(bytes: number, maxBytes: number): ToonError {

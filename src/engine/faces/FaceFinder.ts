@@ -5,7 +5,8 @@
  * weighted overlap rule the detector uses.
  */
 import type { RgbFrame } from '../image.ts';
-import type { RuntimeConfig } from '../session.ts';
+import { silentLogger, type Logger } from '../log.ts';
+import type { RuntimeConfig } from '../runtime.ts';
 import { FaceDetector, mergeFaces, type Face } from './BlazeFace.ts';
 
 export interface FindOptions {
@@ -28,8 +29,8 @@ export class FaceFinder {
     readonly back: FaceDetector,
   ) {}
 
-  static async open(runtime: Pick<RuntimeConfig, 'intraOpThreads'>): Promise<FaceFinder> {
-    return new FaceFinder(await FaceDetector.open(runtime, 'front'), await FaceDetector.open(runtime, 'back'));
+  static async open(runtime: RuntimeConfig, logger: Logger = silentLogger): Promise<FaceFinder> {
+    return new FaceFinder(await FaceDetector.open(runtime, logger, 'front'), await FaceDetector.open(runtime, logger, 'back'));
   }
 
   /** Faces, largest first. */

@@ -1,0 +1,110 @@
+/**
+ * The work of the Discord adapter, for one deferred interaction: refusals before any download
+ * (shutting down, the server's cap, what cannot finish within the token's 15 minutes), then up to
+ * four images through the engine, the place in line on the deferred reply, and the result or a
+ * friendly error in it.
+ */
+import { MessageFlags, type RepliableInteraction } from 'discord.js';
+import { toToonError, ToonError, type CartoonOptions, type CartoonResult, type Engine, type Logger } from '../../engine/index.ts';
+import { errorText, type Lang } from '../../i18n/index.ts';
+import { textContext } from '../shared/captions.ts';
+import { download } from '../shared/download.ts';
+import { QueueStatus, type StatusSink } from '../shared/QueueStatus.ts';
+import { deliver } from './deliver.ts';
+import type { DiscordOptions } from './options.ts';
+import type { ImageSource, ResultButtons } from './ResultButtons.ts';
+
+export class CartoonJobs {
+  readonly #guildJobs = new Map<string, number>();
+  /** Set once the adapter stops: new work is refused, work under way finishes. */
+  stopping = false;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly opts: DiscordOptions,
+    private readonly log: Logger,
+    private readonly buttons: () => ResultButtons,
+  ) {}
+
+  /** When the token's 15 minutes started: its creation, or our clock if that is behind it. */
+  static createdAt(interaction: RepliableInteraction): number {
+    return Math.min(interaction.createdTimestamp, Date.now());
+  }
+
+  /** Checks, downloads and cartoonises up to four images for one deferred interaction. */
+  async run(interaction: RepliableInteraction, lang: Lang, sources: readonly ImageSource[], options: CartoonOptions, ephemeral: boolean): Promise<void> {
+    const guild = interaction.guildId ?? `dm:${interaction.user.id}`;
+    const deadline = CartoonJobs.createdAt(interaction) + this.opts.tokenLifetimeMs;
+    try {
+      if (this.stopping) throw new ToonError('SHUTTING_DOWN');
+      if ((this.#guildJobs.get(guild) ?? 0) >= this.opts.maxJobsPerGuild) throw new ToonError('GROUP_BUSY', { detail: { guild, max: this.opts.maxJobsPerGuild } });
+      // The token dies 15 minutes after the click; refuse what cannot finish inside it.
+      this.engine.admit(sources.length, deadline - Date.now());
+    } catch (error) {
+      return this.fail(interaction, lang, error, ephemeral);
+    }
+
+    this.#guildJobs.set(guild, (this.#guildJobs.get(guild) ?? 0) + 1);
+    const status = new QueueStatus(replySink(interaction, this.log), lang);
+    try {
+      const results: CartoonResult[] = [];
+      for (const [i, source] of sources.entries()) {
+        status.item(i, sources.length);
+        this.#checkAttachment(source);
+        const image = await download(new URL(source.url), { maxBytes: this.opts.maxDownloadBytes, timeoutMs: this.opts.downloadTimeoutMs, allowHosts: this.opts.attachmentHosts });
+        results.push(await this.engine.submit(
+          { image, options, requester: `discord:${interaction.user.id}`, deadlineMs: Math.max(1000, deadline - Date.now()) },
+          { onPosition: (p) => status.position(p) },
+        ));
+      }
+      await status.close();
+      const totalMs = Date.now() - CartoonJobs.createdAt(interaction);
+      const message = await deliver(interaction, lang, results, options, totalMs);
+      const [first] = sources;
+      if (first) this.buttons().remember(message.id, { requesterId: interaction.user.id, source: first, options, ephemeral, expires: deadline });
+      this.log.info('discord job done', { interaction: interaction.id, user: interaction.user.id, guild: interaction.guildId, images: results.length, totalMs });
+    } catch (error) {
+      await status.close();
+      await this.fail(interaction, lang, error, ephemeral);
+    } finally {
+      const left = (this.#guildJobs.get(guild) ?? 1) - 1;
+      if (left > 0) this.#guildJobs.set(guild, left);
+      else this.#guildJobs.delete(guild);
+    }
+  }
+
+  /** Answers the interaction with the error's text, in its deferred reply when there is one. */
+  async fail(interaction: RepliableInteraction, lang: Lang, error: unknown, ephemeral: boolean): Promise<void> {
+    const toon = toToonError(error);
+    if (toon.code === 'INTERNAL') this.log.error('discord job failed', { interaction: interaction.id, error: toon.cause ?? toon });
+    else if (toon.code === 'DOWNLOAD_FAILED') this.log.warn('attachment download refused or failed', { reason: toon.detail.reason });
+    const content = `⚠️ ${errorText(lang, toon, textContext(this.engine, 'discord'))}`;
+    try {
+      // The deferred reply is already private for `private`; its error is too.
+      if (interaction.deferred || interaction.replied) await interaction.editReply({ content, embeds: [], files: [], components: [] });
+      else await interaction.reply({ content, flags: ephemeral ? MessageFlags.Ephemeral : undefined });
+    } catch (sendError) {
+      this.log.warn('could not send the error to the user', { interaction: interaction.id, error: sendError });
+    }
+  }
+
+  /** Refuses before downloading: type, size, and pixel count from the payload. */
+  #checkAttachment(source: ImageSource): void {
+    if (!source.contentType?.startsWith('image/')) throw new ToonError('UNSUPPORTED_IMAGE', { detail: { contentType: source.contentType } });
+    if (source.size > this.opts.maxDownloadBytes) throw new ToonError('IMAGE_TOO_LARGE', { detail: { bytes: source.size } });
+    if (source.width && source.height && source.width * source.height > this.engine.limits.maxPixels) {
+      throw new ToonError('IMAGE_TOO_LARGE', { detail: { width: source.width, height: source.height } });
+    }
+  }
+}
+
+/** The place in line shows in the deferred reply itself; the result's edit replaces it. */
+function replySink(interaction: RepliableInteraction, log: Logger): StatusSink {
+  return {
+    kind: 'reply',
+    show: async (content) => {
+      await interaction.editReply({ content }).catch((error: unknown) => log.warn('position edit failed', { error }));
+    },
+    clear: async () => undefined,
+  };
+}

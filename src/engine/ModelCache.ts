@@ -1,0 +1,123 @@
+/**
+ * The models the engine has open: one session per graph file (opened on first use, kept, and
+ * retried after a failed open), the face crops' masks, and the face finder.
+ */
+import sharp from 'sharp';
+import { ToonError } from './errors.ts';
+import { CROP_SIZE, ellipseMask } from './faces/align.ts';
+import { FaceFinder } from './faces/FaceFinder.ts';
+import type { FrameModel } from './fullFrame.ts';
+import type { Logger } from './log.ts';
+import type { ModelEntry } from './manifest.ts';
+import type { RuntimeConfig } from './runtime.ts';
+import { ModelSession } from './session.ts';
+
+/** Masks kept at most: native crops come in many sizes. */
+const MAX_MASKS = 32;
+
+export class ModelCache {
+  readonly #runtime: RuntimeConfig;
+  readonly #log: Logger;
+  readonly #sessions = new Map<string, Promise<ModelSession>>();
+  readonly #masks = new Map<string, Promise<Float32Array>>();
+  #finder: Promise<FaceFinder> | undefined;
+
+  constructor(runtime: RuntimeConfig, log: Logger) {
+    this.#runtime = runtime;
+    this.#log = log;
+  }
+
+  /** The model's session, opened on first use and kept. A failed open is retried next time. */
+  session(entry: ModelEntry): Promise<ModelSession> {
+    // Keyed by file and checksum: a portrait style whose head is its background shares one session.
+    const key = `${entry.file}#${entry.manifest.sha256}`;
+    return cached(this.#sessions, key, () => ModelSession.open(entry, this.#runtime, this.#log));
+  }
+
+  /** The session of the entry's graph for outputs of long side `side`, as a pipeline model. */
+  async model(entry: ModelEntry, side: number): Promise<FrameModel & { provider: string }> {
+    return frameModel(await this.session(forSide(entry, side)));
+  }
+
+  /** The face crops' soft mask at `size`²: the manifest's file, else the generated ellipse. */
+  mask(entry: ModelEntry, size = CROP_SIZE): Promise<Float32Array> {
+    if (this.#masks.size > MAX_MASKS) this.#masks.clear();
+    return cached(this.#masks, `${entry.maskFile ?? ''}#${size}`, () =>
+      entry.maskFile
+        ? sharp(entry.maskFile).greyscale().resize(size, size, { fit: 'fill' }).raw().toBuffer().then((b) => Float32Array.from(b, (v) => v / 255))
+        : Promise.resolve(ellipseMask(size)),
+    );
+  }
+
+  faceFinder(): Promise<FaceFinder> {
+    if (!this.#finder) {
+      const opening = FaceFinder.open(this.#runtime, this.#log);
+      this.#finder = opening;
+      // Not cached when it fails: the next portrait job tries again.
+      opening.catch(() => {
+        if (this.#finder === opening) this.#finder = undefined;
+      });
+    }
+    return this.#finder;
+  }
+
+  /** Releases every session and the face finder. */
+  async close(): Promise<void> {
+    const sessions = [...this.#sessions.values()];
+    this.#sessions.clear();
+    for (const s of await Promise.allSettled(sessions)) if (s.status === 'fulfilled') await s.value.dispose();
+    const finder = this.#finder;
+    this.#finder = undefined;
+    if (finder) await (await finder.catch(() => undefined))?.dispose();
+  }
+}
+
+/** The value under `key`, made on first use; a failed make is forgotten, so the next use retries. */
+function cached<T>(map: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
+  let value = map.get(key);
+  if (!value) {
+    value = make();
+    map.set(key, value);
+    value.catch(() => map.delete(key));
+  }
+  return value;
+}
+
+export function frameModel(session: ModelSession): FrameModel & { provider: string } {
+  return { io: session.entry.manifest.io, tile: session.entry.manifest.tile, run: session.run.bind(session), provider: session.provider };
+}
+
+/** The head model of a portrait entry, as an entry of its own. */
+export function headEntry(entry: ModelEntry): ModelEntry {
+  const { head } = entry.manifest;
+  if (!head || !entry.headFile) throw new ToonError('MODEL_UNAVAILABLE', { detail: { model: entry.manifest.id, reason: 'portrait style without a head model' } });
+  const { variants: _variants, ...manifest } = entry.manifest;
+  return {
+    file: entry.headFile,
+    ...(entry.headVariantFiles ? { variantFiles: entry.headVariantFiles } : {}),
+    manifest: {
+      ...manifest,
+      id: `${entry.manifest.id}:head`,
+      pipeline: 'full-frame',
+      file: head.file,
+      sha256: head.sha256,
+      io: head.io ?? entry.manifest.io,
+      ...(head.variants ? { variants: head.variants } : {}),
+    },
+  };
+}
+
+/**
+ * The entry's graph for outputs whose long side is `side`: of `file` and its size variants, the one
+ * whose side is nearest in ratio. Entries without variants are returned as they are.
+ */
+export function forSide(entry: ModelEntry, side: number): ModelEntry {
+  const { manifest } = entry;
+  if (!manifest.variants || manifest.side === undefined) return entry;
+  let best = { side: manifest.side, file: manifest.file, sha256: manifest.sha256 };
+  for (const v of manifest.variants) if (Math.abs(Math.log(v.side / side)) < Math.abs(Math.log(best.side / side))) best = v;
+  if (best.side === manifest.side) return entry;
+  const file = entry.variantFiles?.get(best.side);
+  if (!file) throw new ToonError('MODEL_UNAVAILABLE', { detail: { model: manifest.id, reason: 'size variant without a file', side: best.side } });
+  return { ...entry, file, manifest: { ...manifest, file: best.file, sha256: best.sha256, side: best.side } };
+}

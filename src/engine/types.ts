@@ -1,0 +1,126 @@
+/** The engine's public types: what front ends send, what they get back, and the engine itself. */
+import type { ImageLimits } from './image.ts';
+import type { QueueLimits, QueueStats } from './JobQueue.ts';
+import type { Logger } from './log.ts';
+import type { ModelEntry } from './manifest.ts';
+import type { CartoonOptions, OutputFormat, RawOptions } from './options.ts';
+import type { FaceBox } from './portrait.ts';
+import type { RuntimeConfig } from './runtime.ts';
+
+export interface EngineConfig {
+  /** Folder of model manifests. @default the project's models/ */
+  modelsDir: string;
+  /** Use these models instead of reading `modelsDir` (tests, benchmarks). */
+  models?: ModelEntry[];
+  runtime: RuntimeConfig;
+  queue: QueueLimits;
+  limits: ImageLimits;
+  logger: Logger;
+  /** The style of requests that name none. @default 'toon' */
+  defaultStyle: string;
+}
+
+export interface EngineOptions {
+  modelsDir?: string;
+  models?: ModelEntry[];
+  runtime?: Partial<RuntimeConfig>;
+  queue?: Partial<QueueLimits>;
+  limits?: Partial<ImageLimits>;
+  logger?: Logger;
+  defaultStyle?: string;
+}
+
+export interface CartoonRequest {
+  /** The encoded photo, as received. */
+  image: Uint8Array;
+  /**
+   * Typed options (from `engine.parseOptions` at the front end's boundary); absent ones take the
+   * defaults. Values are range-checked, not parsed again.
+   */
+  options?: Partial<CartoonOptions>;
+  /** Who asked, for the per-requester cap. @default 'anonymous' */
+  requester?: string;
+  /** A shorter deadline than the queue's, for callers with their own (Discord's 15 min token). */
+  deadlineMs?: number;
+  /** Portrait styles: also return each face's box and keypoints (for a debug overlay). */
+  includeFaces?: boolean;
+}
+
+/** What the portrait pipeline found, on results of portrait styles. */
+export interface PortraitInfo {
+  faces: number;
+  /** No face was found: the whole picture went through the background model. */
+  noFace: boolean;
+  detectMs: number;
+  /** Time spent on the faces: crop, head model, blend back. */
+  headMs: number;
+  /** With `includeFaces`: boxes and keypoints in output pixels. */
+  boxes?: FaceBox[];
+}
+
+export interface SubmitOptions {
+  signal?: AbortSignal;
+  /** Place in line: 1 = next, 0 = started. Called whenever it changes. */
+  onPosition?: (position: number) => void;
+}
+
+export interface Timings {
+  queued: number;
+  decode: number;
+  inference: number;
+  encode: number;
+  total: number;
+}
+
+export interface CartoonResult {
+  image: Buffer;
+  mime: string;
+  format: OutputFormat;
+  width: number;
+  height: number;
+  model: string;
+  options: CartoonOptions;
+  /** Milliseconds, rounded to 0.1. */
+  timings: Timings;
+  /** Model runs this frame took (1 unless tiled; 0 at strength 0). */
+  tiles: number;
+  /** Present for portrait styles. */
+  portrait?: PortraitInfo;
+}
+
+export interface StyleInfo {
+  id: string;
+  name: string;
+  description: string;
+}
+
+export interface Engine {
+  /** Styles offered to users. */
+  styles(): StyleInfo[];
+  /** Input limits, for adapters that can check a file before downloading it. */
+  readonly limits: Readonly<ImageLimits>;
+  /** The style of requests that name none (TOONBOT_DEFAULT_STYLE). */
+  readonly defaultStyle: string;
+  /**
+   * User-typed or numeric options to typed ones, against the styles offered; absent options take
+   * `defaults`, then the engine's. Call once, where a request enters.
+   * @throws ToonError INVALID_OPTION, with `detail.option` naming the culprit
+   */
+  parseOptions(raw?: RawOptions, defaults?: Partial<CartoonOptions>): CartoonOptions;
+  /**
+   * Whether `jobs` more jobs joining the line now can be done within `withinMs`, judged from the
+   * line's length and recent job times. Call before downloading anything.
+   * @throws ToonError SHUTTING_DOWN, or DEADLINE_TOO_SHORT with the estimate in `detail`
+   */
+  admit(jobs: number, withinMs: number): void;
+  /**
+   * Checks the request, waits its turn, and returns the cartoon.
+   * @throws ToonError with a stable code; see ERROR_CODES
+   */
+  submit(request: CartoonRequest, options?: SubmitOptions): Promise<CartoonResult>;
+  /** Opens every listed model's session and runs one small frame through it. */
+  warmup(): Promise<void>;
+  stats(): QueueStats;
+  /** Stops admitting, lets accepted jobs finish, then releases the sessions. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,50 @@
+/** The shape of a language's texts, and the facts texts are filled in with. */
+import type { ErrorCode } from '../engine/index.ts';
+
+export type Lang = 'en' | 'zh';
+
+/** Where the text is shown, for the few texts that name the platform's own limits or steps. */
+export type Platform = 'telegram' | 'discord' | 'cli';
+
+/** Facts from configuration that texts state: never hard-coded in a catalog. */
+export interface TextContext {
+  platform: Platform;
+  /** Style ids on offer. */
+  styles: readonly string[];
+  /** The engine's pixel limit, in megapixels. */
+  maxMegapixels: number;
+}
+
+export interface Catalog {
+  /** One text per error code; `detail` holds the error's facts (limits, the word or option at fault). */
+  errors: Record<ErrorCode, (c: TextContext, detail: Record<string, unknown>) => string>;
+  invalidOption: (option: string, styles: readonly string[]) => string;
+  unknownWord: (word: string) => string;
+  /** The place in line as a message of its own (Telegram). */
+  queued: (position: number) => string;
+  /** The place in line inside the reply that will carry the result (Discord). */
+  inLine: (position: number) => string;
+  processing: string;
+  /** Item `index` (1-based) of `count`, before a batch's status. */
+  batchItem: (index: number, count: number) => string;
+  batchPartial: (failed: number, total: number) => string;
+  timings: (queue: string, processing: string, total: string) => string;
+  seconds: (s: number) => string;
+  help: (botName: string) => string;
+  needPhoto: string;
+  settingsTitle: (s: { strength: number; resolution: number; style: string; format: string }) => string;
+  settingsLabels: { strength: string; resolution: string; style: string; format: string };
+  saved: string;
+  noFace: string;
+  resized: string;
+  buttonsExpired: string;
+  notYours: (userId: string) => string;
+  stronger: string;
+  softer: string;
+  delete: string;
+}
+
+/** A byte count as whole megabytes (Telegram's and Discord's limits are stated that way). */
+export function megabytes(detail: Record<string, unknown>): number {
+  return Math.round(Number(detail.maxBytes ?? 0) / 1e6);
+}

@@ -1,0 +1,60 @@
+/** English texts: the fallback for every language. Where the engine's own description says it all, it is used as it is. */
+import { DEFAULT_MESSAGES, OPTION_LIMITS, OUTPUT_FORMATS } from '../engine/index.ts';
+import { megabytes, type Catalog } from './catalog.ts';
+
+const { strength, resolution } = OPTION_LIMITS;
+
+export const en: Catalog = {
+  errors: {
+    UNSUPPORTED_IMAGE: () => DEFAULT_MESSAGES.UNSUPPORTED_IMAGE,
+    CORRUPT_IMAGE: () => DEFAULT_MESSAGES.CORRUPT_IMAGE,
+    IMAGE_TOO_LARGE: (c) => `That image is too large for me (at most ${c.maxMegapixels} megapixels). Try a smaller one.`,
+    INVALID_OPTION: () => DEFAULT_MESSAGES.INVALID_OPTION,
+    QUEUE_FULL: () => DEFAULT_MESSAGES.QUEUE_FULL,
+    USER_BUSY: () => DEFAULT_MESSAGES.USER_BUSY,
+    DEADLINE_TOO_SHORT: (c) =>
+      c.platform === 'discord' ? "The line is too long to finish within Discord's 15 minutes. Try again in a few minutes." : 'The line is too long to finish in time. Try again in a few minutes.',
+    TIMEOUT: () => DEFAULT_MESSAGES.TIMEOUT,
+    CANCELLED: () => DEFAULT_MESSAGES.CANCELLED,
+    MODEL_UNAVAILABLE: (c) => `That style is not available right now.${c.platform === 'telegram' ? ' Try another one in /settings.' : ''}`,
+    SHUTTING_DOWN: () => DEFAULT_MESSAGES.SHUTTING_DOWN,
+    INTERNAL: () => DEFAULT_MESSAGES.INTERNAL,
+    DOWNLOAD_LIMIT: (_c, d) => `That file is larger than ${megabytes(d)} MB, the most a Telegram bot can download. Send it compressed (as a photo) or smaller.`,
+    DOWNLOAD_FAILED: (c) =>
+      c.platform === 'discord' ? 'I could not download that attachment. Upload it to Discord directly and try again.' : 'I could not download that file. Please send it again.',
+    GROUP_BUSY: (c) => `This ${c.platform === 'discord' ? 'server' : 'group'} already has many photos in line. Try again in a minute.`,
+  },
+  invalidOption: (option, styles) => {
+    if (option === 'strength') return `Strength must be a number from ${strength.min} to ${strength.max}, like 0.7.`;
+    if (option === 'resolution') return `Resolution must be a whole number from ${resolution.min} to ${resolution.max}, like 1024.`;
+    if (option === 'format') return `Format must be one of ${OUTPUT_FORMATS.join(', ')}.`;
+    return `Style must be one of ${styles.join(', ')}.`;
+  },
+  unknownWord: (word) => `I do not understand "${word}". Try: /cartoon 0.8 1024, or strength=0.8 res=2048 format=webp.`,
+  queued: (n) => `Queued: #${n} in line…`,
+  inLine: (n) => `#${n} in line…`,
+  processing: 'Cartoonising…',
+  batchItem: (i, n) => `${i}/${n} · `,
+  batchPartial: (failed, total) => `${failed} of ${total} photos could not be cartoonised.`,
+  timings: (queue, processing, total) => `⏱ queue ${queue} · processing ${processing} · total ${total}`,
+  seconds: (s) => `${s.toFixed(1)} s`,
+  help: (bot) =>
+    [
+      'Send me a photo and I send back a cartoon.',
+      'Options go in the caption: /cartoon 0.8 1024, or strength=0.8 res=2048 style=toon format=webp.',
+      `Strength ${strength.min}..${strength.max} (photo to full cartoon), resolution ${resolution.min}..${resolution.max} (long side), format ${OUTPUT_FORMATS.join(', ')}.`,
+      `In groups: a photo with /cartoon in its caption, /cartoon as a reply to a photo, or @${bot} on a photo.`,
+      "Send it as a file to get a lossless file back. /settings sets this chat's defaults.",
+    ].join('\n'),
+  needPhoto: 'Send /cartoon with a photo, or as a reply to one.',
+  settingsTitle: (s) => `Defaults for this chat: strength ${s.strength}, resolution ${s.resolution}, style ${s.style}, format ${s.format}.`,
+  settingsLabels: { strength: 'Strength', resolution: 'Resolution', style: 'Style', format: 'Format' },
+  saved: 'Saved',
+  noFace: 'No face found: cartoonised the whole picture.',
+  resized: "made smaller to fit Discord's upload limit",
+  buttonsExpired: 'These buttons have expired. Run /cartoon again.',
+  notYours: (id) => `Only <@${id}> can delete this.`,
+  stronger: 'Stronger',
+  softer: 'Softer',
+  delete: 'Delete',
+};

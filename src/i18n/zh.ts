@@ -1,0 +1,58 @@
+/** Simplified Chinese texts. */
+import { OPTION_LIMITS, OUTPUT_FORMATS } from '../engine/index.ts';
+import { megabytes, type Catalog } from './catalog.ts';
+
+const { strength, resolution } = OPTION_LIMITS;
+
+export const zh: Catalog = {
+  errors: {
+    UNSUPPORTED_IMAGE: () => '这不是我能读取的图片。请发送照片（JPEG、PNG、WebP、GIF、TIFF、AVIF 或 HEIF）。',
+    CORRUPT_IMAGE: () => '这张图片似乎已损坏或不完整，请重新发送。',
+    IMAGE_TOO_LARGE: (c) => `这张图片太大了（最多 ${c.maxMegapixels} 百万像素），请换一张小一点的。`,
+    INVALID_OPTION: () => '有一个参数无效。',
+    QUEUE_FULL: () => '现在太忙了，队列已满。请一分钟后再试。',
+    USER_BUSY: () => '你已经有照片在排队了，请等它们完成后再发送。',
+    DEADLINE_TOO_SHORT: (c) => (c.platform === 'discord' ? '队列太长，无法在 Discord 的 15 分钟内完成。请几分钟后再试。' : '队列太长，无法及时完成。请几分钟后再试。'),
+    TIMEOUT: () => '处理时间太长，已停止。请尝试更低的分辨率，或稍后再试。',
+    CANCELLED: () => '请求已取消。',
+    MODEL_UNAVAILABLE: (c) => `这个风格暂时不可用${c.platform === 'telegram' ? '，请在 /settings 中换一个' : ''}。`,
+    SHUTTING_DOWN: () => '我正在重启，请稍后再发送。',
+    INTERNAL: () => '我这边出了点问题，请再试一次。',
+    DOWNLOAD_LIMIT: (_c, d) => `这个文件超过 ${megabytes(d)} MB，Telegram 机器人无法下载。请以照片形式（压缩）发送，或发送更小的文件。`,
+    DOWNLOAD_FAILED: (c) => (c.platform === 'discord' ? '无法下载这个附件。请直接上传到 Discord 后再试。' : '无法下载这个文件，请重新发送。'),
+    GROUP_BUSY: (c) => `这个${c.platform === 'discord' ? '服务器' : '群组'}已有很多照片在排队，请一分钟后再试。`,
+  },
+  invalidOption: (option, styles) => {
+    if (option === 'strength') return `强度应为 ${strength.min} 到 ${strength.max} 之间的数字，例如 0.7。`;
+    if (option === 'resolution') return `分辨率应为 ${resolution.min} 到 ${resolution.max} 之间的整数，例如 1024。`;
+    if (option === 'format') return `格式应为 ${OUTPUT_FORMATS.join('、')} 之一。`;
+    return `风格应为 ${styles.join('、')} 之一。`;
+  },
+  unknownWord: (word) => `我不明白“${word}”。试试：/cartoon 0.8 1024，或 strength=0.8 res=2048 format=webp。`,
+  queued: (n) => `排队中：第 ${n} 位…`,
+  inLine: (n) => `排队第 ${n} 位…`,
+  processing: '正在卡通化…',
+  batchItem: (i, n) => `${i}/${n} · `,
+  batchPartial: (failed, total) => `${total} 张照片中有 ${failed} 张无法处理。`,
+  timings: (queue, processing, total) => `⏱ 排队 ${queue} · 处理 ${processing} · 总计 ${total}`,
+  seconds: (s) => `${s.toFixed(1)} 秒`,
+  help: (bot) =>
+    [
+      '发给我一张照片，我会回复它的卡通版本。',
+      '在说明文字里写参数：/cartoon 0.8 1024，或 strength=0.8 res=2048 style=toon format=webp。',
+      `强度 ${strength.min}..${strength.max}（从照片到完全卡通），分辨率 ${resolution.min}..${resolution.max}（长边），格式 ${OUTPUT_FORMATS.join('、')}。`,
+      `在群组中：带 /cartoon 说明的照片、回复照片的 /cartoon，或在照片上 @${bot}。`,
+      '以文件形式发送可得到无损文件。/settings 设置本聊天的默认值。',
+    ].join('\n'),
+  needPhoto: '请随照片发送 /cartoon，或用它回复一张照片。',
+  settingsTitle: (s) => `本聊天的默认值：强度 ${s.strength}，分辨率 ${s.resolution}，风格 ${s.style}，格式 ${s.format}。`,
+  settingsLabels: { strength: '强度', resolution: '分辨率', style: '风格', format: '格式' },
+  saved: '已保存',
+  noFace: '没有找到人脸：已卡通化整张图片。',
+  resized: '已缩小以符合 Discord 的上传限制',
+  buttonsExpired: '这些按钮已过期，请重新运行 /cartoon。',
+  notYours: (id) => `只有 <@${id}> 可以删除。`,
+  stronger: '更强',
+  softer: '更弱',
+  delete: '删除',
+};
