@@ -2,11 +2,10 @@
  * The models the benchmark compares: the built-in style as installed, and the DCT-Net topology
  * with seeded weights, generated into a temporary folder (never offered as a style).
  */
-import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { DEFAULT_MODELS_DIR, loadManifests, type ModelEntry } from '../engine/expert.ts';
+import { DEFAULT_MODELS_DIR, loadManifests, sha256, type ModelEntry } from '../engine/expert.ts';
 import { buildDctnetTopology, DCTNET_SIZE_MULTIPLE } from '../modelgen/dctnetTopology.ts';
 
 export const BENCH_MODEL_IDS = ['toon', 'dctnet-topology'] as const;
@@ -31,7 +30,7 @@ export async function benchModel(id: BenchModelId): Promise<ModelEntry> {
       description: 'benchmark only',
       pipeline: 'full-frame',
       file: 'dctnet-topology.onnx',
-      sha256: createHash('sha256').update(bytes).digest('hex'),
+      sha256: sha256(bytes),
       license: 'Apache-2.0',
       source: 'src/modelgen/dctnetTopology.ts',
       io: { input: 'image', output: 'cartoon', layout: 'NCHW', range: [-1, 1], colorOrder: 'RGB', sizeMultiple: DCTNET_SIZE_MULTIPLE, minSide: 16 },

@@ -2,14 +2,12 @@
  * `toonbot models ...`: list the styles, pull DCT-Net's published ones from ModelScope, import
  * them from files already on disk, and verify what is installed.
  */
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { loadConfig } from '../config.ts';
-import { createEngine, DEFAULT_ENGINE_CONFIG, INSTALLED_DIR, loadManifests, ModelSession, silentLogger } from '../engine/expert.ts';
-import { DCTNET_STYLES, DEFAULT_MODELSCOPE_URL, importStyle, isDctnetStyle, pullStyle, styleId, type LockEntry } from '../modelgen/dctnetStyles.ts';
+import { DEFAULT_ENGINE_CONFIG, INSTALLED_DIR, loadManifests } from '../engine/expert.ts';
+import { DCTNET_STYLES, DEFAULT_MODELSCOPE_URL, importStyle, isDctnetStyle, pullStyle, styleId, testRun, verifyInstalled } from '../models/index.ts';
 import { renderTable } from './table.ts';
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
@@ -21,19 +19,6 @@ function modelsDir(): string {
 function styleArg(style: string): keyof typeof DCTNET_STYLES {
   if (!isDctnetStyle(style)) throw new Error(`unknown style "${style}": one of ${Object.keys(DCTNET_STYLES).join(', ')}`);
   return style;
-}
-
-/** Runs one photo through the installed style: the install is only done when this works. */
-async function smokeTest(dir: string, id: string): Promise<string> {
-  const engine = await createEngine({ modelsDir: dir, logger: silentLogger });
-  try {
-    const photo = await readFile(path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../test/fixtures/astronaut.png')).catch(() => null);
-    const image = photo ?? (await (await import('sharp')).default({ create: { width: 64, height: 64, channels: 3, background: '#808080' } }).png().toBuffer());
-    const result = await engine.submit({ image, options: { style: id, resolution: 256 } });
-    return `${result.width}x${result.height} in ${result.timings.total} ms, ${result.portrait?.faces ?? 0} face(s)`;
-  } finally {
-    await engine.close();
-  }
 }
 
 export function addModelsCommand(program: Command): void {
@@ -75,7 +60,7 @@ export function addModelsCommand(program: Command): void {
         },
       });
       bar?.stop();
-      print(`installed ${manifest.id} into ${path.join(dir, INSTALLED_DIR)}; test run: ${await smokeTest(dir, manifest.id)}`);
+      print(`installed ${manifest.id} into ${path.join(dir, INSTALLED_DIR)}; test run: ${await testRun(dir, manifest.id)}`);
     });
 
   models
@@ -86,38 +71,16 @@ export function addModelsCommand(program: Command): void {
     .action(async (style: string, from: string) => {
       const dir = modelsDir();
       const manifest = await importStyle(styleArg(style), from, { modelsDir: dir, log: (line) => process.stderr.write(`${line}\n`) });
-      print(`installed ${manifest.id}; test run: ${await smokeTest(dir, manifest.id)}`);
+      print(`installed ${manifest.id}; test run: ${await testRun(dir, manifest.id)}`);
     });
 
   models
     .command('verify')
     .description('re-check the installed files against their hashes, and that each model loads')
     .action(async () => {
-      const dir = modelsDir();
-      const locks = JSON.parse(await readFile(path.join(dir, INSTALLED_DIR, 'lock.json'), 'utf8').catch(() => '{}')) as Record<string, LockEntry>;
-      let failures = 0;
-      for (const entry of await loadManifests(dir)) {
-        const problems: string[] = [];
-        for (const [file, sha] of [[entry.file, entry.manifest.sha256], ...(entry.headFile && entry.manifest.head ? [[entry.headFile, entry.manifest.head.sha256]] : [])] as [string, string][]) {
-          const actual = await readFile(file).then((b) => createHash('sha256').update(b).digest('hex')).catch(() => 'missing');
-          if (actual !== sha) problems.push(`${path.basename(file)}: ${actual === 'missing' ? 'missing' : 'checksum differs'}`);
-        }
-        const lock = locks[entry.manifest.id];
-        if (entry.maskFile && lock) {
-          const mask = path.basename(entry.maskFile);
-          const actual = await readFile(entry.maskFile).then((b) => createHash('sha256').update(b).digest('hex')).catch(() => 'missing');
-          if (lock.files[mask] && actual !== lock.files[mask].sha256) problems.push(`${mask}: checksum differs from the lock`);
-        }
-        if (problems.length === 0) {
-          try {
-            await (await ModelSession.open(entry, DEFAULT_ENGINE_CONFIG.runtime, silentLogger)).dispose();
-          } catch (error) {
-            problems.push(`does not load: ${error instanceof Error ? error.message : String(error)}`);
-          }
-        }
-        failures += problems.length > 0 ? 1 : 0;
-        print(`${entry.manifest.id.padEnd(20)} ${problems.length ? `FAILED: ${problems.join('; ')}` : 'ok'}`);
-      }
+      const verdicts = await verifyInstalled(modelsDir());
+      for (const { id, problems } of verdicts) print(`${id.padEnd(20)} ${problems.length ? `FAILED: ${problems.join('; ')}` : 'ok'}`);
+      const failures = verdicts.filter((v) => v.problems.length > 0).length;
       if (failures > 0) process.exitCode = 1;
     });
 }

@@ -2,9 +2,8 @@
  * The manifests of the built-in style, next to the code that generates its graphs, so that the two
  * cannot drift apart: `npm run models` writes both.
  */
-import { createHash } from 'node:crypto';
 import type { ModelManifest, SizeVariant } from '../engine/expert.ts';
-import { BUILTIN_STYLE_ID } from '../engine/expert.ts';
+import { BUILTIN_STYLE_ID, sha256 } from '../engine/expert.ts';
 import { BUILTIN_HEAD_PARAMS, BUILTIN_MIN_SIDE, BUILTIN_SIDES, BUILTIN_STYLE_PARAMS, buildBuiltinStyle, builtinReach, type BuiltinStyleParams } from './builtinStyle.ts';
 
 /** The graph for the reference size (1024); the others are `toon-<side>.onnx`. */
@@ -16,7 +15,6 @@ export interface GeneratedFile {
   bytes: Uint8Array;
 }
 
-const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
 /** One graph per size in BUILTIN_SIDES: the reference one as `<prefix>.onnx`, the others suffixed. */
 function sizedGraphs(prefix: string, params: BuiltinStyleParams): { files: GeneratedFile[]; main: SizeVariant; variants: SizeVariant[] } {

@@ -16,7 +16,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, DEFAULT_MODELS_DIR, silentLogger } from '../../src/engine/expert.ts';
 import { dctnetWeights } from '../../src/modelgen/dctnetTopology.ts';
-import { DCTNET_STYLES, InstallError, pullStyle, type FetchProgress } from '../../src/modelgen/dctnetStyles.ts';
+import { DCTNET_STYLES, InstallError, pullStyle, type FetchProgress } from '../../src/models/index.ts';
 import { fixture } from '../helpers.ts';
 import { dctnetFrozenGraph } from '../modelgen/tf/frozenGraph.ts';
 
