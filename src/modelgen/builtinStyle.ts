@@ -32,40 +32,29 @@ import { boxMean, colourMatrix, gaussianBlur, orientedLines, reflectPad } from '
 export const BUILTIN_STYLE_PARAMS = {
   /** Output long side at which the reference radii below hold; they scale linearly with it. */
   referenceSide: 1024,
-  /** Kuwahara window radius (reference px) per pass, and how strongly low variance wins. */
-  kuwaharaRadius: [6, 10],
-  kuwaharaSharpness: 2,
-  kuwaharaEps: 2,
-  /** How far (share of the radius) the choice between windows is smoothed. */
-  kuwaharaSpread: 0.2,
+  /**
+   * Kuwahara: window radius (reference px) per pass, how strongly low variance wins, its epsilon,
+   * and how far (share of the radius) the choice between windows is smoothed.
+   */
+  kuwaharaRadius: [6, 10], kuwaharaSharpness: 2, kuwaharaEps: 2, kuwaharaSpread: 0.2,
   /** Luminance steps at strength 0 and at strength 1 (fewer = flatter). */
   levels: [14, 7],
   /** Step sharpness: on flat gradients, and on edges at full strength; gradient (L* per px) of a full edge. */
-  stepSoft: 0.6,
-  stepSharp: 9,
-  stepEdge: 6,
+  stepSoft: 0.6, stepSharp: 9, stepEdge: 6,
   /** Chroma gain at full strength (a uniform saturation boost). */
   saturation: 1.15,
-  /** Ink: DoG sigma (reference px) and ratio, line length (sigma, reference px) along the edge. */
-  inkSigma: 1.5,
-  inkRatio: 1.6,
-  lineSigma: 4,
-  tensorSigma: 2,
+  /** Ink: DoG sigma (reference px) and ratio, line length (sigma, reference px) along the edge, structure tensor sigma. */
+  inkSigma: 1.5, inkRatio: 1.6, lineSigma: 4, tensorSigma: 2,
   /** DoG response (L* units) where ink starts, and over how many units it reaches full. */
-  inkThreshold: 0.75,
-  inkRange: 0.4,
+  inkThreshold: 0.75, inkRange: 0.4,
   /** Local contrast (L* std over this radius, reference px) that needs no boost; its floor; the boost's range. */
-  contrastRadius: 12,
-  contrastReference: 12,
-  contrastFloor: 3,
-  boostRange: [0.7, 2],
+  contrastRadius: 12, contrastReference: 12, contrastFloor: 3, boostRange: [0.7, 2],
   /** Dilation of the ink (reference px). */
   inkDilate: 1,
   /** How much of the colour under a line the ink removes. */
   inkChroma: 0.6,
   /** Ink lightness, and its opacity at strength 0 and 1. */
-  inkL: 8,
-  inkAlpha: [0.5, 1],
+  inkL: 8, inkAlpha: [0.5, 1],
 } as const;
 
 export type BuiltinStyleParams = { readonly [K in keyof typeof BUILTIN_STYLE_PARAMS]: (typeof BUILTIN_STYLE_PARAMS)[K] extends readonly number[] ? readonly [number, number] : number };

@@ -305,37 +305,33 @@ function scalarOf(v: Value | undefined, what: string): number {
   return Number(t.values[0]);
 }
 
+/** TensorFlow's convolution weights [kh, kw, in, out] as ONNX's [out, in, kh, kw]. */
 function hwioToOihw(t: TfTensor): Float32Array {
-  const [kh, kw, cin, cout] = t.dims as [number, number, number, number];
-  const src = toFloats(t);
-  const out = new Float32Array(src.length);
-  for (let y = 0; y < kh; y += 1)
-    for (let x = 0; x < kw; x += 1)
-      for (let i = 0; i < cin; i += 1)
-        for (let o = 0; o < cout; o += 1) out[((o * cin + i) * kh + y) * kw + x] = src[((y * kw + x) * cin + i) * cout + o] as number;
-  return out;
+  return transpose4(t, [3, 2, 0, 1]);
 }
 
 /** [kh, kw, C, m] -> [C·m, 1, kh, kw]: output channel c·m + j reads input channel c. */
 function depthwiseToOihw(t: TfTensor): Float32Array {
-  const [kh, kw, ch, m] = t.dims as [number, number, number, number];
-  const src = toFloats(t);
-  const out = new Float32Array(src.length);
-  for (let y = 0; y < kh; y += 1)
-    for (let x = 0; x < kw; x += 1)
-      for (let c = 0; c < ch; c += 1)
-        for (let j = 0; j < m; j += 1) out[((c * m + j) * kh + y) * kw + x] = src[((y * kw + x) * ch + c) * m + j] as number;
-  return out;
+  return transpose4(t, [2, 3, 0, 1]);
 }
 
 function nhwcToNchw(t: TfTensor): Float32Array {
-  const [nn, h, w, ch] = t.dims as [number, number, number, number];
+  return transpose4(t, [0, 3, 1, 2]);
+}
+
+/** A 4-D tensor's values with its axes reordered: axis i of the result is axis `order[i]` of `t`. */
+function transpose4(t: TfTensor, order: readonly [number, number, number, number]): Float32Array {
+  const dims = t.dims as [number, number, number, number];
   const src = toFloats(t);
   const out = new Float32Array(src.length);
-  for (let b = 0; b < nn; b += 1)
-    for (let y = 0; y < h; y += 1)
-      for (let x = 0; x < w; x += 1)
-        for (let c = 0; c < ch; c += 1) out[((b * ch + c) * h + y) * w + x] = src[((b * h + y) * w + x) * ch + c] as number;
+  const stride = [dims[1] * dims[2] * dims[3], dims[2] * dims[3], dims[3], 1];
+  const [n0, n1, n2, n3] = order.map((axis) => dims[axis] as number) as [number, number, number, number];
+  const [s0, s1, s2, s3] = order.map((axis) => stride[axis] as number) as [number, number, number, number];
+  let o = 0;
+  for (let a = 0; a < n0; a += 1)
+    for (let b = 0; b < n1; b += 1)
+      for (let c = 0; c < n2; c += 1)
+        for (let d = 0; d < n3; d += 1) out[o++] = src[a * s0 + b * s1 + c * s2 + d * s3] as number;
   return out;
 }
 

@@ -5,6 +5,11 @@
  */
 import protobuf from 'protobufjs';
 
+/** An attribute's value kinds (attr_value.proto): one of them in AttrValue, lists of them in ListValue. */
+const VALUE_FIELDS = { s: 'bytes', i: 'int64', f: 'float', b: 'bool', type: 'int32', shape: 'TensorShapeProto', tensor: 'TensorProto' } as const;
+const valueFields = (rule?: 'repeated') =>
+  Object.fromEntries(Object.entries(VALUE_FIELDS).map(([name, type], i) => [name, { ...(rule ? { rule } : {}), type, id: i + 2 }]));
+
 /** Field numbers from graph.proto, node_def.proto, attr_value.proto, tensor.proto, tensor_shape.proto, types.proto. */
 const SCHEMA = {
   nested: {
@@ -23,29 +28,10 @@ const SCHEMA = {
         },
         AttrValue: {
           oneofs: { value: { oneof: ['list', 's', 'i', 'f', 'b', 'type', 'shape', 'tensor', 'placeholder'] } },
-          fields: {
-            list: { type: 'ListValue', id: 1 },
-            s: { type: 'bytes', id: 2 },
-            i: { type: 'int64', id: 3 },
-            f: { type: 'float', id: 4 },
-            b: { type: 'bool', id: 5 },
-            type: { type: 'int32', id: 6 },
-            shape: { type: 'TensorShapeProto', id: 7 },
-            tensor: { type: 'TensorProto', id: 8 },
-            placeholder: { type: 'string', id: 9 },
-          },
+          fields: { list: { type: 'ListValue', id: 1 }, ...valueFields(), placeholder: { type: 'string', id: 9 } },
         },
-        ListValue: {
-          fields: {
-            s: { rule: 'repeated', type: 'bytes', id: 2 },
-            i: { rule: 'repeated', type: 'int64', id: 3 },
-            f: { rule: 'repeated', type: 'float', id: 4 },
-            b: { rule: 'repeated', type: 'bool', id: 5 },
-            type: { rule: 'repeated', type: 'int32', id: 6 },
-            shape: { rule: 'repeated', type: 'TensorShapeProto', id: 7 },
-            tensor: { rule: 'repeated', type: 'TensorProto', id: 8 },
-          },
-        },
+        // Field numbers 2..8, as in AttrValue.
+        ListValue: { fields: valueFields('repeated') },
         TensorProto: {
           fields: {
             dtype: { type: 'int32', id: 1 },
