@@ -228,6 +228,20 @@ describe('Models', () => {
     await expect(createEngine({ defaultStyle: 'anime' })).rejects.toThrow(/default style "anime" is not installed/);
   });
 
+  it('opens the face detector on the configured provider too, falling back like the style models', async () => {
+    const warnings: unknown[] = [];
+    const logger: Logger = { ...silentLogger, warn: (_m, f) => warnings.push(f) };
+    const cuda = await createEngine({ runtime: { provider: 'cuda' }, logger, defaultStyle: 'toon-portrait' });
+    try {
+      const result = await cuda.submit({ image: fixture('astronaut.png'), options: { resolution: 256 } });
+      expect(result.portrait?.faces).toBe(1);
+      const models = warnings.map((w) => (w as { model: string }).model);
+      expect(models).toEqual(expect.arrayContaining(['blazeface-front', 'blazeface-back', 'toon-portrait', 'toon-portrait:head']));
+    } finally {
+      await cuda.close();
+    }
+  });
+
   it('lists only the styles on offer', () => {
     expect(engine.styles()).toEqual([
       { id: 'toon', name: 'Toon', description: expect.any(String) },
@@ -246,5 +260,38 @@ describe('Engine lifecycle', () => {
     await failsWith(own.submit({ image: fixture('chelsea.png') }), 'SHUTTING_DOWN');
     // One warm-up frame per listed style, then the accepted job.
     expect(own.stats()).toMatchObject({ done: own.styles().length + 1, waiting: 0, running: 0 });
+  });
+});
+
+describe('Engine at the boundary: options and admission', () => {
+  it('parses user-typed options against the styles on offer, with the defaults a caller gives', () => {
+    expect(engine.parseOptions({ strength: '0.4', resolution: '512', format: 'jpg' })).toEqual({ style: 'toon', strength: 0.4, resolution: 512, format: 'jpeg' });
+    expect(engine.parseOptions({ strength: '0.4' }, { resolution: 2048, style: 'toon-portrait' })).toEqual({ style: 'toon-portrait', strength: 0.4, resolution: 2048, format: 'png' });
+    expect(() => engine.parseOptions({ style: 'toon:head' })).toThrow(ToonError);
+    expect(() => engine.parseOptions({ resolution: 'big' })).toThrow(/Invalid resolution/);
+  });
+
+  it('admits what the line can finish in time, and refuses the rest before anything is downloaded', async () => {
+    const own = await createEngine();
+    try {
+      // No job has run yet: each one is reckoned at 5 s.
+      expect(() => own.admit(1, 60_000)).not.toThrow();
+      const refusal = (() => {
+        try {
+          own.admit(4, 15_000);
+        } catch (error) {
+          return error as ToonError;
+        }
+        return null;
+      })();
+      expect(refusal?.code).toBe('DEADLINE_TOO_SHORT');
+      expect(refusal?.detail).toMatchObject({ estimateMs: 20_000, withinMs: 15_000 });
+      await own.submit({ image: fixture('chelsea.png'), options: { resolution: 256 } });
+      // Now the line's own recent times count: a 256 px job takes well under 5 s.
+      expect(() => own.admit(4, 15_000)).not.toThrow();
+    } finally {
+      await own.close();
+    }
+    expect(() => own.admit(1, 60_000)).toThrow(expect.objectContaining({ code: 'SHUTTING_DOWN' }));
   });
 });

@@ -1,0 +1,95 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { download, isLoopback } from '../../../src/bots/shared/download.ts';
+import { ToonError, type ErrorCode } from '../../../src/engine/index.ts';
+
+let server: Server;
+let base: string;
+let dir: string;
+const BODY = Buffer.alloc(3000, 7);
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    if (req.url === '/ok') return void res.end(BODY);
+    if (req.url === '/declared-large') {
+      res.writeHead(200, { 'content-length': String(10_000) });
+      return void res.end(Buffer.alloc(10_000));
+    }
+    if (req.url === '/chunked-large') {
+      // No content-length: the cap must hold while streaming.
+      res.writeHead(200, { 'transfer-encoding': 'chunked' });
+      for (let i = 0; i < 10; i += 1) res.write(Buffer.alloc(1000));
+      return void res.end();
+    }
+    if (req.url === '/redirect') {
+      res.writeHead(302, { location: '/ok' });
+      return void res.end();
+    }
+    if (req.url === '/slow') return void setTimeout(() => res.end(BODY), 2000);
+    res.writeHead(404);
+    res.end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  dir = await mkdtemp(path.join(os.tmpdir(), 'toonbot-download-'));
+});
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+  await rm(dir, { recursive: true, force: true });
+});
+
+const options = { maxBytes: 5000, timeoutMs: 5000 };
+
+async function failure(promise: Promise<unknown>, code: ErrorCode): Promise<ToonError> {
+  const error = await promise.then(() => new Error('resolved'), (e: unknown) => e);
+  expect(error).toBeInstanceOf(ToonError);
+  expect((error as ToonError).code).toBe(code);
+  return error as ToonError;
+}
+
+describe('download', () => {
+  it('returns the bytes of a file within the cap', async () => {
+    expect(await download(new URL(`${base}/ok`), options)).toEqual(BODY);
+  });
+
+  it('refuses a body over the cap as IMAGE_TOO_LARGE, whether declared or streamed', async () => {
+    expect((await failure(download(new URL(`${base}/declared-large`), options), 'IMAGE_TOO_LARGE')).detail).toMatchObject({ bytes: 10_000, maxBytes: 5000 });
+    expect((await failure(download(new URL(`${base}/chunked-large`), options), 'IMAGE_TOO_LARGE')).detail.maxBytes).toBe(5000);
+  });
+
+  it('answers every other way of not getting the bytes with DOWNLOAD_FAILED and a reason for the log', async () => {
+    expect((await failure(download(new URL(`${base}/missing`), options), 'DOWNLOAD_FAILED')).detail.reason).toBe('HTTP 404');
+    await failure(download(new URL(`${base}/redirect`), options), 'DOWNLOAD_FAILED');
+    expect((await failure(download(new URL(`${base}/slow`), { ...options, timeoutMs: 200 }), 'DOWNLOAD_FAILED')).detail.reason).toMatch(/TimeoutError|abort/i);
+    await failure(download(new URL('http://127.0.0.1:1/closed'), options), 'DOWNLOAD_FAILED');
+  });
+
+  it('allows http only on loopback, and only the allowed hosts when a list is given', async () => {
+    expect((await failure(download(new URL('http://example.com/a.jpg'), options), 'DOWNLOAD_FAILED')).detail.reason).toMatch(/https only/);
+    expect((await failure(download(new URL('ftp://127.0.0.1/a.jpg'), options), 'DOWNLOAD_FAILED')).detail.reason).toMatch(/ftp:/);
+    const refused = await failure(download(new URL(`${base}/ok`), { ...options, allowHosts: ['cdn.discordapp.com'] }), 'DOWNLOAD_FAILED');
+    expect(refused.detail.reason).toBe('host 127.0.0.1 is not allowed');
+    expect(await download(new URL(`${base}/ok`), { ...options, allowHosts: ['127.0.0.1'] })).toHaveLength(BODY.length);
+  });
+
+  it('reads a local file (a self-hosted Bot API server in --local mode), with the same cap', async () => {
+    const small = path.join(dir, 'small.bin');
+    const large = path.join(dir, 'large.bin');
+    await writeFile(small, BODY);
+    await writeFile(large, Buffer.alloc(6000));
+    expect(await download(pathToFileURL(small), options)).toEqual(BODY);
+    await failure(download(pathToFileURL(large), options), 'IMAGE_TOO_LARGE');
+    await failure(download(pathToFileURL(path.join(dir, 'nope.bin')), options), 'DOWNLOAD_FAILED');
+  });
+
+  it('knows loopback hosts', () => {
+    for (const host of ['localhost', '127.0.0.1', '127.1.2.3', '::1', '[::1]']) expect(isLoopback(host)).toBe(true);
+    for (const host of ['example.com', '10.0.0.1', '128.0.0.1', 'localhost.example.com']) expect(isLoopback(host)).toBe(false);
+  });
+});
