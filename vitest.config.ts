@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Inference is CPU-bound; parallel files would only fight over the two cores.
     fileParallelism: false,
+    // Tests of time limits run the garbage collector (globalThis.gc) while they wait.
+    execArgv: ['--expose-gc'],
   },
 });

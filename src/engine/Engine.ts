@@ -7,13 +7,13 @@ import { fileURLToPath } from 'node:url';
 import { ToonError, toToonError } from './errors.ts';
 import { stylise } from './fullFrame.ts';
 import { MIME_TYPES, probeImage, targetSize, type ImageLimits, type RgbFrame } from './image.ts';
-import { DEFAULT_QUEUE_LIMITS, JobQueue, type QueueStats } from './JobQueue.ts';
+import { DEFAULT_QUEUE_LIMITS, JobQueue, type JobContext, type JobOptions, type QueueStats } from './JobQueue.ts';
 import { silentLogger, type Logger } from './log.ts';
 import { loadManifests, type ModelEntry } from './manifest.ts';
 import { frameModel, ModelCache } from './ModelCache.ts';
 import { DEFAULT_OPTIONS, parseOptions, type CartoonOptions, type RawOptions } from './options.ts';
-import { round1, runJob } from './pipeline.ts';
-import type { CartoonRequest, CartoonResult, Engine, EngineConfig, EngineOptions, StyleInfo, SubmitOptions, Timings } from './types.ts';
+import { round1, runJob, type JobOutput } from './pipeline.ts';
+import type { CartoonRequest, CartoonResult, Engine, EngineConfig, EngineOptions, StyleInfo, SubmitOptions, Ticket, Timings } from './types.ts';
 
 /** The project's `models/` folder. */
 export const DEFAULT_MODELS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../models');
@@ -89,7 +89,24 @@ class ToonEngine implements Engine {
     if (estimateMs > withinMs) throw new ToonError('DEADLINE_TOO_SHORT', { detail: { estimateMs: Math.round(estimateMs), withinMs: Math.round(withinMs), ...stats } });
   }
 
-  async submit(request: CartoonRequest, options: SubmitOptions = {}): Promise<CartoonResult> {
+  reserve(requester: string): Ticket {
+    if (this.#closing) throw new ToonError('SHUTTING_DOWN');
+    const reservation = this.#queue.reserve(requester);
+    return {
+      submit: (request, options = {}) => this.#submit({ ...request, requester }, options, (task, jobOptions) => reservation.submit(task, jobOptions)),
+      release: () => reservation.release(),
+    };
+  }
+
+  submit(request: CartoonRequest, options: SubmitOptions = {}): Promise<CartoonResult> {
+    return this.#submit(request, options, (task, jobOptions) => this.#queue.submit(task, jobOptions));
+  }
+
+  cancelAll(): void {
+    this.#queue.cancelAll(new ToonError('SHUTTING_DOWN'));
+  }
+
+  async #submit(request: CartoonRequest, options: SubmitOptions, enqueue: (task: (context: JobContext) => Promise<JobOutput>, jobOptions: JobOptions) => Promise<JobOutput>): Promise<CartoonResult> {
     const start = performance.now();
     if (this.#closing) throw new ToonError('SHUTTING_DOWN');
     // Typed options are range-checked and completed here. Unlisted models (benchmarks) are allowed.
@@ -102,7 +119,7 @@ class ToonEngine implements Engine {
       const probed = await probeImage(request.image, this.#config.limits);
       const size = targetSize(probed.width, probed.height, opts.resolution);
       const input = { image: request.image, size, entry, options: opts, includeFaces: request.includeFaces === true };
-      const job = this.#queue.submit((context) => runJob(this.#cache, this.#config.limits, input, context), {
+      const job = enqueue((context) => runJob(this.#cache, this.#config.limits, input, context), {
         requester,
         ...options,
         ...(request.deadlineMs === undefined ? {} : { deadlineMs: request.deadlineMs }),

@@ -1,8 +1,10 @@
 /**
  * The one line in front of the accelerator. Every inference in the process goes through here.
  *
- * - Admission: a bounded number of waiting jobs, a per-requester cap (waiting + running), and a
- *   deadline per job. Refusals fail fast with QUEUE_FULL or USER_BUSY.
+ * - Admission: a bounded number of waiting jobs, a per-requester cap (reserved + waiting +
+ *   running), and a deadline per job. Refusals fail fast with QUEUE_FULL or USER_BUSY. A place
+ *   can be reserved before the job exists (while its photo downloads), so nothing is fetched for
+ *   a job the line would refuse.
  * - Order: first come, first served (p-queue, concurrency 1 by default).
  * - Positions: `onPosition(n)` whenever a job's place changes; n = 1 is next, 0 means started.
  * - Ending: an accepted job always settles. A job cancelled or past its deadline while waiting
@@ -39,6 +41,13 @@ export interface JobOptions {
   deadlineMs?: number;
 }
 
+/** A place held in line; see JobQueue.reserve. */
+export interface Reservation {
+  submit<T>(task: (context: JobContext) => Promise<T>, options?: Omit<JobOptions, 'requester'>): Promise<T>;
+  /** Gives the place back (a no-op once submitted). */
+  release(): void;
+}
+
 export interface JobContext {
   /** Aborted when the job is cancelled or its deadline passes: check it between stages. */
   signal: AbortSignal;
@@ -48,6 +57,8 @@ export interface JobContext {
 
 export interface QueueStats {
   waiting: number;
+  /** Places held for jobs whose photo is still downloading. */
+  reserved: number;
   running: number;
   done: number;
   failed: number;
@@ -72,7 +83,11 @@ export class JobQueue {
   readonly #waiting: Waiting[] = [];
   readonly #perRequester = new Map<string, number>();
   readonly #latencies: number[] = [];
+  /** Every accepted job's controller, until it settles (for cancelAll). */
+  readonly #jobs = new Set<AbortController>();
   #running = 0;
+  /** Places held by reservations not yet submitted. */
+  #reserved = 0;
   #done = 0;
   #failed = 0;
   #cancelled = 0;
@@ -92,17 +107,78 @@ export class JobQueue {
    * TIMEOUT, CANCELLED, SHUTTING_DOWN, or the task's own).
    */
   submit<T>(task: (context: JobContext) => Promise<T>, options: JobOptions): Promise<T> {
-    if (this.#closed) return Promise.reject(new ToonError('SHUTTING_DOWN'));
-    if (options.signal?.aborted) return Promise.reject(new ToonError('CANCELLED'));
-    // Full when every accelerator slot is busy and the waiting line is at its bound.
-    if (this.#waiting.length + this.#running >= this.limits.concurrency + this.limits.maxWaiting) {
-      return Promise.reject(new ToonError('QUEUE_FULL', { detail: { waiting: this.#waiting.length, running: this.#running } }));
+    try {
+      this.#admit(options.requester);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    const held = this.#perRequester.get(options.requester) ?? 0;
-    if (held >= this.limits.perRequester) {
-      return Promise.reject(new ToonError('USER_BUSY', { detail: { held, cap: this.limits.perRequester } }));
-    }
+    this.#hold(options.requester);
+    return this.#enqueue(task, options);
+  }
 
+  /**
+   * Holds a place for `requester` before the job can be submitted (while its photo downloads):
+   * it counts against the line's bound and the requester's cap from now on. Either submit
+   * through the reservation (once) or release it.
+   * @throws ToonError SHUTTING_DOWN, QUEUE_FULL or USER_BUSY
+   */
+  reserve(requester: string): Reservation {
+    this.#admit(requester);
+    this.#hold(requester);
+    this.#reserved += 1;
+    let used = false;
+    const use = (): boolean => {
+      if (used) return false;
+      used = true;
+      this.#reserved -= 1;
+      return true;
+    };
+    return {
+      submit: <T>(task: (context: JobContext) => Promise<T>, options: Omit<JobOptions, 'requester'> = {}) => {
+        if (!use()) return Promise.reject(new ToonError('INTERNAL', { detail: { reason: 'reservation used twice' } }));
+        if (this.#closed) {
+          this.#unhold(requester);
+          return Promise.reject(new ToonError('SHUTTING_DOWN'));
+        }
+        return this.#enqueue(task, { ...options, requester });
+      },
+      release: () => {
+        if (use()) this.#unhold(requester);
+      },
+    };
+  }
+
+  /** Ends every job, waiting or running, with `reason` (a running one keeps its slot until its native work returns). */
+  cancelAll(reason: ToonError): void {
+    for (const job of [...this.#jobs]) job.abort(reason);
+  }
+
+  #admit(requester: string): void {
+    if (this.#closed) throw new ToonError('SHUTTING_DOWN');
+    // Full when every accelerator slot is busy and the waiting line (reservations included) is at its bound.
+    if (this.#waiting.length + this.#running + this.#reserved >= this.limits.concurrency + this.limits.maxWaiting) {
+      throw new ToonError('QUEUE_FULL', { detail: { waiting: this.#waiting.length, running: this.#running, reserved: this.#reserved } });
+    }
+    const held = this.#perRequester.get(requester) ?? 0;
+    if (held >= this.limits.perRequester) throw new ToonError('USER_BUSY', { detail: { held, cap: this.limits.perRequester } });
+  }
+
+  #hold(requester: string): void {
+    this.#perRequester.set(requester, (this.#perRequester.get(requester) ?? 0) + 1);
+  }
+
+  #unhold(requester: string): void {
+    const left = (this.#perRequester.get(requester) ?? 1) - 1;
+    if (left > 0) this.#perRequester.set(requester, left);
+    else this.#perRequester.delete(requester);
+  }
+
+  /** Puts an admitted job (its place already held) in line. */
+  #enqueue<T>(task: (context: JobContext) => Promise<T>, options: JobOptions): Promise<T> {
+    if (options.signal?.aborted) {
+      this.#unhold(options.requester);
+      return Promise.reject(new ToonError('CANCELLED'));
+    }
     const submitted = performance.now();
     const job = new AbortController();
     const leaveLine = new AbortController();
@@ -114,7 +190,7 @@ export class JobQueue {
     const entry: Waiting = { requester: options.requester, lastPosition: -1, leave: (reason) => leaveLine.abort(reason) };
     if (options.onPosition) entry.onPosition = options.onPosition;
     this.#waiting.push(entry);
-    this.#perRequester.set(options.requester, held + 1);
+    this.#jobs.add(job);
     let started = false;
     job.signal.addEventListener('abort', () => {
       if (!started) this.#dropWaiting(entry, job.signal.reason);
@@ -139,9 +215,8 @@ export class JobQueue {
     const settled = work.finally(() => {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onCallerAbort);
-      const left = (this.#perRequester.get(options.requester) ?? 1) - 1;
-      if (left > 0) this.#perRequester.set(options.requester, left);
-      else this.#perRequester.delete(options.requester);
+      this.#jobs.delete(job);
+      this.#unhold(options.requester);
     });
     this.#publishPositions();
 
@@ -179,6 +254,7 @@ export class JobQueue {
     const sorted = [...this.#latencies].sort((a, b) => a - b);
     return {
       waiting: this.#waiting.length,
+      reserved: this.#reserved,
       running: this.#running,
       done: this.#done,
       failed: this.#failed,
@@ -188,7 +264,7 @@ export class JobQueue {
     };
   }
 
-  /** Jobs one requester has waiting or running. */
+  /** Jobs one requester has reserved, waiting or running. */
   heldBy(requester: string): number {
     return this.#perRequester.get(requester) ?? 0;
   }

@@ -88,6 +88,14 @@ export interface CartoonResult {
   portrait?: PortraitInfo;
 }
 
+/** A place held in line (see Engine.reserve). */
+export interface Ticket {
+  /** Submits the job into the held place (once); the requester is the ticket's. */
+  submit(request: Omit<CartoonRequest, 'requester'>, options?: SubmitOptions): Promise<CartoonResult>;
+  /** Gives the place back; a no-op once submitted. */
+  release(): void;
+}
+
 export interface StyleInfo {
   id: string;
   name: string;
@@ -114,10 +122,22 @@ export interface Engine {
    */
   admit(jobs: number, withinMs: number): void;
   /**
+   * Holds a place in line for `requester` before anything is downloaded: the line's bound and the
+   * requester's cap are checked now, and the place counts against both until the ticket is used
+   * or released. Release it in a `finally`.
+   * @throws ToonError SHUTTING_DOWN, QUEUE_FULL or USER_BUSY
+   */
+  reserve(requester: string): Ticket;
+  /**
    * Checks the request, waits its turn, and returns the cartoon.
    * @throws ToonError with a stable code; see ERROR_CODES
    */
   submit(request: CartoonRequest, options?: SubmitOptions): Promise<CartoonResult>;
+  /**
+   * Ends every accepted job, waiting or running, with SHUTTING_DOWN (the end of a stop's grace
+   * period): their callers are answered at once.
+   */
+  cancelAll(): void;
   /** Opens every listed model's session and runs one small frame through it. */
   warmup(): Promise<void>;
   stats(): QueueStats;

@@ -205,7 +205,7 @@ describe('JobQueue', () => {
 
   it('reports waiting, running, done, failed and latency percentiles', async () => {
     const queue = new JobQueue();
-    expect(queue.stats()).toEqual({ waiting: 0, running: 0, done: 0, failed: 0, cancelled: 0, p50: null, p95: null });
+    expect(queue.stats()).toEqual({ waiting: 0, reserved: 0, running: 0, done: 0, failed: 0, cancelled: 0, p50: null, p95: null });
     for (let i = 0; i < 4; i += 1) await queue.submit(async () => i, { requester: 'u' });
     const stats = queue.stats();
     expect(stats.done).toBe(4);
@@ -245,5 +245,67 @@ describe('JobQueue', () => {
   it('validates its limits', () => {
     expect(() => new JobQueue({ concurrency: 0 })).toThrow('Expected an integer >= 1 for concurrency, got 0');
     expect(() => new JobQueue({ perRequester: 1.5 })).toThrow(/perRequester/);
+  });
+
+  it('holds a reserved place against the line and the requester before the job exists', async () => {
+    const queue = new JobQueue({ maxWaiting: 1, perRequester: 2 });
+    const log: string[] = [];
+    const running = gatedJob(queue, 'a', log, 'running');
+    await tick();
+    const ticket = queue.reserve('b');
+    expect(queue.stats()).toMatchObject({ reserved: 1, waiting: 0, running: 1 });
+    // The one waiting place is held: nobody else gets in while b downloads.
+    await rejectsWith(queue.submit(async () => 'x', { requester: 'c' }), 'QUEUE_FULL');
+    expect(() => queue.reserve('c')).toThrow(expect.objectContaining({ code: 'QUEUE_FULL' }));
+    const result = ticket.submit(async () => 'b done');
+    expect(queue.stats()).toMatchObject({ reserved: 0, waiting: 1 });
+    running.gate.resolve('a done');
+    await expect(result).resolves.toBe('b done');
+    await expect(running.result).resolves.toBe('a done');
+    // Used once: a second submit is refused, and release after use gives nothing back twice.
+    await rejectsWith(ticket.submit(async () => 'again'), 'INTERNAL');
+    ticket.release();
+    expect(queue.heldBy('b')).toBe(0);
+  });
+
+  it('counts reservations in the per-requester cap, and a released one frees its place', async () => {
+    const queue = new JobQueue({ perRequester: 2 });
+    const first = queue.reserve('u');
+    const second = queue.reserve('u');
+    expect(() => queue.reserve('u')).toThrow(expect.objectContaining({ code: 'USER_BUSY' }));
+    await rejectsWith(queue.submit(async () => 1, { requester: 'u' }), 'USER_BUSY');
+    first.release();
+    first.release();
+    expect(queue.heldBy('u')).toBe(1);
+    await expect(second.submit(async () => 2)).resolves.toBe(2);
+    expect(queue.heldBy('u')).toBe(0);
+    expect(queue.stats().reserved).toBe(0);
+  });
+
+  it('refuses a reservation once closing, and a reserved job submitted after close', async () => {
+    const queue = new JobQueue();
+    const ticket = queue.reserve('u');
+    await queue.close();
+    expect(() => queue.reserve('v')).toThrow(expect.objectContaining({ code: 'SHUTTING_DOWN' }));
+    await rejectsWith(ticket.submit(async () => 1), 'SHUTTING_DOWN');
+    expect(queue.heldBy('u')).toBe(0);
+  });
+
+  it('cancelAll answers every waiting and running job at once with the reason given', async () => {
+    const queue = new JobQueue();
+    const log: string[] = [];
+    const running = gatedJob(queue, 'a', log, 'running');
+    const waiting = gatedJob(queue, 'b', log, 'waiting');
+    await tick();
+    queue.cancelAll(new ToonError('SHUTTING_DOWN'));
+    await rejectsWith(running.result, 'SHUTTING_DOWN');
+    await rejectsWith(waiting.result, 'SHUTTING_DOWN');
+    expect(waiting.ran()).toBe(false);
+    expect(queue.stats()).toMatchObject({ waiting: 0 });
+    // The running job's native work still holds the slot until it returns.
+    expect(queue.stats().running).toBe(1);
+    running.gate.resolve('late');
+    await tick();
+    expect(queue.stats().running).toBe(0);
   });
 });

@@ -1,11 +1,15 @@
 /**
- * Downloads a user's file into memory (never to disk), with a byte cap, a timeout and, where a
- * platform needs it, an allowlist of hosts. Exceeding the cap is IMAGE_TOO_LARGE, like the engine;
- * anything else that keeps the bytes from arriving is DOWNLOAD_FAILED (its reason in `detail`).
+ * Downloads a user's file into memory (never to disk), with a byte cap, a time limit on the whole
+ * transfer (headers and body: a trickling body is cut at the limit) and, where a platform needs
+ * it, an allowlist of hosts. https only, or http on loopback; local files only when asked for (a
+ * self-hosted Telegram Bot API server in --local mode). Exceeding the cap is IMAGE_TOO_LARGE, like
+ * the engine; anything else that keeps the bytes from arriving is DOWNLOAD_FAILED (reason in
+ * `detail`).
  */
 import { readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { isToonError, ToonError } from '../../engine/index.ts';
+import { withTimeout } from './timeout.ts';
 
 export interface DownloadOptions {
   maxBytes: number;
@@ -13,24 +17,28 @@ export interface DownloadOptions {
   signal?: AbortSignal;
   /** Hostnames allowed; when set, any other host is refused. */
   allowHosts?: readonly string[];
+  /** Read `file:` URLs from this machine's disk (their path only; the host part is ignored). */
+  localFiles?: boolean;
 }
 
 export async function download(url: URL, options: DownloadOptions): Promise<Buffer> {
   try {
-    return await fetchBytes(url, options);
+    if (url.protocol === 'file:') {
+      if (!options.localFiles) throw failed('refusing a local file (not a local Bot API server)');
+      return await readLocal(url, options.maxBytes);
+    }
+    return await withTimeout(`download from ${url.hostname}`, options.timeoutMs, (signal) => fetchBytes(url, options, signal), options.signal);
   } catch (error) {
     if (isToonError(error)) throw error;
     throw failed(error instanceof Error ? `${error.name}: ${error.message}` : String(error), error);
   }
 }
 
-async function fetchBytes(url: URL, options: DownloadOptions): Promise<Buffer> {
-  if (url.protocol === 'file:') return readLocal(url, options.maxBytes);
+async function fetchBytes(url: URL, options: DownloadOptions, signal: AbortSignal): Promise<Buffer> {
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
     throw failed(`refusing ${url.protocol} download (https only, or http on loopback)`);
   }
   if (options.allowHosts && !options.allowHosts.includes(url.hostname)) throw failed(`host ${url.hostname} is not allowed`);
-  const signal = options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs)]) : AbortSignal.timeout(options.timeoutMs);
   const res = await fetch(url, { signal, redirect: 'error' });
   if (!res.ok || !res.body) throw failed(`HTTP ${res.status}`);
   const declared = Number(res.headers.get('content-length') ?? NaN);
@@ -48,9 +56,12 @@ async function fetchBytes(url: URL, options: DownloadOptions): Promise<Buffer> {
   return Buffer.concat(chunks, total);
 }
 
-/** A self-hosted Bot API server in --local mode hands out absolute file paths. */
+/**
+ * A self-hosted Bot API server in --local mode hands out absolute file paths; telegraf turns them
+ * into `file://<api host>/<path>` URLs, so only the path is used.
+ */
 async function readLocal(url: URL, maxBytes: number): Promise<Buffer> {
-  const file = fileURLToPath(url);
+  const file = fileURLToPath(new URL(url.pathname, 'file:///'));
   const info = await stat(file);
   if (info.size > maxBytes) throw tooLarge(info.size, maxBytes);
   return readFile(file);

@@ -1,5 +1,6 @@
 /**
- * Every call that talks to users goes through `safeCall`: a 429 is waited out for `retry_after`
+ * Every call that talks to users goes through `tryCall`/`safeCall`, each attempt with a time
+ * limit: a 429 is waited out for `retry_after`
  * (telegraf only does this for polling), a 403 (the user blocked the bot, or it was removed from
  * the group) is logged and dropped, anything else is logged and returned as undefined. `Outbox`
  * wraps the calls the adapter's parts share.
@@ -7,6 +8,7 @@
 import type { Telegram } from 'telegraf';
 import type { Logger } from '../../engine/index.ts';
 import type { StatusSink } from '../shared/QueueStatus.ts';
+import { withTimeout } from '../shared/timeout.ts';
 
 interface TelegramLikeError {
   code?: number;
@@ -20,12 +22,17 @@ export interface RetryPolicy {
   attempts: number;
   /** Longest wait honoured for one retry_after, seconds; longer ones wait this long. @default 60 */
   maxWaitS: number;
+  /** Time limit of one attempt (a file upload included). @default 60_000 */
+  timeoutMs?: number;
   sleep: (ms: number) => Promise<void>;
 }
+
+const CALL_TIMEOUT_MS = 60_000;
 
 export const DEFAULT_RETRY: RetryPolicy = {
   attempts: 4,
   maxWaitS: 60,
+  timeoutMs: CALL_TIMEOUT_MS,
   sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
 };
 
@@ -34,11 +41,13 @@ export function errorCode(error: unknown): number | undefined {
   return e?.response?.error_code ?? (typeof e?.code === 'number' ? e.code : undefined);
 }
 
-/** Runs `call`, retrying on 429. Returns undefined when the call finally fails (logged). */
-export async function safeCall<T>(what: string, call: () => Promise<T>, log: Logger, policy: RetryPolicy = DEFAULT_RETRY): Promise<T | undefined> {
+export type CallOutcome<T> = { ok: true; value: T } | { ok: false; code: number | undefined; description: string };
+
+/** Runs `call`, retrying on 429, each attempt within the policy's time limit. A failure is logged and returned. */
+export async function tryCall<T>(what: string, call: () => Promise<T>, log: Logger, policy: RetryPolicy = DEFAULT_RETRY): Promise<CallOutcome<T>> {
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await call();
+      return { ok: true, value: await withTimeout(`telegram ${what}`, policy.timeoutMs ?? CALL_TIMEOUT_MS, () => call()) };
     } catch (error) {
       const code = errorCode(error);
       const e = error as TelegramLikeError;
@@ -48,11 +57,18 @@ export async function safeCall<T>(what: string, call: () => Promise<T>, log: Log
         await policy.sleep(wait * 1000);
         continue;
       }
+      const description = e?.response ? String((e as { description?: string }).description) : String(error);
       if (code === 403) log.info('forbidden: user blocked the bot or it left the chat; dropped', { call: what });
-      else log.error('telegram call failed', { call: what, code, description: e?.response ? (e as { description?: string }).description : String(error) });
-      return undefined;
+      else log.error('telegram call failed', { call: what, code, description });
+      return { ok: false, code, description };
     }
   }
+}
+
+/** `tryCall`, for calls whose failure only needs logging: the value, or undefined. */
+export async function safeCall<T>(what: string, call: () => Promise<T>, log: Logger, policy: RetryPolicy = DEFAULT_RETRY): Promise<T | undefined> {
+  const outcome = await tryCall(what, call, log, policy);
+  return outcome.ok ? outcome.value : undefined;
 }
 
 /** The bot's outgoing calls that every part shares: replies, the chat action, the status message. */
@@ -66,6 +82,11 @@ export class Outbox {
   /** `safeCall` with this bot's logger and retry policy; `quiet` tries once (cosmetic calls). */
   call<T>(what: string, call: () => Promise<T>, quiet = false): Promise<T | undefined> {
     return safeCall(what, call, this.log, quiet ? { ...this.retry, attempts: 1 } : this.retry);
+  }
+
+  /** `tryCall` with this bot's logger and retry policy: for calls with a fallback. */
+  try<T>(what: string, call: () => Promise<T>): Promise<CallOutcome<T>> {
+    return tryCall(what, call, this.log, this.retry);
   }
 
   /** A text message replying to `messageId` (sent even if that message is gone). */

@@ -31,6 +31,13 @@ beforeAll(async () => {
       return void res.end();
     }
     if (req.url === '/slow') return void setTimeout(() => res.end(BODY), 2000);
+    if (req.url === '/trickle') {
+      // One byte every 100 ms, well inside the cap: only the time limit can stop it.
+      res.writeHead(200, { 'content-length': '4000' });
+      const timer = setInterval(() => res.write(Buffer.of(1)), 100);
+      res.on('close', () => clearInterval(timer));
+      return;
+    }
     res.writeHead(404);
     res.end();
   });
@@ -78,14 +85,41 @@ describe('download', () => {
     expect(await download(new URL(`${base}/ok`), { ...options, allowHosts: ['127.0.0.1'] })).toHaveLength(BODY.length);
   });
 
-  it('reads a local file (a self-hosted Bot API server in --local mode), with the same cap', async () => {
+  it('cuts a trickling body at the time limit, with the garbage collector running meanwhile', async () => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    expect(gc, 'run with --expose-gc (vitest.config.ts sets it)').toBeTypeOf('function');
+    // Collections with garbage to collect: a weakly held timer would be lost here.
+    const collector = setInterval(() => {
+      gc?.();
+      const junk: number[][] = [];
+      for (let i = 0; i < 1000; i += 1) junk.push(new Array(100).fill(i));
+    }, 20);
+    const started = performance.now();
+    try {
+      const error = await failure(download(new URL(`${base}/trickle`), { ...options, timeoutMs: 800 }), 'DOWNLOAD_FAILED');
+      expect(error.detail.reason).toMatch(/TimeoutError/);
+    } finally {
+      clearInterval(collector);
+    }
+    const elapsed = performance.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(790);
+    expect(elapsed).toBeLessThan(2500);
+  });
+
+  it('reads a local file only when asked to (a self-hosted Bot API server in --local mode), with the same cap', async () => {
     const small = path.join(dir, 'small.bin');
     const large = path.join(dir, 'large.bin');
     await writeFile(small, BODY);
     await writeFile(large, Buffer.alloc(6000));
-    expect(await download(pathToFileURL(small), options)).toEqual(BODY);
-    await failure(download(pathToFileURL(large), options), 'IMAGE_TOO_LARGE');
-    await failure(download(pathToFileURL(path.join(dir, 'nope.bin')), options), 'DOWNLOAD_FAILED');
+    const local = { ...options, localFiles: true };
+    expect(await download(pathToFileURL(small), local)).toEqual(BODY);
+    // telegraf makes file://<api host>/<absolute path> of a local server's paths.
+    expect(await download(new URL(`file://127.0.0.1${small}`), local)).toEqual(BODY);
+    await failure(download(pathToFileURL(large), local), 'IMAGE_TOO_LARGE');
+    await failure(download(pathToFileURL(path.join(dir, 'nope.bin')), local), 'DOWNLOAD_FAILED');
+    // Anywhere else (a Discord payload, Telegram's cloud API) a file: URL is refused.
+    expect((await failure(download(pathToFileURL(small), options), 'DOWNLOAD_FAILED')).detail.reason).toMatch(/local file/);
+    await failure(download(pathToFileURL(small), { ...options, allowHosts: ['cdn.discordapp.com'] }), 'DOWNLOAD_FAILED');
   });
 
   it('knows loopback hosts', () => {
