@@ -100,6 +100,7 @@ export function parseConfig(env: Env): AppConfig {
           maxDownloadBytes: int('TELEGRAM_MAX_DOWNLOAD_MB', TELEGRAM_DEFAULTS.maxDownloadBytes / 1e6, 1, 2000) * 1e6,
           downloadTimeoutMs: TELEGRAM_DEFAULTS.downloadTimeoutMs,
           maxPhotoBytes: TELEGRAM_DEFAULTS.maxPhotoBytes,
+          ...(localFiles(int('TELEGRAM_LOCAL_FILES', 0, 0, 1) === 1, url('TELEGRAM_API_ROOT')) ? { localFiles: true } : {}),
         }
       : null,
     discord: discordToken && applicationId
@@ -126,6 +127,12 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
     telegram: config.telegram ? { token: 'set', apiRoot: config.telegram.apiRoot ?? 'default', webhook: Boolean(config.telegram.webhookUrl) } : 'off',
     discord: config.discord ? { token: 'set', applicationId: config.discord.applicationId, guildId: config.discord.guildId ?? 'global' } : 'off',
   };
+}
+
+/** TELEGRAM_LOCAL_FILES=1 says the Bot API server (TELEGRAM_API_ROOT) runs --local on this machine. */
+function localFiles(on: boolean, apiRoot: string | undefined): boolean {
+  if (on && !apiRoot) throw new ConfigError('TELEGRAM_LOCAL_FILES=1 needs TELEGRAM_API_ROOT: the local Bot API server whose files are read from disk');
+  return on;
 }
 
 /** Telegram's secret_token: 1-256 characters of A-Z, a-z, 0-9, _ and -. */

@@ -21,6 +21,8 @@ export const ERROR_CODES = [
   'DOWNLOAD_LIMIT',
   'DOWNLOAD_FAILED',
   'GROUP_BUSY',
+  'DELIVERY_FAILED',
+  'NOT_ALLOWED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -42,6 +44,8 @@ export const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
   DOWNLOAD_LIMIT: 'That file is larger than this platform lets me download.',
   DOWNLOAD_FAILED: 'I could not download that file. Send it again.',
   GROUP_BUSY: 'This group already has many photos in line. Try again in a minute.',
+  DELIVERY_FAILED: 'The cartoon is done, but I could not send it. Try a smaller resolution.',
+  NOT_ALLOWED: 'Only the admins of this group can change that.',
 };
 
 export interface ToonErrorOptions {

@@ -28,6 +28,10 @@ export interface Catalog {
   /** Item `index` (1-based) of `count`, before a batch's status. */
   batchItem: (index: number, count: number) => string;
   batchPartial: (failed: number, total: number) => string;
+  /** An album longer than the bot takes: how many were left out, and the most it takes. */
+  batchSkipped: (skipped: number, max: number) => string;
+  /** A settings change that could not be saved. */
+  notSaved: string;
   timings: (queue: string, processing: string, total: string) => string;
   seconds: (s: number) => string;
   help: (botName: string) => string;

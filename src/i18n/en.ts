@@ -22,6 +22,8 @@ export const en: Catalog = {
     DOWNLOAD_LIMIT: (_c, d) => `That file is larger than ${megabytes(d)} MB, the most a Telegram bot can download. Send it compressed (as a photo) or smaller.`,
     DOWNLOAD_FAILED: (c) =>
       c.platform === 'discord' ? 'I could not download that attachment. Upload it to Discord directly and try again.' : 'I could not download that file. Please send it again.',
+    DELIVERY_FAILED: () => DEFAULT_MESSAGES.DELIVERY_FAILED,
+    NOT_ALLOWED: () => DEFAULT_MESSAGES.NOT_ALLOWED,
     GROUP_BUSY: (c) => `This ${c.platform === 'discord' ? 'server' : 'group'} already has many photos in line. Try again in a minute.`,
   },
   invalidOption: (option, styles) => {
@@ -35,6 +37,8 @@ export const en: Catalog = {
   inLine: (n) => `#${n} in line…`,
   processing: 'Cartoonising…',
   batchItem: (i, n) => `${i}/${n} · `,
+  batchSkipped: (skipped, max) => `I cartoonise at most ${max} photos of one album; ${skipped} more were left out.`,
+  notSaved: 'Could not save that. Please try again.',
   batchPartial: (failed, total) => `${failed} of ${total} photos could not be cartoonised.`,
   timings: (queue, processing, total) => `⏱ queue ${queue} · processing ${processing} · total ${total}`,
   seconds: (s) => `${s.toFixed(1)} s`,

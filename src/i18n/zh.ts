@@ -20,6 +20,8 @@ export const zh: Catalog = {
     INTERNAL: () => '我这边出了点问题，请再试一次。',
     DOWNLOAD_LIMIT: (_c, d) => `这个文件超过 ${megabytes(d)} MB，Telegram 机器人无法下载。请以照片形式（压缩）发送，或发送更小的文件。`,
     DOWNLOAD_FAILED: (c) => (c.platform === 'discord' ? '无法下载这个附件。请直接上传到 Discord 后再试。' : '无法下载这个文件，请重新发送。'),
+    DELIVERY_FAILED: () => '卡通图已经做好了，但发送失败。请试试更低的分辨率。',
+    NOT_ALLOWED: () => '只有本群管理员可以修改这个设置。',
     GROUP_BUSY: (c) => `这个${c.platform === 'discord' ? '服务器' : '群组'}已有很多照片在排队，请一分钟后再试。`,
   },
   invalidOption: (option, styles) => {
@@ -33,6 +35,8 @@ export const zh: Catalog = {
   inLine: (n) => `排队第 ${n} 位…`,
   processing: '正在卡通化…',
   batchItem: (i, n) => `${i}/${n} · `,
+  batchSkipped: (skipped, max) => `一个相册最多处理 ${max} 张照片；另外 ${skipped} 张未处理。`,
+  notSaved: '保存失败，请再试一次。',
   batchPartial: (failed, total) => `${total} 张照片中有 ${failed} 张无法处理。`,
   timings: (queue, processing, total) => `⏱ 排队 ${queue} · 处理 ${processing} · 总计 ${total}`,
   seconds: (s) => `${s.toFixed(1)} 秒`,

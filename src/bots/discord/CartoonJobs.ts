@@ -51,11 +51,14 @@ export class CartoonJobs {
       for (const [i, source] of sources.entries()) {
         status.item(i, sources.length);
         this.#checkAttachment(source);
-        const image = await download(new URL(source.url), { maxBytes: this.opts.maxDownloadBytes, timeoutMs: this.opts.downloadTimeoutMs, allowHosts: this.opts.attachmentHosts });
-        results.push(await this.engine.submit(
-          { image, options, requester: `discord:${interaction.user.id}`, deadlineMs: Math.max(1000, deadline - Date.now()) },
-          { onPosition: (p) => status.position(p) },
-        ));
+        // The place in line is held before the download: nothing is fetched for a refused job.
+        const ticket = this.engine.reserve(`discord:${interaction.user.id}`);
+        try {
+          const image = await download(new URL(source.url), { maxBytes: this.opts.maxDownloadBytes, timeoutMs: this.opts.downloadTimeoutMs, allowHosts: this.opts.attachmentHosts });
+          results.push(await ticket.submit({ image, options, deadlineMs: Math.max(1000, deadline - Date.now()) }, { onPosition: (p) => status.position(p) }));
+        } finally {
+          ticket.release();
+        }
       }
       await status.close();
       const totalMs = Date.now() - CartoonJobs.createdAt(interaction);

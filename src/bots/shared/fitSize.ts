@@ -13,8 +13,9 @@ export interface Fitted {
   changed: boolean;
 }
 
-export async function fitSize(image: Buffer, format: Fitted['format'], width: number, height: number, maxBytes: number): Promise<Fitted> {
-  if (image.length <= maxBytes) return { image, format, width, height, changed: false };
+/** @param options.reencode make a JPEG even when the original fits (a platform refused it as it is) */
+export async function fitSize(image: Buffer, format: Fitted['format'], width: number, height: number, maxBytes: number, options: { reencode?: boolean } = {}): Promise<Fitted> {
+  if (image.length <= maxBytes && !options.reencode) return { image, format, width, height, changed: false };
   const jpeg = await sharp(image).jpeg({ quality: 90 }).toBuffer();
   if (jpeg.length <= maxBytes) return { image: jpeg, format: 'jpeg', width, height, changed: true };
   const webp = await sharp(image).webp({ quality: 85 }).toBuffer();

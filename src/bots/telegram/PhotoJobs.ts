@@ -8,6 +8,8 @@ import { ToonError, toToonError, type CartoonOptions, type CartoonResult, type E
 import { errorText, pickLang, texts, type Lang } from '../../i18n/index.ts';
 import { resultCaption, textContext } from '../shared/captions.ts';
 import { download } from '../shared/download.ts';
+import { fitSize } from '../shared/fitSize.ts';
+import { withTimeout } from '../shared/timeout.ts';
 import { QueueStatus } from '../shared/QueueStatus.ts';
 import { unknownWordError, type ParsedText } from '../shared/textOptions.ts';
 import type { Media } from './media.ts';
@@ -31,7 +33,12 @@ interface Done {
   totalMs: number;
 }
 
-type Limits = Pick<TelegramOptions, 'maxDownloadBytes' | 'downloadTimeoutMs' | 'maxPhotoBytes'>;
+type Limits = Pick<TelegramOptions, 'maxDownloadBytes' | 'downloadTimeoutMs' | 'maxPhotoBytes' | 'localFiles'>;
+
+/** Items of one sendMediaGroup (Telegram's limit). */
+const ALBUM_CHUNK = 10;
+/** A result Telegram refused is sent again as a JPEG document of at most this many bytes. */
+const FALLBACK_BYTES = 5 * 1000 * 1000;
 
 export class PhotoJobs {
   constructor(
@@ -52,7 +59,7 @@ export class PhotoJobs {
     const stopAction = this.out.chatAction(target.chatId, target.media.kind === 'photo' ? 'upload_photo' : 'upload_document');
     try {
       const done = await this.#cartoon(target, options, status);
-      await this.#sendResult(done.target, done.result, resultCaption(lang, [done.result], done.totalMs));
+      await this.#deliver(done.target, done.result, resultCaption(lang, [done.result], done.totalMs), lang);
     } catch (error) {
       await this.#sendError(target.chatId, target.photoMessageId, lang, error);
     } finally {
@@ -61,8 +68,11 @@ export class PhotoJobs {
     }
   }
 
-  /** An album: one job at a time (the per-user cap holds, others get their turns), one reply. */
-  async album(asker: PhotoRequest['asker'], text: ParsedText, photos: { photo: PhotoRequest['photo']; media: Media }[]): Promise<void> {
+  /**
+   * An album: one job at a time (the per-user cap holds, others get their turns), answered in
+   * albums of up to 10 as they are done (so a long one never holds all its results in memory).
+   */
+  async album(asker: PhotoRequest['asker'], text: ParsedText, photos: { photo: PhotoRequest['photo']; media: Media }[], skipped = 0): Promise<void> {
     const lang = pickLang(asker.from?.language_code);
     const targets = photos.map((p) => this.#target(p.photo, p.media, asker));
     const head = targets[0];
@@ -71,23 +81,26 @@ export class PhotoJobs {
     if (options instanceof ToonError) return this.#sendError(asker.chat.id, asker.message_id, lang, options);
     const status = new QueueStatus(this.out.statusSink(head.chatId, head.photoMessageId), lang);
     const stopAction = this.out.chatAction(head.chatId, head.media.kind === 'photo' ? 'upload_photo' : 'upload_document');
-    const done: Done[] = [];
+    let chunk: Done[] = [];
     const failures: unknown[] = [];
     try {
       for (const [i, target] of targets.entries()) {
         status.item(i, targets.length);
         try {
-          done.push(await this.#cartoon(target, options, status));
+          chunk.push(await this.#cartoon(target, options, status));
         } catch (error) {
           failures.push(error);
         }
+        if (chunk.length === ALBUM_CHUNK || (i === targets.length - 1 && chunk.length > 0)) {
+          await this.#sendAlbum(chunk, lang);
+          chunk = [];
+        }
       }
-      await this.#sendAlbum(done, lang);
-      if (failures.length > 0) {
-        const reason = toToonError(failures[0]);
-        const detail = errorText(lang, reason, textContext(this.engine, 'telegram'));
-        await this.out.reply(head.chatId, head.photoMessageId, `${texts(lang).batchPartial(failures.length, targets.length)} ${detail}`);
-      }
+      const t = texts(lang);
+      const notes: string[] = [];
+      if (failures.length > 0) notes.push(`${t.batchPartial(failures.length, targets.length)} ${errorText(lang, toToonError(failures[0]), textContext(this.engine, 'telegram'))}`);
+      if (skipped > 0) notes.push(t.batchSkipped(skipped, targets.length));
+      if (notes.length > 0) await this.out.reply(head.chatId, head.photoMessageId, notes.join('\n'));
     } finally {
       stopAction();
       await status.close();
@@ -119,36 +132,83 @@ export class PhotoJobs {
     if (media.fileSize !== undefined && media.fileSize > this.limits.maxDownloadBytes) {
       throw new ToonError('DOWNLOAD_LIMIT', { detail: { bytes: media.fileSize, maxBytes: this.limits.maxDownloadBytes } });
     }
-    const link = await this.out.telegram.getFileLink(media.fileId);
-    const image = await download(link, { maxBytes: this.limits.maxDownloadBytes, timeoutMs: this.limits.downloadTimeoutMs });
-    const result = await this.engine.submit({ image, options, requester: `telegram:${target.userId}` }, { onPosition: (p) => status.position(p) });
+    // The place in line is held before a byte is fetched: a user over the cap, or a full line,
+    // is refused without downloading anything.
+    const ticket = this.engine.reserve(`telegram:${target.userId}`);
+    let result: CartoonResult;
+    try {
+      const image = await this.#download(media);
+      result = await ticket.submit({ image, options }, { onPosition: (p) => status.position(p) });
+    } finally {
+      ticket.release();
+    }
     const totalMs = performance.now() - started;
     this.log.info('telegram job done', { chat: target.chatId, message: target.photoMessageId, user: target.userId, kind: media.kind, ...result.timings, totalMs: Math.round(totalMs) });
     return { target, result, totalMs };
   }
 
-  async #sendResult(target: Target, result: CartoonResult, caption: string): Promise<void> {
-    const file = { source: result.image, filename: resultName(target.media, result) };
-    const extra = { caption, reply_parameters: multipartReply(target.photoMessageId) };
-    const { telegram } = this.out;
-    if (target.media.kind === 'photo' && result.image.length <= this.limits.maxPhotoBytes) {
-      await this.out.call('sendPhoto', () => telegram.sendPhoto(target.chatId, file, extra));
-    } else {
-      await this.out.call('sendDocument', () => telegram.sendDocument(target.chatId, file, extra));
+  /** getFile and the download, each within its time limit. */
+  async #download(media: Media): Promise<Buffer> {
+    let link: URL;
+    try {
+      link = await withTimeout('telegram getFile', this.limits.downloadTimeoutMs, () => this.out.telegram.getFileLink(media.fileId));
+    } catch (error) {
+      throw new ToonError('DOWNLOAD_FAILED', { detail: { reason: `getFile: ${error instanceof Error ? error.message : String(error)}` }, cause: error });
     }
+    return download(link, { maxBytes: this.limits.maxDownloadBytes, timeoutMs: this.limits.downloadTimeoutMs, localFiles: this.limits.localFiles === true });
   }
 
+  /**
+   * Sends one result, replying to its photo; every refusal has a next step: a photo Telegram
+   * refuses (its size and aspect rules) goes as a document, a refused document as a smaller JPEG
+   * document, and when nothing could be sent the user is told. A 403 (the user blocked the bot)
+   * ends it: there is nobody to tell.
+   * @returns whether the user got the picture
+   */
+  async #deliver(target: Target, result: CartoonResult, caption: string, lang: Lang): Promise<boolean> {
+    const { telegram } = this.out;
+    const extra = { caption, reply_parameters: multipartReply(target.photoMessageId) };
+    const name = resultName(target.media, result);
+    const attempts: { what: string; send: () => Promise<unknown> }[] = [];
+    if (target.media.kind === 'photo' && result.image.length <= this.limits.maxPhotoBytes) {
+      attempts.push({ what: 'sendPhoto', send: () => telegram.sendPhoto(target.chatId, { source: result.image, filename: name }, extra) });
+    }
+    attempts.push({ what: 'sendDocument', send: () => telegram.sendDocument(target.chatId, { source: result.image, filename: name }, extra) });
+    attempts.push({
+      what: 'sendDocument (smaller JPEG)',
+      send: async () => {
+        const smaller = await fitSize(result.image, result.format, result.width, result.height, FALLBACK_BYTES, { reencode: true });
+        return telegram.sendDocument(target.chatId, { source: smaller.image, filename: name.replace(/\.[^.]+$/, '.jpg') }, extra);
+      },
+    });
+    for (const attempt of attempts) {
+      const outcome = await this.out.try(attempt.what, attempt.send);
+      if (outcome.ok) return true;
+      if (outcome.code === 403) return false;
+    }
+    await this.#sendError(target.chatId, target.photoMessageId, lang, new ToonError('DELIVERY_FAILED', { detail: { bytes: result.image.length, width: result.width, height: result.height } }));
+    return false;
+  }
+
+  /**
+   * Up to 10 results as one album (one result as a single reply). A refused album of photos goes
+   * again as files, then each result on its own (each with its own fallbacks and error text).
+   */
   async #sendAlbum(done: Done[], lang: Lang): Promise<void> {
     const [one] = done;
     if (!one) return;
     const caption = resultCaption(lang, done.map((d) => d.result), done.reduce((s, d) => s + d.totalMs, 0));
-    if (done.length === 1) return this.#sendResult(one.target, one.result, caption);
+    if (done.length === 1) return void (await this.#deliver(one.target, one.result, caption, lang));
     const asPhotos = one.target.media.kind === 'photo' && done.every((d) => d.result.image.length <= this.limits.maxPhotoBytes);
-    const media = done.map((d, i) => {
+    const media = (asPhotos: boolean) => done.map((d, i) => {
       const item = { media: { source: d.result.image, filename: resultName(d.target.media, d.result) }, ...(i === 0 ? { caption } : {}) };
       return asPhotos ? ({ type: 'photo', ...item } as InputMediaPhoto) : ({ type: 'document', ...item } as InputMediaDocument);
     });
-    await this.out.call('sendMediaGroup', () => this.out.telegram.sendMediaGroup(one.target.chatId, media as InputMediaPhoto[], { reply_parameters: multipartReply(one.target.photoMessageId) }));
+    const send = (items: (InputMediaPhoto | InputMediaDocument)[]) => this.out.try('sendMediaGroup', () => this.out.telegram.sendMediaGroup(one.target.chatId, items as InputMediaPhoto[], { reply_parameters: multipartReply(one.target.photoMessageId) }));
+    let outcome = await send(media(asPhotos));
+    if (!outcome.ok && outcome.code !== 403 && asPhotos) outcome = await send(media(false));
+    if (outcome.ok || outcome.code === 403) return;
+    for (const d of done) await this.#deliver(d.target, d.result, resultCaption(lang, [d.result], d.totalMs), lang);
   }
 
   async #sendError(chatId: number, replyTo: number, lang: Lang, error: unknown): Promise<void> {
@@ -167,10 +227,18 @@ function multipartReply(messageId: number): ReplyParameters {
   return JSON.stringify({ message_id: messageId, allow_sending_without_reply: true }) as unknown as ReplyParameters;
 }
 
-/** `holiday.jpg` -> `holiday.toon.png`; photos are `cartoon.<ext>`. */
-function resultName(media: Media, result: CartoonResult): string {
+/**
+ * `holiday.jpg` -> `holiday.toon.png`; photos are `cartoon.<ext>`. The user's file name goes into
+ * an upload header: quotes, backslashes, path separators and control characters are replaced,
+ * and it is cut to 64 characters.
+ */
+export function resultName(media: Media, result: Pick<CartoonResult, 'format' | 'model'>): string {
   const ext = result.format === 'jpeg' ? 'jpg' : result.format;
   if (media.kind === 'photo') return `cartoon.${ext}`;
-  const base = media.fileName.replace(/\.[^.]*$/, '') || 'image';
-  return `${base}.${result.model}.${ext}`;
+  const base = media.fileName
+    .replace(/\.[^.]*$/, '')
+    .replace(/[\u0000-\u001f\u007f"'\\/:*?<>|;]+/g, '_')
+    .trim()
+    .slice(0, 64);
+  return `${base || 'image'}.${result.model}.${ext}`;
 }

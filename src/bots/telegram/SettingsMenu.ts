@@ -1,14 +1,20 @@
 /**
  * /settings: a chat's default strength, resolution, style and format, as a message with a row of
- * buttons per option; a press saves the choice and redraws the menu.
+ * buttons per option; a press saves the choice and redraws the menu. In groups only the group's
+ * admins may change them (asked of Telegram, remembered for a minute); a press must carry a value
+ * the buttons offer.
  */
 import type { CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup } from 'telegraf/types';
-import { isToonError, type CartoonOptions, type Engine } from '../../engine/index.ts';
+import { isToonError, ToonError, type CartoonOptions, type Engine } from '../../engine/index.ts';
 import { errorText, pickLang, texts, type Lang } from '../../i18n/index.ts';
 import { textContext } from '../shared/captions.ts';
 import type { ChatSettings, SettingsStore } from '../shared/SettingsStore.ts';
-import { routeCallback, SETTING_KEYS } from './route.ts';
+import { routeCallback, SETTING_KEYS, type SettingKey } from './route.ts';
 import type { Outbox } from './send.ts';
+
+/** How long an answer of getChatMember is trusted. */
+const ADMIN_CACHE_MS = 60_000;
+const ADMIN_CACHE_MAX = 5000;
 
 const CHOICES = {
   strength: [0.3, 0.5, 0.7, 1.0],
@@ -17,6 +23,8 @@ const CHOICES = {
 } as const;
 
 export class SettingsMenu {
+  readonly #admins = new Map<string, { admin: boolean; until: number }>();
+
   constructor(
     private readonly engine: Engine,
     private readonly store: SettingsStore,
@@ -46,25 +54,50 @@ export class SettingsMenu {
     const choice = routeCallback('data' in query ? query.data : undefined);
     const message = query.message;
     if (!choice || !message) return void (await answer());
+    const refuse = (error: ToonError) => answer(errorText(lang, error, textContext(this.engine, 'telegram')));
     let patch: ChatSettings;
     try {
-      patch = { [choice.key]: this.engine.parseOptions({ [choice.key]: choice.value })[choice.key] };
+      const value = this.engine.parseOptions({ [choice.key]: choice.value })[choice.key];
+      // Only what the buttons offer: a forged payload with another (valid) value is refused.
+      if (!this.#offered(choice.key).some((v) => v === value)) throw new ToonError('INVALID_OPTION', { detail: { option: choice.key, forged: choice.value } });
+      patch = { [choice.key]: value };
     } catch (error) {
       return void (await answer(isToonError(error) ? errorText(lang, error, textContext(this.engine, 'telegram')) : undefined));
     }
-    await this.store.set(message.chat.id, patch);
+    if (message.chat.type !== 'private' && !(await this.#isAdmin(message.chat.id, query.from.id))) {
+      return void (await refuse(new ToonError('NOT_ALLOWED', { detail: { chat: message.chat.id, user: query.from.id } })));
+    }
+    if (!(await this.store.set(message.chat.id, patch))) return void (await answer(texts(lang).notSaved));
     await answer(texts(lang).saved);
     await this.show(message.chat.id, lang, message.message_id);
   }
 
   #keyboard(lang: Lang, current: CartoonOptions): InlineKeyboardMarkup {
     const labels = texts(lang).settingsLabels;
-    const values = { ...CHOICES, style: this.#styles() };
-    const row = (key: (typeof SETTING_KEYS)[number]): InlineKeyboardButton[] => [
+    const row = (key: SettingKey): InlineKeyboardButton[] => [
       { text: `${labels[key]}:`, callback_data: 'noop' },
-      ...values[key].map((v) => ({ text: `${v === current[key] ? '✓ ' : ''}${v}`, callback_data: `set:${key}:${v}` })),
+      ...this.#offered(key).map((v) => ({ text: `${v === current[key] ? '✓ ' : ''}${v}`, callback_data: `set:${key}:${v}` })),
     ];
     return { inline_keyboard: SETTING_KEYS.map(row) };
+  }
+
+  #offered(key: SettingKey): readonly (string | number)[] {
+    return key === 'style' ? this.#styles() : CHOICES[key];
+  }
+
+  /** Whether the user administers the group: asked of Telegram, remembered for a minute. */
+  async #isAdmin(chatId: number, userId: number): Promise<boolean> {
+    const key = `${chatId}:${userId}`;
+    const known = this.#admins.get(key);
+    if (known && known.until > Date.now()) return known.admin;
+    const member = await this.out.call('getChatMember', () => this.out.telegram.getChatMember(chatId, userId));
+    // Unknown (the call failed) is no.
+    const admin = member?.status === 'creator' || member?.status === 'administrator';
+    if (member) {
+      if (this.#admins.size >= ADMIN_CACHE_MAX) this.#admins.clear();
+      this.#admins.set(key, { admin, until: Date.now() + ADMIN_CACHE_MS });
+    }
+    return admin;
   }
 
   #styles(): string[] {

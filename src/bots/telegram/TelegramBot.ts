@@ -45,7 +45,7 @@ export class TelegramBot implements RunningBot {
     this.#out = new Outbox(this.#bot.telegram, log, opts.retry ?? DEFAULT_RETRY);
     this.#settings = new SettingsMenu(engine, store, this.#out);
     this.#jobs = new PhotoJobs(engine, this.#out, this.#settings, opts, log);
-    this.#albums = new AlbumCollector(opts.albumQuietMs, (messages) => this.#onAlbum(messages));
+    this.#albums = new AlbumCollector(opts.albumQuietMs, (messages, skipped) => this.#onAlbum(messages, skipped));
     this.#bot.on('message', (ctx) => this.#onMessage(ctx.message));
     this.#bot.on('callback_query', (ctx) => this.#inFlight.track(this.#settings.press(ctx.callbackQuery)));
     this.#bot.catch((error, ctx) => this.#log.error('telegram handler failed', { updateId: ctx.update.update_id, error }));
@@ -131,8 +131,8 @@ export class TelegramBot implements RunningBot {
     }
   }
 
-  #onAlbum(messages: Message[]): void {
+  #onAlbum(messages: Message[], skipped: number): void {
     const album = routeAlbum(messages, this.#context());
-    if (album) this.#inFlight.track(this.#jobs.album(album.asker, album.text, album.photos));
+    if (album) this.#inFlight.track(this.#jobs.album(album.asker, album.text, album.photos, skipped));
   }
 }

@@ -20,6 +20,11 @@ export interface TelegramOptions {
   downloadTimeoutMs: number;
   /** Telegram's limit for sendPhoto uploads; larger results go as documents. */
   maxPhotoBytes: number;
+  /**
+   * The Bot API server runs with --local on this machine: its absolute file paths are read from
+   * disk. Nowhere else is a local path read.
+   */
+  localFiles?: boolean;
   retry?: RetryPolicy;
 }
 

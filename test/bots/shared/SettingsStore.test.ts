@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,5 +67,23 @@ describe('SettingsStore', () => {
     const aside = (await readdir(dir)).filter((f) => f.startsWith('broken.json.unreadable-'));
     expect(aside).toHaveLength(1);
     expect(await readFile(path.join(dir, aside[0] as string), 'utf8')).toBe('{ not json');
+  });
+
+  it('reports a save that failed and keeps the last saved state', async () => {
+    const file = path.join(dir, 'unsavable.json');
+    const store = await SettingsStore.open(file, recordingLogger());
+    expect(await store.set(5, { strength: 0.3 })).toEqual({ strength: 0.3 });
+    // The temporary file's name is taken by a folder: the next save fails.
+    await mkdir(`${file}.tmp`);
+    expect(await store.set(5, { strength: 0.9, format: 'webp' })).toBeNull();
+    expect(store.get(5)).toEqual({ strength: 0.3 });
+    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({ '5': { strength: 0.3 } });
+  });
+
+  it('refuses a path that is a folder, and moves nothing', async () => {
+    const folder = path.join(dir, 'a-folder');
+    await mkdir(folder);
+    await expect(SettingsStore.open(folder, recordingLogger())).rejects.toThrow(/is not a file/);
+    expect((await readdir(dir)).filter((f) => f.startsWith('a-folder'))).toEqual(['a-folder']);
   });
 });

@@ -2,10 +2,15 @@
  * A local stand-in for the Telegram Bot API on 127.0.0.1: it speaks the methods the bot uses
  * (JSON and multipart, like the real one), serves files under /file/bot<token>/, hands out
  * queued updates through getUpdates, records every call, and can be told to fail a method with
- * an error such as 429 or 403.
+ * an error such as 429 or 403. Like the real server it refuses photos outside Telegram's photo
+ * rules (sides summing over 10,000 px, or an aspect ratio over 20), answers getChatMember from a
+ * table of members, and in `--local` mode hands out absolute paths of files on disk.
  */
+import { writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import sharp from 'sharp';
 
 export interface UploadedFile {
   name: string;
@@ -38,6 +43,12 @@ export class FakeBotApi {
   #nextMessage = 5000;
   #wake: (() => void) | undefined;
   apiRoot = '';
+  /** File paths served over HTTP, in order (to see what was downloaded). */
+  readonly downloads: string[] = [];
+  /** chat:user -> status for getChatMember ('member' when absent). */
+  readonly members = new Map<string, string>();
+  /** Set to a folder to act as a server run with --local: getFile returns absolute paths there. */
+  localDir: string | undefined;
 
   constructor(token = '123456:TEST-token-not-real') {
     this.token = token;
@@ -101,6 +112,7 @@ export class FakeBotApi {
       const path = url.pathname.slice(filePrefix.length);
       const file = [...this.#files.values()].find((f) => f.path === path);
       if (!file) return void res.writeHead(404).end();
+      this.downloads.push(path);
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': file.data.length });
       return void res.end(file.data);
     }
@@ -117,8 +129,12 @@ export class FakeBotApi {
 
     const failure = this.#failures.get(method)?.shift();
     if (failure) return this.#send(res, { ok: false, ...failure }, failure.error_code);
-    const result = await this.#result(method, params, files);
-    this.#send(res, { ok: true, result });
+    try {
+      this.#send(res, { ok: true, result: await this.#result(method, params, files) });
+    } catch (error) {
+      if (!(error instanceof ApiFailure)) throw error;
+      this.#send(res, { ok: false, ...error.payload }, error.payload.error_code);
+    }
   }
 
   async #result(method: string, params: Record<string, unknown>, files: Record<string, UploadedFile>): Promise<unknown> {
@@ -146,10 +162,22 @@ export class FakeBotApi {
       case 'getFile': {
         const file = this.#files.get(String(params.file_id));
         if (!file) throw new Error(`unknown file ${String(params.file_id)}`);
-        return { file_id: params.file_id, file_unique_id: `u-${String(params.file_id)}`, file_size: file.size, file_path: file.path };
+        let filePath = file.path;
+        if (this.localDir) {
+          filePath = path.join(this.localDir, path.basename(file.path));
+          await writeFile(filePath, file.data);
+        }
+        return { file_id: params.file_id, file_unique_id: `u-${String(params.file_id)}`, file_size: file.size, file_path: filePath };
       }
-      case 'sendPhoto':
+      case 'getChatMember':
+        return { status: this.members.get(`${String(params.chat_id)}:${String(params.user_id)}`) ?? 'member', user: { id: Number(params.user_id), is_bot: false, first_name: 'Someone' } };
+      case 'sendPhoto': {
+        const photo = files.photo ? await sharp(files.photo.data).metadata() : undefined;
+        if (photo?.width && photo.height && (photo.width + photo.height > 10_000 || Math.max(photo.width / photo.height, photo.height / photo.width) > 20)) {
+          throw new ApiFailure({ error_code: 400, description: 'Bad Request: PHOTO_INVALID_DIMENSIONS' });
+        }
         return message({ photo: [{ file_id: 'sent', file_unique_id: 'sent', width: 1, height: 1 }], caption: params.caption });
+      }
       case 'sendDocument':
         return message({ document: { file_id: 'sent', file_unique_id: 'sent', file_name: files.document?.name }, caption: params.caption });
       case 'sendMediaGroup':
@@ -168,6 +196,12 @@ export class FakeBotApi {
     const json = JSON.stringify(payload);
     res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
     res.end(json);
+  }
+}
+
+class ApiFailure extends Error {
+  constructor(readonly payload: ApiError) {
+    super(payload.description);
   }
 }
 

@@ -2,7 +2,7 @@
  * The Telegram adapter end to end: the real telegraf client, long-polling a local Bot API server,
  * the real engine and built-in model. Assertions are on what the user would see.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -359,6 +359,131 @@ describe('Telegram: shutdown', () => {
   });
 });
 
+
+describe('Telegram: what a hostile or clumsy user can do', () => {
+  const menuMessage = (chat: ReturnType<typeof privateChat> | typeof group) => ({ message_id: 9100, date: 0, chat, from: { is_bot: true, id: 4242, first_name: 'ToonBot' }, text: 'menu' });
+  const answers = () => api.callsTo('answerCallbackQuery').map((c) => c.params.text);
+
+  it('sends a picture outside Telegram\'s photo rules as a document instead (a 40x4000 photo)', async () => {
+    freshApi();
+    await startBot();
+    const thin = await sharp({ create: { width: 40, height: 4000, channels: 3, background: '#3a6' } }).jpeg().toBuffer();
+    api.addFile('thin-s', thin);
+    api.addFile('thin-l', thin);
+    api.push({ message: photoMessage(privateChat(alice), alice, { small: 'thin-s', large: 'thin-l' }) });
+    const doc = await api.waitFor((c) => c.method === 'sendDocument');
+    expect(api.callsTo('sendPhoto')).toHaveLength(1);
+    const meta = await decoded(doc.files.document);
+    expect([meta.width, meta.height]).toEqual([10, 1024]);
+    expect(doc.params.caption).toMatch(/^⏱ queue/);
+  });
+
+  it('tries a smaller JPEG when the document is refused too, and tells the user when nothing can be sent', async () => {
+    freshApi();
+    await startBot();
+    api.fail('sendPhoto', { error_code: 400, description: 'Bad Request: PHOTO_INVALID_DIMENSIONS' });
+    api.fail('sendDocument', { error_code: 413, description: 'Request Entity Too Large' });
+    api.push({ message: photoMessage(privateChat(alice), alice, await addPhoto('f1'), { caption: 'res=256' }) });
+    await api.waitFor((c) => c.method === 'sendDocument' && api.callsTo('sendDocument').length === 2);
+    await bot?.idle();
+    const [, smaller] = api.callsTo('sendDocument');
+    expect(smaller?.files.document?.name).toBe('cartoon.jpg');
+    expect((await decoded(smaller?.files.document)).format).toBe('jpeg');
+
+    api.fail('sendPhoto', { error_code: 400, description: 'Bad Request: PHOTO_INVALID_DIMENSIONS' });
+    api.fail('sendDocument', { error_code: 400, description: 'Bad Request' }, 2);
+    api.push({ message: photoMessage(privateChat(bob), bob, await addPhoto('f2'), { caption: 'res=256' }) });
+    const told = await api.waitFor((c) => c.method === 'sendMessage' && sentTo(bob.id)(c));
+    expect(told.params.text).toBe('The cartoon is done, but I could not send it. Try a smaller resolution.');
+  });
+
+  it('answers an album of 12 in two albums, 10 and 2, losing none', async () => {
+    freshApi();
+    await startBot();
+    const chat = privateChat(alice);
+    for (let i = 0; i < 12; i += 1) {
+      api.push({ message: photoMessage(chat, alice, await addPhoto(`al${i}`), { media_group_id: 'big', ...(i === 0 ? { caption: 'res=256' } : {}) }) });
+    }
+    await api.waitFor((c) => c.method === 'sendMediaGroup' && api.callsTo('sendMediaGroup').length === 2, 60_000);
+    await bot?.idle();
+    expect(api.callsTo('sendMediaGroup').map((c) => (c.params.media as unknown[]).length)).toEqual([10, 2]);
+    expect(api.callsTo('sendMessage').filter((c) => /could not|left out/.test(String(c.params.text)))).toEqual([]);
+  });
+
+  it('holds a place in line before downloading: photos over the per-user cap are refused without a byte fetched', async () => {
+    freshApi();
+    await startBot();
+    const chat = privateChat(alice);
+    const photos = await Promise.all(Array.from({ length: 6 }, (_, i) => addPhoto(`m${i}`)));
+    // Six photos in one batch of updates, as a client sends them.
+    for (const ids of photos) api.push({ message: photoMessage(chat, alice, ids, { caption: 'res=256' }) });
+    await api.waitFor((c) => c.method === 'sendPhoto' && api.callsTo('sendPhoto').length === 2, 30_000);
+    await bot?.idle();
+    expect(api.callsTo('sendMessage').filter((c) => /already have photos in line/.test(String(c.params.text)))).toHaveLength(4);
+    expect(api.callsTo('getFile')).toHaveLength(2);
+    expect(api.downloads).toHaveLength(2);
+  });
+
+  it('lets only a group\'s admins change its settings, and only to values the buttons offer', async () => {
+    freshApi();
+    await startBot();
+    api.push({ callback_query: callbackQuery(bob, menuMessage(group), 'set:strength:0.5') });
+    await api.waitFor((c) => c.method === 'answerCallbackQuery');
+    expect(answers()).toEqual(['Only the admins of this group can change that.']);
+    api.members.set(`${group.id}:${alice.id}`, 'administrator');
+    api.push({ callback_query: callbackQuery(alice, menuMessage(group), 'set:strength:0.5') });
+    await api.waitFor((c) => c.method === 'editMessageText');
+    expect(answers()[1]).toBe('Saved');
+    // Forged: a valid resolution the buttons do not offer, in a private chat.
+    api.push({ callback_query: callbackQuery(alice, menuMessage(privateChat(alice)), 'set:resolution:256') });
+    await api.waitFor(() => answers().length === 3);
+    expect(answers()[2]).toMatch(/^Resolution must be/);
+    expect(api.callsTo('editMessageText')).toHaveLength(1);
+    expect(api.callsTo('getChatMember')).toHaveLength(2);
+  });
+
+  it('says when settings could not be saved, and refuses to start on a settings path that is a folder, moving nothing', async () => {
+    freshApi();
+    // Its temporary file's name is taken by a folder: every save fails.
+    const settingsPath = path.join(dir, 'unsavable.json');
+    await mkdir(`${settingsPath}.tmp`, { recursive: true });
+    await startBot({ settingsPath });
+    api.push({ callback_query: callbackQuery(alice, menuMessage(privateChat(alice)), 'set:strength:0.5') });
+    await api.waitFor((c) => c.method === 'answerCallbackQuery');
+    expect(answers()).toEqual(['Could not save that. Please try again.']);
+    await bot?.stop();
+    bot = undefined;
+
+    const folder = path.join(dir, 'settings-folder');
+    await mkdir(folder, { recursive: true });
+    await expect(startBot({ settingsPath: folder })).rejects.toThrow(/is not a file/);
+    expect((await stat(folder)).isDirectory()).toBe(true);
+  });
+
+  it('reads local paths only from a --local Bot API server it is told about', async () => {
+    freshApi();
+    api.localDir = await mkdtemp(path.join(dir, 'local-'));
+    await startBot({ localFiles: true });
+    api.push({ message: photoMessage(privateChat(alice), alice, await addPhoto('l1'), { caption: 'res=256' }) });
+    await api.waitFor((c) => c.method === 'sendPhoto');
+    expect(api.downloads).toEqual([]);
+    await bot?.stop();
+    await startBot();
+    api.push({ message: photoMessage(privateChat(bob), bob, await addPhoto('l2'), { caption: 'res=256' }) });
+    const refused = await api.waitFor((c) => c.method === 'sendMessage' && sentTo(bob.id)(c));
+    expect(refused.params.text).toBe('I could not download that file. Please send it again.');
+  });
+
+  it('puts no quotes or line breaks from a file name into the upload', async () => {
+    freshApi();
+    await startBot();
+    const png = await sharp(fixture('coffee.png')).resize(200).png().toBuffer();
+    api.addFile('q1', png);
+    api.push({ message: documentMessage(privateChat(alice), alice, { file_id: 'q1', file_name: 'my "best"\r\nphoto;.png', mime_type: 'image/png', file_size: png.length }, 'res=256') });
+    const doc = await api.waitFor((c) => c.method === 'sendDocument');
+    expect(doc.files.document?.name).toBe('my _best_photo_.toon.png');
+  });
+});
 
 describe('Telegram: webhook mode', () => {
   it('registers the webhook with its secret and accepts only updates that carry it', async () => {
