@@ -12,6 +12,8 @@ export interface AppConfig {
   /** Where `toonbot models pull` fetches DCT-Net's styles (ModelScope, or a mirror). */
   modelscopeUrl: string;
   logLevel: LogLevel;
+  /** On SIGINT/SIGTERM, how long accepted jobs may still run before they are answered with a refusal. */
+  stopGraceMs: number;
   telegram: TelegramOptions | null;
   discord: DiscordOptions | null;
 }
@@ -86,6 +88,7 @@ export function parseConfig(env: Env): AppConfig {
     engine,
     modelscopeUrl: url('TOONBOT_MODELSCOPE_URL') ?? 'https://modelscope.cn',
     logLevel,
+    stopGraceMs: int('TOONBOT_STOP_GRACE_S', 60, 0, 3600) * 1000,
     telegram: telegramToken
       ? {
           token: telegramToken,

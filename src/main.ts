@@ -1,7 +1,11 @@
 /**
- * The main job (`npm start`): reads `.env`, builds the engine, starts the adapters whose tokens are
- * set, and shuts down cleanly on SIGINT/SIGTERM.
+ * The main job (`node --import tsx src/main.ts`; `npm start` runs the same): reads `.env`, builds
+ * the engine, starts the adapters whose tokens are set, and on SIGINT or SIGTERM stops cleanly:
+ * no new updates, every accepted job answered (its result, or "restarting, send it again" for
+ * what cannot finish within TOONBOT_STOP_GRACE_S), "Queued" messages deleted, exit 0. A second
+ * signal exits at once.
  */
+import { readFileSync } from 'node:fs';
 import { ConfigError, describeConfig, loadConfig, type AppConfig } from './config.ts';
 import { createEngine, createLogger, type Engine, type Logger } from './engine/index.ts';
 import type { RunningBot } from './bots/shared/RunningBot.ts';
@@ -25,6 +29,58 @@ async function startAdapters(config: AppConfig, engine: Engine, logger: Logger):
   return bots;
 }
 
+/**
+ * Resolves with the first SIGINT or SIGTERM; a second one exits at once. Under `npm start` the
+ * parent is npm, which exits on SIGTERM without passing it on: a parent that goes away counts as
+ * a SIGTERM too, so the bot never runs on orphaned.
+ */
+function stopRequested(logger: Logger): Promise<string> {
+  return new Promise((resolve) => {
+    let requested = false;
+    const stop = (reason: string): void => {
+      if (requested) {
+        logger.warn('second signal: exiting now', { signal: reason });
+        process.exit(reason === 'SIGINT' ? 130 : 143);
+      }
+      requested = true;
+      resolve(reason);
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    if (process.env.npm_lifecycle_event) {
+      // npm runs scripts through `sh -c`: watch npm (the grandparent) as well as the parent.
+      const watched = [process.ppid, parentOf(process.ppid)].filter((pid): pid is number => pid !== undefined && pid > 1);
+      const watch = setInterval(() => {
+        if (!requested && watched.some((pid) => !alive(pid))) {
+          clearInterval(watch);
+          stop('parent exited');
+        }
+      }, 500);
+      watch.unref();
+    }
+  });
+}
+
+/** The parent of `pid`, where /proc says (Linux); undefined elsewhere. */
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // pid (comm) state ppid ...: comm may hold spaces, so read after its closing parenthesis.
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 async function main(): Promise<number> {
   let config: AppConfig;
   try {
@@ -44,6 +100,7 @@ async function main(): Promise<number> {
 
   const logger = createLogger(config.logLevel);
   logger.info('starting', describeConfig(config));
+  const stopping = stopRequested(logger);
   const engine = await createEngine({ ...config.engine, logger });
   await engine.warmup();
 
@@ -57,18 +114,19 @@ async function main(): Promise<number> {
   }
   logger.info('ready', { bots: bots.map((b) => b.name) });
 
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string): void => {
-      logger.info('stopping', { signal, ...engine.stats() });
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  const signal = await stopping;
+  logger.info('stopping', { signal, graceS: config.stopGraceMs / 1000, ...engine.stats() });
+  // Jobs still unfinished when the grace period ends are answered "restarting, send it again".
+  const grace = setTimeout(() => {
+    logger.warn('grace period over: answering the jobs left with a refusal', { ...engine.stats() });
+    engine.cancelAll();
+  }, config.stopGraceMs);
   await Promise.allSettled(bots.map((b) => b.stop()));
+  clearTimeout(grace);
   await engine.close();
   logger.info('stopped', { ...engine.stats() });
   return 0;
 }
 
-process.exitCode = await main();
+// Exit explicitly: a client library's leftover socket or timer must not keep a stopped bot alive.
+process.exit(await main());

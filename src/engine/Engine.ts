@@ -103,6 +103,7 @@ class ToonEngine implements Engine {
   }
 
   cancelAll(): void {
+    this.#closing = true;
     this.#queue.cancelAll(new ToonError('SHUTTING_DOWN'));
   }
 

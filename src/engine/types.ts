@@ -135,7 +135,7 @@ export interface Engine {
   submit(request: CartoonRequest, options?: SubmitOptions): Promise<CartoonResult>;
   /**
    * Ends every accepted job, waiting or running, with SHUTTING_DOWN (the end of a stop's grace
-   * period): their callers are answered at once.
+   * period): their callers are answered at once, and nothing new is admitted.
    */
   cancelAll(): void;
   /** Opens every listed model's session and runs one small frame through it. */

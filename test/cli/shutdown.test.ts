@@ -1,0 +1,173 @@
+/**
+ * Stopping the real main job with photos in line, the way service managers and terminals do it:
+ * a signal to the whole process group (Ctrl-C, systemd's default), to the started process only
+ * (docker stop, kill <pid>), and to npm only under `npm start`. Every accepted photo must be
+ * answered (its cartoon, or "restarting" once the grace period is over), every "Queued" message
+ * deleted, every process gone.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeBotApi, type Call } from '../bots/telegram/FakeBotApi.ts';
+import { photoMessage, privateChat, type Person } from '../bots/telegram/updates.ts';
+import { fixture } from '../helpers.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const USERS: Person[] = Array.from({ length: 8 }, (_, i) => ({ id: 7000 + i, first_name: `User${i}`, language_code: 'en' }));
+const RESTARTING = 'I am restarting. Please send it again in a moment.';
+
+let dir: string;
+let photo: Buffer;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'toonbot-stop-'));
+  photo = await sharp(fixture('astronaut.png')).jpeg({ quality: 90 }).toBuffer();
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+interface Run {
+  api: FakeBotApi;
+  child: ChildProcess;
+  stderr: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts `command` in a process group of its own, against a fresh Bot API stand-in, and waits for "ready". */
+async function start(command: string[], env: Record<string, string> = {}): Promise<Run> {
+  const api = new FakeBotApi();
+  await api.start();
+  const child = spawn(command[0] as string, command.slice(1), {
+    cwd: ROOT,
+    detached: true,
+    env: {
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(TELEGRAM_|DISCORD_|TOONBOT_|LOG_LEVEL)/.test(k))),
+      TELEGRAM_BOT_TOKEN: api.token,
+      TELEGRAM_API_ROOT: api.apiRoot,
+      TELEGRAM_SETTINGS_PATH: path.join(dir, `settings-${Math.random().toString(36).slice(2)}.json`),
+      TOONBOT_MAX_WAITING: '64',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const deadline = Date.now() + 30_000;
+  while (!stderr.includes('"msg":"ready"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  expect(stderr).toContain('"msg":"ready"');
+  return { api, child, stderr: () => stderr, exited };
+}
+
+/** Eight users send a photo each; resolves once at least three wait in line. */
+async function fillTheLine(api: FakeBotApi, resolution: number): Promise<void> {
+  USERS.forEach((user, i) => {
+    api.addFile(`p${i}-s`, photo);
+    api.addFile(`p${i}-l`, photo);
+  });
+  for (const [i, user] of USERS.entries()) api.push({ message: photoMessage(privateChat(user), user, { small: `p${i}-s`, large: `p${i}-l` }, { caption: `res=${resolution}` }) });
+  await api.waitFor(() => api.callsTo('sendMessage').filter((c) => String(c.params.text).startsWith('Queued')).length >= 3, 30_000);
+}
+
+/** What each user got: their one final answer, and whether their "Queued" messages were deleted. */
+function outcome(api: FakeBotApi) {
+  const to = (user: Person) => (c: Call) => Number(c.params.chat_id) === user.id;
+  return USERS.map((user) => {
+    const photos = api.callsTo('sendPhoto').filter(to(user)).length;
+    const texts = api.callsTo('sendMessage').filter(to(user)).map((c) => String(c.params.text));
+    const queued = texts.filter((t) => t.startsWith('Queued')).length;
+    const answers = texts.filter((t) => !t.startsWith('Queued'));
+    return { photos, answers, queuedLeft: queued - api.callsTo('deleteMessage').filter(to(user)).length };
+  });
+}
+
+async function stopAndCheck(run: Run, signal: () => void): Promise<ReturnType<typeof outcome>> {
+  const pgid = run.child.pid as number;
+  try {
+    signal();
+    const exit = await Promise.race([run.exited, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`still running 60 s after the signal:\n${run.stderr().slice(-2000)}`)), 60_000))]);
+    // Every process of the group is gone soon after the one we started.
+    const deadline = Date.now() + 30_000;
+    while (groupAlive(pgid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(groupAlive(pgid), run.stderr().slice(-1500)).toBe(false);
+    expect(run.stderr()).toContain('"msg":"stopped"');
+    const result = outcome(run.api);
+    for (const user of result) {
+      expect(user.photos + user.answers.length).toBe(1);
+      expect(user.queuedLeft).toBe(0);
+    }
+    return Object.assign(result, { exit });
+  } finally {
+    if (groupAlive(pgid)) process.kill(-pgid, 'SIGKILL');
+    await run.api.stop();
+  }
+}
+
+const NODE = [process.execPath, '--import', 'tsx', 'src/main.ts'];
+
+describe('stopping the main job with photos in line', () => {
+  it('SIGTERM to the process group: every photo answered, exit 0', async () => {
+    const run = await start(NODE);
+    await fillTheLine(run.api, 1024);
+    const result = await stopAndCheck(run, () => process.kill(-(run.child.pid as number), 'SIGTERM'));
+    expect(result.exit).toEqual({ code: 0, signal: null });
+    expect(result.every((u) => u.photos === 1)).toBe(true);
+  }, 120_000);
+
+  it('SIGINT to the started process only (Ctrl-C, docker stop, kill <pid>): the same', async () => {
+    const run = await start(NODE);
+    await fillTheLine(run.api, 1024);
+    const result = await stopAndCheck(run, () => process.kill(run.child.pid as number, 'SIGINT'));
+    expect(result.exit).toEqual({ code: 0, signal: null });
+    expect(result.every((u) => u.photos === 1)).toBe(true);
+  }, 120_000);
+
+  it('past the grace period, the photos left are answered "restarting, send it again", and the process still exits 0', async () => {
+    const run = await start(NODE, { TOONBOT_STOP_GRACE_S: '2' });
+    await fillTheLine(run.api, 1024);
+    const result = await stopAndCheck(run, () => process.kill(run.child.pid as number, 'SIGTERM'));
+    expect(result.exit).toEqual({ code: 0, signal: null });
+    const restarting = result.filter((u) => u.answers[0] === RESTARTING).length;
+    expect(restarting).toBeGreaterThanOrEqual(2);
+    expect(result.filter((u) => u.photos === 1).length).toBeGreaterThanOrEqual(1);
+  }, 120_000);
+
+  it('`npm start` signalled at npm only: npm exits at once, the bot notices and still answers everyone', async () => {
+    const run = await start(['npm', 'start', '--silent']);
+    await fillTheLine(run.api, 1024);
+    const result = await stopAndCheck(run, () => process.kill(run.child.pid as number, 'SIGTERM'));
+    // npm's own status for a SIGTERM: it neither waits for nor passes on the signal.
+    expect(result.exit.code === 143 || result.exit.signal === 'SIGTERM').toBe(true);
+    expect(result.every((u) => u.photos === 1)).toBe(true);
+    expect(run.stderr()).toContain('"signal":"parent exited"');
+  }, 120_000);
+
+  it('a second signal exits at once', async () => {
+    const run = await start(NODE);
+    await fillTheLine(run.api, 2048);
+    const pid = run.child.pid as number;
+    process.kill(pid, 'SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    const before = performance.now();
+    process.kill(pid, 'SIGTERM');
+    const exit = await run.exited;
+    expect(performance.now() - before).toBeLessThan(2000);
+    expect(exit.code).toBe(143);
+    await run.api.stop();
+  }, 120_000);
+});
