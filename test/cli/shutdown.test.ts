@@ -96,7 +96,7 @@ function outcome(api: FakeBotApi) {
   });
 }
 
-async function stopAndCheck(run: Run, signal: () => void): Promise<ReturnType<typeof outcome>> {
+async function stopAndCheck(run: Run, signal: () => void): Promise<ReturnType<typeof outcome> & { exit: Awaited<Run['exited']> }> {
   const pgid = run.child.pid as number;
   try {
     signal();
