@@ -76,7 +76,7 @@ async function start(command: string[], env: Record<string, string> = {}): Promi
 
 /** Eight users send a photo each; resolves once at least three wait in line. */
 async function fillTheLine(api: FakeBotApi, resolution: number): Promise<void> {
-  USERS.forEach((user, i) => {
+  USERS.forEach((_user, i) => {
     api.addFile(`p${i}-s`, photo);
     api.addFile(`p${i}-l`, photo);
   });
