@@ -81,6 +81,13 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Resident and JavaScript heap memory, MiB, for the stop log lines. */
+function memory(): Record<string, number> {
+  const m = process.memoryUsage();
+  const mib = (b: number) => Math.round(b / 1024 / 1024);
+  return { rssMiB: mib(m.rss), heapUsedMiB: mib(m.heapUsed), externalMiB: mib(m.external), arrayBuffersMiB: mib(m.arrayBuffers) };
+}
+
 async function main(): Promise<number> {
   let config: AppConfig;
   try {
@@ -115,7 +122,7 @@ async function main(): Promise<number> {
   logger.info('ready', { bots: bots.map((b) => b.name) });
 
   const signal = await stopping;
-  logger.info('stopping', { signal, graceS: config.stopGraceMs / 1000, ...engine.stats() });
+  logger.info('stopping', { signal, graceS: config.stopGraceMs / 1000, ...engine.stats(), memory: memory() });
   // Jobs still unfinished when the grace period ends are answered "restarting, send it again".
   const grace = setTimeout(() => {
     logger.warn('grace period over: answering the jobs left with a refusal', { ...engine.stats() });

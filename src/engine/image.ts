@@ -8,6 +8,10 @@ import sharp, { type Metadata } from 'sharp';
 import { callSite, ToonError } from './errors.ts';
 import type { OutputFormat } from './options.ts';
 
+// libvips keeps recent operations and their pixels for reuse (up to 50 MB by default). Every
+// photo a bot sees is new, so the cache only holds memory: off.
+sharp.cache(false);
+
 /** Formats accepted as input. SVG and PDF are refused: they can fetch, script or explode. */
 export const INPUT_FORMATS = ['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif', 'heif'] as const;
 

@@ -3,6 +3,7 @@
  * gateway, receives INTERACTION_CREATE dispatches shaped like Discord's, and answers through the
  * REST routes. Assertions are on what the user would see.
  */
+import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { commandDefinitions, DiscordBot, DISCORD_DEFAULTS, registerCommands, type DiscordOptions } from '../../../src/bots/discord/index.ts';
@@ -137,6 +138,14 @@ describe('Discord input checks, before any download', () => {
     const error = await discord.waitFor(isEdit(elsewhere.token));
     expect((error.body as { content: string }).content).toBe('⚠️ I could not download that attachment. Upload it to Discord directly and try again.');
     expect(discord.calls.some((c) => c.path === '/attachments/x.jpg')).toBe(false);
+  });
+
+  it('never reads a local file named by a payload (file: URL), whatever the allowlist', async () => {
+    await startBot({ attachmentHosts: ['127.0.0.1', ''] });
+    const local = slash(ann, { url: `file://${fileURLToPath(import.meta.url)}`, size: 100, contentType: 'image/jpeg', width: 10, height: 10, filename: 'x.jpg' });
+    discord.dispatch('INTERACTION_CREATE', local);
+    const error = await discord.waitFor(isEdit(local.token));
+    expect((error.body as { content: string }).content).toBe('⚠️ I could not download that attachment. Upload it to Discord directly and try again.');
   });
 });
 
