@@ -82,6 +82,12 @@ async function decoded(file: { data: Buffer } | undefined) {
 
 const sentTo = (chatId: number) => (c: Call) => Number(c.params.chat_id) === chatId;
 
+/** `user` sends a photo in a private chat; resolves with the text the bot answers with. */
+async function textAnswerTo(user: typeof alice, photoId: string): Promise<string> {
+  api.push({ message: photoMessage(privateChat(user), user, await addPhoto(photoId), { caption: 'res=256' }) });
+  return String((await api.waitFor((c) => c.method === 'sendMessage' && sentTo(user.id)(c))).params.text);
+}
+
 describe('Telegram: private chat', () => {
   it('answers a photo with a cartoon photo replying to it, timings in the caption', async () => {
     freshApi();
@@ -392,9 +398,7 @@ describe('Telegram: what a hostile or clumsy user can do', () => {
 
     api.fail('sendPhoto', { error_code: 400, description: 'Bad Request: PHOTO_INVALID_DIMENSIONS' });
     api.fail('sendDocument', { error_code: 400, description: 'Bad Request' }, 2);
-    api.push({ message: photoMessage(privateChat(bob), bob, await addPhoto('f2'), { caption: 'res=256' }) });
-    const told = await api.waitFor((c) => c.method === 'sendMessage' && sentTo(bob.id)(c));
-    expect(told.params.text).toBe('The cartoon is done, but I could not send it. Try a smaller resolution.');
+    expect(await textAnswerTo(bob, 'f2')).toBe('The cartoon is done, but I could not send it. Try a smaller resolution.');
   });
 
   it('answers an album of 12 in two albums, 10 and 2, losing none', async () => {
@@ -469,9 +473,7 @@ describe('Telegram: what a hostile or clumsy user can do', () => {
     expect(api.downloads).toEqual([]);
     await bot?.stop();
     await startBot();
-    api.push({ message: photoMessage(privateChat(bob), bob, await addPhoto('l2'), { caption: 'res=256' }) });
-    const refused = await api.waitFor((c) => c.method === 'sendMessage' && sentTo(bob.id)(c));
-    expect(refused.params.text).toBe('I could not download that file. Please send it again.');
+    expect(await textAnswerTo(bob, 'l2')).toBe('I could not download that file. Please send it again.');
   });
 
   it('puts no quotes or line breaks from a file name into the upload', async () => {
