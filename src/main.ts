@@ -127,6 +127,7 @@ async function main(): Promise<number> {
   const grace = setTimeout(() => {
     logger.warn('grace period over: answering the jobs left with a refusal', { ...engine.stats() });
     engine.cancelAll();
+    for (const bot of bots) bot.abort();
   }, config.stopGraceMs);
   await Promise.allSettled(bots.map((b) => b.stop()));
   clearTimeout(grace);

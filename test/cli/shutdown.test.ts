@@ -147,6 +147,26 @@ describe('stopping the main job with photos in line', () => {
     expect(result.filter((u) => u.photos === 1).length).toBeGreaterThanOrEqual(1);
   }, 120_000);
 
+  it('past the grace period, a download that stalls is cut too: the stop does not wait for it', async () => {
+    const run = await start(NODE, { TOONBOT_STOP_GRACE_S: '1' });
+    const slow: Person = { id: 7999, first_name: 'Slow', language_code: 'en' };
+    run.api.addFile('stall-s', photo);
+    run.api.addFile('stall-l', photo);
+    run.api.stalled.add('stall-l');
+    run.api.push({ message: photoMessage(privateChat(slow), slow, { small: 'stall-s', large: 'stall-l' }, { caption: 'res=256' }) });
+    await run.api.waitFor((c) => c.method === 'getFile', 30_000);
+    await new Promise((r) => setTimeout(r, 300));
+    const signalled = performance.now();
+    process.kill(run.child.pid as number, 'SIGTERM');
+    const exit = await run.exited;
+    // Telegram's download limit is 60 s; the stop ends about a second after the signal.
+    expect(performance.now() - signalled).toBeLessThan(10_000);
+    expect(exit).toEqual({ code: 0, signal: null });
+    const told = run.api.callsTo('sendMessage').filter((c) => Number(c.params.chat_id) === slow.id).map((c) => c.params.text);
+    expect(told).toEqual([RESTARTING]);
+    await run.api.stop();
+  }, 120_000);
+
   it('`npm start` signalled at npm only: npm exits at once, the bot notices and still answers everyone', async () => {
     const run = await start(['npm', 'start', '--silent']);
     await fillTheLine(run.api, 1024);

@@ -18,6 +18,8 @@ export class CartoonJobs {
   readonly #guildJobs = new Map<string, number>();
   /** Set once the adapter stops: new work is refused, work under way finishes. */
   stopping = false;
+  /** Aborted when a stop's grace period is over: ends downloads under way. */
+  readonly downloads = new AbortController();
 
   constructor(
     private readonly engine: Engine,
@@ -54,7 +56,7 @@ export class CartoonJobs {
         // The place in line is held before the download: nothing is fetched for a refused job.
         const ticket = this.engine.reserve(`discord:${interaction.user.id}`);
         try {
-          const image = await download(new URL(source.url), { maxBytes: this.opts.maxDownloadBytes, timeoutMs: this.opts.downloadTimeoutMs, allowHosts: this.opts.attachmentHosts });
+          const image = await download(new URL(source.url), { maxBytes: this.opts.maxDownloadBytes, timeoutMs: this.opts.downloadTimeoutMs, allowHosts: this.opts.attachmentHosts, signal: this.downloads.signal });
           results.push(await ticket.submit({ image, options, deadlineMs: Math.max(1000, deadline - Date.now()) }, { onPosition: (p) => status.position(p) }));
         } finally {
           ticket.release();

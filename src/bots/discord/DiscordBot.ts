@@ -64,6 +64,10 @@ export class DiscordBot implements RunningBot {
     await this.client.destroy();
   }
 
+  abort(): void {
+    this.#jobs.downloads.abort(new ToonError('SHUTTING_DOWN'));
+  }
+
   /** Resolves when every reply started so far has been sent (tests, shutdown). */
   async idle(): Promise<void> {
     await this.#inFlight.drain();

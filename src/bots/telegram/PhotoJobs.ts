@@ -41,6 +41,9 @@ const ALBUM_CHUNK = 10;
 const FALLBACK_BYTES = 5 * 1000 * 1000;
 
 export class PhotoJobs {
+  /** Aborted when a stop's grace period is over: ends downloads under way. */
+  readonly #downloads = new AbortController();
+
   constructor(
     private readonly engine: Engine,
     private readonly out: Outbox,
@@ -155,7 +158,12 @@ export class PhotoJobs {
     } catch (error) {
       throw new ToonError('DOWNLOAD_FAILED', { detail: { reason: `getFile: ${error instanceof Error ? error.message : String(error)}` }, cause: error });
     }
-    return download(link, { maxBytes: this.limits.maxDownloadBytes, timeoutMs: this.limits.downloadTimeoutMs, localFiles: this.limits.localFiles === true });
+    return download(link, { maxBytes: this.limits.maxDownloadBytes, timeoutMs: this.limits.downloadTimeoutMs, localFiles: this.limits.localFiles === true, signal: this.#downloads.signal });
+  }
+
+  /** Ends every download under way with SHUTTING_DOWN. */
+  abortDownloads(): void {
+    this.#downloads.abort(new ToonError('SHUTTING_DOWN'));
   }
 
   /**

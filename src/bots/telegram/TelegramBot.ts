@@ -102,6 +102,10 @@ export class TelegramBot implements RunningBot {
     await this.#launched;
   }
 
+  abort(): void {
+    this.#jobs.abortDownloads();
+  }
+
   /** Resolves when every reply started so far has been sent (tests, shutdown). */
   async idle(): Promise<void> {
     await this.#inFlight.drain();

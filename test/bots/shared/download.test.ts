@@ -106,6 +106,14 @@ describe('download', () => {
     expect(elapsed).toBeLessThan(2500);
   });
 
+  it('ends at once, with the reason given, when its caller aborts (a stop whose grace is over)', async () => {
+    const stop = new AbortController();
+    const started = performance.now();
+    setTimeout(() => stop.abort(new ToonError('SHUTTING_DOWN')), 200);
+    await failure(download(new URL(`${base}/trickle`), { ...options, signal: stop.signal }), 'SHUTTING_DOWN');
+    expect(performance.now() - started).toBeLessThan(1500);
+  });
+
   it('reads a local file only when asked to (a self-hosted Bot API server in --local mode), with the same cap', async () => {
     const small = path.join(dir, 'small.bin');
     const large = path.join(dir, 'large.bin');

@@ -49,6 +49,8 @@ export class FakeBotApi {
   readonly members = new Map<string, string>();
   /** Set to a folder to act as a server run with --local: getFile returns absolute paths there. */
   localDir: string | undefined;
+  /** Files served one byte a second (a stalled download). */
+  readonly stalled = new Set<string>();
 
   constructor(token = '123456:TEST-token-not-real') {
     this.token = token;
@@ -114,6 +116,11 @@ export class FakeBotApi {
       if (!file) return void res.writeHead(404).end();
       this.downloads.push(path);
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': file.data.length });
+      if ([...this.stalled].some((id) => file === this.#files.get(id))) {
+        const timer = setInterval(() => res.write(file.data.subarray(0, 1)), 1000);
+        res.on('close', () => clearInterval(timer));
+        return;
+      }
       return void res.end(file.data);
     }
     const match = /^\/bot([^/]+)\/(\w+)$/.exec(url.pathname);
