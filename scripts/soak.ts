@@ -72,7 +72,7 @@ let errorLines = 0;
 let stopLine = '';
 child.stderr.on('data', (d: Buffer) => {
   const text = d.toString();
-  errorLines += (text.match(/"level":"error"/g) ?? []).length;
+  errorLines += (text.match(/"level":50/g) ?? []).length;
   stopLine ||= text.split('\n').find((l) => l.includes('"msg":"stopping"')) ?? '';
 });
 const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

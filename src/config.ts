@@ -14,6 +14,8 @@ export interface AppConfig {
   logLevel: LogLevel;
   /** On SIGINT/SIGTERM, how long accepted jobs may still run before they are answered with a refusal. */
   stopGraceMs: number;
+  /** /healthz, /readyz and /metrics; null when TOONBOT_HTTP_PORT is unset. */
+  http: { port: number; host: string } | null;
   telegram: TelegramOptions | null;
   discord: DiscordOptions | null;
 }
@@ -89,6 +91,7 @@ export function parseConfig(env: Env): AppConfig {
     modelscopeUrl: url('TOONBOT_MODELSCOPE_URL') ?? 'https://modelscope.cn',
     logLevel,
     stopGraceMs: int('TOONBOT_STOP_GRACE_S', 60, 0, 3600) * 1000,
+    http: str('TOONBOT_HTTP_PORT') ? { port: int('TOONBOT_HTTP_PORT', 0, 0, 65535), host: str('TOONBOT_HTTP_HOST') ?? '127.0.0.1' } : null,
     telegram: telegramToken
       ? {
           token: telegramToken,
@@ -127,6 +130,8 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
   return {
     logLevel: config.logLevel,
     engine: config.engine,
+    stopGraceS: config.stopGraceMs / 1000,
+    http: config.http ?? 'off',
     telegram: config.telegram ? { token: 'set', apiRoot: config.telegram.apiRoot ?? 'default', webhook: Boolean(config.telegram.webhookUrl) } : 'off',
     discord: config.discord ? { token: 'set', applicationId: config.discord.applicationId, guildId: config.discord.guildId ?? 'global' } : 'off',
   };

@@ -9,6 +9,8 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, describeConfig, loadConfig, type AppConfig } from './config.ts';
 import { createEngine, createLogger, type Engine, type Logger } from './engine/index.ts';
 import type { RunningBot } from './bots/shared/RunningBot.ts';
+import { Metrics } from './observe/metrics.ts';
+import { startHealthServer, type HealthServer, type Readiness } from './observe/server.ts';
 
 async function startAdapters(config: AppConfig, engine: Engine, logger: Logger): Promise<RunningBot[]> {
   const bots: RunningBot[] = [];
@@ -108,20 +110,27 @@ async function main(): Promise<number> {
   const logger = createLogger(config.logLevel);
   logger.info('starting', describeConfig(config));
   const stopping = stopRequested(logger);
-  const engine = await createEngine({ ...config.engine, logger });
-  await engine.warmup();
-
-  let bots: RunningBot[];
+  const metrics = new Metrics();
+  const engine = await createEngine({ ...config.engine, logger, onJob: metrics.observe });
+  metrics.watch(engine);
+  const readiness: Readiness = { state: 'starting', bots: [], providers: [] };
+  let health: HealthServer | undefined;
+  let bots: RunningBot[] = [];
   try {
+    if (config.http) health = await startHealthServer({ ...config.http, metrics, readiness: () => ({ ...readiness, providers: engine.providers() }), log: logger });
+    await engine.warmup();
     bots = await startAdapters(config, engine, logger);
   } catch (error) {
     logger.error('could not start', { error });
     await engine.close();
+    await health?.close();
     return 1;
   }
-  logger.info('ready', { bots: bots.map((b) => b.name) });
+  Object.assign(readiness, { state: 'ready', bots: bots.map((b) => b.name) });
+  logger.info('ready', { bots: readiness.bots, providers: engine.providers() });
 
   const signal = await stopping;
+  readiness.state = 'draining';
   logger.info('stopping', { signal, graceS: config.stopGraceMs / 1000, ...engine.stats(), memory: memory() });
   // Jobs still unfinished when the grace period ends are answered "restarting, send it again".
   const grace = setTimeout(() => {
@@ -132,6 +141,7 @@ async function main(): Promise<number> {
   await Promise.allSettled(bots.map((b) => b.stop()));
   clearTimeout(grace);
   await engine.close();
+  await health?.close();
   logger.info('stopped', { ...engine.stats() });
   return 0;
 }

@@ -67,3 +67,14 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => 
 export function tick(): Promise<void> {
   return new Promise((r) => setImmediate(r));
 }
+
+/** A TCP port free on 127.0.0.1 right now. */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -7,13 +7,13 @@ import { fileURLToPath } from 'node:url';
 import { ToonError, toToonError } from './errors.ts';
 import { stylise } from './fullFrame.ts';
 import { MIME_TYPES, probeImage, targetSize, type ImageLimits, type RgbFrame } from './image.ts';
-import { DEFAULT_QUEUE_LIMITS, JobQueue, type JobContext, type JobOptions, type QueueStats } from './JobQueue.ts';
+import { DEFAULT_QUEUE_LIMITS, JobQueue, type JobContext, type JobOptions, type QueueStats, type Reservation } from './JobQueue.ts';
 import { silentLogger, type Logger } from './log.ts';
 import { loadManifests, type ModelEntry } from './manifest.ts';
 import { frameModel, ModelCache } from './ModelCache.ts';
 import { DEFAULT_OPTIONS, parseOptions, type CartoonOptions, type RawOptions } from './options.ts';
 import { round1, runJob, type JobOutput } from './pipeline.ts';
-import type { CartoonRequest, CartoonResult, Engine, EngineConfig, EngineOptions, StyleInfo, SubmitOptions, Ticket, Timings } from './types.ts';
+import type { CartoonRequest, CartoonResult, Engine, EngineConfig, EngineOptions, JobEvent, StyleInfo, SubmitOptions, Ticket, Timings } from './types.ts';
 
 /** The project's `models/` folder. */
 export const DEFAULT_MODELS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../models');
@@ -28,6 +28,8 @@ export const DEFAULT_ENGINE_CONFIG = {
   defaultStyle: DEFAULT_OPTIONS.style,
 } as const satisfies Omit<EngineConfig, 'models'>;
 
+type Enqueue = (task: (context: JobContext) => Promise<JobOutput>, jobOptions: JobOptions) => Promise<JobOutput>;
+
 /** A job's expected time before there is any history to go by. */
 const FIRST_JOB_ESTIMATE_MS = 5000;
 
@@ -39,6 +41,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     limits: { ...DEFAULT_ENGINE_CONFIG.limits, ...options.limits },
     logger: options.logger ?? DEFAULT_ENGINE_CONFIG.logger,
     defaultStyle: options.defaultStyle ?? DEFAULT_ENGINE_CONFIG.defaultStyle,
+    ...(options.onJob ? { onJob: options.onJob } : {}),
   };
   const models = options.models ?? (await loadManifests(config.modelsDir));
   if (models.length === 0) throw new Error(`No model manifests found in ${config.modelsDir}. Possible solutions:\n- run \`npm run models\` to regenerate the built-in style\n- point TOONBOT_MODELS_DIR at a folder of manifests`);
@@ -90,8 +93,14 @@ class ToonEngine implements Engine {
   }
 
   reserve(requester: string): Ticket {
-    if (this.#closing) throw new ToonError('SHUTTING_DOWN');
-    const reservation = this.#queue.reserve(requester);
+    let reservation: Reservation;
+    try {
+      if (this.#closing) throw new ToonError('SHUTTING_DOWN');
+      reservation = this.#queue.reserve(requester);
+    } catch (error) {
+      this.#report({ requester, style: this.defaultStyle, outcome: toToonError(error).code });
+      throw error;
+    }
     return {
       submit: (request, options = {}) => this.#submit({ ...request, requester }, options, (task, jobOptions) => reservation.submit(task, jobOptions)),
       release: () => reservation.release(),
@@ -107,7 +116,29 @@ class ToonEngine implements Engine {
     this.#queue.cancelAll(new ToonError('SHUTTING_DOWN'));
   }
 
-  async #submit(request: CartoonRequest, options: SubmitOptions, enqueue: (task: (context: JobContext) => Promise<JobOutput>, jobOptions: JobOptions) => Promise<JobOutput>): Promise<CartoonResult> {
+  /** Runs a submission and tells the observer how it ended. */
+  async #submit(request: CartoonRequest, options: SubmitOptions, enqueue: Enqueue): Promise<CartoonResult> {
+    const requester = request.requester ?? 'anonymous';
+    try {
+      const result = await this.#work(request, options, enqueue);
+      const { queued, decode, inference, encode } = result.timings;
+      this.#report({ requester, style: result.model, outcome: 'done', waitMs: queued, processingMs: decode + inference + encode });
+      return result;
+    } catch (error) {
+      this.#report({ requester, style: typeof request.options?.style === 'string' ? request.options.style : this.defaultStyle, outcome: toToonError(error).code });
+      throw error;
+    }
+  }
+
+  #report(event: JobEvent): void {
+    try {
+      this.#config.onJob?.(event);
+    } catch (error) {
+      this.#log.warn('job observer failed', { error });
+    }
+  }
+
+  async #work(request: CartoonRequest, options: SubmitOptions, enqueue: Enqueue): Promise<CartoonResult> {
     const start = performance.now();
     if (this.#closing) throw new ToonError('SHUTTING_DOWN');
     // Typed options are range-checked and completed here. Unlisted models (benchmarks) are allowed.
@@ -171,6 +202,10 @@ class ToonEngine implements Engine {
 
   stats(): QueueStats {
     return this.#queue.stats();
+  }
+
+  providers(): string[] {
+    return this.#cache.providers();
   }
 
   async close(): Promise<void> {

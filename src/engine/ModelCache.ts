@@ -19,6 +19,7 @@ export class ModelCache {
   readonly #runtime: RuntimeConfig;
   readonly #log: Logger;
   readonly #sessions = new Map<string, Promise<ModelSession>>();
+  readonly #opened: string[] = [];
   readonly #masks = new Map<string, Promise<Float32Array>>();
   #finder: Promise<FaceFinder> | undefined;
 
@@ -31,7 +32,16 @@ export class ModelCache {
   session(entry: ModelEntry): Promise<ModelSession> {
     // Keyed by file and checksum: a portrait style whose head is its background shares one session.
     const key = `${entry.file}#${entry.manifest.sha256}`;
-    return cached(this.#sessions, key, () => ModelSession.open(entry, this.#runtime, this.#log));
+    return cached(this.#sessions, key, async () => {
+      const session = await ModelSession.open(entry, this.#runtime, this.#log);
+      if (!this.#opened.includes(session.provider)) this.#opened.push(session.provider);
+      return session;
+    });
+  }
+
+  /** The execution providers the sessions opened so far actually run on. */
+  providers(): string[] {
+    return [...new Set(this.#opened)];
   }
 
   /** The session of the entry's graph for outputs of long side `side`, as a pipeline model. */

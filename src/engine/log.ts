@@ -1,4 +1,10 @@
-/** The logging seam: the engine only ever logs ids, sizes and timings, never image bytes. */
+/**
+ * The logging seam: the engine only ever logs ids, sizes and timings, never image bytes. The
+ * process writes pino's JSON lines (numeric levels, `time`, `msg`) to stderr, so that standard
+ * tooling reads them and stdout stays free for CLI output.
+ */
+import { pino, stdSerializers, stdTimeFunctions } from 'pino';
+
 export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void;
   info(message: string, fields?: Record<string, unknown>): void;
@@ -7,23 +13,25 @@ export interface Logger {
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
-const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
 
-/** One JSON object per line on stderr, so stdout stays free for CLI output. */
-export function createLogger(level: LogLevel = 'info', write: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Logger {
+/** pino on stderr, written synchronously (a stopping process must not lose its last lines). */
+export function createLogger(level: LogLevel = 'info'): Logger {
+  const log = pino(
+    {
+      level,
+      base: undefined,
+      timestamp: stdTimeFunctions.isoTime,
+      // Errors in fields keep their name, message, code and stack.
+      serializers: { error: stdSerializers.err, cause: stdSerializers.err, err: stdSerializers.err },
+    },
+    pino.destination({ dest: 2, sync: true }),
+  );
   const emit = (lvl: Exclude<LogLevel, 'silent'>) => (message: string, fields?: Record<string, unknown>) => {
-    if (RANK[lvl] < RANK[level]) return;
-    write(JSON.stringify({ t: new Date().toISOString(), level: lvl, msg: message, ...fields }, errorReplacer));
+    if (fields) log[lvl](fields, message);
+    else log[lvl](message);
   };
   return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
 }
 
-export const silentLogger: Logger = createLogger('silent');
-
-function errorReplacer(_key: string, value: unknown): unknown {
-  if (value instanceof Error) {
-    const code = (value as { code?: unknown }).code;
-    return { name: value.name, message: value.message, ...(code === undefined ? {} : { code }) };
-  }
-  return value;
-}
+/** Logs nothing. */
+export const silentLogger: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };

@@ -1,4 +1,5 @@
 /** The engine's public types: what front ends send, what they get back, and the engine itself. */
+import type { ErrorCode } from './errors.ts';
 import type { ImageLimits } from './image.ts';
 import type { QueueLimits, QueueStats } from './JobQueue.ts';
 import type { Logger } from './log.ts';
@@ -18,6 +19,20 @@ export interface EngineConfig {
   logger: Logger;
   /** The style of requests that name none. @default 'toon' */
   defaultStyle: string;
+  /** Told how every submission ended (metrics); must not throw. */
+  onJob?: (event: JobEvent) => void;
+}
+
+/** How one submission ended, for metrics: no image, no user text. */
+export interface JobEvent {
+  /** "telegram:123"; observers keep only the platform part. */
+  requester: string;
+  style: string;
+  /** 'done', or the error code it ended with (refusals included). */
+  outcome: 'done' | ErrorCode;
+  /** Set for finished jobs. */
+  waitMs?: number;
+  processingMs?: number;
 }
 
 export interface EngineOptions {
@@ -28,6 +43,7 @@ export interface EngineOptions {
   limits?: Partial<ImageLimits>;
   logger?: Logger;
   defaultStyle?: string;
+  onJob?: (event: JobEvent) => void;
 }
 
 export interface CartoonRequest {
@@ -141,6 +157,8 @@ export interface Engine {
   /** Opens every listed model's session and runs one small frame through it. */
   warmup(): Promise<void>;
   stats(): QueueStats;
+  /** The execution providers the models opened so far actually run on ('cpu' after a fallback). */
+  providers(): string[];
   /** Stops admitting, lets accepted jobs finish, then releases the sessions. */
   close(): Promise<void>;
 }

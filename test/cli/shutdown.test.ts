@@ -14,7 +14,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeBotApi, type Call } from '../bots/telegram/FakeBotApi.ts';
 import { photoMessage, privateChat, type Person } from '../bots/telegram/updates.ts';
-import { fixture } from '../helpers.ts';
+import { fixture, freePort } from '../helpers.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const USERS: Person[] = Array.from({ length: 8 }, (_, i) => ({ id: 7000 + i, first_name: `User${i}`, language_code: 'en' }));
@@ -175,6 +175,27 @@ describe('stopping the main job with photos in line', () => {
     expect(result.exit.code === 143 || result.exit.signal === 'SIGTERM').toBe(true);
     expect(result.every((u) => u.photos === 1)).toBe(true);
     expect(run.stderr()).toContain('"signal":"parent exited"');
+  }, 120_000);
+
+  it('serves health and metrics meanwhile: ready with its provider, draining once signalled, every job counted', async () => {
+    const port = await freePort();
+    const run = await start(NODE, { TOONBOT_HTTP_PORT: String(port) });
+    const get = (p: string) => fetch(`http://127.0.0.1:${port}${p}`);
+    const ready = await get('/readyz');
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ state: 'ready', bots: ['telegram'], providers: ['cpu'] });
+    await fillTheLine(run.api, 1024);
+    expect(await (await get('/metrics')).text()).toMatch(/^toonbot_queue_waiting [1-9]/m);
+    process.kill(run.child.pid as number, 'SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await get('/readyz')).status).toBe(503);
+    await run.api.waitFor((c) => c.method === 'sendPhoto', 30_000);
+    const metrics = await (await get('/metrics')).text();
+    expect(metrics).toContain('toonbot_jobs_total{platform="telegram",outcome="done"}');
+    // Platforms only: no user ids in any label.
+    expect(metrics).not.toMatch(/\{[^}]*"\d{4,}"/);
+    const result = await stopAndCheck(run, () => undefined);
+    expect(result.exit).toEqual({ code: 0, signal: null });
   }, 120_000);
 
   it('a second signal exits at once', async () => {

@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TelegramBot, TELEGRAM_DEFAULTS, type TelegramOptions } from '../../../src/bots/telegram/index.ts';
 import { createEngine, type Engine, type Logger } from '../../../src/engine/index.ts';
-import { fixture } from '../../helpers.ts';
+import { fixture, freePort } from '../../helpers.ts';
 import { FakeBotApi, type Call } from './FakeBotApi.ts';
 import { alice, bob, callbackQuery, documentMessage, group, li, photoMessage, privateChat, textMessage } from './updates.ts';
 
@@ -506,13 +506,3 @@ describe('Telegram: webhook mode', () => {
     expect(api.callsTo('getFile')).toHaveLength(1);
   });
 });
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}

@@ -1,0 +1,44 @@
+/**
+ * Prometheus metrics (prom-client): jobs by platform and outcome, the line's length, waiting and
+ * processing time histograms, and Node's default process metrics. Labels never carry user ids:
+ * a requester "telegram:123" counts as platform "telegram".
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Engine, JobEvent } from '../engine/index.ts';
+
+const PLATFORMS = new Set(['telegram', 'discord', 'web', 'cli']);
+const SECONDS = [0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120];
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly #jobs: Counter<'platform' | 'outcome'>;
+  readonly #wait: Histogram;
+  readonly #processing: Histogram<'style'>;
+
+  constructor() {
+    const registers = [this.registry];
+    this.#jobs = new Counter({ name: 'toonbot_jobs_total', help: 'Photos submitted, by platform and how they ended (done, or the error code).', labelNames: ['platform', 'outcome'], registers });
+    this.#wait = new Histogram({ name: 'toonbot_job_wait_seconds', help: 'Time finished jobs waited in line.', buckets: SECONDS, registers });
+    this.#processing = new Histogram({ name: 'toonbot_job_processing_seconds', help: 'Decode, model and encode time of finished jobs.', labelNames: ['style'], buckets: SECONDS, registers });
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Gauges of the line, read from the engine at each scrape. */
+  watch(engine: Pick<Engine, 'stats'>): void {
+    const registers = [this.registry];
+    new Gauge({ name: 'toonbot_queue_waiting', help: 'Jobs waiting in line (reserved places included).', registers, collect() { const s = engine.stats(); this.set(s.waiting + s.reserved); } });
+    new Gauge({ name: 'toonbot_jobs_running', help: 'Jobs on the accelerator now.', registers, collect() { this.set(engine.stats().running); } });
+  }
+
+  /** The engine's onJob. */
+  readonly observe = (event: JobEvent): void => {
+    this.#jobs.inc({ platform: platformOf(event.requester), outcome: event.outcome });
+    if (event.waitMs !== undefined) this.#wait.observe(event.waitMs / 1000);
+    if (event.processingMs !== undefined) this.#processing.observe({ style: event.style }, event.processingMs / 1000);
+  };
+}
+
+export function platformOf(requester: string): string {
+  const platform = requester.split(':')[0] ?? '';
+  return PLATFORMS.has(platform) ? platform : 'other';
+}
