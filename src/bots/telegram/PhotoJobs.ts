@@ -12,6 +12,7 @@ import { fitSize } from '../shared/fitSize.ts';
 import { withTimeout } from '../shared/timeout.ts';
 import { QueueStatus } from '../shared/QueueStatus.ts';
 import { unknownWordError, type ParsedText } from '../shared/textOptions.ts';
+import { MAX_ALBUM } from './AlbumCollector.ts';
 import type { Media } from './media.ts';
 import type { TelegramOptions } from './options.ts';
 import type { PhotoRequest } from './route.ts';
@@ -102,7 +103,7 @@ export class PhotoJobs {
       const t = texts(lang);
       const notes: string[] = [];
       if (failures.length > 0) notes.push(`${t.batchPartial(failures.length, targets.length)} ${errorText(lang, toToonError(failures[0]), textContext(this.engine, 'telegram'))}`);
-      if (skipped > 0) notes.push(t.batchSkipped(skipped, targets.length));
+      if (skipped > 0) notes.push(t.batchSkipped(skipped, MAX_ALBUM));
       if (notes.length > 0) await this.out.reply(head.chatId, head.photoMessageId, notes.join('\n'));
     } finally {
       stopAction();
