@@ -106,6 +106,7 @@ export function parseConfig(env: Env): AppConfig {
           maxDownloadBytes: int('TELEGRAM_MAX_DOWNLOAD_MB', TELEGRAM_DEFAULTS.maxDownloadBytes / 1e6, 1, 2000) * 1e6,
           downloadTimeoutMs: TELEGRAM_DEFAULTS.downloadTimeoutMs,
           maxPhotoBytes: TELEGRAM_DEFAULTS.maxPhotoBytes,
+          maxJobsPerGroup: int('TELEGRAM_GROUP_MAX_JOBS', TELEGRAM_DEFAULTS.maxJobsPerGroup, 1, 1000),
           ...(localFiles(int('TELEGRAM_LOCAL_FILES', 0, 0, 1) === 1, url('TELEGRAM_API_ROOT')) ? { localFiles: true } : {}),
         }
       : null,

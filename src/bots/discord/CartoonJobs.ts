@@ -9,13 +9,14 @@ import { toToonError, ToonError, type CartoonOptions, type CartoonResult, type E
 import { errorText, type Lang } from '../../i18n/index.ts';
 import { textContext } from '../shared/captions.ts';
 import { download } from '../shared/download.ts';
+import { GroupCaps } from '../shared/GroupCaps.ts';
 import { QueueStatus, type StatusSink } from '../shared/QueueStatus.ts';
 import { deliver } from './deliver.ts';
 import type { DiscordOptions } from './options.ts';
 import type { ImageSource, ResultButtons } from './ResultButtons.ts';
 
 export class CartoonJobs {
-  readonly #guildJobs = new Map<string, number>();
+  readonly #guilds: GroupCaps;
   /** Set once the adapter stops: new work is refused, work under way finishes. */
   stopping = false;
   /** Aborted when a stop's grace period is over: ends downloads under way. */
@@ -26,7 +27,9 @@ export class CartoonJobs {
     private readonly opts: DiscordOptions,
     private readonly log: Logger,
     private readonly buttons: () => ResultButtons,
-  ) {}
+  ) {
+    this.#guilds = new GroupCaps(opts.maxJobsPerGuild);
+  }
 
   /** When the token's 15 minutes started: its creation, or our clock if that is behind it. */
   static createdAt(interaction: RepliableInteraction): number {
@@ -37,16 +40,21 @@ export class CartoonJobs {
   async run(interaction: RepliableInteraction, lang: Lang, sources: readonly ImageSource[], options: CartoonOptions, ephemeral: boolean): Promise<void> {
     const guild = interaction.guildId ?? `dm:${interaction.user.id}`;
     const deadline = CartoonJobs.createdAt(interaction) + this.opts.tokenLifetimeMs;
+    let release: () => void;
     try {
       if (this.stopping) throw new ToonError('SHUTTING_DOWN');
-      if ((this.#guildJobs.get(guild) ?? 0) >= this.opts.maxJobsPerGuild) throw new ToonError('GROUP_BUSY', { detail: { guild, max: this.opts.maxJobsPerGuild } });
-      // The token dies 15 minutes after the click; refuse what cannot finish inside it.
-      this.engine.admit(sources.length, deadline - Date.now());
+      release = this.#guilds.hold(guild);
+      try {
+        // The token dies 15 minutes after the click; refuse what cannot finish inside it.
+        this.engine.admit(sources.length, deadline - Date.now());
+      } catch (error) {
+        release();
+        throw error;
+      }
     } catch (error) {
       return this.fail(interaction, lang, error, ephemeral);
     }
 
-    this.#guildJobs.set(guild, (this.#guildJobs.get(guild) ?? 0) + 1);
     const status = new QueueStatus(replySink(interaction, this.log), lang);
     try {
       const results: CartoonResult[] = [];
@@ -72,9 +80,7 @@ export class CartoonJobs {
       await status.close();
       await this.fail(interaction, lang, error, ephemeral);
     } finally {
-      const left = (this.#guildJobs.get(guild) ?? 1) - 1;
-      if (left > 0) this.#guildJobs.set(guild, left);
-      else this.#guildJobs.delete(guild);
+      release();
     }
   }
 

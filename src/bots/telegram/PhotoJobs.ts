@@ -8,6 +8,7 @@ import { ToonError, toToonError, type CartoonOptions, type CartoonResult, type E
 import { errorText, pickLang, texts, type Lang } from '../../i18n/index.ts';
 import { resultCaption, textContext } from '../shared/captions.ts';
 import { download } from '../shared/download.ts';
+import { GroupCaps } from '../shared/GroupCaps.ts';
 import { fitSize } from '../shared/fitSize.ts';
 import { withTimeout } from '../shared/timeout.ts';
 import { QueueStatus } from '../shared/QueueStatus.ts';
@@ -34,7 +35,7 @@ interface Done {
   totalMs: number;
 }
 
-type Limits = Pick<TelegramOptions, 'maxDownloadBytes' | 'downloadTimeoutMs' | 'maxPhotoBytes' | 'localFiles'>;
+type Limits = Pick<TelegramOptions, 'maxDownloadBytes' | 'downloadTimeoutMs' | 'maxPhotoBytes' | 'localFiles' | 'maxJobsPerGroup'>;
 
 /** Items of one sendMediaGroup (Telegram's limit). */
 const ALBUM_CHUNK = 10;
@@ -44,6 +45,7 @@ const FALLBACK_BYTES = 5 * 1000 * 1000;
 export class PhotoJobs {
   /** Aborted when a stop's grace period is over: ends downloads under way. */
   readonly #downloads = new AbortController();
+  readonly #groups: GroupCaps;
 
   constructor(
     private readonly engine: Engine,
@@ -51,7 +53,9 @@ export class PhotoJobs {
     private readonly settings: SettingsMenu,
     private readonly limits: Limits,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.#groups = new GroupCaps(limits.maxJobsPerGroup);
+  }
 
   /** One photo: options, then the job; the reply is sent before this resolves. */
   async single(request: PhotoRequest): Promise<void> {
@@ -138,13 +142,19 @@ export class PhotoJobs {
     }
     // The place in line is held before a byte is fetched: a user over the cap, or a full line,
     // is refused without downloading anything.
-    const ticket = this.engine.reserve(`telegram:${target.userId}`);
+    // Group chats (negative ids) share the line fairly with each other; private chats have the per-user cap.
+    const releaseGroup = target.chatId < 0 ? this.#groups.hold(String(target.chatId)) : () => undefined;
     let result: CartoonResult;
     try {
-      const image = await this.#download(media);
-      result = await ticket.submit({ image, options }, { onPosition: (p) => status.position(p) });
+      const ticket = this.engine.reserve(`telegram:${target.userId}`);
+      try {
+        const image = await this.#download(media);
+        result = await ticket.submit({ image, options }, { onPosition: (p) => status.position(p) });
+      } finally {
+        ticket.release();
+      }
     } finally {
-      ticket.release();
+      releaseGroup();
     }
     const totalMs = performance.now() - started;
     this.log.info('telegram job done', { chat: target.chatId, message: target.photoMessageId, user: target.userId, kind: media.kind, ...result.timings, totalMs: Math.round(totalMs) });

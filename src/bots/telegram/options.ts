@@ -20,6 +20,8 @@ export interface TelegramOptions {
   downloadTimeoutMs: number;
   /** Telegram's limit for sendPhoto uploads; larger results go as documents. */
   maxPhotoBytes: number;
+  /** Photos one group chat may have in line or running at once (private chats: the per-user cap). */
+  maxJobsPerGroup: number;
   /**
    * The Bot API server runs with --local on this machine: its absolute file paths are read from
    * disk. Nowhere else is a local path read.
@@ -33,6 +35,7 @@ export const TELEGRAM_DEFAULTS = {
   maxDownloadBytes: 20 * 1000 * 1000,
   downloadTimeoutMs: 60_000,
   maxPhotoBytes: 10 * 1000 * 1000,
+  maxJobsPerGroup: 8,
   settingsPath: 'data/telegram-settings.json',
 } as const;
 

@@ -428,6 +428,19 @@ describe('Telegram: what a hostile or clumsy user can do', () => {
     expect(api.downloads).toHaveLength(2);
   });
 
+  it('caps what one group may have in line, so one busy group cannot fill it for everyone', async () => {
+    freshApi();
+    await startBot({ maxJobsPerGroup: 2 });
+    const people = [alice, bob, li, { id: 1004, first_name: 'Dee', language_code: 'en' }];
+    const photos = await Promise.all(people.map((_, i) => addPhoto(`gc${i}`)));
+    people.forEach((person, i) => api.push({ message: photoMessage(group, person, photos[i] as { small: string; large: string }, { caption: '/cartoon res=256' }) }));
+    await api.waitFor(() => api.callsTo('sendPhoto').length === 2, 30_000);
+    await bot?.idle();
+    const busy = api.callsTo('sendMessage').filter((c) => /This group already has many photos in line|这个群组已有很多照片在排队/.test(String(c.params.text)));
+    expect(busy).toHaveLength(2);
+    expect(api.downloads).toHaveLength(2);
+  });
+
   it('lets only a group\'s admins change its settings, and only to values the buttons offer', async () => {
     freshApi();
     await startBot();
