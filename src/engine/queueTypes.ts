@@ -1,0 +1,55 @@
+/** The line's limits, a job's options and context, and what the line reports (see JobQueue). */
+
+export interface QueueLimits {
+  /** Jobs running at once: 1 per accelerator. @default 1 */
+  concurrency: number;
+  /** Jobs that may wait; the next one gets QUEUE_FULL. @default 32 */
+  maxWaiting: number;
+  /** Jobs one requester may have waiting or running. @default 2 */
+  perRequester: number;
+  /** Milliseconds from submission to result, waiting included. @default 120_000 */
+  deadlineMs: number;
+}
+
+export const DEFAULT_QUEUE_LIMITS = {
+  concurrency: 1,
+  maxWaiting: 32,
+  perRequester: 2,
+  deadlineMs: 120_000,
+} as const satisfies QueueLimits;
+
+export interface JobOptions {
+  /** Whose job this is, for the per-requester cap ("telegram:123", "discord:456"). */
+  requester: string;
+  signal?: AbortSignal;
+  onPosition?: (position: number) => void;
+  /** Overrides the queue's deadline for this job (never longer than the queue's). */
+  deadlineMs?: number;
+}
+
+/** A place held in line; see JobQueue.reserve. */
+export interface Reservation {
+  submit<T>(task: (context: JobContext) => Promise<T>, options?: Omit<JobOptions, 'requester'>): Promise<T>;
+  /** Gives the place back (a no-op once submitted). */
+  release(): void;
+}
+
+export interface JobContext {
+  /** Aborted when the job is cancelled or its deadline passes: check it between stages. */
+  signal: AbortSignal;
+  /** Milliseconds the job waited before it started. */
+  queuedMs: number;
+}
+
+export interface QueueStats {
+  waiting: number;
+  /** Places held for jobs whose photo is still downloading. */
+  reserved: number;
+  running: number;
+  done: number;
+  failed: number;
+  cancelled: number;
+  /** Submission-to-result latency of recent successful jobs, ms (null before the first). */
+  p50: number | null;
+  p95: number | null;
+}
