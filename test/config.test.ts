@@ -36,11 +36,31 @@ describe('parseConfig', () => {
       maxDownloadBytes: 20_000_000,
       downloadTimeoutMs: 60_000,
       maxPhotoBytes: 10_000_000,
+      maxJobsPerGroup: 8,
     });
     expect(config.discord).toMatchObject({ token: 'discord-not-real', applicationId: '123', attachmentHosts: ['cdn.discordapp.com', 'media.discordapp.net'], maxJobsPerGuild: 8 });
     expect(config.engine.runtime).toMatchObject({ provider: 'cuda', intraOpThreads: 2 });
     expect(config.engine.queue).toMatchObject({ perRequester: 3, deadlineMs: 60_000 });
     expect(config.engine.limits?.maxPixels).toBe(12_000_000);
+  });
+
+  it('reads the stop, health and Telegram group settings', () => {
+    const config = parseConfig({
+      TELEGRAM_BOT_TOKEN: TOKEN,
+      TELEGRAM_API_ROOT: 'http://127.0.0.1:8081',
+      TELEGRAM_LOCAL_FILES: '1',
+      TELEGRAM_GROUP_MAX_JOBS: '5',
+      TOONBOT_STOP_GRACE_S: '30',
+      TOONBOT_HTTP_PORT: '9100',
+    });
+    expect(config.telegram).toMatchObject({ localFiles: true, maxJobsPerGroup: 5 });
+    expect(config.stopGraceMs).toBe(30_000);
+    expect(config.http).toEqual({ port: 9100, host: '127.0.0.1' });
+    expect(parseConfig({}).http).toBeNull();
+    expect(parseConfig({}).stopGraceMs).toBe(60_000);
+    // Local files only from a Bot API server named in TELEGRAM_API_ROOT.
+    expect(() => parseConfig({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_LOCAL_FILES: '1' })).toThrow(/TELEGRAM_LOCAL_FILES=1 needs TELEGRAM_API_ROOT/);
+    expect(parseConfig({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: 'http://127.0.0.1:8081' }).telegram?.localFiles).toBeUndefined();
   });
 
   it('fails with the variable name and the expected form', () => {
