@@ -19,7 +19,7 @@ export class ModelCache {
   readonly #runtime: RuntimeConfig;
   readonly #log: Logger;
   readonly #sessions = new Map<string, Promise<ModelSession>>();
-  readonly #opened: string[] = [];
+  readonly #opened = new Set<ModelSession>();
   readonly #masks = new Map<string, Promise<Float32Array>>();
   #finder: Promise<FaceFinder> | undefined;
 
@@ -34,14 +34,14 @@ export class ModelCache {
     const key = `${entry.file}#${entry.manifest.sha256}`;
     return cached(this.#sessions, key, async () => {
       const session = await ModelSession.open(entry, this.#runtime, this.#log);
-      if (!this.#opened.includes(session.provider)) this.#opened.push(session.provider);
+      this.#opened.add(session);
       return session;
     });
   }
 
   /** The execution providers the sessions opened so far actually run on. */
   providers(): string[] {
-    return [...new Set(this.#opened)];
+    return [...new Set([...this.#opened].map((s) => s.provider))];
   }
 
   /** The session of the entry's graph for outputs of long side `side`, as a pipeline model. */
@@ -75,6 +75,7 @@ export class ModelCache {
   async close(): Promise<void> {
     const sessions = [...this.#sessions.values()];
     this.#sessions.clear();
+    this.#opened.clear();
     for (const s of await Promise.allSettled(sessions)) if (s.status === 'fulfilled') await s.value.dispose();
     const finder = this.#finder;
     this.#finder = undefined;

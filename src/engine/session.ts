@@ -14,12 +14,20 @@ import { openSession, type RuntimeConfig } from './runtime.ts';
 export type { RuntimeConfig } from './runtime.ts';
 
 export class ModelSession {
-  readonly #session: ort.InferenceSession;
-  readonly provider: string;
+  #session: ort.InferenceSession;
+  #provider: string;
+  /** What a fallback to the CPU needs: the model's bytes, and where to log it. */
+  readonly #reopen: { bytes: Uint8Array; runtime: RuntimeConfig; logger: Logger };
 
-  private constructor(session: ort.InferenceSession, provider: string, readonly entry: ModelEntry) {
+  private constructor(session: ort.InferenceSession, provider: string, readonly entry: ModelEntry, reopen: { bytes: Uint8Array; runtime: RuntimeConfig; logger: Logger }) {
     this.#session = session;
-    this.provider = provider;
+    this.#provider = provider;
+    this.#reopen = reopen;
+  }
+
+  /** The execution provider the session runs on ('cpu' after a fallback). */
+  get provider(): string {
+    return this.#provider;
   }
 
   /**
@@ -40,7 +48,7 @@ export class ModelSession {
     }
     try {
       const { session, provider } = await openSession(bytes, runtime, logger, id);
-      return new ModelSession(session, provider, entry);
+      return new ModelSession(session, provider, entry, { bytes, runtime, logger });
     } catch (error) {
       throw new ToonError('MODEL_UNAVAILABLE', { detail: { model: id, reason: 'session could not be created' }, cause: error });
     }
@@ -51,6 +59,27 @@ export class ModelSession {
    * graph's strength input, for models that have one (see ModelIO.strength).
    */
   async run(data: Float32Array, dims: readonly number[], strength = 1): Promise<Float32Array> {
+    try {
+      return await this.#run(data, dims, strength);
+    } catch (error) {
+      if (this.#provider === 'cpu') throw error;
+      // A provider that opened but cannot run this graph (a GPU out of memory, a driver error):
+      // the CPU takes over for good, with one log line, and the job still gets its answer.
+      this.#reopen.logger.warn('execution provider failed at run, falling back to cpu', {
+        model: this.entry.manifest.id,
+        provider: this.#provider,
+        reason: error instanceof ToonError && error.cause instanceof Error ? error.cause.message.split('\n')[0] : String(error),
+      });
+      const failed = this.#session;
+      const { session } = await openSession(this.#reopen.bytes, { ...this.#reopen.runtime, provider: 'cpu' }, this.#reopen.logger, this.entry.manifest.id);
+      this.#session = session;
+      this.#provider = 'cpu';
+      await failed.release().catch(() => undefined);
+      return this.#run(data, dims, strength);
+    }
+  }
+
+  async #run(data: Float32Array, dims: readonly number[], strength: number): Promise<Float32Array> {
     const { input, output, strength: strengthInput } = this.entry.manifest.io;
     const withStack = callSite();
     try {

@@ -187,8 +187,13 @@ describe('stopping the main job with photos in line', () => {
     await fillTheLine(run.api, 1024);
     expect(await (await get('/metrics')).text()).toMatch(/^toonbot_queue_waiting [1-9]/m);
     process.kill(run.child.pid as number, 'SIGTERM');
-    await new Promise((r) => setTimeout(r, 300));
-    expect((await get('/readyz')).status).toBe(503);
+    // Draining: not ready any more, while the line is still being worked through.
+    let status = 200;
+    for (const deadline = Date.now() + 5000; status === 200 && Date.now() < deadline; ) {
+      status = (await get('/readyz')).status;
+      if (status === 200) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(status).toBe(503);
     await run.api.waitFor((c) => c.method === 'sendPhoto', 30_000);
     const metrics = await (await get('/metrics')).text();
     expect(metrics).toContain('toonbot_jobs_total{platform="telegram",outcome="done"}');
