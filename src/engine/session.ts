@@ -16,10 +16,10 @@ export type { RuntimeConfig } from './runtime.ts';
 export class ModelSession {
   #session: ort.InferenceSession;
   #provider: string;
-  /** What a fallback to the CPU needs: the model's bytes, and where to log it. */
-  readonly #reopen: { bytes: Uint8Array; runtime: RuntimeConfig; logger: Logger };
+  /** What a fallback to the CPU needs: the model's bytes (kept only off the CPU), and where to log it. */
+  #reopen: { bytes: Uint8Array; runtime: RuntimeConfig; logger: Logger } | undefined;
 
-  private constructor(session: ort.InferenceSession, provider: string, readonly entry: ModelEntry, reopen: { bytes: Uint8Array; runtime: RuntimeConfig; logger: Logger }) {
+  private constructor(session: ort.InferenceSession, provider: string, readonly entry: ModelEntry, reopen: { bytes: Uint8Array; runtime: RuntimeConfig; logger: Logger } | undefined) {
     this.#session = session;
     this.#provider = provider;
     this.#reopen = reopen;
@@ -48,7 +48,7 @@ export class ModelSession {
     }
     try {
       const { session, provider } = await openSession(bytes, runtime, logger, id);
-      return new ModelSession(session, provider, entry, { bytes, runtime, logger });
+      return new ModelSession(session, provider, entry, provider === 'cpu' ? undefined : { bytes, runtime, logger });
     } catch (error) {
       throw new ToonError('MODEL_UNAVAILABLE', { detail: { model: id, reason: 'session could not be created' }, cause: error });
     }
@@ -62,18 +62,20 @@ export class ModelSession {
     try {
       return await this.#run(data, dims, strength);
     } catch (error) {
-      if (this.#provider === 'cpu') throw error;
+      const reopen = this.#reopen;
+      if (!reopen) throw error;
       // A provider that opened but cannot run this graph (a GPU out of memory, a driver error):
       // the CPU takes over for good, with one log line, and the job still gets its answer.
-      this.#reopen.logger.warn('execution provider failed at run, falling back to cpu', {
+      reopen.logger.warn('execution provider failed at run, falling back to cpu', {
         model: this.entry.manifest.id,
         provider: this.#provider,
         reason: error instanceof ToonError && error.cause instanceof Error ? error.cause.message.split('\n')[0] : String(error),
       });
       const failed = this.#session;
-      const { session } = await openSession(this.#reopen.bytes, { ...this.#reopen.runtime, provider: 'cpu' }, this.#reopen.logger, this.entry.manifest.id);
+      const { session } = await openSession(reopen.bytes, { ...reopen.runtime, provider: 'cpu' }, reopen.logger, this.entry.manifest.id);
       this.#session = session;
       this.#provider = 'cpu';
+      this.#reopen = undefined;
       await failed.release().catch(() => undefined);
       return this.#run(data, dims, strength);
     }

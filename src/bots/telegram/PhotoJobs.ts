@@ -219,9 +219,9 @@ export class PhotoJobs {
     const caption = resultCaption(lang, done.map((d) => d.result), done.reduce((s, d) => s + d.totalMs, 0));
     if (done.length === 1) return void (await this.#deliver(one.target, one.result, caption, lang));
     const asPhotos = one.target.media.kind === 'photo' && done.every((d) => d.result.image.length <= this.limits.maxPhotoBytes);
-    const media = (asPhotos: boolean) => done.map((d, i) => {
+    const media = (photos: boolean) => done.map((d, i) => {
       const item = { media: { source: d.result.image, filename: resultName(d.target.media, d.result) }, ...(i === 0 ? { caption } : {}) };
-      return asPhotos ? ({ type: 'photo', ...item } as InputMediaPhoto) : ({ type: 'document', ...item } as InputMediaDocument);
+      return photos ? ({ type: 'photo', ...item } as InputMediaPhoto) : ({ type: 'document', ...item } as InputMediaDocument);
     });
     const send = (items: (InputMediaPhoto | InputMediaDocument)[]) => this.out.try('sendMediaGroup', () => this.out.telegram.sendMediaGroup(one.target.chatId, items as InputMediaPhoto[], { reply_parameters: multipartReply(one.target.photoMessageId) }));
     let outcome = await send(media(asPhotos));
