@@ -6,6 +6,7 @@ import { config as loadDotenv } from 'dotenv';
 import { DEFAULT_ENGINE_CONFIG, type EngineOptions, type LogLevel } from './engine/index.ts';
 import { TELEGRAM_DEFAULTS, type TelegramOptions } from './bots/telegram/options.ts';
 import { DISCORD_DEFAULTS, type DiscordOptions } from './bots/discord/options.ts';
+import { isLoopback, WEB_DEFAULTS, type WebOptions } from './bots/web/options.ts';
 
 export interface AppConfig {
   engine: EngineOptions;
@@ -14,8 +15,13 @@ export interface AppConfig {
   logLevel: LogLevel;
   /** On SIGINT/SIGTERM, how long accepted jobs may still run before they are answered with a refusal. */
   stopGraceMs: number;
-  /** /healthz, /readyz and /metrics; null when TOONBOT_HTTP_PORT is unset. */
+  /**
+   * /healthz, /readyz and /metrics on a server of their own; null when TOONBOT_HTTP_PORT is unset.
+   * When the studio runs, they are served by the studio's server instead.
+   */
   http: { port: number; host: string } | null;
+  /** The local web studio: on when no bot token is set, else when TOONBOT_WEB_PORT is. */
+  web: WebOptions | null;
   telegram: TelegramOptions | null;
   discord: DiscordOptions | null;
 }
@@ -86,12 +92,21 @@ export function parseConfig(env: Env): AppConfig {
   const applicationId = str('DISCORD_APPLICATION_ID');
   if (discordToken && !applicationId) throw new ConfigError('DISCORD_TOKEN is set but DISCORD_APPLICATION_ID is not; set both to start the Discord bot.');
 
+  const noBots = !telegramToken && !discordToken;
+  const webHost = str('TOONBOT_WEB_HOST') ?? WEB_DEFAULTS.host;
+  const webPassword = str('TOONBOT_WEB_PASSWORD');
+  const webOn = noBots || str('TOONBOT_WEB_PORT') !== undefined;
+  if (webOn && !isLoopback(webHost) && webPassword === undefined) {
+    throw new ConfigError(`TOONBOT_WEB_HOST=${webHost} lets other machines reach the studio: set TOONBOT_WEB_PASSWORD too, or leave TOONBOT_WEB_HOST unset (127.0.0.1).`);
+  }
+
   return {
     engine,
     modelscopeUrl: url('TOONBOT_MODELSCOPE_URL') ?? 'https://modelscope.cn',
     logLevel,
     stopGraceMs: int('TOONBOT_STOP_GRACE_S', 60, 0, 3600) * 1000,
     http: str('TOONBOT_HTTP_PORT') ? { port: int('TOONBOT_HTTP_PORT', 0, 0, 65535), host: str('TOONBOT_HTTP_HOST') ?? '127.0.0.1' } : null,
+    web: webOn ? { host: webHost, port: int('TOONBOT_WEB_PORT', WEB_DEFAULTS.port, 0, 65535), ...opt('password', webPassword) } : null,
     telegram: telegramToken
       ? {
           token: telegramToken,
@@ -133,6 +148,7 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
     engine: config.engine,
     stopGraceS: config.stopGraceMs / 1000,
     http: config.http ?? 'off',
+    web: config.web ? { host: config.web.host, port: config.web.port, password: config.web.password ? 'set' : 'none' } : 'off',
     telegram: config.telegram ? { token: 'set', apiRoot: config.telegram.apiRoot ?? 'default', webhook: Boolean(config.telegram.webhookUrl) } : 'off',
     discord: config.discord ? { token: 'set', applicationId: config.discord.applicationId, guildId: config.discord.guildId ?? 'global' } : 'off',
   };

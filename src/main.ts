@@ -1,6 +1,7 @@
 /**
  * The main job (`node --import tsx src/main.ts`; `npm start` runs the same): reads `.env`, builds
- * the engine, starts the adapters whose tokens are set, and on SIGINT or SIGTERM stops cleanly:
+ * the engine, starts the adapters whose tokens are set (and the web studio: always when no token
+ * is set, else when TOONBOT_WEB_PORT is), and on SIGINT or SIGTERM stops cleanly:
  * no new updates, every accepted job answered (its result, or "restarting, send it again" for
  * what cannot finish within TOONBOT_STOP_GRACE_S), "Queued" messages deleted, exit 0. A second
  * signal exits at once.
@@ -10,7 +11,8 @@ import { ConfigError, describeConfig, loadConfig, type AppConfig } from './confi
 import { createEngine, createLogger, type Engine, type Logger } from './engine/index.ts';
 import type { RunningBot } from './bots/shared/RunningBot.ts';
 import { Metrics } from './observe/metrics.ts';
-import { startHealthServer, type HealthServer, type Readiness } from './observe/server.ts';
+import { startHealthServer, type HealthRoutes, type HealthServer, type Readiness } from './observe/server.ts';
+import { startWebServer, type WebServer } from './bots/web/server.ts';
 
 async function startAdapters(config: AppConfig, engine: Engine, logger: Logger): Promise<RunningBot[]> {
   const bots: RunningBot[] = [];
@@ -101,33 +103,42 @@ async function main(): Promise<number> {
     }
     throw error;
   }
-  if (!config.telegram && !config.discord) {
-    process.stderr.write('No bot token set: put TELEGRAM_BOT_TOKEN, or DISCORD_TOKEN and DISCORD_APPLICATION_ID, in .env (see .env.example).\n');
-    process.stderr.write('To try the cartoon engine without a bot: npx toonbot cartoon test/fixtures/astronaut.png -o out\n');
-    return 1;
-  }
-
   const logger = createLogger(config.logLevel);
   logger.info('starting', describeConfig(config));
+  if (!config.telegram && !config.discord) {
+    logger.info('no bot token set: starting the web studio only (put TELEGRAM_BOT_TOKEN, or DISCORD_TOKEN and DISCORD_APPLICATION_ID, in .env for the bots)');
+  }
   const stopping = stopRequested(logger);
   const metrics = new Metrics();
   const engine = await createEngine({ ...config.engine, logger, onJob: metrics.observe });
   metrics.watch(engine);
   const readiness: Readiness = { state: 'starting', bots: [], providers: [] };
+  const healthRoutes: HealthRoutes = { metrics, readiness: () => ({ ...readiness, providers: engine.providers() }) };
+  // One HTTP server per process: the studio's carries health and metrics when it runs.
   let health: HealthServer | undefined;
+  let web: WebServer | undefined;
   let bots: RunningBot[] = [];
   try {
-    if (config.http) health = await startHealthServer({ ...config.http, metrics, readiness: () => ({ ...readiness, providers: engine.providers() }), log: logger });
+    if (config.web) {
+      if (config.http && config.http.port !== config.web.port) logger.warn('TOONBOT_HTTP_PORT is not used while the studio runs: /healthz, /readyz and /metrics are on the studio port', { studioPort: config.web.port });
+      health = web = await startWebServer(engine, { ...config.web, log: logger, health: healthRoutes });
+    } else if (config.http) {
+      health = await startHealthServer({ ...config.http, ...healthRoutes, log: logger });
+    }
     await engine.warmup();
     bots = await startAdapters(config, engine, logger);
+    if (web) bots.push(web.studio);
   } catch (error) {
-    logger.error('could not start', { error });
+    const inUse = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
+    logger.error(inUse ? 'could not start: the port is in use (set TOONBOT_WEB_PORT or TOONBOT_HTTP_PORT to a free one)' : 'could not start', { error });
+    await Promise.allSettled(bots.map((b) => b.stop()));
     await engine.close();
     await health?.close();
     return 1;
   }
   Object.assign(readiness, { state: 'ready', bots: bots.map((b) => b.name) });
-  logger.info('ready', { bots: readiness.bots, providers: engine.providers() });
+  logger.info('ready', { bots: readiness.bots, providers: engine.providers(), ...(web ? { studio: web.url } : {}) });
+  if (web) process.stdout.write(`ToonBot studio: ${web.url} (Ctrl-C stops it)\n`);
 
   const signal = await stopping;
   readiness.state = 'draining';

@@ -63,6 +63,19 @@ describe('parseConfig', () => {
     expect(parseConfig({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: 'http://127.0.0.1:8081' }).telegram?.localFiles).toBeUndefined();
   });
 
+  it('starts the studio on 127.0.0.1:8080 when no bot token is set, and only on request alongside the bots', () => {
+    expect(parseConfig({}).web).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(parseConfig({ TOONBOT_WEB_PORT: '9000' }).web).toEqual({ host: '127.0.0.1', port: 9000 });
+    expect(parseConfig({ TELEGRAM_BOT_TOKEN: TOKEN }).web).toBeNull();
+    expect(parseConfig({ TELEGRAM_BOT_TOKEN: TOKEN, TOONBOT_WEB_PORT: '8090' }).web).toEqual({ host: '127.0.0.1', port: 8090 });
+    // Beyond this machine only with a password, which is never shown.
+    expect(() => parseConfig({ TOONBOT_WEB_HOST: '0.0.0.0' })).toThrow(/TOONBOT_WEB_HOST=0.0.0.0 lets other machines reach the studio: set TOONBOT_WEB_PASSWORD/);
+    const exposed = parseConfig({ TOONBOT_WEB_HOST: '0.0.0.0', TOONBOT_WEB_PASSWORD: 'hunter2-long' });
+    expect(exposed.web).toEqual({ host: '0.0.0.0', port: 8080, password: 'hunter2-long' });
+    expect(JSON.stringify(describeConfig(exposed))).not.toContain('hunter2-long');
+    expect(describeConfig(exposed).web).toEqual({ host: '0.0.0.0', port: 8080, password: 'set' });
+  });
+
   it('fails with the variable name and the expected form', () => {
     expect(() => parseConfig({ TOONBOT_PER_USER: 'two' })).toThrow(new ConfigError('Expected a whole number from 1 to 1000 for TOONBOT_PER_USER, got "two"'));
     expect(() => parseConfig({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: 'ftp://x' })).toThrow(/TELEGRAM_API_ROOT/);

@@ -78,7 +78,7 @@ class ToonEngine implements Engine {
   styles(): StyleInfo[] {
     return [...this.#models.values()]
       .filter((m) => m.manifest.listed)
-      .map(({ manifest: { id, name, description } }) => ({ id, name, description }));
+      .map(({ manifest: { id, name, description, license, pipeline } }) => ({ id, name, description, license, portrait: pipeline === 'portrait' }));
   }
 
   parseOptions(raw?: RawOptions, defaults: Partial<CartoonOptions> = {}): CartoonOptions {

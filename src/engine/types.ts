@@ -116,6 +116,10 @@ export interface StyleInfo {
   id: string;
   name: string;
   description: string;
+  /** The model's licence (SPDX id or the publisher's terms). */
+  license: string;
+  /** Faces are found and redrawn on their own (`includeFaces` returns their boxes). */
+  portrait: boolean;
 }
 
 export interface Engine {

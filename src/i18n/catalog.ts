@@ -4,7 +4,7 @@ import type { ErrorCode } from '../engine/index.ts';
 export type Lang = 'en' | 'zh';
 
 /** Where the text is shown, for the few texts that name the platform's own limits or steps. */
-export type Platform = 'telegram' | 'discord' | 'cli';
+export type Platform = 'telegram' | 'discord' | 'web' | 'cli';
 
 /** Facts from configuration that texts state: never hard-coded in a catalog. */
 export interface TextContext {
@@ -46,9 +46,44 @@ export interface Catalog {
   stronger: string;
   softer: string;
   delete: string;
+  /** The local web studio's page. */
+  studio: StudioTexts;
 }
 
-/** A byte count as whole megabytes (Telegram's and Discord's limits are stated that way). */
+/** The web studio's labels: sent to the page as they are (no functions). */
+export interface StudioTexts {
+  title: string;
+  tagline: string;
+  drop: string;
+  pick: string;
+  style: string;
+  license: string;
+  strength: string;
+  strengthHint: string;
+  resolution: string;
+  format: string;
+  faces: string;
+  go: string;
+  /** "#{n} in line…": `{n}` is replaced on the page. */
+  inLine: string;
+  uploading: string;
+  processing: string;
+  before: string;
+  after: string;
+  download: string;
+  queue: string;
+  processingTime: string;
+  total: string;
+  recent: string;
+  clearRecent: string;
+  noFace: string;
+  facesFound: string;
+  offline: string;
+  needPhoto: string;
+}
+
+/** A byte count in megabytes: whole ones (Telegram's and Discord's limits are stated that way), tenths below 10. */
 export function megabytes(detail: Record<string, unknown>): number {
-  return Math.round(Number(detail.maxBytes ?? 0) / 1e6);
+  const mb = Number(detail.maxBytes ?? 0) / 1e6;
+  return mb >= 10 ? Math.round(mb) : Math.round(mb * 10) / 10;
 }

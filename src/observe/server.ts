@@ -1,21 +1,29 @@
 /**
- * The process's health and metrics over HTTP (TOONBOT_HTTP_PORT; off when unset):
+ * The process's health and metrics over HTTP:
  * - `/healthz`: the process answers;
  * - `/readyz`: 200 once the models are loaded and the bots logged in, with the execution
  *   providers in use; 503 while starting or draining;
  * - `/metrics`: Prometheus text format.
+ *
+ * One HTTP server per process: these routes are a Fastify plugin, served by the web studio's
+ * server when the studio runs, else by a server of their own on TOONBOT_HTTP_PORT.
  */
-import { createServer, type Server } from 'node:http';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../engine/index.ts';
 import type { Metrics } from './metrics.ts';
 
 export interface Readiness {
   state: 'starting' | 'ready' | 'draining';
-  /** Bots logged in. */
+  /** Bots logged in (and 'web' for the studio). */
   bots: string[];
   /** Execution providers the models run on. */
   providers: string[];
+}
+
+export interface HealthRoutes {
+  metrics: Metrics;
+  readiness: () => Readiness;
 }
 
 export interface HealthServer {
@@ -23,44 +31,38 @@ export interface HealthServer {
   close(): Promise<void>;
 }
 
-export async function startHealthServer(options: { port: number; host: string; metrics: Metrics; readiness: () => Readiness; log: Logger }): Promise<HealthServer> {
-  const { metrics, readiness, log } = options;
-  const server: Server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    const send = (status: number, type: string, body: string) => {
-      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
-      res.end(body);
-    };
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'GET only\n');
-    if (path === '/healthz') return send(200, 'text/plain', 'ok\n');
-    if (path === '/readyz') {
-      const state = readiness();
-      return send(state.state === 'ready' ? 200 : 503, 'application/json', `${JSON.stringify(state)}\n`);
-    }
-    if (path === '/metrics') {
-      metrics.registry.metrics().then(
-        (text) => send(200, metrics.registry.contentType, text),
-        (error: unknown) => {
-          log.error('metrics failed', { error });
-          send(500, 'text/plain', 'metrics failed\n');
-        },
-      );
-      return;
-    }
-    send(404, 'text/plain', 'not found\n');
+/** Adds /healthz, /readyz and /metrics to `app`. */
+export function healthRoutes(app: FastifyInstance, { metrics, readiness }: HealthRoutes): void {
+  const noStore = { 'cache-control': 'no-store' };
+  app.get('/healthz', async (_req, reply) => reply.headers(noStore).type('text/plain').send('ok\n'));
+  app.get('/readyz', async (_req, reply) => {
+    const state = readiness();
+    return reply.code(state.state === 'ready' ? 200 : 503).headers(noStore).send(state);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
+  app.get('/metrics', async (_req, reply) => reply.headers(noStore).type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+}
+
+/** A server with the health routes only (no studio in this process). */
+export async function startHealthServer(options: HealthRoutes & { port: number; host: string; log: Logger }): Promise<HealthServer> {
+  const app = Fastify({ logger: false });
+  healthRoutes(app, options);
+  return listen(app, options, 'health and metrics listening');
+}
+
+/** Starts `app` on host:port and logs `what` with the port it got. */
+export async function listen(app: FastifyInstance, options: { port: number; host: string; log: Logger }, what: string): Promise<HealthServer> {
+  app.setErrorHandler((error, _req, reply) => {
+    options.log.error('http request failed', { error });
+    void reply.code(500).type('text/plain').send('internal error\n');
   });
-  const { port } = server.address() as AddressInfo;
-  log.info('health and metrics listening', { host: options.host, port });
+  await app.listen({ port: options.port, host: options.host });
+  const { port } = app.server.address() as AddressInfo;
+  options.log.info(what, { host: options.host, port });
   return {
     port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: async () => {
+      app.server.closeAllConnections();
+      await app.close();
+    },
   };
 }

@@ -53,6 +53,6 @@ describe('health server', () => {
     expect(scraped.headers.get('content-type')).toMatch(/^text\/plain/);
     expect(await scraped.text()).toContain('toonbot_queue_waiting 4');
     expect((await get('/elsewhere')).status).toBe(404);
-    expect((await get('/metrics', 'POST')).status).toBe(405);
+    expect((await get('/metrics', 'POST')).status).toBe(404);
   });
 });

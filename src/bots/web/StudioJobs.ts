@@ -1,0 +1,182 @@
+/**
+ * One photo from the studio (POST /api/cartoon, multipart): a place in line is held before the
+ * upload is read, the upload is read into memory within the engine's byte limit (never written to
+ * disk), the options are parsed like the bots', and the job joins the same line as the chats'.
+ *
+ * Two ways to answer, by the Accept header:
+ * - `text/event-stream` (the page): `position` events while waiting ("#3 in line", 0 = started),
+ *   then one `result` event (the image in base64, its size, the timings, the faces) or one
+ *   `error` event (code and the user's text);
+ * - anything else (curl, scripts): the image itself, timings in `Server-Timing`.
+ * Refusals before the job is accepted are JSON `{ error: { code, message } }` with an HTTP status.
+ * A browser that goes away cancels its job, so that it leaves the line.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isToonError, ToonError, toToonError, type CartoonResult, type Engine, type ErrorCode, type Logger, type Ticket } from '../../engine/index.ts';
+import { errorText, pickLang, texts, type Lang } from '../../i18n/index.ts';
+import { processingMs, textContext } from '../shared/captions.ts';
+import { InFlight } from '../shared/InFlight.ts';
+import { requesterOf } from './guard.ts';
+
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  INVALID_OPTION: 400,
+  CORRUPT_IMAGE: 400,
+  UNSUPPORTED_IMAGE: 415,
+  IMAGE_TOO_LARGE: 413,
+  USER_BUSY: 429,
+  QUEUE_FULL: 503,
+  SHUTTING_DOWN: 503,
+  DEADLINE_TOO_SHORT: 503,
+  MODEL_UNAVAILABLE: 503,
+  TIMEOUT: 504,
+  CANCELLED: 499,
+};
+const OPTION_FIELDS = new Set(['style', 'strength', 'resolution', 'format']);
+const HEARTBEAT_MS = 15_000;
+
+interface Upload {
+  image: Buffer | undefined;
+  fields: Record<string, string>;
+}
+
+/** Where a streamed job's events go once the response has started. */
+type Send = (event: string, data: unknown) => void;
+
+export class StudioJobs {
+  readonly #engine: Engine;
+  readonly #log: Logger;
+  readonly #inFlight: InFlight;
+  readonly #controllers = new Set<AbortController>();
+  #draining = false;
+
+  constructor(engine: Engine, log: Logger) {
+    this.#engine = engine;
+    this.#log = log;
+    this.#inFlight = new InFlight(log, 'studio job');
+  }
+
+  /** The route handler. Every accepted request ends in an answer (result or error). */
+  handle(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const job = this.#run(req, reply);
+    this.#inFlight.track(job);
+    return job;
+  }
+
+  /** New photos are refused ("restarting"); the ones accepted are answered. */
+  async stop(): Promise<void> {
+    this.#draining = true;
+    await this.#inFlight.drain();
+  }
+
+  /** The grace period is over: uploads still being read end now with "restarting". */
+  abort(): void {
+    for (const controller of this.#controllers) controller.abort(new ToonError('SHUTTING_DOWN'));
+  }
+
+  async #run(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const started = performance.now();
+    const lang = langOf(req);
+    const controller = new AbortController();
+    this.#controllers.add(controller);
+    // The browser closed the page or the connection: the job leaves the line.
+    reply.raw.on('close', () => {
+      if (!reply.raw.writableFinished) controller.abort(new ToonError('CANCELLED', { message: 'The browser went away.' }));
+    });
+    let ticket: Ticket | undefined;
+    let send: Send | undefined;
+    try {
+      if (this.#draining) throw new ToonError('SHUTTING_DOWN');
+      ticket = this.#engine.reserve(requesterOf(req));
+      const upload = await readUpload(req, this.#engine.limits.maxBytes, controller.signal);
+      if (!upload.image) return void reply.code(400).send({ error: { code: 'NO_PHOTO', message: texts(lang).studio.needPhoto } });
+      const options = this.#engine.parseOptions(Object.fromEntries(Object.entries(upload.fields).filter(([k]) => OPTION_FIELDS.has(k))));
+      const includeFaces = upload.fields.faces === '1' || upload.fields.faces === 'true';
+      if (acceptsEvents(req)) send = openEvents(reply);
+      const result = await ticket.submit({ image: upload.image, options, includeFaces }, { signal: controller.signal, onPosition: (position) => send?.('position', { position }) });
+      const totalMs = performance.now() - started;
+      if (send) send('result', { ...describe(result, totalMs), image: result.image.toString('base64') });
+      else await sendImage(reply, result, totalMs);
+    } catch (error) {
+      const failure = controller.signal.aborted && isToonError(controller.signal.reason) ? controller.signal.reason : toToonError(error);
+      if (failure.code === 'INTERNAL') this.#log.error('studio job failed', { error });
+      if (controller.signal.aborted && failure.code === 'CANCELLED') return; // nobody left to tell
+      const body = { code: failure.code, message: errorText(lang, failure, textContext(this.#engine, 'web')) };
+      if (send) send('error', body);
+      else if (!reply.sent) {
+        if (failure.code === 'QUEUE_FULL' || failure.code === 'USER_BUSY') void reply.header('retry-after', '30');
+        await reply.code(STATUS[failure.code] ?? 500).send({ error: body });
+      }
+    } finally {
+      ticket?.release();
+      this.#controllers.delete(controller);
+      if (send) reply.raw.end();
+    }
+  }
+}
+
+/** The page's language: `?lang=`, else the browser's Accept-Language. */
+export function langOf(req: FastifyRequest): Lang {
+  const query = req.query as Record<string, unknown> | undefined;
+  return pickLang(typeof query?.lang === 'string' ? query.lang : req.headers['accept-language']);
+}
+
+function acceptsEvents(req: FastifyRequest): boolean {
+  return (req.headers.accept ?? '').includes('text/event-stream');
+}
+
+/** Reads the form: option fields and one photo, within `maxBytes`. */
+async function readUpload(req: FastifyRequest, maxBytes: number, signal: AbortSignal): Promise<Upload> {
+  if (!req.isMultipart()) throw new ToonError('UNSUPPORTED_IMAGE', { message: 'Send the photo as multipart/form-data.', detail: { contentType: req.headers['content-type'] } });
+  const upload: Upload = { image: undefined, fields: {} };
+  try {
+    for await (const part of req.parts({ limits: { fileSize: maxBytes, files: 1, fields: 10, fieldSize: 200, parts: 12 } })) {
+      signal.throwIfAborted();
+      if (part.type === 'file') upload.image = await part.toBuffer();
+      else if (typeof part.value === 'string') upload.fields[part.fieldname] = part.value;
+    }
+  } catch (error) {
+    if (signal.aborted) throw signal.reason;
+    const code = (error as { code?: string }).code;
+    if (code === 'FST_REQ_FILE_TOO_LARGE') throw new ToonError('IMAGE_TOO_LARGE', { detail: { maxBytes } });
+    if (code === 'FST_FILES_LIMIT' || code === 'FST_FIELDS_LIMIT' || code === 'FST_PARTS_LIMIT') throw new ToonError('INVALID_OPTION', { message: 'Too many fields in the form.', detail: { limit: code } });
+    throw new ToonError('CORRUPT_IMAGE', { message: 'The upload was cut short.', cause: error });
+  }
+  signal.throwIfAborted();
+  return upload;
+}
+
+/** Starts the event stream; returns how to write to it. */
+function openEvents(reply: FastifyReply): Send {
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
+  const beat = setInterval(() => res.write(': still here\n\n'), HEARTBEAT_MS);
+  res.on('close', () => clearInterval(beat));
+  return (event, data) => {
+    if (!res.writableEnded) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  };
+}
+
+/** A result without its image: what the page shows next to it. */
+function describe(result: CartoonResult, totalMs: number) {
+  return {
+    mime: result.mime,
+    format: result.format,
+    width: result.width,
+    height: result.height,
+    style: result.model,
+    options: result.options,
+    timings: { queueMs: result.timings.queued, processingMs: Math.round(processingMs(result) * 10) / 10, totalMs: Math.round(totalMs) },
+    ...(result.portrait ? { faces: { count: result.portrait.faces, noFace: result.portrait.noFace, boxes: result.portrait.boxes ?? [] } } : {}),
+  };
+}
+
+async function sendImage(reply: FastifyReply, result: CartoonResult, totalMs: number): Promise<void> {
+  const d = describe(result, totalMs);
+  await reply
+    .header('server-timing', `queue;dur=${d.timings.queueMs}, processing;dur=${d.timings.processingMs}, total;dur=${d.timings.totalMs}`)
+    .header('content-disposition', `inline; filename="cartoon.${result.format === 'jpeg' ? 'jpg' : result.format}"`)
+    .header('cache-control', 'no-store')
+    .type(result.mime)
+    .send(result.image);
+}

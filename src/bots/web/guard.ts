@@ -1,0 +1,75 @@
+/**
+ * Who may use the studio, and as whom:
+ * - a password (HTTP Basic, any user name) when the studio is bound beyond this machine; the
+ *   health probes stay open;
+ * - on a loopback binding, requests must name a loopback Host (a web page elsewhere cannot reach
+ *   the studio through DNS rebinding), and a POST from a page must come from the studio's own
+ *   origin (no cross-site form posts);
+ * - each browser gets a random id in a cookie, so that the per-user cap counts browsers; clients
+ *   without the cookie (curl) count by address.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isLoopback, type WebOptions } from './options.ts';
+
+const COOKIE = 'toonbot_browser';
+const OPEN_PATHS = new Set(['/healthz', '/readyz']);
+
+/** Why a request is turned away, or undefined to let it through. */
+export function refusal(req: FastifyRequest, options: WebOptions): { status: number; text: string; headers?: Record<string, string> } | undefined {
+  const path = req.url.split('?')[0] ?? '/';
+  if (OPEN_PATHS.has(path)) return undefined;
+  if (isLoopback(options.host) && !loopbackHost(req.headers.host)) return { status: 421, text: 'This studio answers on 127.0.0.1 or localhost only.\n' };
+  if (options.password !== undefined && !passwordMatches(req.headers.authorization, options.password)) {
+    return { status: 401, text: 'Password required.\n', headers: { 'www-authenticate': 'Basic realm="ToonBot studio", charset="UTF-8"' } };
+  }
+  const origin = req.headers.origin;
+  if (req.method === 'POST' && origin !== undefined && origin !== 'null' && hostOf(origin) !== req.headers.host) return { status: 403, text: 'Cross-site requests are not accepted.\n' };
+  if (req.method === 'POST' && origin === 'null') return { status: 403, text: 'Cross-site requests are not accepted.\n' };
+  return undefined;
+}
+
+function loopbackHost(header: string | undefined): boolean {
+  if (!header) return false;
+  const host = header.startsWith('[') ? header.slice(1, header.indexOf(']')) : header.replace(/:\d+$/, '');
+  return isLoopback(host);
+}
+
+function hostOf(origin: string): string | undefined {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return undefined;
+  }
+}
+
+function passwordMatches(header: string | undefined, password: string): boolean {
+  const match = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(header ?? '');
+  if (!match?.[1]) return false;
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const given = decoded.slice(decoded.indexOf(':') + 1);
+  // Equal-length digests, so that the comparison takes the same time whatever was typed.
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  return decoded.includes(':') && timingSafeEqual(digest(given), digest(password));
+}
+
+/** The requester for the per-user cap: the browser's cookie, else the client's address. */
+export function requesterOf(req: FastifyRequest): string {
+  const id = browserId(req.headers.cookie);
+  return id ? `web:${id}` : `web:ip:${req.ip}`;
+}
+
+/** Gives a browser without one its id (a year, this site only, not readable by scripts). */
+export function ensureBrowserId(req: FastifyRequest, reply: FastifyReply): void {
+  if (browserId(req.headers.cookie)) return;
+  const id = randomBytes(12).toString('base64url');
+  void reply.header('set-cookie', `${COOKIE}=${id}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Strict`);
+}
+
+function browserId(cookies: string | undefined): string | undefined {
+  for (const pair of (cookies ?? '').split(';')) {
+    const [name, value] = pair.trim().split('=');
+    if (name === COOKIE && value && /^[A-Za-z0-9_-]{8,64}$/.test(value)) return value;
+  }
+  return undefined;
+}
