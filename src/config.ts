@@ -22,8 +22,21 @@ export interface AppConfig {
   http: { port: number; host: string } | null;
   /** The local web studio: on when no bot token is set, else when TOONBOT_WEB_PORT is. */
   web: WebOptions | null;
+  /**
+   * Scale-out mode (TOONBOT_REDIS_URL): the bot process enqueues on Redis and `toonbot worker`
+   * processes run the models. Null: one process, as by default.
+   */
+  scale: ScaleOptions | null;
   telegram: TelegramOptions | null;
   discord: DiscordOptions | null;
+}
+
+export interface ScaleOptions {
+  redisUrl: string;
+  /** This bot process's name: a restarted one answers the jobs it left. */
+  instance: string;
+  /** A worker's job lock: a dead worker's job goes back in line after about this long. */
+  workerLockMs: number;
 }
 
 export class ConfigError extends Error {
@@ -106,6 +119,9 @@ export function parseConfig(env: Env): AppConfig {
     logLevel,
     stopGraceMs: int('TOONBOT_STOP_GRACE_S', 60, 0, 3600) * 1000,
     http: str('TOONBOT_HTTP_PORT') ? { port: int('TOONBOT_HTTP_PORT', 0, 0, 65535), host: str('TOONBOT_HTTP_HOST') ?? '127.0.0.1' } : null,
+    scale: str('TOONBOT_REDIS_URL')
+      ? { redisUrl: redisUrl(str('TOONBOT_REDIS_URL') as string), instance: str('TOONBOT_INSTANCE') ?? 'bot', workerLockMs: int('TOONBOT_WORKER_LOCK_S', 30, 1, 3600) * 1000 }
+      : null,
     web: webOn ? { host: webHost, port: int('TOONBOT_WEB_PORT', WEB_DEFAULTS.port, 0, 65535), ...opt('password', webPassword) } : null,
     telegram: telegramToken
       ? {
@@ -148,10 +164,29 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
     engine: config.engine,
     stopGraceS: config.stopGraceMs / 1000,
     http: config.http ?? 'off',
+    scale: config.scale ? { redis: redactUrl(config.scale.redisUrl), instance: config.scale.instance, workerLockS: config.scale.workerLockMs / 1000 } : 'off',
     web: config.web ? { host: config.web.host, port: config.web.port, password: config.web.password ? 'set' : 'none' } : 'off',
     telegram: config.telegram ? { token: 'set', apiRoot: config.telegram.apiRoot ?? 'default', webhook: Boolean(config.telegram.webhookUrl) } : 'off',
     discord: config.discord ? { token: 'set', applicationId: config.discord.applicationId, guildId: config.discord.guildId ?? 'global' } : 'off',
   };
+}
+
+/** redis://[user:password@]host[:port][/db] or rediss:// (TLS). */
+function redisUrl(value: string): string {
+  try {
+    const u = new URL(value);
+    if (u.protocol === 'redis:' || u.protocol === 'rediss:') return value;
+  } catch {
+    // fall through
+  }
+  throw new ConfigError('Expected a redis:// or rediss:// URL for TOONBOT_REDIS_URL');
+}
+
+/** The URL without its password, for logs. */
+function redactUrl(value: string): string {
+  const u = new URL(value);
+  if (u.password) u.password = 'redacted';
+  return u.toString();
 }
 
 /** TELEGRAM_LOCAL_FILES=1 says the Bot API server (TELEGRAM_API_ROOT) runs --local on this machine. */

@@ -6,9 +6,10 @@
  * what cannot finish within TOONBOT_STOP_GRACE_S), "Queued" messages deleted, exit 0. A second
  * signal exits at once.
  */
-import { readFileSync } from 'node:fs';
 import { ConfigError, describeConfig, loadConfig, type AppConfig } from './config.ts';
-import { createEngine, createLogger, type Engine, type Logger } from './engine/index.ts';
+import { stopRequested } from './lifecycle.ts';
+import { createEngine, createLogger, type Engine, type LateOutcome, type Logger } from './engine/index.ts';
+import { createRemoteEngine } from './scale/RemoteEngine.ts';
 import type { RunningBot } from './bots/shared/RunningBot.ts';
 import { Metrics } from './observe/metrics.ts';
 import { startHealthServer, type HealthRoutes, type HealthServer, type Readiness } from './observe/server.ts';
@@ -33,56 +34,11 @@ async function startAdapters(config: AppConfig, engine: Engine, logger: Logger):
   return bots;
 }
 
-/**
- * Resolves with the first SIGINT or SIGTERM; a second one exits at once. Under `npm start` the
- * parent is npm, which exits on SIGTERM without passing it on: a parent that goes away counts as
- * a SIGTERM too, so the bot never runs on orphaned.
- */
-function stopRequested(logger: Logger): Promise<string> {
-  return new Promise((resolve) => {
-    let requested = false;
-    const stop = (reason: string): void => {
-      if (requested) {
-        logger.warn('second signal: exiting now', { signal: reason });
-        process.exit(reason === 'SIGINT' ? 130 : 143);
-      }
-      requested = true;
-      resolve(reason);
-    };
-    process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    if (process.env.npm_lifecycle_event) {
-      // npm runs scripts through `sh -c`: watch npm (the grandparent) as well as the parent.
-      const watched = [process.ppid, parentOf(process.ppid)].filter((pid): pid is number => pid !== undefined && pid > 1);
-      const watch = setInterval(() => {
-        if (!requested && watched.some((pid) => !alive(pid))) {
-          clearInterval(watch);
-          stop('parent exited');
-        }
-      }, 500);
-      watch.unref();
-    }
-  });
-}
-
-/** The parent of `pid`, where /proc says (Linux); undefined elsewhere. */
-function parentOf(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // pid (comm) state ppid ...: comm may hold spaces, so read after its closing parenthesis.
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return undefined;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** Hands a job from before a restart to the adapter of its platform. */
+async function answerLater(bots: RunningBot[], replyTo: { platform: string } & Record<string, unknown>, outcome: LateOutcome, logger: Logger): Promise<void> {
+  const bot = bots.find((b) => b.name === replyTo.platform);
+  if (bot?.answerLater) await bot.answerLater(replyTo, outcome);
+  else logger.warn('a job from before the restart has no adapter to answer it', { platform: replyTo.platform });
 }
 
 /** Resident and JavaScript heap memory, MiB, for the stop log lines. */
@@ -110,7 +66,10 @@ async function main(): Promise<number> {
   }
   const stopping = stopRequested(logger);
   const metrics = new Metrics();
-  const engine = await createEngine({ ...config.engine, logger, onJob: metrics.observe });
+  const engineOptions = { ...config.engine, logger, onJob: metrics.observe };
+  // Scale-out: the same Engine to the adapters, with the models on workers behind Redis.
+  const remote = config.scale ? await createRemoteEngine({ redisUrl: config.scale.redisUrl, instance: config.scale.instance, engine: engineOptions }) : undefined;
+  const engine: Engine = remote ?? (await createEngine(engineOptions));
   metrics.watch(engine);
   const readiness: Readiness = { state: 'starting', bots: [], providers: [] };
   const healthRoutes: HealthRoutes = { metrics, readiness: () => ({ ...readiness, providers: engine.providers() }) };
@@ -128,6 +87,8 @@ async function main(): Promise<number> {
     await engine.warmup();
     bots = await startAdapters(config, engine, logger);
     if (web) bots.push(web.studio);
+    // Jobs this bot accepted before a restart, finished or still on a worker, are answered now.
+    if (remote) await remote.recover((replyTo, outcome) => answerLater(bots, replyTo, outcome, logger));
   } catch (error) {
     const inUse = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
     logger.error(inUse ? 'could not start: the port is in use (set TOONBOT_WEB_PORT or TOONBOT_HTTP_PORT to a free one)' : 'could not start', { error });

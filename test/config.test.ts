@@ -76,6 +76,16 @@ describe('parseConfig', () => {
     expect(describeConfig(exposed).web).toEqual({ host: '0.0.0.0', port: 8080, password: 'set' });
   });
 
+  it('turns on scale-out mode with a Redis URL, and never shows its password', () => {
+    expect(parseConfig({}).scale).toBeNull();
+    const config = parseConfig({ TOONBOT_REDIS_URL: 'redis://:s3cret-pass@redis.internal:6379/2', TOONBOT_INSTANCE: 'bot-eu', TOONBOT_WORKER_LOCK_S: '10' });
+    expect(config.scale).toEqual({ redisUrl: 'redis://:s3cret-pass@redis.internal:6379/2', instance: 'bot-eu', workerLockMs: 10_000 });
+    expect(JSON.stringify(describeConfig(config))).not.toContain('s3cret-pass');
+    expect(describeConfig(config).scale).toMatchObject({ redis: 'redis://:redacted@redis.internal:6379/2', instance: 'bot-eu' });
+    expect(parseConfig({ TOONBOT_REDIS_URL: 'redis://localhost' }).scale?.instance).toBe('bot');
+    expect(() => parseConfig({ TOONBOT_REDIS_URL: 'http://:pw@localhost' })).toThrow(new ConfigError('Expected a redis:// or rediss:// URL for TOONBOT_REDIS_URL'));
+  });
+
   it('fails with the variable name and the expected form', () => {
     expect(() => parseConfig({ TOONBOT_PER_USER: 'two' })).toThrow(new ConfigError('Expected a whole number from 1 to 1000 for TOONBOT_PER_USER, got "two"'));
     expect(() => parseConfig({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: 'ftp://x' })).toThrow(/TELEGRAM_API_ROOT/);

@@ -49,6 +49,18 @@ program
   });
 
 program
+  .command('worker')
+  .description('scale-out mode: run the engine on jobs from the Redis queue (TOONBOT_REDIS_URL), one job at a time; one per GPU')
+  .option('--provider <name>', 'execution provider for this worker (cpu, cuda, tensorrt, webgpu...); default TOONBOT_PROVIDER')
+  .option('--device <n>', 'GPU index, for providers that take one (cuda, tensorrt, dml)', wholeNumber)
+  .option('--threads <n>', 'onnxruntime threads (0 = one per core); default TOONBOT_THREADS', wholeNumber)
+  .option('--name <name>', 'name in logs and heartbeats (default host:pid)')
+  .action(async (flags: { provider?: string; device?: number; threads?: number; name?: string }) => {
+    const { workerMain } = await import('../scale/workerMain.ts');
+    process.exit(await workerMain(flags));
+  });
+
+program
   .command('styles')
   .description('list the styles on offer')
   .action(async () => {
@@ -65,4 +77,10 @@ try {
 } catch (error) {
   process.stderr.write(`toonbot: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exitCode = 2;
+}
+
+function wholeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number');
+  return n;
 }

@@ -4,7 +4,7 @@
  * benchmark, the model tools and tests.
  */
 export { createEngine, DEFAULT_ENGINE_CONFIG } from './Engine.ts';
-export type { CartoonRequest, CartoonResult, Engine, EngineOptions, JobEvent, StyleInfo, Ticket } from './types.ts';
+export type { CartoonRequest, CartoonResult, Engine, EngineOptions, JobEvent, LateOutcome, StyleInfo, Ticket } from './types.ts';
 
 export { OPTION_LIMITS, OUTPUT_FORMATS } from './options.ts';
 export type { CartoonOptions, RawOptions } from './options.ts';

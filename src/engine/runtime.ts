@@ -23,7 +23,12 @@ export interface RuntimeConfig {
    * @default true
    */
   cpuArena: boolean;
+  /** The GPU to use, for providers that take one (cuda, tensorrt, dml): one worker per GPU. */
+  deviceId?: number;
 }
+
+/** Providers whose options take a `deviceId`. */
+const DEVICE_PROVIDERS = new Set(['cuda', 'tensorrt', 'dml']);
 
 // onnxruntime's native logger writes unstructured lines to stderr (one per failed provider
 // library, for instance); every failure also surfaces as a JS error, which the engine logs itself.
@@ -44,7 +49,7 @@ export interface OpenedSession {
 export async function openSession(model: Uint8Array | string, runtime: RuntimeConfig, logger: Logger, label: string): Promise<OpenedSession> {
   const withStack = callSite();
   const options = (provider: string): ort.InferenceSession.SessionOptions => ({
-    executionProviders: [provider],
+    executionProviders: [runtime.deviceId !== undefined && DEVICE_PROVIDERS.has(provider) ? ({ name: provider, deviceId: runtime.deviceId } as ort.InferenceSession.ExecutionProviderConfig) : provider],
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
     enableCpuMemArena: runtime.cpuArena,

@@ -1,5 +1,5 @@
 /** The engine's public types: what front ends send, what they get back, and the engine itself. */
-import type { ErrorCode } from './errors.ts';
+import type { ErrorCode, ToonError } from './errors.ts';
 import type { ImageLimits } from './image.ts';
 import type { QueueLimits, QueueStats } from './JobQueue.ts';
 import type { Logger } from './log.ts';
@@ -60,6 +60,11 @@ export interface CartoonRequest {
   deadlineMs?: number;
   /** Portrait styles: also return each face's box and keypoints (for a debug overlay). */
   includeFaces?: boolean;
+  /**
+   * Where the answer goes, as plain JSON from the adapter, for a bot that restarts while its job
+   * runs on a worker (scale-out mode); the embedded engine ignores it.
+   */
+  replyTo?: { platform: string } & Record<string, unknown>;
 }
 
 /** What the portrait pipeline found, on results of portrait styles. */
@@ -103,6 +108,9 @@ export interface CartoonResult {
   /** Present for portrait styles. */
   portrait?: PortraitInfo;
 }
+
+/** How a job ended, told later to whoever answers it (scale-out mode: a bot restarted meanwhile). */
+export type LateOutcome = { result: CartoonResult } | { error: ToonError };
 
 /** A place held in line (see Engine.reserve). */
 export interface Ticket {

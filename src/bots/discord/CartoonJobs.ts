@@ -4,14 +4,16 @@
  * four images through the engine, the place in line on the deferred reply, and the result or a
  * friendly error in it.
  */
-import { MessageFlags, type RepliableInteraction } from 'discord.js';
+import { MessageFlags, Routes, type REST, type RepliableInteraction } from 'discord.js';
 import { toToonError, ToonError, type CartoonOptions, type CartoonResult, type Engine, type Logger } from '../../engine/index.ts';
-import { errorText, type Lang } from '../../i18n/index.ts';
-import { textContext } from '../shared/captions.ts';
+import { errorText, pickLang, type Lang } from '../../i18n/index.ts';
+import { resultCaption, textContext } from '../shared/captions.ts';
+import { fitSize } from '../shared/fitSize.ts';
+import type { LateOutcome } from '../shared/RunningBot.ts';
 import { download } from '../shared/download.ts';
 import { GroupCaps } from '../shared/GroupCaps.ts';
 import { QueueStatus, type StatusSink } from '../shared/QueueStatus.ts';
-import { deliver } from './deliver.ts';
+import { DEFAULT_UPLOAD_LIMIT, deliver } from './deliver.ts';
 import type { DiscordOptions } from './options.ts';
 import type { ImageSource, ResultButtons } from './ResultButtons.ts';
 
@@ -65,7 +67,9 @@ export class CartoonJobs {
         const ticket = this.engine.reserve(`discord:${interaction.user.id}`);
         try {
           const image = await download(new URL(source.url), { maxBytes: this.opts.maxDownloadBytes, timeoutMs: this.opts.downloadTimeoutMs, allowHosts: this.opts.attachmentHosts, signal: this.downloads.signal });
-          results.push(await ticket.submit({ image, options, deadlineMs: Math.max(1000, deadline - Date.now()) }, { onPosition: (p) => status.position(p) }));
+          // For a bot restarted while a worker has the job (scale-out): the interaction to edit, while its token lives.
+          const replyTo = { platform: 'discord', applicationId: interaction.applicationId, token: interaction.token, lang, expiresAt: deadline };
+          results.push(await ticket.submit({ image, options, deadlineMs: Math.max(1000, deadline - Date.now()), replyTo }, { onPosition: (p) => status.position(p) }));
         } finally {
           ticket.release();
         }
@@ -97,6 +101,29 @@ export class CartoonJobs {
     } catch (sendError) {
       this.log.warn('could not send the error to the user', { interaction: interaction.id, error: sendError });
     }
+  }
+
+  /**
+   * Answers a job a previous run of the bot accepted (scale-out mode), by editing the deferred
+   * reply through the interaction's webhook while its token lives (15 minutes).
+   */
+  async answerLater(rest: REST, replyTo: Record<string, unknown>, outcome: LateOutcome): Promise<void> {
+    const address = replyTo as { applicationId: string; token: string; lang: string; expiresAt: number };
+    if (Date.now() >= address.expiresAt) return this.log.info('discord: a job finished after its token expired; nobody can be told');
+    const lang = pickLang(address.lang);
+    const route = Routes.webhookMessage(address.applicationId, address.token, '@original');
+    if ('error' in outcome) {
+      await rest.patch(route, { auth: false, body: { content: `⚠️ ${errorText(lang, outcome.error, textContext(this.engine, 'discord'))}`, embeds: [], components: [], attachments: [] } });
+      return;
+    }
+    const { result } = outcome;
+    const fitted = await fitSize(result.image, result.format, result.width, result.height, DEFAULT_UPLOAD_LIMIT);
+    const name = `cartoon.${fitted.format === 'jpeg' ? 'jpg' : fitted.format}`;
+    await rest.patch(route, {
+      auth: false,
+      body: { content: resultCaption(lang, [result], result.timings.total, { resized: fitted.changed }), embeds: [], components: [], attachments: [{ id: 0, filename: name }] },
+      files: [{ name, data: fitted.image }],
+    });
   }
 
   /** Refuses before downloading: type, size, and pixel count from the payload. */

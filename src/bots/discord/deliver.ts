@@ -10,7 +10,7 @@ import { fitSize } from '../shared/fitSize.ts';
 import { ResultButtons } from './ResultButtons.ts';
 
 /** Discord's upload limit when the interaction does not say (10 MiB, an unboosted server). */
-const DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024;
+export const DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024;
 
 /** Edits the deferred reply into the result; `totalMs` is counted from the user's click. */
 export async function deliver(interaction: RepliableInteraction, lang: Lang, results: readonly CartoonResult[], options: CartoonOptions, totalMs: number): Promise<Message> {

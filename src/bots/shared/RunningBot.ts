@@ -1,3 +1,7 @@
+import type { LateOutcome } from '../../engine/index.ts';
+
+export type { LateOutcome };
+
 /** What every chat adapter hands back to main when it has started. */
 export interface RunningBot {
   readonly name: string;
@@ -8,4 +12,9 @@ export interface RunningBot {
    * answered "restarting" (the engine's cancelAll answers the ones in line).
    */
   abort(): void;
+  /**
+   * Scale-out mode: answers a job that a previous run of this bot accepted (the process restarted
+   * while a worker had it), at the address the adapter gave as the request's `replyTo`.
+   */
+  answerLater?(replyTo: Record<string, unknown>, outcome: LateOutcome): Promise<void>;
 }

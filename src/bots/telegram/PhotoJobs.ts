@@ -18,6 +18,7 @@ import type { Media } from './media.ts';
 import type { TelegramOptions } from './options.ts';
 import type { PhotoRequest } from './route.ts';
 import type { Outbox } from './send.ts';
+import type { LateOutcome } from '../shared/RunningBot.ts';
 import type { SettingsMenu } from './SettingsMenu.ts';
 
 /** One photo to cartoonise, and where the answer goes. */
@@ -28,6 +29,9 @@ interface Target {
   media: Media;
   userId: number;
 }
+
+/** A job's reply address, kept with the job in scale-out mode (plain JSON). */
+type LateAddress = { platform: 'telegram'; chatId: number; messageId: number; userId: number; lang: Lang; media: Media };
 
 interface Done {
   target: Target;
@@ -66,7 +70,7 @@ export class PhotoJobs {
     const status = new QueueStatus(this.out.statusSink(target.chatId, target.photoMessageId), lang);
     const stopAction = this.out.chatAction(target.chatId, target.media.kind === 'photo' ? 'upload_photo' : 'upload_document');
     try {
-      const done = await this.#cartoon(target, options, status);
+      const done = await this.#cartoon(target, options, status, lang);
       await this.#deliver(done.target, done.result, resultCaption(lang, [done.result], done.totalMs), lang);
     } catch (error) {
       await this.#sendError(target.chatId, target.photoMessageId, lang, error);
@@ -95,7 +99,7 @@ export class PhotoJobs {
       for (const [i, target] of targets.entries()) {
         status.item(i, targets.length);
         try {
-          chunk.push(await this.#cartoon(target, options, status));
+          chunk.push(await this.#cartoon(target, options, status, lang));
         } catch (error) {
           failures.push(error);
         }
@@ -131,7 +135,7 @@ export class PhotoJobs {
   }
 
   /** Checks what Telegram says of the file, downloads it and runs the job. `totalMs` counts from here. */
-  async #cartoon(target: Target, options: CartoonOptions, status: QueueStatus): Promise<Done> {
+  async #cartoon(target: Target, options: CartoonOptions, status: QueueStatus, lang: Lang): Promise<Done> {
     const started = performance.now();
     const { media } = target;
     if (media.kind === 'document' && media.mimeType && !media.mimeType.startsWith('image/')) {
@@ -149,7 +153,8 @@ export class PhotoJobs {
       const ticket = this.engine.reserve(`telegram:${target.userId}`);
       try {
         const image = await this.#download(media);
-        result = await ticket.submit({ image, options }, { onPosition: (p) => status.position(p) });
+        const replyTo: LateAddress = { platform: 'telegram', chatId: target.chatId, messageId: target.photoMessageId, userId: target.userId, lang, media: target.media };
+        result = await ticket.submit({ image, options, replyTo }, { onPosition: (p) => status.position(p) });
       } finally {
         ticket.release();
       }
@@ -170,6 +175,18 @@ export class PhotoJobs {
       throw new ToonError('DOWNLOAD_FAILED', { detail: { reason: `getFile: ${error instanceof Error ? error.message : String(error)}` }, cause: error });
     }
     return download(link, { maxBytes: this.limits.maxDownloadBytes, timeoutMs: this.limits.downloadTimeoutMs, localFiles: this.limits.localFiles === true, signal: this.#downloads.signal });
+  }
+
+  /**
+   * Answers a photo a previous run of the bot accepted (scale-out mode: the bot restarted while a
+   * worker had the job): the cartoon as a reply to the photo, or the error's text.
+   */
+  async answerLater(replyTo: Record<string, unknown>, outcome: LateOutcome): Promise<void> {
+    const address = replyTo as LateAddress;
+    const lang = pickLang(address.lang);
+    const target: Target = { chatId: address.chatId, photoMessageId: address.messageId, media: address.media, userId: address.userId };
+    if ('error' in outcome) return this.#sendError(target.chatId, target.photoMessageId, lang, outcome.error);
+    await this.#deliver(target, outcome.result, resultCaption(lang, [outcome.result], outcome.result.timings.total), lang);
   }
 
   /** Ends every download under way with SHUTTING_DOWN. */

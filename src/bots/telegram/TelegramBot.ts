@@ -11,7 +11,7 @@ import type { Message } from 'telegraf/types';
 import type { Engine, Logger } from '../../engine/index.ts';
 import { pickLang, texts } from '../../i18n/index.ts';
 import { InFlight } from '../shared/InFlight.ts';
-import type { RunningBot } from '../shared/RunningBot.ts';
+import type { LateOutcome, RunningBot } from '../shared/RunningBot.ts';
 import { SettingsStore } from '../shared/SettingsStore.ts';
 import { AlbumCollector } from './AlbumCollector.ts';
 import type { TelegramOptions } from './options.ts';
@@ -104,6 +104,10 @@ export class TelegramBot implements RunningBot {
 
   abort(): void {
     this.#jobs.abortDownloads();
+  }
+
+  answerLater(replyTo: Record<string, unknown>, outcome: LateOutcome): Promise<void> {
+    return this.#jobs.answerLater(replyTo, outcome);
   }
 
   /** Resolves when every reply started so far has been sent (tests, shutdown). */

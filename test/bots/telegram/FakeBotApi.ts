@@ -35,7 +35,7 @@ export const BOT = { id: 4242, is_bot: true, first_name: 'ToonBot', username: 't
 export class FakeBotApi {
   readonly token: string;
   readonly calls: Call[] = [];
-  readonly #updates: Record<string, unknown>[] = [];
+  #updates: Record<string, unknown>[] = [];
   readonly #files = new Map<string, { path: string; data: Buffer; size: number }>();
   readonly #failures = new Map<string, ApiError[]>();
   #server: Server | undefined;
@@ -152,6 +152,9 @@ export class FakeBotApi {
         return BOT;
       case 'getUpdates': {
         const offset = Number(params.offset ?? 0);
+        // As Telegram does: an offset confirms every update before it, which is then forgotten
+        // (a restarted bot does not get them again).
+        if (offset > 0) this.#updates = this.#updates.filter((u) => (u.update_id as number) >= offset);
         let ready = this.#updates.filter((u) => (u.update_id as number) >= offset);
         if (ready.length === 0) {
           // A short hold instead of Telegram's 50 s, so that stopping is quick.

@@ -1,0 +1,32 @@
+# ToonBot, CPU image: the bot (default) or a CPU worker (`node bin/toonbot.js worker`).
+# GPU workers: Dockerfile.gpu. Build: docker build -t toonbot .
+FROM node:20-bookworm-slim
+
+WORKDIR /app
+ENV NODE_ENV=production \
+    TOONBOT_HTTP_HOST=0.0.0.0 \
+    TOONBOT_HTTP_PORT=9090
+
+# Dependencies first (cached while only the code changes). .npmrc skips onnxruntime's CUDA
+# download: the CPU binaries ship inside the npm package.
+COPY package.json package-lock.json .npmrc ./
+COPY stubs ./stubs
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+COPY bin ./bin
+COPY src ./src
+COPY models ./models
+COPY tsconfig.json ./
+
+# Per-chat settings and installed styles live in volumes.
+RUN mkdir -p data models/installed && chown -R node:node data models/installed
+VOLUME ["/app/data", "/app/models/installed"]
+USER node
+
+EXPOSE 9090
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \
+  CMD node -e "fetch('http://127.0.0.1:' + (process.env.TOONBOT_WEB_PORT || process.env.TOONBOT_HTTP_PORT) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
+
+# node itself is PID 1: it gets SIGTERM from `docker stop` and drains (TOONBOT_STOP_GRACE_S);
+# give the container a stop timeout above that (compose: stop_grace_period).
+CMD ["node", "--import", "tsx", "src/main.ts"]

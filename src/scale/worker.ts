@@ -1,0 +1,101 @@
+/**
+ * A GPU worker (`toonbot worker`): the engine, on jobs from the shared BullMQ queue, one at a time.
+ * Any number of them, on any machines that reach the Redis server; one per GPU.
+ *
+ * A worker that dies mid-job (kill -9, a lost machine) stops renewing the job's lock; another
+ * worker's stalled-job check puts the job back in line once (maxStalledCount 1), and a second
+ * stall fails it, which the bot answers with an error.
+ */
+import os from 'node:os';
+import { UnrecoverableError, Worker } from 'bullmq';
+import { createEngine, ToonError, toToonError, type Engine, type EngineOptions, type Logger } from '../engine/index.ts';
+import { Connections, encodeError, keys, QUEUE_NAME, type JobData, type JobReturn } from './protocol.ts';
+
+export interface WorkerOptions {
+  redisUrl: string;
+  engine: EngineOptions;
+  log: Logger;
+  /** Shown in logs and the heartbeat. @default host:pid */
+  name?: string;
+  /** How long a job's lock lasts without renewal: a dead worker's job is taken back after about this. @default 30000 */
+  lockMs?: number;
+  /** How often this worker looks for stalled jobs. @default 30000 */
+  stalledCheckMs?: number;
+}
+
+export interface RunningWorker {
+  readonly name: string;
+  readonly engine: Engine;
+  /** Finishes the job in hand, then disconnects. */
+  close(): Promise<void>;
+}
+
+/** The cartoon waits this long for the bot to fetch it (a restarting bot included). */
+const OUTPUT_TTL_MS = 15 * 60_000;
+const HEARTBEAT_MS = 5000;
+
+export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
+  const { log } = options;
+  const name = options.name ?? `${os.hostname()}:${process.pid}`;
+  const engine = await createEngine({
+    ...options.engine,
+    logger: log,
+    // This worker's own line holds one job: the shared line is in Redis.
+    queue: { ...options.engine.queue, concurrency: 1, maxWaiting: 1, perRequester: 2 },
+  });
+  await engine.warmup();
+  const connections = new Connections(options.redisUrl, log);
+  const redis = connections.open('commands');
+
+  const worker = new Worker<JobData, JobReturn>(
+    QUEUE_NAME,
+    async (job) => {
+      const id = job.id as string;
+      const left = job.data.deadlineAt - Date.now();
+      log.info('job started', { jobId: id, attempt: job.attemptsStarted, stalled: job.stalledCounter ?? 0 });
+      try {
+        if (left <= 0) throw new ToonError('TIMEOUT', { message: 'The job waited past its deadline.', detail: { lateMs: -left } });
+        const image = await redis.getBuffer(keys.input(id));
+        if (!image) throw new ToonError('TIMEOUT', { message: "The photo's key expired before a worker took the job." });
+        const { image: cartoon, ...result } = await engine.submit({ image, options: job.data.options, includeFaces: job.data.includeFaces, requester: job.data.requester, deadlineMs: left });
+        await redis.set(keys.output(id), cartoon, 'PX', OUTPUT_TTL_MS);
+        return { result };
+      } catch (error) {
+        // The engine's refusals (a corrupt photo, a timeout) are final: no retry.
+        throw new UnrecoverableError(encodeError(toToonError(error)));
+      }
+    },
+    {
+      connection: connections.open('blocking'),
+      concurrency: 1,
+      lockDuration: options.lockMs ?? 30_000,
+      stalledInterval: options.stalledCheckMs ?? 30_000,
+      maxStalledCount: 1,
+      name,
+    },
+  );
+  worker.on('error', () => undefined); // connection errors: logged by Connections
+  worker.on('failed', (job, error) => log.info('job failed', { jobId: job?.id, reason: error.message.slice(0, 200) }));
+  worker.on('stalled', (jobId) => log.warn('a job stalled (its worker died?): back in line', { jobId }));
+  await worker.waitUntilReady();
+
+  const beat = async () => {
+    await redis.set(keys.worker(name), JSON.stringify({ providers: engine.providers(), pid: process.pid, host: os.hostname() }), 'PX', HEARTBEAT_MS * 3).catch(() => undefined);
+  };
+  await beat();
+  const heartbeat = setInterval(() => void beat(), HEARTBEAT_MS);
+  heartbeat.unref();
+  log.info('worker ready', { name, providers: engine.providers() });
+
+  return {
+    name,
+    engine,
+    close: async () => {
+      clearInterval(heartbeat);
+      await worker.close();
+      await redis.del(keys.worker(name)).catch(() => 0);
+      connections.closeAll();
+      await engine.close();
+    },
+  };
+}

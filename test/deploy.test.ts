@@ -1,0 +1,62 @@
+/**
+ * The container files, checked without building anything (no Docker daemon in tests): the
+ * compose file parses and says what the README promises (Redis that never evicts, stop grace
+ * above the bot's, volumes for settings and styles, one worker per GPU), and both Dockerfiles
+ * use known instructions, run node itself as PID 1, and install onnxruntime the right way.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const read = (name: string) => readFileSync(path.join(ROOT, name), 'utf8');
+const INSTRUCTIONS = new Set(['FROM', 'RUN', 'CMD', 'LABEL', 'EXPOSE', 'ENV', 'ADD', 'COPY', 'ENTRYPOINT', 'VOLUME', 'USER', 'WORKDIR', 'ARG', 'ONBUILD', 'STOPSIGNAL', 'HEALTHCHECK', 'SHELL']);
+
+/** Instructions of a Dockerfile, continuation lines joined. */
+function instructions(text: string): { op: string; args: string }[] {
+  const joined = text.replace(/\\\n/g, ' ');
+  return joined
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => ({ op: l.split(/\s+/)[0] as string, args: l.slice(l.indexOf(' ') + 1) }));
+}
+
+describe('container files', () => {
+  it('docker-compose.yml: Redis without eviction, the bot with a stop grace above its own, a GPU worker, volumes', () => {
+    const compose = parse(read('docker-compose.yml')) as { services: Record<string, any>; volumes: Record<string, unknown> };
+    const { redis, bot } = compose.services;
+    expect(redis.command.join(' ')).toContain('--maxmemory-policy noeviction');
+    expect(bot.environment.TOONBOT_REDIS_URL).toBe('redis://redis:6379');
+    const seconds = (s: string) => Number(/^(\d+)s$/.exec(s)?.[1]);
+    expect(seconds(bot.stop_grace_period)).toBeGreaterThan(Number(bot.environment.TOONBOT_STOP_GRACE_S));
+    expect(bot.volumes).toEqual(expect.arrayContaining(['settings:/app/data', 'models:/app/models/installed']));
+    const workers = Object.entries(compose.services).filter(([name]) => name.startsWith('worker'));
+    expect(workers.length).toBeGreaterThanOrEqual(1);
+    for (const [, worker] of workers) {
+      expect(worker.command.slice(0, 3)).toEqual(['node', 'bin/toonbot.js', 'worker']);
+      expect(worker.deploy.resources.reservations.devices[0].capabilities).toEqual(['gpu']);
+      expect(seconds(worker.stop_grace_period)).toBeGreaterThan(0);
+    }
+    expect(Object.keys(compose.volumes)).toEqual(expect.arrayContaining(['redis', 'settings', 'models']));
+  });
+
+  it('Dockerfiles: known instructions, node as PID 1, onnxruntime CPU by default and CUDA in the GPU image', () => {
+    for (const file of ['Dockerfile', 'Dockerfile.gpu']) {
+      const steps = instructions(read(file));
+      for (const step of steps) expect(INSTRUCTIONS, `${file}: ${step.op}`).toContain(step.op);
+      expect(steps[0]?.op).toBe('FROM');
+      const cmd = steps.filter((s) => s.op === 'CMD').at(-1);
+      // Exec form, node first: signals reach the process that drains.
+      expect(JSON.parse(cmd?.args ?? '[]')[0]).toBe('node');
+      expect(steps.some((s) => s.op === 'USER' && !/root/.test(s.args))).toBe(true);
+      expect(steps.some((s) => s.op === 'COPY' && s.args.includes('.npmrc'))).toBe(true);
+    }
+    const gpu = instructions(read('Dockerfile.gpu'));
+    expect(gpu.some((s) => s.op === 'FROM' && /nvidia\/cuda:12\.\d+\.\d+-cudnn-runtime/.test(s.args))).toBe(true);
+    expect(gpu.some((s) => s.op === 'RUN' && s.args.includes('npm ci') && s.args.includes('--onnxruntime-node-install=true'))).toBe(true);
+    expect(read('.dockerignore').split('\n')).toEqual(expect.arrayContaining(['node_modules', '.env']));
+  });
+});

@@ -1,0 +1,39 @@
+/**
+ * A real Redis server for the scale-out tests (Debian's redis-server; .ci/run installs it): its own
+ * process on a free loopback port, no persistence, stopped by the test.
+ */
+import { spawn } from 'node:child_process';
+import { freePort } from './helpers.ts';
+
+export interface RedisServer {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function startRedis(): Promise<RedisServer> {
+  const port = await freePort();
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  const failed = new Promise<never>((_, reject) => {
+    child.on('error', (error) => reject(new Error(`redis-server could not start (install Debian's redis-server; .ci/run does): ${error.message}`)));
+    child.on('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${output.slice(-500)}`)));
+  });
+  failed.catch(() => undefined);
+  const deadline = Date.now() + 10_000;
+  while (!output.includes('Ready to accept connections')) {
+    if (Date.now() > deadline) throw new Error(`redis-server did not start: ${output.slice(-500)}`);
+    await Promise.race([new Promise((r) => setTimeout(r, 20)), failed]);
+  }
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}

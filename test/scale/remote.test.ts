@@ -1,0 +1,126 @@
+/**
+ * The bot side of scale-out mode (RemoteEngine) against a real Redis server, in-process: what it
+ * decides without a worker (header check, the line's bound, deadlines, cancellation), what it
+ * does with one (the result, the image bytes as binary keys), and the protocol's error encoding.
+ */
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger, ToonError } from '../../src/engine/index.ts';
+import { createRemoteEngine, type RemoteEngine } from '../../src/scale/RemoteEngine.ts';
+import { decodeError, encodeError } from '../../src/scale/protocol.ts';
+import { startWorker, type RunningWorker } from '../../src/scale/worker.ts';
+import { fixture, pngHeaderClaiming } from '../helpers.ts';
+import { startRedis, type RedisServer } from '../redis.ts';
+
+let redis: RedisServer;
+let client: Redis;
+beforeAll(async () => {
+  redis = await startRedis();
+  client = new Redis(redis.url);
+});
+afterAll(async () => {
+  client?.disconnect();
+  await redis?.stop();
+});
+
+async function remote(queue: { maxWaiting?: number; deadlineMs?: number; perRequester?: number } = {}): Promise<RemoteEngine> {
+  const engine = await createRemoteEngine({ redisUrl: redis.url, instance: `t${Math.random().toString(36).slice(2, 8)}`, engine: { logger: silentLogger, queue }, refreshMs: 200 });
+  await engine.warmup();
+  return engine;
+}
+
+describe('scale-out: the bot side', () => {
+  it('checks the header before anything reaches Redis', async () => {
+    const engine = await remote();
+    try {
+      await expect(engine.submit({ image: Buffer.from('not an image'), requester: 'a' })).rejects.toMatchObject({ code: 'UNSUPPORTED_IMAGE' });
+      await expect(engine.submit({ image: pngHeaderClaiming(20_000, 20_000), requester: 'a' })).rejects.toMatchObject({ code: 'IMAGE_TOO_LARGE' });
+      await expect(engine.submit({ image: fixture('astronaut.png'), options: { strength: 3 }, requester: 'a' })).rejects.toMatchObject({ code: 'INVALID_OPTION' });
+      expect(await client.keys('toonbot:*')).toEqual([]);
+      expect(await client.exists('bull:toonbot:wait')).toBe(0);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('with no worker: a job past its deadline is answered TIMEOUT and leaves the line; a cancelled one too', async () => {
+    const engine = await remote({ deadlineMs: 1500 });
+    try {
+      const positions: number[] = [];
+      const late = engine.submit({ image: fixture('astronaut.png'), requester: 'a' }, { onPosition: (p) => positions.push(p) });
+      await expect(late).rejects.toMatchObject({ code: 'TIMEOUT' });
+      expect(positions).toEqual([1]);
+      const gone = new AbortController();
+      const cancelled = engine.submit({ image: fixture('astronaut.png'), requester: 'b' }, { signal: gone.signal });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await client.llen('bull:toonbot:wait')).toBe(1);
+      gone.abort();
+      await expect(cancelled).rejects.toMatchObject({ code: 'CANCELLED' });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await client.llen('bull:toonbot:wait')).toBe(0);
+      expect((await client.keys('toonbot:img:*')).length).toBe(0);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('bounds the shared line and each user, as the embedded engine does', async () => {
+    const engine = await remote({ maxWaiting: 2, perRequester: 1 });
+    try {
+      const held = engine.reserve('u1');
+      expect(() => engine.reserve('u1')).toThrow(expect.objectContaining({ code: 'USER_BUSY' }));
+      const a = engine.submit({ image: fixture('astronaut.png'), requester: 'u2' });
+      const b = engine.submit({ image: fixture('astronaut.png'), requester: 'u3' });
+      a.catch(() => undefined);
+      b.catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 300));
+      // Two waiting, one place reserved: with no worker alive the line holds maxWaiting + 1.
+      expect(() => engine.reserve('u4')).toThrow(expect.objectContaining({ code: 'QUEUE_FULL' }));
+      held.release();
+      engine.cancelAll();
+      await expect(a).rejects.toMatchObject({ code: 'SHUTTING_DOWN' });
+      await expect(b).rejects.toMatchObject({ code: 'SHUTTING_DOWN' });
+    } finally {
+      await engine.close();
+    }
+    // Both were taken out of Redis before close() returned.
+    expect(await client.llen('bull:toonbot:wait')).toBe(0);
+    expect(await client.keys('toonbot:img:*')).toEqual([]);
+  });
+
+  it('with a worker: the cartoon comes back, images travel as binary keys, and Redis is left clean', async () => {
+    const worker: RunningWorker = await startWorker({ redisUrl: redis.url, engine: {}, log: silentLogger, name: 'inproc' });
+    const engine = await remote();
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      expect(engine.workers()).toBe(1);
+      expect(engine.providers()).toEqual(['cpu']);
+      const photo = fixture('astronaut.png');
+      const received = async () => Number(/total_net_input_bytes:(\d+)/.exec(await client.info('stats'))?.[1]);
+      const before = await received();
+      const result = await engine.submit({ image: photo, options: { resolution: 384, format: 'webp' }, requester: 'u', includeFaces: false });
+      const inBytes = (await received()) - before;
+      expect([result.width, result.height, result.mime, result.model]).toEqual([384, 384, 'image/webp', 'toon']);
+      expect(result.image.subarray(8, 12).toString()).toBe('WEBP');
+      expect(result.timings.total).toBeGreaterThanOrEqual(result.timings.queued);
+      // Redis received the photo and the cartoon as their own bytes, plus small JSON (a Buffer in
+      // job data would be a JSON array of numbers, about five times larger).
+      expect(inBytes).toBeGreaterThan(photo.length + result.image.length);
+      expect(inBytes).toBeLessThan((photo.length + result.image.length) * 1.2 + 64_000);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(await client.keys('toonbot:img:*')).toEqual([]);
+      expect(await client.keys('toonbot:answered:*')).toEqual([]);
+      expect(await client.zcard('bull:toonbot:completed')).toBe(0);
+    } finally {
+      await engine.close();
+      await worker.close();
+    }
+  });
+
+  it("carries the engine's errors across, and anything else as INTERNAL", () => {
+    const back = decodeError(encodeError(new ToonError('CORRUPT_IMAGE', { detail: { reason: 'truncated' } })));
+    expect([back.code, back.detail]).toEqual(['CORRUPT_IMAGE', { reason: 'truncated' }]);
+    expect(decodeError('job stalled more than allowable limit').code).toBe('INTERNAL');
+    expect(decodeError(undefined).code).toBe('INTERNAL');
+  });
+});

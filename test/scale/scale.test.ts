@@ -1,0 +1,210 @@
+/**
+ * Scale-out mode against a real Redis server: the bot process (the README's main command, with
+ * TOONBOT_REDIS_URL) feeds two `toonbot worker` processes through BullMQ, users on the Telegram
+ * stand-in. Both workers take jobs, places in line move, a worker killed mid-job (kill -9) loses
+ * nothing, a bot killed while its jobs run answers them after its restart, nobody is answered
+ * twice, and Redis is left as it was found.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import sharp from 'sharp';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { FakeBotApi, type Call } from '../bots/telegram/FakeBotApi.ts';
+import { photoMessage, privateChat, type Person } from '../bots/telegram/updates.ts';
+import { fixture } from '../helpers.ts';
+import { startRedis, type RedisServer } from '../redis.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+interface Proc {
+  child: ChildProcess;
+  log: () => string;
+  exited: Promise<number | null>;
+}
+
+let redis: RedisServer;
+let dir: string;
+let photo: Buffer;
+const procs: Proc[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+  dir = await mkdtemp(path.join(os.tmpdir(), 'toonbot-scale-'));
+  photo = await sharp(fixture('astronaut.png')).jpeg({ quality: 90 }).toBuffer();
+});
+afterEach(async () => {
+  for (const p of procs.splice(0)) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+});
+afterAll(async () => {
+  await redis?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function env(extra: Record<string, string>): NodeJS.ProcessEnv {
+  return {
+    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(TELEGRAM_|DISCORD_|TOONBOT_|LOG_LEVEL)/.test(k))),
+    TOONBOT_REDIS_URL: redis.url,
+    TOONBOT_WORKER_LOCK_S: '5',
+    TOONBOT_THREADS: '1',
+    ...extra,
+  };
+}
+
+async function launch(args: string[], extra: Record<string, string>, readyLine: string): Promise<Proc> {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: env(extra), stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const proc = { child, log: () => log, exited };
+  procs.push(proc);
+  const deadline = Date.now() + 40_000;
+  while (!log.includes(readyLine) && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  expect(log, log.slice(-1500)).toContain(readyLine);
+  return proc;
+}
+
+const worker = (name: string) => launch(['bin/toonbot.js', 'worker', '--name', name], {}, '"msg":"worker ready"');
+const bot = (api: FakeBotApi, settings: string) => launch(['--import', 'tsx', 'src/main.ts'], { TELEGRAM_BOT_TOKEN: api.token, TELEGRAM_API_ROOT: api.apiRoot, TELEGRAM_SETTINGS_PATH: settings, TOONBOT_MAX_WAITING: '64' }, '"msg":"ready"');
+
+function count(log: string, line: string): number {
+  return log.split('\n').filter((l) => l.includes(line)).length;
+}
+
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Each user's answers: photos sent to them, and texts other than the place in line. */
+function answers(api: FakeBotApi, users: Person[]) {
+  const to = (u: Person) => (c: Call) => Number(c.params.chat_id) === u.id;
+  return users.map((u) => ({
+    photos: api.callsTo('sendPhoto').filter(to(u)).length,
+    texts: api.callsTo('sendMessage').filter(to(u)).map((c) => String(c.params.text)).filter((t) => !t.startsWith('Queued')),
+  }));
+}
+
+function send(api: FakeBotApi, users: Person[], caption: string, tag: string): void {
+  for (const [i, user] of users.entries()) {
+    api.addFile(`${tag}${i}-s`, photo);
+    api.addFile(`${tag}${i}-l`, photo);
+    api.push({ message: photoMessage(privateChat(user), user, { small: `${tag}${i}-s`, large: `${tag}${i}-l` }, { caption }) });
+  }
+}
+
+async function toonbotKeys(): Promise<string[]> {
+  const client = new Redis(redis.url);
+  try {
+    return (await client.keys('*')).filter((k) => !k.endsWith(':events') && !k.endsWith(':meta') && !k.endsWith(':id') && !k.includes(':worker:') && !k.endsWith(':stalled-check'));
+  } finally {
+    client.disconnect();
+  }
+}
+
+const people = (base: number, n: number): Person[] => Array.from({ length: n }, (_, i) => ({ id: base + i, first_name: `U${base + i}`, language_code: 'en' }));
+
+describe('scale-out: one bot, two workers, one Redis', () => {
+  it('both workers take jobs, places in line move, every photo answered once, Redis cleaned up', async () => {
+    const api = new FakeBotApi();
+    await api.start();
+    try {
+      const [w1, w2] = await Promise.all([worker('w1'), worker('w2')]);
+      await bot(api, path.join(dir, 's1.json'));
+      const users = people(8100, 8);
+      send(api, users, 'res=768', 'a');
+      await until(() => answers(api, users).every((a) => a.photos + a.texts.length >= 1), 90_000, 'every user answered');
+      await new Promise((r) => setTimeout(r, 500));
+      expect(answers(api, users)).toEqual(users.map(() => ({ photos: 1, texts: [] })));
+      // Both workers worked.
+      expect(count((w1 as Proc).log(), '"msg":"job done"')).toBeGreaterThanOrEqual(1);
+      expect(count((w2 as Proc).log(), '"msg":"job done"')).toBeGreaterThanOrEqual(1);
+      // Someone saw their place in line move down as workers took jobs.
+      const seen = users.map((u) => api.calls.filter((c) => (c.method === 'sendMessage' || c.method === 'editMessageText') && Number(c.params.chat_id) === u.id).map((c) => String(c.params.text)).filter((t) => /^Queued: #\d/.test(t)).map((t) => Number(/#(\d+)/.exec(t)?.[1])));
+      expect(seen.some((places) => places.length >= 2 && places.every((p, i) => i === 0 || p < (places[i - 1] as number)))).toBe(true);
+      // Images, jobs and markers are gone once answered.
+      await until(async () => (await toonbotKeys()).length === 0, 10_000, 'Redis cleaned up');
+    } finally {
+      await api.stop();
+    }
+  }, 150_000);
+
+  it('a worker killed mid-job loses nothing: the job is taken back by the other one', async () => {
+    const api = new FakeBotApi();
+    await api.start();
+    try {
+      const [w1, w2] = await Promise.all([worker('k1'), worker('k2')]);
+      await bot(api, path.join(dir, 's2.json'));
+      const users = people(8200, 1);
+      send(api, users, 'res=2048', 'k');
+      // Whichever worker starts it is killed at once.
+      await until(() => [w1, w2].some((w) => (w as Proc).log().includes('"msg":"job started"')), 30_000, 'a worker to start the job');
+      const doomed = [w1, w2].find((w) => (w as Proc).log().includes('"msg":"job started"')) as Proc;
+      const survivor = (doomed === w1 ? w2 : w1) as Proc;
+      doomed.child.kill('SIGKILL');
+      await until(() => answers(api, users).every((a) => a.photos + a.texts.length >= 1), 90_000, 'the answer');
+      expect(answers(api, users)).toEqual([{ photos: 1, texts: [] }]);
+      expect(survivor.log()).toMatch(/"stalled":1,"msg":"job started"/);
+      await until(async () => (await toonbotKeys()).length === 0, 10_000, 'Redis cleaned up');
+    } finally {
+      await api.stop();
+    }
+  }, 150_000);
+
+  it('a job whose worker dies twice is answered with an error, not retried forever', async () => {
+    const api = new FakeBotApi();
+    await api.start();
+    try {
+      const workers = await Promise.all([worker('d1'), worker('d2'), worker('d3')]);
+      await bot(api, path.join(dir, 's4.json'));
+      const users = people(8400, 1);
+      send(api, users, 'res=2048', 'd');
+      for (const round of [1, 2]) {
+        await until(() => workers.some((w) => w.child.exitCode === null && w.child.signalCode === null && count(w.log(), '"msg":"job started"') >= 1), 60_000, `start ${round}`);
+        const doomed = workers.find((w) => w.child.exitCode === null && w.child.signalCode === null && count(w.log(), '"msg":"job started"') >= 1) as Proc;
+        doomed.child.kill('SIGKILL');
+        await doomed.exited;
+      }
+      await until(() => answers(api, users).every((a) => a.photos + a.texts.length >= 1), 60_000, 'the answer');
+      expect(answers(api, users)).toEqual([{ photos: 0, texts: ['Something went wrong on my side. Please try again.'] }]);
+      await until(async () => (await toonbotKeys()).length === 0, 10_000, 'Redis cleaned up');
+    } finally {
+      await api.stop();
+    }
+  }, 150_000);
+
+  it('a bot killed while workers have its jobs answers them after its restart, once', async () => {
+    const api = new FakeBotApi();
+    await api.start();
+    try {
+      const w = await worker('r1');
+      const settings = path.join(dir, 's3.json');
+      const first = await bot(api, settings);
+      const users = people(8300, 3);
+      send(api, users, 'res=1024', 'r');
+      await until(() => count(w.log(), '"msg":"job started"') >= 1, 30_000, 'the worker to start');
+      await until(() => api.callsTo('sendMessage').some((c) => String(c.params.text).startsWith('Queued')), 30_000, 'a place in line shown');
+      first.child.kill('SIGKILL');
+      await first.exited;
+      // The jobs finish while no bot runs.
+      await until(() => count(w.log(), '"msg":"job done"') >= 3, 60_000, 'the jobs to finish');
+      const before = api.callsTo('sendPhoto').length;
+      const second = await bot(api, settings);
+      await until(() => answers(api, users).every((a) => a.photos + a.texts.length >= 1), 60_000, 'answers after the restart');
+      await new Promise((r) => setTimeout(r, 1000));
+      if (process.env.DEBUG_SCALE) console.log(first.log(), '\n----\n', second.log(), JSON.stringify(api.calls.map((c) => [c.method, c.params.chat_id, c.params.text ?? ''])));
+      expect(answers(api, users)).toEqual(users.map(() => ({ photos: 1, texts: [] })));
+      expect(api.callsTo('sendPhoto').length - before).toBeGreaterThanOrEqual(1);
+      expect(second.log()).toContain('"msg":"scale-out: took back jobs from before the restart"');
+      await until(async () => (await toonbotKeys()).length === 0, 10_000, 'Redis cleaned up');
+    } finally {
+      await api.stop();
+    }
+  }, 150_000);
+});
