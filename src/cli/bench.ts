@@ -7,7 +7,9 @@
  *   `session.run` time of the same tiles in the same process, the overhead ratio, peak RSS;
  * - the DCT-Net topology at 2048 untiled, bare, for the memory that tiling saves;
  * - a 20-image serial batch: RSS at start and end;
- * - two submitters at once: the latency the second one adds.
+ * - two submitters at once: the latency the second one adds;
+ * - scale-out mode (a Redis server of its own, one worker): the latency Redis adds per job, and
+ *   Redis's memory before and after a batch of 20.
  *
  * Writes bench-results/bench.md and bench-results/bench.json. `--quick` is a smoke run.
  */
@@ -31,7 +33,8 @@ type Task =
   | { kind: 'untiled'; model: BenchModelId; resolution: number; input: string }
   | { kind: 'batch'; model: BenchModelId; resolution: number; images: number; input: string }
   | { kind: 'pair'; model: BenchModelId; resolution: number; rounds: number; input: string }
-  | { kind: 'portrait'; resolution: number; runs: number; input: string };
+  | { kind: 'portrait'; resolution: number; runs: number; input: string }
+  | { kind: 'scale'; resolution: number; runs: number; images: number; input: string };
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -55,6 +58,7 @@ const request = (image: Buffer, model: BenchModelId, resolution: number, request
 /** Child side: one measurement, printed as JSON. */
 async function child(task: Task): Promise<unknown> {
   const image = await readFile(task.input);
+  if (task.kind === 'scale') return scaleOut(task, image);
   if (task.kind === 'portrait') {
     // The built-in portrait style: detection, one head pass per face, the background pass.
     const engine = await createEngine({ queue: { perRequester: 1000, maxWaiting: 1000 }, logger: silentLogger });
@@ -179,6 +183,75 @@ async function child(task: Task): Promise<unknown> {
   }
 }
 
+/**
+ * The embedded engine against one worker behind Redis, same style, size and photo, one after the
+ * other in this process; then a batch of 20 through Redis, with Redis's memory before and after.
+ */
+async function scaleOut(task: Extract<Task, { kind: 'scale' }>, image: Buffer): Promise<Record<string, unknown>> {
+  const { startRedis } = await import('../../test/redis.ts');
+  const { createRemoteEngine } = await import('../scale/RemoteEngine.ts');
+  const { startWorker } = await import('../scale/worker.ts');
+  const { Redis } = await import('ioredis');
+  let server;
+  try {
+    server = await startRedis();
+  } catch (error) {
+    return { skipped: `no redis-server: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  const job = { image, requester: 'bench', options: { resolution: task.resolution, strength: 0.7, format: 'png' as const } };
+  const queue = { perRequester: 1000, maxWaiting: 1000, deadlineMs: 3_600_000 };
+  const embedded = await createEngine({ queue, logger: silentLogger });
+  await embedded.submit(job);
+  const alone: number[] = [];
+  for (let i = 0; i < task.runs; i += 1) alone.push((await embedded.submit(job)).timings.total);
+  await embedded.close();
+
+  const worker = await startWorker({ redisUrl: server.url, engine: { queue }, log: silentLogger, name: 'bench' });
+  const remote = await createRemoteEngine({ redisUrl: server.url, engine: { queue, logger: silentLogger } });
+  const client = new Redis(server.url);
+  try {
+    await remote.warmup();
+    await remote.submit(job);
+    const viaRedis: number[] = [];
+    const transit: number[] = [];
+    for (let i = 0; i < task.runs; i += 1) {
+      const { timings } = await remote.submit(job);
+      viaRedis.push(timings.total);
+      // What Redis adds around the worker's own decode, model and encode.
+      transit.push(timings.total - timings.decode - timings.inference - timings.encode);
+    }
+    const memory = async () => {
+      const info = await client.info('memory');
+      const used = Number(/used_memory:(\d+)/.exec(info)?.[1]);
+      const events = Number((await client.call('MEMORY', 'USAGE', 'bull:toonbot:events')) ?? 0);
+      return { used, events, keys: await client.dbsize() };
+    };
+    const before = await memory();
+    const batch = await Promise.all(Array.from({ length: task.images }, (_, i) => remote.submit({ ...job, requester: `bench-${i}` })));
+    await new Promise((r) => setTimeout(r, 500));
+    const after = await memory();
+    return {
+      runs: task.runs,
+      embeddedMs: round(median(alone)),
+      redisMs: round(median(viaRedis)),
+      addedMs: round(median(viaRedis) - median(alone)),
+      transitMs: round(median(transit)),
+      batch: batch.length,
+      redisStartKiB: Math.round(before.used / 1024),
+      redisEndKiB: Math.round(after.used / 1024),
+      redisDeltaKiB: Math.round((after.used - before.used) / 1024),
+      eventsDeltaKiB: Math.round((after.events - before.events) / 1024),
+      keysStart: before.keys,
+      keysEnd: after.keys,
+    };
+  } finally {
+    client.disconnect();
+    await remote.close();
+    await worker.close();
+    await server.stop();
+  }
+}
+
 const exec = promisify(execFile);
 
 async function runChild(task: Task): Promise<Record<string, unknown>> {
@@ -232,14 +305,18 @@ async function main(): Promise<void> {
     pairs.push({ model, resolution, ...(await runChild({ kind: 'pair', model, resolution, rounds: quick ? 1 : 3, input })) });
   }
 
+  const scaleRes = quick ? 256 : 1024;
+  log(`[bench] scale-out: one worker behind Redis vs embedded @ ${scaleRes}...`);
+  const scale = { resolution: scaleRes, ...(await runChild({ kind: 'scale', resolution: scaleRes, runs: quick ? 2 : 7, images: quick ? 4 : 20, input })) };
+
   const machine = `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${mib(os.totalmem())} MiB, Node ${process.version}, onnxruntime-node ${ort.env.versions.node ?? '?'}, sharp ${sharp.versions.sharp ?? '?'}`;
-  const report = { inputSide: quick ? 512 : 2048, date: new Date().toISOString(), machine, quick, wallSeconds: round((performance.now() - started) / 1000), sizes, untiled, portrait, batches, pairs };
+  const report = { inputSide: quick ? 512 : 2048, date: new Date().toISOString(), machine, quick, wallSeconds: round((performance.now() - started) / 1000), sizes, untiled, portrait, batches, pairs, scale };
   await writeFile(path.join(outDir, 'bench.json'), `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(path.join(outDir, 'bench.md'), toMarkdown(report));
   process.stdout.write(toMarkdown(report));
 }
 
-function toMarkdown(r: { inputSide: number; date: string; machine: string; wallSeconds: number; sizes: Record<string, unknown>[]; untiled: Record<string, unknown>; portrait: Record<string, unknown>; batches: Record<string, unknown>[]; pairs: Record<string, unknown>[] }): string {
+function toMarkdown(r: { inputSide: number; date: string; machine: string; wallSeconds: number; sizes: Record<string, unknown>[]; untiled: Record<string, unknown>; portrait: Record<string, unknown>; batches: Record<string, unknown>[]; pairs: Record<string, unknown>[]; scale: Record<string, unknown> }): string {
   const s = (v: unknown): string => (v === undefined ? '-' : String(v));
   const md = (header: string[], rows: string[][]): string =>
     `${[`| ${header.join(' | ')} |`, `|${header.map(() => ' --- ').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n')}\n`;
@@ -274,6 +351,14 @@ function toMarkdown(r: { inputSide: number; date: string; machine: string; wallS
       ['model', 'output', 'alone', 'served first', 'served second', 'added (mean of both)', 'added (second)'],
       r.pairs.map((x) => [s(x.model), s(x.resolution), s(x.aloneMs), s(x.firstMs), s(x.secondMs), s(x.addedMeanMs), s(x.addedSecondMs)]),
     ),
+    `## Scale-out mode (one worker behind Redis, built-in style)`,
+    ``,
+    r.scale.skipped
+      ? `Skipped: ${s(r.scale.skipped)}\n`
+      : md(
+          ['output', 'embedded', 'through Redis', 'added per job', 'of which transit (total - worker processing)', `Redis before ${s(r.scale.batch)} jobs, KiB`, 'after, KiB', 'of which the events stream (capped), KiB', 'keys before', 'keys after'],
+          [[s(r.scale.resolution), s(r.scale.embeddedMs), s(r.scale.redisMs), s(r.scale.addedMs), s(r.scale.transitMs), s(r.scale.redisStartKiB), s(r.scale.redisEndKiB), s(r.scale.eventsDeltaKiB), s(r.scale.keysStart), s(r.scale.keysEnd)]],
+        ),
   ].join('\n');
 }
 
