@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { commandDefinitions, DiscordBot, DISCORD_DEFAULTS, registerCommands, type DiscordOptions } from '../../../src/bots/discord/index.ts';
-import { createEngine, silentLogger, type Engine } from '../../../src/engine/index.ts';
+import { createEngine, DEFAULT_MESSAGES, silentLogger, ToonError, type Engine } from '../../../src/engine/index.ts';
 import { fixture } from '../../helpers.ts';
 import { APP_ID, FakeDiscord, type RestCall } from './FakeDiscord.ts';
 import { ann, ben, button, contextMenu, GUILD_ID, slash, wei } from './payloads.ts';
@@ -226,6 +226,25 @@ describe('Discord context menu and buttons', () => {
     discord.dispatch('INTERACTION_CREATE', mine);
     expect((await discord.waitFor(isCallback(mine.token))).body).toEqual({ type: 6 });
     await discord.waitFor((c) => c.method === 'DELETE' && c.path.includes(`/${mine.token}/messages/@original`));
+  });
+});
+
+describe('Discord: answering after a restart (scale-out mode)', () => {
+  it('edits the interaction\'s reply through its webhook: the cartoon, or the error; nothing once the token expired', async () => {
+    await startBot();
+    const result = await engine.submit({ image: fixture('coffee.png'), options: { resolution: 256 } });
+    const live = { platform: 'discord', applicationId: APP_ID, token: 'late-token-1', lang: 'zh-CN', expiresAt: Date.now() + 60_000 };
+    await (bot as DiscordBot).answerLater(live, { result });
+    const edit = discord.calls.find((c) => c.method === 'PATCH' && c.path === `/api/v10/webhooks/${APP_ID}/late-token-1/messages/@original`);
+    expect(edit?.files.map((f) => f.name)).toEqual(['cartoon.png']);
+    expect((await sharp(edit?.files[0]?.data as Buffer).metadata()).width).toBe(256);
+    expect(String((edit?.body as { content: string }).content)).toMatch(/^⏱ 排队/);
+    await (bot as DiscordBot).answerLater({ ...live, token: 'late-token-2', lang: 'en' }, { error: new ToonError('TIMEOUT') });
+    const refused = discord.calls.find((c) => c.path.includes('/late-token-2/'));
+    expect((refused?.body as { content: string }).content).toBe(`⚠️ ${DEFAULT_MESSAGES.TIMEOUT}`);
+    const before = discord.calls.length;
+    await (bot as DiscordBot).answerLater({ ...live, token: 'late-token-3', expiresAt: Date.now() - 1 }, { result });
+    expect(discord.calls.slice(before).filter((c) => c.path.includes('late-token-3'))).toEqual([]);
   });
 });
 
