@@ -10,7 +10,7 @@ describe('parseConfig', () => {
     expect(config.discord).toBeNull();
     expect(config.engine.queue).toEqual({ concurrency: 1, maxWaiting: 32, perRequester: 2, deadlineMs: 120_000 });
     expect(config.engine.limits).toEqual({ maxPixels: 40_000_000, maxBytes: 50 * 1024 * 1024 });
-    expect(config.engine.runtime).toEqual({ provider: 'cpu', intraOpThreads: 0, interOpThreads: 0, cpuArena: true });
+    expect(config.engine.runtime).toEqual({ provider: 'auto', intraOpThreads: 0, interOpThreads: 0, cpuArena: true });
     expect(config.logLevel).toBe('info');
     expect(config.modelscopeUrl).toBe('https://modelscope.cn');
   });

@@ -11,7 +11,9 @@
  * - scale-out mode (a Redis server of its own, one worker): the latency Redis adds per job, and
  *   Redis's memory before and after a batch of 20.
  *
- * Writes bench-results/bench.md and bench-results/bench.json. `--quick` is a smoke run.
+ * Writes bench-results/bench.md and bench-results/bench.json. `--quick` is a smoke run;
+ * `--provider webgpu|cuda|cpu|auto` (default auto) picks the execution provider, and the report says
+ * what the models actually ran on.
  */
 import { execFile } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -21,20 +23,21 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import * as ort from 'onnxruntime-node';
-import { createEngine, decodeImage, DEFAULT_ENGINE_CONFIG, ModelSession, planTiles, silentLogger, type CartoonResult, type Engine } from '../engine/expert.ts';
+import { createEngine, decodeImage, DEFAULT_ENGINE_CONFIG, ModelSession, planTiles, silentLogger, type CartoonResult, type Engine, type RuntimeConfig } from '../engine/expert.ts';
 import { BENCH_MODEL_IDS, benchModel, type BenchModelId } from './benchModels.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
 const PHOTO = path.join(ROOT, 'test/fixtures/astronaut.png');
 
-type Task =
+type Task = { provider: string } & (
   | { kind: 'size'; model: BenchModelId; resolution: number; runs: number; input: string }
   | { kind: 'untiled'; model: BenchModelId; resolution: number; input: string }
   | { kind: 'batch'; model: BenchModelId; resolution: number; images: number; input: string }
   | { kind: 'pair'; model: BenchModelId; resolution: number; rounds: number; input: string }
   | { kind: 'portrait'; resolution: number; runs: number; input: string }
-  | { kind: 'scale'; resolution: number; runs: number; images: number; input: string };
+  | { kind: 'scale'; resolution: number; runs: number; images: number; input: string }
+);
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -45,8 +48,11 @@ const mib = (bytes: number): number => Math.round(bytes / 1024 / 1024);
 const peakRssMiB = (): number => Math.round(process.resourceUsage().maxRSS / 1024);
 const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
 
+/** The execution provider of this run (`--provider`, default auto); set in each child from its task. */
+let runtime: RuntimeConfig = { ...DEFAULT_ENGINE_CONFIG.runtime };
+
 async function engineFor(model: BenchModelId): Promise<Engine> {
-  return createEngine({ models: [await benchModel(model)], queue: { perRequester: 1000, maxWaiting: 1000, deadlineMs: 3_600_000 }, logger: silentLogger });
+  return createEngine({ models: [await benchModel(model)], runtime, queue: { perRequester: 1000, maxWaiting: 1000, deadlineMs: 3_600_000 }, logger: silentLogger });
 }
 
 const request = (image: Buffer, model: BenchModelId, resolution: number, requester = 'bench') => ({
@@ -58,10 +64,11 @@ const request = (image: Buffer, model: BenchModelId, resolution: number, request
 /** Child side: one measurement, printed as JSON. */
 async function child(task: Task): Promise<unknown> {
   const image = await readFile(task.input);
+  runtime = { ...DEFAULT_ENGINE_CONFIG.runtime, provider: task.provider };
   if (task.kind === 'scale') return scaleOut(task, image);
   if (task.kind === 'portrait') {
     // The built-in portrait style: detection, one head pass per face, the background pass.
-    const engine = await createEngine({ queue: { perRequester: 1000, maxWaiting: 1000 }, logger: silentLogger });
+    const engine = await createEngine({ runtime, queue: { perRequester: 1000, maxWaiting: 1000 }, logger: silentLogger });
     try {
       const req = { image, requester: 'bench', options: { style: 'toon-portrait', resolution: task.resolution, strength: 0.7, format: 'png' as const } };
       await engine.submit(req);
@@ -86,7 +93,7 @@ async function child(task: Task): Promise<unknown> {
   }
   if (task.kind === 'untiled') {
     const entry = await benchModel(task.model);
-    const session = await ModelSession.open(entry, DEFAULT_ENGINE_CONFIG.runtime, silentLogger);
+    const session = await ModelSession.open(entry, runtime, silentLogger);
     const n = task.resolution * task.resolution * 3;
     const data = new Float32Array(n).map((_, i) => ((i * 7919) % 255) / 127.5 - 1);
     const t = performance.now();
@@ -104,7 +111,7 @@ async function child(task: Task): Promise<unknown> {
       // Runs alternate with the end-to-end ones, so that the machine's drift hits both alike,
       // and the overhead is the median of the pairwise ratios.
       const entry = await benchModel(task.model);
-      const session = await ModelSession.open(entry, DEFAULT_ENGINE_CONFIG.runtime, silentLogger);
+      const session = await ModelSession.open(entry, runtime, silentLogger);
       const probe = await engine.submit(request(image, task.model, task.resolution));
       const frame = await decodeImage(image, probe.width, probe.height, { maxPixels: 1e9, maxBytes: 1e9 });
       const [lo, hi] = entry.manifest.io.range;
@@ -128,6 +135,7 @@ async function child(task: Task): Promise<unknown> {
       await session.dispose();
       const pick = (k: keyof CartoonResult['timings']) => round(median(results.map((r) => r.timings[k])));
       return {
+        providers: engine.providers(),
         width: probe.width,
         height: probe.height,
         tiles: probe.tiles,
@@ -200,13 +208,13 @@ async function scaleOut(task: Extract<Task, { kind: 'scale' }>, image: Buffer): 
   }
   const job = { image, requester: 'bench', options: { resolution: task.resolution, strength: 0.7, format: 'png' as const } };
   const queue = { perRequester: 1000, maxWaiting: 1000, deadlineMs: 3_600_000 };
-  const embedded = await createEngine({ queue, logger: silentLogger });
+  const embedded = await createEngine({ runtime, queue, logger: silentLogger });
   await embedded.submit(job);
   const alone: number[] = [];
   for (let i = 0; i < task.runs; i += 1) alone.push((await embedded.submit(job)).timings.total);
   await embedded.close();
 
-  const worker = await startWorker({ redisUrl: server.url, engine: { queue }, log: silentLogger, name: 'bench' });
+  const worker = await startWorker({ redisUrl: server.url, engine: { runtime, queue }, log: silentLogger, name: 'bench' });
   const remote = await createRemoteEngine({ redisUrl: server.url, engine: { queue, logger: silentLogger } });
   const client = new Redis(server.url);
   try {
@@ -268,6 +276,8 @@ async function main(): Promise<void> {
     return;
   }
   const quick = args.includes('--quick');
+  const providerAt = args.indexOf('--provider');
+  const provider = providerAt >= 0 ? (args[providerAt + 1] as string) : 'auto';
   const outAt = args.indexOf('--out');
   const outDir = path.resolve(outAt >= 0 ? (args[outAt + 1] as string) : path.join(ROOT, 'bench-results'));
   await mkdir(outDir, { recursive: true });
@@ -287,41 +297,44 @@ async function main(): Promise<void> {
   for (const model of BENCH_MODEL_IDS) {
     for (const resolution of resolutions) {
       log(`[bench] ${model} @ ${resolution}...`);
-      sizes.push({ model, resolution, ...(await runChild({ kind: 'size', model, resolution, runs: runsFor(model, resolution), input })) });
+      sizes.push({ model, resolution, ...(await runChild({ provider, kind: 'size', model, resolution, runs: runsFor(model, resolution), input })) });
     }
   }
   const untiledRes = quick ? 256 : 2048;
   log(`[bench] dctnet-topology @ ${untiledRes} untiled, bare...`);
-  const untiled = { model: 'dctnet-topology', resolution: untiledRes, ...(await runChild({ kind: 'untiled', model: 'dctnet-topology', resolution: untiledRes, input })) };
+  const untiled = { model: 'dctnet-topology', resolution: untiledRes, ...(await runChild({ provider, kind: 'untiled', model: 'dctnet-topology', resolution: untiledRes, input })) };
   log(`[bench] toon-portrait @ ${quick ? 256 : 1024}...`);
-  const portrait = { model: 'toon-portrait', resolution: quick ? 256 : 1024, ...(await runChild({ kind: 'portrait', resolution: quick ? 256 : 1024, runs: quick ? 1 : 5, input })) };
+  const portrait = { model: 'toon-portrait', resolution: quick ? 256 : 1024, ...(await runChild({ provider, kind: 'portrait', resolution: quick ? 256 : 1024, runs: quick ? 1 : 5, input })) };
   const batches: Record<string, unknown>[] = [];
   const pairs: Record<string, unknown>[] = [];
   for (const model of BENCH_MODEL_IDS) {
     const resolution = quick ? 256 : 1024;
     log(`[bench] ${model}: batch of ${quick ? 2 : 20} @ ${resolution}...`);
-    batches.push({ model, resolution, ...(await runChild({ kind: 'batch', model, resolution, images: quick ? 2 : 20, input })) });
+    batches.push({ model, resolution, ...(await runChild({ provider, kind: 'batch', model, resolution, images: quick ? 2 : 20, input })) });
     log(`[bench] ${model}: two users at once @ ${resolution}...`);
-    pairs.push({ model, resolution, ...(await runChild({ kind: 'pair', model, resolution, rounds: quick ? 1 : 3, input })) });
+    pairs.push({ model, resolution, ...(await runChild({ provider, kind: 'pair', model, resolution, rounds: quick ? 1 : 3, input })) });
   }
 
   const scaleRes = quick ? 256 : 1024;
   log(`[bench] scale-out: one worker behind Redis vs embedded @ ${scaleRes}...`);
-  const scale = { resolution: scaleRes, ...(await runChild({ kind: 'scale', resolution: scaleRes, runs: quick ? 2 : 7, images: quick ? 4 : 20, input })) };
+  const scale = { resolution: scaleRes, ...(await runChild({ provider, kind: 'scale', resolution: scaleRes, runs: quick ? 2 : 7, images: quick ? 4 : 20, input })) };
 
   const machine = `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${mib(os.totalmem())} MiB, Node ${process.version}, onnxruntime-node ${ort.env.versions.node ?? '?'}, sharp ${sharp.versions.sharp ?? '?'}`;
-  const report = { inputSide: quick ? 512 : 2048, date: new Date().toISOString(), machine, quick, wallSeconds: round((performance.now() - started) / 1000), sizes, untiled, portrait, batches, pairs, scale };
+  const ranOn = [...new Set(sizes.flatMap((x) => (x.providers as string[] | undefined) ?? []))];
+  const report = { provider, ranOn, inputSide: quick ? 512 : 2048, date: new Date().toISOString(), machine, quick, wallSeconds: round((performance.now() - started) / 1000), sizes, untiled, portrait, batches, pairs, scale };
   await writeFile(path.join(outDir, 'bench.json'), `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(path.join(outDir, 'bench.md'), toMarkdown(report));
   process.stdout.write(toMarkdown(report));
 }
 
-function toMarkdown(r: { inputSide: number; date: string; machine: string; wallSeconds: number; sizes: Record<string, unknown>[]; untiled: Record<string, unknown>; portrait: Record<string, unknown>; batches: Record<string, unknown>[]; pairs: Record<string, unknown>[]; scale: Record<string, unknown> }): string {
+function toMarkdown(r: { provider: string; ranOn: string[]; inputSide: number; date: string; machine: string; wallSeconds: number; sizes: Record<string, unknown>[]; untiled: Record<string, unknown>; portrait: Record<string, unknown>; batches: Record<string, unknown>[]; pairs: Record<string, unknown>[]; scale: Record<string, unknown> }): string {
   const s = (v: unknown): string => (v === undefined ? '-' : String(v));
   const md = (header: string[], rows: string[][]): string =>
     `${[`| ${header.join(' | ')} |`, `|${header.map(() => ' --- ').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n')}\n`;
   return [
     `# ToonBot benchmark`,
+    ``,
+    `Execution provider: ${r.provider} requested, the models ran on ${r.ranOn.join(', ') || '?'}.`,
     ``,
     `${r.date}; ${r.machine}; ${r.wallSeconds} s in all. Input: a ${r.inputSide}x${r.inputSide} JPEG photo; strength 0.7; PNG out. Medians; times in ms; overhead = median of (end-to-end / bare) over alternating runs.`,
     ``,

@@ -49,6 +49,17 @@ program
   });
 
 program
+  .command('doctor')
+  .description('show what the models can run on here (TOONBOT_PROVIDER=auto picks from it), run every style once and compare with the CPU')
+  .option('--provider <name>', 'check this provider instead of TOONBOT_PROVIDER (auto, cpu, webgpu, cuda...)')
+  .action(async (flags: { provider?: string }) => {
+    const config = loadConfig();
+    const { doctor } = await import('./doctor.ts');
+    const runtime = { ...config.engine.runtime, provider: flags.provider ?? config.engine.runtime?.provider ?? 'auto' };
+    process.exitCode = await doctor({ ...config.engine, runtime, logger: createLogger('warn') }, (line) => process.stdout.write(`${line}\n`));
+  });
+
+program
   .command('worker')
   .description('scale-out mode: run the engine on jobs from the Redis queue (TOONBOT_REDIS_URL), one job at a time; one per GPU')
   .option('--provider <name>', 'execution provider for this worker (cpu, cuda, tensorrt, webgpu...); default TOONBOT_PROVIDER')

@@ -20,7 +20,7 @@ export const DEFAULT_MODELS_DIR = path.resolve(path.dirname(fileURLToPath(import
 
 export const DEFAULT_ENGINE_CONFIG = {
   modelsDir: DEFAULT_MODELS_DIR,
-  runtime: { provider: 'cpu', intraOpThreads: 0, interOpThreads: 0, cpuArena: true },
+  runtime: { provider: 'auto', intraOpThreads: 0, interOpThreads: 0, cpuArena: true },
   queue: DEFAULT_QUEUE_LIMITS,
   // 40 MP covers any phone camera; 50 MiB is above Telegram's and Discord's own caps.
   limits: { maxPixels: 40_000_000, maxBytes: 50 * 1024 * 1024 },

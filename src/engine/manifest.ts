@@ -4,6 +4,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { SessionTuning } from './runtime.ts';
 
 export interface TileSpec {
   /** Largest tile side the model is run on; bigger frames are split. */
@@ -78,6 +79,8 @@ export interface ModelManifest {
   source: string;
   io: ModelIO;
   tile: TileSpec;
+  /** onnxruntime session options measured best for this graph (runtime.ts SessionTuning). */
+  session?: SessionTuning;
   /** Offered to users as a style. @default true */
   listed: boolean;
 }
@@ -194,6 +197,7 @@ export function validateManifest(raw: unknown, where = 'manifest'): ModelManifes
       margin: int(tile.margin, 'tile.margin', 0),
       feather: int(tile.feather, 'tile.feather', 0),
     },
+    ...(m.session === undefined ? {} : { session: { ...(obj(m.session, 'session').optimization === undefined ? {} : { optimization: oneOf(obj(m.session, 'session').optimization, 'session.optimization', ['basic', 'extended', 'all'] as const) }) } }),
     listed: m.listed === undefined ? true : typeof m.listed === 'boolean' ? m.listed : fail('listed', 'a boolean', m.listed),
   };
   if (manifest.variants && manifest.side === undefined) fail('side', 'the side of `file` when variants are listed', m.side);

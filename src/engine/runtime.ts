@@ -6,9 +6,13 @@
 import * as ort from 'onnxruntime-node';
 import { callSite } from './errors.ts';
 import type { Logger } from './log.ts';
+import { planProviders } from './providers.ts';
 
 export interface RuntimeConfig {
-  /** onnxruntime execution provider: 'cpu', 'cuda', 'tensorrt', 'dml', 'coreml'... @default 'cpu' */
+  /**
+   * onnxruntime execution provider: 'auto' (CUDA, then WebGPU where a GPU exists, then the CPU),
+   * or one by name: 'cpu', 'webgpu', 'cuda', 'tensorrt', 'dml', 'coreml'... @default 'auto'
+   */
   provider: string;
   /** Threads inside one operator; 0 lets onnxruntime pick (one per core). @default 0 */
   intraOpThreads: number;
@@ -40,17 +44,25 @@ export interface OpenedSession {
   provider: string;
 }
 
+/** Per-model session options (the manifest's `session`), chosen by measurement. */
+export interface SessionTuning {
+  /** onnxruntime's graph optimisation level. @default 'all' */
+  optimization?: 'basic' | 'extended' | 'all';
+}
+
 /**
- * Opens a session on the configured provider, falling back to the CPU when it cannot be used.
+ * Opens a session on the first provider of the plan that works (see providers.ts: `auto` tries
+ * CUDA, then WebGPU where a GPU exists, then the CPU; a named provider falls back to the CPU),
+ * with one log line per provider that could not be used.
  * @param model the ONNX bytes, or a file path
- * @param label names the model in the fallback's log line
+ * @param label names the model in the log lines
  * @throws what onnxruntime throws when not even the CPU can open it, with the caller's stack
  */
-export async function openSession(model: Uint8Array | string, runtime: RuntimeConfig, logger: Logger, label: string): Promise<OpenedSession> {
+export async function openSession(model: Uint8Array | string, runtime: RuntimeConfig, logger: Logger, label: string, tuning: SessionTuning = {}): Promise<OpenedSession> {
   const withStack = callSite();
   const options = (provider: string): ort.InferenceSession.SessionOptions => ({
     executionProviders: [runtime.deviceId !== undefined && DEVICE_PROVIDERS.has(provider) ? ({ name: provider, deviceId: runtime.deviceId } as ort.InferenceSession.ExecutionProviderConfig) : provider],
-    graphOptimizationLevel: 'all',
+    graphOptimizationLevel: tuning.optimization ?? 'all',
     executionMode: 'sequential',
     enableCpuMemArena: runtime.cpuArena,
     enableMemPattern: true,
@@ -58,19 +70,19 @@ export async function openSession(model: Uint8Array | string, runtime: RuntimeCo
     ...(runtime.interOpThreads > 0 ? { interOpNumThreads: runtime.interOpThreads } : {}),
   });
   const create = (provider: string) => (typeof model === 'string' ? ort.InferenceSession.create(model, options(provider)) : ort.InferenceSession.create(model, options(provider)));
-  try {
-    return { session: await create(runtime.provider), provider: runtime.provider };
-  } catch (error) {
-    if (runtime.provider === 'cpu') throw withStack(error);
-    logger.warn('execution provider unavailable, falling back to cpu', {
-      model: label,
-      provider: runtime.provider,
-      reason: error instanceof Error ? error.message.split('\n')[0] : String(error),
-    });
+  const { candidates } = planProviders(runtime.provider);
+  for (const provider of candidates) {
+    try {
+      return { session: await create(provider), provider };
+    } catch (error) {
+      if (provider === 'cpu') throw withStack(error);
+      // A provider picked by `auto` that does not work is expected news; a named one is not.
+      logger[runtime.provider === 'auto' ? 'info' : 'warn'](`execution provider unavailable, falling back to ${candidates[candidates.indexOf(provider) + 1] ?? 'cpu'}`, {
+        model: label,
+        provider,
+        reason: error instanceof Error ? error.message.split('\n')[0] : String(error),
+      });
+    }
   }
-  try {
-    return { session: await create('cpu'), provider: 'cpu' };
-  } catch (error) {
-    throw withStack(error);
-  }
+  throw withStack(new Error('no execution provider could open the model'));
 }

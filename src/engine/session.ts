@@ -47,7 +47,7 @@ export class ModelSession {
       throw new ToonError('MODEL_UNAVAILABLE', { detail: { model: id, reason: 'checksum mismatch', expected: sha256Expected, actual } });
     }
     try {
-      const { session, provider } = await openSession(bytes, runtime, logger, id);
+      const { session, provider } = await openSession(bytes, runtime, logger, id, entry.manifest.session);
       return new ModelSession(session, provider, entry, provider === 'cpu' ? undefined : { bytes, runtime, logger });
     } catch (error) {
       throw new ToonError('MODEL_UNAVAILABLE', { detail: { model: id, reason: 'session could not be created' }, cause: error });
@@ -72,7 +72,7 @@ export class ModelSession {
         reason: error instanceof ToonError && error.cause instanceof Error ? error.cause.message.split('\n')[0] : String(error),
       });
       const failed = this.#session;
-      const { session } = await openSession(reopen.bytes, { ...reopen.runtime, provider: 'cpu' }, reopen.logger, this.entry.manifest.id);
+      const { session } = await openSession(reopen.bytes, { ...reopen.runtime, provider: 'cpu' }, reopen.logger, this.entry.manifest.id, this.entry.manifest.session);
       this.#session = session;
       this.#provider = 'cpu';
       this.#reopen = undefined;

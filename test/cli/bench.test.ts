@@ -31,6 +31,14 @@ describe('npm run bench -- --quick', () => {
       expect(md).toContain('| dctnet-topology | 256x256 | 1 |');
       expect(md).toContain('## Two users at once');
       expect(md).toContain('| toon-portrait | 256 | 1 | 1 |');
+      // Which provider was asked for and which one ran (auto picks the CPU on a machine without a GPU device).
+      expect(report.provider).toBe('auto');
+      expect(report.ranOn.length).toBeGreaterThan(0);
+      expect(md).toMatch(/^Execution provider: auto requested, the models ran on [a-z]+/m);
+      // Scale-out: a row, or the reason it was skipped; never an image left in Redis.
+      expect(report.scale.skipped ?? report.scale.keysEnd).toBeDefined();
+      if (!report.scale.skipped) expect(report.scale.keysEnd).toBe(report.scale.keysStart);
+      expect(md).toContain('## Scale-out mode');
     } finally {
       await rm(out, { recursive: true, force: true });
     }
