@@ -16,6 +16,8 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY bin ./bin
 COPY src ./src
 COPY models ./models
+# Photos that calibrate int8 graphs when a style is installed (`toonbot models pull`).
+COPY test/fixtures ./test/fixtures
 COPY tsconfig.json ./
 
 # Per-chat settings and installed styles live in volumes.

@@ -87,6 +87,7 @@ export function parseConfig(env: Env): AppConfig {
       intraOpThreads: int('TOONBOT_THREADS', d.runtime.intraOpThreads, 0, 256),
       interOpThreads: int('TOONBOT_INTER_OP_THREADS', d.runtime.interOpThreads, 0, 256),
       cpuArena: int('TOONBOT_CPU_ARENA', d.runtime.cpuArena ? 1 : 0, 0, 1) === 1,
+      ...(int('TOONBOT_INT8', 1, 0, 1) === 0 ? { int8: false } : {}),
     },
     queue: {
       concurrency: int('TOONBOT_CONCURRENCY', d.queue.concurrency, 1, 64),

@@ -37,6 +37,7 @@ type Task = { provider: string } & (
   | { kind: 'pair'; model: BenchModelId; resolution: number; rounds: number; input: string }
   | { kind: 'portrait'; resolution: number; runs: number; input: string }
   | { kind: 'scale'; resolution: number; runs: number; images: number; input: string }
+  | { kind: 'int8'; resolution: number; runs: number; input: string }
 );
 
 const median = (xs: number[]): number => {
@@ -66,6 +67,7 @@ async function child(task: Task): Promise<unknown> {
   const image = await readFile(task.input);
   runtime = { ...DEFAULT_ENGINE_CONFIG.runtime, provider: task.provider };
   if (task.kind === 'scale') return scaleOut(task, image);
+  if (task.kind === 'int8') return int8Row(task);
   if (task.kind === 'portrait') {
     // The built-in portrait style: detection, one head pass per face, the background pass.
     const engine = await createEngine({ runtime, queue: { perRequester: 1000, maxWaiting: 1000 }, logger: silentLogger });
@@ -260,6 +262,41 @@ async function scaleOut(task: Extract<Task, { kind: 'scale' }>, image: Buffer): 
   }
 }
 
+/**
+ * The DCT-Net topology in int8 (QDQ, calibrated on the fixtures) against fp32 on the CPU: bare
+ * session time at one size, paired runs, and the error in grey levels on the fixtures.
+ */
+async function int8Row(task: Extract<Task, { kind: 'int8' }>): Promise<Record<string, unknown>> {
+  const { makeInt8 } = await import('../models/int8.ts');
+  const entry = await benchModel('dctnet-topology');
+  const fp32 = await readFile(entry.file);
+  const made = await makeInt8(fp32, entry.manifest.io);
+  if ('skipped' in made) return { skipped: made.skipped };
+  const options = { executionProviders: ['cpu'], graphOptimizationLevel: 'all' as const, enableCpuMemArena: true };
+  const [f, q] = await Promise.all([ort.InferenceSession.create(fp32, options), ort.InferenceSession.create(made.bytes, options)]);
+  const side = task.resolution;
+  const data = new Float32Array(3 * side * side).map((_, i) => ((i * 7919) % 255) / 127.5 - 1);
+  const run = async (s: ort.InferenceSession) => {
+    const t = performance.now();
+    await s.run({ [s.inputNames[0] as string]: new ort.Tensor('float32', data, [1, 3, side, side]) });
+    return performance.now() - t;
+  };
+  await run(f);
+  await run(q);
+  const ratios: number[] = [];
+  const fTimes: number[] = [];
+  const qTimes: number[] = [];
+  for (let i = 0; i < task.runs; i += 1) {
+    const a = await run(f);
+    const b = await run(q);
+    fTimes.push(a);
+    qTimes.push(b);
+    ratios.push(b / a);
+  }
+  await Promise.all([f.release(), q.release()]);
+  return { fp32Ms: round(median(fTimes)), int8Ms: round(median(qTimes)), ratio: round(median(ratios), 2), meanError: made.meanError, p99Error: made.p99Error, fp32Bytes: fp32.length, int8Bytes: made.bytes.length };
+}
+
 const exec = promisify(execFile);
 
 async function runChild(task: Task): Promise<Record<string, unknown>> {
@@ -315,19 +352,22 @@ async function main(): Promise<void> {
     pairs.push({ model, resolution, ...(await runChild({ provider, kind: 'pair', model, resolution, rounds: quick ? 1 : 3, input })) });
   }
 
+  const int8Res = quick ? 256 : 1024;
+  log(`[bench] dctnet-topology int8 vs fp32 @ ${int8Res}...`);
+  const int8 = { model: 'dctnet-topology', resolution: int8Res, ...(await runChild({ provider, kind: 'int8', resolution: int8Res, runs: quick ? 2 : 7, input })) };
   const scaleRes = quick ? 256 : 1024;
   log(`[bench] scale-out: one worker behind Redis vs embedded @ ${scaleRes}...`);
   const scale = { resolution: scaleRes, ...(await runChild({ provider, kind: 'scale', resolution: scaleRes, runs: quick ? 2 : 7, images: quick ? 4 : 20, input })) };
 
   const machine = `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${mib(os.totalmem())} MiB, Node ${process.version}, onnxruntime-node ${ort.env.versions.node ?? '?'}, sharp ${sharp.versions.sharp ?? '?'}`;
   const ranOn = [...new Set(sizes.flatMap((x) => (x.providers as string[] | undefined) ?? []))];
-  const report = { provider, ranOn, inputSide: quick ? 512 : 2048, date: new Date().toISOString(), machine, quick, wallSeconds: round((performance.now() - started) / 1000), sizes, untiled, portrait, batches, pairs, scale };
+  const report = { provider, ranOn, inputSide: quick ? 512 : 2048, date: new Date().toISOString(), machine, quick, wallSeconds: round((performance.now() - started) / 1000), sizes, untiled, portrait, batches, pairs, int8, scale };
   await writeFile(path.join(outDir, 'bench.json'), `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(path.join(outDir, 'bench.md'), toMarkdown(report));
   process.stdout.write(toMarkdown(report));
 }
 
-function toMarkdown(r: { provider: string; ranOn: string[]; inputSide: number; date: string; machine: string; wallSeconds: number; sizes: Record<string, unknown>[]; untiled: Record<string, unknown>; portrait: Record<string, unknown>; batches: Record<string, unknown>[]; pairs: Record<string, unknown>[]; scale: Record<string, unknown> }): string {
+function toMarkdown(r: { provider: string; ranOn: string[]; inputSide: number; date: string; machine: string; wallSeconds: number; sizes: Record<string, unknown>[]; untiled: Record<string, unknown>; portrait: Record<string, unknown>; batches: Record<string, unknown>[]; pairs: Record<string, unknown>[]; int8: Record<string, unknown>; scale: Record<string, unknown> }): string {
   const s = (v: unknown): string => (v === undefined ? '-' : String(v));
   const md = (header: string[], rows: string[][]): string =>
     `${[`| ${header.join(' | ')} |`, `|${header.map(() => ' --- ').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n')}\n`;
@@ -364,6 +404,14 @@ function toMarkdown(r: { provider: string; ranOn: string[]; inputSide: number; d
       ['model', 'output', 'alone', 'served first', 'served second', 'added (mean of both)', 'added (second)'],
       r.pairs.map((x) => [s(x.model), s(x.resolution), s(x.aloneMs), s(x.firstMs), s(x.secondMs), s(x.addedMeanMs), s(x.addedSecondMs)]),
     ),
+    `## int8 on the CPU (QDQ, calibrated on the fixtures)`,
+    ``,
+    r.int8.skipped
+      ? `Skipped: ${s(r.int8.skipped)}\n`
+      : md(
+          ['model', 'output', 'fp32 bare', 'int8 bare', 'int8 / fp32 (paired median)', 'mean error (grey levels)', '99th percentile', 'file fp32 / int8 bytes'],
+          [[s(r.int8.model), `${s(r.int8.resolution)}²`, s(r.int8.fp32Ms), s(r.int8.int8Ms), `${s(r.int8.ratio)}x`, s(r.int8.meanError), s(r.int8.p99Error), `${s(r.int8.fp32Bytes)} / ${s(r.int8.int8Bytes)}`]],
+        ),
     `## Scale-out mode (one worker behind Redis, built-in style)`,
     ``,
     r.scale.skipped

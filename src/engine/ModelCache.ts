@@ -103,15 +103,18 @@ export function headEntry(entry: ModelEntry): ModelEntry {
   const { head } = entry.manifest;
   if (!head || !entry.headFile) throw new ToonError('MODEL_UNAVAILABLE', { detail: { model: entry.manifest.id, reason: 'portrait style without a head model' } });
   const { variants: _variants, ...manifest } = entry.manifest;
+  const { int8: _int8, ...rest } = manifest;
   return {
     file: entry.headFile,
     ...(entry.headVariantFiles ? { variantFiles: entry.headVariantFiles } : {}),
+    ...(entry.headInt8File ? { int8File: entry.headInt8File } : {}),
     manifest: {
-      ...manifest,
+      ...rest,
       id: `${entry.manifest.id}:head`,
       pipeline: 'full-frame',
       file: head.file,
       sha256: head.sha256,
+      ...(head.int8 ? { int8: head.int8 } : {}),
       io: head.io ?? entry.manifest.io,
       ...(head.variants ? { variants: head.variants } : {}),
     },
@@ -130,5 +133,8 @@ export function forSide(entry: ModelEntry, side: number): ModelEntry {
   if (best.side === manifest.side) return entry;
   const file = entry.variantFiles?.get(best.side);
   if (!file) throw new ToonError('MODEL_UNAVAILABLE', { detail: { model: manifest.id, reason: 'size variant without a file', side: best.side } });
-  return { ...entry, file, manifest: { ...manifest, file: best.file, sha256: best.sha256, side: best.side } };
+  // An int8 graph belongs to `file`, not to its size variants.
+  const { int8File: _int8File, ...rest } = entry;
+  const { int8: _int8, ...plain } = manifest;
+  return { ...rest, file, manifest: { ...plain, file: best.file, sha256: best.sha256, side: best.side } };
 }

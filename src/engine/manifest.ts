@@ -42,9 +42,21 @@ export interface SizeVariant {
 }
 
 /** For the portrait pipeline: the model that stylises aligned 288x288 face crops. */
+/**
+ * An int8 (QDQ) version of a graph, run instead of `file` when the models run on the CPU, with the
+ * error measured against the fp32 graph when it was made (grey levels, 0..255).
+ */
+export interface Int8Spec {
+  file: string;
+  sha256: string;
+  meanError: number;
+  p99Error: number;
+}
+
 export interface HeadSpec {
   file: string;
   sha256: string;
+  int8?: Int8Spec;
   /** What the head graph expects; the background's `io` when absent. */
   io?: ModelIO;
   /** Graphs of the head model for other sizes; see ModelManifest.variants. */
@@ -68,6 +80,8 @@ export interface ModelManifest {
   /** Path of the ONNX file, relative to the manifest. */
   file: string;
   sha256: string;
+  /** The graph in int8, for the CPU (see Int8Spec). */
+  int8?: Int8Spec;
   /**
    * The same style built for other output sizes, for graphs whose filter radii are fixed in pixels:
    * the engine runs the graph whose side is nearest the output's long side (in ratio), `file` being
@@ -93,6 +107,9 @@ export interface ModelEntry {
   variantFiles?: Map<number, string>;
   /** The same for the head model's variants. */
   headVariantFiles?: Map<number, string>;
+  /** Absolute path of the int8 graph (manifest `int8`), run on the CPU. */
+  int8File?: string;
+  headInt8File?: string;
   /** Absolute paths of the head model and the mask, for the portrait pipeline. */
   headFile?: string;
   maskFile?: string;
@@ -119,6 +136,8 @@ export async function loadManifests(dir: string): Promise<ModelEntry[]> {
       ...(manifest.head ? { headFile: path.resolve(base, manifest.head.file) } : {}),
       ...(manifest.head?.variants ? { headVariantFiles: new Map(manifest.head.variants.map((v) => [v.side, path.resolve(base, v.file)])) } : {}),
       ...(manifest.mask ? { maskFile: path.resolve(base, manifest.mask) } : {}),
+      ...(manifest.int8 ? { int8File: path.resolve(base, manifest.int8.file) } : {}),
+      ...(manifest.head?.int8 ? { headInt8File: path.resolve(base, manifest.head.int8.file) } : {}),
     });
   }
   return entries.sort((a, b) => a.manifest.id.localeCompare(b.manifest.id));
@@ -165,6 +184,12 @@ export function validateManifest(raw: unknown, where = 'manifest'): ModelManifes
       return { side: int(o.side, `${field}[${i}].side`, 16), file: str(o.file, `${field}[${i}].file`, /\.onnx$/), sha256: str(o.sha256, `${field}[${i}].sha256`, /^[0-9a-f]{64}$/) };
     });
   };
+  const num = (v: unknown, field: string): number => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : fail(field, 'a number >= 0', v));
+  const parseInt8 = (value: unknown, field: string): { int8?: Int8Spec } => {
+    if (value === undefined) return {};
+    const o = obj(value, field);
+    return { int8: { file: str(o.file, `${field}.file`, /\.onnx$/), sha256: str(o.sha256, `${field}.sha256`, /^[0-9a-f]{64}$/), meanError: num(o.meanError, `${field}.meanError`), p99Error: num(o.p99Error, `${field}.p99Error`) } };
+  };
   const pipeline = oneOf(m.pipeline, 'pipeline', ['full-frame', 'portrait'] as const);
   let head: HeadSpec | undefined;
   if (pipeline === 'portrait') {
@@ -173,6 +198,7 @@ export function validateManifest(raw: unknown, where = 'manifest'): ModelManifes
     head = {
       file: str(h.file, 'head.file', /\.onnx$/),
       sha256: str(h.sha256, 'head.sha256', /^[0-9a-f]{64}$/),
+      ...parseInt8(h.int8, 'head.int8'),
       ...(h.io === undefined ? {} : { io: parseIo(h.io, 'head.io') }),
       ...(headVariants ? { variants: headVariants } : {}),
       ...(h.crop === undefined ? {} : { crop: oneOf(h.crop, 'head.crop', ['native'] as const) }),
@@ -187,6 +213,7 @@ export function validateManifest(raw: unknown, where = 'manifest'): ModelManifes
     ...(typeof m.mask === 'string' ? { mask: m.mask } : {}),
     file: str(m.file, 'file', /\.onnx$/),
     sha256: str(m.sha256, 'sha256', /^[0-9a-f]{64}$/),
+    ...parseInt8(m.int8, 'int8'),
     ...(m.side === undefined ? {} : { side: int(m.side, 'side', 16) }),
     ...(m.variants === undefined ? {} : { variants: parseVariants(m.variants, 'variants') as SizeVariant[] }),
     license: str(m.license, 'license'),

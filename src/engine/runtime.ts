@@ -27,6 +27,8 @@ export interface RuntimeConfig {
    * @default true
    */
   cpuArena: boolean;
+  /** Run a model's int8 graph (manifest `int8`) when the models run on the CPU. @default true */
+  int8?: boolean;
   /** The GPU to use, for providers that take one (cuda, tensorrt, dml): one worker per GPU. */
   deviceId?: number;
 }

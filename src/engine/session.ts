@@ -9,6 +9,7 @@ import { sha256 } from './checksum.ts';
 import { callSite, ToonError } from './errors.ts';
 import type { Logger } from './log.ts';
 import type { ModelEntry } from './manifest.ts';
+import { planProviders } from './providers.ts';
 import { openSession, type RuntimeConfig } from './runtime.ts';
 
 export type { RuntimeConfig } from './runtime.ts';
@@ -35,13 +36,18 @@ export class ModelSession {
    * @throws ToonError MODEL_UNAVAILABLE when the file is missing, altered or not loadable
    */
   static async open(entry: ModelEntry, runtime: RuntimeConfig, logger: Logger): Promise<ModelSession> {
-    const { id, sha256: sha256Expected } = entry.manifest;
+    // On the CPU, a graph's int8 version runs instead when the manifest has one.
+    const int8 = runtime.int8 !== false && entry.manifest.int8 && entry.int8File && planProviders(runtime.provider).candidates[0] === 'cpu' ? entry.manifest.int8 : undefined;
+    const { id } = entry.manifest;
+    const file = int8 ? (entry.int8File as string) : entry.file;
+    const sha256Expected = int8 ? int8.sha256 : entry.manifest.sha256;
     let bytes: Uint8Array;
     try {
-      bytes = await readFile(entry.file);
+      bytes = await readFile(file);
     } catch (error) {
-      throw new ToonError('MODEL_UNAVAILABLE', { detail: { model: id, reason: 'model file missing', file: entry.file }, cause: error });
+      throw new ToonError('MODEL_UNAVAILABLE', { detail: { model: id, reason: 'model file missing', file }, cause: error });
     }
+    if (int8) logger.debug('running the int8 graph', { model: id, meanError: int8.meanError, p99Error: int8.p99Error });
     const actual = sha256(bytes);
     if (actual !== sha256Expected) {
       throw new ToonError('MODEL_UNAVAILABLE', { detail: { model: id, reason: 'checksum mismatch', expected: sha256Expected, actual } });

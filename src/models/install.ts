@@ -8,9 +8,10 @@
  */
 import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { INSTALLED_DIR, sha256, sha256OfFile, type ModelManifest } from '../engine/expert.ts';
+import { INSTALLED_DIR, sha256, sha256OfFile, type Int8Spec, type ModelIO, type ModelManifest } from '../engine/expert.ts';
 import { convertFrozenGraph } from '../modelgen/tf/convert.ts';
 import { fetchResumable } from './fetch.ts';
+import { makeInt8, MAX_MEAN_ERROR } from './int8.ts';
 import { writeLock } from './lock.ts';
 import { DCTNET_STYLES, InstallError, STYLE_FILES, styleId, type DctnetStyle, type LockEntry, type PullOptions } from './styles.ts';
 
@@ -72,7 +73,7 @@ async function install(style: DctnetStyle, staging: string, lock: LockEntry, opt
   const dir = path.join(root, id);
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
-  const converted: Record<'head' | 'background', { file: string; sha256: string; input: string; output: string }> = {} as never;
+  const converted: Record<'head' | 'background', { file: string; sha256: string; input: string; output: string; int8?: Int8Spec }> = {} as never;
   for (const part of ['head', 'background'] as const) {
     const graph = await readFile(path.join(staging, STYLE_FILES[part]));
     const onnx = convertFrozenGraph(graph, `${id}_${part}`);
@@ -85,30 +86,32 @@ async function install(style: DctnetStyle, staging: string, lock: LockEntry, opt
     await writeFile(path.join(dir, file), onnx.bytes);
     converted[part] = { file: `${id}/${file}`, sha256: sha256(onnx.bytes), input: input.name, output: output.name };
     opts.log?.(`converted ${STYLE_FILES[part]}: ${Object.entries(onnx.ops).map(([op, n]) => `${op}×${n}`).join(' ')}`);
+    // An int8 graph for the CPU, kept when it stays within a grey level of the fp32 one.
+    const int8 = await makeInt8(onnx.bytes, styleIo(input.name, output.name));
+    if ('skipped' in int8) opts.log?.(`int8 ${part}: skipped (${int8.skipped})`);
+    else if (!int8.kept) opts.log?.(`int8 ${part}: not used, mean error ${int8.meanError} grey levels (p99 ${int8.p99Error}) is above ${MAX_MEAN_ERROR}`);
+    else {
+      const int8File = `${part}.int8.onnx`;
+      await writeFile(path.join(dir, int8File), int8.bytes);
+      converted[part].int8 = { file: `${id}/${int8File}`, sha256: sha256(int8.bytes), meanError: int8.meanError, p99Error: int8.p99Error };
+      opts.log?.(`int8 ${part}: mean error ${int8.meanError} grey levels, p99 ${int8.p99Error}: used on the CPU`);
+    }
   }
   await rename(path.join(staging, STYLE_FILES.mask), path.join(dir, STYLE_FILES.mask));
   await rm(staging, { recursive: true, force: true });
 
   const { head, background } = converted;
-  const io = (c: typeof head) => ({
-    input: c.input,
-    output: c.output,
-    // The official graphs take BGR 0..255 and give BGR uint8; sides padded to 16 as the official pipeline does.
-    layout: 'NCHW' as const,
-    range: [0, 255] as const,
-    colorOrder: 'BGR' as const,
-    sizeMultiple: 16,
-    minSide: 16,
-  });
+  const io = (c: typeof head) => styleIo(c.input, c.output);
   const manifest: ModelManifest = {
     id,
     name: `DCT-Net ${style}`,
     description: `DCT-Net's ${style} style (DAMO Academy, SIGGRAPH 2022), converted from ${lock.model}.`,
     pipeline: 'portrait',
-    head: { file: head.file, sha256: head.sha256, io: io(head) },
+    head: { file: head.file, sha256: head.sha256, ...(head.int8 ? { int8: head.int8 } : {}), io: io(head) },
     mask: `${id}/${STYLE_FILES.mask}`,
     file: background.file,
     sha256: background.sha256,
+    ...(background.int8 ? { int8: background.int8 } : {}),
     license: 'Apache-2.0',
     source: lock.source,
     io: io(background),
@@ -120,3 +123,7 @@ async function install(style: DctnetStyle, staging: string, lock: LockEntry, opt
   return manifest;
 }
 
+/** What DCT-Net's graphs take and give: BGR 0..255, NCHW, sides padded to 16 as the official pipeline does. */
+function styleIo(input: string, output: string): ModelIO {
+  return { input, output, layout: 'NCHW', range: [0, 255], colorOrder: 'BGR', sizeMultiple: 16, minSide: 16 };
+}

@@ -20,7 +20,12 @@ export async function verifyInstalled(modelsDir: string): Promise<Verdict[]> {
   const verdicts: Verdict[] = [];
   for (const entry of await loadManifests(modelsDir)) {
     const problems: string[] = [];
-    const files: [string, string][] = [[entry.file, entry.manifest.sha256], ...(entry.headFile && entry.manifest.head ? [[entry.headFile, entry.manifest.head.sha256] as [string, string]] : [])];
+    const files: [string, string][] = [
+      [entry.file, entry.manifest.sha256],
+      ...(entry.headFile && entry.manifest.head ? [[entry.headFile, entry.manifest.head.sha256] as [string, string]] : []),
+      ...(entry.int8File && entry.manifest.int8 ? [[entry.int8File, entry.manifest.int8.sha256] as [string, string]] : []),
+      ...(entry.headInt8File && entry.manifest.head?.int8 ? [[entry.headInt8File, entry.manifest.head.int8.sha256] as [string, string]] : []),
+    ];
     for (const [file, sha] of files) {
       const actual = await sha256OfFile(file);
       if (actual !== sha) problems.push(`${path.basename(file)}: ${actual === null ? 'missing' : 'checksum differs'}`);

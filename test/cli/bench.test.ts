@@ -39,6 +39,11 @@ describe('npm run bench -- --quick', () => {
       expect(report.scale.skipped ?? report.scale.keysEnd).toBeDefined();
       if (!report.scale.skipped) expect(report.scale.keysEnd).toBe(report.scale.keysStart);
       expect(md).toContain('## Scale-out mode');
+      // int8: both timings and the error against fp32 on the fixtures.
+      expect(report.int8).toMatchObject({ model: 'dctnet-topology', resolution: 256 });
+      for (const k of ['fp32Ms', 'int8Ms', 'ratio', 'meanError', 'p99Error']) expect(report.int8[k]).toBeGreaterThan(0);
+      expect(report.int8.int8Bytes).toBeLessThan(report.int8.fp32Bytes);
+      expect(md).toContain('## int8 on the CPU');
     } finally {
       await rm(out, { recursive: true, force: true });
     }

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, DEFAULT_MODELS_DIR, silentLogger } from '../../src/engine/expert.ts';
 import { dctnetWeights } from '../../src/modelgen/dctnetTopology.ts';
 import { DCTNET_STYLES, InstallError, pullStyle, type FetchProgress } from '../../src/models/index.ts';
-import { fixture } from '../helpers.ts';
+import { fixture, pixels } from '../helpers.ts';
 import { dctnetFrozenGraph } from '../modelgen/tf/frozenGraph.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -119,15 +119,33 @@ describe('toonbot models pull', () => {
       const lock = JSON.parse(await readFile(path.join(dir, 'installed', 'lock.json'), 'utf8'));
       expect(lock['dctnet-anime'].files['cartoon_bg.pb']).toEqual({ size: background.length, sha256: createHash('sha256').update(background).digest('hex') });
 
-      // The style is offered and runs the portrait pipeline with the converted graphs.
-      const engine = await createEngine({ modelsDir: dir, logger: silentLogger });
+      // Both graphs also got an int8 version for the CPU, within a grey level of the fp32 ones.
+      for (const int8 of [manifest.int8, manifest.head?.int8]) {
+        expect(int8?.file).toMatch(/^dctnet-anime\/(background|head)\.int8\.onnx$/);
+        expect(int8?.meanError).toBeLessThanOrEqual(1);
+        expect(int8?.p99Error).toBeGreaterThanOrEqual(int8?.meanError as number);
+      }
+
+      // The style is offered and runs the portrait pipeline with the converted graphs: int8 on
+      // the CPU, fp32 with TOONBOT_INT8=0 (and on a GPU provider).
+      const debug: [string, Record<string, unknown> | undefined][] = [];
+      const engine = await createEngine({ modelsDir: dir, runtime: { provider: 'cpu' }, logger: { ...silentLogger, debug: (m, f) => debug.push([m, f]) } });
+      const fp32 = await createEngine({ modelsDir: dir, runtime: { provider: 'cpu', int8: false }, logger: silentLogger });
       try {
         expect(engine.styles().map((s) => s.id)).toContain('dctnet-anime');
-        const result = await engine.submit({ image: fixture('astronaut.png'), options: { style: 'dctnet-anime', resolution: 256, strength: 1 } });
+        const request = { image: fixture('astronaut.png'), options: { style: 'dctnet-anime', resolution: 256, strength: 1 } };
+        const result = await engine.submit(request);
         expect([result.width, result.height]).toEqual([256, 256]);
         expect(result.portrait).toMatchObject({ faces: 1, noFace: false });
+        expect(debug.filter(([m]) => m === 'running the int8 graph').map(([, f]) => f?.model).sort()).toEqual(['dctnet-anime', 'dctnet-anime:head']);
+        const reference = await fp32.submit(request);
+        const [a, b] = await Promise.all([pixels(result.image), pixels(reference.image)]);
+        let sum = 0;
+        for (let i = 0; i < a.data.length; i += 1) sum += Math.abs((a.data[i] as number) - (b.data[i] as number));
+        expect(sum / a.data.length).toBeLessThan(2);
       } finally {
         await engine.close();
+        await fp32.close();
       }
     } finally {
       await server.stop();
