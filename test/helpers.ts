@@ -78,3 +78,13 @@ export async function freePort(): Promise<number> {
     });
   });
 }
+
+/** Whether any process of the process group `pgid` is still alive. */
+export function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

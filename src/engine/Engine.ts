@@ -9,7 +9,7 @@ import { stylise } from './fullFrame.ts';
 import { MIME_TYPES, probeImage, targetSize, type ImageLimits, type RgbFrame } from './image.ts';
 import { DEFAULT_QUEUE_LIMITS, JobQueue, type JobContext, type JobOptions, type QueueStats, type Reservation } from './JobQueue.ts';
 import { silentLogger, type Logger } from './log.ts';
-import { loadManifests, type ModelEntry } from './manifest.ts';
+import { listedStyles, loadManifests, type ModelEntry } from './manifest.ts';
 import { frameModel, ModelCache } from './ModelCache.ts';
 import { DEFAULT_OPTIONS, parseOptions, type CartoonOptions, type RawOptions } from './options.ts';
 import { round1, runJob, type JobOutput } from './pipeline.ts';
@@ -76,9 +76,7 @@ class ToonEngine implements Engine {
   }
 
   styles(): StyleInfo[] {
-    return [...this.#models.values()]
-      .filter((m) => m.manifest.listed)
-      .map(({ manifest: { id, name, description, license, pipeline } }) => ({ id, name, description, license, portrait: pipeline === 'portrait' }));
+    return listedStyles(this.#models.values());
   }
 
   parseOptions(raw?: RawOptions, defaults: Partial<CartoonOptions> = {}): CartoonOptions {

@@ -15,7 +15,7 @@ export { openSession } from './runtime.ts';
 export type { RuntimeConfig } from './runtime.ts';
 export { ModelSession } from './session.ts';
 export { forSide } from './ModelCache.ts';
-export { loadManifests, validateManifest, INSTALLED_DIR } from './manifest.ts';
+export { listedStyles, loadManifests, validateManifest, INSTALLED_DIR } from './manifest.ts';
 export type { HeadSpec, Int8Spec, ModelEntry, ModelManifest, ModelIO, SizeVariant, TileSpec } from './manifest.ts';
 export { stylise, planTiles } from './fullFrame.ts';
 export { mix } from './blend.ts';

@@ -115,6 +115,13 @@ export interface ModelEntry {
   maskFile?: string;
 }
 
+/** The styles on offer among `models` (listed ones), as front ends show them. */
+export function listedStyles(models: Iterable<ModelEntry>): { id: string; name: string; description: string; license: string; portrait: boolean }[] {
+  return [...models]
+    .filter((m) => m.manifest.listed)
+    .map(({ manifest: { id, name, description, license, pipeline } }) => ({ id, name, description, license, portrait: pipeline === 'portrait' }));
+}
+
 /** Where `toonbot models pull/import` installs styles, inside the models folder (git-ignored). */
 export const INSTALLED_DIR = 'installed';
 

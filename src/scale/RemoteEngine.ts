@@ -20,6 +20,7 @@ import type { Redis } from 'ioredis';
 import {
   DEFAULT_ENGINE_CONFIG,
   JobQueue,
+  listedStyles,
   loadManifests,
   parseOptions,
   probeImage,
@@ -137,9 +138,7 @@ export class RemoteEngine implements Engine {
   }
 
   styles(): StyleInfo[] {
-    return this.#models
-      .filter((m) => m.manifest.listed)
-      .map(({ manifest: { id, name, description, license, pipeline } }) => ({ id, name, description, license, portrait: pipeline === 'portrait' }));
+    return listedStyles(this.#models);
   }
 
   parseOptions(raw?: RawOptions, defaults: Partial<CartoonOptions> = {}): CartoonOptions {

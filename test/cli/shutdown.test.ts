@@ -14,7 +14,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeBotApi, type Call } from '../bots/telegram/FakeBotApi.ts';
 import { photoMessage, privateChat, type Person } from '../bots/telegram/updates.ts';
-import { fixture, freePort } from '../helpers.ts';
+import { fixture, freePort, groupAlive } from '../helpers.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const USERS: Person[] = Array.from({ length: 8 }, (_, i) => ({ id: 7000 + i, first_name: `User${i}`, language_code: 'en' }));
@@ -29,15 +29,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 interface Run {
   api: FakeBotApi;

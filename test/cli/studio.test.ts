@@ -7,18 +7,9 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { fixture, freePort } from '../helpers.ts';
+import { fixture, freePort, groupAlive } from '../helpers.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('npm start without a bot token', () => {
   it('serves the studio on 127.0.0.1 within 10 s, and Ctrl-C stops it after answering the photo in hand', async () => {
