@@ -179,7 +179,7 @@ function show(blob, result, beforeUrl) {
   if (beforeUrl) $('before').src = beforeUrl;
   const s = (ms) => `${(ms / 1000).toFixed(1)} s`;
   const { queueMs, processingMs, totalMs } = result.timings;
-  $('timings').textContent = `⏱ ${t.queue} ${s(queueMs)} · ${t.processingTime} ${s(processingMs)} · ${t.total} ${s(totalMs)}`;
+  $('timings').textContent = `${t.queue} ${s(queueMs)} · ${t.processingTime} ${s(processingMs)} · ${t.total} ${s(totalMs)}`;
   const style = info.styles.find((x) => x.id === result.style)?.name ?? result.style;
   $('meta').textContent = `${style} · ${t.strength} ${result.options.strength.toFixed(2)} · ${result.width}×${result.height} · ${result.format.toUpperCase()}`;
   const faces = result.faces;
