@@ -198,7 +198,6 @@ describe('scale-out: one bot, two workers, one Redis', () => {
       const second = await bot(api, settings);
       await until(() => answers(api, users).every((a) => a.photos + a.texts.length >= 1), 60_000, 'answers after the restart');
       await new Promise((r) => setTimeout(r, 1000));
-      if (process.env.DEBUG_SCALE) console.log(first.log(), '\n----\n', second.log(), JSON.stringify(api.calls.map((c) => [c.method, c.params.chat_id, c.params.text ?? ''])));
       expect(answers(api, users)).toEqual(users.map(() => ({ photos: 1, texts: [] })));
       expect(api.callsTo('sendPhoto').length - before).toBeGreaterThanOrEqual(1);
       expect(second.log()).toContain('"msg":"scale-out: took back jobs from before the restart"');
