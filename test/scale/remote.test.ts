@@ -117,6 +117,20 @@ describe('scale-out: the bot side', () => {
     }
   });
 
+  it('with Redis gone: a photo is answered at once with an error, not left waiting', async () => {
+    const own = await startRedis();
+    const engine = await createRemoteEngine({ redisUrl: own.url, engine: { logger: silentLogger }, refreshMs: 200 });
+    try {
+      await engine.warmup();
+      await own.stop();
+      // Not left waiting for the line's deadline (120 s, beyond this test's limit): a couple of
+      // reconnection attempts, then the error.
+      await expect(engine.submit({ image: fixture('astronaut.png'), requester: 'a' })).rejects.toMatchObject({ code: 'INTERNAL' });
+    } finally {
+      await engine.close();
+    }
+  });
+
   it("carries the engine's errors across, and anything else as INTERNAL", () => {
     const back = decodeError(encodeError(new ToonError('CORRUPT_IMAGE', { detail: { reason: 'truncated' } })));
     expect([back.code, back.detail]).toEqual(['CORRUPT_IMAGE', { reason: 'truncated' }]);
