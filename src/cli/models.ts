@@ -7,7 +7,7 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { loadConfig } from '../config.ts';
 import { DEFAULT_ENGINE_CONFIG, INSTALLED_DIR, loadManifests } from '../engine/expert.ts';
-import { DCTNET_STYLES, DEFAULT_MODELSCOPE_URL, importStyle, isDctnetStyle, pullStyle, styleId, testRun, verifyInstalled } from '../models/index.ts';
+import { DCTNET_STYLES, DEFAULT_MODELSCOPE_URL, importStyle, isDctnetStyle, pullStyle, quantizeInstalled, styleId, testRun, verifyInstalled } from '../models/index.ts';
 import { renderTable } from './table.ts';
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
@@ -72,6 +72,19 @@ export function addModelsCommand(program: Command): void {
       const dir = modelsDir();
       const manifest = await importStyle(styleArg(style), from, { modelsDir: dir, log: (line) => process.stderr.write(`${line}\n`) });
       print(`installed ${manifest.id}; test run: ${await testRun(dir, manifest.id)}`);
+    });
+
+  models
+    .command('quantize')
+    .description('add int8 graphs for the CPU to installed styles (pull and import make them; this is for styles installed before)')
+    .argument('<styles...>', 'installed style ids (see `toonbot models list`)')
+    .action(async (ids: string[]) => {
+      const dir = modelsDir();
+      for (const id of ids) {
+        const manifest = await quantizeInstalled(dir, id, (line) => process.stderr.write(`${line}\n`));
+        const parts = [manifest.int8 ? 'background' : undefined, manifest.head?.int8 ? 'head' : undefined].filter(Boolean);
+        print(`${id}: ${parts.length > 0 ? `int8 for ${parts.join(' and ')}` : 'stays fp32'}; test run: ${await testRun(dir, id)}`);
+      }
     });
 
   models

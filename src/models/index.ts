@@ -4,7 +4,7 @@
  */
 export { DCTNET_STYLES, DEFAULT_MODELSCOPE_URL, InstallError, isDctnetStyle, styleId, STYLE_FILES } from './styles.ts';
 export type { DctnetStyle, FetchProgress, LockEntry, PullOptions } from './styles.ts';
-export { importStyle, pullStyle } from './install.ts';
+export { importStyle, pullStyle, quantizeInstalled } from './install.ts';
 export { fetchResumable } from './fetch.ts';
 export { readLocks } from './lock.ts';
 export { testRun, verifyInstalled, type Verdict } from './verify.ts';

@@ -8,7 +8,7 @@
  */
 import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { INSTALLED_DIR, sha256, sha256OfFile, type Int8Spec, type ModelIO, type ModelManifest } from '../engine/expert.ts';
+import { INSTALLED_DIR, sha256, sha256OfFile, validateManifest, type Int8Spec, type ModelIO, type ModelManifest } from '../engine/expert.ts';
 import { convertFrozenGraph } from '../modelgen/tf/convert.ts';
 import { fetchResumable } from './fetch.ts';
 import { makeInt8, MAX_MEAN_ERROR } from './int8.ts';
@@ -86,16 +86,8 @@ async function install(style: DctnetStyle, staging: string, lock: LockEntry, opt
     await writeFile(path.join(dir, file), onnx.bytes);
     converted[part] = { file: `${id}/${file}`, sha256: sha256(onnx.bytes), input: input.name, output: output.name };
     opts.log?.(`converted ${STYLE_FILES[part]}: ${Object.entries(onnx.ops).map(([op, n]) => `${op}×${n}`).join(' ')}`);
-    // An int8 graph for the CPU, kept when it stays within a grey level of the fp32 one.
-    const int8 = await makeInt8(onnx.bytes, styleIo(input.name, output.name));
-    if ('skipped' in int8) opts.log?.(`int8 ${part}: skipped (${int8.skipped})`);
-    else if (!int8.kept) opts.log?.(`int8 ${part}: not used, mean error ${int8.meanError} grey levels (p99 ${int8.p99Error}) is above ${MAX_MEAN_ERROR}`);
-    else {
-      const int8File = `${part}.int8.onnx`;
-      await writeFile(path.join(dir, int8File), int8.bytes);
-      converted[part].int8 = { file: `${id}/${int8File}`, sha256: sha256(int8.bytes), meanError: int8.meanError, p99Error: int8.p99Error };
-      opts.log?.(`int8 ${part}: mean error ${int8.meanError} grey levels, p99 ${int8.p99Error}: used on the CPU`);
-    }
+    const int8 = await int8Graph(onnx.bytes, styleIo(input.name, output.name), root, `${id}/${part}`, opts.log);
+    if (int8) converted[part].int8 = int8;
   }
   await rename(path.join(staging, STYLE_FILES.mask), path.join(dir, STYLE_FILES.mask));
   await rm(staging, { recursive: true, force: true });
@@ -126,4 +118,50 @@ async function install(style: DctnetStyle, staging: string, lock: LockEntry, opt
 /** What DCT-Net's graphs take and give: BGR 0..255, NCHW, sides padded to 16 as the official pipeline does. */
 function styleIo(input: string, output: string): ModelIO {
   return { input, output, layout: 'NCHW', range: [0, 255], colorOrder: 'BGR', sizeMultiple: 16, minSide: 16 };
+}
+
+/**
+ * An int8 graph for the CPU next to `name`.onnx, kept when it stays within a grey level of the
+ * fp32 one; says in the log what was decided and why.
+ */
+async function int8Graph(fp32: Uint8Array, io: ModelIO, root: string, name: string, log?: (line: string) => void): Promise<Int8Spec | undefined> {
+  const made = await makeInt8(fp32, io);
+  const part = path.basename(name);
+  if ('skipped' in made) {
+    log?.(`int8 ${part}: skipped (${made.skipped})`);
+    return undefined;
+  }
+  if (!made.kept) {
+    log?.(`int8 ${part}: not used, mean error ${made.meanError} grey levels (p99 ${made.p99Error}) is above ${MAX_MEAN_ERROR}`);
+    return undefined;
+  }
+  const file = `${name}.int8.onnx`;
+  await writeFile(path.join(root, file), made.bytes);
+  log?.(`int8 ${part}: mean error ${made.meanError} grey levels, p99 ${made.p99Error}: used on the CPU`);
+  return { file, sha256: sha256(made.bytes), meanError: made.meanError, p99Error: made.p99Error };
+}
+
+/**
+ * Adds int8 graphs to a style installed before `pull` made them (or made again after the photos
+ * changed). Only installed styles: the built-in graphs are depthwise filters, nothing to quantise.
+ * @returns the manifest as written
+ */
+export async function quantizeInstalled(modelsDir: string, id: string, log?: (line: string) => void): Promise<ModelManifest> {
+  const root = path.join(modelsDir, INSTALLED_DIR);
+  const where = path.join(root, `${id}.json`);
+  const raw = await readFile(where, 'utf8').catch(() => null);
+  if (raw === null) throw new InstallError(`${id} is not an installed style (see \`toonbot models list\`)`);
+  const manifest = validateManifest(JSON.parse(raw), where);
+  const graph = (file: string) => readFile(path.resolve(root, file));
+  const { int8: _old, ...plain } = manifest;
+  const int8 = await int8Graph(await graph(manifest.file), manifest.io, root, manifest.file.replace(/\.onnx$/, ''), log);
+  let head = manifest.head;
+  if (head) {
+    const { int8: _oldHead, ...plainHead } = head;
+    const headInt8 = await int8Graph(await graph(head.file), head.io ?? manifest.io, root, head.file.replace(/\.onnx$/, ''), log);
+    head = { ...plainHead, ...(headInt8 ? { int8: headInt8 } : {}) };
+  }
+  const updated: ModelManifest = { ...plain, ...(int8 ? { int8 } : {}), ...(head ? { head } : {}) };
+  await writeFile(where, `${JSON.stringify(updated, null, 2)}\n`);
+  return updated;
 }

@@ -190,6 +190,19 @@ describe('toonbot models import, list and verify (the CLI)', () => {
     expect(listed.stdout).toMatch(/dctnet-anime\s+portrait\s+not installed: toonbot models pull anime/);
     expect((await run(['models', 'verify'])).stdout).toMatch(/dctnet-handdrawn\s+ok/);
 
+    // A style installed before int8 existed (its manifest without int8) gets it with `quantize`.
+    const manifestPath = path.join(dir, 'installed', 'dctnet-handdrawn.json');
+    const { int8: _int8, head: { int8: _headInt8, ...oldHead }, ...old } = JSON.parse(await readFile(manifestPath, 'utf8'));
+    await writeFile(manifestPath, JSON.stringify({ ...old, head: oldHead }));
+    const quantized = await run(['models', 'quantize', 'dctnet-handdrawn']);
+    expect(quantized.stdout).toMatch(/^dctnet-handdrawn: int8 for background and head; test run: 256x256/);
+    expect(quantized.stderr).toMatch(/int8 background: mean error [\d.]+ grey levels, p99 [\d.]+: used on the CPU/);
+    const again = JSON.parse(await readFile(manifestPath, 'utf8'));
+    expect([again.int8.file, again.head.int8.file]).toEqual(['dctnet-handdrawn/background.int8.onnx', 'dctnet-handdrawn/head.int8.onnx']);
+    expect((await run(['models', 'verify'])).stdout).toMatch(/dctnet-handdrawn\s+ok/);
+    const notInstalled = await run(['models', 'quantize', 'toon']).then(() => null, (e: { code: number; stderr: string }) => e);
+    expect(notInstalled?.stderr).toContain('toon is not an installed style');
+
     await writeFile(path.join(dir, 'installed', 'dctnet-handdrawn', 'head.onnx'), Buffer.from('tampered'));
     const verify = await run(['models', 'verify']).then(() => null, (e: { code: number; stdout: string }) => e);
     expect(verify?.code).toBe(1);
