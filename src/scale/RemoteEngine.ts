@@ -155,7 +155,13 @@ export class RemoteEngine implements Engine {
 
   reserve(requester: string): Ticket {
     this.#checkRoom(requester);
-    const reservation = this.#line.reserve(requester);
+    let reservation: ReturnType<JobQueue['reserve']>;
+    try {
+      reservation = this.#line.reserve(requester);
+    } catch (error) {
+      this.#report({ requester, style: this.defaultStyle, outcome: toToonError(error).code });
+      throw error;
+    }
     return {
       submit: (request, options = {}) => this.#submit({ ...request, requester }, options, (task, jobOptions) => reservation.submit(task, jobOptions)),
       release: () => reservation.release(),

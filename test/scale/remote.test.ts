@@ -23,8 +23,11 @@ afterAll(async () => {
   await redis?.stop();
 });
 
+/** How every submission ended, as the metrics see it. */
+const outcomes: string[] = [];
+
 async function remote(queue: { maxWaiting?: number; deadlineMs?: number; perRequester?: number } = {}): Promise<RemoteEngine> {
-  const engine = await createRemoteEngine({ redisUrl: redis.url, instance: `t${Math.random().toString(36).slice(2, 8)}`, engine: { logger: silentLogger, queue }, refreshMs: 200 });
+  const engine = await createRemoteEngine({ redisUrl: redis.url, instance: `t${Math.random().toString(36).slice(2, 8)}`, engine: { logger: silentLogger, queue, onJob: (e) => outcomes.push(e.outcome) }, refreshMs: 200 });
   await engine.warmup();
   return engine;
 }
@@ -68,7 +71,9 @@ describe('scale-out: the bot side', () => {
     const engine = await remote({ maxWaiting: 2, perRequester: 1 });
     try {
       const held = engine.reserve('u1');
+      outcomes.length = 0;
       expect(() => engine.reserve('u1')).toThrow(expect.objectContaining({ code: 'USER_BUSY' }));
+      expect(outcomes).toEqual(['USER_BUSY']);
       const a = engine.submit({ image: fixture('astronaut.png'), requester: 'u2' });
       const b = engine.submit({ image: fixture('astronaut.png'), requester: 'u3' });
       a.catch(() => undefined);
@@ -76,6 +81,7 @@ describe('scale-out: the bot side', () => {
       await new Promise((r) => setTimeout(r, 300));
       // Two waiting, one place reserved: with no worker alive the line holds maxWaiting + 1.
       expect(() => engine.reserve('u4')).toThrow(expect.objectContaining({ code: 'QUEUE_FULL' }));
+      expect(outcomes.at(-1)).toBe('QUEUE_FULL');
       held.release();
       engine.cancelAll();
       await expect(a).rejects.toMatchObject({ code: 'SHUTTING_DOWN' });
