@@ -5,6 +5,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { SessionTuning } from './runtime.ts';
+import type { StyleInfo } from './types.ts';
 
 export interface TileSpec {
   /** Largest tile side the model is run on; bigger frames are split. */
@@ -116,7 +117,7 @@ export interface ModelEntry {
 }
 
 /** The styles on offer among `models` (listed ones), as front ends show them. */
-export function listedStyles(models: Iterable<ModelEntry>): { id: string; name: string; description: string; license: string; portrait: boolean }[] {
+export function listedStyles(models: Iterable<ModelEntry>): StyleInfo[] {
   return [...models]
     .filter((m) => m.manifest.listed)
     .map(({ manifest: { id, name, description, license, pipeline } }) => ({ id, name, description, license, portrait: pipeline === 'portrait' }));

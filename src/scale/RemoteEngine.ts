@@ -19,6 +19,7 @@ import { Queue, QueueEvents, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   DEFAULT_ENGINE_CONFIG,
+  isToonError,
   JobQueue,
   listedStyles,
   loadManifests,
@@ -302,7 +303,7 @@ export class RemoteEngine implements Engine {
       return { ...result, image };
     } catch (error) {
       if (signal.aborted) throw signal.reason;
-      if (!isToonErrorLike(error)) throw new ToonError('INTERNAL', { message: 'The job queue (Redis) failed.', cause: error });
+      if (!isToonError(error)) throw new ToonError('INTERNAL', { message: 'The job queue (Redis) failed.', cause: error });
       // A failed job is answered here, with its error.
       if (await this.#claim(id).catch(() => false)) await this.#forget(id).catch(() => undefined);
       throw error;
@@ -455,10 +456,6 @@ export class RemoteEngine implements Engine {
       this.#log.warn('job observer failed', { error });
     }
   }
-}
-
-function isToonErrorLike(error: unknown): error is ToonError {
-  return error instanceof ToonError;
 }
 
 function median(values: readonly number[]): number | undefined {
