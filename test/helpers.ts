@@ -12,6 +12,13 @@ export function fixture(name: 'astronaut.png' | 'chelsea.png' | 'coffee.png'): B
   return readFileSync(path.join(FIXTURES, name));
 }
 
+/** The everyday scenes of test/fixtures/scenes (food, lawn, street, foliage, people, animals; see its README). */
+export const SCENES = ['building', 'cups', 'desk', 'flower', 'football', 'forest', 'fruits', 'jetty', 'ladybird', 'lawn', 'leaves', 'rocket', 'squirrel'] as const;
+
+export function scene(name: (typeof SCENES)[number]): Buffer {
+  return readFileSync(path.join(FIXTURES, 'scenes', `${name}.jpg`));
+}
+
 export type Rgb = [number, number, number];
 
 /** A solid-colour image, encoded. */

@@ -148,3 +148,135 @@ export function meanDeltaE(a: Uint8Array, b: Uint8Array): number {
   for (let i = 0; i < la.length; i += 3) sum += Math.hypot((la[i] as number) - (lb[i] as number), (la[i + 1] as number) - (lb[i + 1] as number), (la[i + 2] as number) - (lb[i + 2] as number));
   return sum / (la.length / 3);
 }
+
+/** 8-connected pieces of a mask: each piece's pixel count and bounding-box diagonal (px). */
+export function pieces(mask: Uint8Array, width: number, height: number): { area: number; diagonal: number }[] {
+  const seen = new Uint8Array(mask.length);
+  const stack: number[] = [];
+  const out: { area: number; diagonal: number }[] = [];
+  for (let start = 0; start < mask.length; start += 1) {
+    if (!mask[start] || seen[start]) continue;
+    seen[start] = 1;
+    stack.push(start);
+    let area = 0;
+    let [x0, y0, x1, y1] = [width, height, 0, 0];
+    while (stack.length > 0) {
+      const i = stack.pop() as number;
+      area += 1;
+      const x = i % width;
+      const y = (i - x) / width;
+      if (x < x0) x0 = x;
+      if (x > x1) x1 = x;
+      if (y < y0) y0 = y;
+      if (y > y1) y1 = y;
+      for (let dy = -1; dy <= 1; dy += 1) {
+        for (let dx = -1; dx <= 1; dx += 1) {
+          const nx = x + dx;
+          const ny = y + dy;
+          if (nx < 0 || ny < 0 || nx >= width || ny >= height) continue;
+          const j = ny * width + nx;
+          if (mask[j] && !seen[j]) {
+            seen[j] = 1;
+            stack.push(j);
+          }
+        }
+      }
+    }
+    out.push({ area, diagonal: Math.hypot(x1 - x0 + 1, y1 - y0 + 1) });
+  }
+  return out;
+}
+
+/**
+ * Dash share: of the ink pixels, the share in 8-connected pieces whose bounding-box diagonal is
+ * under `relative` (2.5 %) of the image's long side: short dashes and spots, not strokes.
+ */
+export function dashShare(mask: Uint8Array, width: number, height: number, relative = 0.025): number {
+  const limit = relative * Math.max(width, height);
+  let ink = 0;
+  let dashes = 0;
+  for (const piece of pieces(mask, width, height)) {
+    ink += piece.area;
+    if (piece.diagonal < limit) dashes += piece.area;
+  }
+  return ink === 0 ? 0 : dashes / ink;
+}
+
+/** Separable Gaussian blur of a one-channel float image (edges clamped), truncated at 3 sigma. */
+export function gaussian(src: Float32Array, width: number, height: number, sigma: number): Float32Array {
+  const r = Math.max(1, Math.ceil(3 * sigma));
+  const k = new Float32Array(2 * r + 1);
+  let sum = 0;
+  for (let i = -r; i <= r; i += 1) sum += k[i + r] = Math.exp(-(i * i) / (2 * sigma * sigma));
+  for (let i = 0; i < k.length; i += 1) (k[i] as number) /= sum;
+  const tmp = new Float32Array(src.length);
+  const out = new Float32Array(src.length);
+  for (let y = 0; y < height; y += 1) {
+    const row = y * width;
+    for (let x = 0; x < width; x += 1) {
+      let acc = 0;
+      for (let i = -r; i <= r; i += 1) acc += (k[i + r] as number) * (src[row + Math.min(width - 1, Math.max(0, x + i))] as number);
+      tmp[row + x] = acc;
+    }
+  }
+  for (let y = 0; y < height; y += 1) {
+    for (let x = 0; x < width; x += 1) {
+      let acc = 0;
+      for (let i = -r; i <= r; i += 1) acc += (k[i + r] as number) * (tmp[Math.min(height - 1, Math.max(0, y + i)) * width + x] as number);
+      out[y * width + x] = acc;
+    }
+  }
+  return out;
+}
+
+/** Gradient magnitude (central differences) of a Gaussian-blurred one-channel image. */
+export function gradientMagnitude(src: Float32Array, width: number, height: number, sigma: number): Float32Array {
+  const b = gaussian(src, width, height, sigma);
+  const out = new Float32Array(src.length);
+  for (let y = 0; y < height; y += 1) {
+    for (let x = 0; x < width; x += 1) {
+      const gx = ((b[y * width + Math.min(width - 1, x + 1)] as number) - (b[y * width + Math.max(0, x - 1)] as number)) / 2;
+      const gy = ((b[Math.min(height - 1, y + 1) * width + x] as number) - (b[Math.max(0, y - 1) * width + x] as number)) / 2;
+      out[y * width + x] = Math.hypot(gx, gy);
+    }
+  }
+  return out;
+}
+
+function percentile(values: Float32Array, p: number): number {
+  const sorted = Float32Array.from(values).sort();
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number;
+}
+
+/**
+ * Texture ink ratio: the ink share inside the photo's textured areas over the ink share on its
+ * strong large-scale edges (a drawing inks shapes, not texture: well under 1). With L the photo's
+ * L*, n the long side, g1 and g2 the Gaussian gradient magnitudes of L at σ = n/512 and n/64:
+ * textured = g1 blurred at σ = n/64 above its 60th percentile and g2 below its median;
+ * edges = g2 above its 80th percentile.
+ */
+export function textureInkRatio(photo: Raster, mask: Uint8Array): { ratio: number; textured: number; edges: number } {
+  const { width, height } = photo;
+  const lab = toLab(photo.data);
+  const L = new Float32Array(width * height);
+  for (let i = 0; i < L.length; i += 1) L[i] = lab[i * 3] as number;
+  const n = Math.max(width, height);
+  const g1 = gradientMagnitude(L, width, height, n / 512);
+  const g2 = gradientMagnitude(L, width, height, n / 64);
+  const fine = gaussian(g1, width, height, n / 64);
+  const [fine60, g2median, g2top] = [percentile(fine, 0.6), percentile(g2, 0.5), percentile(g2, 0.8)];
+  let [texturedInk, textured, edgeInk, edges] = [0, 0, 0, 0];
+  for (let i = 0; i < mask.length; i += 1) {
+    if ((fine[i] as number) > fine60 && (g2[i] as number) < g2median) {
+      textured += 1;
+      texturedInk += mask[i] as number;
+    }
+    if ((g2[i] as number) > g2top) {
+      edges += 1;
+      edgeInk += mask[i] as number;
+    }
+  }
+  const t = textured === 0 ? 0 : texturedInk / textured;
+  const e = edges === 0 ? 0 : edgeInk / edges;
+  return { ratio: e === 0 ? (t === 0 ? 0 : Infinity) : t / e, textured: t, edges: e };
+}
