@@ -23,7 +23,9 @@ export function roundUp(n: number, multiple: number): number {
  */
 export function planAxis(length: number, spec: TileSpec, multiple: number): AxisTile[] {
   if (length <= spec.maxSide) return [{ start: 0, length, weights: new Float32Array(length).fill(1) }];
-  const overlap = 2 * spec.margin + spec.feather;
+  // Tiles start on a multiple too (a graph that reduces its input by that factor sees the same
+  // cells in a tile as in the whole frame); the rounding may cost one multiple of overlap.
+  const overlap = 2 * spec.margin + spec.feather + (multiple > 1 ? multiple : 0);
   let n = Math.ceil((length - overlap) / (spec.maxSide - overlap));
   let size = roundUp(Math.ceil((length + (n - 1) * overlap) / n), multiple);
   while (size > spec.maxSide) {
@@ -32,7 +34,7 @@ export function planAxis(length: number, spec: TileSpec, multiple: number): Axis
   }
   const tiles: AxisTile[] = [];
   for (let i = 0; i < n; i += 1) {
-    const start = Math.round((i * (length - size)) / (n - 1));
+    const start = i === n - 1 ? length - size : Math.round((i * (length - size)) / (n - 1) / multiple) * multiple;
     tiles.push({ start, length: size, weights: edgeWeights(size, spec, i > 0, i < n - 1) });
   }
   return tiles;

@@ -1,22 +1,32 @@
 /**
  * The built-in "toon" style: image abstraction after Winnemöller, Olsen and Gooch (*Real-Time Video
- * Abstraction*, 2006) and Kang, Lee and Chui (*Coherent Line Drawing*, 2007), written as an ONNX
- * graph of plain operators, so that a fresh clone has a real style with no downloaded weights.
+ * Abstraction*, 2006) and Kang, Lee and Chui (*Coherent Line Drawing*, 2007), with lines placed
+ * the way a cartoonist places them (on shapes, not on texture), written as an ONNX graph of plain
+ * operators, so that a fresh clone has a real style with no downloaded weights.
  *
- *   photo ─ CIELab ─ Kuwahara ─┬─ Kuwahara ─ blend by strength = flat colours
- *                              │       ├─ L* ─ soft luminance steps (sharp on edges, gentle on gradients)
- *                              │       └─ a*b* · gain (smooth, never stepped)
- *                              └─ L* ─ DoG ─ smoothed along the edge tangent ─ soft threshold = ink
- *   L* steps, a*b*, ink ─ sRGB
+ *   photo ─ CIELab ─┬─ working size (≤ 724 px, box mean) ─ Kuwahara ─ Kuwahara ─ texture made flat ─┐
+ *                   │        texture measure: fine gradient energy against large-scale structure ─┤
+ *                   │        lines: DoG of the flat picture, gated by structure, along the flow,  │
+ *                   │               linked by hysteresis ───────────────────────────────────────┤
+ *                   └─ output size: guided upsampling of the colours (edges from the photo),   ◀─┘
+ *                      soft luminance steps, ink drawn at the output size ─ sRGB
  *
- * - The smoother is a generalised Kuwahara filter (Papari et al.'s soft weighting of box sectors):
- *   each pixel takes the variance-weighted mean of the windows around it, so it flattens texture
- *   and never blurs across an edge (no halo). Its windows are box means: constant cost per pixel.
- * - Only luminance is quantised, with tanh steps whose sharpness follows the local gradient:
- *   crisp where there is an edge, almost linear on a smooth gradient (no rings).
- * - Ink is the dark side of a difference of Gaussians on the flattened luminance, averaged along
- *   the local edge direction (four oriented line kernels blended by the structure tensor), so lines
- *   are long and connected while isolated specks fade below the threshold.
+ * - Colour: a generalised Kuwahara filter (Papari et al.'s soft weighting of box sectors), twice,
+ *   flattens regions without blurring across edges. Where the photo is busy at a fine scale but
+ *   has no large-scale structure (grass, foliage, fur, wood grain, noodles) the result is blurred
+ *   further: texture becomes soft shading, not camouflage patches.
+ * - The abstraction runs at a working size of about 512 px whatever the output size (an integer
+ *   box-mean reduction), and comes back to the output size through a guided filter (He, Sun and
+ *   Tang, 2010; upsampled as in He and Sun's *Fast Guided Filter*, 2015) whose guide is the photo's
+ *   own L*: edges are as crisp as the photo's, texture is not brought back (the filter's slope is
+ *   damped where the texture measure says texture).
+ * - Lines: the dark side of a difference of Gaussians on the flattened luminance, multiplied by a
+ *   structure gate (large-scale gradient over pooled fine-scale gradient energy: high on the
+ *   outline of a shape, low inside texture), averaged along the local edge direction (four
+ *   oriented line kernels weighted by the structure tensor: long strokes, tapered ends), then
+ *   linked by hysteresis (weak responses are kept only next to strong ones, twice). The line map
+ *   is upsampled smoothly and given its final, antialiased edge at the output size.
+ * - Only luminance is quantised, with tanh steps whose sharpness follows the local gradient.
  *
  * Every radius is `reference px × scale`, where scale = output long side / 1024: the engine picks
  * the graph built for the output size, so a 512 and a 2048 result look alike at the same size.
@@ -24,7 +34,8 @@
  * ink weight), not a mix with the photo.
  *
  * Input: float32 NCHW RGB in [0, 1] ("image") and the strength in (0, 1] ("strength", shape [1]).
- * Output: the cartoon, same layout and range.
+ * Output: the cartoon, same layout and range. Frames should be a multiple of 4 on each side (the
+ * manifest says so: the working-size reduction then never straddles a tile's edge).
  */
 import { GraphBuilder } from './GraphBuilder.ts';
 import { boxMean, colourMatrix, gaussianBlur, orientedLines, reflectPad } from './filters.ts';
@@ -43,16 +54,32 @@ export const BUILTIN_STYLE_PARAMS = {
   stepSoft: 0.6, stepSharp: 9, stepEdge: 6,
   /** Chroma gain at full strength (a uniform saturation boost). */
   saturation: 1.15,
+  /** Texture measure (reference px): gradient scale, and the window over which gradients are summed. */
+  fineSigma: 1.5, poolRadius: 8,
+  /** Structure gate: |Σ∇L| / (Σ|∇L| + floor, L* per reference px) from which lines are allowed, and its ramp. */
+  gateFloor: 0.3, gateFrom: 0.25, gateRange: 0.35,
+  /** Summed gradient (L* per reference px) where an unstructured area counts as texture, and its ramp. */
+  busyFrom: 3, busyRange: 2,
+  /** Blur (reference px) that turns texture into shading. */
+  shadeSigma: 8,
+  /** Guided upsampling: window radius (reference px) and epsilon (L*²). */
+  guideRadius: 4, guideEps: 40,
   /** Ink: DoG sigma (reference px) and ratio, line length (sigma, reference px) along the edge, structure tensor sigma. */
-  inkSigma: 1.5, inkRatio: 1.6, lineSigma: 4, tensorSigma: 2,
-  /** DoG response (L* units) where ink starts, and over how many units it reaches full. */
-  inkThreshold: 0.75, inkRange: 0.4,
+  inkSigma: 2, inkRatio: 1.6, lineSigma: 6, tensorSigma: 3,
+  /** DoG response (L* units) where ink starts, over how many units it reaches full, and the weak share kept by hysteresis. */
+  inkThreshold: 0.31, inkRange: 0.4, weakShare: 0.5,
+  /** Seeds: the stretch (sigma, reference px) over which a stroke must hold, and the mean ink it needs there. */
+  seedSigma: 16, seedFrom: 0.45,
+  /** Hysteresis: how far (reference px) one linking step reaches, and the steps. */
+  linkRadius: 3, linkSteps: 3,
   /** Local contrast (L* std over this radius, reference px) that needs no boost; its floor; the boost's range. */
   contrastRadius: 12, contrastReference: 12, contrastFloor: 3, boostRange: [0.7, 2],
-  /** Dilation of the ink (reference px). */
-  inkDilate: 1,
+  /** The upsampled line map's values between which a stroke's edge goes from none to full (its antialiasing). */
+  strokeEdge: [0.3, 0.6],
   /** How much of the colour under a line the ink removes. */
-  inkChroma: 0.6,
+  inkChroma: 0.2,
+  /** The colour layer never sinks a pixel more than this below the photo's L* into ink-dark (below inkDark). */
+  darkenLimit: 13, inkDark: 31,
   /** Ink lightness, and its opacity at strength 0 and 1. */
   inkL: 8, inkAlpha: [0.5, 1],
 } as const;
@@ -68,8 +95,8 @@ export const BUILTIN_HEAD_PARAMS: BuiltinStyleParams = {
   kuwaharaRadius: [3, 5],
   levels: [16, 10],
   stepSharp: 5,
-  inkSigma: 1.1,
-  inkThreshold: 0.9,
+  inkSigma: 1.4,
+  inkThreshold: 1.1,
   boostRange: [0.7, 1.4],
 };
 
@@ -79,32 +106,60 @@ export const BUILTIN_HEAD_PARAMS: BuiltinStyleParams = {
  */
 export const BUILTIN_SIDES = [256, 362, 512, 724, 1024, 1448, 2048] as const;
 
+/** Frames the graph takes are a multiple of this on each side (its largest reduction factor). */
+export const BUILTIN_SIZE_MULTIPLE = 4;
+
 /** Samples either side along an ink line. */
 const LINE_TAPS = 6;
 
 /** Smallest side the graph accepts (its reflect padding must fit inside the frame). */
-export const BUILTIN_MIN_SIDE = 32;
+export const BUILTIN_MIN_SIDE = 64;
 
-/** Radius in output pixels of `reference` reference pixels at this scale (at least `min`). */
-function px(reference: number, scale: number, min = 1): number {
-  return Math.max(min, Math.round(reference * scale));
+/** The working-size reduction for outputs whose long side is `side`: 1 up to 362, 2 up to 1448, then 4. */
+export function reduction(side: number): 1 | 2 | 4 {
+  return side <= 400 ? 1 : side <= 1600 ? 2 : 4;
 }
 
-function ink(p: BuiltinStyleParams, scale: number) {
-  const sigma = Math.max(0.5, p.inkSigma * scale);
-  const line = Math.max(1, p.lineSigma * scale);
-  // Taps either side reach 3 sigma along the line.
-  return { sigma, far: sigma * p.inkRatio, line, spacing: Math.max(1, Math.round((3 * line) / LINE_TAPS)), tensor: Math.max(0.8, p.tensorSigma * scale) };
+/** Every radius of the graph at one scale, in working-size pixels (`f` output px each). */
+function plan(scale: number, p: BuiltinStyleParams) {
+  const f = reduction(scale * p.referenceSide);
+  const w = scale / f; // working px per reference px
+  const r = (reference: number, min = 1) => Math.max(min, Math.round(reference * w));
+  const sigma = (reference: number, min = 0.6) => Math.max(min, reference * w);
+  const inkSigma = sigma(p.inkSigma, 0.7);
+  const line = Math.max(1, p.lineSigma * w);
+  return {
+    f,
+    kuwahara: p.kuwaharaRadius.map((k) => r(k)) as [number, number],
+    fine: sigma(p.fineSigma),
+    pool: r(p.poolRadius, 2),
+    shade: sigma(p.shadeSigma, 1),
+    guide: r(p.guideRadius),
+    ink: inkSigma,
+    inkFar: inkSigma * p.inkRatio,
+    line,
+    spacing: Math.max(1, Math.round((3 * line) / LINE_TAPS)),
+    long: Math.max(1, p.seedSigma * w),
+    longSpacing: Math.max(1, Math.round((3 * Math.max(1, p.seedSigma * w)) / LINE_TAPS)),
+    tensor: Math.max(1, Math.round(0.87 * sigma(p.tensorSigma, 0.8))),
+    contrast: r(p.contrastRadius),
+    link: r(p.linkRadius),
+  };
 }
 
 /** How far (px) one output pixel looks into its input at this scale: the tiling margin. */
 export function builtinReach(scale: number, p: BuiltinStyleParams = BUILTIN_STYLE_PARAMS): number {
-  const smooth = p.kuwaharaRadius.reduce((sum, r) => sum + px(r, scale), 0);
-  const i = ink(p, scale);
-  const lines = Math.ceil(3 * i.far) + LINE_TAPS * i.spacing + 1;
-  const tensor = 1 + 2 * Math.max(1, Math.round(0.87 * i.tensor));
-  // The ink reads the first pass; the steps read the gradient of the last one.
-  return Math.max(px(p.kuwaharaRadius[0] as number, scale) + Math.max(lines, tensor), smooth + 1);
+  const k = plan(scale, p);
+  const blur = (s: number) => Math.max(1, Math.ceil(3 * s));
+  const kuwahara = k.kuwahara.reduce((sum, r) => sum + r + Math.round(r * p.kuwaharaSpread), 0);
+  // The texture measure: fine gradient, its pooled energy (two box passes), and the structure.
+  const texture = blur(k.fine) + 1 + 2 * k.pool;
+  const flat = Math.max(kuwahara + blur(k.shade), texture);
+  const lines = flat + Math.max(blur(k.inkFar), k.contrast) + LINE_TAPS * (k.spacing + k.longSpacing) + k.link * p.linkSteps;
+  const tensor = flat + 1 + 2 * k.tensor;
+  const colour = flat + 1 + 2 * k.guide;
+  // Working pixels to output pixels, the reduction's own cell, and the upsampling's neighbour.
+  return k.f * (Math.max(lines, tensor, colour) + 2) + k.f;
 }
 
 // sRGB (gamma 2.2 approximation) ↔ XYZ normalised to D65 white, so that grey maps to a* = b* = 0.
@@ -178,7 +233,7 @@ function lerp(g: GraphBuilder, a: string, b: string, t: string): string {
   return g.op('Add', [a, g.op('Mul', [g.op('Sub', [b, a]), t])]);
 }
 
-/** clip((x − from)/(to − from), 0, 1) for a scalar input. */
+/** clip((x − from)/(to − from), 0, 1). */
 function unit(g: GraphBuilder, x: string, from: number, to: number): string {
   const t = g.op('Div', [g.op('Sub', [x, g.scalar(from)]), g.scalar(to - from)]);
   return g.op('Clip', [t, g.scalar(0), g.scalar(1)]);
@@ -191,55 +246,71 @@ function sobel(g: GraphBuilder, x: string): string {
   return g.op('Conv', [reflectPad(g, x, 1), g.tensor('sobel', [...kx, ...ky], [2, 1, 3, 3])], { kernel_shape: [3, 3] });
 }
 
+/** |∇x| of a one-channel image. */
+function gradientMagnitude(g: GraphBuilder, x: string): string {
+  const d = sobel(g, x);
+  return g.op('Sqrt', [g.op('Add', [g.op('ReduceSum', [g.op('Mul', [d, d]), g.int64s('axes', [1])], { keepdims: 1 }), g.scalar(1e-6)])]);
+}
+
+/** Mean over a (2r+1)² window, twice: close to a Gaussian of sigma ≈ 0.8·r, at box cost. */
+function softPool(g: GraphBuilder, x: string, r: number): string {
+  return boxMean(g, boxMean(g, x, r, r, r, r), r, r, r, r);
+}
+
 /**
- * The graph for outputs whose long side is `scale` × the reference side.
+ * The graph for outputs whose long side is `scale` × the reference side. `inspect` adds the
+ * working-size maps (structure gate, texture, ink) as outputs, for scripts/style-report.ts.
  */
-export function buildBuiltinStyle(scale = 1, p: BuiltinStyleParams = BUILTIN_STYLE_PARAMS): Uint8Array {
+export function buildBuiltinStyle(scale = 1, p: BuiltinStyleParams = BUILTIN_STYLE_PARAMS, inspect = false): Uint8Array {
+  const k = plan(scale, p);
   const g = new GraphBuilder('toonbot_builtin_toon');
   const x = g.input('image', [1, 3, 'height', 'width']);
   const strength = g.input('strength', [1]);
   const s = g.op('Clip', [strength, g.scalar(0), g.scalar(1)]);
+  const axes = g.int64s('axes', [1]);
 
   const lab = rgbToLab(g, x);
-  const [r1, r2] = p.kuwaharaRadius.map((r) => px(r, scale)) as [number, number];
-  const k1 = kuwahara(g, lab, r1, p.kuwaharaSharpness, p.kuwaharaEps, p.kuwaharaSpread);
-  const k2 = kuwahara(g, k1, r2, p.kuwaharaSharpness, p.kuwaharaEps, p.kuwaharaSpread);
-  // Strength 0..0.3: from the photo to one pass; 0.3..0.8: to two passes.
-  const smooth = lerp(g, lerp(g, lab, k1, unit(g, s, 0, 0.3)), k2, unit(g, s, 0.3, 0.8));
-  const L = channels(g, smooth, 0, 1);
-  const ab = channels(g, smooth, 1, 3);
+  const L = channels(g, lab, 0, 1);
+  // The working size: a box mean over f × f cells (frames are a multiple of 4, so cells never straddle).
+  const labW = k.f > 1 ? g.op('AveragePool', [lab], { kernel_shape: [k.f, k.f], strides: [k.f, k.f] }) : lab;
+  const LW = channels(g, labW, 0, 1);
 
-  // Soft luminance steps: t = L/Δ, out = Δ·(⌊t⌋ + ½ + ½·tanh(φ(frac − ½))/tanh(φ/2)), continuous
-  // across band limits; φ grows with the local gradient (per reference px) and with strength.
-  const levels = g.op('Add', [g.scalar(p.levels[0]), g.op('Mul', [s, g.scalar(p.levels[1] - p.levels[0])])]);
-  const delta = g.op('Div', [g.scalar(100), levels]);
-  const grad = sobel(g, L);
-  const gradMag = g.op('Sqrt', [g.op('ReduceSum', [g.op('Mul', [grad, grad]), g.int64s('axes', [1])], { keepdims: 1 })]);
-  const edgeness = g.op('Clip', [g.op('Mul', [gradMag, g.scalar(scale / p.stepEdge)]), g.scalar(0), g.scalar(1)]);
-  const phi = g.op('Add', [g.scalar(p.stepSoft), g.op('Mul', [edgeness, g.op('Mul', [s, g.scalar(p.stepSharp - p.stepSoft)])])]);
-  const t = g.op('Div', [L, delta]);
-  const k = g.op('Floor', [t]);
-  const frac = g.op('Sub', [t, k]);
-  const step = g.op('Div', [g.op('Tanh', [g.op('Mul', [phi, g.op('Sub', [frac, g.scalar(0.5)])])]), g.op('Tanh', [g.op('Mul', [phi, g.scalar(0.5)])])]);
-  const Lq = g.op('Mul', [delta, g.op('Add', [g.op('Add', [k, g.scalar(0.5)]), g.op('Mul', [step, g.scalar(0.5)])])]);
+  // Texture measure, after Xu et al.'s relative total variation (*Structure Extraction from Texture
+  // via Relative Total Variation*, 2012): over a window, the signed gradients of an outline add
+  // up while those of texture cancel, so |Σ∇L| / Σ|∇L| is near 1 on shapes and near 0 on texture.
+  const fine = sobel(g, gaussianBlur(g, LW, k.fine, 1));
+  const sums = softPool(g, g.op('Concat', [fine, g.op('Sqrt', [g.op('Add', [g.op('ReduceSum', [g.op('Mul', [fine, fine]), axes], { keepdims: 1 }), g.scalar(1e-6)])])], { axis: 1 }), k.pool);
+  const inherent = channels(g, sums, 0, 2);
+  const total = channels(g, sums, 2, 3);
+  const net = g.op('Sqrt', [g.op('Add', [g.op('ReduceSum', [g.op('Mul', [inherent, inherent]), axes], { keepdims: 1 }), g.scalar(1e-6)])]);
+  // Gradients are per working px; a working px spans f/scale reference px.
+  const ratio = g.op('Div', [net, g.op('Add', [total, g.scalar((p.gateFloor * k.f) / scale)])]);
+  const gate = unit(g, ratio, p.gateFrom, p.gateFrom + p.gateRange);
+  const busy = unit(g, g.op('Mul', [total, g.scalar(scale / k.f)]), p.busyFrom, p.busyFrom + p.busyRange);
+  const texture = g.op('Mul', [busy, g.op('Sub', [g.scalar(1), gate])]);
 
-  // Ink: the dark side of a DoG on the first pass's luminance, averaged along the edge tangent.
-  const i = ink(p, scale);
-  const L1 = channels(g, k1, 0, 1);
-  const dog = g.op('Sub', [gaussianBlur(g, L1, i.far, 1), gaussianBlur(g, L1, i.sigma, 1)]);
-  // Contrast-normalised: the same edge counts for more in a soft, low-contrast picture.
-  const R = px(p.contrastRadius, scale);
-  const mean = boxMean(g, L1, R, R, R, R);
-  const std = g.op('Sqrt', [g.op('Relu', [g.op('Sub', [boxMean(g, g.op('Mul', [L1, L1]), R, R, R, R), g.op('Mul', [mean, mean])])])]);
+  // Colour: two Kuwahara passes, then texture blurred into shading.
+  const k1 = kuwahara(g, labW, k.kuwahara[0], p.kuwaharaSharpness, p.kuwaharaEps, p.kuwaharaSpread);
+  const k2 = kuwahara(g, k1, k.kuwahara[1], p.kuwaharaSharpness, p.kuwaharaEps, p.kuwaharaSpread);
+  const flat2 = lerp(g, k2, gaussianBlur(g, k2, k.shade, 3), texture);
+  // Strength 0..0.3: from the photo to one pass; 0.3..0.8: to two passes with texture flattened.
+  const flat1 = lerp(g, k1, gaussianBlur(g, k1, k.shade, 3), g.op('Mul', [texture, g.scalar(0.5)]));
+  const smooth = lerp(g, lerp(g, labW, flat1, unit(g, s, 0, 0.3)), flat2, unit(g, s, 0.3, 0.8));
+
+  // Lines, on the fully flattened picture whatever the strength (strength sets their weight).
+  const LF = channels(g, flat2, 0, 1);
+  const dog = g.op('Sub', [gaussianBlur(g, LF, k.inkFar, 1), gaussianBlur(g, LF, k.ink, 1)]);
+  const R = k.contrast;
+  const mean = boxMean(g, LF, R, R, R, R);
+  const std = g.op('Sqrt', [g.op('Relu', [g.op('Sub', [boxMean(g, g.op('Mul', [LF, LF]), R, R, R, R), g.op('Mul', [mean, mean])])])]);
   const boost = g.op('Clip', [g.op('Div', [g.scalar(p.contrastReference), g.op('Add', [std, g.scalar(p.contrastFloor)])]), g.scalar(p.boostRange[0]), g.scalar(p.boostRange[1])]);
-  const response = g.op('Mul', [g.op('Relu', [dog]), boost]);
-  const lines = orientedLines(g, response, i.line, LINE_TAPS, i.spacing); // 4 channels: 0°, 45°, 90°, 135°
-  const g1 = sobel(g, L1);
-  const gx = channels(g, g1, 0, 1);
-  const gy = channels(g, g1, 1, 2);
-  // Structure tensor, smoothed by two box passes (close to a Gaussian of sigma i.tensor, and cheap).
-  const b = Math.max(1, Math.round(0.87 * i.tensor));
-  const tensor = boxMean(g, boxMean(g, g.op('Concat', [g.op('Mul', [gx, gx]), g.op('Mul', [gx, gy]), g.op('Mul', [gy, gy])], { axis: 1 }), b, b, b, b), b, b, b, b);
+  // The DoG is in L* per working px²-ish units: scaled so that its threshold holds at every size.
+  const response = g.op('Mul', [g.op('Mul', [g.op('Relu', [dog]), boost]), gate]);
+  const lines = orientedLines(g, response, k.line, LINE_TAPS, k.spacing); // 0°, 45°, 90°, 135°
+  const gr = sobel(g, LF);
+  const gx = channels(g, gr, 0, 1);
+  const gy = channels(g, gr, 1, 2);
+  const tensor = softPool(g, g.op('Concat', [g.op('Mul', [gx, gx]), g.op('Mul', [gx, gy]), g.op('Mul', [gy, gy])], { axis: 1 }), k.tensor);
   const jxx = channels(g, tensor, 0, 1);
   const jxy = channels(g, tensor, 1, 2);
   const jyy = channels(g, tensor, 2, 3);
@@ -247,32 +318,86 @@ export function buildBuiltinStyle(scale = 1, p: BuiltinStyleParams = BUILTIN_STY
   const sn = g.op('Mul', [jxy, g.scalar(2)]);
   const mag = g.op('Sqrt', [g.op('Add', [g.op('Add', [g.op('Mul', [c, c]), g.op('Mul', [sn, sn])]), g.scalar(1e-6)])]);
   const coherence = g.op('Div', [mag, g.op('Add', [g.op('Add', [jxx, jyy]), g.scalar(1e-3)])]);
-  // Alignment of the tangent with 0°, 45°, 90°, 135°: cos 2(θt − α).
   const align = g.op('Div', [g.op('Concat', [g.op('Neg', [c]), g.op('Neg', [sn]), c, sn], { axis: 1 }), mag]);
   const weights = g.op('Softmax', [g.op('Mul', [align, g.op('Mul', [coherence, g.scalar(6)])])], { axis: 1 });
-  const flow = g.op('ReduceSum', [g.op('Mul', [lines, weights]), g.int64s('axes', [1])], { keepdims: 1 });
+  const flow = g.op('ReduceSum', [g.op('Mul', [lines, weights]), axes], { keepdims: 1 });
   // Fewer lines at low strength, more at high: the threshold pivots around the default strength.
   const threshold = g.op('Mul', [g.scalar(p.inkThreshold), g.op('Max', [g.op('Add', [g.scalar(1 + 1.2 * 0.7), g.op('Mul', [s, g.scalar(-1.2)])]), g.scalar(0.6)])]);
-  const inkAmount = g.op('Clip', [g.op('Div', [g.op('Sub', [flow, threshold]), g.scalar(p.inkRange)]), g.scalar(0), g.scalar(1)]);
-  // Lines drawn a little bolder (a small dilation): solid strokes, and nearby fragments merge.
-  const d = px(p.inkDilate, scale, 0);
-  const bold = d > 0 ? g.op('MaxPool', [inkAmount], { kernel_shape: [2 * d + 1, 2 * d + 1], pads: [d, d, d, d], strides: [1, 1] }) : inkAmount;
-  const alpha = g.op('Mul', [bold, g.op('Add', [g.scalar(p.inkAlpha[0]), g.op('Mul', [s, g.scalar(p.inkAlpha[1] - p.inkAlpha[0])])])]);
+  const above = (share: number) => g.op('Clip', [g.op('Div', [g.op('Sub', [flow, g.op('Mul', [threshold, g.scalar(share)])]), g.scalar(p.inkRange)]), g.scalar(0), g.scalar(1)]);
+  const weak = above(p.weakShare);
+  // Seeds: ink that is still there when averaged along the flow over a long stretch. A short dash
+  // or a spot averages away; a stroke along an outline does not.
+  const long = g.op('ReduceSum', [g.op('Mul', [orientedLines(g, above(1), k.long, LINE_TAPS, k.longSpacing), weights]), axes], { keepdims: 1 });
+  let ink = g.op('Min', [above(1), unit(g, long, p.seedFrom, p.seedFrom + 0.25)]);
+  // Hysteresis: a weak response is ink only where it touches ink, step by step along the line.
+  for (let i = 0; i < p.linkSteps; i += 1) {
+    const near = g.op('MaxPool', [ink], { kernel_shape: [2 * k.link + 1, 2 * k.link + 1], pads: [k.link, k.link, k.link, k.link], strides: [1, 1] });
+    ink = g.op('Max', [ink, g.op('Min', [weak, near])]);
+  }
 
+  // Guided filter on the working size (guide: the working L*), its slope damped on texture.
+  const rg = k.guide;
+  const mI = boxMean(g, LW, rg, rg, rg, rg);
+  const mP = boxMean(g, smooth, rg, rg, rg, rg);
+  const cov = g.op('Sub', [boxMean(g, g.op('Mul', [smooth, LW]), rg, rg, rg, rg), g.op('Mul', [mP, mI])]);
+  const varI = g.op('Sub', [boxMean(g, g.op('Mul', [LW, LW]), rg, rg, rg, rg), g.op('Mul', [mI, mI])]);
+  const slope = g.op('Mul', [g.op('Div', [cov, g.op('Add', [g.op('Relu', [varI]), g.scalar(p.guideEps)])]), g.op('Sub', [g.scalar(1), texture])]);
+  // q = mean(p) + slope · (I − mean(I)), its coefficients smoothed over the same window.
+  const coeffs = boxMean(g, g.op('Concat', [slope, g.op('Sub', [mP, g.op('Mul', [slope, mI])])], { axis: 1 }), rg, rg, rg, rg);
+  // The ink goes up with them, unsmoothed: it is already soft.
+  const packed = g.op('Concat', [coeffs, ink], { axis: 1 });
+  let up = packed;
+  if (k.f > 1) {
+    const sizes = g.op('Concat', [g.int64s('nc', [1, 7]), g.op('Slice', [g.op('Shape', [x]), g.int64s('s', [2]), g.int64s('e', [4]), g.int64s('a', [0])])], { axis: 0 });
+    up = g.op('Resize', [packed, '', '', sizes], { mode: 'linear', coordinate_transformation_mode: 'half_pixel' });
+  }
+  const a = channels(g, up, 0, 3);
+  const b = channels(g, up, 3, 6);
+  const inkUp = channels(g, up, 6, 7);
+  const guided = g.op('Add', [g.op('Mul', [a, L]), b]);
+  const colour = lerp(g, lab, guided, unit(g, s, 0, 0.25));
+  const Lc = channels(g, colour, 0, 1);
+  const ab = channels(g, colour, 1, 3);
+
+  // Soft luminance steps at the output size: t = L/Δ, out = Δ·(⌊t⌋ + ½ + ½·tanh(φ(frac − ½))/tanh(φ/2));
+  // φ grows with the local gradient (per reference px) and with strength.
+  const levels = g.op('Add', [g.scalar(p.levels[0]), g.op('Mul', [s, g.scalar(p.levels[1] - p.levels[0])])]);
+  const delta = g.op('Div', [g.scalar(100), levels]);
+  const edgeness = g.op('Clip', [g.op('Mul', [gradientMagnitude(g, Lc), g.scalar(scale / p.stepEdge)]), g.scalar(0), g.scalar(1)]);
+  const phi = g.op('Add', [g.scalar(p.stepSoft), g.op('Mul', [edgeness, g.op('Mul', [s, g.scalar(p.stepSharp - p.stepSoft)])])]);
+  const t = g.op('Div', [Lc, delta]);
+  const fl = g.op('Floor', [t]);
+  const frac = g.op('Sub', [t, fl]);
+  const step = g.op('Div', [g.op('Tanh', [g.op('Mul', [phi, g.op('Sub', [frac, g.scalar(0.5)])])]), g.op('Tanh', [g.op('Mul', [phi, g.scalar(0.5)])])]);
+  const Lq = g.op('Mul', [delta, g.op('Add', [g.op('Add', [fl, g.scalar(0.5)]), g.op('Mul', [step, g.scalar(0.5)])])]);
+
+  // Only the line layer draws dark: where the flattening would sink a bright speck of the photo
+  // into its dark surroundings (sky through leaves, glints on fur), the colour stays a shade
+  // lighter than ink (the ink measure: L* < 30 and 15 darker than the photo).
+  const floor = g.op('Min', [g.op('Sub', [L, g.scalar(p.darkenLimit)]), g.scalar(p.inkDark)]);
+  const Lshade = g.op('Max', [Lq, floor]);
+
+  // The stroke's edge, drawn at the output size: the smooth line map given a firm, antialiased edge.
+  const stroke = k.f > 1 ? unit(g, inkUp, p.strokeEdge[0], p.strokeEdge[1]) : inkUp;
+  // Ink fades out over colour that is already near black (a line there shows nothing but a
+  // ragged fringe where the dark shape's edge and the stroke's edge disagree by a pixel).
+  const onDark = unit(g, Lshade, p.inkDark - 16, p.inkDark);
+  const alpha = g.op('Mul', [g.op('Mul', [stroke, onDark]), g.op('Add', [g.scalar(p.inkAlpha[0]), g.op('Mul', [s, g.scalar(p.inkAlpha[1] - p.inkAlpha[0])])])]);
   const gain = g.op('Add', [g.scalar(1), g.op('Mul', [s, g.scalar(p.saturation - 1)])]);
-  const Lout = lerp(g, Lq, g.scalar(p.inkL), alpha);
+  const Lout = lerp(g, Lshade, g.scalar(p.inkL), alpha);
   const abOut = g.op('Mul', [ab, g.op('Mul', [gain, g.op('Sub', [g.scalar(1), g.op('Mul', [alpha, g.scalar(p.inkChroma)])])])]);
   const out = labToRgb(g, g.op('Concat', [Lout, abOut], { axis: 1 }));
   g.output(g.op('Clip', [out, g.scalar(0), g.scalar(1)]), 'cartoon', [1, 3, 'height', 'width']);
+  if (inspect) g.output(g.op('Concat', [gate, texture, ink], { axis: 1 }), 'maps', [1, 3, 'h', 'w']);
   return g.toBytes(`ToonBot built-in toon style at scale ${scale}, generated by src/modelgen/builtinStyle.ts`);
 }
 
 function invert3(m: readonly (readonly number[])[]): number[][] {
-  const [[a, b, c], [d, e, f], [h, i, k]] = m as [[number, number, number], [number, number, number], [number, number, number]];
-  const det = a * (e * k - f * i) - b * (d * k - f * h) + c * (d * i - e * h);
+  const [[a, b, c], [d, e, f], [h, i, kk]] = m as [[number, number, number], [number, number, number], [number, number, number]];
+  const det = a * (e * kk - f * i) - b * (d * kk - f * h) + c * (d * i - e * h);
   return [
-    [(e * k - f * i) / det, (c * i - b * k) / det, (b * f - c * e) / det],
-    [(f * h - d * k) / det, (a * k - c * h) / det, (c * d - a * f) / det],
+    [(e * kk - f * i) / det, (c * i - b * kk) / det, (b * f - c * e) / det],
+    [(f * h - d * kk) / det, (a * kk - c * h) / det, (c * d - a * f) / det],
     [(d * i - e * h) / det, (b * h - a * i) / det, (a * e - b * d) / det],
   ];
 }

@@ -13,7 +13,7 @@ describe('planAxis', () => {
     expect(tile?.length).toBe(100);
   });
 
-  it.each([129, 300, 517, 1000])('covers %i px with equal tiles within the limit, overlapping by at least margin·2 + feather', (length) => {
+  it.each([129, 300, 517, 1000, 1004])('covers %i px with equal tiles within the limit, overlapping by at least margin·2 + feather', (length) => {
     const tiles = planAxis(length, spec, 4);
     expect(tiles.length).toBeGreaterThan(1);
     const size = tiles[0]?.length as number;
@@ -27,6 +27,8 @@ describe('planAxis', () => {
       const cur = tiles[i] as (typeof tiles)[number];
       expect(cur.length).toBe(size);
       expect(prev.start + prev.length - cur.start).toBeGreaterThanOrEqual(2 * spec.margin + spec.feather);
+      // On a padded frame (a multiple of 4) every tile starts on the multiple too.
+      if (length % 4 === 0) expect(cur.start % 4).toBe(0);
     }
     // Every pixel gets weight from some tile, and no tile gives weight inside an inner margin.
     const sum = new Float32Array(length);
@@ -46,10 +48,14 @@ describe('stylise with tiles', () => {
     const [entry] = (await loadManifests(DEFAULT_MODELS_DIR)).filter((m) => m.manifest.id === 'toon') as [ModelEntry];
     const session = await ModelSession.open(entry, DEFAULT_ENGINE_CONFIG.runtime, silentLogger);
     try {
-      const frame = await decodeImage(fixture('coffee.png'), 300, 200, { maxPixels: 1e8, maxBytes: 1e8 });
+      // Tiles just large enough for the margins (the largest graph's reach) and a little more: a
+      // frame of 1600x1200 in 3x2 tiles.
+      const frame = await decodeImage(fixture('coffee.png'), 1600, 1200, { maxPixels: 1e8, maxBytes: 1e8 });
       const run = session.run.bind(session);
+      const { margin, feather } = entry.manifest.tile;
+      const maxSide = 2 * margin + feather + 400 - ((2 * margin + feather) % 4);
       const whole = await stylise({ io: entry.manifest.io, tile: entry.manifest.tile, run }, frame, 1);
-      const tiled = await stylise({ io: entry.manifest.io, tile: { ...entry.manifest.tile, maxSide: 128 }, run }, frame, 1);
+      const tiled = await stylise({ io: entry.manifest.io, tile: { ...entry.manifest.tile, maxSide }, run }, frame, 1);
       expect(whole.stats.tiles).toBe(1);
       expect(tiled.stats.tiles).toBeGreaterThanOrEqual(6);
       // Identical up to float rounding: at most one 8-bit step anywhere, and almost nowhere that.
