@@ -118,7 +118,7 @@ describe('scale-out: one bot, two workers, one Redis', () => {
       const [w1, w2] = await Promise.all([worker('w1'), worker('w2')]);
       await bot(api, path.join(dir, 's1.json'));
       const users = people(8100, 8);
-      send(api, users, 'res=768', 'a');
+      send(api, users, 'res=2048', 'a');
       await until(() => answers(api, users).every((a) => a.photos + a.texts.length >= 1), 90_000, 'every user answered');
       await new Promise((r) => setTimeout(r, 500));
       expect(answers(api, users)).toEqual(users.map(() => ({ photos: 1, texts: [] })));
