@@ -35,15 +35,14 @@ const graphSide = BUILTIN_SIDES.reduce((best, s) => (Math.abs(Math.log(s / side)
 const session = await ort.InferenceSession.create(buildBuiltinStyle(graphSide / BUILTIN_STYLE_PARAMS.referenceSide, params as BuiltinStyleParams, values.maps), { graphOptimizationLevel: 'extended' });
 
 async function run(rgb: Buffer, width: number, height: number): Promise<{ out: Buffer; ms: number; maps?: Buffer; mapsWidth?: number; mapsHeight?: number }> {
-  const plane = width * height;
-  const input = new Float32Array(3 * plane);
-  for (let i = 0; i < plane; i += 1) for (let c = 0; c < 3; c += 1) input[c * plane + i] = (rgb[i * 3 + c] as number) / 255;
+  // The graph takes frames whose sides are a multiple of 4 (the engine pads them): edges repeated.
+  const [w4, h4] = [Math.ceil(width / 4) * 4, Math.ceil(height / 4) * 4];
+  const padded = await sharp(rgb, { raw: { width, height, channels: 3 } }).extend({ right: w4 - width, bottom: h4 - height, extendWith: 'copy' }).raw().toBuffer();
   const t0 = performance.now();
-  const result = await session.run({ image: new ort.Tensor('float32', input, [1, 3, height, width]), strength: new ort.Tensor('float32', Float32Array.of(strength), [1]) });
+  const result = await session.run({ image: new ort.Tensor('uint8', new Uint8Array(padded), [1, h4, w4, 3]), strength: new ort.Tensor('float32', Float32Array.of(strength), [1]) });
   const ms = performance.now() - t0;
-  const data = (result.cartoon as ort.Tensor).data as Float32Array;
-  const out = Buffer.alloc(plane * 3);
-  for (let i = 0; i < plane; i += 1) for (let c = 0; c < 3; c += 1) out[i * 3 + c] = Math.round(Math.min(1, Math.max(0, data[c * plane + i] as number)) * 255);
+  const bytes = (result.cartoon as ort.Tensor).data as Uint8Array;
+  const out = await sharp(Buffer.from(bytes), { raw: { width: w4, height: h4, channels: 3 } }).extract({ left: 0, top: 0, width, height }).raw().toBuffer();
   if (!result.maps) return { out, ms };
   // Gate, texture and ink at the working size, as an RGB picture.
   const [, , mh, mw] = result.maps.dims as number[];

@@ -121,7 +121,10 @@ async function child(task: Task): Promise<unknown> {
       const frame = await decodeImage(image, probe.width, probe.height, { maxPixels: 1e9, maxBytes: 1e9 });
       const [lo, hi] = entry.manifest.io.range;
       const tensors = planTiles(frame.width, frame.height, entry.manifest.io, entry.manifest.tile).map((dims) => {
-        const data = new Float32Array(dims.reduce((x, y) => x * y, 1));
+        const size = dims.reduce((x, y) => x * y, 1);
+        // An 8-bit model takes the frame's bytes as they are; others floats in their range.
+        if (entry.manifest.io.pixels === 'uint8') return { data: Uint8Array.from({ length: size }, (_, i) => frame.data[i % frame.data.length] as number), dims };
+        const data = new Float32Array(size);
         for (let i = 0; i < data.length; i += 1) data[i] = lo + ((frame.data[i % frame.data.length] as number) / 255) * (hi - lo);
         return { data, dims };
       });

@@ -8,6 +8,7 @@
 import { ToonError } from './errors.ts';
 import type { RgbFrame } from './image.ts';
 import type { ModelIO, TileSpec } from './manifest.ts';
+import type { TileData } from './session.ts';
 import { mix, photoMix } from './blend.ts';
 import { planAxis, roundUp, type AxisTile } from './tiling.ts';
 
@@ -15,7 +16,7 @@ import { planAxis, roundUp, type AxisTile } from './tiling.ts';
 export interface FrameModel {
   io: ModelIO;
   tile: TileSpec;
-  run(data: Float32Array, dims: readonly number[], strength?: number): Promise<Float32Array>;
+  run(data: TileData, dims: readonly number[], strength?: number): Promise<TileData>;
 }
 
 export interface FrameStats {
@@ -57,7 +58,7 @@ export async function stylise(model: FrameModel, frame: RgbFrame, strength: numb
   const xs = planAxis(padded(frame.width, io, model.tile), model.tile, io.sizeMultiple);
   const ys = planAxis(padded(frame.height, io, model.tile), model.tile, io.sizeMultiple);
   const stats: FrameStats = { tiles: 0, modelMs: 0 };
-  const runTile = async (tx: AxisTile, ty: AxisTile): Promise<Float32Array> => {
+  const runTile = async (tx: AxisTile, ty: AxisTile): Promise<TileData> => {
     if (signal?.aborted) throw signal.reason instanceof ToonError ? signal.reason : new ToonError('CANCELLED', { cause: signal.reason });
     const input = toTensor(frame, tx, ty, io);
     const t0 = performance.now();
@@ -82,8 +83,21 @@ export async function stylise(model: FrameModel, frame: RgbFrame, strength: numb
   return { frame: mix(frame, styled, photoMix(io, strength)), stats };
 }
 
+/** True for an 8-bit NHWC RGB model: its tensors are laid out like a frame, byte for byte. */
+function frameShaped(io: ModelIO): boolean {
+  return io.pixels === 'uint8' && io.layout === 'NHWC' && io.colorOrder === 'RGB';
+}
+
 /** The frame's part of a one-tile output, mapped from the model's format to 8-bit RGB. */
-function tileToFrame(output: Float32Array, width: number, height: number, tileWidth: number, tileHeight: number, io: ModelIO): RgbFrame {
+function tileToFrame(output: TileData, width: number, height: number, tileWidth: number, tileHeight: number, io: ModelIO): RgbFrame {
+  if (frameShaped(io) && output instanceof Uint8Array) {
+    const bytes = Buffer.from(output.buffer, output.byteOffset, output.byteLength);
+    if (tileWidth === width && tileHeight === height) return { data: bytes, width, height };
+    // Rows of the padded tile, cut back to the frame.
+    const data = Buffer.allocUnsafe(width * height * 3);
+    for (let y = 0; y < height; y += 1) bytes.copy(data, y * width * 3, y * tileWidth * 3, (y * tileWidth + width) * 3);
+    return { data, width, height };
+  }
   const [lo, hi] = io.range;
   const scale = 255 / (hi - lo);
   const [r, g, b] = sourceChannels(io, tileWidth * tileHeight);
@@ -122,11 +136,12 @@ function sourceChannels(io: ModelIO, plane: number): [number, number, number] {
 }
 
 /** Cuts one tile out of the frame (edges repeated past the frame) in the model's format. */
-function toTensor(frame: RgbFrame, tx: AxisTile, ty: AxisTile, io: ModelIO): { data: Float32Array; dims: number[] } {
+function toTensor(frame: RgbFrame, tx: AxisTile, ty: AxisTile, io: ModelIO): { data: TileData; dims: number[] } {
   const w = tx.length;
   const h = ty.length;
+  if (frameShaped(io)) return { data: frameBytes(frame, tx, ty), dims: [1, h, w, 3] };
   const plane = w * h;
-  const data = new Float32Array(plane * 3);
+  const data = io.pixels === 'uint8' ? new Uint8Array(plane * 3) : new Float32Array(plane * 3);
   const [lo, hi] = io.range;
   const lut = new Float32Array(256);
   for (let v = 0; v < 256; v += 1) lut[v] = lo + (v * (hi - lo)) / 255;
@@ -148,9 +163,30 @@ function toTensor(frame: RgbFrame, tx: AxisTile, ty: AxisTile, io: ModelIO): { d
   return { data, dims: io.layout === 'NCHW' ? [1, 3, h, w] : [1, h, w, 3] };
 }
 
+/**
+ * One tile of the frame as 8-bit RGB bytes, edges repeated past the frame: the frame's own buffer
+ * when the tile is the whole frame, else row copies.
+ */
+function frameBytes(frame: RgbFrame, tx: AxisTile, ty: AxisTile): Uint8Array {
+  const w = tx.length;
+  const h = ty.length;
+  const src = frame.data;
+  if (tx.start === 0 && ty.start === 0 && w === frame.width && h === frame.height) return new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
+  const data = Buffer.allocUnsafe(w * h * 3);
+  const inside = Math.max(0, Math.min(w, frame.width - tx.start));
+  for (let y = 0; y < h; y += 1) {
+    const row = Math.min(ty.start + y, frame.height - 1) * frame.width;
+    const at = y * w * 3;
+    src.copy(data, at, (row + tx.start) * 3, (row + tx.start + inside) * 3);
+    // Past the frame's right edge: its last pixel, repeated.
+    for (let x = inside; x < w; x += 1) src.copy(data, at + x * 3, (row + frame.width - 1) * 3, (row + frame.width) * 3);
+  }
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
 /** Adds a tile's output, weighted and mapped back to RGB in [0, 1], into frame-sized sums. */
 function accumulate(
-  output: Float32Array,
+  output: TileData,
   frame: RgbFrame,
   tx: AxisTile,
   ty: AxisTile,

@@ -23,6 +23,12 @@ export interface ModelIO {
   /** Value range of the tensors, [0, 1] or [-1, 1] say; 8-bit 0..255 maps onto it linearly. */
   range: readonly [number, number];
   colorOrder: 'RGB' | 'BGR';
+  /**
+   * Element type of the image tensors, in and out: `float32` (the default), or `uint8` for a graph
+   * that takes and gives 8-bit pixels itself (range [0, 255]; NHWC RGB ones are passed as the
+   * frame's own bytes, with no conversion loop around the model).
+   */
+  pixels?: 'float32' | 'uint8';
   /** Frame sides are padded up to a multiple of this. */
   sizeMultiple: number;
   /** Frame sides are padded up to at least this. */
@@ -182,6 +188,7 @@ export function validateManifest(raw: unknown, where = 'manifest'): ModelManifes
       sizeMultiple: int(io.sizeMultiple, `${field}.sizeMultiple`, 1),
       minSide: int(io.minSide, `${field}.minSide`, 1),
       ...(io.strength === undefined ? {} : { strength: str(io.strength, `${field}.strength`) }),
+      ...(io.pixels === undefined ? {} : { pixels: oneOf(io.pixels, `${field}.pixels`, ['float32', 'uint8'] as const) }),
     };
   };
   const parseVariants = (value: unknown, field: string): SizeVariant[] | undefined => {
@@ -236,6 +243,7 @@ export function validateManifest(raw: unknown, where = 'manifest'): ModelManifes
     listed: m.listed === undefined ? true : typeof m.listed === 'boolean' ? m.listed : fail('listed', 'a boolean', m.listed),
   };
   if (manifest.variants && manifest.side === undefined) fail('side', 'the side of `file` when variants are listed', m.side);
+  if (manifest.io.pixels === 'uint8' && (manifest.io.range[0] !== 0 || manifest.io.range[1] !== 255)) fail('io.range', '[0, 255] for 8-bit pixels', manifest.io.range);
   if (manifest.tile.maxSide % manifest.io.sizeMultiple !== 0) fail('tile.maxSide', `a multiple of io.sizeMultiple (${manifest.io.sizeMultiple})`, manifest.tile.maxSide);
   if (2 * (2 * manifest.tile.margin + manifest.tile.feather) >= manifest.tile.maxSide) fail('tile', 'margins and feather well inside maxSide', m.tile);
   return manifest;

@@ -14,6 +14,9 @@ import { openSession, type RuntimeConfig } from './runtime.ts';
 
 export type { RuntimeConfig } from './runtime.ts';
 
+/** One tile's tensor data: float32 for most models, the frame's 8-bit pixels for `io.pixels: uint8`. */
+export type TileData = Float32Array | Uint8Array;
+
 export class ModelSession {
   #session: ort.InferenceSession;
   #provider: string;
@@ -64,7 +67,7 @@ export class ModelSession {
    * Runs the model on one tensor and returns its output tensor's data. `strength` goes to the
    * graph's strength input, for models that have one (see ModelIO.strength).
    */
-  async run(data: Float32Array, dims: readonly number[], strength = 1): Promise<Float32Array> {
+  async run(data: TileData, dims: readonly number[], strength = 1): Promise<TileData> {
     try {
       return await this.#run(data, dims, strength);
     } catch (error) {
@@ -87,17 +90,19 @@ export class ModelSession {
     }
   }
 
-  async #run(data: Float32Array, dims: readonly number[], strength: number): Promise<Float32Array> {
-    const { input, output, strength: strengthInput } = this.entry.manifest.io;
+  async #run(data: TileData, dims: readonly number[], strength: number): Promise<TileData> {
+    const { input, output, strength: strengthInput, pixels } = this.entry.manifest.io;
     const withStack = callSite();
     try {
-      const feeds: Record<string, ort.Tensor> = { [input]: new Tensor('float32', data, dims) };
+      if ((pixels === 'uint8') !== data instanceof Uint8Array) throw new Error(`input is ${data instanceof Uint8Array ? 'uint8' : 'float32'}, the model takes ${pixels ?? 'float32'}`);
+      const feeds: Record<string, ort.Tensor> = { [input]: data instanceof Uint8Array ? new Tensor('uint8', data, dims) : new Tensor('float32', data, dims) };
       if (strengthInput) feeds[strengthInput] = new Tensor('float32', Float32Array.of(strength), [1]);
       const result = await this.#session.run(feeds);
       const tensor = result[output];
       if (!tensor || (tensor.type !== 'float32' && tensor.type !== 'uint8')) throw new Error(`model has no float32 or uint8 output named ${output}`);
-      // Converted DCT-Net graphs end in a cast to uint8 (0..255, the manifest's range).
-      const out = tensor.type === 'uint8' ? Float32Array.from(tensor.data as Uint8Array) : (tensor.data as Float32Array);
+      // 8-bit graphs give their bytes as they are; converted DCT-Net graphs end in a cast to uint8
+      // (0..255, the manifest's range) but are float32 models otherwise.
+      const out = tensor.type === 'uint8' ? (pixels === 'uint8' ? (tensor.data as Uint8Array) : Float32Array.from(tensor.data as Uint8Array)) : (tensor.data as Float32Array);
       if (out.length !== data.length) throw new Error(`output has ${out.length} values, input ${data.length}: not image-to-image`);
       return out;
     } catch (error) {

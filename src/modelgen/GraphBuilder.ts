@@ -32,8 +32,8 @@ export class GraphBuilder {
     return `${prefix}_${this.#counter}`;
   }
 
-  input(name: string, dims: readonly Dim[]): string {
-    this.#inputs.push(valueInfo(name, dims));
+  input(name: string, dims: readonly Dim[], elem: 'float' | 'uint8' = 'float'): string {
+    this.#inputs.push(valueInfo(name, dims, elem));
     return name;
   }
 

@@ -29,11 +29,12 @@ if (reason) console.warn(`WebGPU tests skipped: no WebGPU adapter on this machin
 
 async function runBoth(file: string, width: number, height: number): Promise<number> {
   const bytes = await readFile(path.join(DEFAULT_MODELS_DIR, file));
-  const data = Float32Array.from({ length: 3 * width * height }, (_, i) => (Math.sin(i * 0.37) + 1) / 2);
-  const feeds = { image: new ort.Tensor('float32', data, [1, 3, height, width]), strength: new ort.Tensor('float32', Float32Array.of(0.7), [1]) };
+  // The built-in graphs take and give 8-bit RGB pixels (NHWC).
+  const data = Uint8Array.from({ length: 3 * width * height }, (_, i) => Math.round(((Math.sin(i * 0.37) + 1) / 2) * 255));
+  const feeds = { image: new ort.Tensor('uint8', data, [1, height, width, 3]), strength: new ort.Tensor('float32', Float32Array.of(0.7), [1]) };
   const [gpu, cpu] = await Promise.all(['webgpu', 'cpu'].map((p) => ort.InferenceSession.create(bytes, { executionProviders: [p] })));
-  const a = (await gpu!.run(feeds)).cartoon!.data as Float32Array;
-  const b = (await cpu!.run(feeds)).cartoon!.data as Float32Array;
+  const a = (await gpu!.run(feeds)).cartoon!.data as Uint8Array;
+  const b = (await cpu!.run(feeds)).cartoon!.data as Uint8Array;
   await Promise.all([gpu!.release(), cpu!.release()]);
   let worst = 0;
   for (let i = 0; i < a.length; i += 1) worst = Math.max(worst, Math.abs((a[i] as number) - (b[i] as number)));
@@ -51,8 +52,9 @@ describe.skipIf(reason !== null)('WebGPU provider', () => {
     await engine?.close();
   });
 
-  it.each(['toon-256.onnx', 'toon-head-256.onnx'])('%s gives the CPU provider\'s output within 1e-4', async (file) => {
-    expect(await runBoth(file, 96, 64)).toBeLessThanOrEqual(1e-4);
+  it.each(['toon-256.onnx', 'toon-head-256.onnx'])('%s gives the CPU provider\'s output within one grey level', async (file) => {
+    // Float results a hair apart can round to neighbouring levels, never further.
+    expect(await runBoth(file, 96, 64)).toBeLessThanOrEqual(1);
   });
 
   it('runs a whole engine job on WebGPU, faces included, and matches the CPU engine to a grey level', async () => {
