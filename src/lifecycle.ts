@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from './engine/index.ts';
 
 /**
- * Resolves with the first SIGINT or SIGTERM; a second one exits at once. Under `npm start` the
+ * Resolves with the first SIGINT or SIGTERM; a second one ends the process at once, by that signal. Under `npm start` the
  * parent is npm, which exits on SIGTERM without passing it on: a parent that goes away counts as
  * a SIGTERM too, so the bot never runs on orphaned.
  */
@@ -16,7 +16,13 @@ export function stopRequested(logger: Logger): Promise<string> {
     const stop = (reason: string): void => {
       if (requested) {
         logger.warn('second signal: exiting now', { signal: reason });
-        process.exit(reason === 'SIGINT' ? 130 : 143);
+        // Die of the signal itself (status 130/143 to a shell), as a process without a handler
+        // would: process.exit() would first tear down the inference threads, and a thread inside
+        // a native model run cannot be torn down safely (the addon aborts the process).
+        const signal = reason === 'SIGINT' ? 'SIGINT' : 'SIGTERM';
+        process.removeAllListeners(signal);
+        process.kill(process.pid, signal);
+        return;
       }
       requested = true;
       resolve(reason);

@@ -5,14 +5,13 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ToonError, toToonError } from './errors.ts';
-import { stylise } from './fullFrame.ts';
-import { MIME_TYPES, probeImage, targetSize, type ImageLimits, type RgbFrame } from './image.ts';
+import { MIME_TYPES, probeImage, targetSize, type ImageLimits } from './image.ts';
 import { DEFAULT_QUEUE_LIMITS, JobQueue, type JobContext, type JobOptions, type QueueStats, type Reservation } from './JobQueue.ts';
 import { silentLogger, type Logger } from './log.ts';
 import { listedStyles, loadManifests, type ModelEntry } from './manifest.ts';
-import { frameModel, ModelCache } from './ModelCache.ts';
 import { DEFAULT_OPTIONS, parseOptions, type CartoonOptions, type RawOptions } from './options.ts';
-import { round1, runJob, type JobOutput } from './pipeline.ts';
+import { round1, type JobOutput } from './pipeline.ts';
+import { InferencePool } from './threads/InferencePool.ts';
 import type { CartoonRequest, CartoonResult, Engine, EngineConfig, EngineOptions, JobEvent, StyleInfo, SubmitOptions, Ticket, Timings } from './types.ts';
 
 /** The project's `models/` folder. */
@@ -50,7 +49,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   if (options.defaultStyle !== undefined && !listed.includes(config.defaultStyle)) {
     throw new Error(`The default style "${config.defaultStyle}" is not installed. Possible solutions:\n- set TOONBOT_DEFAULT_STYLE to one of: ${listed.join(', ')}\n- install it first (\`npx toonbot models pull <style>\`)`);
   }
-  return new ToonEngine(config, models);
+  return new ToonEngine(config, models, options.inferenceScript);
 }
 
 class ToonEngine implements Engine {
@@ -58,20 +57,21 @@ class ToonEngine implements Engine {
   readonly limits: Readonly<ImageLimits>;
   readonly defaultStyle: string;
   readonly #models: Map<string, ModelEntry>;
-  readonly #cache: ModelCache;
+  /** The threads that run the models: no model run or pixel loop on this thread. */
+  readonly #threads: InferencePool;
   readonly #queue: JobQueue;
   readonly #log: Logger;
   /** Submissions between their call and their admission to the queue (probing the header). */
   readonly #admitting = new Set<Promise<unknown>>();
   #closing = false;
 
-  constructor(config: EngineConfig, models: ModelEntry[]) {
+  constructor(config: EngineConfig, models: ModelEntry[], inferenceScript?: URL) {
     this.#config = config;
     this.limits = Object.freeze({ ...config.limits });
     this.defaultStyle = config.defaultStyle;
     this.#models = new Map(models.map((m) => [m.manifest.id, m]));
-    this.#cache = new ModelCache(config.runtime, config.logger);
     this.#queue = new JobQueue(config.queue);
+    this.#threads = new InferencePool({ runtime: config.runtime, limits: config.limits, logger: config.logger, size: this.#queue.limits.concurrency, ...(inferenceScript ? { script: inferenceScript } : {}) });
     this.#log = config.logger;
   }
 
@@ -149,7 +149,7 @@ class ToonEngine implements Engine {
       const probed = await probeImage(request.image, this.#config.limits);
       const size = targetSize(probed.width, probed.height, opts.resolution);
       const input = { image: request.image, size, entry, options: opts, includeFaces: request.includeFaces === true };
-      const job = enqueue((context) => runJob(this.#cache, this.#config.limits, input, context), {
+      const job = enqueue((context) => this.#threads.run(input, context), {
         requester,
         ...options,
         ...(request.deadlineMs === undefined ? {} : { deadlineMs: request.deadlineMs }),
@@ -187,14 +187,11 @@ class ToonEngine implements Engine {
   }
 
   async warmup(): Promise<void> {
-    const frame: RgbFrame = { data: Buffer.alloc(64 * 64 * 3, 128), width: 64, height: 64 };
-    if ([...this.#models.values()].some((m) => m.manifest.listed && m.manifest.pipeline === 'portrait')) await this.#cache.faceFinder();
     for (const entry of this.#models.values()) {
       if (!entry.manifest.listed) continue;
       const t = performance.now();
-      const model = frameModel(await this.#cache.session(entry));
-      await this.#queue.submit(() => stylise(model, frame, 1), { requester: 'engine:warmup' });
-      this.#log.info('model warm', { model: entry.manifest.id, provider: model.provider, ms: Math.round(performance.now() - t) });
+      const provider = await this.#queue.submit(() => this.#threads.warmup(entry), { requester: 'engine:warmup' });
+      this.#log.info('model warm', { model: entry.manifest.id, provider, ms: Math.round(performance.now() - t) });
     }
   }
 
@@ -203,13 +200,13 @@ class ToonEngine implements Engine {
   }
 
   providers(): string[] {
-    return this.#cache.providers();
+    return this.#threads.providers();
   }
 
   async close(): Promise<void> {
     this.#closing = true;
     await Promise.allSettled([...this.#admitting]);
     await this.#queue.close();
-    await this.#cache.close();
+    await this.#threads.close();
   }
 }

@@ -44,6 +44,8 @@ export interface EngineOptions {
   logger?: Logger;
   defaultStyle?: string;
   onJob?: (event: JobEvent) => void;
+  /** Another inference thread script, answering the same messages (tests of a thread's crash). */
+  inferenceScript?: URL;
 }
 
 export interface CartoonRequest {

@@ -1,0 +1,183 @@
+/**
+ * The engine's side of its inference threads: one worker thread per unit of the queue's
+ * concurrency, each with its own model sessions. A job's encoded photo goes in, its encoded
+ * cartoon comes back as a transferred buffer; cancellation crosses as a message and reaches the
+ * job between tiles. A thread that dies answers its jobs with an error and is replaced on next use.
+ */
+import { Worker } from 'node:worker_threads';
+import { ToonError } from '../errors.ts';
+import type { ImageLimits } from '../image.ts';
+import type { JobContext } from '../JobQueue.ts';
+import type { Logger } from '../log.ts';
+import type { ModelEntry } from '../manifest.ts';
+import type { JobInput, JobOutput } from '../pipeline.ts';
+import type { RuntimeConfig } from '../runtime.ts';
+import { fromWire, toWire, type FromThread, type ThreadData, type ToThread } from './protocol.ts';
+
+/** The thread's script: the TypeScript source when running from source (tsx), else the built file. */
+export const INFERENCE_THREAD_URL = new URL(`./inferenceThread${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+
+/**
+ * From source, a thread needs tsx's loader of its own (loader hooks are per thread, and neither
+ * `npx toonbot` nor a test runner passes them on): this small script registers it, then loads the
+ * thread's own script.
+ */
+const TS_THREAD_URL = new URL('./tsThread.mjs', import.meta.url);
+
+export interface PoolOptions {
+  runtime: RuntimeConfig;
+  limits: ImageLimits;
+  logger: Logger;
+  /** Threads (the queue's concurrency). */
+  size: number;
+  /** Another thread script (tests); it must answer the same messages. */
+  script?: URL;
+}
+
+interface Pending {
+  resolve: (message: FromThread) => void;
+  reject: (error: ToonError) => void;
+}
+
+class Thread {
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, Pending>();
+  readonly #log: Logger;
+  #alive = true;
+  providers: string[] = [];
+
+  constructor(options: PoolOptions, onExit: (thread: Thread) => void) {
+    this.#log = options.logger;
+    const script = options.script ?? INFERENCE_THREAD_URL;
+    const data: ThreadData = { runtime: options.runtime, limits: options.limits, entry: script.href };
+    // The parent's flags are not passed on (a test runner's `--expose-gc` is refused in a worker).
+    this.#worker = new Worker(script.pathname.endsWith('.ts') ? TS_THREAD_URL : script, { workerData: data, execArgv: [], stdout: false, stderr: false });
+    this.#worker.unref();
+    this.#worker.on('message', (message: FromThread) => this.#receive(message));
+    this.#worker.on('error', (error) => this.#log.error('inference thread failed', { error }));
+    this.#worker.on('exit', (exitCode) => {
+      this.#alive = false;
+      if (this.#pending.size > 0) this.#log.error('inference thread stopped with jobs in hand', { exitCode, jobs: this.#pending.size });
+      const failure = new ToonError('INTERNAL', { detail: { reason: 'inference thread stopped', exitCode } });
+      for (const pending of this.#pending.values()) pending.reject(failure);
+      this.#pending.clear();
+      onExit(this);
+    });
+  }
+
+  get alive(): boolean {
+    return this.#alive;
+  }
+
+  get load(): number {
+    return this.#pending.size;
+  }
+
+  /** Sends a request and resolves with the thread's answer to it. */
+  request(message: ToThread): Promise<FromThread> {
+    if (!this.#alive) return Promise.reject(new ToonError('INTERNAL', { detail: { reason: 'inference thread stopped' } }));
+    return new Promise<FromThread>((resolve, reject) => {
+      this.#pending.set(message.id, { resolve, reject });
+      // Held while it has work: a process whose engine is idle (or forgotten) can still exit.
+      this.#worker.ref();
+      this.#worker.postMessage(message);
+    }).finally(() => {
+      if (this.#pending.size === 0) this.#worker.unref();
+    });
+  }
+
+  post(message: ToThread): void {
+    if (this.#alive) this.#worker.postMessage(message);
+  }
+
+  #receive(message: FromThread): void {
+    if (message.type === 'log') {
+      this.#log[message.level](message.message, message.fields);
+      return;
+    }
+    const pending = this.#pending.get(message.id);
+    if (!pending) return;
+    this.#pending.delete(message.id);
+    if ('providers' in message) this.providers = message.providers;
+    if (message.type === 'failed') pending.reject(fromWire(message.error));
+    else pending.resolve(message);
+  }
+
+  terminate(): Promise<number> {
+    return this.#worker.terminate();
+  }
+}
+
+export class InferencePool {
+  readonly #options: PoolOptions;
+  readonly #threads: Thread[] = [];
+  #nextId = 0;
+  #closed = false;
+
+  constructor(options: PoolOptions) {
+    this.#options = options;
+  }
+
+  /** Runs one job on the least busy thread; the job's signal (cancel, deadline, stop) follows it there. */
+  async run(input: JobInput, context: JobContext): Promise<JobOutput> {
+    const thread = this.#thread();
+    const id = this.#id();
+    const { signal } = context;
+    signal.throwIfAborted();
+    const onAbort = (): void => thread.post({ type: 'cancel', id, error: toWire(signal.reason instanceof ToonError ? signal.reason : new ToonError('CANCELLED')) });
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const answer = await thread.request({ type: 'job', id, input, queuedMs: context.queuedMs });
+      if (answer.type !== 'done') throw new ToonError('INTERNAL', { detail: { reason: `unexpected answer ${answer.type}` } });
+      return { ...answer.output, image: Buffer.from(answer.output.image.buffer, answer.output.image.byteOffset, answer.output.image.byteLength) };
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Opens the entry's model on every thread and runs it once; resolves with the provider it runs on. */
+  async warmup(entry: ModelEntry): Promise<string> {
+    while (this.#threads.length < this.#options.size) this.#start();
+    const answers = await Promise.all(this.#threads.map((t) => t.request({ type: 'warmup', id: this.#id(), entry })));
+    const first = answers[0];
+    return first?.type === 'warm' ? first.provider : 'unknown';
+  }
+
+  /** The execution providers the threads' sessions run on. */
+  providers(): string[] {
+    return [...new Set(this.#threads.flatMap((t) => t.providers))];
+  }
+
+  /** Closes every thread's sessions, then the threads. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const threads = this.#threads.splice(0);
+    await Promise.all(
+      threads.map(async (t) => {
+        if (t.alive) await Promise.race([t.request({ type: 'close', id: this.#id() }).catch(() => undefined), new Promise((r) => setTimeout(r, 5000).unref())]);
+        await t.terminate();
+      }),
+    );
+  }
+
+  #id(): number {
+    this.#nextId += 1;
+    return this.#nextId;
+  }
+
+  #thread(): Thread {
+    if (this.#closed) throw new ToonError('SHUTTING_DOWN');
+    const live = this.#threads.filter((t) => t.alive);
+    if (live.length < this.#options.size) return this.#start();
+    return live.reduce((a, b) => (b.load < a.load ? b : a));
+  }
+
+  #start(): Thread {
+    const thread = new Thread(this.#options, (gone) => {
+      const at = this.#threads.indexOf(gone);
+      if (at >= 0) this.#threads.splice(at, 1);
+    });
+    this.#threads.push(thread);
+    return thread;
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * An inference thread: owns the model sessions and runs jobs from the encoded photo to the
+ * encoded cartoon (decode, tiles, model runs, blend, faces, encode), so that none of it holds the
+ * main thread, where the bots' heartbeats, polling and the queue live. Started by InferencePool.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { toToonError } from '../errors.ts';
+import { stylise } from '../fullFrame.ts';
+import type { RgbFrame } from '../image.ts';
+import type { Logger } from '../log.ts';
+import { frameModel, ModelCache } from '../ModelCache.ts';
+import { runJob } from '../pipeline.ts';
+import { fromWire, toWire, type FromThread, type ThreadData, type ToThread } from './protocol.ts';
+
+const port = parentPort;
+if (!port) throw new Error('inferenceThread.ts runs as a worker thread (see InferencePool)');
+const { runtime, limits } = workerData as ThreadData;
+
+function post(message: FromThread, transfer: ArrayBuffer[] = []): void {
+  port?.postMessage(message, transfer);
+}
+
+const emit =
+  (level: 'debug' | 'info' | 'warn' | 'error') =>
+  (message: string, fields?: Record<string, unknown>): void => {
+    try {
+      post({ type: 'log', level, message, ...(fields ? { fields } : {}) });
+    } catch {
+      // A field that cannot be cloned: the line without it.
+      post({ type: 'log', level, message, fields: { unclonable: Object.keys(fields ?? {}) } });
+    }
+  };
+const logger: Logger = { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
+const models = new ModelCache(runtime, logger);
+const running = new Map<number, AbortController>();
+
+async function handle(message: ToThread): Promise<void> {
+  switch (message.type) {
+    case 'job': {
+      const controller = new AbortController();
+      running.set(message.id, controller);
+      try {
+        const output = await runJob(models, limits, message.input, { signal: controller.signal, queuedMs: message.queuedMs });
+        // The encoded result crosses as a transferable buffer; one that shares its memory with
+        // other buffers (Node's small-buffer pool) is copied first, since transfer detaches it.
+        const { image } = output;
+        const own = image.byteOffset === 0 && image.byteLength === image.buffer.byteLength ? image : Buffer.from(image);
+        post({ type: 'done', id: message.id, output: { ...output, image: own }, providers: models.providers() }, [own.buffer as ArrayBuffer]);
+      } catch (error) {
+        post({ type: 'failed', id: message.id, error: toWire(toToonError(error)), providers: models.providers() });
+      } finally {
+        running.delete(message.id);
+      }
+      return;
+    }
+    case 'cancel':
+      running.get(message.id)?.abort(fromWire(message.error));
+      return;
+    case 'warmup': {
+      try {
+        const { entry } = message;
+        if (entry.manifest.pipeline === 'portrait') await models.faceFinder();
+        const model = frameModel(await models.session(entry));
+        const frame: RgbFrame = { data: Buffer.alloc(64 * 64 * 3, 128), width: 64, height: 64 };
+        await stylise(model, frame, 1);
+        post({ type: 'warm', id: message.id, provider: model.provider, providers: models.providers() });
+      } catch (error) {
+        post({ type: 'failed', id: message.id, error: toWire(toToonError(error)), providers: models.providers() });
+      }
+      return;
+    }
+    case 'close':
+      await models.close();
+      post({ type: 'closed', id: message.id });
+      port?.close();
+      return;
+  }
+}
+
+port.on('message', (message: ToThread) => void handle(message));

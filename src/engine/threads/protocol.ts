@@ -1,0 +1,53 @@
+/**
+ * Messages between the engine (main thread) and its inference threads. Everything here crosses
+ * `postMessage`: plain data, typed arrays, and errors flattened to their code and facts.
+ */
+import { ToonError, type ErrorCode } from '../errors.ts';
+import type { ImageLimits } from '../image.ts';
+import type { ModelEntry } from '../manifest.ts';
+import type { JobInput, JobOutput } from '../pipeline.ts';
+import type { RuntimeConfig } from '../runtime.ts';
+
+/** What a thread is started with. */
+export interface ThreadData {
+  runtime: RuntimeConfig;
+  limits: ImageLimits;
+  /** The thread's script (loaded by the TypeScript starter when running from source). */
+  entry: string;
+}
+
+export type ToThread =
+  | { type: 'job'; id: number; input: JobInput; queuedMs: number }
+  | { type: 'cancel'; id: number; error: WireError }
+  | { type: 'warmup'; id: number; entry: ModelEntry }
+  | { type: 'close'; id: number };
+
+export type FromThread =
+  | { type: 'done'; id: number; output: JobOutput; providers: string[] }
+  | { type: 'warm'; id: number; provider: string; providers: string[] }
+  | { type: 'failed'; id: number; error: WireError; providers: string[] }
+  | { type: 'closed'; id: number }
+  | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string; fields?: Record<string, unknown> };
+
+/** A ToonError as data: its code, message and facts, and what caused it, as text. */
+export interface WireError {
+  code: ErrorCode;
+  message: string;
+  detail: Record<string, unknown>;
+  cause?: { name: string; message: string; stack?: string };
+}
+
+export function toWire(error: ToonError): WireError {
+  const cause = error.cause instanceof Error ? { name: error.cause.name, message: error.cause.message, ...(error.cause.stack ? { stack: error.cause.stack } : {}) } : error.cause === undefined ? undefined : { name: 'Error', message: String(error.cause) };
+  return { code: error.code, message: error.message, detail: error.detail, ...(cause ? { cause } : {}) };
+}
+
+export function fromWire(wire: WireError): ToonError {
+  let cause: Error | undefined;
+  if (wire.cause) {
+    cause = new Error(wire.cause.message);
+    cause.name = wire.cause.name;
+    if (wire.cause.stack) cause.stack = wire.cause.stack;
+  }
+  return new ToonError(wire.code, { message: wire.message, detail: wire.detail, ...(cause ? { cause } : {}) });
+}
