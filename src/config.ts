@@ -123,7 +123,19 @@ export function parseConfig(env: Env): AppConfig {
     scale: str('TOONBOT_REDIS_URL')
       ? { redisUrl: redisUrl(str('TOONBOT_REDIS_URL') as string), instance: str('TOONBOT_INSTANCE') ?? 'bot', workerLockMs: int('TOONBOT_WORKER_LOCK_S', 30, 1, 3600) * 1000 }
       : null,
-    web: webOn ? { host: webHost, port: int('TOONBOT_WEB_PORT', WEB_DEFAULTS.port, 0, 65535), ...opt('password', webPassword) } : null,
+    web: webOn
+      ? {
+          host: webHost,
+          port: int('TOONBOT_WEB_PORT', WEB_DEFAULTS.port, 0, 65535),
+          ...opt('password', webPassword),
+          uploadIdleMs: int('TOONBOT_UPLOAD_IDLE_S', WEB_DEFAULTS.uploadIdleMs / 1000, 1, 3600) * 1000,
+          uploadMs: int('TOONBOT_UPLOAD_S', WEB_DEFAULTS.uploadMs / 1000, 1, 3600) * 1000,
+          // Twice the per-user cap by default: a household behind one address, not a flood.
+          perAddress: int('TOONBOT_WEB_PER_ADDRESS', 2 * (engine.queue?.perRequester ?? d.queue.perRequester), 1, 10_000),
+          trustProxy: int('TOONBOT_WEB_TRUST_PROXY', 0, 0, 1) === 1,
+          ...opt('secret', str('TOONBOT_WEB_SECRET')),
+        }
+      : null,
     telegram: telegramToken
       ? {
           token: telegramToken,

@@ -64,14 +64,20 @@ describe('parseConfig', () => {
   });
 
   it('starts the studio on 127.0.0.1:8080 when no bot token is set, and only on request alongside the bots', () => {
-    expect(parseConfig({}).web).toEqual({ host: '127.0.0.1', port: 8080 });
-    expect(parseConfig({ TOONBOT_WEB_PORT: '9000' }).web).toEqual({ host: '127.0.0.1', port: 9000 });
+    // Uploads cut after 15 s of silence or 60 s in all; twice the per-user cap per address.
+    const limits = { uploadIdleMs: 15_000, uploadMs: 60_000, perAddress: 4, trustProxy: false };
+    expect(parseConfig({}).web).toEqual({ host: '127.0.0.1', port: 8080, ...limits });
+    expect(parseConfig({ TOONBOT_WEB_PORT: '9000' }).web).toEqual({ host: '127.0.0.1', port: 9000, ...limits });
     expect(parseConfig({ TELEGRAM_BOT_TOKEN: TOKEN }).web).toBeNull();
-    expect(parseConfig({ TELEGRAM_BOT_TOKEN: TOKEN, TOONBOT_WEB_PORT: '8090' }).web).toEqual({ host: '127.0.0.1', port: 8090 });
+    expect(parseConfig({ TELEGRAM_BOT_TOKEN: TOKEN, TOONBOT_WEB_PORT: '8090' }).web).toEqual({ host: '127.0.0.1', port: 8090, ...limits });
+    expect(parseConfig({ TOONBOT_PER_USER: '3', TOONBOT_UPLOAD_IDLE_S: '5', TOONBOT_UPLOAD_S: '30', TOONBOT_WEB_TRUST_PROXY: '1', TOONBOT_WEB_SECRET: 'a key' }).web).toEqual({
+      host: '127.0.0.1', port: 8080, uploadIdleMs: 5000, uploadMs: 30_000, perAddress: 6, trustProxy: true, secret: 'a key',
+    });
+    expect(JSON.stringify(describeConfig(parseConfig({ TOONBOT_WEB_SECRET: 'a key' })))).not.toContain('a key');
     // Beyond this machine only with a password, which is never shown.
     expect(() => parseConfig({ TOONBOT_WEB_HOST: '0.0.0.0' })).toThrow(/TOONBOT_WEB_HOST=0.0.0.0 lets other machines reach the studio: set TOONBOT_WEB_PASSWORD/);
     const exposed = parseConfig({ TOONBOT_WEB_HOST: '0.0.0.0', TOONBOT_WEB_PASSWORD: 'hunter2-long' });
-    expect(exposed.web).toEqual({ host: '0.0.0.0', port: 8080, password: 'hunter2-long' });
+    expect(exposed.web).toEqual({ host: '0.0.0.0', port: 8080, password: 'hunter2-long', ...limits });
     expect(JSON.stringify(describeConfig(exposed))).not.toContain('hunter2-long');
     expect(describeConfig(exposed).web).toEqual({ host: '0.0.0.0', port: 8080, password: 'set' });
   });

@@ -10,12 +10,14 @@ export const en: Catalog = {
     CORRUPT_IMAGE: () => DEFAULT_MESSAGES.CORRUPT_IMAGE,
     IMAGE_TOO_LARGE: (c, d) =>
       d.maxBytes !== undefined ? `That file is too large for me (at most ${megabytes(d)} MB). Try a smaller one.` : `That image is too large for me (at most ${c.maxMegapixels} megapixels). Try a smaller one.`,
-    INVALID_OPTION: () => DEFAULT_MESSAGES.INVALID_OPTION,
+    INVALID_OPTION: (_c, d) =>
+      ({ badField: 'One of the form fields has a name that is not allowed.', photoField: 'Send the photo in the form field named "photo".', onePhoto: 'Send one photo at a time.', fieldTooLong: 'One of the form fields is too long.', tooManyFields: 'The form has too many fields.' })[String(d.form)] ??
+      DEFAULT_MESSAGES.INVALID_OPTION,
     QUEUE_FULL: () => DEFAULT_MESSAGES.QUEUE_FULL,
     USER_BUSY: () => DEFAULT_MESSAGES.USER_BUSY,
     DEADLINE_TOO_SHORT: (c) =>
       c.platform === 'discord' ? "The line is too long to finish within Discord's 15 minutes. Try again in a few minutes." : 'The line is too long to finish in time. Try again in a few minutes.',
-    TIMEOUT: () => DEFAULT_MESSAGES.TIMEOUT,
+    TIMEOUT: (_c, d) => (d.stage === 'upload' ? 'The upload stopped arriving, so I stopped waiting for it. Please try again.' : DEFAULT_MESSAGES.TIMEOUT),
     CANCELLED: () => DEFAULT_MESSAGES.CANCELLED,
     MODEL_UNAVAILABLE: (c) => `That style is not available right now.${c.platform === 'telegram' ? ' Try another one in /settings.' : ''}`,
     SHUTTING_DOWN: () => DEFAULT_MESSAGES.SHUTTING_DOWN,

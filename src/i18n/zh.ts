@@ -10,11 +10,12 @@ export const zh: Catalog = {
     CORRUPT_IMAGE: () => '这张图片似乎已损坏或不完整，请重新发送。',
     IMAGE_TOO_LARGE: (c, d) =>
       d.maxBytes !== undefined ? `这个文件太大了（最多 ${megabytes(d)} MB），请换一张小一点的。` : `这张图片太大了（最多 ${c.maxMegapixels} 百万像素），请换一张小一点的。`,
-    INVALID_OPTION: () => '有一个参数无效。',
+    INVALID_OPTION: (_c, d) =>
+      ({ badField: '有一个表单字段的名字不被允许。', photoField: '请把照片放在名为 "photo" 的表单字段里。', onePhoto: '一次只能发送一张照片。', fieldTooLong: '有一个表单字段太长。', tooManyFields: '表单字段太多。' })[String(d.form)] ?? '有一个参数无效。',
     QUEUE_FULL: () => '现在太忙了，队列已满。请一分钟后再试。',
     USER_BUSY: () => '你已经有照片在排队了，请等它们完成后再发送。',
     DEADLINE_TOO_SHORT: (c) => (c.platform === 'discord' ? '队列太长，无法在 Discord 的 15 分钟内完成。请几分钟后再试。' : '队列太长，无法及时完成。请几分钟后再试。'),
-    TIMEOUT: () => '处理时间太长，已停止。请尝试更低的分辨率，或稍后再试。',
+    TIMEOUT: (_c, d) => (d.stage === 'upload' ? '上传中断了，我不再等待。请重试。' : '处理时间太长，已停止。请尝试更低的分辨率，或稍后再试。'),
     CANCELLED: () => '请求已取消。',
     MODEL_UNAVAILABLE: (c) => `这个风格暂时不可用${c.platform === 'telegram' ? '，请在 /settings 中换一个' : ''}。`,
     SHUTTING_DOWN: () => '我正在重启，请稍后再发送。',

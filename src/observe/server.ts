@@ -51,8 +51,17 @@ export async function startHealthServer(options: HealthRoutes & { port: number; 
 
 /** Starts `app` on host:port and logs `what` with the port it got. */
 export async function listen(app: FastifyInstance, options: { port: number; host: string; log: Logger }, what: string): Promise<HealthServer> {
-  app.setErrorHandler((error, _req, reply) => {
-    options.log.error('http request failed', { error });
+  app.setErrorHandler((thrown, req, reply) => {
+    const error = thrown as { statusCode?: unknown; code?: string; message: string };
+    // Fastify's own refusals of a bad request (a wrong content type, bad JSON, a path outside the
+    // static root, a NUL in the URL) are the client's: their 4xx, the JSON error body, an info line.
+    const status = typeof error.statusCode === 'number' ? error.statusCode : 500;
+    if (status >= 400 && status < 500) {
+      options.log.info('bad request', { status, code: error.code, method: req.method, message: String(error.message ?? '').slice(0, 200) });
+      void reply.code(status).send({ error: { code: error.code ?? 'BAD_REQUEST', message: error.message } });
+      return;
+    }
+    options.log.error('http request failed', { error: thrown });
     void reply.code(500).type('text/plain').send('internal error\n');
   });
   await app.listen({ port: options.port, host: options.host });

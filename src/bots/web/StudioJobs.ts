@@ -15,8 +15,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isToonError, ToonError, toToonError, type CartoonResult, type Engine, type ErrorCode, type Logger, type Ticket } from '../../engine/index.ts';
 import { errorText, pickLang, texts, type Lang } from '../../i18n/index.ts';
 import { processingMs, textContext } from '../shared/captions.ts';
+import { GroupCaps } from '../shared/GroupCaps.ts';
 import { InFlight } from '../shared/InFlight.ts';
-import { requesterOf } from './guard.ts';
+import type { BrowserIds } from './guard.ts';
+import { WEB_DEFAULTS } from './options.ts';
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
   INVALID_OPTION: 400,
@@ -32,11 +34,21 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   CANCELLED: 499,
 };
 const OPTION_FIELDS = new Set(['style', 'strength', 'resolution', 'format']);
+/** The form field the photo must come in. */
+const PHOTO_FIELD = 'photo';
 const HEARTBEAT_MS = 15_000;
 
 interface Upload {
   image: Buffer | undefined;
+  /** No prototype: a field named `__proto__` is just a field. */
   fields: Record<string, string>;
+}
+
+export interface StudioLimits {
+  ids: BrowserIds;
+  uploadIdleMs?: number;
+  uploadMs?: number;
+  perAddress?: number;
 }
 
 /** Where a streamed job's events go once the response has started. */
@@ -47,12 +59,18 @@ export class StudioJobs {
   readonly #log: Logger;
   readonly #inFlight: InFlight;
   readonly #controllers = new Set<AbortController>();
+  readonly #ids: BrowserIds;
+  readonly #addresses: GroupCaps;
+  readonly #upload: { idleMs: number; totalMs: number };
   #draining = false;
 
-  constructor(engine: Engine, log: Logger) {
+  constructor(engine: Engine, log: Logger, limits: StudioLimits) {
     this.#engine = engine;
     this.#log = log;
     this.#inFlight = new InFlight(log, 'studio job');
+    this.#ids = limits.ids;
+    this.#addresses = new GroupCaps(limits.perAddress ?? WEB_DEFAULTS.perAddress);
+    this.#upload = { idleMs: limits.uploadIdleMs ?? WEB_DEFAULTS.uploadIdleMs, totalMs: limits.uploadMs ?? WEB_DEFAULTS.uploadMs };
   }
 
   /** The route handler. Every accepted request ends in an answer (result or error). */
@@ -84,10 +102,22 @@ export class StudioJobs {
     });
     let ticket: Ticket | undefined;
     let send: Send | undefined;
+    let releaseAddress: (() => void) | undefined;
+    // Until the form has been read to its end, an answer closes the connection after it: the
+    // rest of the body is not worth reading (a refusal), or is not coming (a stalled upload).
+    let bodyRead = false;
     try {
       if (this.#draining) throw new ToonError('SHUTTING_DOWN');
-      ticket = this.#engine.reserve(requesterOf(req));
-      const upload = await readUpload(req, this.#engine.limits.maxBytes, controller.signal);
+      // Per address on top of per browser: ids are free to make, addresses are not.
+      try {
+        releaseAddress = this.#addresses.hold(req.ip);
+      } catch {
+        throw new ToonError('USER_BUSY', { detail: { perAddress: this.#addresses.heldBy(req.ip) } });
+      }
+      ticket = this.#engine.reserve(this.#ids.requester(req));
+      const reading = readUpload(req, this.#engine.limits.maxBytes, controller.signal);
+      const upload = await withinUploadLimits(req, reading, controller.signal, this.#upload);
+      bodyRead = true;
       if (!upload.image) return void reply.code(400).send({ error: { code: 'NO_PHOTO', message: texts(lang).studio.needPhoto } });
       const options = this.#engine.parseOptions(Object.fromEntries(Object.entries(upload.fields).filter(([k]) => OPTION_FIELDS.has(k))));
       const includeFaces = upload.fields.faces === '1' || upload.fields.faces === 'true';
@@ -104,14 +134,69 @@ export class StudioJobs {
       if (send) send('error', body);
       else if (!reply.sent) {
         if (failure.code === 'QUEUE_FULL' || failure.code === 'USER_BUSY') void reply.header('retry-after', '30');
-        await reply.code(STATUS[failure.code] ?? 500).send({ error: body });
+        if (!bodyRead) void reply.header('connection', 'close');
+        const status = failure.code === 'TIMEOUT' && failure.detail.stage === 'upload' ? 408 : (STATUS[failure.code] ?? 500);
+        await reply.code(status).send({ error: body });
       }
     } finally {
       ticket?.release();
+      releaseAddress?.();
       this.#controllers.delete(controller);
       if (send) reply.raw.end();
+      if (!bodyRead) closeAfterAnswer(req, reply);
     }
   }
+}
+
+/**
+ * Waits for the upload within the studio's time limits: nothing received for `idleMs`, or the
+ * whole of it not in within `totalMs`, ends it with TIMEOUT; so does the job's signal (the
+ * browser went away, or a stop whose grace is over) with its reason. The idle clock reads the
+ * socket's byte count, so it never touches the stream the form parser reads.
+ */
+function withinUploadLimits<T>(req: FastifyRequest, reading: Promise<T>, signal: AbortSignal, limits: { idleMs: number; totalMs: number }): Promise<T> {
+  reading.catch(() => undefined); // still rejects later, when its connection is closed
+  const socket = req.raw.socket;
+  return new Promise<T>((resolve, reject) => {
+    let last = socket.bytesRead;
+    let lastAt = performance.now();
+    const started = lastAt;
+    const tick = setInterval(() => {
+      const now = performance.now();
+      if (socket.bytesRead !== last) {
+        last = socket.bytesRead;
+        lastAt = now;
+      } else if (now - lastAt >= limits.idleMs) {
+        fail(new ToonError('TIMEOUT', { message: 'The upload stalled.', detail: { stage: 'upload', idleMs: limits.idleMs } }));
+      }
+      if (now - started >= limits.totalMs) fail(new ToonError('TIMEOUT', { message: 'The upload took too long.', detail: { stage: 'upload', totalMs: limits.totalMs } }));
+    }, Math.max(20, Math.min(1000, limits.idleMs / 4)));
+    const onAbort = (): void => fail(signal.reason);
+    function done(): void {
+      clearInterval(tick);
+      signal.removeEventListener('abort', onAbort);
+    }
+    function fail(error: unknown): void {
+      done();
+      reject(error);
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) onAbort();
+    reading.then(
+      (value) => {
+        done();
+        resolve(value);
+      },
+      (error: unknown) => fail(error),
+    );
+  });
+}
+
+/** Closes the connection once the answer has been written (an upload that was cut mid-body). */
+function closeAfterAnswer(req: FastifyRequest, reply: FastifyReply): void {
+  const close = (): void => void req.raw.socket?.destroy();
+  if (reply.raw.writableFinished || reply.raw.destroyed) close();
+  else reply.raw.once('finish', close).once('close', close);
 }
 
 /** The page's language: `?lang=`, else the browser's Accept-Language. */
@@ -124,21 +209,30 @@ function acceptsEvents(req: FastifyRequest): boolean {
   return (req.headers.accept ?? '').includes('text/event-stream');
 }
 
-/** Reads the form: option fields and one photo, within `maxBytes`. */
+/** Reads the form: option fields and one photo (the field `photo`), within `maxBytes`. */
 async function readUpload(req: FastifyRequest, maxBytes: number, signal: AbortSignal): Promise<Upload> {
   if (!req.isMultipart()) throw new ToonError('UNSUPPORTED_IMAGE', { message: 'Send the photo as multipart/form-data.', detail: { contentType: req.headers['content-type'] } });
-  const upload: Upload = { image: undefined, fields: {} };
+  const upload: Upload = { image: undefined, fields: Object.create(null) as Record<string, string> };
   try {
     for await (const part of req.parts({ limits: { fileSize: maxBytes, files: 1, fields: 10, fieldSize: 200, parts: 12 } })) {
       signal.throwIfAborted();
-      if (part.type === 'file') upload.image = await part.toBuffer();
-      else if (typeof part.value === 'string') upload.fields[part.fieldname] = part.value;
+      if (part.type === 'file') {
+        if (part.fieldname !== PHOTO_FIELD) throw new ToonError('INVALID_OPTION', { message: `Send the photo in the form field named "${PHOTO_FIELD}".`, detail: { form: 'photoField', field: part.fieldname.slice(0, 40) } });
+        upload.image = await part.toBuffer();
+      } else {
+        // A value longer than any valid option is refused, not cut.
+        if (part.valueTruncated || part.fieldnameTruncated) throw new ToonError('INVALID_OPTION', { message: 'A form field is too long.', detail: { form: 'fieldTooLong', field: part.fieldname.slice(0, 40) } });
+        if (typeof part.value === 'string') upload.fields[part.fieldname] = part.value;
+      }
     }
   } catch (error) {
     if (signal.aborted) throw signal.reason;
+    if (error instanceof ToonError) throw error;
     const code = (error as { code?: string }).code;
     if (code === 'FST_REQ_FILE_TOO_LARGE') throw new ToonError('IMAGE_TOO_LARGE', { detail: { maxBytes } });
-    if (code === 'FST_FILES_LIMIT' || code === 'FST_FIELDS_LIMIT' || code === 'FST_PARTS_LIMIT') throw new ToonError('INVALID_OPTION', { message: 'Too many fields in the form.', detail: { limit: code } });
+    if (code === 'FST_FILES_LIMIT') throw new ToonError('INVALID_OPTION', { message: 'Send one photo at a time.', detail: { form: 'onePhoto' } });
+    if (code === 'FST_FIELDS_LIMIT' || code === 'FST_PARTS_LIMIT') throw new ToonError('INVALID_OPTION', { message: 'Too many fields in the form.', detail: { form: 'tooManyFields' } });
+    if (code === 'FST_PROTO_VIOLATION') throw new ToonError('INVALID_OPTION', { message: 'A form field has a name that is not allowed.', detail: { form: 'badField' } });
     throw new ToonError('CORRUPT_IMAGE', { message: 'The upload was cut short.', cause: error });
   }
   signal.throwIfAborted();

@@ -5,10 +5,11 @@
  * - on a loopback binding, requests must name a loopback Host (a web page elsewhere cannot reach
  *   the studio through DNS rebinding), and a POST from a page must come from the studio's own
  *   origin (no cross-site form posts);
- * - each browser gets a random id in a cookie, so that the per-user cap counts browsers; clients
- *   without the cookie (curl) count by address.
+ * - each browser gets a random id in a cookie, signed with the server's secret, so that the
+ *   per-user cap counts browsers and an invented id counts for nothing; clients without a valid
+ *   one (curl) count by address.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isLoopback, type WebOptions } from './options.ts';
 
@@ -53,23 +54,39 @@ function passwordMatches(header: string | undefined, password: string): boolean 
   return decoded.includes(':') && timingSafeEqual(digest(given), digest(password));
 }
 
-/** The requester for the per-user cap: the browser's cookie, else the client's address. */
-export function requesterOf(req: FastifyRequest): string {
-  const id = browserId(req.headers.cookie);
-  return id ? `web:${id}` : `web:ip:${req.ip}`;
-}
+/** Browser ids: issued signed, and taken only when the signature is ours. */
+export class BrowserIds {
+  readonly #secret: Buffer;
 
-/** Gives a browser without one its id (a year, this site only, not readable by scripts). */
-export function ensureBrowserId(req: FastifyRequest, reply: FastifyReply): void {
-  if (browserId(req.headers.cookie)) return;
-  const id = randomBytes(12).toString('base64url');
-  void reply.header('set-cookie', `${COOKIE}=${id}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Strict`);
-}
-
-function browserId(cookies: string | undefined): string | undefined {
-  for (const pair of (cookies ?? '').split(';')) {
-    const [name, value] = pair.trim().split('=');
-    if (name === COOKIE && value && /^[A-Za-z0-9_-]{8,64}$/.test(value)) return value;
+  constructor(secret?: string) {
+    this.#secret = secret ? createHash('sha256').update(secret).digest() : randomBytes(32);
   }
-  return undefined;
+
+  /** The requester for the per-user cap: the browser's id, else the client's address. */
+  requester(req: FastifyRequest): string {
+    const id = this.#valid(req.headers.cookie);
+    return id ? `web:${id}` : `web:ip:${req.ip}`;
+  }
+
+  /** Gives a browser without a valid id its id (a year, this site only, not readable by scripts). */
+  ensure(req: FastifyRequest, reply: FastifyReply): void {
+    if (this.#valid(req.headers.cookie)) return;
+    const id = randomBytes(12).toString('base64url');
+    void reply.header('set-cookie', `${COOKIE}=${id}.${this.#sign(id)}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Strict`);
+  }
+
+  #sign(id: string): string {
+    return createHmac('sha256', this.#secret).update(id).digest('base64url').slice(0, 22);
+  }
+
+  #valid(cookies: string | undefined): string | undefined {
+    for (const pair of (cookies ?? '').split(';')) {
+      const [name, value] = pair.trim().split('=');
+      const match = name === COOKIE && value ? /^([A-Za-z0-9_-]{16})\.([A-Za-z0-9_-]{22})$/.exec(value) : null;
+      if (!match) continue;
+      const [, id, signature] = match as unknown as [string, string, string];
+      if (timingSafeEqual(Buffer.from(signature), Buffer.from(this.#sign(id)))) return id;
+    }
+    return undefined;
+  }
 }

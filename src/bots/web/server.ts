@@ -18,8 +18,8 @@ import { errorText, texts } from '../../i18n/index.ts';
 import { textContext } from '../shared/captions.ts';
 import { healthRoutes, listen, type HealthRoutes, type HealthServer } from '../../observe/server.ts';
 import type { RunningBot } from '../shared/RunningBot.ts';
-import { ensureBrowserId, refusal } from './guard.ts';
-import type { WebOptions } from './options.ts';
+import { BrowserIds, refusal } from './guard.ts';
+import { WEB_DEFAULTS, type WebOptions } from './options.ts';
 import { langOf, StudioJobs } from './StudioJobs.ts';
 
 const PUBLIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'public');
@@ -34,8 +34,20 @@ export interface WebServer extends HealthServer {
 
 export async function startWebServer(engine: Engine, options: WebOptions & { log: Logger; health?: HealthRoutes }): Promise<WebServer> {
   const { log } = options;
-  const app = Fastify({ logger: false, trustProxy: false });
-  const jobs = new StudioJobs(engine, log);
+  const uploadMs = options.uploadMs ?? WEB_DEFAULTS.uploadMs;
+  const app = Fastify({
+    logger: false,
+    // Only behind a proxy the operator named: else X-Forwarded-For is anyone's to invent.
+    trustProxy: options.trustProxy === true,
+    // A request (headers and body) must arrive within the upload limit and a little more; idle
+    // sockets close; the answer (an event stream) is not limited by these.
+    requestTimeout: uploadMs + 5000,
+    connectionTimeout: 0,
+    keepAliveTimeout: 10_000,
+  });
+  app.server.headersTimeout = 10_000;
+  const ids = new BrowserIds(options.secret);
+  const jobs = new StudioJobs(engine, log, { ids, ...pick(options, 'uploadIdleMs', 'uploadMs', 'perAddress') });
 
   await app.register(helmet, {
     contentSecurityPolicy: {
@@ -58,7 +70,7 @@ export async function startWebServer(engine: Engine, options: WebOptions & { log
   app.addHook('onRequest', async (req, reply) => {
     const refused = refusal(req, options);
     if (refused) return reply.code(refused.status).headers(refused.headers ?? {}).type('text/plain').send(refused.text);
-    if (req.method === 'GET' && (req.url === '/' || req.url.startsWith('/?'))) ensureBrowserId(req, reply);
+    if (req.method === 'GET' && (req.url === '/' || req.url.startsWith('/?'))) ids.ensure(req, reply);
     return undefined;
   });
   await app.register(multipart);
@@ -95,4 +107,9 @@ export async function startWebServer(engine: Engine, options: WebOptions & { log
     url: `http://${host}:${server.port}/`,
     studio: { name: 'web', stop: () => jobs.stop(), abort: () => jobs.abort() },
   };
+}
+
+/** The listed keys of `options` that are set. */
+function pick<T extends object, K extends keyof T>(options: T, ...keys: K[]): Partial<Pick<T, K>> {
+  return Object.fromEntries(keys.filter((k) => options[k] !== undefined).map((k) => [k, options[k]])) as Partial<Pick<T, K>>;
 }

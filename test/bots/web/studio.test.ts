@@ -5,7 +5,7 @@
  */
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine, silentLogger, type Engine } from '../../../src/engine/index.ts';
+import { createEngine, silentLogger, type Engine, type Logger } from '../../../src/engine/index.ts';
 import { startWebServer, type WebServer } from '../../../src/bots/web/server.ts';
 import { Metrics } from '../../../src/observe/metrics.ts';
 import type { Readiness } from '../../../src/observe/server.ts';
@@ -31,9 +31,19 @@ afterAll(async () => {
   await Promise.all(extra.map((e) => e.close()));
 });
 
-async function start(options: { password?: string; engine?: Engine } = {}): Promise<WebServer> {
-  server = await startWebServer(options.engine ?? engine, { host: '127.0.0.1', port: 0, log: silentLogger, health: { metrics, readiness: () => readiness }, ...(options.password ? { password: options.password } : {}) });
+async function start(options: { password?: string; engine?: Engine; log?: Logger; uploadIdleMs?: number; perAddress?: number } = {}): Promise<WebServer> {
+  const { engine: own, log, ...rest } = options;
+  server = await startWebServer(own ?? engine, { host: '127.0.0.1', port: 0, log: log ?? silentLogger, health: { metrics, readiness: () => readiness }, ...rest });
   return server;
+}
+
+/** A browser's id cookie, as the page hands it out (signed by the server). */
+async function browser(s: WebServer): Promise<{ cookie: string }> {
+  const res = await fetch(s.url);
+  await res.text();
+  const cookie = /^(toonbot_browser=[^;]+)/.exec(res.headers.get('set-cookie') ?? '')?.[1];
+  if (!cookie) throw new Error('no browser cookie');
+  return { cookie };
 }
 
 function form(photo: Buffer | undefined, fields: Record<string, string> = {}): FormData {
@@ -68,7 +78,7 @@ describe('web studio: the page and its API', () => {
     expect(await page.text()).toContain('<script type="module" src="/studio/app.js">');
     expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
     expect(page.headers.get('x-content-type-options')).toBe('nosniff');
-    expect(page.headers.get('set-cookie')).toMatch(/^toonbot_browser=[A-Za-z0-9_-]{16}; Path=\/; Max-Age=\d+; HttpOnly; SameSite=Strict$/);
+    expect(page.headers.get('set-cookie')).toMatch(/^toonbot_browser=[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{22}; Path=\/; Max-Age=\d+; HttpOnly; SameSite=Strict$/);
     const script = await fetch(new URL('/studio/app.js', s.url));
     expect(script.headers.get('content-type')).toMatch(/javascript/);
     expect((await fetch(new URL('/studio/../server.ts', s.url))).status).toBe(404);
@@ -165,16 +175,16 @@ describe('web studio: the page and its API', () => {
     extra.push(tight);
     const s = await start({ engine: tight });
     const ahead = tight.submit({ image: fixture('chelsea.png'), options: { resolution: 2048 }, requester: 'telegram:1' });
-    const browser = { cookie: 'toonbot_browser=aaaaaaaaaaaaaaaa' };
-    const first = postEvents(s, form(fixture('astronaut.png'), { resolution: '256' }), browser);
+    const one = await browser(s);
+    const first = postEvents(s, form(fixture('astronaut.png'), { resolution: '256' }), one);
     await waitUntil(() => tight.stats().waiting === 1);
-    const second = await fetch(new URL('/api/cartoon', s.url), { method: 'POST', body: form(fixture('astronaut.png')), headers: browser });
+    const second = await fetch(new URL('/api/cartoon', s.url), { method: 'POST', body: form(fixture('astronaut.png')), headers: one });
     expect(second.status).toBe(429);
     expect(second.headers.get('retry-after')).toBe('30');
     expect(((await second.json()) as { error: { code: string } }).error.code).toBe('USER_BUSY');
-    const other = postEvents(s, form(fixture('astronaut.png'), { resolution: '256' }), { cookie: 'toonbot_browser=bbbbbbbbbbbbbbbb' });
+    const other = postEvents(s, form(fixture('astronaut.png'), { resolution: '256' }), await browser(s));
     await waitUntil(() => tight.stats().waiting === 2);
-    const full = await fetch(new URL('/api/cartoon?lang=zh', s.url), { method: 'POST', body: form(fixture('astronaut.png')), headers: { cookie: 'toonbot_browser=cccccccccccccccc' } });
+    const full = await fetch(new URL('/api/cartoon?lang=zh', s.url), { method: 'POST', body: form(fixture('astronaut.png')), headers: await browser(s) });
     expect(full.status).toBe(503);
     expect(((await full.json()) as { error: { code: string } }).error.code).toBe('QUEUE_FULL');
     await ahead;
@@ -230,11 +240,12 @@ describe('web studio: the page and its API', () => {
 
   it('serves health and metrics for the process, web jobs counted without browser ids', async () => {
     const s = await start();
-    await fetch(new URL('/api/cartoon', s.url), { method: 'POST', body: form(fixture('coffee.png'), { resolution: '256' }), headers: { cookie: 'toonbot_browser=dddddddddddddddd' } });
+    const id = await browser(s);
+    await fetch(new URL('/api/cartoon', s.url), { method: 'POST', body: form(fixture('coffee.png'), { resolution: '256' }), headers: id });
     expect(await (await fetch(new URL('/readyz', s.url))).json()).toEqual(readiness);
     const text = await (await fetch(new URL('/metrics', s.url))).text();
     expect(text).toMatch(/toonbot_jobs_total\{platform="web",outcome="done"\} \d+/);
-    expect(text).not.toContain('dddddddddddddddd');
+    expect(text).not.toContain(id.cookie.split('=')[1]?.slice(0, 16));
   });
 });
 

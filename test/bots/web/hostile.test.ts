@@ -1,0 +1,160 @@
+/**
+ * The studio against a hostile or clumsy client, on loopback with the real server and engine:
+ * stalled uploads, invented browser ids, and bad requests answered with the client's 4xx.
+ */
+import { connect, type Socket } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startWebServer, type WebServer } from '../../../src/bots/web/server.ts';
+import { createEngine, type Engine, type Logger } from '../../../src/engine/index.ts';
+import { fixture } from '../../helpers.ts';
+
+let engine: Engine;
+let server: WebServer | undefined;
+const lines: { level: string; message: string }[] = [];
+const log: Logger = {
+  debug: () => undefined,
+  info: (message) => void lines.push({ level: 'info', message }),
+  warn: (message) => void lines.push({ level: 'warn', message }),
+  error: (message) => void lines.push({ level: 'error', message }),
+};
+
+beforeAll(async () => {
+  engine = await createEngine({ queue: { perRequester: 2, maxWaiting: 64 } });
+});
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+  lines.length = 0;
+});
+afterAll(async () => {
+  await engine.close();
+});
+
+async function start(options: { uploadIdleMs?: number; perAddress?: number } = {}): Promise<WebServer> {
+  server = await startWebServer(engine, { host: '127.0.0.1', port: 0, log, ...options });
+  return server;
+}
+
+/** Sends the headers and the start of a multipart upload, then nothing: collects what comes back. */
+function stall(s: WebServer): { socket: Socket; answer: Promise<string> } {
+  const boundary = 'x-stall-boundary';
+  const socket = connect(s.port, '127.0.0.1');
+  socket.write(
+    `POST /api/cartoon HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: 1000000\r\n\r\n` +
+      `--${boundary}\r\nContent-Disposition: form-data; name="photo"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n\x89PNG`,
+  );
+  let text = '';
+  socket.on('data', (d: Buffer) => void (text += d.toString()));
+  const answer = new Promise<string>((resolve) => socket.on('close', () => resolve(text)));
+  socket.on('error', () => undefined);
+  return { socket, answer };
+}
+
+function form(photo: Buffer | undefined, fields: Record<string, string> = {}, photoField = 'photo'): FormData {
+  const body = new FormData();
+  for (const [k, v] of Object.entries(fields)) body.append(k, v);
+  if (photo) body.append(photoField, new Blob([new Uint8Array(photo)]), 'photo.png');
+  return body;
+}
+
+async function waitUntil(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('the studio against a hostile client', () => {
+  it('stalled uploads: they hold no more than one client\'s places, freed at the idle limit with 408; then a real upload works', async () => {
+    const s = await start({ uploadIdleMs: 600, perAddress: 4 });
+    const stalled = Array.from({ length: 30 }, () => stall(s));
+    // Without a browser id they are one client (the address): the per-user cap's worth (2) gets
+    // a place, the rest are refused at once (429).
+    await waitUntil(() => engine.stats().reserved === 2);
+    const started = performance.now();
+    const answers = await Promise.all(stalled.map((x) => x.answer));
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(answers.filter((a) => a.startsWith('HTTP/1.1 408')).length).toBe(2);
+    expect(answers.filter((a) => a.startsWith('HTTP/1.1 429')).length).toBe(28);
+    expect(answers.find((a) => a.startsWith('HTTP/1.1 408'))).toContain('The upload stopped arriving');
+    expect(engine.stats()).toMatchObject({ reserved: 0, waiting: 0 });
+    const ok = await fetch(new URL('/api/cartoon', s.url), { method: 'POST', body: form(fixture('coffee.png'), { resolution: '256' }) });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('content-type')).toBe('image/png');
+  });
+
+  it('invented browser ids count for nothing: 20 cookies from one address get at most the address cap', async () => {
+    const s = await start({ perAddress: 4 });
+    const ahead = engine.submit({ image: fixture('chelsea.png'), options: { resolution: 2048 }, requester: 'telegram:1' });
+    const requests = Array.from({ length: 20 }, (_, i) =>
+      fetch(new URL('/api/cartoon', s.url), { method: 'POST', body: form(fixture('astronaut.png'), { resolution: '256' }), headers: { cookie: `toonbot_browser=${String(i).padStart(16, 'a')}.${'b'.repeat(22)}` } }),
+    );
+    const statuses = await Promise.all(requests.map(async (r) => (await r).status));
+    await ahead;
+    // Without a valid id they all count as the one address: the engine's per-user cap (2).
+    expect(statuses.filter((c) => c === 200).length).toBeLessThanOrEqual(2);
+    expect(statuses.filter((c) => c === 200).length).toBeGreaterThanOrEqual(1);
+    expect(statuses.filter((c) => c === 429).length).toBeGreaterThanOrEqual(18);
+  });
+
+  it('real browser ids each get their own cap, and the address cap bounds them all', async () => {
+    const s = await start({ perAddress: 3 });
+    const ahead = engine.submit({ image: fixture('chelsea.png'), options: { resolution: 2048 }, requester: 'telegram:1' });
+    const ids = await Promise.all(
+      Array.from({ length: 5 }, async () => {
+        const res = await fetch(s.url);
+        await res.text();
+        return /^(toonbot_browser=[^;]+)/.exec(res.headers.get('set-cookie') ?? '')?.[1] as string;
+      }),
+    );
+    expect(new Set(ids).size).toBe(5);
+    const statuses = await Promise.all(ids.map(async (cookie) => (await fetch(new URL('/api/cartoon', s.url), { method: 'POST', body: form(fixture('astronaut.png'), { resolution: '256' }), headers: { cookie } })).status));
+    await ahead;
+    expect(statuses.filter((c) => c === 200).length).toBe(3);
+    expect(statuses.filter((c) => c === 429).length).toBe(2);
+  });
+
+  it('bad requests get their 4xx, the JSON error body and no error-level log line', async () => {
+    const s = await start();
+    const post = (body: string | FormData, headers: Record<string, string> = {}) => fetch(new URL('/api/cartoon', s.url), { method: 'POST', body, headers });
+    const error = async (res: Response) => ((await res.json()) as { error: { code: string; message: string } }).error;
+
+    const json = await post('{"not": json', { 'content-type': 'application/json' });
+    expect(json.status).toBe(400);
+    expect((await error(json)).code).toBeTruthy();
+
+    const twoPhotos = form(fixture('coffee.png'));
+    twoPhotos.append('photo', new Blob([new Uint8Array(fixture('chelsea.png'))]), 'b.png');
+    const two = await post(twoPhotos);
+    expect(two.status).toBe(400);
+    expect((await error(two)).message).toBe('Send one photo at a time.');
+
+    const elsewhere = await post(form(fixture('coffee.png'), {}, 'file'));
+    expect(elsewhere.status).toBe(400);
+    expect((await error(elsewhere)).message).toBe('Send the photo in the form field named "photo".');
+
+    const long = await post(form(fixture('coffee.png'), { style: 'x'.repeat(300) }));
+    expect(long.status).toBe(400);
+    expect((await error(long)).message).toBe('One of the form fields is too long.');
+
+    // A field named __proto__ is refused as a bad field, not taken for a damaged image.
+    const proto = await post(form(fixture('coffee.png'), { ['__proto__']: 'x', resolution: '256' }));
+    expect(proto.status).toBe(400);
+    expect((await error(proto)).message).toBe('One of the form fields has a name that is not allowed.');
+
+    const { request } = await import('node:http');
+    const nul = await new Promise<number>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: s.port, path: '/api/info%00', headers: { host: `127.0.0.1:${s.port}` } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(nul).toBeGreaterThanOrEqual(400);
+    expect(nul).toBeLessThan(500);
+
+    expect(lines.filter((l) => l.level === 'error')).toEqual([]);
+  });
+});
