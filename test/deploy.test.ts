@@ -56,7 +56,7 @@ describe('container files', () => {
     }
     const gpu = instructions(read('Dockerfile.gpu'));
     expect(gpu.some((s) => s.op === 'FROM' && /nvidia\/cuda:12\.\d+\.\d+-cudnn-runtime/.test(s.args))).toBe(true);
-    expect(gpu.some((s) => s.op === 'RUN' && s.args.includes('npm ci') && s.args.includes('--onnxruntime-node-install=true'))).toBe(true);
+    expect(gpu.some((s) => s.op === 'RUN' && s.args.includes('npm ci') && s.args.includes('ONNXRUNTIME_NODE_INSTALL=true npm rebuild onnxruntime-node --ignore-scripts=false'))).toBe(true);
     expect(read('.dockerignore').split('\n')).toEqual(expect.arrayContaining(['node_modules', '.env']));
   });
 });

@@ -87,7 +87,7 @@ export async function runBatch(engine: Engine, files: readonly InputFile[], opts
   const mean = ok.length ? ok.reduce((s, o) => s + (o.result?.timings.total ?? 0), 0) / ok.length : 0;
   opts.print(
     `\n${ok.length} done, ${failed} failed in ${ms(elapsed)}` +
-      (ok.length ? `; ${ms(mean)} per image, style ${opts.options.style}, strength ${opts.options.strength}, ${opts.options.resolution} px, ${opts.options.format}` : ''),
+      (ok.length ? `; ${ms(mean)} per image, style ${opts.options.style}, strength ${opts.options.strength}, ${opts.options.resolution} px, ${opts.options.format}; models ran on ${engine.providers().join(', ') || 'cpu'}` : ''),
   );
   if (opts.sheet && pairs.length > 0) {
     const sheetPath = path.join(opts.outDir, 'contact-sheet.jpg');

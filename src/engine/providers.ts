@@ -17,7 +17,7 @@ import path from 'node:path';
 /** What the machine offers, as far as files and devices tell. */
 export interface SystemProbe {
   platform: NodeJS.Platform;
-  /** onnxruntime-node's CUDA provider library is installed (`npm install --onnxruntime-node-install=true`). */
+  /** onnxruntime-node's CUDA provider library is installed (`ONNXRUNTIME_NODE_INSTALL=true npm rebuild onnxruntime-node --ignore-scripts=false`). */
   cudaLibraries: boolean;
   /** GPUs the OS shows: Linux DRM render nodes and NVIDIA devices, with their vendor. */
   gpus: { device: string; vendor: string }[];
@@ -50,7 +50,7 @@ export function planProviders(requested: string, probe: SystemProbe = probeSyste
   const candidates: string[] = [];
   const reasons: string[] = [];
   const nvidia = probe.gpus.some((g) => g.vendor === 'NVIDIA');
-  if (!probe.cudaLibraries) reasons.push('cuda: not installed (npm install --onnxruntime-node-install=true)');
+  if (!probe.cudaLibraries) reasons.push('cuda: not installed (ONNXRUNTIME_NODE_INSTALL=true npm rebuild onnxruntime-node --ignore-scripts=false)');
   else if (probe.platform === 'linux' && !nvidia) reasons.push('cuda: installed, but no NVIDIA device');
   else {
     candidates.push('cuda');

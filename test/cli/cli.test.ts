@@ -56,6 +56,8 @@ describe('toonbot cartoon', () => {
     expect(stdout).toMatch(/chelsea\.png\s+256x170 .* ok/);
     expect(stdout).toMatch(/notes\.jpg .*UNSUPPORTED_IMAGE/);
     expect(stdout).toContain('2 done, 1 failed');
+    // Where the models ran, said without asking doctor.
+    expect(stdout).toMatch(/; models ran on cpu\n/);
     expect((await readdir(out)).sort()).toEqual(['chelsea.toon.jpg', 'coffee.toon.jpg', 'contact-sheet.jpg']);
     const sheet = await sharp(path.join(out, 'contact-sheet.jpg')).metadata();
     expect(sheet.format).toBe('jpeg');

@@ -25,7 +25,7 @@ describe('provider plan', () => {
 
   it('says why a provider was left out', () => {
     expect(planProviders('auto', linux()).reasons).toEqual([
-      'cuda: not installed (npm install --onnxruntime-node-install=true)',
+      'cuda: not installed (ONNXRUNTIME_NODE_INSTALL=true npm rebuild onnxruntime-node --ignore-scripts=false)',
       'webgpu: no GPU device (/dev/dri): a software Vulkan driver would be slower than the CPU',
     ]);
   });

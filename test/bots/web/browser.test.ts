@@ -143,6 +143,10 @@ describe('web studio in Chromium', () => {
     expect(await page.$eval('#timings', (e) => e.textContent)).toMatch(/^排队 \d+\.\d s · 处理 \d+\.\d s · 总计 \d+\.\d s/);
     expect(await page.$eval('#note', (e) => e.textContent)).toBe('1 张人脸');
     expect(await page.$$eval('#overlay rect', (r) => r.length)).toBe(1);
+    // BlazeFace's six keypoints, drawn where they are (inside the box), not at "undefined".
+    const dots = await page.$$eval('#overlay circle', (c) => c.map((d) => [Number(d.getAttribute('cx')), Number(d.getAttribute('cy'))]));
+    expect(dots).toHaveLength(6);
+    for (const [x, y] of dots) expect(Number.isFinite(x) && Number.isFinite(y) && (x as number) > 0 && (y as number) > 0).toBe(true);
     expect(await page.$eval('#overlay', (e) => (e as Dom).hasAttribute('hidden'))).toBe(false);
     await page.screenshot({ path: path.join(ARTIFACTS, 'studio-zh.png'), fullPage: true });
 

@@ -203,10 +203,11 @@ function drawFaces(result) {
     const rect = document.createElementNS(ns, 'rect');
     for (const [k, v] of Object.entries({ x: box.x, y: box.y, width: box.width, height: box.height })) rect.setAttribute(k, String(v));
     overlay.append(rect);
-    for (const p of box.keypoints ?? []) {
+    // Keypoints come as [x, y] pairs.
+    for (const [x, y] of box.keypoints ?? []) {
       const dot = document.createElementNS(ns, 'circle');
-      dot.setAttribute('cx', String(p.x));
-      dot.setAttribute('cy', String(p.y));
+      dot.setAttribute('cx', String(x));
+      dot.setAttribute('cy', String(y));
       dot.setAttribute('r', String(Math.max(2, result.width / 300)));
       overlay.append(dot);
     }

@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+// Before the tests (`npm test` runs this first): the system packages the tests drive for real.
+// - chromium (the studio's browser tests, through puppeteer-core) and redis-server (scale-out):
+//   required. Missing ones are installed with apt-get when this runs as root on Debian, saying
+//   what it installs; otherwise it stops with one line naming the packages to install.
+// - Mesa's CPU Vulkan driver (lavapipe) for the WebGPU tests: best effort, from the backports
+//   suite of the machine's own Debian source (bookworm's own Mesa is too old for Dawn). Without
+//   it the WebGPU tests are reported as skipped.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+const has = (command) => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+const root = typeof process.getuid === 'function' && process.getuid() === 0;
+const canApt = root && has('apt-get');
+const say = (line) => process.stderr.write(`[test setup] ${line}\n`);
+
+function apt(args, quiet = true) {
+  execFileSync('apt-get', args, { stdio: quiet ? ['ignore', 'ignore', 'inherit'] : 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+}
+
+const missing = [];
+if (!has('chromium')) missing.push('chromium', 'fonts-liberation');
+if (!has('redis-server')) missing.push('redis-server');
+if (missing.length > 0) {
+  if (!canApt) {
+    say(`missing system packages: ${missing.join(' ')} (install them with: sudo apt-get install ${missing.join(' ')})`);
+    process.exit(1);
+  }
+  say(`installing ${missing.join(', ')} with apt-get (the browser and Redis tests use them)...`);
+  apt(['update', '-qq']);
+  apt(['install', '-y', '-qq', '--no-install-recommends', ...missing]);
+}
+
+const LAVAPIPE = '/usr/share/vulkan/icd.d/lvp_icd.json';
+const codename = /VERSION_CODENAME=(\w+)/.exec(existsSync('/etc/os-release') ? readFileSync('/etc/os-release', 'utf8') : '')?.[1];
+if (!existsSync(LAVAPIPE) && canApt && codename === 'bookworm') {
+  try {
+    const source = backportsSource(codename);
+    if (!source) throw new Error(`no Debian source for ${codename} in /etc/apt`);
+    say(`installing mesa-vulkan-drivers from ${codename}-backports (the WebGPU tests use it)...`);
+    writeFileSync(source.file, source.text);
+    apt(['update', '-qq']);
+    apt(['install', '-y', '-qq', '-t', `${codename}-backports`, 'mesa-vulkan-drivers']);
+  } catch (error) {
+    say(`lavapipe could not be installed (${error.message.split('\n')[0]}): the WebGPU tests will be skipped`);
+  }
+}
+
+/**
+ * The machine's own Debian source for `codename`, with the suite changed to its backports: the
+ * same mirror, components and key, wherever the machine gets its packages from.
+ */
+function backportsSource(codename) {
+  const dir = '/etc/apt/sources.list.d';
+  const files = [
+    '/etc/apt/sources.list',
+    ...(existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.list') || f.endsWith('.sources')).map((f) => path.join(dir, f)) : []),
+  ].filter((f) => existsSync(f));
+  for (const file of files) {
+    const text = readFileSync(file, 'utf8');
+    if (file.endsWith('.sources')) {
+      // deb822 stanzas: the one whose Suites include the release itself.
+      for (const stanza of text.split(/\n\s*\n/)) {
+        const suites = /^Suites:\s*(.+)$/m.exec(stanza)?.[1]?.split(/\s+/) ?? [];
+        if (!/^Types:.*\bdeb\b/m.test(stanza) || !suites.includes(codename)) continue;
+        const lines = stanza.split('\n').filter((l) => !l.startsWith('#')).map((l) => (l.startsWith('Suites:') ? `Suites: ${codename}-backports` : l));
+        return { file: path.join(dir, 'toonbot-backports.sources'), text: `${lines.join('\n')}\n` };
+      }
+    } else {
+      for (const line of text.split('\n')) {
+        const m = /^deb\s+(\[[^\]]*\]\s+)?(\S+)\s+(\S+)\s+(.+)$/.exec(line.trim());
+        if (m && m[3] === codename) return { file: path.join(dir, 'toonbot-backports.list'), text: `deb ${m[1] ?? ''}${m[2]} ${codename}-backports ${m[4]}\n` };
+      }
+    }
+  }
+  return undefined;
+}
