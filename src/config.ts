@@ -51,6 +51,9 @@ export function loadConfig(env: Env = process.env, dotenvPath?: string): AppConf
   return parseConfig(env);
 }
 
+/** Shortest studio password when other machines can reach it. */
+const MIN_PUBLIC_PASSWORD = 12;
+
 export function parseConfig(env: Env): AppConfig {
   const str = (name: string): string | undefined => {
     const v = env[name]?.trim();
@@ -112,6 +115,9 @@ export function parseConfig(env: Env): AppConfig {
   const webOn = noBots || str('TOONBOT_WEB_PORT') !== undefined;
   if (webOn && !isLoopback(webHost) && webPassword === undefined) {
     throw new ConfigError(`TOONBOT_WEB_HOST=${webHost} lets other machines reach the studio: set TOONBOT_WEB_PASSWORD too, or leave TOONBOT_WEB_HOST unset (127.0.0.1).`);
+  }
+  if (webOn && !isLoopback(webHost) && webPassword !== undefined && webPassword.length < MIN_PUBLIC_PASSWORD) {
+    throw new ConfigError(`TOONBOT_WEB_PASSWORD is too short for a studio other machines can reach: use at least ${MIN_PUBLIC_PASSWORD} characters.`);
   }
 
   return {

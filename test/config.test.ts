@@ -76,6 +76,7 @@ describe('parseConfig', () => {
     expect(JSON.stringify(describeConfig(parseConfig({ TOONBOT_WEB_SECRET: 'a key' })))).not.toContain('a key');
     // Beyond this machine only with a password, which is never shown.
     expect(() => parseConfig({ TOONBOT_WEB_HOST: '0.0.0.0' })).toThrow(/TOONBOT_WEB_HOST=0.0.0.0 lets other machines reach the studio: set TOONBOT_WEB_PASSWORD/);
+    expect(() => parseConfig({ TOONBOT_WEB_HOST: '0.0.0.0', TOONBOT_WEB_PASSWORD: 'hunter2' })).toThrow(/TOONBOT_WEB_PASSWORD is too short .* at least 12 characters/);
     const exposed = parseConfig({ TOONBOT_WEB_HOST: '0.0.0.0', TOONBOT_WEB_PASSWORD: 'hunter2-long' });
     expect(exposed.web).toEqual({ host: '0.0.0.0', port: 8080, password: 'hunter2-long', ...limits });
     expect(JSON.stringify(describeConfig(exposed))).not.toContain('hunter2-long');

@@ -11,18 +11,59 @@
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from '../../engine/index.ts';
 import { isLoopback, type WebOptions } from './options.ts';
 
 const COOKIE = 'toonbot_browser';
 const OPEN_PATHS = new Set(['/healthz', '/readyz']);
 
+/** Wrong passwords from one address before it has to wait, and the longest wait (s). */
+const FREE_GUESSES = 5;
+const MAX_WAIT_S = 60;
+
+/**
+ * Password guesses per client address: after a few wrong ones, each next try waits a little
+ * longer (1 s, 2 s, 4 s… up to a minute); a right one clears the count.
+ */
+export class Guesses {
+  readonly #wrong = new Map<string, { count: number; until: number }>();
+
+  /** Seconds this address must still wait, or 0. */
+  waitFor(address: string): number {
+    const entry = this.#wrong.get(address);
+    return entry ? Math.max(0, Math.ceil((entry.until - Date.now()) / 1000)) : 0;
+  }
+
+  wrong(address: string): void {
+    const count = (this.#wrong.get(address)?.count ?? 0) + 1;
+    const waitS = count < FREE_GUESSES ? 0 : Math.min(MAX_WAIT_S, 2 ** (count - FREE_GUESSES));
+    this.#wrong.set(address, { count, until: Date.now() + waitS * 1000 });
+    // Bounded: the oldest addresses go first.
+    if (this.#wrong.size > 10_000) this.#wrong.delete(this.#wrong.keys().next().value as string);
+  }
+
+  right(address: string): void {
+    this.#wrong.delete(address);
+  }
+}
+
 /** Why a request is turned away, or undefined to let it through. */
-export function refusal(req: FastifyRequest, options: WebOptions): { status: number; text: string; headers?: Record<string, string> } | undefined {
+export function refusal(req: FastifyRequest, options: WebOptions, guesses?: Guesses, log?: Logger): { status: number; text: string; headers?: Record<string, string> } | undefined {
   const path = req.url.split('?')[0] ?? '/';
   if (OPEN_PATHS.has(path)) return undefined;
   if (isLoopback(options.host) && !loopbackHost(req.headers.host)) return { status: 421, text: 'This studio answers on 127.0.0.1 or localhost only.\n' };
-  if (options.password !== undefined && !passwordMatches(req.headers.authorization, options.password)) {
-    return { status: 401, text: 'Password required.\n', headers: { 'www-authenticate': 'Basic realm="ToonBot studio", charset="UTF-8"' } };
+  if (options.password !== undefined) {
+    const waitS = guesses?.waitFor(req.ip) ?? 0;
+    if (waitS > 0) return { status: 429, text: `Too many wrong passwords. Try again in ${waitS} s.\n`, headers: { 'retry-after': String(waitS) } };
+    if (!passwordMatches(req.headers.authorization, options.password)) {
+      // A browser's first request carries no password: only a wrong one counts as a guess.
+      if (req.headers.authorization !== undefined) {
+        guesses?.wrong(req.ip);
+        log?.info('studio password wrong', { address: req.ip });
+      }
+      return { status: 401, text: 'Password required.\n', headers: { 'www-authenticate': 'Basic realm="ToonBot studio", charset="UTF-8"' } };
+    }
+    guesses?.right(req.ip);
   }
   const origin = req.headers.origin;
   if (req.method === 'POST' && origin !== undefined && origin !== 'null' && hostOf(origin) !== req.headers.host) return { status: 403, text: 'Cross-site requests are not accepted.\n' };

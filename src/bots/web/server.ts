@@ -18,7 +18,7 @@ import { errorText, texts } from '../../i18n/index.ts';
 import { textContext } from '../shared/captions.ts';
 import { healthRoutes, listen, type HealthRoutes, type HealthServer } from '../../observe/server.ts';
 import type { RunningBot } from '../shared/RunningBot.ts';
-import { BrowserIds, refusal } from './guard.ts';
+import { BrowserIds, Guesses, refusal } from './guard.ts';
 import { WEB_DEFAULTS, type WebOptions } from './options.ts';
 import { langOf, StudioJobs } from './StudioJobs.ts';
 
@@ -47,6 +47,7 @@ export async function startWebServer(engine: Engine, options: WebOptions & { log
   });
   app.server.headersTimeout = 10_000;
   const ids = new BrowserIds(options.secret);
+  const guesses = new Guesses();
   const jobs = new StudioJobs(engine, log, { ids, ...pick(options, 'uploadIdleMs', 'uploadMs', 'perAddress') });
 
   await app.register(helmet, {
@@ -68,7 +69,7 @@ export async function startWebServer(engine: Engine, options: WebOptions & { log
     strictTransportSecurity: false,
   });
   app.addHook('onRequest', async (req, reply) => {
-    const refused = refusal(req, options);
+    const refused = refusal(req, options, guesses, log);
     if (refused) return reply.code(refused.status).headers(refused.headers ?? {}).type('text/plain').send(refused.text);
     if (req.method === 'GET' && (req.url === '/' || req.url.startsWith('/?'))) ids.ensure(req, reply);
     return undefined;

@@ -30,7 +30,7 @@ afterAll(async () => {
   await engine.close();
 });
 
-async function start(options: { uploadIdleMs?: number; perAddress?: number } = {}): Promise<WebServer> {
+async function start(options: { uploadIdleMs?: number; perAddress?: number; password?: string } = {}): Promise<WebServer> {
   server = await startWebServer(engine, { host: '127.0.0.1', port: 0, log, ...options });
   return server;
 }
@@ -156,5 +156,20 @@ describe('the studio against a hostile client', () => {
     expect(nul).toBeLessThan(500);
 
     expect(lines.filter((l) => l.level === 'error')).toEqual([]);
+  });
+
+  it('password guesses: free for a few, then each wrong one costs a wait (429, Retry-After), logged with the address', async () => {
+    const s = await start({ password: 'a long enough password' });
+    const basic = (password: string) => ({ authorization: `Basic ${Buffer.from(`me:${password}`).toString('base64')}` });
+    for (let i = 0; i < 5; i += 1) expect((await fetch(s.url, { headers: basic(`guess ${i}`) })).status).toBe(401);
+    const waiting = await fetch(s.url, { headers: basic('a long enough password') });
+    expect(waiting.status).toBe(429);
+    expect(Number(waiting.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(lines.filter((l) => l.message === 'studio password wrong')).toHaveLength(5);
+    await new Promise((r) => setTimeout(r, 1100));
+    expect((await fetch(s.url, { headers: basic('a long enough password') })).status).toBe(200);
+    // The right one clears the count: the next wrong guess is free again.
+    expect((await fetch(s.url, { headers: basic('wrong again') })).status).toBe(401);
+    expect((await fetch(s.url, { headers: basic('a long enough password') })).status).toBe(200);
   });
 });
