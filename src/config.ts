@@ -101,6 +101,7 @@ export function parseConfig(env: Env): AppConfig {
     limits: {
       maxPixels: int('TOONBOT_MAX_MEGAPIXELS', d.limits.maxPixels / 1e6, 1, 1000) * 1e6,
       maxBytes: int('TOONBOT_MAX_MB', d.limits.maxBytes / 1024 / 1024, 1, 1024) * 1024 * 1024,
+      maxUpscale: int('TOONBOT_MAX_UPSCALE', d.limits.maxUpscale, 1, 64),
     },
   };
 

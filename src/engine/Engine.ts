@@ -5,11 +5,11 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ToonError, toToonError } from './errors.ts';
-import { MIME_TYPES, probeImage, targetSize, type ImageLimits } from './image.ts';
+import { DEFAULT_MAX_UPSCALE, MIME_TYPES, outputSide, probeImage, targetSize, type ImageLimits } from './image.ts';
 import { DEFAULT_QUEUE_LIMITS, JobQueue, type JobContext, type JobOptions, type QueueStats, type Reservation } from './JobQueue.ts';
 import { silentLogger, type Logger } from './log.ts';
 import { listedStyles, loadManifests, type ModelEntry } from './manifest.ts';
-import { DEFAULT_OPTIONS, parseOptions, type CartoonOptions, type RawOptions } from './options.ts';
+import { DEFAULT_OPTIONS, OPTION_LIMITS, parseOptions, type CartoonOptions, type RawOptions } from './options.ts';
 import { round1, type JobOutput } from './pipeline.ts';
 import { InferencePool } from './threads/InferencePool.ts';
 import type { CartoonRequest, CartoonResult, Engine, EngineConfig, EngineOptions, JobEvent, StyleInfo, SubmitOptions, Ticket, Timings } from './types.ts';
@@ -22,7 +22,7 @@ export const DEFAULT_ENGINE_CONFIG = {
   runtime: { provider: 'auto', intraOpThreads: 0, interOpThreads: 0, cpuArena: true },
   queue: DEFAULT_QUEUE_LIMITS,
   // 40 MP covers any phone camera; 50 MiB is above Telegram's and Discord's own caps.
-  limits: { maxPixels: 40_000_000, maxBytes: 50 * 1024 * 1024 },
+  limits: { maxPixels: 40_000_000, maxBytes: 50 * 1024 * 1024, maxUpscale: DEFAULT_MAX_UPSCALE },
   logger: silentLogger,
   defaultStyle: DEFAULT_OPTIONS.style,
 } as const satisfies Omit<EngineConfig, 'models'>;
@@ -147,7 +147,8 @@ class ToonEngine implements Engine {
     // (the header probe), which ends once the job is in the queue.
     const admission = (async () => {
       const probed = await probeImage(request.image, this.#config.limits);
-      const size = targetSize(probed.width, probed.height, opts.resolution);
+      const side = outputSide(opts.resolution, Math.max(probed.width, probed.height), this.#config.limits, OPTION_LIMITS.resolution.min);
+      const size = targetSize(probed.width, probed.height, side);
       const input = { image: request.image, size, entry, options: opts, includeFaces: request.includeFaces === true };
       const job = enqueue((context) => this.#threads.run(input, context), {
         requester,

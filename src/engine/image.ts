@@ -22,7 +22,20 @@ export interface ImageLimits {
   maxPixels: number;
   /** Largest accepted encoded size. @default 50 MiB */
   maxBytes: number;
+  /**
+   * Largest output long side as a multiple of the photo's (the requested size is lowered to it,
+   * never below the smallest resolution), so that a tiny file cannot buy the largest job. @default 4
+   */
+  maxUpscale?: number;
 }
+
+/** The output's long side for a photo whose long side is `photoSide`: the request, within the upscaling limit. */
+export function outputSide(requested: number, photoSide: number, limits: Pick<ImageLimits, 'maxUpscale'>, smallest: number): number {
+  const most = Math.max(smallest, Math.round((limits.maxUpscale ?? DEFAULT_MAX_UPSCALE) * photoSide));
+  return Math.min(requested, most);
+}
+
+export const DEFAULT_MAX_UPSCALE = 4;
 
 export interface ProbedImage {
   format: string;

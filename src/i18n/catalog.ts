@@ -41,6 +41,8 @@ export interface Catalog {
   saved: string;
   noFace: string;
   resized: string;
+  /** The output was made smaller than asked: the photo is too small to enlarge that far. */
+  smallPhoto: (side: number) => string;
   buttonsExpired: string;
   notYours: (userId: string) => string;
   stronger: string;

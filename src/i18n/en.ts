@@ -59,6 +59,7 @@ export const en: Catalog = {
   saved: 'Saved',
   noFace: 'No face found: cartoonised the whole picture.',
   resized: "made smaller to fit Discord's upload limit",
+  smallPhoto: (side) => `made at ${side} px: the photo is too small to enlarge further`,
   buttonsExpired: 'These buttons have expired. Run /cartoon again.',
   notYours: (id) => `Only <@${id}> can delete this.`,
   stronger: 'Stronger',

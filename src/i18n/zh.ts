@@ -56,6 +56,7 @@ export const zh: Catalog = {
   saved: '已保存',
   noFace: '没有找到人脸：已卡通化整张图片。',
   resized: '已缩小以符合 Discord 的上传限制',
+  smallPhoto: (side) => `按 ${side} 像素生成：照片太小，无法放得更大`,
   buttonsExpired: '这些按钮已过期，请重新运行 /cartoon。',
   notYours: (id) => `只有 <@${id}> 可以删除。`,
   stronger: '更强',

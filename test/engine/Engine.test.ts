@@ -46,6 +46,16 @@ describe('Engine output', () => {
     expect([meta.width, meta.height, meta.format]).toEqual([width, height, 'png']);
   });
 
+  it('enlarges a photo at most 4 times (never below the smallest resolution): a tiny file cannot buy the largest job', async () => {
+    const tiny = await solid(100, 50, [200, 120, 10]);
+    const result = await engine.submit({ image: tiny, options: { resolution: 2048 } });
+    expect([result.width, result.height]).toEqual([400, 200]);
+    expect(result.options.resolution).toBe(2048);
+    const dot = await solid(1, 1, [0, 0, 0]);
+    const smallest = await engine.submit({ image: dot, options: { resolution: 2048 } });
+    expect([smallest.width, smallest.height]).toEqual([256, 256]);
+  });
+
   it('keeps a portrait photo portrait and upscales small photos to the requested long side', async () => {
     const tall = await solid(30, 90, [10, 120, 200]);
     const result = await engine.submit({ image: tall, options: { resolution: 300 } });

@@ -21,7 +21,10 @@ export function resultCaption(lang: Lang, results: readonly CartoonResult[], tot
   const t = texts(lang);
   const queued = results.reduce((s, r) => s + r.timings.queued, 0);
   const processing = results.reduce((s, r) => s + processingMs(r), 0);
-  const timing = timingsCaption(lang, queued, processing, totalMs) + (notes.resized ? ` · ${t.resized}` : '');
+  // A size below the one asked for: the photo was too small to enlarge that far.
+  const small = results.find((r) => Math.max(r.width, r.height) < r.options.resolution);
+  const timing =
+    timingsCaption(lang, queued, processing, totalMs) + (notes.resized ? ` · ${t.resized}` : '') + (small ? ` · ${t.smallPhoto(Math.max(small.width, small.height))}` : '');
   return results.some((r) => r.portrait?.noFace) ? `${timing}\n${t.noFace}` : timing;
 }
 
