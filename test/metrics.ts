@@ -92,33 +92,9 @@ export function inkMask(photo: Raster, result: Raster): Uint8Array {
 
 /** Of the ink pixels, the share in 8-connected blobs smaller than `minArea` pixels. */
 export function speckShare(mask: Uint8Array, width: number, height: number, minArea: number): number {
-  const seen = new Uint8Array(mask.length);
-  const stack: number[] = [];
   let ink = 0;
   let specks = 0;
-  for (let start = 0; start < mask.length; start += 1) {
-    if (!mask[start] || seen[start]) continue;
-    seen[start] = 1;
-    stack.push(start);
-    let area = 0;
-    while (stack.length > 0) {
-      const i = stack.pop() as number;
-      area += 1;
-      const x = i % width;
-      const y = (i - x) / width;
-      for (let dy = -1; dy <= 1; dy += 1) {
-        for (let dx = -1; dx <= 1; dx += 1) {
-          const nx = x + dx;
-          const ny = y + dy;
-          if (nx < 0 || ny < 0 || nx >= width || ny >= height) continue;
-          const j = ny * width + nx;
-          if (mask[j] && !seen[j]) {
-            seen[j] = 1;
-            stack.push(j);
-          }
-        }
-      }
-    }
+  for (const { area } of pieces(mask, width, height)) {
     ink += area;
     if (area < minArea) specks += area;
   }
