@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Admission } from './admission.ts';
 import { ToonError, toToonError } from './errors.ts';
 import { DEFAULT_MAX_UPSCALE, MIME_TYPES, outputSide, probeImage, targetSize, type ImageLimits } from './image.ts';
 import { DEFAULT_QUEUE_LIMITS, JobQueue, type JobContext, type JobOptions, type QueueStats, type Reservation } from './JobQueue.ts';
@@ -29,8 +30,6 @@ export const DEFAULT_ENGINE_CONFIG = {
 
 type Enqueue = (task: (context: JobContext) => Promise<JobOutput>, jobOptions: JobOptions) => Promise<JobOutput>;
 
-/** A job's expected time before there is any history to go by. */
-const FIRST_JOB_ESTIMATE_MS = 5000;
 
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
   const config: EngineConfig = {
@@ -63,6 +62,7 @@ class ToonEngine implements Engine {
   readonly #log: Logger;
   /** Submissions between their call and their admission to the queue (probing the header). */
   readonly #admitting = new Set<Promise<unknown>>();
+  readonly #admission = new Admission();
   #closing = false;
 
   constructor(config: EngineConfig, models: ModelEntry[], inferenceScript?: URL) {
@@ -85,9 +85,7 @@ class ToonEngine implements Engine {
 
   admit(jobs: number, withinMs: number): void {
     if (this.#closing) throw new ToonError('SHUTTING_DOWN');
-    const stats = this.#queue.stats();
-    const estimateMs = (stats.waiting + stats.running + jobs) * (stats.p50 ?? FIRST_JOB_ESTIMATE_MS);
-    if (estimateMs > withinMs) throw new ToonError('DEADLINE_TOO_SHORT', { detail: { estimateMs: Math.round(estimateMs), withinMs: Math.round(withinMs), ...stats } });
+    this.#admission.check(this.#queue.stats(), jobs, withinMs, this.#queue.limits.concurrency);
   }
 
   reserve(requester: string): Ticket {
@@ -120,6 +118,7 @@ class ToonEngine implements Engine {
     try {
       const result = await this.#work(request, options, enqueue);
       const { queued, decode, inference, encode } = result.timings;
+      this.#admission.done(decode + inference + encode);
       this.#report({ requester, style: result.model, outcome: 'done', waitMs: queued, processingMs: decode + inference + encode });
       return result;
     } catch (error) {

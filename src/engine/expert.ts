@@ -10,6 +10,7 @@ export type { OutputFormat } from './options.ts';
 export { ERROR_CODES, callSite } from './errors.ts';
 export { sha256, sha256OfFile } from './checksum.ts';
 export { JobQueue, DEFAULT_QUEUE_LIMITS } from './JobQueue.ts';
+export { Admission } from './admission.ts';
 export type { QueueLimits } from './JobQueue.ts';
 export { openSession } from './runtime.ts';
 export type { RuntimeConfig } from './runtime.ts';

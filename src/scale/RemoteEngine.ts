@@ -18,6 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
+  Admission,
   DEFAULT_ENGINE_CONFIG,
   isToonError,
   JobQueue,
@@ -70,7 +71,6 @@ const KEEP_FINISHED_S = 3600;
 const EVENTS_MAX_LEN = 500;
 /** The cartoon's key outlives the job's deadline by this much, for a producer that restarts. */
 const RESULT_GRACE_MS = 10 * 60_000;
-const FIRST_JOB_ESTIMATE_MS = 5000;
 
 export async function createRemoteEngine(options: RemoteEngineOptions): Promise<RemoteEngine> {
   const modelsDir = options.engine.modelsDir ?? DEFAULT_ENGINE_CONFIG.modelsDir;
@@ -94,7 +94,7 @@ export class RemoteEngine implements Engine {
   readonly #queue: Queue<JobData, JobReturn>;
   readonly #events: QueueEvents;
   readonly #pending = new Map<string, Pending>();
-  readonly #processing: number[] = [];
+  readonly #admission = new Admission();
   /** Jobs being taken out of Redis (cancelled, timed out): close() waits for them. */
   readonly #withdrawals = new Set<Promise<void>>();
   #counts = { waiting: 0, active: 0 };
@@ -148,10 +148,7 @@ export class RemoteEngine implements Engine {
 
   admit(jobs: number, withinMs: number): void {
     if (this.#closing) throw new ToonError('SHUTTING_DOWN');
-    const stats = this.stats();
-    const perJob = median(this.#processing) ?? FIRST_JOB_ESTIMATE_MS;
-    const estimateMs = ((stats.waiting + stats.running + jobs) * perJob) / Math.max(1, this.#workers.count);
-    if (estimateMs > withinMs) throw new ToonError('DEADLINE_TOO_SHORT', { detail: { estimateMs: Math.round(estimateMs), withinMs: Math.round(withinMs), workers: this.#workers.count, ...stats } });
+    this.#admission.check(this.stats(), jobs, withinMs, this.#workers.count);
   }
 
   reserve(requester: string): Ticket {
@@ -294,8 +291,7 @@ export class RemoteEngine implements Engine {
       await this.#queue.add('cartoon', data, { jobId: id, attempts: 1, removeOnComplete: { age: KEEP_FINISHED_S }, removeOnFail: { age: KEEP_FINISHED_S } });
       this.#queuePositions();
       const { result } = await done;
-      this.#processing.push(result.timings.decode + result.timings.inference + result.timings.encode);
-      if (this.#processing.length > 50) this.#processing.shift();
+      this.#admission.done(result.timings.decode + result.timings.inference + result.timings.encode);
       const image = await this.#redis.getBuffer(keys.output(id));
       if (!image) throw new ToonError('INTERNAL', { message: 'The cartoon was not found in Redis.', detail: { jobId: id } });
       if (!(await this.#claim(id))) throw new ToonError('CANCELLED', { message: 'Already answered elsewhere.' });
@@ -456,12 +452,6 @@ export class RemoteEngine implements Engine {
       this.#log.warn('job observer failed', { error });
     }
   }
-}
-
-function median(values: readonly number[]): number | undefined {
-  if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 
 async function scan(redis: Redis, match: string): Promise<string[]> {

@@ -302,4 +302,15 @@ describe('Engine at the boundary: options and admission', () => {
     }
     expect(() => own.admit(1, 60_000)).toThrow(expect.objectContaining({ code: 'SHUTTING_DOWN' }));
   });
+
+  it('reckons the line with processing times shared among its runners, as the scale-out engine does', async () => {
+    const two = await createEngine({ queue: { concurrency: 2 } });
+    try {
+      // Two runners: four jobs of 5 s take 10 s.
+      expect(() => two.admit(4, 15_000)).not.toThrow();
+      expect(() => two.admit(8, 15_000)).toThrow(expect.objectContaining({ code: 'DEADLINE_TOO_SHORT', detail: expect.objectContaining({ estimateMs: 20_000, runners: 2 }) }));
+    } finally {
+      await two.close();
+    }
+  });
 });
