@@ -5,9 +5,10 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Admission } from './admission.ts';
+import { openTicket } from './ticket.ts';
 import { ToonError, toToonError } from './errors.ts';
 import { DEFAULT_MAX_UPSCALE, MIME_TYPES, outputSide, probeImage, targetSize, type ImageLimits } from './image.ts';
-import { DEFAULT_QUEUE_LIMITS, JobQueue, type JobContext, type JobOptions, type QueueStats, type Reservation } from './JobQueue.ts';
+import { DEFAULT_QUEUE_LIMITS, JobQueue, type JobContext, type JobOptions, type QueueStats } from './JobQueue.ts';
 import { silentLogger, type Logger } from './log.ts';
 import { listedStyles, loadManifests, type ModelEntry } from './manifest.ts';
 import { DEFAULT_OPTIONS, OPTION_LIMITS, parseOptions, type CartoonOptions, type RawOptions } from './options.ts';
@@ -89,18 +90,14 @@ class ToonEngine implements Engine {
   }
 
   reserve(requester: string): Ticket {
-    let reservation: Reservation;
-    try {
-      if (this.#closing) throw new ToonError('SHUTTING_DOWN');
-      reservation = this.#queue.reserve(requester);
-    } catch (error) {
-      this.#report({ requester, style: this.defaultStyle, outcome: toToonError(error).code });
-      throw error;
-    }
-    return {
-      submit: (request, options = {}) => this.#submit({ ...request, requester }, options, (task, jobOptions) => reservation.submit(task, jobOptions)),
-      release: () => reservation.release(),
-    };
+    return openTicket(
+      () => {
+        if (this.#closing) throw new ToonError('SHUTTING_DOWN');
+        return this.#queue.reserve(requester);
+      },
+      (outcome) => this.#report({ requester, style: this.defaultStyle, outcome }),
+      (request, options, reservation) => this.#submit({ ...request, requester }, options, (task, jobOptions) => reservation.submit(task, jobOptions)),
+    );
   }
 
   submit(request: CartoonRequest, options: SubmitOptions = {}): Promise<CartoonResult> {

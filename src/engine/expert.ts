@@ -11,6 +11,7 @@ export { ERROR_CODES, callSite } from './errors.ts';
 export { sha256, sha256OfFile } from './checksum.ts';
 export { JobQueue, DEFAULT_QUEUE_LIMITS } from './JobQueue.ts';
 export { Admission } from './admission.ts';
+export { openTicket } from './ticket.ts';
 export type { QueueLimits } from './JobQueue.ts';
 export { openSession } from './runtime.ts';
 export type { RuntimeConfig } from './runtime.ts';

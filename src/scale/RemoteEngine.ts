@@ -19,6 +19,7 @@ import { Queue, QueueEvents, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   Admission,
+  openTicket,
   DEFAULT_ENGINE_CONFIG,
   isToonError,
   JobQueue,
@@ -153,17 +154,11 @@ export class RemoteEngine implements Engine {
 
   reserve(requester: string): Ticket {
     this.#checkRoom(requester);
-    let reservation: ReturnType<JobQueue['reserve']>;
-    try {
-      reservation = this.#line.reserve(requester);
-    } catch (error) {
-      this.#report({ requester, style: this.defaultStyle, outcome: toToonError(error).code });
-      throw error;
-    }
-    return {
-      submit: (request, options = {}) => this.#submit({ ...request, requester }, options, (task, jobOptions) => reservation.submit(task, jobOptions)),
-      release: () => reservation.release(),
-    };
+    return openTicket(
+      () => this.#line.reserve(requester),
+      (outcome) => this.#report({ requester, style: this.defaultStyle, outcome }),
+      (request, options, reservation) => this.#submit({ ...request, requester }, options, (task, jobOptions) => reservation.submit(task, jobOptions)),
+    );
   }
 
   submit(request: CartoonRequest, options: SubmitOptions = {}): Promise<CartoonResult> {
