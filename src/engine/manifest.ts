@@ -79,6 +79,8 @@ export interface ModelManifest {
   id: string;
   name: string;
   description: string;
+  /** The description in other languages, by language code (`zh`): shown to users of that language. */
+  descriptions?: Record<string, string>;
   /** `full-frame`: one graph over the frame. `portrait`: that graph as background, plus `head` on each face. */
   pipeline: 'full-frame' | 'portrait';
   head?: HeadSpec;
@@ -126,7 +128,7 @@ export interface ModelEntry {
 export function listedStyles(models: Iterable<ModelEntry>): StyleInfo[] {
   return [...models]
     .filter((m) => m.manifest.listed)
-    .map(({ manifest: { id, name, description, license, pipeline } }) => ({ id, name, description, license, portrait: pipeline === 'portrait' }));
+    .map(({ manifest: { id, name, description, descriptions, license, pipeline } }) => ({ id, name, description, ...(descriptions ? { descriptions } : {}), license, portrait: pipeline === 'portrait' }));
 }
 
 /** Where `toonbot models pull/import` installs styles, inside the models folder (git-ignored). */
@@ -205,6 +207,8 @@ export function validateManifest(raw: unknown, where = 'manifest'): ModelManifes
     const o = obj(value, field);
     return { int8: { file: str(o.file, `${field}.file`, /\.onnx$/), sha256: str(o.sha256, `${field}.sha256`, /^[0-9a-f]{64}$/), meanError: num(o.meanError, `${field}.meanError`), p99Error: num(o.p99Error, `${field}.p99Error`) } };
   };
+  const parseDescriptions = (o: Record<string, unknown>): Record<string, string> =>
+    Object.fromEntries(Object.entries(o).map(([lang, text]) => [str(lang, 'descriptions key', /^[a-z]{2,3}(-[A-Za-z]{2,4})?$/), str(text, `descriptions.${lang}`)]));
   const pipeline = oneOf(m.pipeline, 'pipeline', ['full-frame', 'portrait'] as const);
   let head: HeadSpec | undefined;
   if (pipeline === 'portrait') {
@@ -223,6 +227,7 @@ export function validateManifest(raw: unknown, where = 'manifest'): ModelManifes
     id: str(m.id, 'id', /^[a-z0-9][a-z0-9._-]{0,63}$/),
     name: str(m.name, 'name'),
     description: typeof m.description === 'string' ? m.description : '',
+    ...(m.descriptions === undefined ? {} : { descriptions: parseDescriptions(obj(m.descriptions, 'descriptions')) }),
     pipeline,
     ...(head ? { head } : {}),
     ...(typeof m.mask === 'string' ? { mask: m.mask } : {}),

@@ -126,6 +126,8 @@ export interface StyleInfo {
   id: string;
   name: string;
   description: string;
+  /** The description in other languages, by language code. */
+  descriptions?: Record<string, string>;
   /** The model's licence (SPDX id or the publisher's terms). */
   license: string;
   /** Faces are found and redrawn on their own (`includeFaces` returns their boxes). */

@@ -43,6 +43,7 @@ export function builtinModels(): { files: GeneratedFile[]; manifest: ModelManife
     id: BUILTIN_STYLE_ID,
     name: 'Toon',
     description: 'Flat colours and bold ink outlines, made by ToonBot itself; works offline.',
+    descriptions: { zh: '平涂色块加粗墨线轮廓，由 ToonBot 自己生成；无需联网。' },
     pipeline: 'full-frame',
     file: style.main.file,
     sha256: style.main.sha256,
@@ -66,6 +67,7 @@ export function builtinModels(): { files: GeneratedFile[]; manifest: ModelManife
     id: BUILTIN_PORTRAIT_ID,
     name: 'Toon portrait',
     description: 'Toon, with each face redrawn on its own at full resolution: smoother skin, crisp eyes and lips.',
+    descriptions: { zh: 'Toon 风格，并把每张脸以原始分辨率单独重绘：皮肤更平滑，眼睛和嘴唇更清晰。' },
     pipeline: 'portrait',
     head: { file: head.main.file, sha256: head.main.sha256, variants: head.variants, crop: 'native' },
   };

@@ -52,8 +52,19 @@ describe('texts', () => {
 });
 
 describe('captions', () => {
-  const result = (queued: number, work: number, noFace = false) =>
-    ({ timings: { queued, decode: work / 2, inference: work / 4, encode: work / 4, total: queued + work }, ...(noFace ? { portrait: { faces: 0, noFace: true, detectMs: 1, headMs: 0 } } : {}) }) as unknown as CartoonResult;
+  const result = (queued: number, work: number, noFace = false, size = 1024) =>
+    ({
+      width: size,
+      height: Math.round((size * 2) / 3),
+      options: { style: 'toon', strength: 0.7, resolution: 1024, format: 'png' },
+      timings: { queued, decode: work / 2, inference: work / 4, encode: work / 4, total: queued + work },
+      ...(noFace ? { portrait: { faces: 0, noFace: true, detectMs: 1, headMs: 0 } } : {}),
+    }) as unknown as CartoonResult;
+
+  it('says when the photo was too small to enlarge to the size asked for', () => {
+    expect(resultCaption('en', [result(100, 300, false, 400)], 400)).toBe('⏱ queue 0.1 s · processing 0.3 s · total 0.4 s · made at 400 px: the photo is too small to enlarge further');
+    expect(resultCaption('zh', [result(100, 300, false, 400)], 400)).toContain('按 400 像素生成');
+  });
 
   it('sums the timings of a batch, and adds a line for a photo without a face', () => {
     expect(resultCaption('en', [result(200, 1000)], 1500)).toBe('⏱ queue 0.2 s · processing 1.0 s · total 1.5 s');

@@ -86,7 +86,8 @@ export async function startWebServer(engine: Engine, options: WebOptions & { log
       texts: texts(lang).studio,
       // Checked on the page before uploading, in the words the server would use.
       messages: { tooLarge: errorText(lang, new ToonError('IMAGE_TOO_LARGE', { detail: { maxBytes: engine.limits.maxBytes } }), textContext(engine, 'web')) },
-      styles: engine.styles(),
+      // Each style's description in the page's language where its manifest has one.
+      styles: engine.styles().map(({ descriptions, ...style }) => ({ ...style, description: descriptions?.[lang] ?? style.description })),
       defaults,
       limits: {
         strength: OPTION_LIMITS.strength,

@@ -96,6 +96,9 @@ describe('web studio: the page and its API', () => {
     const zh = (await (await fetch(new URL('/api/info?lang=zh-CN', s.url))).json()) as Record<string, any>;
     expect(zh.lang).toBe('zh');
     expect(zh.texts.go).toBe('卡通化');
+    // Style descriptions too, where the manifest has the language.
+    expect(zh.styles.find((st: { id: string }) => st.id === 'toon').description).toContain('平涂色块');
+    expect(en.styles.find((st: { id: string }) => st.id === 'toon').description).toContain('Flat colours');
   });
 
   it('cartoonises an upload with the options given, and answers plain clients with the image and Server-Timing', async () => {
