@@ -17,7 +17,7 @@ COPY bin ./bin
 COPY src ./src
 COPY models ./models
 # Photos that calibrate int8 graphs when a style is installed (`toonbot models pull`).
-COPY test/fixtures ./test/fixtures
+COPY assets ./assets
 COPY tsconfig.json ./
 
 # Per-chat settings and installed styles live in volumes.

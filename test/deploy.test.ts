@@ -52,6 +52,9 @@ describe('container files', () => {
       // Exec form, node first: signals reach the process that drains.
       expect(JSON.parse(cmd?.args ?? '[]')[0]).toBe('node');
       expect(steps.some((s) => s.op === 'USER' && !/root/.test(s.args))).toBe(true);
+      // The image ships code and its calibration photos, not the tests.
+      expect(steps.some((s) => s.op === 'COPY' && /^assets\s/.test(s.args))).toBe(true);
+      expect(steps.filter((s) => s.op === 'COPY' && /\btest\b/.test(s.args))).toEqual([]);
       expect(steps.some((s) => s.op === 'COPY' && s.args.includes('.npmrc'))).toBe(true);
     }
     const gpu = instructions(read('Dockerfile.gpu'));

@@ -12,8 +12,8 @@ import sharp from 'sharp';
 import type { ModelIO } from '../engine/expert.ts';
 import { quantizeQdq } from '../modelgen/quantize.ts';
 
-/** The photos calibration and the error check use: the project's public-domain fixtures. */
-export const CALIBRATION_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test/fixtures');
+/** The photos calibration and the error check use: public-domain and CC0 photos the project ships. */
+export const CALIBRATION_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../assets/calibration');
 /** Largest mean error (grey levels) for the int8 graph to be used. */
 export const MAX_MEAN_ERROR = 1;
 

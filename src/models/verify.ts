@@ -2,9 +2,9 @@
  * Checking what is installed: every model file against its manifest's SHA-256, a style's mask
  * against the lock, then that each model opens; and the test run an install ends with.
  */
+import { CALIBRATION_DIR } from './int8.ts';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { createEngine, DEFAULT_ENGINE_CONFIG, loadManifests, ModelSession, sha256OfFile, silentLogger } from '../engine/expert.ts';
 import { readLocks } from './lock.ts';
@@ -52,7 +52,7 @@ export async function verifyInstalled(modelsDir: string): Promise<Verdict[]> {
 export async function testRun(modelsDir: string, id: string): Promise<string> {
   const engine = await createEngine({ modelsDir, logger: silentLogger });
   try {
-    const fixture = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test/fixtures/astronaut.png');
+    const fixture = path.join(CALIBRATION_DIR, 'astronaut.jpg');
     const image = (await readFile(fixture).catch(() => null)) ?? (await sharp({ create: { width: 64, height: 64, channels: 3, background: '#808080' } }).png().toBuffer());
     const result = await engine.submit({ image, options: { style: id, resolution: 256 } });
     return `${result.width}x${result.height} in ${result.timings.total} ms, ${result.portrait?.faces ?? 0} face(s)`;

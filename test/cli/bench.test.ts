@@ -14,7 +14,7 @@ describe('npm run bench -- --quick', () => {
   it('measures both models and writes the markdown and JSON reports', async () => {
     const out = await mkdtemp(path.join(os.tmpdir(), 'toonbot-bench-'));
     try {
-      await promisify(execFile)(path.join(ROOT, 'node_modules/.bin/tsx'), [path.join(ROOT, 'src/cli/bench.ts'), '--quick', '--out', out], { timeout: 120_000 });
+      await promisify(execFile)(path.join(ROOT, 'node_modules/.bin/tsx'), [path.join(ROOT, 'scripts/bench/main.ts'), '--quick', '--out', out], { timeout: 120_000 });
       const report = JSON.parse(await readFile(path.join(out, 'bench.json'), 'utf8'));
       expect(report.sizes.map((s: { model: string }) => s.model)).toEqual(['toon', 'dctnet-topology']);
       for (const s of report.sizes) {

@@ -5,8 +5,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { DEFAULT_MODELS_DIR, loadManifests, sha256, type ModelEntry } from '../engine/expert.ts';
-import { buildDctnetTopology, DCTNET_SIZE_MULTIPLE } from '../modelgen/dctnetTopology.ts';
+import { DEFAULT_MODELS_DIR, loadManifests, sha256, type ModelEntry } from '../../src/engine/expert.ts';
+import { buildDctnetTopology, DCTNET_SIZE_MULTIPLE } from '../../src/modelgen/dctnetTopology.ts';
 
 export const BENCH_MODEL_IDS = ['toon', 'dctnet-topology'] as const;
 export type BenchModelId = (typeof BENCH_MODEL_IDS)[number];

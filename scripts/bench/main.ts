@@ -23,8 +23,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import * as ort from 'onnxruntime-node';
-import { createEngine, decodeImage, DEFAULT_ENGINE_CONFIG, forSide, ModelSession, planTiles, silentLogger, type CartoonResult, type Engine, type RuntimeConfig } from '../engine/expert.ts';
-import { BENCH_MODEL_IDS, benchModel, type BenchModelId } from './benchModels.ts';
+import { createEngine, decodeImage, DEFAULT_ENGINE_CONFIG, forSide, ModelSession, planTiles, silentLogger, type CartoonResult, type Engine, type RuntimeConfig } from '../../src/engine/expert.ts';
+import { BENCH_MODEL_IDS, benchModel, type BenchModelId } from './models.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -205,8 +205,8 @@ async function child(task: Task): Promise<unknown> {
  */
 async function scaleOut(task: Extract<Task, { kind: 'scale' }>, image: Buffer): Promise<Record<string, unknown>> {
   const { startRedis } = await import('../../test/redis.ts');
-  const { createRemoteEngine } = await import('../scale/RemoteEngine.ts');
-  const { startWorker } = await import('../scale/worker.ts');
+  const { createRemoteEngine } = await import('../../src/scale/RemoteEngine.ts');
+  const { startWorker } = await import('../../src/scale/worker.ts');
   const { Redis } = await import('ioredis');
   let server;
   try {
@@ -273,7 +273,7 @@ async function scaleOut(task: Extract<Task, { kind: 'scale' }>, image: Buffer): 
  * session time at one size, paired runs, and the error in grey levels on the fixtures.
  */
 async function int8Row(task: Extract<Task, { kind: 'int8' }>): Promise<Record<string, unknown>> {
-  const { makeInt8 } = await import('../models/int8.ts');
+  const { makeInt8 } = await import('../../src/models/int8.ts');
   const entry = await benchModel('dctnet-topology');
   const fp32 = await readFile(entry.file);
   const made = await makeInt8(fp32, entry.manifest.io);
