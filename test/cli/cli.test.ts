@@ -75,6 +75,13 @@ describe('toonbot cartoon', () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(/^toon\s+Toon:/m);
   });
+
+  it('`npx toonbot styles` in the project prints no npm warning (the project config is one npm knows)', async () => {
+    const { code, stdout, stderr } = await exec('npx', ['--no-install', 'toonbot', 'styles'], ROOT);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^toon\s+Toon:/m);
+    expect(`${stdout}${stderr}`).not.toMatch(/^npm warn/im);
+  });
 });
 
 describe('npm start (src/main.ts)', () => {

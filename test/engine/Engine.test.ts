@@ -252,8 +252,8 @@ describe('Models', () => {
 
   it('lists only the styles on offer', () => {
     expect(engine.styles()).toEqual([
-      { id: 'toon', name: 'Toon', description: expect.any(String), license: 'Apache-2.0', portrait: false },
-      { id: 'toon-portrait', name: 'Toon portrait', description: expect.any(String), license: 'Apache-2.0', portrait: true },
+      { id: 'toon', name: 'Toon', description: expect.any(String), descriptions: { zh: expect.any(String) }, license: 'Apache-2.0', portrait: false },
+      { id: 'toon-portrait', name: 'Toon portrait', description: expect.any(String), descriptions: { zh: expect.any(String) }, license: 'Apache-2.0', portrait: true },
     ]);
   });
 });
