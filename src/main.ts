@@ -72,7 +72,10 @@ async function main(): Promise<number> {
   const engine: Engine = remote ?? (await createEngine(engineOptions));
   metrics.watch(engine);
   const readiness: Readiness = { state: 'starting', bots: [], providers: [] };
-  const healthRoutes: HealthRoutes = { metrics, readiness: () => ({ ...readiness, providers: engine.providers() }) };
+  const healthRoutes: HealthRoutes = {
+    metrics,
+    readiness: () => ({ ...readiness, ...(readiness.state === 'ready' && engine.available?.() === false ? { state: 'unavailable' as const } : {}), providers: engine.providers() }),
+  };
   // One HTTP server per process: the studio's carries health and metrics when it runs.
   let health: HealthServer | undefined;
   let web: WebServer | undefined;

@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'CANCELLED',
   'MODEL_UNAVAILABLE',
   'SHUTTING_DOWN',
+  'UNAVAILABLE',
   'INTERNAL',
   // Refusals a front end makes before the engine sees the job.
   'DOWNLOAD_LIMIT',
@@ -40,6 +41,7 @@ export const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
   CANCELLED: 'The request was cancelled.',
   MODEL_UNAVAILABLE: 'That style is not available right now.',
   SHUTTING_DOWN: 'I am restarting. Please send it again in a moment.',
+  UNAVAILABLE: 'My photo queue is not reachable for a moment. Please send it again shortly.',
   INTERNAL: 'Something went wrong on my side. Please try again.',
   DOWNLOAD_LIMIT: 'That file is larger than this platform lets me download.',
   DOWNLOAD_FAILED: 'I could not download that file. Send it again.',

@@ -175,6 +175,11 @@ export interface Engine {
   stats(): QueueStats;
   /** The execution providers the models opened so far actually run on ('cpu' after a fallback). */
   providers(): string[];
+  /**
+   * Whether new photos can be taken now (scale-out: Redis is reachable). When not, submissions
+   * are refused with UNAVAILABLE and the health check says so. Absent: always.
+   */
+  available?(): boolean;
   /** Stops admitting, lets accepted jobs finish, then releases the sessions. */
   close(): Promise<void>;
 }

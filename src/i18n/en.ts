@@ -21,6 +21,7 @@ export const en: Catalog = {
     CANCELLED: () => DEFAULT_MESSAGES.CANCELLED,
     MODEL_UNAVAILABLE: (c) => `That style is not available right now.${c.platform === 'telegram' ? ' Try another one in /settings.' : ''}`,
     SHUTTING_DOWN: () => DEFAULT_MESSAGES.SHUTTING_DOWN,
+    UNAVAILABLE: () => DEFAULT_MESSAGES.UNAVAILABLE,
     INTERNAL: () => DEFAULT_MESSAGES.INTERNAL,
     DOWNLOAD_LIMIT: (_c, d) => `That file is larger than ${megabytes(d)} MB, the most a Telegram bot can download. Send it compressed (as a photo) or smaller.`,
     DOWNLOAD_FAILED: (c) =>

@@ -19,6 +19,7 @@ export const zh: Catalog = {
     CANCELLED: () => '请求已取消。',
     MODEL_UNAVAILABLE: (c) => `这个风格暂时不可用${c.platform === 'telegram' ? '，请在 /settings 中换一个' : ''}。`,
     SHUTTING_DOWN: () => '我正在重启，请稍后再发送。',
+    UNAVAILABLE: () => '我的照片队列暂时连不上。请稍后再发一次。',
     INTERNAL: () => '我这边出了点问题，请再试一次。',
     DOWNLOAD_LIMIT: (_c, d) => `这个文件超过 ${megabytes(d)} MB，Telegram 机器人无法下载。请以照片形式（压缩）发送，或发送更小的文件。`,
     DOWNLOAD_FAILED: (c) => (c.platform === 'discord' ? '无法下载这个附件。请直接上传到 Discord 后再试。' : '无法下载这个文件，请重新发送。'),

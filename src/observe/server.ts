@@ -14,7 +14,8 @@ import type { Logger } from '../engine/index.ts';
 import type { Metrics } from './metrics.ts';
 
 export interface Readiness {
-  state: 'starting' | 'ready' | 'draining';
+  /** `unavailable`: started, but the engine cannot take photos now (scale-out: Redis is away). */
+  state: 'starting' | 'ready' | 'draining' | 'unavailable';
   /** Bots logged in (and 'web' for the studio). */
   bots: string[];
   /** Execution providers the models run on. */

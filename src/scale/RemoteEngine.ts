@@ -105,6 +105,8 @@ export class RemoteEngine implements Engine {
   #answerLater: AnswerLater | undefined;
   #closing = false;
   #closed = false;
+  /** The last look at the queue worked (it is read every refreshMs). */
+  #reachable = true;
 
   constructor(options: RemoteEngineOptions, models: ModelEntry[]) {
     const e = options.engine;
@@ -188,6 +190,10 @@ export class RemoteEngine implements Engine {
   }
 
   /** The providers the live workers run on. */
+  available(): boolean {
+    return !this.#closing && this.#reachable && this.#redis.status === 'ready';
+  }
+
   providers(): string[] {
     return this.#workers.providers;
   }
@@ -332,6 +338,15 @@ export class RemoteEngine implements Engine {
     await this.#redis.del(keys.input(id), keys.output(id), keys.answered(id));
   }
 
+  /** A job Redis no longer has: answered at once, as one to send again. */
+  #lost(jobId: string): void {
+    const pending = this.#pending.get(jobId);
+    if (!pending) return;
+    this.#pending.delete(jobId);
+    this.#log.warn('scale-out: a job was lost by Redis', { jobId });
+    pending.reject(new ToonError('UNAVAILABLE', { message: 'The job queue lost this job (Redis restarted without its data).', detail: { jobId } }));
+  }
+
   #settle(jobId: string, outcome: { returnvalue?: unknown; failedReason?: string }): void {
     const pending = this.#pending.get(jobId);
     this.#queuePositions();
@@ -369,6 +384,11 @@ export class RemoteEngine implements Engine {
   /** Refuses when the shared line (all producers' jobs in Redis) is at its bound. */
   #checkRoom(requester: string): void {
     if (this.#closing) throw new ToonError('SHUTTING_DOWN');
+    if (!this.available()) {
+      // Redis is away: a clear "send it again shortly", before anything is downloaded.
+      this.#report({ requester, style: this.defaultStyle, outcome: 'UNAVAILABLE' });
+      throw new ToonError('UNAVAILABLE');
+    }
     const waiting = Math.max(this.#counts.waiting, this.#mineWaiting()) + this.#line.stats().reserved;
     if (waiting >= this.#maxWaiting + Math.max(1, this.#workers.count)) {
       this.#report({ requester, style: this.defaultStyle, outcome: 'QUEUE_FULL' });
@@ -428,14 +448,18 @@ export class RemoteEngine implements Engine {
       const providers = new Set<string>();
       for (const beat of beats) for (const p of (beat ? (JSON.parse(beat) as { providers?: string[] }).providers : undefined) ?? []) providers.add(p);
       this.#workers = { count: beats.filter(Boolean).length, providers: [...providers] };
+      this.#reachable = true;
       const now = Date.now();
       for (const [id, pending] of this.#pending) {
         if (now - pending.addedAt < 3000) continue;
         const job = await this.#queue.getJob(id);
         if (job?.finishedOn !== undefined) this.#settle(id, job.failedReason ? { failedReason: job.failedReason } : { returnvalue: job.returnvalue });
+        // Gone from Redis (it restarted without its data): nobody will run it; say so now, not at the deadline.
+        else if (!job) this.#lost(id);
       }
       if (this.#pending.size > 0) void this.#positions();
     } catch (error) {
+      this.#reachable = false;
       this.#log.warn('scale-out: could not read the queue', { error: error instanceof Error ? error.message : String(error) });
     }
   }

@@ -123,15 +123,47 @@ describe('scale-out: the bot side', () => {
     }
   });
 
-  it('with Redis gone: a photo is answered at once with an error, not left waiting', async () => {
+  it('with Redis gone: new photos are refused at once (UNAVAILABLE), and the engine says it is unavailable', async () => {
     const own = await startRedis();
     const engine = await createRemoteEngine({ redisUrl: own.url, engine: { logger: silentLogger }, refreshMs: 200 });
     try {
       await engine.warmup();
+      expect(engine.available()).toBe(true);
       await own.stop();
-      // Not left waiting for the line's deadline (120 s, beyond this test's limit): a couple of
-      // reconnection attempts, then the error.
-      await expect(engine.submit({ image: fixture('astronaut.png'), requester: 'a' })).rejects.toMatchObject({ code: 'INTERNAL' });
+      await waitUntil(() => !engine.available(), 10_000);
+      // Not left waiting for the line's deadline (120 s): "send it again shortly", before any upload.
+      const started = performance.now();
+      await expect(engine.submit({ image: fixture('astronaut.png'), requester: 'a' })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+      expect(() => engine.reserve('b')).toThrow(expect.objectContaining({ code: 'UNAVAILABLE' }));
+      expect(performance.now() - started).toBeLessThan(1000);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('Redis restarted without its data: the jobs it lost are answered at once when it is back, and photos are taken again', { timeout: 60_000 }, async () => {
+    const own = await startRedis();
+    const engine = await createRemoteEngine({ redisUrl: own.url, engine: { logger: silentLogger }, refreshMs: 200 });
+    try {
+      await engine.warmup();
+      // No worker: the two jobs wait in Redis.
+      const lost = [engine.submit({ image: fixture('astronaut.png'), requester: 'a' }), engine.submit({ image: fixture('coffee.png'), requester: 'b' })];
+      lost.forEach((p) => p.catch(() => undefined));
+      const probe = new Redis(own.url);
+      await waitUntil(async () => (await probe.llen('bull:toonbot:wait')) === 2, 10_000);
+      probe.disconnect();
+      await own.stop();
+      await waitUntil(() => !engine.available(), 10_000);
+      const back = await startRedis(own.port);
+      try {
+        const returned = performance.now();
+        const outcomes = await Promise.all(lost.map((p) => p.then(() => 'done', (e: ToonError) => e.code)));
+        expect(outcomes).toEqual(['UNAVAILABLE', 'UNAVAILABLE']);
+        expect(performance.now() - returned).toBeLessThan(15_000);
+        await waitUntil(() => engine.available(), 10_000);
+      } finally {
+        await back.stop();
+      }
     } finally {
       await engine.close();
     }
@@ -144,3 +176,11 @@ describe('scale-out: the bot side', () => {
     expect(decodeError(undefined).code).toBe('INTERNAL');
   });
 });
+
+async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -28,6 +28,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   USER_BUSY: 429,
   QUEUE_FULL: 503,
   SHUTTING_DOWN: 503,
+  UNAVAILABLE: 503,
   DEADLINE_TOO_SHORT: 503,
   MODEL_UNAVAILABLE: 503,
   TIMEOUT: 504,
@@ -133,7 +134,7 @@ export class StudioJobs {
       const body = { code: failure.code, message: errorText(lang, failure, textContext(this.#engine, 'web')) };
       if (send) send('error', body);
       else if (!reply.sent) {
-        if (failure.code === 'QUEUE_FULL' || failure.code === 'USER_BUSY') void reply.header('retry-after', '30');
+        if (failure.code === 'QUEUE_FULL' || failure.code === 'USER_BUSY' || failure.code === 'UNAVAILABLE') void reply.header('retry-after', failure.code === 'UNAVAILABLE' ? '10' : '30');
         if (!bodyRead) void reply.header('connection', 'close');
         const status = failure.code === 'TIMEOUT' && failure.detail.stage === 'upload' ? 408 : (STATUS[failure.code] ?? 500);
         await reply.code(status).send({ error: body });
