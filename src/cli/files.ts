@@ -1,6 +1,8 @@
 /** Expands the CLI's file and folder arguments into a list of files, in a stable order. */
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { extensionOf } from '../engine/index.ts';
+import type { OutputFormat } from '../engine/options.ts';
 
 /** Extensions picked up when walking a folder; files named explicitly are always tried. */
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif', '.heic', '.heif']);
@@ -40,10 +42,10 @@ async function walk(dir: string): Promise<InputFile[]> {
 }
 
 /** `photo.jpg` -> `photo.toon.png`, made unique within one run. */
-export function outputName(input: string, style: string, format: string, taken: Set<string>): string {
+export function outputName(input: string, style: string, format: OutputFormat, taken: Set<string>): string {
   const base = path.basename(input, path.extname(input));
-  let name = `${base}.${style}.${format === 'jpeg' ? 'jpg' : format}`;
-  for (let i = 2; taken.has(name); i += 1) name = `${base}-${i}.${style}.${format === 'jpeg' ? 'jpg' : format}`;
+  let name = `${base}.${style}.${extensionOf(format)}`;
+  for (let i = 2; taken.has(name); i += 1) name = `${base}-${i}.${style}.${extensionOf(format)}`;
   taken.add(name);
   return name;
 }

@@ -6,7 +6,7 @@
 export { createEngine, DEFAULT_ENGINE_CONFIG } from './Engine.ts';
 export type { CartoonRequest, CartoonResult, Engine, EngineOptions, JobEvent, LateOutcome, StyleInfo, Ticket } from './types.ts';
 
-export { OPTION_LIMITS, OUTPUT_FORMATS } from './options.ts';
+export { extensionOf, OPTION_LIMITS, OUTPUT_FORMATS } from './options.ts';
 export type { CartoonOptions, RawOptions } from './options.ts';
 
 export { ToonError, isToonError, toToonError, DEFAULT_MESSAGES } from './errors.ts';

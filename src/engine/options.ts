@@ -7,6 +7,11 @@ import { ToonError } from './errors.ts';
 export const OUTPUT_FORMATS = ['png', 'jpeg', 'webp'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
+/** The file name extension of a format (`jpg` for JPEG, as people and platforms expect). */
+export function extensionOf(format: OutputFormat): string {
+  return format === 'jpeg' ? 'jpg' : format;
+}
+
 export interface CartoonOptions {
   /** Model id of the style. */
   style: string;

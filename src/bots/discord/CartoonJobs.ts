@@ -5,7 +5,7 @@
  * friendly error in it.
  */
 import { MessageFlags, Routes, type REST, type RepliableInteraction } from 'discord.js';
-import { toToonError, ToonError, type CartoonOptions, type CartoonResult, type Engine, type Logger } from '../../engine/index.ts';
+import { extensionOf, toToonError, ToonError, type CartoonOptions, type CartoonResult, type Engine, type Logger } from '../../engine/index.ts';
 import { errorText, pickLang, type Lang } from '../../i18n/index.ts';
 import { resultCaption, textContext } from '../shared/captions.ts';
 import { fitSize } from '../shared/fitSize.ts';
@@ -118,7 +118,7 @@ export class CartoonJobs {
     }
     const { result } = outcome;
     const fitted = await fitSize(result.image, result.format, result.width, result.height, DEFAULT_UPLOAD_LIMIT);
-    const name = `cartoon.${fitted.format === 'jpeg' ? 'jpg' : fitted.format}`;
+    const name = `cartoon.${extensionOf(fitted.format)}`;
     await rest.patch(route, {
       auth: false,
       body: { content: resultCaption(lang, [result], result.timings.total, { resized: fitted.changed }), embeds: [], components: [], attachments: [{ id: 0, filename: name }] },

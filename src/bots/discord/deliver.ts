@@ -3,7 +3,7 @@
  * embed with the options and the caption, and the result buttons.
  */
 import { AttachmentBuilder, EmbedBuilder, type Message, type RepliableInteraction } from 'discord.js';
-import type { CartoonOptions, CartoonResult } from '../../engine/index.ts';
+import { extensionOf, type CartoonOptions, type CartoonResult } from '../../engine/index.ts';
 import { texts, type Lang } from '../../i18n/index.ts';
 import { resultCaption } from '../shared/captions.ts';
 import { fitSize } from '../shared/fitSize.ts';
@@ -22,7 +22,7 @@ export async function deliver(interaction: RepliableInteraction, lang: Lang, res
   for (const [i, result] of results.entries()) {
     const fitted = await fitSize(result.image, result.format, result.width, result.height, limit);
     resized ||= fitted.changed;
-    files.push(new AttachmentBuilder(fitted.image, { name: `cartoon${results.length > 1 ? `-${i + 1}` : ''}.${fitted.format === 'jpeg' ? 'jpg' : fitted.format}` }));
+    files.push(new AttachmentBuilder(fitted.image, { name: `cartoon${results.length > 1 ? `-${i + 1}` : ''}.${extensionOf(fitted.format)}` }));
   }
   const first = results[0] as CartoonResult;
   const embed = new EmbedBuilder()

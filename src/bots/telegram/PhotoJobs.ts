@@ -4,7 +4,7 @@
  * reply: the cartoon, or a friendly error.
  */
 import type { InputMediaDocument, InputMediaPhoto, ReplyParameters } from 'telegraf/types';
-import { ToonError, toToonError, type CartoonOptions, type CartoonResult, type Engine, type Logger } from '../../engine/index.ts';
+import { extensionOf, ToonError, toToonError, type CartoonOptions, type CartoonResult, type Engine, type Logger } from '../../engine/index.ts';
 import { errorText, pickLang, texts, type Lang } from '../../i18n/index.ts';
 import { resultCaption, textContext } from '../shared/captions.ts';
 import { download } from '../shared/download.ts';
@@ -269,7 +269,7 @@ function multipartReply(messageId: number): ReplyParameters {
  * and it is cut to 64 characters.
  */
 export function resultName(media: Media, result: Pick<CartoonResult, 'format' | 'model'>): string {
-  const ext = result.format === 'jpeg' ? 'jpg' : result.format;
+  const ext = extensionOf(result.format);
   if (media.kind === 'photo') return `cartoon.${ext}`;
   const base = media.fileName
     .replace(/\.[^.]*$/, '')

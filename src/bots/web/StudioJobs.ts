@@ -12,7 +12,7 @@
  * A browser that goes away cancels its job, so that it leaves the line.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { isToonError, ToonError, toToonError, type CartoonResult, type Engine, type ErrorCode, type Logger, type Ticket } from '../../engine/index.ts';
+import { extensionOf, isToonError, ToonError, toToonError, type CartoonResult, type Engine, type ErrorCode, type Logger, type Ticket } from '../../engine/index.ts';
 import { errorText, pickLang, texts, type Lang } from '../../i18n/index.ts';
 import { processingMs, textContext } from '../shared/captions.ts';
 import { GroupCaps } from '../shared/GroupCaps.ts';
@@ -270,7 +270,7 @@ async function sendImage(reply: FastifyReply, result: CartoonResult, totalMs: nu
   const d = describe(result, totalMs);
   await reply
     .header('server-timing', `queue;dur=${d.timings.queueMs}, processing;dur=${d.timings.processingMs}, total;dur=${d.timings.totalMs}`)
-    .header('content-disposition', `inline; filename="cartoon.${result.format === 'jpeg' ? 'jpg' : result.format}"`)
+    .header('content-disposition', `inline; filename="cartoon.${extensionOf(result.format)}"`)
     .header('cache-control', 'no-store')
     .type(result.mime)
     .send(result.image);
