@@ -6,6 +6,7 @@
  * fires and polling keeps flowing while the queue works.
  */
 import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
 import { Telegraf } from 'telegraf';
 import type { Message } from 'telegraf/types';
 import type { Engine, Logger } from '../../engine/index.ts';
@@ -19,6 +20,9 @@ import { PhotoJobs } from './PhotoJobs.ts';
 import { route, routeAlbum, type RouteContext } from './route.ts';
 import { DEFAULT_RETRY, Outbox } from './send.ts';
 import { SettingsMenu } from './SettingsMenu.ts';
+
+/** Time limits of the webhook listener (ms): whole request, headers, idle keep-alive, idle socket. */
+export const WEBHOOK_TIMEOUTS = { requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 10_000, timeout: 60_000 } as const;
 
 export class TelegramBot implements RunningBot {
   readonly name = 'telegram';
@@ -82,6 +86,10 @@ export class TelegramBot implements RunningBot {
     });
     await Promise.race([onLaunch, this.#launched.then(() => Promise.reject(new Error('Telegram launch failed: check TELEGRAM_BOT_TOKEN and TELEGRAM_API_ROOT')))]);
     this.#username = this.#bot.botInfo?.username ?? '';
+    // telegraf's own webhook server has Node's open-ended defaults: a client that sends headers,
+    // or a body, and then nothing would hold a socket for good. Telegram's updates are small.
+    const server = (this.#bot as unknown as { webhookServer?: Server }).webhookServer;
+    if (server) Object.assign(server, WEBHOOK_TIMEOUTS);
     await this.#out.call('setMyCommands', () => this.#bot.telegram.setMyCommands([
       { command: 'cartoon', description: 'Cartoonise a photo: send it with /cartoon, or reply /cartoon to one' },
       { command: 'settings', description: 'Default strength, resolution, style and format for this chat' },
