@@ -140,6 +140,7 @@ export function parseConfig(env: Env): AppConfig {
           // Twice the per-user cap by default: a household behind one address, not a flood.
           perAddress: int('TOONBOT_WEB_PER_ADDRESS', 2 * (engine.queue?.perRequester ?? d.queue.perRequester), 1, 10_000),
           trustProxy: int('TOONBOT_WEB_TRUST_PROXY', 0, 0, 1) === 1,
+          uploadBudgetBytes: int('TOONBOT_WEB_UPLOAD_BUDGET_MB', WEB_DEFAULTS.uploadBudgetBytes / 1024 / 1024, 1, 65_536) * 1024 * 1024,
           ...opt('secret', str('TOONBOT_WEB_SECRET')),
         }
       : null,

@@ -66,13 +66,13 @@ describe('parseConfig', () => {
 
   it('starts the studio on 127.0.0.1:8080 when no bot token is set, and only on request alongside the bots', () => {
     // Uploads cut after 15 s of silence or 60 s in all; twice the per-user cap per address.
-    const limits = { uploadIdleMs: 15_000, uploadMs: 60_000, perAddress: 4, trustProxy: false };
+    const limits = { uploadIdleMs: 15_000, uploadMs: 60_000, perAddress: 4, trustProxy: false, uploadBudgetBytes: 256 * 1024 * 1024 };
     expect(parseConfig({}).web).toEqual({ host: '127.0.0.1', port: 8080, ...limits });
     expect(parseConfig({ TOONBOT_WEB_PORT: '9000' }).web).toEqual({ host: '127.0.0.1', port: 9000, ...limits });
     expect(parseConfig({ TELEGRAM_BOT_TOKEN: TOKEN }).web).toBeNull();
     expect(parseConfig({ TELEGRAM_BOT_TOKEN: TOKEN, TOONBOT_WEB_PORT: '8090' }).web).toEqual({ host: '127.0.0.1', port: 8090, ...limits });
     expect(parseConfig({ TOONBOT_PER_USER: '3', TOONBOT_UPLOAD_IDLE_S: '5', TOONBOT_UPLOAD_S: '30', TOONBOT_WEB_TRUST_PROXY: '1', TOONBOT_WEB_SECRET: 'a key' }).web).toEqual({
-      host: '127.0.0.1', port: 8080, uploadIdleMs: 5000, uploadMs: 30_000, perAddress: 6, trustProxy: true, secret: 'a key',
+      host: '127.0.0.1', port: 8080, uploadIdleMs: 5000, uploadMs: 30_000, perAddress: 6, trustProxy: true, secret: 'a key', uploadBudgetBytes: 256 * 1024 * 1024,
     });
     expect(JSON.stringify(describeConfig(parseConfig({ TOONBOT_WEB_SECRET: 'a key' })))).not.toContain('a key');
     // Beyond this machine only with a password, which is never shown.

@@ -50,6 +50,7 @@ export interface StudioLimits {
   uploadIdleMs?: number;
   uploadMs?: number;
   perAddress?: number;
+  uploadBudgetBytes?: number;
 }
 
 /** Where a streamed job's events go once the response has started. */
@@ -63,6 +64,9 @@ export class StudioJobs {
   readonly #ids: BrowserIds;
   readonly #addresses: GroupCaps;
   readonly #upload: { idleMs: number; totalMs: number };
+  readonly #budget: number;
+  /** Bytes claimed by the uploads in hand: each its Content-Length, or the byte limit without one. */
+  #bytesInFlight = 0;
   #draining = false;
 
   constructor(engine: Engine, log: Logger, limits: StudioLimits) {
@@ -72,6 +76,7 @@ export class StudioJobs {
     this.#ids = limits.ids;
     this.#addresses = new GroupCaps(limits.perAddress ?? WEB_DEFAULTS.perAddress);
     this.#upload = { idleMs: limits.uploadIdleMs ?? WEB_DEFAULTS.uploadIdleMs, totalMs: limits.uploadMs ?? WEB_DEFAULTS.uploadMs };
+    this.#budget = limits.uploadBudgetBytes ?? WEB_DEFAULTS.uploadBudgetBytes;
   }
 
   /** The route handler. Every accepted request ends in an answer (result or error). */
@@ -104,11 +109,18 @@ export class StudioJobs {
     let ticket: Ticket | undefined;
     let send: Send | undefined;
     let releaseAddress: (() => void) | undefined;
+    let claimed = 0;
     // Until the form has been read to its end, an answer closes the connection after it: the
     // rest of the body is not worth reading (a refusal), or is not coming (a stalled upload).
     let bodyRead = false;
     try {
       if (this.#draining) throw new ToonError('SHUTTING_DOWN');
+      // Memory stays bounded however many upload at once: each upload claims its size first.
+      const declared = Number(req.headers['content-length']);
+      const claim = Math.min(this.#engine.limits.maxBytes, Number.isFinite(declared) && declared > 0 ? declared : this.#engine.limits.maxBytes);
+      if (this.#bytesInFlight + claim > this.#budget) throw new ToonError('QUEUE_FULL', { detail: { uploadBytesInFlight: this.#bytesInFlight, budget: this.#budget } });
+      this.#bytesInFlight += claim;
+      claimed = claim;
       // Per address on top of per browser: ids are free to make, addresses are not.
       try {
         releaseAddress = this.#addresses.hold(req.ip);
@@ -142,6 +154,7 @@ export class StudioJobs {
     } finally {
       ticket?.release();
       releaseAddress?.();
+      this.#bytesInFlight -= claimed;
       this.#controllers.delete(controller);
       if (send) reply.raw.end();
       if (!bodyRead) closeAfterAnswer(req, reply);

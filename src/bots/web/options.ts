@@ -14,9 +14,11 @@ export interface WebOptions {
   trustProxy?: boolean;
   /** Signs the browser ids (a random one per process when unset: ids then last until a restart). */
   secret?: string;
+  /** Bytes of uploads (and their photos until answered) held at once; beyond it new ones get 503. */
+  uploadBudgetBytes?: number;
 }
 
-export const WEB_DEFAULTS = { host: '127.0.0.1', port: 8080, uploadIdleMs: 15_000, uploadMs: 60_000, perAddress: 4 } as const;
+export const WEB_DEFAULTS = { host: '127.0.0.1', port: 8080, uploadIdleMs: 15_000, uploadMs: 60_000, perAddress: 4, uploadBudgetBytes: 256 * 1024 * 1024 } as const;
 
 /** Whether only this machine can reach `host`. */
 export function isLoopback(host: string): boolean {

@@ -48,7 +48,7 @@ export async function startWebServer(engine: Engine, options: WebOptions & { log
   app.server.headersTimeout = 10_000;
   const ids = new BrowserIds(options.secret);
   const guesses = new Guesses();
-  const jobs = new StudioJobs(engine, log, { ids, ...pick(options, 'uploadIdleMs', 'uploadMs', 'perAddress') });
+  const jobs = new StudioJobs(engine, log, { ids, ...pick(options, 'uploadIdleMs', 'uploadMs', 'perAddress', 'uploadBudgetBytes') });
 
   await app.register(helmet, {
     contentSecurityPolicy: {

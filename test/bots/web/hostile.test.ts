@@ -30,7 +30,7 @@ afterAll(async () => {
   await engine.close();
 });
 
-async function start(options: { uploadIdleMs?: number; perAddress?: number; password?: string } = {}): Promise<WebServer> {
+async function start(options: { uploadIdleMs?: number; perAddress?: number; password?: string; uploadBudgetBytes?: number } = {}): Promise<WebServer> {
   server = await startWebServer(engine, { host: '127.0.0.1', port: 0, log, ...options });
   return server;
 }
@@ -82,6 +82,18 @@ describe('the studio against a hostile client', () => {
     const ok = await fetch(new URL('/api/cartoon', s.url), { method: 'POST', body: form(fixture('coffee.png'), { resolution: '256' }) });
     expect(ok.status).toBe(200);
     expect(ok.headers.get('content-type')).toBe('image/png');
+  });
+
+  it('bytes in flight are bounded: past the upload budget a new upload gets 503 at once, and room comes back', async () => {
+    // Each stalled upload declares 1 MB: two fit in 2.5 MB, the third does not.
+    const s = await start({ uploadIdleMs: 800, uploadBudgetBytes: 2_500_000 });
+    const held = [stall(s), stall(s)];
+    await waitUntil(() => engine.stats().reserved === 2);
+    const third = stall(s);
+    expect(await third.answer).toMatch(/^HTTP\/1.1 503/);
+    await Promise.all(held.map((x) => x.answer));
+    const ok = await fetch(new URL('/api/cartoon', s.url), { method: 'POST', body: form(fixture('coffee.png'), { resolution: '256' }) });
+    expect(ok.status).toBe(200);
   });
 
   it('invented browser ids count for nothing: 20 cookies from one address get at most the address cap', async () => {
