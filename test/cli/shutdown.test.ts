@@ -168,6 +168,34 @@ describe('stopping the main job with photos in line', () => {
     await run.api.stop();
   }, 120_000);
 
+  it('stalled studio uploads do not hold up a stop: they are answered "restarting" and the process exits at grace + 2 s', async () => {
+    const port = await freePort();
+    const run = await start(NODE, { TOONBOT_STOP_GRACE_S: '2', TOONBOT_WEB_PORT: String(port) });
+    const { connect } = await import('node:net');
+    // Two clients send the start of an upload, then nothing (the idle limit, 15 s, is far off).
+    const stalled = [0, 1].map(() => {
+      const socket = connect(port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      socket.write(
+        `POST /api/cartoon HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000\r\n\r\n--b\r\nContent-Disposition: form-data; name="photo"; filename="a.png"\r\n\r\n\x89PNG`,
+      );
+      let text = '';
+      socket.on('data', (d: Buffer) => void (text += d.toString()));
+      return new Promise<string>((resolve) => socket.on('close', () => resolve(text)));
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    const signalled = performance.now();
+    process.kill(run.child.pid as number, 'SIGTERM');
+    const exit = await run.exited;
+    expect(performance.now() - signalled).toBeLessThan(4000);
+    expect(exit).toEqual({ code: 0, signal: null });
+    for (const answer of await Promise.all(stalled)) {
+      expect(answer).toMatch(/^HTTP\/1.1 503/);
+      expect(answer).toContain(RESTARTING);
+    }
+    await run.api.stop();
+  }, 120_000);
+
   it('`npm start` signalled at npm only: npm exits at once, the bot notices and still answers everyone', async () => {
     const run = await start(['npm', 'start', '--silent']);
     await fillTheLine(run.api, 1024);
