@@ -15,7 +15,7 @@ import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeBotApi, type Call } from '../bots/telegram/FakeBotApi.ts';
 import { photoMessage, privateChat, type Person } from '../bots/telegram/updates.ts';
-import { fixture } from '../helpers.ts';
+import { fixture, freePort } from '../helpers.ts';
 import { startRedis, type RedisServer } from '../redis.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -206,4 +206,34 @@ describe('scale-out: one bot, two workers, one Redis', () => {
       await api.stop();
     }
   }, 150_000);
+
+  it('while Redis is away the bot says so: /readyz 503 "unavailable", photos refused with "send it again shortly"; ready again when it is back', async () => {
+    const own = await startRedis();
+    const api = new FakeBotApi();
+    await api.start();
+    const port = await freePort();
+    try {
+      await launch(['--import', 'tsx', 'src/main.ts'], { TOONBOT_REDIS_URL: own.url, TOONBOT_HTTP_PORT: String(port), TELEGRAM_BOT_TOKEN: api.token, TELEGRAM_API_ROOT: api.apiRoot, TELEGRAM_SETTINGS_PATH: path.join(dir, 's-outage.json') }, '"msg":"ready"');
+      const ready = async () => {
+        const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+        return { status: res.status, state: ((await res.json()) as { state: string }).state };
+      };
+      expect(await ready()).toEqual({ status: 200, state: 'ready' });
+      await own.stop();
+      await until(async () => (await ready()).status === 503, 15_000, '/readyz to say unavailable');
+      expect((await ready()).state).toBe('unavailable');
+      const [user] = people(8400, 1) as [Person];
+      send(api, [user], 'res=256', 'o');
+      await until(() => answers(api, [user])[0]?.texts.length === 1, 15_000, 'the refusal');
+      expect(answers(api, [user])[0]?.texts[0]).toBe('My photo queue is not reachable for a moment. Please send it again shortly.');
+      const back = await startRedis(own.port);
+      try {
+        await until(async () => (await ready()).status === 200, 15_000, '/readyz to say ready again');
+      } finally {
+        await back.stop();
+      }
+    } finally {
+      await api.stop();
+    }
+  }, 90_000);
 });
