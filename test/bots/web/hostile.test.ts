@@ -167,6 +167,18 @@ describe('the studio against a hostile client', () => {
     expect(nul).toBeGreaterThanOrEqual(400);
     expect(nul).toBeLessThan(500);
 
+    // A path that climbs out of the page's folder: refused as the client's fault.
+    const climb = await new Promise<number>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: s.port, path: '/studio/../x', headers: { host: `127.0.0.1:${s.port}` } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(climb).toBeGreaterThanOrEqual(400);
+    expect(climb).toBeLessThan(500);
+
     expect(lines.filter((l) => l.level === 'error')).toEqual([]);
   });
 
