@@ -1,5 +1,7 @@
 /** Test helpers: real images made on the spot with sharp, and the checked-in fixture photos. */
 import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { connect } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32, deflateSync } from 'node:zlib';
@@ -94,4 +96,34 @@ export function groupAlive(pgid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Starts a studio upload on 127.0.0.1:`port` (headers and the first bytes of a photo the request
+ * says is 1 MB) and sends nothing more; resolves with everything the server wrote once it closes
+ * the connection.
+ */
+export function stalledUpload(port: number): Promise<string> {
+  const boundary = 'x-stall-boundary';
+  const socket = connect(port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  socket.write(
+    `POST /api/cartoon HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: 1000000\r\n\r\n` +
+      `--${boundary}\r\nContent-Disposition: form-data; name="photo"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n\x89PNG`,
+  );
+  let text = '';
+  socket.on('data', (d: Buffer) => void (text += d.toString()));
+  return new Promise<string>((resolve) => socket.on('close', () => resolve(text)));
+}
+
+/** The status of a GET of `path` as written (no URL normalising, unlike fetch), on 127.0.0.1:`port`. */
+export function rawStatus(port: number, path: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers: { host: `127.0.0.1:${port}` } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }

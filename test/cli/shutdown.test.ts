@@ -14,7 +14,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeBotApi, type Call } from '../bots/telegram/FakeBotApi.ts';
 import { photoMessage, privateChat, type Person } from '../bots/telegram/updates.ts';
-import { fixture, freePort, groupAlive } from '../helpers.ts';
+import { fixture, freePort, groupAlive, stalledUpload } from '../helpers.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const USERS: Person[] = Array.from({ length: 8 }, (_, i) => ({ id: 7000 + i, first_name: `User${i}`, language_code: 'en' }));
@@ -171,18 +171,8 @@ describe('stopping the main job with photos in line', () => {
   it('stalled studio uploads do not hold up a stop: they are answered "restarting" and the process exits at grace + 2 s', async () => {
     const port = await freePort();
     const run = await start(NODE, { TOONBOT_STOP_GRACE_S: '2', TOONBOT_WEB_PORT: String(port) });
-    const { connect } = await import('node:net');
     // Two clients send the start of an upload, then nothing (the idle limit, 15 s, is far off).
-    const stalled = [0, 1].map(() => {
-      const socket = connect(port, '127.0.0.1');
-      socket.on('error', () => undefined);
-      socket.write(
-        `POST /api/cartoon HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000\r\n\r\n--b\r\nContent-Disposition: form-data; name="photo"; filename="a.png"\r\n\r\n\x89PNG`,
-      );
-      let text = '';
-      socket.on('data', (d: Buffer) => void (text += d.toString()));
-      return new Promise<string>((resolve) => socket.on('close', () => resolve(text)));
-    });
+    const stalled = [stalledUpload(port), stalledUpload(port)];
     await new Promise((r) => setTimeout(r, 500));
     const signalled = performance.now();
     process.kill(run.child.pid as number, 'SIGTERM');
