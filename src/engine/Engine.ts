@@ -31,7 +31,6 @@ export const DEFAULT_ENGINE_CONFIG = {
 
 type Enqueue = (task: (context: JobContext) => Promise<JobOutput>, jobOptions: JobOptions) => Promise<JobOutput>;
 
-
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
   const config: EngineConfig = {
     modelsDir: options.modelsDir ?? DEFAULT_ENGINE_CONFIG.modelsDir,
