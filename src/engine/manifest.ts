@@ -193,6 +193,10 @@ export function validateManifest(raw: unknown, where = 'manifest'): ModelManifes
       ...(io.pixels === undefined ? {} : { pixels: oneOf(io.pixels, `${field}.pixels`, ['float32', 'uint8'] as const) }),
     };
   };
+  const parseSession = (session: Record<string, unknown>): SessionTuning => ({
+    ...(session.optimization === undefined ? {} : { optimization: oneOf(session.optimization, 'session.optimization', ['basic', 'extended', 'all'] as const) }),
+    ...(session.memoryPattern === undefined ? {} : { memoryPattern: typeof session.memoryPattern === 'boolean' ? session.memoryPattern : fail('session.memoryPattern', 'a boolean', session.memoryPattern) }),
+  });
   const parseVariants = (value: unknown, field: string): SizeVariant[] | undefined => {
     if (value === undefined) return undefined;
     if (!Array.isArray(value) || value.length === 0) return fail(field, 'a non-empty array', value);
@@ -244,7 +248,7 @@ export function validateManifest(raw: unknown, where = 'manifest'): ModelManifes
       margin: int(tile.margin, 'tile.margin', 0),
       feather: int(tile.feather, 'tile.feather', 0),
     },
-    ...(m.session === undefined ? {} : { session: { ...(obj(m.session, 'session').optimization === undefined ? {} : { optimization: oneOf(obj(m.session, 'session').optimization, 'session.optimization', ['basic', 'extended', 'all'] as const) }) } }),
+    ...(m.session === undefined ? {} : { session: parseSession(obj(m.session, 'session')) }),
     listed: m.listed === undefined ? true : typeof m.listed === 'boolean' ? m.listed : fail('listed', 'a boolean', m.listed),
   };
   if (manifest.variants && manifest.side === undefined) fail('side', 'the side of `file` when variants are listed', m.side);

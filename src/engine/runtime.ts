@@ -50,6 +50,11 @@ export interface OpenedSession {
 export interface SessionTuning {
   /** onnxruntime's graph optimisation level. @default 'all' */
   optimization?: 'basic' | 'extended' | 'all';
+  /**
+   * onnxruntime's memory pattern: one block planned for all intermediates after the first runs at
+   * a shape. Off, the arena serves each tensor as it is made and reuses freed ones. @default true
+   */
+  memoryPattern?: boolean;
 }
 
 /**
@@ -67,7 +72,7 @@ export async function openSession(model: Uint8Array | string, runtime: RuntimeCo
     graphOptimizationLevel: tuning.optimization ?? 'all',
     executionMode: 'sequential',
     enableCpuMemArena: runtime.cpuArena,
-    enableMemPattern: true,
+    enableMemPattern: tuning.memoryPattern ?? true,
     ...(runtime.intraOpThreads > 0 ? { intraOpNumThreads: runtime.intraOpThreads } : {}),
     ...(runtime.interOpThreads > 0 ? { interOpNumThreads: runtime.interOpThreads } : {}),
   });

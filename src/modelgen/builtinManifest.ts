@@ -54,12 +54,16 @@ export function builtinModels(): { files: GeneratedFile[]; manifest: ModelManife
     io: { input: 'image', output: 'cartoon', layout: 'NHWC', range: [0, 255], colorOrder: 'RGB', pixels: 'uint8', sizeMultiple: BUILTIN_SIZE_MULTIPLE, minSide: BUILTIN_MIN_SIDE, strength: 'strength' },
     // The margin covers the largest graph's reach, so tiles stitch back exactly at every size. The
     // graphs do their heavy work at a working size of at most 724 px, so a whole 2048 px frame
-    // fits in memory (~640 MiB peak, scripts/style-report.ts and the bench) and runs untiled.
+    // fits in memory (~540 MiB for the graph, see the session options below) and runs untiled.
     tile: { maxSide: 2048, margin: builtinReach(largest) + 2, feather: 16 },
     // Measured (scratch of issue 13, CPU, arena on, median of 7): 'extended' runs the graph at
     // 0.86x the time of 'all' at 1024 (0.88x for the head graph at 512), outputs equal within
     // 1e-5; 'all' adds layout transforms that cost more than they save on these depthwise blurs.
-    session: { optimization: 'extended' },
+    // Memory pattern off (issue 19, `/usr/bin/time`-style maxRSS of one session, 4 runs, arena on):
+    // 2048² 871 → 534 MiB and 878 → 556 ms a run; 1024² 342 → 250 MiB at the same time (~270 ms);
+    // the head graph at 1448² 563 → 360 MiB. The planned block holds every intermediate of the
+    // run at once, where the arena reuses a freed tensor's memory for the next one.
+    session: { optimization: 'extended', memoryPattern: false },
     listed: true,
   };
   const portrait: ModelManifest = {

@@ -28,6 +28,14 @@ describe('the built-in style graphs', () => {
     expect(portrait.head?.crop).toBe('native');
     expect(portrait.head?.sha256).not.toBe(manifest.sha256);
   });
+
+  it('carry their session options, and a manifest with a session option of the wrong kind is refused', () => {
+    const { manifest } = builtinModels();
+    expect(manifest.session).toEqual({ optimization: 'extended', memoryPattern: false });
+    const raw = JSON.parse(JSON.stringify(manifest)) as Record<string, unknown>;
+    expect(() => validateManifest({ ...raw, session: { memoryPattern: 'off' } })).toThrow(/session\.memoryPattern/);
+    expect(() => validateManifest({ ...raw, session: { optimization: 'max' } })).toThrow(/session\.optimization/);
+  });
 });
 
 describe('the DCT-Net topology model', () => {
