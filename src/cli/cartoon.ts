@@ -18,6 +18,8 @@ export interface BatchOptions {
   /** Portrait styles: also write a copy with the face boxes and keypoints drawn on it. */
   showFaces?: boolean;
   progress: boolean;
+  /** One JSON document on stdout instead of the table (for scripts). */
+  json?: boolean;
   print: (line: string) => void;
 }
 
@@ -65,6 +67,17 @@ export async function runBatch(engine: Engine, files: readonly InputFile[], opts
   bar?.stop();
   const elapsed = performance.now() - started;
 
+  const ok = outcomes.filter((o) => o.result);
+  const failed = outcomes.length - ok.length;
+  const mean = ok.length ? ok.reduce((s, o) => s + (o.result?.timings.total ?? 0), 0) / ok.length : 0;
+  const sheetPath = opts.sheet && pairs.length > 0 ? path.join(opts.outDir, 'contact-sheet.jpg') : undefined;
+  if (sheetPath) await writeFile(sheetPath, await contactSheet(pairs));
+  const providers = engine.providers();
+  if (opts.json) {
+    opts.print(JSON.stringify(batchJson(outcomes, { elapsed, mean, providers, options: opts.options, sheet: sheetPath }), null, 2));
+    return outcomes;
+  }
+
   const rows = outcomes.map((o) => {
     const t = o.result?.timings;
     return [
@@ -81,18 +94,24 @@ export async function runBatch(engine: Engine, files: readonly InputFile[], opts
     ];
   });
   opts.print(renderTable(['file', 'output', 'in', 'decode', 'inference', 'encode', 'total', 'out', 'faces', 'status'], rows));
-
-  const ok = outcomes.filter((o) => o.result);
-  const failed = outcomes.length - ok.length;
-  const mean = ok.length ? ok.reduce((s, o) => s + (o.result?.timings.total ?? 0), 0) / ok.length : 0;
   opts.print(
     `\n${ok.length} done, ${failed} failed in ${ms(elapsed)}` +
-      (ok.length ? `; ${ms(mean)} per image, style ${opts.options.style}, strength ${opts.options.strength}, ${opts.options.resolution} px, ${opts.options.format}; models ran on ${engine.providers().join(', ') || 'cpu'}` : ''),
+      (ok.length ? `; ${ms(mean)} per image, style ${opts.options.style}, strength ${opts.options.strength}, ${opts.options.resolution} px, ${opts.options.format}; models ran on ${providers.join(', ') || 'cpu'}` : ''),
   );
-  if (opts.sheet && pairs.length > 0) {
-    const sheetPath = path.join(opts.outDir, 'contact-sheet.jpg');
-    await writeFile(sheetPath, await contactSheet(pairs));
-    opts.print(`contact sheet: ${sheetPath}`);
-  }
+  if (sheetPath) opts.print(`contact sheet: ${sheetPath}`);
   return outcomes;
+}
+
+/** `--json`: what the table and the summary line say, as one document. */
+function batchJson(outcomes: readonly BatchOutcome[], run: { elapsed: number; mean: number; providers: string[]; options: CartoonOptions; sheet: string | undefined }) {
+  const done = outcomes.filter((o) => o.result).length;
+  return {
+    files: outcomes.map(({ file, output, result, inputBytes, error }) => ({
+      file,
+      ...(result
+        ? { ok: true, output, width: result.width, height: result.height, inputBytes, outputBytes: result.image.length, timings: result.timings, tiles: result.tiles, ...(result.portrait ? { faces: result.portrait.faces } : {}) }
+        : { ok: false, error }),
+    })),
+    summary: { done, failed: outcomes.length - done, elapsedMs: Math.round(run.elapsed), meanMs: Math.round(run.mean), options: run.options, providers: run.providers, ...(run.sheet ? { sheet: run.sheet } : {}) },
+  };
 }

@@ -22,6 +22,7 @@ program
   .option('--sheet', 'also write a before/after contact sheet of the batch')
   .option('--show-faces', 'portrait styles: also write a copy with the faces found drawn on it')
   .option('--no-progress', 'no progress bar')
+  .option('--json', 'print one JSON document (per-file results, timings, providers) instead of the table')
   .action(async (inputs: string[], flags: Record<string, unknown>) => {
     const config = loadConfig();
     const engine = await createEngine({ ...config.engine, queue: { ...config.engine.queue, perRequester: 1 }, logger: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel) });
@@ -40,6 +41,7 @@ program
         sheet: Boolean(flags.sheet),
         showFaces: Boolean(flags.showFaces),
         progress: Boolean(flags.progress) && process.stderr.isTTY === true,
+        json: Boolean(flags.json),
         print: (line) => process.stdout.write(`${line}\n`),
       });
       if (outcomes.every((o) => o.error)) process.exitCode = 1;

@@ -39,9 +39,9 @@ export class ModelCache {
     });
   }
 
-  /** The execution providers the sessions opened so far actually run on. */
+  /** The execution providers the sessions opened so far actually run on ("cpu (int8)" for int8 graphs). */
   providers(): string[] {
-    return [...new Set([...this.#opened].map((s) => s.provider))];
+    return [...new Set([...this.#opened].map((s) => s.runsOn))];
   }
 
   /** The session of the entry's graph for outputs of long side `side`, as a pipeline model. */

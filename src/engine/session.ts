@@ -23,7 +23,14 @@ export class ModelSession {
   /** What a fallback to the CPU needs: the model's bytes (kept only off the CPU), and where to log it. */
   #reopen: { bytes: Uint8Array; runtime: RuntimeConfig; logger: Logger } | undefined;
 
-  private constructor(session: ort.InferenceSession, provider: string, readonly entry: ModelEntry, reopen: { bytes: Uint8Array; runtime: RuntimeConfig; logger: Logger } | undefined) {
+  private constructor(
+    session: ort.InferenceSession,
+    provider: string,
+    readonly entry: ModelEntry,
+    reopen: { bytes: Uint8Array; runtime: RuntimeConfig; logger: Logger } | undefined,
+    /** The manifest's int8 graph runs (CPU only) instead of the fp32 one. */
+    readonly int8: boolean,
+  ) {
     this.#session = session;
     this.#provider = provider;
     this.#reopen = reopen;
@@ -32,6 +39,11 @@ export class ModelSession {
   /** The execution provider the session runs on ('cpu' after a fallback). */
   get provider(): string {
     return this.#provider;
+  }
+
+  /** Where it runs, as users read it: the provider, and "(int8)" when the int8 graph runs. */
+  get runsOn(): string {
+    return this.int8 ? `${this.#provider} (int8)` : this.#provider;
   }
 
   /**
@@ -57,7 +69,7 @@ export class ModelSession {
     }
     try {
       const { session, provider } = await openSession(bytes, runtime, logger, id, entry.manifest.session);
-      return new ModelSession(session, provider, entry, provider === 'cpu' ? undefined : { bytes, runtime, logger });
+      return new ModelSession(session, provider, entry, provider === 'cpu' ? undefined : { bytes, runtime, logger }, int8 !== undefined);
     } catch (error) {
       throw new ToonError('MODEL_UNAVAILABLE', { detail: { model: id, reason: 'session could not be created' }, cause: error });
     }

@@ -64,6 +64,21 @@ describe('toonbot cartoon', () => {
     expect(sheet.width).toBeGreaterThan(2 * 320);
   });
 
+  it('--json prints one document with each file\'s result or error and where the models ran', async () => {
+    const bad = path.join(dir, 'broken.png');
+    // A real PNG cut short: its header reads, its pixels do not.
+    await writeFile(bad, fixture('astronaut.png').subarray(0, 4000));
+    const out = path.join(dir, 'json-out');
+    const { code, stdout } = await exec(process.execPath, [BIN, 'cartoon', path.join(FIXTURES, 'astronaut.png'), bad, '-o', out, '--resolution', '256', '--json'], dir);
+    expect(code).toBe(0);
+    const doc = JSON.parse(stdout) as { files: Record<string, unknown>[]; summary: Record<string, unknown> };
+    expect(doc.files[0]).toMatchObject({ file: path.join(FIXTURES, 'astronaut.png'), ok: true, output: path.join(out, 'astronaut.toon.png'), width: 256, height: 256 });
+    expect((doc.files[0]?.timings as { total: number }).total).toBeGreaterThan(0);
+    expect(doc.files[1]).toMatchObject({ file: bad, ok: false });
+    expect(String(doc.files[1]?.error)).toMatch(/^CORRUPT_IMAGE: /);
+    expect(doc.summary).toMatchObject({ done: 1, failed: 1, providers: ['cpu'], options: { style: 'toon', resolution: 256, format: 'png' } });
+  });
+
   it('takes a folder and refuses an out-of-range option with a clear message', async () => {
     const { code, stderr } = await exec(process.execPath, [BIN, 'cartoon', FIXTURES, '-o', path.join(dir, 'x'), '--strength', '3'], dir);
     expect(code).toBe(2);

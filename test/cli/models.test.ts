@@ -139,6 +139,9 @@ describe('toonbot models pull', () => {
         expect(result.portrait).toMatchObject({ faces: 1, noFace: false });
         expect(debug.filter(([m]) => m === 'running the int8 graph').map(([, f]) => f?.model).sort()).toEqual(['dctnet-anime', 'dctnet-anime:head']);
         const reference = await fp32.submit(request);
+        // Where the models ran says so (the CLI's summary and --json, readiness, doctor).
+        expect(engine.providers()).toEqual(['cpu (int8)']);
+        expect(fp32.providers()).toEqual(['cpu']);
         const [a, b] = await Promise.all([pixels(result.image), pixels(reference.image)]);
         let sum = 0;
         for (let i = 0; i < a.data.length; i += 1) sum += Math.abs((a.data[i] as number) - (b.data[i] as number));
