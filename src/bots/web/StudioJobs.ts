@@ -19,6 +19,7 @@ import { GroupCaps } from '../shared/GroupCaps.ts';
 import { InFlight } from '../shared/InFlight.ts';
 import type { BrowserIds } from './guard.ts';
 import { WEB_DEFAULTS } from './options.ts';
+import type { StudioError, StudioEvents, StudioResult } from './wire.ts';
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
   INVALID_OPTION: 400,
@@ -54,7 +55,8 @@ export interface StudioLimits {
 }
 
 /** Where a streamed job's events go once the response has started. */
-type Send = (event: string, data: unknown) => void;
+/** Writes one event of the stream. */
+type Send = <K extends keyof StudioEvents>(event: K, data: StudioEvents[K]) => void;
 
 export class StudioJobs {
   readonly #engine: Engine;
@@ -143,7 +145,7 @@ export class StudioJobs {
       const failure = controller.signal.aborted && isToonError(controller.signal.reason) ? controller.signal.reason : toToonError(error);
       if (failure.code === 'INTERNAL') this.#log.error('studio job failed', { error });
       if (controller.signal.aborted && failure.code === 'CANCELLED') return; // nobody left to tell
-      const body = { code: failure.code, message: errorText(lang, failure, textContext(this.#engine, 'web')) };
+      const body: StudioError = { code: failure.code, message: errorText(lang, failure, textContext(this.#engine, 'web')) };
       if (send) send('error', body);
       else if (!reply.sent) {
         if (failure.code === 'QUEUE_FULL' || failure.code === 'USER_BUSY' || failure.code === 'UNAVAILABLE') void reply.header('retry-after', failure.code === 'UNAVAILABLE' ? '10' : '30');
@@ -266,7 +268,7 @@ function openEvents(reply: FastifyReply): Send {
 }
 
 /** A result without its image: what the page shows next to it. */
-function describe(result: CartoonResult, totalMs: number) {
+function describe(result: CartoonResult, totalMs: number): StudioResult {
   return {
     mime: result.mime,
     format: result.format,

@@ -21,6 +21,7 @@ import type { RunningBot } from '../shared/RunningBot.ts';
 import { BrowserIds, Guesses, refusal } from './guard.ts';
 import { WEB_DEFAULTS, type WebOptions } from './options.ts';
 import { langOf, StudioJobs } from './StudioJobs.ts';
+import type { StudioInfo } from './wire.ts';
 
 const PUBLIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'public');
 /** Resolutions the page offers (the API takes any whole number in range). */
@@ -78,7 +79,7 @@ export async function startWebServer(engine: Engine, options: WebOptions & { log
   await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/studio/', index: false, cacheControl: false, setHeaders: (res) => res.setHeader('cache-control', 'no-cache') });
 
   app.get('/', async (_req, reply) => reply.header('cache-control', 'no-cache').sendFile('index.html'));
-  app.get('/api/info', async (req) => {
+  app.get('/api/info', async (req): Promise<StudioInfo> => {
     const lang = langOf(req);
     const defaults = engine.parseOptions();
     return {

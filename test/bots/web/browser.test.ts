@@ -13,7 +13,8 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, silentLogger, type Engine } from '../../../src/engine/index.ts';
 import { startWebServer, type WebServer } from '../../../src/bots/web/server.ts';
-import { FIXTURES } from '../../helpers.ts';
+import type { StudioResult } from '../../../src/bots/web/wire.ts';
+import { fixture, FIXTURES } from '../../helpers.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
@@ -144,9 +145,19 @@ describe('web studio in Chromium', () => {
     expect(await page.$eval('#note', (e) => e.textContent)).toBe('1 张人脸');
     expect(await page.$$eval('#overlay rect', (r) => r.length)).toBe(1);
     // BlazeFace's six keypoints, drawn where they are (inside the box), not at "undefined".
-    const dots = await page.$$eval('#overlay circle', (c) => c.map((d) => [Number(d.getAttribute('cx')), Number(d.getAttribute('cy'))]));
+    const dots = await page.$$eval('#overlay circle', (c) => c.map((d) => [Number(d.getAttribute('cx')), Number(d.getAttribute('cy'))] as [number, number]));
     expect(dots).toHaveLength(6);
-    for (const [x, y] of dots) expect(Number.isFinite(x) && Number.isFinite(y) && (x as number) > 0 && (y as number) > 0).toBe(true);
+    // Where the API puts them: the same photo and options through POST /api/cartoon.
+    const form = new FormData();
+    for (const [k, v] of Object.entries({ style: 'toon-portrait', resolution: '512', faces: '1' })) form.append(k, v);
+    form.append('photo', new Blob([fixture('astronaut.png')]), 'astronaut.png');
+    const events = await (await fetch(`${server.url}api/cartoon`, { method: 'POST', body: form, headers: { accept: 'text/event-stream' } })).text();
+    const api = JSON.parse(/^event: result\ndata: (.*)$/m.exec(events)?.[1] ?? 'null') as StudioResult;
+    const keypoints = api.faces?.boxes.flatMap((b) => b.keypoints) ?? [];
+    expect(keypoints).toHaveLength(6);
+    expect(dots).toEqual(keypoints);
+    const [box] = api.faces?.boxes ?? [];
+    for (const [x, y] of dots) expect(x > (box?.x ?? 0) && x < (box?.x ?? 0) + (box?.width ?? 0) && y > (box?.y ?? 0) && y < (box?.y ?? 0) + (box?.height ?? 0)).toBe(true);
     expect(await page.$eval('#overlay', (e) => (e as Dom).hasAttribute('hidden'))).toBe(false);
     await page.screenshot({ path: path.join(ARTIFACTS, 'studio-zh.png'), fullPage: true });
 
