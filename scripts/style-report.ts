@@ -12,7 +12,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
-import { BUILTIN_SIDES, BUILTIN_STYLE_PARAMS, buildBuiltinStyle, type BuiltinStyleParams } from '../src/modelgen/builtinStyle.ts';
+import { BUILTIN_STYLE_PARAMS, type BuiltinStyleParams } from '../src/modelgen/builtinParams.ts';
+import { BUILTIN_SIDES, buildBuiltinStyle } from '../src/modelgen/builtinStyle.ts';
 import { chromaDrift, dashShare, flatNeighbourhoodShare, inkMask, share, speckShare, textureInkRatio, type Raster } from '../test/metrics.ts';
 
 const { values } = parseArgs({ options: { side: { type: 'string', default: '1024' }, strength: { type: 'string', default: '0.7' }, sheet: { type: 'string' }, only: { type: 'string' }, maps: { type: 'boolean', default: false }, set: { type: 'string', multiple: true, default: [] } } });

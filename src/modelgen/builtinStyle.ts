@@ -38,67 +38,9 @@
  * manifest says so: the working-size reduction then never straddles a tile's edge).
  */
 import { GraphBuilder } from './GraphBuilder.ts';
-import { boxMean, colourMatrix, gaussianBlur, orientedLines, reflectPad } from './filters.ts';
-
-export const BUILTIN_STYLE_PARAMS = {
-  /** Output long side at which the reference radii below hold; they scale linearly with it. */
-  referenceSide: 1024,
-  /**
-   * Kuwahara: window radius (reference px) per pass, how strongly low variance wins, its epsilon,
-   * and how far (share of the radius) the choice between windows is smoothed.
-   */
-  kuwaharaRadius: [6, 10], kuwaharaSharpness: 2, kuwaharaEps: 2, kuwaharaSpread: 0.2,
-  /** Luminance steps at strength 0 and at strength 1 (fewer = flatter). */
-  levels: [14, 7],
-  /** Step sharpness: on flat gradients, and on edges at full strength; gradient (L* per px) of a full edge. */
-  stepSoft: 0.6, stepSharp: 9, stepEdge: 6,
-  /** Chroma gain at full strength (a uniform saturation boost). */
-  saturation: 1.15,
-  /** Texture measure (reference px): gradient scale, and the window over which gradients are summed. */
-  fineSigma: 1.5, poolRadius: 8,
-  /** Structure gate: |Σ∇L| / (Σ|∇L| + floor, L* per reference px) from which lines are allowed, and its ramp. */
-  gateFloor: 0.3, gateFrom: 0.25, gateRange: 0.35,
-  /** Summed gradient (L* per reference px) where an unstructured area counts as texture, and its ramp. */
-  busyFrom: 3, busyRange: 2,
-  /** Blur (reference px) that turns texture into shading. */
-  shadeSigma: 8,
-  /** Guided upsampling: window radius (reference px) and epsilon (L*²). */
-  guideRadius: 4, guideEps: 40,
-  /** Ink: DoG sigma (reference px) and ratio, line length (sigma, reference px) along the edge, structure tensor sigma. */
-  inkSigma: 2, inkRatio: 1.6, lineSigma: 6, tensorSigma: 3,
-  /** DoG response (L* units) where ink starts, over how many units it reaches full, and the weak share kept by hysteresis. */
-  inkThreshold: 0.31, inkRange: 0.4, weakShare: 0.5,
-  /** Seeds: the stretch (sigma, reference px) over which a stroke must hold, and the mean ink it needs there. */
-  seedSigma: 16, seedFrom: 0.45,
-  /** Hysteresis: how far (reference px) one linking step reaches, and the steps. */
-  linkRadius: 3, linkSteps: 3,
-  /** Local contrast (L* std over this radius, reference px) that needs no boost; its floor; the boost's range. */
-  contrastRadius: 12, contrastReference: 12, contrastFloor: 3, boostRange: [0.7, 2],
-  /** The upsampled line map's values between which a stroke's edge goes from none to full (its antialiasing). */
-  strokeEdge: [0.3, 0.6],
-  /** How much of the colour under a line the ink removes. */
-  inkChroma: 0.2,
-  /** The colour layer never sinks a pixel more than this below the photo's L* into ink-dark (below inkDark). */
-  darkenLimit: 13, inkDark: 31,
-  /** Ink lightness, and its opacity at strength 0 and 1. */
-  inkL: 8, inkAlpha: [0.5, 1],
-} as const;
-
-export type BuiltinStyleParams = { readonly [K in keyof typeof BUILTIN_STYLE_PARAMS]: (typeof BUILTIN_STYLE_PARAMS)[K] extends readonly number[] ? readonly [number, number] : number };
-
-/**
- * The head pass of the portrait style, on aligned face crops at the photo's own resolution: finer
- * windows (skin smoothed, eyes and lips kept), gentler steps on skin, lines only on clear features.
- */
-export const BUILTIN_HEAD_PARAMS: BuiltinStyleParams = {
-  ...BUILTIN_STYLE_PARAMS,
-  kuwaharaRadius: [3, 5],
-  levels: [16, 10],
-  stepSharp: 5,
-  inkSigma: 1.4,
-  inkThreshold: 1.1,
-  boostRange: [0.7, 1.4],
-};
+import { boxMean, gaussianBlur, orientedLines } from './filters.ts';
+import { BUILTIN_STYLE_PARAMS, type BuiltinStyleParams } from './builtinParams.ts';
+import { channels, gradientMagnitude, kuwahara, labToRgb, lerp, rgbToLab, softPool, sobel, unit } from './styleLayers.ts';
 
 /**
  * Output sizes (long side) the graph is built for, √2 apart: the engine runs the one nearest the
@@ -160,101 +102,6 @@ export function builtinReach(scale: number, p: BuiltinStyleParams = BUILTIN_STYL
   const colour = flat + 1 + 2 * k.guide;
   // Working pixels to output pixels, the reduction's own cell, and the upsampling's neighbour.
   return k.f * (Math.max(lines, tensor, colour) + 2) + k.f;
-}
-
-// sRGB (gamma 2.2 approximation) ↔ XYZ normalised to D65 white, so that grey maps to a* = b* = 0.
-const RGB_TO_XYZ = [
-  [0.4124564 / 0.95047, 0.3575761 / 0.95047, 0.1804375 / 0.95047],
-  [0.2126729, 0.7151522, 0.072175],
-  [0.0193339 / 1.08883, 0.119192 / 1.08883, 0.9503041 / 1.08883],
-];
-const GAMMA = 2.2;
-/** Keeps the cube root's slope finite at black (an offset removed again on the way back). */
-const CBRT_OFFSET = 1e-4;
-
-function rgbToLab(g: GraphBuilder, rgb: string): string {
-  const lin = g.op('Pow', [g.op('Clip', [rgb, g.scalar(0), g.scalar(1)]), g.scalar(GAMMA)]);
-  const xyz = colourMatrix(g, lin, RGB_TO_XYZ, [CBRT_OFFSET, CBRT_OFFSET, CBRT_OFFSET]);
-  const f = g.op('Pow', [xyz, g.scalar(1 / 3)]);
-  return colourMatrix(g, f, [[0, 116, 0], [500, -500, 0], [0, 200, -200]], [-16, 0, 0]);
-}
-
-function labToRgb(g: GraphBuilder, lab: string): string {
-  // fy = (L + 16)/116, fx = fy + a/500, fz = fy − b/200.
-  const f = colourMatrix(g, lab, [[1 / 116, 1 / 500, 0], [1 / 116, 0, 0], [1 / 116, 0, -1 / 200]], [16 / 116, 16 / 116, 16 / 116]);
-  const xyz = g.op('Sub', [g.op('Mul', [g.op('Mul', [f, f]), f]), g.scalar(CBRT_OFFSET)]);
-  const lin = colourMatrix(g, xyz, invert3(RGB_TO_XYZ));
-  return g.op('Pow', [g.op('Clip', [lin, g.scalar(0), g.scalar(1)]), g.scalar(1 / GAMMA)]);
-}
-
-/**
- * Generalised Kuwahara filter: the mean of four quadrant windows (radius r), each weighted by
- * (variance + eps)^-sharpness, variance summed over L*, a* and b*.
- */
-function kuwahara(g: GraphBuilder, lab: string, r: number, sharpness: number, eps: number, spread: number): string {
-  const axes = g.int64s('axes', [1]);
-  // Channels L*, a*, b* and L*² + a*² + b²: the windows' means give their summed variance.
-  const both = g.op('Concat', [lab, g.op('ReduceSum', [g.op('Mul', [lab, lab]), axes], { keepdims: 1 })], { axis: 1 });
-  const h = Math.max(1, Math.floor(r / 2));
-  // Four quadrants and four half-planes as (rows above, below) then (columns left, right); the
-  // row passes are shared between windows.
-  const rowExtents = [[r, 0], [0, r], [h, h]] as const;
-  const windows = [[0, r, 0], [0, 0, r], [1, r, 0], [1, 0, r], [0, h, h], [2, 0, r], [1, h, h], [2, r, 0]] as const;
-  const rows = rowExtents.map(([top, bottom]) => boxMean(g, both, top, 0, bottom, 0));
-  const means: string[] = [];
-  const weights: string[] = [];
-  for (const [row, left, right] of windows) {
-    const m = boxMean(g, rows[row] as string, 0, left, 0, right);
-    const mean = channels(g, m, 0, 3);
-    const variance = g.op('Sub', [channels(g, m, 3, 4), g.op('ReduceSum', [g.op('Mul', [mean, mean]), axes], { keepdims: 1 })]);
-    means.push(mean);
-    weights.push(g.op('Pow', [g.op('Add', [g.op('Relu', [variance]), g.scalar(eps)]), g.scalar(-sharpness)]));
-  }
-  // The choice between windows is smoothed a little, so that neighbours choose alike (the square
-  // blocks of a plain Kuwahara filter come from neighbours choosing differently).
-  const w = g.op('Concat', weights, { axis: 1 });
-  const wn = g.op('Div', [w, g.op('ReduceSum', [w, axes], { keepdims: 1 })]);
-  const sp = Math.round(r * spread);
-  const ws = sp > 0 ? boxMean(g, wn, sp, sp, sp, sp) : wn;
-  let num = '';
-  for (const [i, mean] of means.entries()) {
-    const term = g.op('Mul', [mean, channels(g, ws, i, i + 1)]);
-    num = num ? g.op('Add', [num, term]) : term;
-  }
-  return g.op('Div', [num, g.op('ReduceSum', [ws, axes], { keepdims: 1 })]);
-}
-
-function channels(g: GraphBuilder, x: string, from: number, to: number): string {
-  return g.op('Slice', [x, g.int64s('s', [from]), g.int64s('e', [to]), g.int64s('a', [1])]);
-}
-
-/** a + (b − a)·t */
-function lerp(g: GraphBuilder, a: string, b: string, t: string): string {
-  return g.op('Add', [a, g.op('Mul', [g.op('Sub', [b, a]), t])]);
-}
-
-/** clip((x − from)/(to − from), 0, 1). */
-function unit(g: GraphBuilder, x: string, from: number, to: number): string {
-  const t = g.op('Div', [g.op('Sub', [x, g.scalar(from)]), g.scalar(to - from)]);
-  return g.op('Clip', [t, g.scalar(0), g.scalar(1)]);
-}
-
-/** Central differences (Sobel, /8): [∂/∂x, ∂/∂y] of a one-channel image, edges reflected. */
-function sobel(g: GraphBuilder, x: string): string {
-  const kx = [-1, 0, 1, -2, 0, 2, -1, 0, 1].map((v) => v / 8);
-  const ky = [-1, -2, -1, 0, 0, 0, 1, 2, 1].map((v) => v / 8);
-  return g.op('Conv', [reflectPad(g, x, 1), g.tensor('sobel', [...kx, ...ky], [2, 1, 3, 3])], { kernel_shape: [3, 3] });
-}
-
-/** |∇x| of a one-channel image. */
-function gradientMagnitude(g: GraphBuilder, x: string): string {
-  const d = sobel(g, x);
-  return g.op('Sqrt', [g.op('Add', [g.op('ReduceSum', [g.op('Mul', [d, d]), g.int64s('axes', [1])], { keepdims: 1 }), g.scalar(1e-6)])]);
-}
-
-/** Mean over a (2r+1)² window, twice: close to a Gaussian of sigma ≈ 0.8·r, at box cost. */
-function softPool(g: GraphBuilder, x: string, r: number): string {
-  return boxMean(g, boxMean(g, x, r, r, r, r), r, r, r, r);
 }
 
 /**
@@ -395,14 +242,4 @@ export function buildBuiltinStyle(scale = 1, p: BuiltinStyleParams = BUILTIN_STY
   g.output(g.op('Cast', [g.op('Transpose', [levels255], { perm: [0, 2, 3, 1] })], { to: 2 }), 'cartoon', [1, 'height', 'width', 3], 'uint8');
   if (inspect) g.output(g.op('Concat', [gate, texture, ink], { axis: 1 }), 'maps', [1, 3, 'h', 'w']);
   return g.toBytes(`ToonBot built-in toon style at scale ${scale}, generated by src/modelgen/builtinStyle.ts`);
-}
-
-function invert3(m: readonly (readonly number[])[]): number[][] {
-  const [[a, b, c], [d, e, f], [h, i, kk]] = m as [[number, number, number], [number, number, number], [number, number, number]];
-  const det = a * (e * kk - f * i) - b * (d * kk - f * h) + c * (d * i - e * h);
-  return [
-    [(e * kk - f * i) / det, (c * i - b * kk) / det, (b * f - c * e) / det],
-    [(f * h - d * kk) / det, (a * kk - c * h) / det, (c * d - a * f) / det],
-    [(d * i - e * h) / det, (b * h - a * i) / det, (a * e - b * d) / det],
-  ];
 }
