@@ -31,7 +31,7 @@ export interface AppConfig {
   discord: DiscordOptions | null;
 }
 
-export interface ScaleOptions {
+interface ScaleOptions {
   redisUrl: string;
   /** This bot process's name: a restarted one answers the jobs it left. */
   instance: string;

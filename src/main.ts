@@ -8,7 +8,7 @@
  */
 import { ConfigError, describeConfig, loadConfig, type AppConfig } from './config.ts';
 import { stopRequested } from './lifecycle.ts';
-import { createEngine, createLogger, type Engine, type LateOutcome, type Logger } from './engine/index.ts';
+import { createEngine, createLogger, type Engine, type LateOutcome, type Logger, type ReplyAddress } from './engine/index.ts';
 import { createRemoteEngine } from './scale/RemoteEngine.ts';
 import type { RunningBot } from './bots/shared/RunningBot.ts';
 import { Metrics } from './observe/metrics.ts';
@@ -35,7 +35,7 @@ async function startAdapters(config: AppConfig, engine: Engine, logger: Logger):
 }
 
 /** Hands a job from before a restart to the adapter of its platform. */
-async function answerLater(bots: RunningBot[], replyTo: { platform: string } & Record<string, unknown>, outcome: LateOutcome, logger: Logger): Promise<void> {
+async function answerLater(bots: RunningBot[], replyTo: ReplyAddress, outcome: LateOutcome, logger: Logger): Promise<void> {
   const bot = bots.find((b) => b.name === replyTo.platform);
   if (bot?.answerLater) await bot.answerLater(replyTo, outcome);
   else logger.warn('a job from before the restart has no adapter to answer it', { platform: replyTo.platform });

@@ -11,7 +11,7 @@ import { drawFaces } from './faces.ts';
 import { contactSheet, type SheetPair } from './sheet.ts';
 import { bytes, ms, renderTable } from './table.ts';
 
-export interface BatchOptions {
+interface BatchOptions {
   outDir: string;
   options: CartoonOptions;
   sheet: boolean;
@@ -23,7 +23,7 @@ export interface BatchOptions {
   print: (line: string) => void;
 }
 
-export interface BatchOutcome {
+interface BatchOutcome {
   file: string;
   output?: string;
   result?: CartoonResult;

@@ -9,7 +9,7 @@ export interface SheetPair {
   after: Uint8Array;
 }
 
-export interface SheetOptions {
+interface SheetOptions {
   /** Height of each thumbnail row, px. @default 320 */
   rowHeight?: number;
   /** Pairs per row of the sheet. @default 2 */

@@ -7,7 +7,7 @@ import { ToonError } from './errors.ts';
 import type { QueueStats } from './queueTypes.ts';
 
 /** A job's expected time before there is any history to go by. */
-export const FIRST_JOB_ESTIMATE_MS = 5000;
+const FIRST_JOB_ESTIMATE_MS = 5000;
 /** Recent jobs the estimate looks at. */
 const HISTORY = 50;
 

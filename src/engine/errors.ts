@@ -50,7 +50,7 @@ export const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
   NOT_ALLOWED: 'Only the admins of this group can change that.',
 };
 
-export interface ToonErrorOptions {
+interface ToonErrorOptions {
   /** Replaces the default description (plain English, for logs and the command line). */
   message?: string;
   /** Facts for logs and for filling in texts (limits, the option at fault); never user sentences. */

@@ -19,7 +19,7 @@ export interface FrameModel {
   run(data: TileData, dims: readonly number[], strength?: number): Promise<TileData>;
 }
 
-export interface FrameStats {
+interface FrameStats {
   tiles: number;
   /** Milliseconds spent inside the model's run calls. */
   modelMs: number;

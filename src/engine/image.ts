@@ -37,7 +37,7 @@ export function outputSide(requested: number, photoSide: number, limits: Pick<Im
 
 export const DEFAULT_MAX_UPSCALE = 4;
 
-export interface ProbedImage {
+interface ProbedImage {
   format: string;
   /** Upright size, EXIF orientation applied. */
   width: number;

@@ -5,7 +5,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { SessionTuning } from './runtime.ts';
-import type { StyleInfo } from './types.ts';
 
 export interface TileSpec {
   /** Largest tile side the model is run on; bigger frames are split. */
@@ -122,13 +121,6 @@ export interface ModelEntry {
   /** Absolute paths of the head model and the mask, for the portrait pipeline. */
   headFile?: string;
   maskFile?: string;
-}
-
-/** The styles on offer among `models` (listed ones), as front ends show them. */
-export function listedStyles(models: Iterable<ModelEntry>): StyleInfo[] {
-  return [...models]
-    .filter((m) => m.manifest.listed)
-    .map(({ manifest: { id, name, description, descriptions, license, pipeline } }) => ({ id, name, description, ...(descriptions ? { descriptions } : {}), license, portrait: pipeline === 'portrait' }));
 }
 
 /** Where `toonbot models pull/import` installs styles, inside the models folder (git-ignored). */

@@ -6,15 +6,16 @@
  * The strength blend comes last, over the whole result, so that strength means the same in both
  * pipelines; graphs with a strength input get it directly and nothing is blended.
  */
-import type { Face, Point } from './faces/BlazeFace.ts';
+import type { Face } from './faces/BlazeFace.ts';
 import { CROP_SIZE, faceTransform, footprint, nativeCropSize, pasteBack, resizeCrop, warpCrop } from './faces/align.ts';
 import type { FaceFinder } from './faces/FaceFinder.ts';
 import { mix, photoMix } from './blend.ts';
 import { stylise, type FrameModel } from './fullFrame.ts';
 import type { RgbFrame } from './image.ts';
 import { ToonError } from './errors.ts';
+import type { FaceBox } from './types.ts';
 
-export interface PortraitModels {
+interface PortraitModels {
   background: FrameModel;
   head: FrameModel;
   /** The soft face mask for a crop of `size`², 0..1. */
@@ -23,18 +24,7 @@ export interface PortraitModels {
   nativeCrop: boolean;
 }
 
-export interface FaceBox {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-  score: number;
-  keypoints: Point[];
-  /** Image-space bounds of the aligned crop: nothing outside them is touched for this face. */
-  region: { x0: number; y0: number; x1: number; y1: number };
-}
-
-export interface PortraitOutcome {
+interface PortraitOutcome {
   frame: RgbFrame;
   faces: FaceBox[];
   detectMs: number;

@@ -23,7 +23,7 @@ export interface SystemProbe {
   gpus: { device: string; vendor: string }[];
 }
 
-export interface ProviderPlan {
+interface ProviderPlan {
   requested: string;
   /** In order; always ends with 'cpu'. */
   candidates: string[];

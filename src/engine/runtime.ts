@@ -40,7 +40,7 @@ const DEVICE_PROVIDERS = new Set(['cuda', 'tensorrt', 'dml']);
 // library, for instance); every failure also surfaces as a JS error, which the engine logs itself.
 ort.env.logLevel = 'fatal';
 
-export interface OpenedSession {
+interface OpenedSession {
   session: ort.InferenceSession;
   /** The provider the session actually runs on. */
   provider: string;

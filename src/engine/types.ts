@@ -5,7 +5,7 @@ import type { QueueLimits, QueueStats } from './JobQueue.ts';
 import type { Logger } from './log.ts';
 import type { ModelEntry } from './manifest.ts';
 import type { CartoonOptions, OutputFormat, RawOptions } from './options.ts';
-import type { FaceBox } from './portrait.ts';
+import type { Point } from './faces/BlazeFace.ts';
 import type { RuntimeConfig } from './runtime.ts';
 
 export interface EngineConfig {
@@ -66,7 +66,7 @@ export interface CartoonRequest {
    * Where the answer goes, as plain JSON from the adapter, for a bot that restarts while its job
    * runs on a worker (scale-out mode); the embedded engine ignores it.
    */
-  replyTo?: { platform: string } & Record<string, unknown>;
+  replyTo?: ReplyAddress;
 }
 
 /** What the portrait pipeline found, on results of portrait styles. */
@@ -110,6 +110,13 @@ export interface CartoonResult {
   /** Present for portrait styles. */
   portrait?: PortraitInfo;
 }
+
+/**
+ * Where a job's answer goes, as plain JSON from the adapter that took it (a chat and a message,
+ * an interaction token): kept with the job in scale-out mode, handed back to that adapter's
+ * `answerLater` by a restarted bot.
+ */
+export type ReplyAddress = { platform: string } & Record<string, unknown>;
 
 /** How a job ended, told later to whoever answers it (scale-out mode: a bot restarted meanwhile). */
 export type LateOutcome = { result: CartoonResult } | { error: ToonError };
@@ -182,4 +189,16 @@ export interface Engine {
   available?(): boolean;
   /** Stops admitting, lets accepted jobs finish, then releases the sessions. */
   close(): Promise<void>;
+}
+
+/** A face a portrait style found and redrew, in output pixels. */
+export interface FaceBox {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  score: number;
+  keypoints: Point[];
+  /** Image-space bounds of the aligned crop: nothing outside them is touched for this face. */
+  region: { x0: number; y0: number; x1: number; y1: number };
 }

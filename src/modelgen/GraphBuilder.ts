@@ -10,7 +10,7 @@ import onnxProto from 'onnx-proto';
 const { onnx } = onnxProto;
 
 /** ONNX opset the generated graphs target; every operator used exists unchanged in it. */
-export const OPSET = 17;
+const OPSET = 17;
 
 /** An integer-valued number is written as INT; use `{ f }` for a FLOAT attribute that is whole. */
 export type AttrValue = number | string | readonly number[] | { floats: readonly number[] } | { f: number };

@@ -7,11 +7,9 @@ import { BUILTIN_STYLE_ID, sha256 } from '../engine/expert.ts';
 import { BUILTIN_HEAD_PARAMS, BUILTIN_STYLE_PARAMS, type BuiltinStyleParams } from './builtinParams.ts';
 import { BUILTIN_MIN_SIDE, BUILTIN_SIDES, BUILTIN_SIZE_MULTIPLE, buildBuiltinStyle, builtinReach } from './builtinStyle.ts';
 
-/** The graph for the reference size (1024); the others are `toon-<side>.onnx`. */
-export const BUILTIN_FILE = `${BUILTIN_STYLE_ID}.onnx`;
-export const BUILTIN_PORTRAIT_ID = `${BUILTIN_STYLE_ID}-portrait`;
+const BUILTIN_PORTRAIT_ID = `${BUILTIN_STYLE_ID}-portrait`;
 
-export interface GeneratedFile {
+interface GeneratedFile {
   file: string;
   bytes: Uint8Array;
 }

@@ -58,7 +58,7 @@ const LINE_TAPS = 6;
 export const BUILTIN_MIN_SIDE = 64;
 
 /** The working-size reduction for outputs whose long side is `side`: 1 up to 362, 2 up to 1448, then 4. */
-export function reduction(side: number): 1 | 2 | 4 {
+function reduction(side: number): 1 | 2 | 4 {
   return side <= 400 ? 1 : side <= 1600 ? 2 : 4;
 }
 

@@ -15,8 +15,8 @@
  */
 import { GraphBuilder } from './GraphBuilder.ts';
 
-export const DCTNET_CHANNELS = 32;
-export const DCTNET_RES_BLOCKS = 4;
+const DCTNET_CHANNELS = 32;
+const DCTNET_RES_BLOCKS = 4;
 export const DCTNET_SIZE_MULTIPLE = 4;
 
 /** One convolution of the generator, weights in TensorFlow's HWIO order as DCT-Net stores them. */
@@ -147,7 +147,7 @@ export function dctnetMacs(height: number, width: number): number {
 }
 
 /** Small, fast, seedable PRNG (public domain), so the weights are the same on every machine. */
-export function mulberry32(seed: number): () => number {
+function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -15,7 +15,7 @@ export function reflectPad(g: GraphBuilder, x: string, r: number): string {
  * Convolves every channel with the same 1-D kernel, horizontally then vertically (depthwise).
  * @param kernel odd length, applied as given (normalise it first for a blur)
  */
-export function separable(g: GraphBuilder, x: string, kernel: readonly number[], channels: number): string {
+function separable(g: GraphBuilder, x: string, kernel: readonly number[], channels: number): string {
   if (kernel.length % 2 !== 1) throw new RangeError(`kernel length must be odd, got ${kernel.length}`);
   const r = (kernel.length - 1) / 2;
   const k = kernel.length;
@@ -31,7 +31,7 @@ export function gaussianBlur(g: GraphBuilder, x: string, sigma: number, channels
   return separable(g, x, gaussianKernel(sigma), channels);
 }
 
-export function gaussianKernel(sigma: number): number[] {
+function gaussianKernel(sigma: number): number[] {
   const r = Math.max(1, Math.ceil(3 * sigma));
   const k = Array.from({ length: 2 * r + 1 }, (_, i) => Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)));
   const sum = k.reduce((a, b) => a + b, 0);
@@ -71,7 +71,7 @@ export function boxMean(g: GraphBuilder, x: string, top: number, left: number, b
 }
 
 /** The four line directions of {@link orientedLines}, in degrees (x right, y down). */
-export const LINE_ANGLES = [0, 45, 90, 135] as const;
+const LINE_ANGLES = [0, 45, 90, 135] as const;
 
 /**
  * Averages a one-channel image along four directions (see {@link LINE_ANGLES}): one output

@@ -20,7 +20,7 @@ type Node = onnxProto.onnx.INodeProto;
 type Tensor = onnxProto.onnx.ITensorProto;
 const DT = onnx.TensorProto.DataType;
 
-export interface QuantizeOptions {
+interface QuantizeOptions {
   /** Photos as the model's input tensors (NCHW float, in the model's range). */
   calibration: { data: Float32Array; dims: number[] }[];
   /** Indexes (in graph order) of convolutions to keep in fp32. @default [0] */
@@ -29,7 +29,7 @@ export interface QuantizeOptions {
   padOutputsTo?: number;
 }
 
-export interface QuantizeReport {
+interface QuantizeReport {
   convolutions: number;
   quantised: number;
   padded: number;

@@ -17,7 +17,7 @@ export const CALIBRATION_DIR = path.resolve(path.dirname(fileURLToPath(import.me
 /** Largest mean error (grey levels) for the int8 graph to be used. */
 export const MAX_MEAN_ERROR = 1;
 
-export type Int8Outcome = { bytes: Uint8Array; meanError: number; p99Error: number; kept: boolean } | { skipped: string };
+type Int8Outcome = { bytes: Uint8Array; meanError: number; p99Error: number; kept: boolean } | { skipped: string };
 
 export async function makeInt8(fp32: Uint8Array, io: ModelIO, photosDir = CALIBRATION_DIR): Promise<Int8Outcome> {
   const photos = (await readdir(photosDir).catch(() => [] as string[])).filter((n) => /\.(png|jpe?g|webp)$/i.test(n)).sort().map((n) => path.join(photosDir, n));

@@ -40,14 +40,15 @@ import {
   type Logger,
   type ModelEntry,
   type QueueStats,
+  type ReplyAddress,
   type RawOptions,
   type StyleInfo,
   type SubmitOptions,
   type Ticket,
 } from '../engine/expert.ts';
-import { Connections, decodeError, keys, QUEUE_NAME, type JobData, type JobReturn, type ReplyAddress } from './protocol.ts';
+import { Connections, decodeError, keys, QUEUE_NAME, type JobData, type JobReturn } from './protocol.ts';
 
-export interface RemoteEngineOptions {
+interface RemoteEngineOptions {
   redisUrl: string;
   /** This producer's name: a restarted one takes back the jobs of the same name. @default 'bot' */
   instance?: string;
@@ -56,7 +57,7 @@ export interface RemoteEngineOptions {
   refreshMs?: number;
 }
 
-export type AnswerLater = (replyTo: ReplyAddress, outcome: LateOutcome) => Promise<void>;
+type AnswerLater = (replyTo: ReplyAddress, outcome: LateOutcome) => Promise<void>;
 
 interface Pending {
   resolve: (value: JobReturn) => void;
@@ -288,7 +289,7 @@ export class RemoteEngine implements Engine {
     signal.addEventListener('abort', abandon, { once: true });
     try {
       await this.#redis.set(keys.input(id), Buffer.from(request.image.buffer, request.image.byteOffset, request.image.byteLength), 'PX', Math.max(1000, deadlineAt - Date.now()) + RESULT_GRACE_MS);
-      const data: JobData = { producer: this.instance, requester: request.requester ?? 'anonymous', options, includeFaces: request.includeFaces === true, deadlineAt, ...(request.replyTo ? { replyTo: request.replyTo as ReplyAddress } : {}) };
+      const data: JobData = { producer: this.instance, requester: request.requester ?? 'anonymous', options, includeFaces: request.includeFaces === true, deadlineAt, ...(request.replyTo ? { replyTo: request.replyTo } : {}) };
       await this.#queue.add('cartoon', data, { jobId: id, attempts: 1, removeOnComplete: { age: KEEP_FINISHED_S }, removeOnFail: { age: KEEP_FINISHED_S } });
       this.#queuePositions();
       const { result } = await done;

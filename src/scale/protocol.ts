@@ -7,7 +7,7 @@
  * answered.
  */
 import { Redis, type RedisOptions } from 'ioredis';
-import { ERROR_CODES, ToonError, type CartoonOptions, type CartoonResult, type ErrorCode, type Logger } from '../engine/expert.ts';
+import { ERROR_CODES, ToonError, type CartoonOptions, type CartoonResult, type ErrorCode, type Logger, type ReplyAddress } from '../engine/expert.ts';
 
 /** The BullMQ queue's name (its keys are `bull:toonbot:*`). */
 export const QUEUE_NAME = 'toonbot';
@@ -24,9 +24,6 @@ export const keys = {
   workers: `${PREFIX}worker:*`,
   all: `${PREFIX}*`,
 };
-
-/** Where a restarted producer sends a job's answer (the adapter's own address; opaque here). */
-export type ReplyAddress = { platform: string } & Record<string, unknown>;
 
 export interface JobData {
   /** The producer that enqueued it (TOONBOT_INSTANCE): a restarted one takes its own jobs back. */

@@ -11,7 +11,7 @@ import { UnrecoverableError, Worker } from 'bullmq';
 import { createEngine, ToonError, toToonError, type Engine, type EngineOptions, type Logger } from '../engine/index.ts';
 import { Connections, encodeError, keys, QUEUE_NAME, type JobData, type JobReturn } from './protocol.ts';
 
-export interface WorkerOptions {
+interface WorkerOptions {
   redisUrl: string;
   engine: EngineOptions;
   log: Logger;

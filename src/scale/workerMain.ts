@@ -11,7 +11,7 @@ import { Metrics } from '../observe/metrics.ts';
 import { startHealthServer, type HealthServer, type Readiness } from '../observe/server.ts';
 import { startWorker } from './worker.ts';
 
-export interface WorkerFlags {
+interface WorkerFlags {
   provider?: string;
   device?: number;
   threads?: number;

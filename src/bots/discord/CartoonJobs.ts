@@ -9,13 +9,16 @@ import { extensionOf, toToonError, ToonError, type CartoonOptions, type CartoonR
 import { errorText, pickLang, type Lang } from '../../i18n/index.ts';
 import { resultCaption, textContext } from '../shared/captions.ts';
 import { fitSize } from '../shared/fitSize.ts';
-import type { LateOutcome } from '../shared/RunningBot.ts';
+import type { LateOutcome, ReplyAddress } from '../shared/RunningBot.ts';
 import { download } from '../shared/download.ts';
 import { GroupCaps } from '../shared/GroupCaps.ts';
 import { QueueStatus, type StatusSink } from '../shared/QueueStatus.ts';
 import { DEFAULT_UPLOAD_LIMIT, deliver } from './deliver.ts';
 import type { DiscordOptions } from './options.ts';
 import type { ImageSource, ResultButtons } from './ResultButtons.ts';
+
+/** Where a job's answer goes after a restart (scale-out mode): the interaction's webhook while its token lives. */
+type LateAddress = { platform: 'discord'; applicationId: string; token: string; lang: string; expiresAt: number };
 
 export class CartoonJobs {
   readonly #guilds: GroupCaps;
@@ -68,7 +71,7 @@ export class CartoonJobs {
         try {
           const image = await download(new URL(source.url), { maxBytes: this.opts.maxDownloadBytes, timeoutMs: this.opts.downloadTimeoutMs, allowHosts: this.opts.attachmentHosts, signal: this.downloads.signal });
           // For a bot restarted while a worker has the job (scale-out): the interaction to edit, while its token lives.
-          const replyTo = { platform: 'discord', applicationId: interaction.applicationId, token: interaction.token, lang, expiresAt: deadline };
+          const replyTo: LateAddress = { platform: 'discord', applicationId: interaction.applicationId, token: interaction.token, lang, expiresAt: deadline };
           results.push(await ticket.submit({ image, options, deadlineMs: Math.max(1000, deadline - Date.now()), replyTo }, { onPosition: (p) => status.position(p) }));
         } finally {
           ticket.release();
@@ -107,8 +110,8 @@ export class CartoonJobs {
    * Answers a job a previous run of the bot accepted (scale-out mode), by editing the deferred
    * reply through the interaction's webhook while its token lives (15 minutes).
    */
-  async answerLater(rest: REST, replyTo: Record<string, unknown>, outcome: LateOutcome): Promise<void> {
-    const address = replyTo as { applicationId: string; token: string; lang: string; expiresAt: number };
+  async answerLater(rest: REST, replyTo: ReplyAddress, outcome: LateOutcome): Promise<void> {
+    const address = replyTo as LateAddress;
     if (Date.now() >= address.expiresAt) return this.log.info('discord: a job finished after its token expired; nobody can be told');
     const lang = pickLang(address.lang);
     const route = Routes.webhookMessage(address.applicationId, address.token, '@original');

@@ -18,7 +18,7 @@ import {
 import { ToonError, type CartoonOptions, type Engine, type Logger } from '../../engine/index.ts';
 import { pickLang } from '../../i18n/index.ts';
 import { InFlight } from '../shared/InFlight.ts';
-import type { LateOutcome, RunningBot } from '../shared/RunningBot.ts';
+import type { LateOutcome, ReplyAddress, RunningBot } from '../shared/RunningBot.ts';
 import { CartoonJobs } from './CartoonJobs.ts';
 import { CARTOON_COMMAND, CONTEXT_COMMAND } from './commands.ts';
 import type { DiscordOptions } from './options.ts';
@@ -68,7 +68,7 @@ export class DiscordBot implements RunningBot {
     this.#jobs.downloads.abort(new ToonError('SHUTTING_DOWN'));
   }
 
-  answerLater(replyTo: Record<string, unknown>, outcome: LateOutcome): Promise<void> {
+  answerLater(replyTo: ReplyAddress, outcome: LateOutcome): Promise<void> {
     return this.#jobs.answerLater(this.client.rest, replyTo, outcome);
   }
 

@@ -11,7 +11,7 @@ import { MIN_STRENGTH } from './commands.ts';
 /** What the attachment checks and the download need of an image. */
 export type ImageSource = Pick<Attachment, 'url' | 'size' | 'contentType' | 'width' | 'height' | 'name'>;
 
-export interface ResultState {
+interface ResultState {
   requesterId: string;
   source: ImageSource;
   options: CartoonOptions;
@@ -24,7 +24,7 @@ const MAX_STATES = 2000;
 /** How much one press moves the strength. */
 const STEP = 0.2;
 
-export type Rerun = (interaction: ButtonInteraction, lang: Lang, source: ImageSource, options: CartoonOptions, ephemeral: boolean) => Promise<void>;
+type Rerun = (interaction: ButtonInteraction, lang: Lang, source: ImageSource, options: CartoonOptions, ephemeral: boolean) => Promise<void>;
 
 export class ResultButtons {
   readonly #states = new Map<string, ResultState>();

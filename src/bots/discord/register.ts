@@ -7,7 +7,7 @@ import { REST, Routes } from 'discord.js';
 import type { StyleInfo } from '../../engine/index.ts';
 import { commandDefinitions } from './commands.ts';
 
-export interface RegisterOptions {
+interface RegisterOptions {
   token: string;
   applicationId: string;
   guildId?: string;

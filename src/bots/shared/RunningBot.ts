@@ -1,6 +1,6 @@
-import type { LateOutcome } from '../../engine/index.ts';
+import type { LateOutcome, ReplyAddress } from '../../engine/index.ts';
 
-export type { LateOutcome };
+export type { LateOutcome, ReplyAddress };
 
 /** What every chat adapter hands back to main when it has started. */
 export interface RunningBot {
@@ -16,5 +16,5 @@ export interface RunningBot {
    * Scale-out mode: answers a job that a previous run of this bot accepted (the process restarted
    * while a worker had it), at the address the adapter gave as the request's `replyTo`.
    */
-  answerLater?(replyTo: Record<string, unknown>, outcome: LateOutcome): Promise<void>;
+  answerLater?(replyTo: ReplyAddress, outcome: LateOutcome): Promise<void>;
 }

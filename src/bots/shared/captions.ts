@@ -8,7 +8,7 @@ export function processingMs(result: CartoonResult): number {
 }
 
 /** "⏱ queue 0.2 s · processing 1.1 s · total 1.6 s" */
-export function timingsCaption(lang: Lang, queuedMs: number, processingMs: number, totalMs: number): string {
+function timingsCaption(lang: Lang, queuedMs: number, processingMs: number, totalMs: number): string {
   const t = texts(lang);
   return t.timings(t.seconds(queuedMs / 1000), t.seconds(processingMs / 1000), t.seconds(totalMs / 1000));
 }

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { isToonError, ToonError } from '../../engine/index.ts';
 import { withTimeout } from './timeout.ts';
 
-export interface DownloadOptions {
+interface DownloadOptions {
   maxBytes: number;
   timeoutMs: number;
   signal?: AbortSignal;

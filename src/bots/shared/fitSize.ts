@@ -4,7 +4,7 @@
  */
 import sharp from 'sharp';
 
-export interface Fitted {
+interface Fitted {
   image: Buffer;
   format: 'png' | 'jpeg' | 'webp';
   width: number;

@@ -18,7 +18,7 @@ import type { Media } from './media.ts';
 import type { TelegramOptions } from './options.ts';
 import type { PhotoRequest } from './route.ts';
 import type { Outbox } from './send.ts';
-import type { LateOutcome } from '../shared/RunningBot.ts';
+import type { LateOutcome, ReplyAddress } from '../shared/RunningBot.ts';
 import type { SettingsMenu } from './SettingsMenu.ts';
 
 /** One photo to cartoonise, and where the answer goes. */
@@ -181,7 +181,7 @@ export class PhotoJobs {
    * Answers a photo a previous run of the bot accepted (scale-out mode: the bot restarted while a
    * worker had the job): the cartoon as a reply to the photo, or the error's text.
    */
-  async answerLater(replyTo: Record<string, unknown>, outcome: LateOutcome): Promise<void> {
+  async answerLater(replyTo: ReplyAddress, outcome: LateOutcome): Promise<void> {
     const address = replyTo as LateAddress;
     const lang = pickLang(address.lang);
     const target: Target = { chatId: address.chatId, photoMessageId: address.messageId, media: address.media, userId: address.userId };
@@ -268,7 +268,7 @@ function multipartReply(messageId: number): ReplyParameters {
  * an upload header: quotes, backslashes, path separators and control characters are replaced,
  * and it is cut to 64 characters.
  */
-export function resultName(media: Media, result: Pick<CartoonResult, 'format' | 'model'>): string {
+function resultName(media: Media, result: Pick<CartoonResult, 'format' | 'model'>): string {
   const ext = extensionOf(result.format);
   if (media.kind === 'photo') return `cartoon.${ext}`;
   const base = media.fileName

@@ -12,7 +12,7 @@ import type { Message } from 'telegraf/types';
 import type { Engine, Logger } from '../../engine/index.ts';
 import { pickLang, texts } from '../../i18n/index.ts';
 import { InFlight } from '../shared/InFlight.ts';
-import type { LateOutcome, RunningBot } from '../shared/RunningBot.ts';
+import type { LateOutcome, ReplyAddress, RunningBot } from '../shared/RunningBot.ts';
 import { SettingsStore } from '../shared/SettingsStore.ts';
 import { AlbumCollector } from './AlbumCollector.ts';
 import type { TelegramOptions } from './options.ts';
@@ -22,7 +22,7 @@ import { DEFAULT_RETRY, Outbox } from './send.ts';
 import { SettingsMenu } from './SettingsMenu.ts';
 
 /** Time limits of the webhook listener (ms): whole request, headers, idle keep-alive, idle socket. */
-export const WEBHOOK_TIMEOUTS = { requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 10_000, timeout: 60_000 } as const;
+const WEBHOOK_TIMEOUTS = { requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 10_000, timeout: 60_000 } as const;
 
 export class TelegramBot implements RunningBot {
   readonly name = 'telegram';
@@ -114,7 +114,7 @@ export class TelegramBot implements RunningBot {
     this.#jobs.abortDownloads();
   }
 
-  answerLater(replyTo: Record<string, unknown>, outcome: LateOutcome): Promise<void> {
+  answerLater(replyTo: ReplyAddress, outcome: LateOutcome): Promise<void> {
     return this.#jobs.answerLater(replyTo, outcome);
   }
 

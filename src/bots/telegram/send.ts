@@ -36,12 +36,12 @@ export const DEFAULT_RETRY: RetryPolicy = {
   sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
 };
 
-export function errorCode(error: unknown): number | undefined {
+function errorCode(error: unknown): number | undefined {
   const e = error as TelegramLikeError;
   return e?.response?.error_code ?? (typeof e?.code === 'number' ? e.code : undefined);
 }
 
-export type CallOutcome<T> = { ok: true; value: T } | { ok: false; code: number | undefined; description: string };
+type CallOutcome<T> = { ok: true; value: T } | { ok: false; code: number | undefined; description: string };
 
 /** Runs `call`, retrying on 429, each attempt within the policy's time limit. A failure is logged and returned. */
 export async function tryCall<T>(what: string, call: () => Promise<T>, log: Logger, policy: RetryPolicy = DEFAULT_RETRY): Promise<CallOutcome<T>> {
@@ -66,7 +66,7 @@ export async function tryCall<T>(what: string, call: () => Promise<T>, log: Logg
 }
 
 /** `tryCall`, for calls whose failure only needs logging: the value, or undefined. */
-export async function safeCall<T>(what: string, call: () => Promise<T>, log: Logger, policy: RetryPolicy = DEFAULT_RETRY): Promise<T | undefined> {
+async function safeCall<T>(what: string, call: () => Promise<T>, log: Logger, policy: RetryPolicy = DEFAULT_RETRY): Promise<T | undefined> {
   const outcome = await tryCall(what, call, log, policy);
   return outcome.ok ? outcome.value : undefined;
 }

@@ -46,7 +46,7 @@ interface Upload {
   fields: Record<string, string>;
 }
 
-export interface StudioLimits {
+interface StudioLimits {
   ids: BrowserIds;
   uploadIdleMs?: number;
   uploadMs?: number;

@@ -28,7 +28,7 @@ export interface StudioInfo {
 }
 
 /** A face found by a portrait style, in output pixels; keypoints are `[x, y]` pairs. */
-export interface StudioFace {
+interface StudioFace {
   x: number;
   y: number;
   width: number;

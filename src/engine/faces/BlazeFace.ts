@@ -25,7 +25,7 @@ export interface Face {
   keypoints: Point[];
 }
 
-export interface DetectOptions {
+interface DetectOptions {
   /** Lowest score kept, 0..1. @default 0.6 */
   threshold?: number;
   /** Overlap above which detections merge. @default 0.3 */
@@ -136,7 +136,7 @@ export class FaceDetector {
 }
 
 /** MediaPipe's weighted overlap removal: best first, overlapping ones averaged in by score. */
-export function weightedNms(candidates: readonly Candidate[], iouThreshold: number): Candidate[] {
+function weightedNms(candidates: readonly Candidate[], iouThreshold: number): Candidate[] {
   const left = [...candidates].sort((a, b) => b.score - a.score);
   const kept: Candidate[] = [];
   while (left.length > 0) {

@@ -9,7 +9,7 @@ import { silentLogger, type Logger } from '../log.ts';
 import type { RuntimeConfig } from '../runtime.ts';
 import { FaceDetector, mergeFaces, type Face } from './BlazeFace.ts';
 
-export interface FindOptions {
+interface FindOptions {
   /**
    * Lowest score kept. BlazeFace scores the cat in test/fixtures/chelsea.png up to 0.79 (at some
    * sizes) and real faces 0.86-0.93; the package's own default, 0.75, lets the cat in.

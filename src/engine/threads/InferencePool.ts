@@ -15,7 +15,7 @@ import type { RuntimeConfig } from '../runtime.ts';
 import { fromWire, toWire, type FromThread, type ThreadData, type ToThread } from './protocol.ts';
 
 /** The thread's script: the TypeScript source when running from source (tsx), else the built file. */
-export const INFERENCE_THREAD_URL = new URL(`./inferenceThread${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+const INFERENCE_THREAD_URL = new URL(`./inferenceThread${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 
 /**
  * From source, a thread needs tsx's loader of its own (loader hooks are per thread, and neither
@@ -24,7 +24,7 @@ export const INFERENCE_THREAD_URL = new URL(`./inferenceThread${import.meta.url.
  */
 const TS_THREAD_URL = new URL('./tsThread.mjs', import.meta.url);
 
-export interface PoolOptions {
+interface PoolOptions {
   runtime: RuntimeConfig;
   limits: ImageLimits;
   logger: Logger;

@@ -30,7 +30,7 @@ export type FromThread =
   | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string; fields?: Record<string, unknown> };
 
 /** A ToonError as data: its code, message and facts, and what caused it, as text. */
-export interface WireError {
+interface WireError {
   code: ErrorCode;
   message: string;
   detail: Record<string, unknown>;

@@ -21,7 +21,7 @@ interface Value {
   constant?: TfTensor;
 }
 
-export interface ConvertedGraph {
+interface ConvertedGraph {
   bytes: Uint8Array;
   inputs: { name: string; tf: string; dims: (number | string)[] }[];
   outputs: { name: string; tf: string; dtype: 'float' | 'uint8' }[];
@@ -39,7 +39,7 @@ export class ConversionError extends Error {
   }
 }
 
-export const SUPPORTED_OPS = [
+const SUPPORTED_OPS = [
   'Placeholder', 'Const', 'Identity', 'NoOp', 'ExpandDims', 'Squeeze', 'StridedSlice', 'Shape', 'Pack', 'Fill',
   'Conv2D', 'DepthwiseConv2dNative', 'BiasAdd', 'LeakyRelu', 'Relu', 'Add', 'AddV2', 'Sub', 'Mul', 'RealDiv',
   'Maximum', 'Minimum', 'ResizeBilinear', 'ClipByValue', 'Cast',
@@ -51,7 +51,7 @@ export function convertFrozenGraph(bytes: Uint8Array, name = 'converted'): Conve
   return convertNodes(readGraphDef(bytes), name);
 }
 
-export function convertNodes(nodes: TfNode[], name = 'converted'): ConvertedGraph {
+function convertNodes(nodes: TfNode[], name = 'converted'): ConvertedGraph {
   const byName = new Map(nodes.map((n) => [n.name, n]));
   const consumed = new Set(nodes.flatMap((n) => n.inputs.map((i) => baseName(i))));
   const outputs = nodes.filter((n) => !consumed.has(n.name) && n.op !== 'Const' && n.op !== 'NoOp');

@@ -126,13 +126,13 @@ function toAttr(v: Record<string, unknown>): TfAttr {
   return { kind: 'list', i: [], f: [], s: [], type: [] };
 }
 
-export function shapeOf(shape: RawShape | undefined): number[] | null {
+function shapeOf(shape: RawShape | undefined): number[] | null {
   if (!shape || shape.unknownRank) return null;
   return (shape.dim ?? []).map((d) => Number(d.size ?? 0));
 }
 
 /** tensor_content wins when present; a short *_val list repeats its last value. */
-export function tensorOf(t: RawTensor): TfTensor {
+function tensorOf(t: RawTensor): TfTensor {
   const dtype = t.dtype ?? 0;
   const dims = shapeOf(t.tensorShape) ?? [];
   const count = dims.reduce((a, b) => a * b, 1);
