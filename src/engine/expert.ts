@@ -4,14 +4,14 @@
  */
 export * from './index.ts';
 export { DEFAULT_MODELS_DIR } from './Engine.ts';
+export { EngineShell, type Backend, type BackendContext, type BackendJob, type ShellConfig } from './EngineShell.ts';
+export type { JobOutput } from './pipeline.ts';
 export type { EngineConfig, PortraitInfo, SubmitOptions, Timings } from './types.ts';
 export { parseOptions, BUILTIN_STYLE_ID, DEFAULT_OPTIONS } from './options.ts';
 export type { OutputFormat } from './options.ts';
 export { ERROR_CODES, callSite } from './errors.ts';
 export { sha256, sha256OfFile } from './checksum.ts';
 export { JobQueue, DEFAULT_QUEUE_LIMITS } from './JobQueue.ts';
-export { Admission } from './admission.ts';
-export { openTicket } from './ticket.ts';
 export type { QueueLimits } from './JobQueue.ts';
 export { openSession } from './runtime.ts';
 export type { RuntimeConfig } from './runtime.ts';

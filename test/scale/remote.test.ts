@@ -86,6 +86,10 @@ describe('scale-out: the bot side', () => {
       engine.cancelAll();
       await expect(a).rejects.toMatchObject({ code: 'SHUTTING_DOWN' });
       await expect(b).rejects.toMatchObject({ code: 'SHUTTING_DOWN' });
+      // After the stop, a refusal is counted as in the embedded engine (one shell for both).
+      await expect(engine.submit({ image: fixture('astronaut.png'), requester: 'u5' })).rejects.toMatchObject({ code: 'SHUTTING_DOWN' });
+      expect(() => engine.reserve('u6')).toThrow(expect.objectContaining({ code: 'SHUTTING_DOWN' }));
+      expect(outcomes.slice(-4)).toEqual(['SHUTTING_DOWN', 'SHUTTING_DOWN', 'SHUTTING_DOWN', 'SHUTTING_DOWN']);
     } finally {
       await engine.close();
     }

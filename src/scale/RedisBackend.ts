@@ -1,0 +1,183 @@
+/**
+ * The engine shell's backend in scale-out mode: a job is one round trip through Redis to a GPU
+ * worker (`toonbot worker`). The photo goes to Redis under its own key, the job to the BullMQ
+ * queue; a worker puts the cartoon under another key. Whoever answers a job first sets its
+ * `answered` key (SET NX), so nothing is answered twice, and cleans up after it: Redis goes back
+ * to where it was.
+ */
+import { randomUUID } from 'node:crypto';
+import { isToonError, ToonError, toToonError, type Backend, type BackendContext, type BackendJob, type JobOutput, type Logger, type ModelEntry, type QueueLimits, type QueueStats } from '../engine/expert.ts';
+import { JobChannel, type QueuedJob } from './channel.ts';
+import { decodeError, type JobData, type JobReturn } from './protocol.ts';
+import { SharedLine, type Pending } from './sharedLine.ts';
+
+export interface RedisBackendOptions {
+  redisUrl: string;
+  /** This producer's name: a restarted one takes back the jobs of the same name. */
+  instance: string;
+  /** How often the line's counts and the workers are read when no event says so. */
+  refreshMs: number;
+  /** The shared line's bound (TOONBOT_QUEUE_MAX). */
+  maxWaiting: number;
+  logger: Logger;
+}
+
+/** How a job that Redis still has ended: its return value or its failure. */
+export type Finished = { returnvalue?: unknown; failedReason?: string | undefined };
+
+export class RedisBackend implements Backend {
+  readonly positions = 'backend';
+  readonly instance: string;
+  readonly channel: JobChannel;
+  readonly line: SharedLine;
+  /** This process's jobs in Redis, by id, until they are answered. */
+  readonly pending = new Map<string, Pending>();
+  readonly #log: Logger;
+  readonly #maxWaiting: number;
+  /** Jobs being taken out of Redis (cancelled, timed out): close() waits for them. */
+  readonly #withdrawals = new Set<Promise<void>>();
+  readonly #refreshTimer: NodeJS.Timeout;
+  #closed = false;
+
+  constructor(options: RedisBackendOptions) {
+    this.instance = options.instance;
+    this.#log = options.logger;
+    this.#maxWaiting = options.maxWaiting;
+    this.channel = new JobChannel(options.redisUrl, options.logger, options.instance, {
+      finished: (id, outcome) => this.settle(id, outcome),
+      started: (id) => this.line.started(id),
+      moved: () => this.line.moved(),
+    });
+    this.line = new SharedLine(this.channel, this.pending, options.logger, {
+      finished: (id, job) => this.settle(id, outcomeOf(job)),
+      lost: (id) => this.#lost(id),
+    });
+    this.#refreshTimer = setInterval(() => void this.line.refresh(), options.refreshMs);
+    this.#refreshTimer.unref();
+  }
+
+  /** Every admitted job is at once in Redis: the shell's line only counts and times them. */
+  lineLimits(limits: QueueLimits): QueueLimits {
+    return { ...limits, concurrency: limits.maxWaiting + 64, maxWaiting: 0 };
+  }
+
+  runners(): number {
+    return this.line.workers.count;
+  }
+
+  /** Whether Redis answers (its connection is up and the last look at the queue worked). */
+  available(): boolean {
+    return !this.#closed && this.line.reachable && this.channel.ready;
+  }
+
+  checkRoom(reserved: number): void {
+    // Redis is away: a clear "send it again shortly", before anything is downloaded.
+    if (!this.available()) throw new ToonError('UNAVAILABLE');
+    this.line.checkRoom(reserved, this.#maxWaiting);
+  }
+
+  stats(local: QueueStats): QueueStats {
+    return this.line.stats(local);
+  }
+
+  providers(): string[] {
+    return this.line.workers.providers;
+  }
+
+  /** Waits for Redis, then reads the line and the workers once. */
+  async warmup(_models: ModelEntry[]): Promise<void> {
+    await this.channel.waitUntilReady();
+    await this.line.refresh();
+    this.#log.info('scale-out: connected to the queue', { instance: this.instance, workers: this.line.workers.count, waiting: this.line.waiting });
+  }
+
+  /** Photo to Redis, job to the queue, wait for a worker, cartoon back; cleans up after itself. */
+  async run(job: BackendJob, { signal, onPosition }: BackendContext): Promise<JobOutput> {
+    const id = randomUUID();
+    const done = new Promise<JobReturn>((resolve, reject) => this.pending.set(id, { resolve, reject, ...(onPosition ? { onPosition } : {}), addedAt: Date.now() }));
+    done.catch(() => undefined);
+    const abandon = () => {
+      const withdrawal = this.#abandon(id, signal.reason);
+      this.#withdrawals.add(withdrawal);
+      void withdrawal.finally(() => this.#withdrawals.delete(withdrawal));
+    };
+    signal.addEventListener('abort', abandon, { once: true });
+    try {
+      const data: JobData = { producer: this.instance, requester: job.requester, options: job.options, includeFaces: job.includeFaces, deadlineAt: job.deadlineAt, ...(job.replyTo ? { replyTo: job.replyTo } : {}) };
+      await this.channel.add(id, job.image, data);
+      this.line.moved();
+      const { result } = await done;
+      const image = await this.channel.output(id);
+      if (!image) throw new ToonError('INTERNAL', { message: 'The cartoon was not found in Redis.', detail: { jobId: id } });
+      if (!(await this.channel.claim(id))) throw new ToonError('CANCELLED', { message: 'Already answered elsewhere.' });
+      await this.channel.forget(id);
+      return { image, tiles: result.tiles, timings: result.timings, ...(result.portrait ? { portrait: result.portrait } : {}) };
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      if (!isToonError(error)) throw new ToonError('INTERNAL', { message: 'The job queue (Redis) failed.', cause: error });
+      // A failed job is answered here, with its error.
+      if (await this.channel.claim(id).catch(() => false)) await this.channel.forget(id).catch(() => undefined);
+      throw error;
+    } finally {
+      signal.removeEventListener('abort', abandon);
+      this.pending.delete(id);
+    }
+  }
+
+  /** A job's end, from the queue's events or a later look: its waiting caller is answered. */
+  settle(jobId: string, outcome: Finished): void {
+    const pending = this.pending.get(jobId);
+    this.line.moved();
+    if (!pending) return;
+    this.pending.delete(jobId);
+    if (outcome.failedReason !== undefined) return pending.reject(decodeError(outcome.failedReason));
+    const value = returnOf(outcome);
+    if (!value?.result) return pending.reject(new ToonError('INTERNAL', { message: 'The worker returned nothing.' }));
+    pending.resolve(value);
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.#withdrawals]);
+    clearInterval(this.#refreshTimer);
+    this.#closed = true;
+    this.line.stop();
+    for (const [id, pending] of this.pending) {
+      pending.reject(new ToonError('SHUTTING_DOWN'));
+      this.pending.delete(id);
+    }
+    await this.channel.close();
+  }
+
+  /** The job was cancelled or timed out here: out of the line if it still waits, never answered later. */
+  async #abandon(id: string, reason: unknown): Promise<void> {
+    const pending = this.pending.get(id);
+    this.pending.delete(id);
+    pending?.reject(toToonError(reason));
+    try {
+      await this.channel.claim(id);
+      // One that is running is left to finish; its hash and keys expire.
+      if ((await this.channel.withdraw(id)) !== 'active') await this.channel.forget(id);
+    } catch (error) {
+      this.#log.warn('scale-out: could not withdraw a job', { jobId: id, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  /** A job Redis no longer has: answered at once, as one to send again. */
+  #lost(jobId: string): void {
+    const pending = this.pending.get(jobId);
+    if (!pending) return;
+    this.pending.delete(jobId);
+    this.#log.warn('scale-out: a job was lost by Redis', { jobId });
+    pending.reject(new ToonError('UNAVAILABLE', { message: 'The job queue lost this job (Redis restarted without its data).', detail: { jobId } }));
+  }
+}
+
+/** A finished job's outcome, as its hash has it. */
+export function outcomeOf(job: QueuedJob): Finished {
+  return job.failedReason ? { failedReason: job.failedReason } : { returnvalue: job.returnvalue };
+}
+
+/** The return value, whether the events stream gave it as JSON text or BullMQ as an object. */
+export function returnOf(outcome: Finished): JobReturn | undefined {
+  return (typeof outcome.returnvalue === 'string' ? JSON.parse(outcome.returnvalue) : outcome.returnvalue) as JobReturn | undefined;
+}
