@@ -1,0 +1,58 @@
+/** The benchmark's report as markdown (bench-results/bench.md). */
+import type { BenchReport } from './rows.ts';
+
+export function toMarkdown(r: BenchReport): string {
+  const s = (v: unknown): string => (v === undefined ? '-' : String(v));
+  const md = (header: string[], rows: string[][]): string =>
+    `${[`| ${header.join(' | ')} |`, `|${header.map(() => ' --- ').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n')}\n`;
+  return [
+    `# ToonBot benchmark`,
+    ``,
+    `Execution provider: ${r.provider} requested, the models ran on ${r.ranOn.join(', ') || '?'}.`,
+    ``,
+    `${r.date}; ${r.machine}; ${r.wallSeconds} s in all. Input: a ${r.inputSide}x${r.inputSide} JPEG photo; strength 0.7; PNG out. Medians; times in ms; overhead = median of (end-to-end / bare) over alternating runs.`,
+    ``,
+    `## Per output size`,
+    ``,
+    md(
+      ['model', 'output', 'tiles', 'decode', 'inference', 'encode', 'end-to-end', 'bare inference', 'overhead', 'peak RSS MiB'],
+      r.sizes.map((x) => [s(x.model), `${s(x.width)}x${s(x.height)}`, s(x.tiles), s(x.decodeMs), s(x.inferenceMs), s(x.encodeMs), s(x.totalMs), s(x.bareMs), `${s(x.overhead)}x`, s(x.peakRssMiB)]),
+    ),
+    `Untiled, bare: ${s(r.untiled.model)} at ${s(r.untiled.resolution)}² takes ${s(r.untiled.inferenceMs)} ms and peaks at ${s(r.untiled.peakRssMiB)} MiB RSS.`,
+    ``,
+    `## Portrait mode`,
+    ``,
+    md(
+      ['style', 'output', 'faces', 'head passes per face', 'detection', 'per face (crop, head, blend)', 'end-to-end', 'full-frame end-to-end', 'peak RSS MiB'],
+      [[s(r.portrait.model), s(r.portrait.resolution), s(r.portrait.faces), s(r.portrait.headPassesPerFace), s(r.portrait.detectMs), s(r.portrait.headMsPerFace), s(r.portrait.totalMs), s(r.portrait.fullFrameMs), s(r.portrait.peakRssMiB)]],
+    ),
+    `## Serial batch`,
+    ``,
+    md(
+      ['model', 'output', 'images', 'RSS start MiB', 'RSS end MiB', 'RSS max MiB', 'median per image'],
+      r.batches.map((x) => [s(x.model), s(x.resolution), s(x.images), s(x.rssStartMiB), s(x.rssEndMiB), s(x.rssMaxMiB), s(x.medianMs)]),
+    ),
+    `## Two users at once`,
+    ``,
+    md(
+      ['model', 'output', 'alone', 'served first', 'served second', 'added (mean of both)', 'added (second)'],
+      r.pairs.map((x) => [s(x.model), s(x.resolution), s(x.aloneMs), s(x.firstMs), s(x.secondMs), s(x.addedMeanMs), s(x.addedSecondMs)]),
+    ),
+    `## int8 on the CPU (QDQ, calibrated on the fixtures)`,
+    ``,
+    'skipped' in r.int8
+      ? `Skipped: ${r.int8.skipped}\n`
+      : md(
+          ['model', 'output', 'fp32 bare', 'int8 bare', 'int8 / fp32 (paired median)', 'mean error (grey levels)', '99th percentile', 'file fp32 / int8 bytes'],
+          [[s(r.int8.model), `${s(r.int8.resolution)}²`, s(r.int8.fp32Ms), s(r.int8.int8Ms), `${s(r.int8.ratio)}x`, s(r.int8.meanError), s(r.int8.p99Error), `${s(r.int8.fp32Bytes)} / ${s(r.int8.int8Bytes)}`]],
+        ),
+    `## Scale-out mode (one worker behind Redis, built-in style)`,
+    ``,
+    'skipped' in r.scale
+      ? `Skipped: ${r.scale.skipped}\n`
+      : md(
+          ['output', 'embedded', 'through Redis', 'added per job', 'of which transit (total - worker processing)', `Redis before ${s(r.scale.batch)} jobs, KiB`, 'after, KiB', 'of which the events stream (capped), KiB', 'keys before', 'keys after'],
+          [[s(r.scale.resolution), s(r.scale.embeddedMs), s(r.scale.redisMs), s(r.scale.addedMs), s(r.scale.transitMs), s(r.scale.redisStartKiB), s(r.scale.redisEndKiB), s(r.scale.eventsDeltaKiB), s(r.scale.keysStart), s(r.scale.keysEnd)]],
+        ),
+  ].join('\n');
+}

@@ -1,0 +1,126 @@
+/**
+ * What the benchmark measures, typed: the task a child process runs, and the row it prints back.
+ * The report (bench.json) is these rows with the model and size they were measured at.
+ */
+import type { BenchModelId } from './models.ts';
+
+export type Task = { provider: string } & (
+  | { kind: 'size'; model: BenchModelId; resolution: number; runs: number; input: string }
+  | { kind: 'untiled'; model: BenchModelId; resolution: number; input: string }
+  | { kind: 'batch'; model: BenchModelId; resolution: number; images: number; input: string }
+  | { kind: 'pair'; model: BenchModelId; resolution: number; rounds: number; input: string }
+  | { kind: 'portrait'; resolution: number; runs: number; input: string }
+  | { kind: 'scale'; resolution: number; runs: number; images: number; input: string }
+  | { kind: 'int8'; resolution: number; runs: number; input: string }
+);
+export type TaskKind = Task['kind'];
+export type TaskOf<K extends TaskKind> = Extract<Task, { kind: K }>;
+
+/** One model at one output size through the engine, against bare `session.run` of the same graph. */
+export interface SizeRow {
+  providers: string[];
+  width: number;
+  height: number;
+  tiles: number;
+  runs: number;
+  decodeMs: number;
+  inferenceMs: number;
+  encodeMs: number;
+  totalMs: number;
+  bareMs: number;
+  /** Median of end-to-end / bare over alternating runs. */
+  overhead: number;
+  outputKiB: number;
+  /** The engine's own peak, before the bare session is opened. */
+  peakRssMiB: number;
+}
+
+export interface UntiledRow {
+  inferenceMs: number;
+  peakRssMiB: number;
+}
+
+export interface PortraitRow {
+  faces: number;
+  headPassesPerFace: number;
+  detectMs: number;
+  headMsPerFace: number;
+  totalMs: number;
+  fullFrameMs: number;
+  peakRssMiB: number;
+}
+
+export interface BatchRow {
+  images: number;
+  rssStartMiB: number;
+  rssEndMiB: number;
+  rssMaxMiB: number;
+  rssSeriesMiB: number[];
+  medianMs: number;
+  peakRssMiB: number;
+}
+
+export interface PairRow {
+  rounds: number;
+  aloneMs: number;
+  firstMs: number;
+  secondMs: number;
+  /** What a second user at the same instant adds, on average over both. */
+  addedMeanMs: number;
+  addedSecondMs: number;
+  peakRssMiB: number;
+}
+
+export type Skipped = { skipped: string };
+
+export type Int8Row =
+  | Skipped
+  | { fp32Ms: number; int8Ms: number; ratio: number; meanError: number; p99Error: number; fp32Bytes: number; int8Bytes: number };
+
+export type ScaleRow =
+  | Skipped
+  | {
+      runs: number;
+      embeddedMs: number;
+      redisMs: number;
+      addedMs: number;
+      transitMs: number;
+      batch: number;
+      redisStartKiB: number;
+      redisEndKiB: number;
+      redisDeltaKiB: number;
+      eventsDeltaKiB: number;
+      keysStart: number;
+      keysEnd: number;
+    };
+
+/** The row each kind of task prints. */
+export interface Rows {
+  size: SizeRow;
+  untiled: UntiledRow;
+  portrait: PortraitRow;
+  batch: BatchRow;
+  pair: PairRow;
+  int8: Int8Row;
+  scale: ScaleRow;
+}
+
+type At = { model: string; resolution: number };
+
+export interface BenchReport {
+  /** The provider asked for, and those the models ran on. */
+  provider: string;
+  ranOn: string[];
+  inputSide: number;
+  date: string;
+  machine: string;
+  quick: boolean;
+  wallSeconds: number;
+  sizes: (At & SizeRow)[];
+  untiled: At & UntiledRow;
+  portrait: At & PortraitRow;
+  batches: (At & BatchRow)[];
+  pairs: (At & PairRow)[];
+  int8: At & Int8Row;
+  scale: { resolution: number } & ScaleRow;
+}
