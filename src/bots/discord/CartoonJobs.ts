@@ -12,6 +12,7 @@ import { fitSize } from '../shared/fitSize.ts';
 import type { LateOutcome, ReplyAddress } from '../shared/RunningBot.ts';
 import { download } from '../shared/download.ts';
 import { GroupCaps } from '../shared/GroupCaps.ts';
+import { reserveFetchSubmit } from '../shared/jobFlow.ts';
 import { QueueStatus, type StatusSink } from '../shared/QueueStatus.ts';
 import { DEFAULT_UPLOAD_LIMIT, deliver } from './deliver.ts';
 import type { DiscordOptions } from './options.ts';
@@ -66,16 +67,10 @@ export class CartoonJobs {
       for (const [i, source] of sources.entries()) {
         status.item(i, sources.length);
         this.#checkAttachment(source);
-        // The place in line is held before the download: nothing is fetched for a refused job.
-        const ticket = this.engine.reserve(`discord:${interaction.user.id}`);
-        try {
-          const image = await download(new URL(source.url), { maxBytes: this.opts.maxDownloadBytes, timeoutMs: this.opts.downloadTimeoutMs, allowHosts: this.opts.attachmentHosts, signal: this.downloads.signal });
-          // For a bot restarted while a worker has the job (scale-out): the interaction to edit, while its token lives.
-          const replyTo: LateAddress = { platform: 'discord', applicationId: interaction.applicationId, token: interaction.token, lang, expiresAt: deadline };
-          results.push(await ticket.submit({ image, options, deadlineMs: Math.max(1000, deadline - Date.now()), replyTo }, { onPosition: (p) => status.position(p) }));
-        } finally {
-          ticket.release();
-        }
+        // For a bot restarted while a worker has the job (scale-out): the interaction to edit, while its token lives.
+        const replyTo: LateAddress = { platform: 'discord', applicationId: interaction.applicationId, token: interaction.token, lang, expiresAt: deadline };
+        const fetch = () => download(new URL(source.url), { maxBytes: this.opts.maxDownloadBytes, timeoutMs: this.opts.downloadTimeoutMs, allowHosts: this.opts.attachmentHosts, signal: this.downloads.signal });
+        results.push(await reserveFetchSubmit(this.engine, `discord:${interaction.user.id}`, fetch, (image) => ({ image, options, deadlineMs: Math.max(1000, deadline - Date.now()), replyTo }), { onPosition: (p) => status.position(p) }));
       }
       await status.close();
       const totalMs = Date.now() - CartoonJobs.createdAt(interaction);

@@ -9,6 +9,7 @@ import { errorText, pickLang, texts, type Lang } from '../../i18n/index.ts';
 import { resultCaption, textContext } from '../shared/captions.ts';
 import { download } from '../shared/download.ts';
 import { GroupCaps } from '../shared/GroupCaps.ts';
+import { reserveFetchSubmit } from '../shared/jobFlow.ts';
 import { fitSize } from '../shared/fitSize.ts';
 import { withTimeout } from '../shared/timeout.ts';
 import { QueueStatus } from '../shared/QueueStatus.ts';
@@ -150,14 +151,8 @@ export class PhotoJobs {
     const releaseGroup = target.chatId < 0 ? this.#groups.hold(String(target.chatId)) : () => undefined;
     let result: CartoonResult;
     try {
-      const ticket = this.engine.reserve(`telegram:${target.userId}`);
-      try {
-        const image = await this.#download(media);
-        const replyTo: LateAddress = { platform: 'telegram', chatId: target.chatId, messageId: target.photoMessageId, userId: target.userId, lang, media: target.media };
-        result = await ticket.submit({ image, options, replyTo }, { onPosition: (p) => status.position(p) });
-      } finally {
-        ticket.release();
-      }
+      const replyTo: LateAddress = { platform: 'telegram', chatId: target.chatId, messageId: target.photoMessageId, userId: target.userId, lang, media: target.media };
+      result = await reserveFetchSubmit(this.engine, `telegram:${target.userId}`, () => this.#download(media), (image) => ({ image, options, replyTo }), { onPosition: (p) => status.position(p) });
     } finally {
       releaseGroup();
     }
