@@ -3,8 +3,7 @@
  * sender, then fetch the photo, then submit it into that place; the place is given back however
  * it ends. A refusal (the line full, the sender at their cap) therefore downloads nothing.
  */
-import type { CartoonRequest, CartoonResult, Engine } from '../../engine/index.ts';
-import type { SubmitOptions } from '../../engine/types.ts';
+import type { CartoonRequest, CartoonResult, Engine, SubmitOptions } from '../../engine/index.ts';
 
 export async function reserveFetchSubmit(
   engine: Engine,
