@@ -7,6 +7,7 @@ import { DEFAULT_ENGINE_CONFIG, type EngineOptions, type LogLevel } from './engi
 import { TELEGRAM_DEFAULTS, type TelegramOptions } from './bots/telegram/options.ts';
 import { DISCORD_DEFAULTS, type DiscordOptions } from './bots/discord/options.ts';
 import { isLoopback, WEB_DEFAULTS, type WebOptions } from './bots/web/options.ts';
+import { SUBJECT, type AccessConfig } from './bots/shared/access/Access.ts';
 
 export interface AppConfig {
   engine: EngineOptions;
@@ -29,6 +30,8 @@ export interface AppConfig {
   scale: ScaleOptions | null;
   telegram: TelegramOptions | null;
   discord: DiscordOptions | null;
+  /** Owners, allow and block lists, the daily limit (bots/shared/access). */
+  access: AccessConfig & { path: string };
 }
 
 interface ScaleOptions {
@@ -76,6 +79,16 @@ export function parseConfig(env: Env): AppConfig {
       throw new ConfigError(`Expected an http(s) URL for ${name}, got ${JSON.stringify(v)}`);
     }
     return v.replace(/\/+$/, '');
+  };
+  /** Platform ids, comma-separated: users (`telegram:123`) and, where `places`, groups and servers. */
+  const subjects = (name: string, places: boolean): string[] => {
+    const list = str(name)?.split(',').map((s) => s.trim()).filter(Boolean) ?? [];
+    for (const s of list) {
+      if (!SUBJECT.test(s) || (!places && /:(chat|guild):/.test(s))) {
+        throw new ConfigError(`Expected platform ids for ${name} (${places ? 'telegram:123, telegram:chat:-100123, discord:456, discord:guild:789' : 'telegram:123, discord:456'}), got ${JSON.stringify(s)}`);
+      }
+    }
+    return list;
   };
   const logLevels = ['debug', 'info', 'warn', 'error', 'silent'] as const;
   const logLevel = (str('LOG_LEVEL') ?? 'info') as LogLevel;
@@ -144,6 +157,13 @@ export function parseConfig(env: Env): AppConfig {
           ...opt('secret', str('TOONBOT_WEB_SECRET')),
         }
       : null,
+    access: {
+      owners: subjects('TOONBOT_OWNERS', false),
+      allow: subjects('TOONBOT_ALLOW', true),
+      block: subjects('TOONBOT_BLOCK', true),
+      dailyLimit: int('TOONBOT_DAILY_LIMIT', 0, 0, 100_000),
+      path: str('TOONBOT_ACCESS_PATH') ?? 'data/access.json',
+    },
     telegram: telegramToken
       ? {
           token: telegramToken,

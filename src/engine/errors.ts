@@ -24,6 +24,9 @@ export const ERROR_CODES = [
   'GROUP_BUSY',
   'DELIVERY_FAILED',
   'NOT_ALLOWED',
+  'NOT_AVAILABLE',
+  'DAILY_LIMIT',
+  'OWNERS_ONLY',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -48,6 +51,9 @@ export const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
   GROUP_BUSY: 'This group already has many photos in line. Try again in a minute.',
   DELIVERY_FAILED: 'The cartoon is done, but I could not send it. Try a smaller resolution.',
   NOT_ALLOWED: 'Only the admins of this group can change that.',
+  NOT_AVAILABLE: 'This bot is not available to you.',
+  DAILY_LIMIT: 'You have used your photos for today. The count starts again at midnight UTC.',
+  OWNERS_ONLY: 'Only the bot\'s owners can do that.',
 };
 
 interface ToonErrorOptions {

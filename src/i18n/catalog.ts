@@ -1,5 +1,6 @@
 /** The shape of a language's texts, and the facts texts are filled in with. */
 import type { ErrorCode } from '../engine/index.ts';
+import type { Period, StatsFacts } from '../observe/stats.ts';
 
 export type Lang = 'en' | 'zh';
 
@@ -50,6 +51,25 @@ export interface Catalog {
   delete: string;
   /** The local web studio's page. */
   studio: StudioTexts;
+  /** Running it for a community: the Cancel button, /queue, the owners' commands and /stats. */
+  ops: OpsTexts;
+}
+
+export interface OpsTexts {
+  /** The Cancel button's label. */
+  cancel: string;
+  cancelled: string;
+  /** A Cancel button of a job that has already ended. */
+  cancelGone: string;
+  /** Someone else pressed the sender's Cancel button. */
+  notYourJob: string;
+  /** /queue: where the user's photos are (0 = being cartoonised). */
+  queue: (positions: readonly number[]) => string;
+  /** An owner's list change, done. */
+  changed: (list: 'allow' | 'block', subject: string, on: boolean) => string;
+  /** How to use /block, /unblock and /allow. */
+  usage: string;
+  stats: (f: StatsFacts) => string;
 }
 
 /** The web studio's labels: sent to the page as they are (no functions). */
@@ -85,6 +105,33 @@ export interface StudioTexts {
 }
 
 /** A byte count in megabytes: whole ones (Telegram's and Discord's limits are stated that way), tenths below 10. */
+/** How long until a daily count resets, from `detail.resetAt` (epoch ms): "3 h 20 min" / "3 小时 20 分钟". */
+export function resetIn(detail: Record<string, unknown>, lang: Lang = 'en'): string {
+  const ms = Math.max(0, Number(detail.resetAt) - Date.now());
+  const h = Math.floor(ms / 3_600_000);
+  const m = Math.max(1, Math.ceil((ms % 3_600_000) / 60_000));
+  if (lang === 'zh') return h > 0 ? `${h} 小时 ${m} 分钟` : `${m} 分钟`;
+  return h > 0 ? `${h} h ${m} min` : `${m} min`;
+}
+
+/** /stats in any language: `words` names the parts. */
+export function statsText(f: StatsFacts, words: { since: string; today: string; done: string; failed: string; refused: string; processing: string; total: string; line: string; longest: string; busiest: string; providers: string; uptime: string }): string {
+  const secs = (s: number) => `${s.toFixed(s < 10 ? 2 : 1)} s`;
+  const times = (t: Period['processing']) => (t ? `p50 ${secs(t.p50)}, p95 ${secs(t.p95)}` : '-');
+  const line = (label: string, p: Period) =>
+    `${label}: ${words.done} ${p.done}, ${words.failed} ${p.failed}, ${words.refused} ${Object.entries(p.refused).map(([k, n]) => `${k} ${n}`).join(', ') || '0'}\n  ${words.processing} ${times(p.processing)}; ${words.total} ${times(p.total)}`;
+  const h = Math.floor(f.uptimeS / 3600);
+  const m = Math.floor((f.uptimeS % 3600) / 60);
+  return [
+    `ToonBot ${f.version}`,
+    line(words.since, f.since),
+    line(words.today, f.today),
+    `${words.line}: ${f.lineNow}; ${words.longest} ${f.lineLongestToday}`,
+    `${words.busiest}: ${f.busiest.map((b) => `${b.place} (${b.photos})`).join(', ') || '-'}`,
+    `${words.providers}: ${f.providers.join(', ') || '-'}; ${words.uptime} ${h} h ${m} min`,
+  ].join('\n');
+}
+
 export function megabytes(detail: Record<string, unknown>): number {
   const mb = Number(detail.maxBytes ?? 0) / 1e6;
   return mb >= 10 ? Math.round(mb) : Math.round(mb * 10) / 10;

@@ -1,6 +1,6 @@
 /** English texts: the fallback for every language. Where the engine's own description says it all, it is used as it is. */
 import { DEFAULT_MESSAGES, OPTION_LIMITS, OUTPUT_FORMATS } from '../engine/index.ts';
-import { megabytes, type Catalog } from './catalog.ts';
+import { megabytes, resetIn, statsText, type Catalog } from './catalog.ts';
 
 const { strength, resolution } = OPTION_LIMITS;
 
@@ -28,6 +28,9 @@ export const en: Catalog = {
       c.platform === 'discord' ? 'I could not download that attachment. Upload it to Discord directly and try again.' : 'I could not download that file. Please send it again.',
     DELIVERY_FAILED: () => DEFAULT_MESSAGES.DELIVERY_FAILED,
     NOT_ALLOWED: () => DEFAULT_MESSAGES.NOT_ALLOWED,
+    NOT_AVAILABLE: () => DEFAULT_MESSAGES.NOT_AVAILABLE,
+    DAILY_LIMIT: (_c, d) => `You have used your ${String(d.limit)} photos for today. The count starts again in ${resetIn(d)} (midnight UTC).`,
+    OWNERS_ONLY: () => DEFAULT_MESSAGES.OWNERS_ONLY,
     GROUP_BUSY: (c) => `This ${c.platform === 'discord' ? 'server' : 'group'} already has many photos in line. Try again in a minute.`,
   },
   invalidOption: (option, styles) => {
@@ -94,5 +97,15 @@ export const en: Catalog = {
     facesFound: 'faces found',
     offline: 'The studio is not answering. Is ToonBot still running?',
     needPhoto: 'Choose a photo first.',
+  },
+  ops: {
+    cancel: 'Cancel',
+    cancelled: 'Cancelled.',
+    cancelGone: 'That photo is already done.',
+    notYourJob: 'Only the person who sent the photo can cancel it.',
+    queue: (p) => (p.length === 0 ? 'You have no photos in line.' : `Your photos: ${p.map((n) => (n >= 1 ? `#${n} in line` : 'being cartoonised')).join(', ')}.`),
+    changed: (list, subject, on) => `${subject} ${on ? (list === 'block' ? 'is blocked' : 'is on the allow list') : list === 'block' ? 'is unblocked' : 'is off the allow list'}.`,
+    usage: 'Reply to someone\'s message with /block, /unblock or /allow, or give an id: /block 12345 (a user) or /block -100123 (a group).',
+    stats: (f) => statsText(f, { since: 'Since start', today: 'Today (UTC)', done: 'done', failed: 'failed', refused: 'refused', processing: 'processing', total: 'total', line: 'Line now', longest: 'longest today', busiest: 'Busiest chats today', providers: 'Models on', uptime: 'up' }),
   },
 };

@@ -1,6 +1,6 @@
 /** Simplified Chinese texts. */
 import { OPTION_LIMITS, OUTPUT_FORMATS } from '../engine/index.ts';
-import { megabytes, type Catalog } from './catalog.ts';
+import { megabytes, resetIn, statsText, type Catalog } from './catalog.ts';
 
 const { strength, resolution } = OPTION_LIMITS;
 
@@ -25,6 +25,9 @@ export const zh: Catalog = {
     DOWNLOAD_FAILED: (c) => (c.platform === 'discord' ? '无法下载这个附件。请直接上传到 Discord 后再试。' : '无法下载这个文件，请重新发送。'),
     DELIVERY_FAILED: () => '卡通图已经做好了，但发送失败。请试试更低的分辨率。',
     NOT_ALLOWED: () => '只有本群管理员可以修改这个设置。',
+    NOT_AVAILABLE: () => '此机器人不向你提供服务。',
+    DAILY_LIMIT: (_c, d) => `你今天的 ${String(d.limit)} 张照片已用完，${resetIn(d, 'zh')}后（UTC 午夜）重新计数。`,
+    OWNERS_ONLY: () => '只有机器人的所有者可以这样做。',
     GROUP_BUSY: (c) => `这个${c.platform === 'discord' ? '服务器' : '群组'}已有很多照片在排队，请一分钟后再试。`,
   },
   invalidOption: (option, styles) => {
@@ -91,5 +94,15 @@ export const zh: Catalog = {
     facesFound: '张人脸',
     offline: '工作室没有响应。ToonBot 还在运行吗？',
     needPhoto: '请先选择一张照片。',
+  },
+  ops: {
+    cancel: '取消',
+    cancelled: '已取消。',
+    cancelGone: '这张照片已经处理完了。',
+    notYourJob: '只有发送照片的人可以取消。',
+    queue: (p) => (p.length === 0 ? '你没有排队中的照片。' : `你的照片：${p.map((n) => (n >= 1 ? `排第 ${n} 位` : '正在卡通化')).join('，')}。`),
+    changed: (list, subject, on) => `${subject} ${on ? (list === 'block' ? '已被屏蔽' : '已加入允许名单') : list === 'block' ? '已解除屏蔽' : '已移出允许名单'}。`,
+    usage: '回复某人的消息并发送 /block、/unblock 或 /allow，或者给出 ID：/block 12345（用户）或 /block -100123（群组）。',
+    stats: (f) => statsText(f, { since: '启动以来', today: '今天（UTC）', done: '完成', failed: '失败', refused: '拒绝', processing: '处理', total: '总计', line: '当前队列', longest: '今日最长', busiest: '今日最活跃的聊天', providers: '模型运行于', uptime: '已运行' }),
   },
 };

@@ -16,6 +16,8 @@ export interface StatusSink {
   show(text: string): Promise<void>;
   /** Removes the status, if it is a message of its own. */
   clear(): Promise<void>;
+  /** Leaves `text` as the status's last word (no buttons): how the job ended ("Cancelled"). */
+  end?(text: string): Promise<void>;
 }
 
 export class QueueStatus {
@@ -47,13 +49,14 @@ export class QueueStatus {
     if (position >= 1 || this.#wanted !== undefined) this.#want(this.#text(position));
   }
 
-  /** Stops updates, waits for the one under way, then clears the status. */
-  async close(): Promise<void> {
+  /** Stops updates, waits for the one under way, then clears the status (or leaves `last` in it). */
+  async close(last?: string): Promise<void> {
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
     await this.#chain;
-    if (this.#shown !== undefined) await this.#sink.clear();
+    if (last !== undefined && this.#sink.end) await this.#sink.end(last);
+    else if (this.#shown !== undefined) await this.#sink.clear();
   }
 
   #text(position: number): string {

@@ -10,6 +10,8 @@ import { resultCaption, textContext } from '../shared/captions.ts';
 import { download } from '../shared/download.ts';
 import { GroupCaps } from '../shared/GroupCaps.ts';
 import { reserveFetchSubmit } from '../shared/jobFlow.ts';
+import type { Cancellable } from '../shared/Cancels.ts';
+import type { Community } from '../shared/community.ts';
 import { fitSize } from '../shared/fitSize.ts';
 import { withTimeout } from '../shared/timeout.ts';
 import { QueueStatus } from '../shared/QueueStatus.ts';
@@ -58,6 +60,7 @@ export class PhotoJobs {
     private readonly settings: SettingsMenu,
     private readonly limits: Limits,
     private readonly log: Logger,
+    private readonly community: Community,
   ) {
     this.#groups = new GroupCaps(limits.maxJobsPerGroup);
   }
@@ -66,19 +69,46 @@ export class PhotoJobs {
   async single(request: PhotoRequest): Promise<void> {
     const lang = pickLang(request.asker.from?.language_code);
     const target = this.#target(request.photo, request.media, request.asker);
+    if (!(await this.#admitted(target, request.asker, lang))) return;
     const options = this.#options(target.chatId, request.text);
     if (options instanceof ToonError) return this.#sendError(request.asker.chat.id, request.asker.message_id, lang, options);
-    const status = new QueueStatus(this.out.statusSink(target.chatId, target.photoMessageId), lang);
+    const { status, current } = this.#status(target, lang);
     const stopAction = this.out.chatAction(target.chatId, target.media.kind === 'photo' ? 'upload_photo' : 'upload_document');
+    let last: string | undefined;
     try {
-      const done = await this.#cartoon(target, options, status, lang);
+      const done = await this.#cartoon(target, options, status, lang, current);
       await this.#deliver(done.target, done.result, resultCaption(lang, [done.result], done.totalMs), lang);
     } catch (error) {
-      await this.#sendError(target.chatId, target.photoMessageId, lang, error);
+      if (pressed(error)) last = texts(lang).ops.cancelled;
+      else await this.#sendError(target.chatId, target.photoMessageId, lang, error);
     } finally {
       stopAction();
-      await status.close();
+      await status.close(last);
     }
+  }
+
+  /**
+   * Whether the sender may use the bot here (lists): a refusal is silent in groups, and said once
+   * a day in a private chat.
+   */
+  async #admitted(target: Target, asker: PhotoRequest['asker'], lang: Lang): Promise<boolean> {
+    const place = target.chatId < 0 ? `telegram:chat:${target.chatId}` : undefined;
+    try {
+      await this.community.access.check({ user: `telegram:${target.userId}`, ...(place ? { place } : {}) });
+      this.community.stats?.place(place);
+      return true;
+    } catch (error) {
+      const refusal = toToonError(error);
+      if (refusal.detail.notify === true) await this.#sendError(asker.chat.id, asker.message_id, lang, refusal);
+      return false;
+    }
+  }
+
+  /** The status message, with the Cancel button of the job in hand. */
+  #status(target: Target, lang: Lang): { status: QueueStatus; current: { job?: Cancellable } } {
+    const current: { job?: Cancellable } = {};
+    const button = () => (current.job ? { text: texts(lang).ops.cancel, callback_data: `cancel:${current.job.token}` } : undefined);
+    return { status: new QueueStatus(this.out.statusSink(target.chatId, target.photoMessageId, button), lang), current };
   }
 
   /**
@@ -90,9 +120,10 @@ export class PhotoJobs {
     const targets = photos.map((p) => this.#target(p.photo, p.media, asker));
     const head = targets[0];
     if (!head) return;
+    if (!(await this.#admitted(head, asker, lang))) return;
     const options = this.#options(head.chatId, text);
     if (options instanceof ToonError) return this.#sendError(asker.chat.id, asker.message_id, lang, options);
-    const status = new QueueStatus(this.out.statusSink(head.chatId, head.photoMessageId), lang);
+    const { status, current } = this.#status(head, lang);
     const stopAction = this.out.chatAction(head.chatId, head.media.kind === 'photo' ? 'upload_photo' : 'upload_document');
     let chunk: Done[] = [];
     const failures: unknown[] = [];
@@ -100,7 +131,7 @@ export class PhotoJobs {
       for (const [i, target] of targets.entries()) {
         status.item(i, targets.length);
         try {
-          chunk.push(await this.#cartoon(target, options, status, lang));
+          chunk.push(await this.#cartoon(target, options, status, lang, current));
         } catch (error) {
           failures.push(error);
         }
@@ -136,8 +167,9 @@ export class PhotoJobs {
   }
 
   /** Checks what Telegram says of the file, downloads it and runs the job. `totalMs` counts from here. */
-  async #cartoon(target: Target, options: CartoonOptions, status: QueueStatus, lang: Lang): Promise<Done> {
+  async #cartoon(target: Target, options: CartoonOptions, status: QueueStatus, lang: Lang, current: { job?: Cancellable }): Promise<Done> {
     const started = performance.now();
+    const user = `telegram:${target.userId}`;
     const { media } = target;
     if (media.kind === 'document' && media.mimeType && !media.mimeType.startsWith('image/')) {
       throw new ToonError('UNSUPPORTED_IMAGE', { detail: { mimeType: media.mimeType } });
@@ -150,10 +182,24 @@ export class PhotoJobs {
     // Group chats (negative ids) share the line fairly with each other; private chats have the per-user cap.
     const releaseGroup = target.chatId < 0 ? this.#groups.hold(String(target.chatId)) : () => undefined;
     let result: CartoonResult;
+    const job = this.community.cancels.open(user);
+    current.job = job;
+    let giveBack: (() => Promise<void>) | undefined;
     try {
+      // The day's allowance is checked (and one photo of it spent) before the download.
+      giveBack = await this.community.access.spend(user);
       const replyTo: LateAddress = { platform: 'telegram', chatId: target.chatId, messageId: target.photoMessageId, userId: target.userId, lang, media: target.media };
-      result = await reserveFetchSubmit(this.engine, `telegram:${target.userId}`, () => this.#download(media), (image) => ({ image, options, replyTo }), { onPosition: (p) => status.position(p) });
+      const onPosition = (p: number) => {
+        job.position(p);
+        status.position(p);
+      };
+      result = await reserveFetchSubmit(this.engine, user, () => this.#download(media), (image) => ({ image, options, replyTo }), { onPosition, signal: job.signal });
+    } catch (error) {
+      await giveBack?.();
+      throw job.cancelled ? new ToonError('CANCELLED', { detail: { pressed: true } }) : error;
     } finally {
+      job.close();
+      delete current.job;
       releaseGroup();
     }
     const totalMs = performance.now() - started;
@@ -272,4 +318,9 @@ function resultName(media: Media, result: Pick<CartoonResult, 'format' | 'model'
     .trim()
     .slice(0, 64);
   return `${base || 'image'}.${result.model}.${ext}`;
+}
+
+/** A job its Cancel button ended: its status says so, and no error is sent. */
+function pressed(error: unknown): boolean {
+  return error instanceof ToonError && error.code === 'CANCELLED' && error.detail.pressed === true;
 }

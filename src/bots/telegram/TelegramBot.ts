@@ -17,7 +17,9 @@ import { SettingsStore } from '../shared/SettingsStore.ts';
 import { AlbumCollector } from './AlbumCollector.ts';
 import type { TelegramOptions } from './options.ts';
 import { PhotoJobs } from './PhotoJobs.ts';
-import { route, routeAlbum, type RouteContext } from './route.ts';
+import { cancelToken, route, routeAlbum, type RouteContext } from './route.ts';
+import { OwnerCommands } from './OwnerCommands.ts';
+import { openCommunity, type Community } from '../shared/community.ts';
 import { DEFAULT_RETRY, Outbox } from './send.ts';
 import { SettingsMenu } from './SettingsMenu.ts';
 
@@ -38,7 +40,9 @@ export class TelegramBot implements RunningBot {
   #username = '';
   #launched: Promise<void> | undefined;
 
-  private constructor(engine: Engine, opts: TelegramOptions, log: Logger, store: SettingsStore) {
+  readonly #owners: OwnerCommands;
+
+  private constructor(engine: Engine, opts: TelegramOptions, log: Logger, store: SettingsStore, community: Community) {
     this.#engine = engine;
     this.#opts = opts;
     this.#log = log;
@@ -48,17 +52,21 @@ export class TelegramBot implements RunningBot {
     });
     this.#out = new Outbox(this.#bot.telegram, log, opts.retry ?? DEFAULT_RETRY);
     this.#settings = new SettingsMenu(engine, store, this.#out);
-    this.#jobs = new PhotoJobs(engine, this.#out, this.#settings, opts, log);
+    this.#jobs = new PhotoJobs(engine, this.#out, this.#settings, opts, log, community);
+    this.#owners = new OwnerCommands(engine, this.#out, community, log);
     this.#albums = new AlbumCollector(opts.albumQuietMs, (messages, skipped) => this.#onAlbum(messages, skipped));
     this.#bot.on('message', (ctx) => this.#onMessage(ctx.message));
-    this.#bot.on('callback_query', (ctx) => this.#inFlight.track(this.#settings.press(ctx.callbackQuery)));
+    this.#bot.on('callback_query', (ctx) => {
+      const token = cancelToken('data' in ctx.callbackQuery ? ctx.callbackQuery.data : undefined);
+      this.#inFlight.track(token ? this.#owners.cancel(ctx.callbackQuery, token) : this.#settings.press(ctx.callbackQuery));
+    });
     this.#bot.catch((error, ctx) => this.#log.error('telegram handler failed', { updateId: ctx.update.update_id, error }));
   }
 
   /** Connects (getMe), registers the command list and starts polling or the webhook. */
-  static async start(engine: Engine, opts: TelegramOptions, log: Logger): Promise<TelegramBot> {
+  static async start(engine: Engine, opts: TelegramOptions, log: Logger, community: Community = openCommunity(log)): Promise<TelegramBot> {
     const store = await SettingsStore.open(opts.settingsPath, log);
-    const bot = new TelegramBot(engine, opts, log, store);
+    const bot = new TelegramBot(engine, opts, log, store, community);
     await bot.#launch();
     return bot;
   }
@@ -93,6 +101,7 @@ export class TelegramBot implements RunningBot {
     await this.#out.call('setMyCommands', () => this.#bot.telegram.setMyCommands([
       { command: 'cartoon', description: 'Cartoonise a photo: send it with /cartoon, or reply /cartoon to one' },
       { command: 'settings', description: 'Default strength, resolution, style and format for this chat' },
+      { command: 'queue', description: 'Where your photos are in line' },
       { command: 'help', description: 'How to use the bot' },
     ]));
     this.#log.info('telegram bot started', { username: this.#username, mode: webhook ? 'webhook' : 'polling' });
@@ -140,6 +149,10 @@ export class TelegramBot implements RunningBot {
         return this.#inFlight.track(this.#settings.show(message.chat.id, lang));
       case 'album-item':
         return this.#albums.add(intent.message);
+      case 'queue':
+        return this.#inFlight.track(this.#owners.queue(intent.message));
+      case 'owner':
+        return this.#inFlight.track(this.#owners.run(intent.action, intent.message, intent.arg, intent.replyTo));
       case 'photo':
         return this.#inFlight.track(this.#jobs.single(intent));
       case 'ignore':

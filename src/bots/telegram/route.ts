@@ -34,13 +34,25 @@ export type Intent =
   | { kind: 'settings'; message: Message }
   | { kind: 'need-photo'; message: Message }
   | { kind: 'album-item'; message: Message & { media_group_id: string } }
+  | { kind: 'queue'; message: Message }
+  /** An owner's command: the list change's subject is the replied-to message's sender, or `arg`. */
+  | { kind: 'owner'; action: OwnerAction; message: Message; arg?: string; replyTo?: Message }
   | ({ kind: 'photo' } & PhotoRequest);
+
+export const OWNER_ACTIONS = ['block', 'unblock', 'allow', 'disallow', 'stats'] as const;
+export type OwnerAction = (typeof OWNER_ACTIONS)[number];
 
 export function route(message: Message, context: RouteContext): Intent {
   const text = parseText(textOf(message), context.username, context.styles);
   if (text.otherBot) return { kind: 'ignore' };
   if (text.command === 'start' || text.command === 'help') return { kind: 'help', message };
   if (text.command === 'settings') return { kind: 'settings', message };
+  if (text.command === 'queue') return { kind: 'queue', message };
+  if ((OWNER_ACTIONS as readonly string[]).includes(text.command ?? '')) {
+    const arg = textOf(message)?.trim().split(/\s+/)[1];
+    const reply = 'reply_to_message' in message ? (message.reply_to_message as Message | undefined) : undefined;
+    return { kind: 'owner', action: text.command as OwnerAction, message, ...(arg ? { arg } : {}), ...(reply ? { replyTo: reply } : {}) };
+  }
 
   const isPrivate = message.chat.type === 'private';
   const media = mediaOf(message);
@@ -80,4 +92,9 @@ export type SettingKey = (typeof SETTING_KEYS)[number];
 export function routeCallback(data: string | undefined): { key: SettingKey; value: string } | null {
   const match = /^set:(strength|resolution|style|format):(.+)$/.exec(data ?? '');
   return match ? { key: match[1] as SettingKey, value: match[2] as string } : null;
+}
+
+/** A Cancel button's payload, `cancel:<token>`: the token, or null. */
+export function cancelToken(data: string | undefined): string | null {
+  return /^cancel:([A-Za-z0-9_-]{1,32})$/.exec(data ?? '')?.[1] ?? null;
 }

@@ -9,6 +9,7 @@ import type { Telegram } from 'telegraf';
 import type { Logger } from '../../engine/index.ts';
 import type { StatusSink } from '../shared/QueueStatus.ts';
 import { withTimeout } from '../shared/timeout.ts';
+import type { InlineKeyboardButton } from 'telegraf/types';
 
 interface TelegramLikeError {
   code?: number;
@@ -89,9 +90,11 @@ export class Outbox {
     return tryCall(what, call, this.log, this.retry);
   }
 
-  /** A text message replying to `messageId` (sent even if that message is gone). */
-  async reply(chatId: number, messageId: number, text: string): Promise<number | undefined> {
-    const sent = await this.call('sendMessage', () => this.telegram.sendMessage(chatId, text, { reply_parameters: { message_id: messageId, allow_sending_without_reply: true } }));
+  /** A text message replying to `messageId` (sent even if that message is gone), with buttons if given. */
+  async reply(chatId: number, messageId: number, text: string, buttons?: InlineKeyboardButton[][]): Promise<number | undefined> {
+    const sent = await this.call('sendMessage', () =>
+      this.telegram.sendMessage(chatId, text, { reply_parameters: { message_id: messageId, allow_sending_without_reply: true }, ...(buttons ? { reply_markup: { inline_keyboard: buttons } } : {}) }),
+    );
     return sent?.message_id;
   }
 
@@ -103,14 +106,25 @@ export class Outbox {
     return () => clearInterval(timer);
   }
 
-  /** The place in line as a message of its own, replying to the photo; deleted when done. */
-  statusSink(chatId: number, replyTo: number): StatusSink {
+  /**
+   * The place in line as a message of its own, replying to the photo, with the job's Cancel button
+   * while it has one (`button` is asked at each update); deleted when done, or left saying how it ended.
+   */
+  statusSink(chatId: number, replyTo: number, button: () => InlineKeyboardButton | undefined = () => undefined): StatusSink {
     let id: number | undefined;
+    const edit = (text: string, keyboard: InlineKeyboardButton[][] | undefined) =>
+      this.call('editMessageText', () => this.telegram.editMessageText(chatId, id, undefined, text, keyboard ? { reply_markup: { inline_keyboard: keyboard } } : {}), true);
     return {
       kind: 'message',
       show: async (text) => {
+        const b = button();
+        if (id === undefined) id = await this.reply(chatId, replyTo, text, b ? [[b]] : undefined);
+        else await edit(text, b ? [[b]] : undefined);
+      },
+      end: async (text) => {
         if (id === undefined) id = await this.reply(chatId, replyTo, text);
-        else await this.call('editMessageText', () => this.telegram.editMessageText(chatId, id, undefined, text), true);
+        else await edit(text, undefined);
+        id = undefined;
       },
       clear: async () => {
         if (id !== undefined) await this.call('deleteMessage', () => this.telegram.deleteMessage(chatId, id as number));
