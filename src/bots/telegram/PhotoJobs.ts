@@ -3,8 +3,7 @@
  * are parsed once, here, from the chat's defaults and the caption; every accepted photo ends in a
  * reply: the cartoon, or a friendly error.
  */
-import type { InputMediaDocument, InputMediaPhoto, ReplyParameters } from 'telegraf/types';
-import { extensionOf, ToonError, toToonError, type CartoonOptions, type CartoonResult, type Engine, type Logger } from '../../engine/index.ts';
+import { ToonError, toToonError, type CartoonOptions, type CartoonResult, type Engine, type Logger } from '../../engine/index.ts';
 import { errorText, pickLang, texts, type Lang } from '../../i18n/index.ts';
 import { resultCaption, textContext } from '../shared/captions.ts';
 import { download } from '../shared/download.ts';
@@ -12,47 +11,32 @@ import { GroupCaps } from '../shared/GroupCaps.ts';
 import { reserveFetchSubmit } from '../shared/jobFlow.ts';
 import type { Cancellable } from '../shared/Cancels.ts';
 import type { Community } from '../shared/community.ts';
-import { fitSize } from '../shared/fitSize.ts';
 import { withTimeout } from '../shared/timeout.ts';
 import { QueueStatus } from '../shared/QueueStatus.ts';
 import { unknownWordError, type ParsedText } from '../shared/textOptions.ts';
 import { MAX_ALBUM } from './AlbumCollector.ts';
 import type { Media } from './media.ts';
+import { Delivery, type Done, type Target } from './deliver.ts';
 import type { TelegramOptions } from './options.ts';
 import type { PhotoRequest } from './route.ts';
 import type { Outbox } from './send.ts';
 import type { LateOutcome, ReplyAddress } from '../shared/RunningBot.ts';
 import type { SettingsMenu } from './SettingsMenu.ts';
 
-/** One photo to cartoonise, and where the answer goes. */
-interface Target {
-  chatId: number;
-  /** The message that holds the photo: results reply to it. */
-  photoMessageId: number;
-  media: Media;
-  userId: number;
-}
-
 /** A job's reply address, kept with the job in scale-out mode (plain JSON). */
 type LateAddress = { platform: 'telegram'; chatId: number; messageId: number; userId: number; lang: Lang; media: Media };
 
-interface Done {
-  target: Target;
-  result: CartoonResult;
-  totalMs: number;
-}
 
 type Limits = Pick<TelegramOptions, 'maxDownloadBytes' | 'downloadTimeoutMs' | 'maxPhotoBytes' | 'localFiles' | 'maxJobsPerGroup'>;
 
 /** Items of one sendMediaGroup (Telegram's limit). */
 const ALBUM_CHUNK = 10;
-/** A result Telegram refused is sent again as a JPEG document of at most this many bytes. */
-const FALLBACK_BYTES = 5 * 1000 * 1000;
 
 export class PhotoJobs {
   /** Aborted when a stop's grace period is over: ends downloads under way. */
   readonly #downloads = new AbortController();
   readonly #groups: GroupCaps;
+  readonly #delivery: Delivery;
 
   constructor(
     private readonly engine: Engine,
@@ -63,6 +47,7 @@ export class PhotoJobs {
     private readonly community: Community,
   ) {
     this.#groups = new GroupCaps(limits.maxJobsPerGroup);
+    this.#delivery = new Delivery(out, limits, (chatId, replyTo, lang, error) => this.#sendError(chatId, replyTo, lang, error));
   }
 
   /** One photo: options, then the job; the reply is sent before this resolves. */
@@ -77,7 +62,7 @@ export class PhotoJobs {
     let last: string | undefined;
     try {
       const done = await this.#cartoon(target, options, status, lang, current);
-      await this.#deliver(done.target, done.result, resultCaption(lang, [done.result], done.totalMs), lang);
+      await this.#delivery.one(done.target, done.result, resultCaption(lang, [done.result], done.totalMs), lang);
     } catch (error) {
       if (pressed(error)) last = texts(lang).ops.cancelled;
       else await this.#sendError(target.chatId, target.photoMessageId, lang, error);
@@ -136,7 +121,7 @@ export class PhotoJobs {
           failures.push(error);
         }
         if (chunk.length === ALBUM_CHUNK || (i === targets.length - 1 && chunk.length > 0)) {
-          await this.#sendAlbum(chunk, lang);
+          await this.#delivery.album(chunk, lang);
           chunk = [];
         }
       }
@@ -227,7 +212,7 @@ export class PhotoJobs {
     const lang = pickLang(address.lang);
     const target: Target = { chatId: address.chatId, photoMessageId: address.messageId, media: address.media, userId: address.userId };
     if ('error' in outcome) return this.#sendError(target.chatId, target.photoMessageId, lang, outcome.error);
-    await this.#deliver(target, outcome.result, resultCaption(lang, [outcome.result], outcome.result.timings.total), lang);
+    await this.#delivery.one(target, outcome.result, resultCaption(lang, [outcome.result], outcome.result.timings.total), lang);
   }
 
   /** Ends every download under way with SHUTTING_DOWN. */
@@ -235,89 +220,11 @@ export class PhotoJobs {
     this.#downloads.abort(new ToonError('SHUTTING_DOWN'));
   }
 
-  /**
-   * Sends one result, replying to its photo; every refusal has a next step: a photo Telegram
-   * refuses (its size and aspect rules) goes as a document, a refused document as a smaller JPEG
-   * document, and when nothing could be sent the user is told. A 403 (the user blocked the bot)
-   * ends it: there is nobody to tell.
-   * @returns whether the user got the picture
-   */
-  async #deliver(target: Target, result: CartoonResult, caption: string, lang: Lang): Promise<boolean> {
-    const { telegram } = this.out;
-    const extra = { caption, reply_parameters: multipartReply(target.photoMessageId) };
-    const name = resultName(target.media, result);
-    const attempts: { what: string; send: () => Promise<unknown> }[] = [];
-    if (target.media.kind === 'photo' && result.image.length <= this.limits.maxPhotoBytes) {
-      attempts.push({ what: 'sendPhoto', send: () => telegram.sendPhoto(target.chatId, { source: result.image, filename: name }, extra) });
-    }
-    attempts.push({ what: 'sendDocument', send: () => telegram.sendDocument(target.chatId, { source: result.image, filename: name }, extra) });
-    attempts.push({
-      what: 'sendDocument (smaller JPEG)',
-      send: async () => {
-        const smaller = await fitSize(result.image, result.format, result.width, result.height, FALLBACK_BYTES, { reencode: true });
-        return telegram.sendDocument(target.chatId, { source: smaller.image, filename: name.replace(/\.[^.]+$/, '.jpg') }, extra);
-      },
-    });
-    for (const attempt of attempts) {
-      const outcome = await this.out.try(attempt.what, attempt.send);
-      if (outcome.ok) return true;
-      if (outcome.code === 403) return false;
-    }
-    await this.#sendError(target.chatId, target.photoMessageId, lang, new ToonError('DELIVERY_FAILED', { detail: { bytes: result.image.length, width: result.width, height: result.height } }));
-    return false;
-  }
-
-  /**
-   * Up to 10 results as one album (one result as a single reply). A refused album of photos goes
-   * again as files, then each result on its own (each with its own fallbacks and error text).
-   */
-  async #sendAlbum(done: Done[], lang: Lang): Promise<void> {
-    const [one] = done;
-    if (!one) return;
-    const caption = resultCaption(lang, done.map((d) => d.result), done.reduce((s, d) => s + d.totalMs, 0));
-    if (done.length === 1) return void (await this.#deliver(one.target, one.result, caption, lang));
-    const asPhotos = one.target.media.kind === 'photo' && done.every((d) => d.result.image.length <= this.limits.maxPhotoBytes);
-    const media = (photos: boolean) => done.map((d, i) => {
-      const item = { media: { source: d.result.image, filename: resultName(d.target.media, d.result) }, ...(i === 0 ? { caption } : {}) };
-      return photos ? ({ type: 'photo', ...item } as InputMediaPhoto) : ({ type: 'document', ...item } as InputMediaDocument);
-    });
-    const send = (items: (InputMediaPhoto | InputMediaDocument)[]) => this.out.try('sendMediaGroup', () => this.out.telegram.sendMediaGroup(one.target.chatId, items as InputMediaPhoto[], { reply_parameters: multipartReply(one.target.photoMessageId) }));
-    let outcome = await send(media(asPhotos));
-    if (!outcome.ok && outcome.code !== 403 && asPhotos) outcome = await send(media(false));
-    if (outcome.ok || outcome.code === 403) return;
-    for (const d of done) await this.#deliver(d.target, d.result, resultCaption(lang, [d.result], d.totalMs), lang);
-  }
-
   async #sendError(chatId: number, replyTo: number, lang: Lang, error: unknown): Promise<void> {
     const toon = toToonError(error);
     if (toon.code === 'INTERNAL') this.log.error('telegram job failed', { chat: chatId, error: toon.cause ?? toon });
     await this.out.reply(chatId, replyTo, errorText(lang, toon, textContext(this.engine, 'telegram')));
   }
-}
-
-/**
- * reply_parameters for calls that upload a file. telegraf 4.16.3 silently drops object-valued
- * fields from multipart requests (telegraf/telegraf#1970, #2094; fixed upstream, unreleased), so
- * the field goes as the JSON string the Bot API expects.
- */
-function multipartReply(messageId: number): ReplyParameters {
-  return JSON.stringify({ message_id: messageId, allow_sending_without_reply: true }) as unknown as ReplyParameters;
-}
-
-/**
- * `holiday.jpg` -> `holiday.toon.png`; photos are `cartoon.<ext>`. The user's file name goes into
- * an upload header: quotes, backslashes, path separators and control characters are replaced,
- * and it is cut to 64 characters.
- */
-function resultName(media: Media, result: Pick<CartoonResult, 'format' | 'model'>): string {
-  const ext = extensionOf(result.format);
-  if (media.kind === 'photo') return `cartoon.${ext}`;
-  const base = media.fileName
-    .replace(/\.[^.]*$/, '')
-    .replace(/[\u0000-\u001f\u007f"'\\/:*?<>|;]+/g, '_')
-    .trim()
-    .slice(0, 64);
-  return `${base || 'image'}.${result.model}.${ext}`;
 }
 
 /** A job its Cancel button ended: its status says so, and no error is sent. */
