@@ -4,9 +4,12 @@
  * four images through the engine, the place in line on the deferred reply, and the result or a
  * friendly error in it.
  */
-import { MessageFlags, Routes, type REST, type RepliableInteraction } from 'discord.js';
+import { ActionRowBuilder, ButtonBuilder, ButtonStyle, MessageFlags, Routes, type REST, type RepliableInteraction } from 'discord.js';
 import { extensionOf, toToonError, ToonError, type CartoonOptions, type CartoonResult, type Engine, type Logger } from '../../engine/index.ts';
-import { errorText, pickLang, type Lang } from '../../i18n/index.ts';
+import { errorText, pickLang, texts, type Lang } from '../../i18n/index.ts';
+import type { Sender } from '../shared/access/Access.ts';
+import type { Cancellable } from '../shared/Cancels.ts';
+import type { Community } from '../shared/community.ts';
 import { resultCaption, textContext } from '../shared/captions.ts';
 import { fitSize } from '../shared/fitSize.ts';
 import type { LateOutcome, ReplyAddress } from '../shared/RunningBot.ts';
@@ -17,6 +20,9 @@ import { QueueStatus, type StatusSink } from '../shared/QueueStatus.ts';
 import { DEFAULT_UPLOAD_LIMIT, deliver } from './deliver.ts';
 import type { DiscordOptions } from './options.ts';
 import type { ImageSource, ResultButtons } from './ResultButtons.ts';
+
+/** Custom ids of Cancel buttons: the prefix, then the job's token. */
+export const CANCEL_PREFIX = 'toonbot-cancel:';
 
 /** Where a job's answer goes after a restart (scale-out mode): the interaction's webhook while its token lives. */
 type LateAddress = { platform: 'discord'; applicationId: string; token: string; lang: string; expiresAt: number };
@@ -33,6 +39,7 @@ export class CartoonJobs {
     private readonly opts: DiscordOptions,
     private readonly log: Logger,
     private readonly buttons: () => ResultButtons,
+    private readonly community: Community,
   ) {
     this.#guilds = new GroupCaps(opts.maxJobsPerGuild);
   }
@@ -46,9 +53,12 @@ export class CartoonJobs {
   async run(interaction: RepliableInteraction, lang: Lang, sources: readonly ImageSource[], options: CartoonOptions, ephemeral: boolean): Promise<void> {
     const guild = interaction.guildId ?? `dm:${interaction.user.id}`;
     const deadline = CartoonJobs.createdAt(interaction) + this.opts.tokenLifetimeMs;
+    const user = `discord:${interaction.user.id}`;
     let release: () => void;
     try {
       if (this.stopping) throw new ToonError('SHUTTING_DOWN');
+      await this.community.access.check(senderOf(interaction));
+      this.community.stats?.place(interaction.guildId ? `discord:guild:${interaction.guildId}` : undefined);
       release = this.#guilds.hold(guild);
       try {
         // The token dies 15 minutes after the click; refuse what cannot finish inside it.
@@ -61,7 +71,8 @@ export class CartoonJobs {
       return this.fail(interaction, lang, error, ephemeral);
     }
 
-    const status = new QueueStatus(replySink(interaction, this.log), lang);
+    const current: { job?: Cancellable } = {};
+    const status = new QueueStatus(replySink(interaction, this.log, () => (current.job ? cancelButton(current.job.token, lang) : undefined)), lang);
     try {
       const results: CartoonResult[] = [];
       for (const [i, source] of sources.entries()) {
@@ -70,7 +81,25 @@ export class CartoonJobs {
         // For a bot restarted while a worker has the job (scale-out): the interaction to edit, while its token lives.
         const replyTo: LateAddress = { platform: 'discord', applicationId: interaction.applicationId, token: interaction.token, lang, expiresAt: deadline };
         const fetch = () => download(new URL(source.url), { maxBytes: this.opts.maxDownloadBytes, timeoutMs: this.opts.downloadTimeoutMs, allowHosts: this.opts.attachmentHosts, signal: this.downloads.signal });
-        results.push(await reserveFetchSubmit(this.engine, `discord:${interaction.user.id}`, fetch, (image) => ({ image, options, deadlineMs: Math.max(1000, deadline - Date.now()), replyTo }), { onPosition: (p) => status.position(p) }));
+        const job = this.community.cancels.open(user);
+        current.job = job;
+        let giveBack: (() => Promise<void>) | undefined;
+        try {
+          giveBack = await this.community.access.spend(user);
+          const onPosition = (p: number) => {
+            job.position(p);
+            status.position(p);
+          };
+          results.push(await reserveFetchSubmit(this.engine, user, fetch, (image) => ({ image, options, deadlineMs: Math.max(1000, deadline - Date.now()), replyTo }), { onPosition, signal: job.signal }));
+        } catch (error) {
+          await giveBack?.();
+          // Cancelled with its button: the button's press has already said so in the reply.
+          if (job.cancelled) return void (await status.close());
+          throw error;
+        } finally {
+          job.close();
+          delete current.job;
+        }
       }
       await status.close();
       const totalMs = Date.now() - CartoonJobs.createdAt(interaction);
@@ -135,12 +164,24 @@ export class CartoonJobs {
 }
 
 /** The place in line shows in the deferred reply itself; the result's edit replaces it. */
-function replySink(interaction: RepliableInteraction, log: Logger): StatusSink {
+/** The place in line in the deferred reply, with the job's Cancel button while it waits. */
+function replySink(interaction: RepliableInteraction, log: Logger, button: () => ActionRowBuilder<ButtonBuilder> | undefined): StatusSink {
   return {
     kind: 'reply',
     show: async (content) => {
-      await interaction.editReply({ content }).catch((error: unknown) => log.warn('position edit failed', { error }));
+      const row = button();
+      await interaction.editReply({ content, components: row ? [row] : [] }).catch((error: unknown) => log.warn('position edit failed', { error }));
     },
     clear: async () => undefined,
   };
+}
+
+/** Who asked, and in which server, for the access lists. */
+export function senderOf(interaction: RepliableInteraction): Sender {
+  return { user: `discord:${interaction.user.id}`, ...(interaction.guildId ? { place: `discord:guild:${interaction.guildId}` } : {}) };
+}
+
+/** The Cancel button of the job with `token`. */
+function cancelButton(token: string, lang: Lang): ActionRowBuilder<ButtonBuilder> {
+  return new ActionRowBuilder<ButtonBuilder>().addComponents(new ButtonBuilder().setCustomId(`${CANCEL_PREFIX}${token}`).setLabel(texts(lang).ops.cancel).setStyle(ButtonStyle.Secondary));
 }

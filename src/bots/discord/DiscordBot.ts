@@ -15,12 +15,15 @@ import {
   type Interaction,
   type MessageContextMenuCommandInteraction,
 } from 'discord.js';
-import { ToonError, type CartoonOptions, type Engine, type Logger } from '../../engine/index.ts';
-import { pickLang } from '../../i18n/index.ts';
+import { ToonError, toToonError, type CartoonOptions, type Engine, type Logger } from '../../engine/index.ts';
+import { errorText, pickLang } from '../../i18n/index.ts';
+import { textContext } from '../shared/captions.ts';
+import { openCommunity, type Community } from '../shared/community.ts';
+import { OwnerCommands } from './OwnerCommands.ts';
 import { InFlight } from '../shared/InFlight.ts';
 import type { LateOutcome, ReplyAddress, RunningBot } from '../shared/RunningBot.ts';
-import { CartoonJobs } from './CartoonJobs.ts';
-import { CARTOON_COMMAND, CONTEXT_COMMAND } from './commands.ts';
+import { CartoonJobs, senderOf } from './CartoonJobs.ts';
+import { CARTOON_COMMAND, CONTEXT_COMMAND, OWNER_COMMAND, QUEUE_COMMAND } from './commands.ts';
 import type { DiscordOptions } from './options.ts';
 import { ResultButtons } from './ResultButtons.ts';
 
@@ -34,10 +37,15 @@ export class DiscordBot implements RunningBot {
   readonly #jobs: CartoonJobs;
   readonly #buttons: ResultButtons;
 
-  private constructor(engine: Engine, opts: DiscordOptions, log: Logger) {
+  readonly #owners: OwnerCommands;
+  readonly #community: Community;
+
+  private constructor(engine: Engine, opts: DiscordOptions, log: Logger, community: Community) {
     this.#engine = engine;
+    this.#community = community;
     this.#inFlight = new InFlight(log, 'discord interaction');
-    this.#jobs = new CartoonJobs(engine, opts, log, () => this.#buttons);
+    this.#jobs = new CartoonJobs(engine, opts, log, () => this.#buttons, community);
+    this.#owners = new OwnerCommands(engine, community, log);
     this.#buttons = new ResultButtons((interaction, lang, source, options, ephemeral) => this.#jobs.run(interaction, lang, [source], options, ephemeral));
     this.client = new Client({
       intents: [GatewayIntentBits.Guilds],
@@ -48,8 +56,8 @@ export class DiscordBot implements RunningBot {
     this.client.on(Events.Error, (error) => log.error('discord client error', { error }));
   }
 
-  static async start(engine: Engine, opts: DiscordOptions, log: Logger): Promise<DiscordBot> {
-    const bot = new DiscordBot(engine, opts, log);
+  static async start(engine: Engine, opts: DiscordOptions, log: Logger, community: Community = openCommunity(log)): Promise<DiscordBot> {
+    const bot = new DiscordBot(engine, opts, log, community);
     const ready = new Promise<void>((resolve) => bot.client.once(Events.ClientReady, () => resolve()));
     await bot.client.login(opts.token);
     await ready;
@@ -80,10 +88,29 @@ export class DiscordBot implements RunningBot {
   async #route(interaction: Interaction): Promise<void> {
     if (interaction.isChatInputCommand() && interaction.commandName === CARTOON_COMMAND) return this.#slash(interaction);
     if (interaction.isMessageContextMenuCommand() && interaction.commandName === CONTEXT_COMMAND) return this.#contextMenu(interaction);
+    if (interaction.isChatInputCommand() && interaction.commandName === OWNER_COMMAND) return this.#owners.run(interaction);
+    if (interaction.isChatInputCommand() && interaction.commandName === QUEUE_COMMAND) return this.#owners.queue(interaction);
+    if (interaction.isButton() && OwnerCommands.handles(interaction.customId)) return this.#owners.cancel(interaction);
     if (interaction.isButton() && ResultButtons.handles(interaction.customId)) return this.#buttons.press(interaction);
   }
 
+  /**
+   * A user the lists refuse is told so, visibly to them alone, before anything is deferred or
+   * downloaded. @returns whether the interaction may go on
+   */
+  async #admitted(interaction: ChatInputCommandInteraction | MessageContextMenuCommandInteraction): Promise<boolean> {
+    try {
+      await this.#community.access.check(senderOf(interaction));
+      return true;
+    } catch (error) {
+      const lang = pickLang(interaction.locale);
+      await interaction.reply({ content: `⚠️ ${errorText(lang, toToonError(error), textContext(this.#engine, 'discord'))}`, flags: MessageFlags.Ephemeral });
+      return false;
+    }
+  }
+
   async #slash(interaction: ChatInputCommandInteraction): Promise<void> {
+    if (!(await this.#admitted(interaction))) return;
     const ephemeral = interaction.options.getBoolean('private') ?? false;
     // Acknowledge first: the 3 s clock runs from the click.
     await interaction.deferReply(ephemeral ? { flags: MessageFlags.Ephemeral } : {});
@@ -104,6 +131,7 @@ export class DiscordBot implements RunningBot {
   }
 
   async #contextMenu(interaction: MessageContextMenuCommandInteraction): Promise<void> {
+    if (!(await this.#admitted(interaction))) return;
     await interaction.deferReply();
     const lang = pickLang(interaction.locale);
     const images = [...interaction.targetMessage.attachments.values()].filter((a) => a.contentType?.startsWith('image/')).slice(0, MAX_CONTEXT_IMAGES);

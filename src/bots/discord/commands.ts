@@ -12,6 +12,8 @@ import { OPTION_LIMITS, OUTPUT_FORMATS, type StyleInfo } from '../../engine/inde
 
 export const CARTOON_COMMAND = 'cartoon';
 export const CONTEXT_COMMAND = 'Cartoonize';
+export const OWNER_COMMAND = 'toonbot';
+export const QUEUE_COMMAND = 'queue';
 export const RESOLUTIONS = [512, 768, 1024, 1536, 2048] as const;
 /** Discord's own floor for the strength option: 0 would return the photo unchanged. */
 export const MIN_STRENGTH = 0.1;
@@ -66,5 +68,27 @@ export function commandDefinitions(styles: readonly StyleInfo[]): RESTPostAPIApp
         .setDescriptionLocalizations({ 'zh-CN': '只有你能看到结果' }),
     );
   const menu = new ContextMenuCommandBuilder().setName(CONTEXT_COMMAND).setNameLocalizations({ 'zh-CN': '卡通化' }).setType(ApplicationCommandType.Message);
-  return [cartoon.toJSON(), menu.toJSON()];
+  const queue = new SlashCommandBuilder().setName(QUEUE_COMMAND).setNameLocalizations({ 'zh-CN': '队列' }).setDescription('Where your photos are in line').setDescriptionLocalizations({ 'zh-CN': '你的照片排在第几位' });
+  // Owners' controls: hidden from members (no default permissions: admins see it and may grant
+  // it); the bot refuses anyone who is not in TOONBOT_OWNERS anyway.
+  const owner = new SlashCommandBuilder()
+    .setName(OWNER_COMMAND)
+    .setDescription('Bot owners: block, allow and statistics')
+    .setDefaultMemberPermissions(0)
+    .addSubcommand((c) => c.setName('stats').setDescription('Photos done, refused and failed; times; the line; where the models run'));
+  for (const [name, description] of [
+    ['block', 'Stop serving a user or a server'],
+    ['unblock', 'Serve a blocked user or server again'],
+    ['allow', 'Add a user or server to the allow list (with one, only those listed are served)'],
+    ['disallow', 'Take a user or server off the allow list'],
+  ] as const) {
+    owner.addSubcommand((c) =>
+      c
+        .setName(name)
+        .setDescription(description)
+        .addUserOption((o) => o.setName('user').setDescription('The user'))
+        .addStringOption((o) => o.setName('server').setDescription('A server id').setMinLength(5).setMaxLength(20)),
+    );
+  }
+  return [cartoon.toJSON(), menu.toJSON(), queue.toJSON(), owner.toJSON()];
 }

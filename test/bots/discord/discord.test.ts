@@ -249,7 +249,7 @@ describe('Discord: answering after a restart (scale-out mode)', () => {
 });
 
 describe('npm run register', () => {
-  it('puts both commands with one bulk overwrite, to the guild when one is set, else globally', async () => {
+  it('puts every command with one bulk overwrite, to the guild when one is set, else globally; the owners\' one hidden from members', async () => {
     discord = new FakeDiscord();
     await discord.start();
     const styles = engine.styles();
@@ -259,7 +259,12 @@ describe('npm run register', () => {
     expect(puts.map((c) => c.path)).toEqual([`/api/v10/applications/${APP_ID}/guilds/${GUILD_ID}/commands`, `/api/v10/applications/${APP_ID}/commands`]);
     expect(puts[0]?.body).toEqual(puts[1]?.body);
     expect(puts[0]?.body).toEqual(commandDefinitions(styles));
-    expect(puts[0]?.body).toEqual([
+    const [cartoon, menu, queue, owner] = puts[0]?.body as Record<string, unknown>[];
+    expect(queue).toMatchObject({ type: 1, name: 'queue' });
+    // No default permissions: members do not see it; admins may grant it. The bot checks owners anyway.
+    expect(owner).toMatchObject({ type: 1, name: 'toonbot', default_member_permissions: '0' });
+    expect((owner?.options as { name: string; type: number }[]).map((o) => [o.name, o.type])).toEqual([['stats', 1], ['block', 1], ['unblock', 1], ['allow', 1], ['disallow', 1]]);
+    expect([cartoon, menu]).toEqual([
       {
         type: 1,
         name: 'cartoon',
