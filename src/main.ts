@@ -12,19 +12,21 @@ import { createEngine, createLogger, type Engine, type LateOutcome, type Logger,
 import { createRemoteEngine } from './scale/RemoteEngine.ts';
 import type { RunningBot } from './bots/shared/RunningBot.ts';
 import { Metrics } from './observe/metrics.ts';
+import { DailyStats } from './observe/stats.ts';
+import { communityFrom, type Community } from './bots/shared/community.ts';
 import { startHealthServer, type HealthRoutes, type HealthServer, type Readiness } from './observe/server.ts';
 import { startWebServer, type WebServer } from './bots/web/server.ts';
 
-async function startAdapters(config: AppConfig, engine: Engine, logger: Logger): Promise<RunningBot[]> {
+async function startAdapters(config: AppConfig, engine: Engine, logger: Logger, community: Community): Promise<RunningBot[]> {
   const bots: RunningBot[] = [];
   try {
     if (config.telegram) {
       const { startTelegram } = await import('./bots/telegram/index.ts');
-      bots.push(await startTelegram(engine, config.telegram, logger));
+      bots.push(await startTelegram(engine, config.telegram, logger, community));
     }
     if (config.discord) {
       const { startDiscord } = await import('./bots/discord/index.ts');
-      bots.push(await startDiscord(engine, config.discord, logger));
+      bots.push(await startDiscord(engine, config.discord, logger, community));
     }
   } catch (error) {
     // One adapter failed to start: stop the ones already running before giving up.
@@ -80,6 +82,8 @@ async function main(): Promise<number> {
   let health: HealthServer | undefined;
   let web: WebServer | undefined;
   let bots: RunningBot[] = [];
+  let community: Community | undefined;
+  let stats: DailyStats | undefined;
   try {
     if (config.web) {
       if (config.http && config.http.port !== config.web.port) logger.warn('TOONBOT_HTTP_PORT is not used while the studio runs: /healthz, /readyz and /metrics are on the studio port', { studioPort: config.web.port });
@@ -88,7 +92,11 @@ async function main(): Promise<number> {
       health = await startHealthServer({ ...config.http, ...healthRoutes, log: logger });
     }
     await engine.warmup();
-    bots = await startAdapters(config, engine, logger);
+    if (config.telegram || config.discord) {
+      stats = new DailyStats(metrics, engine);
+      community = await communityFrom(config.access, config.scale?.redisUrl, logger, metrics.observe, stats);
+      bots = await startAdapters(config, engine, logger, community);
+    }
     if (web) bots.push(web.studio);
     // Jobs this bot accepted before a restart, finished or still on a worker, are answered now.
     if (remote) await remote.recover((replyTo, outcome) => answerLater(bots, replyTo, outcome, logger));
@@ -96,6 +104,8 @@ async function main(): Promise<number> {
     const inUse = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
     logger.error(inUse ? 'could not start: the port is in use (set TOONBOT_WEB_PORT or TOONBOT_HTTP_PORT to a free one)' : 'could not start', { error });
     await Promise.allSettled(bots.map((b) => b.stop()));
+    stats?.stop();
+    await community?.access.close();
     await engine.close();
     await health?.close();
     return 1;
@@ -115,6 +125,8 @@ async function main(): Promise<number> {
   }, config.stopGraceMs);
   await Promise.allSettled(bots.map((b) => b.stop()));
   clearTimeout(grace);
+  stats?.stop();
+  await community?.access.close();
   await engine.close();
   await health?.close();
   logger.info('stopped', { ...engine.stats() });

@@ -3,10 +3,10 @@
  * it (owners, lists, the daily limit), the Cancel buttons of the photos in hand, and the figures
  * of /stats.
  */
-import type { Logger } from '../../engine/index.ts';
+import type { JobEvent, Logger } from '../../engine/index.ts';
 import type { StatsFacts } from '../../observe/stats.ts';
-import { Access } from './access/Access.ts';
-import { FileAccessStore } from './access/stores.ts';
+import { Access, type AccessConfig } from './access/Access.ts';
+import { FileAccessStore, RedisAccessStore } from './access/stores.ts';
 import { Cancels } from './Cancels.ts';
 
 export interface Community {
@@ -19,4 +19,21 @@ export interface Community {
 /** No owners, no lists, no limit, kept in memory: a bot started on its own (tests, tools). */
 export function openCommunity(log: Logger): Community {
   return { access: new Access(FileAccessStore.memory(log), { owners: [], allow: [], block: [], dailyLimit: 0 }, log), cancels: new Cancels() };
+}
+
+/**
+ * The process's community controls from its configuration: the lists in Redis when the deployment
+ * has one (every bot process sees the same), else in the access file.
+ * @throws Error naming the access file when it cannot be read as lists
+ */
+export async function communityFrom(
+  config: AccessConfig & { path: string },
+  redisUrl: string | undefined,
+  log: Logger,
+  observe: (event: JobEvent) => void,
+  stats: Community['stats'],
+): Promise<Community> {
+  const store = redisUrl ? new RedisAccessStore(redisUrl) : await FileAccessStore.open(config.path, log);
+  if (config.owners.length === 0) log.info('no TOONBOT_OWNERS set: nobody can use the owner commands (block, allow, stats)');
+  return { access: new Access(store, config, log, observe), cancels: new Cancels(), ...(stats ? { stats } : {}) };
 }
