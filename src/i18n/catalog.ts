@@ -102,6 +102,9 @@ export interface StudioTexts {
   facesFound: string;
   offline: string;
   needPhoto: string;
+  /** The button that takes the photo out of the line, and what the page says then. */
+  cancel: string;
+  cancelled: string;
 }
 
 /** A byte count in megabytes: whole ones (Telegram's and Discord's limits are stated that way), tenths below 10. */

@@ -97,6 +97,8 @@ export const en: Catalog = {
     facesFound: 'faces found',
     offline: 'The studio is not answering. Is ToonBot still running?',
     needPhoto: 'Choose a photo first.',
+    cancel: 'Cancel',
+    cancelled: 'Cancelled.',
   },
   ops: {
     cancel: 'Cancel',

@@ -94,6 +94,8 @@ export const zh: Catalog = {
     facesFound: '张人脸',
     offline: '工作室没有响应。ToonBot 还在运行吗？',
     needPhoto: '请先选择一张照片。',
+    cancel: '取消',
+    cancelled: '已取消。',
   },
   ops: {
     cancel: '取消',

@@ -5,7 +5,7 @@
  * under test-artifacts/.
  */
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
@@ -122,6 +122,29 @@ describe('web studio in Chromium', () => {
     // Kept in this browser's recent strip.
     await page.waitForSelector('#recent button img');
     await page.screenshot({ path: path.join(ARTIFACTS, 'studio-en.png'), fullPage: true });
+    expect((page as Page & { problems: string[] }).problems).toEqual([]);
+    await page.close();
+  });
+
+  it('a Cancel button takes a waiting photo out of the line: the page says so, and the model never sees it', async () => {
+    const page = await open('en-US');
+    await choose(page, path.join(FIXTURES, 'coffee.png'));
+    // Someone else's large photo holds the model, so the page's photo waits.
+    const before = engine.stats().done;
+    const other = engine.submit({ image: await readFile(path.join(FIXTURES, 'astronaut.png')), options: { resolution: 2048 }, requester: 'someone' });
+    expect(await page.$eval('#cancel', (e) => (e as Dom).hidden)).toBe(true);
+    await page.click('#go');
+    await page.waitForFunction(() => document.querySelector('#status')?.textContent === '#1 in line…');
+    await page.click('#cancel');
+    await page.waitForFunction(() => document.querySelector('#status')?.textContent === 'Cancelled.');
+    expect(await page.$eval('#cancel', (e) => (e as Dom).hidden)).toBe(true);
+    expect(await page.$eval('#error', (e) => (e as Dom).hidden)).toBe(true);
+    expect(await page.$eval('#result', (e) => (e as Dom).hidden)).toBe(true);
+    await other;
+    // Only the other photo was done; the cancelled one left the line.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(engine.stats()).toMatchObject({ done: before + 1, waiting: 0, running: 0 });
+    expect(await page.$eval('#go', (e) => (e as Dom).disabled)).toBe(false);
     expect((page as Page & { problems: string[] }).problems).toEqual([]);
     await page.close();
   });

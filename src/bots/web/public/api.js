@@ -20,12 +20,14 @@ export async function fetchInfo() {
 /**
  * Sends one photo; calls `onPosition` while it waits and returns the result. A refusal or a
  * failed job throws an Error with the server's words; a connection that breaks, a TypeError.
+ * Aborting `signal` closes the connection: the server takes the photo out of the line.
  * @param {FormData} form
  * @param {(position: number) => void} onPosition
+ * @param {AbortSignal} signal
  * @returns {Promise<StudioEvents['result']>}
  */
-export async function sendPhoto(form, onPosition) {
-  const res = await fetch(`/api/cartoon?lang=${lang}`, { method: 'POST', body: form, headers: { accept: 'text/event-stream' } });
+export async function sendPhoto(form, onPosition, signal) {
+  const res = await fetch(`/api/cartoon?lang=${lang}`, { method: 'POST', body: form, headers: { accept: 'text/event-stream' }, signal });
   if (!res.ok || !res.body) {
     /** @type {{ error?: StudioError } | undefined} */
     const body = await res.json().catch(() => undefined);

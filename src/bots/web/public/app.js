@@ -12,7 +12,8 @@ import { $, fillControls, hideError, input, select, setStatus, showError, showFa
 
 /**
  * The photo chosen, its name without extension, and its object URL (the "before" picture).
- * @type {{ photo: Blob | undefined, name: string, url: string }}
+ * The job under way, if any, can be cancelled.
+ * @type {{ photo: Blob | undefined, name: string, url: string, job?: AbortController }}
  */
 const chosen = { photo: undefined, name: 'photo', url: '' };
 
@@ -51,6 +52,7 @@ async function init() {
     if (picked) choose(info, picked);
   });
   $('go').addEventListener('click', () => void cartoonise(info));
+  $('cancel').addEventListener('click', () => chosen.job?.abort());
   input('split').addEventListener('input', showSplit);
   input('faces').addEventListener('change', showFaces);
   $('clear-recent').addEventListener('click', () => void clearRecent().then(() => refreshRecent(info)));
@@ -82,6 +84,9 @@ async function cartoonise(info) {
   const go = /** @type {HTMLButtonElement} */ ($('go'));
   hideError();
   go.disabled = true;
+  const job = new AbortController();
+  chosen.job = job;
+  $('cancel').hidden = false;
   setStatus(info.texts.uploading);
   const form = new FormData();
   for (const field of ['style', 'resolution', 'format']) form.append(field, select(field).value);
@@ -89,16 +94,21 @@ async function cartoonise(info) {
   if (!$('faces-field').hidden && input('faces').checked) form.append('faces', '1');
   form.append('photo', photo, name);
   try {
-    const { image, ...result } = await sendPhoto(form, (position) => setStatus(position >= 1 ? info.texts.inLine.replace('{n}', String(position)) : info.texts.processing));
+    const { image, ...result } = await sendPhoto(form, (position) => setStatus(position >= 1 ? info.texts.inLine.replace('{n}', String(position)) : info.texts.processing), job.signal);
     const blob = base64Blob(image, result.mime);
     setStatus('');
     showResult(info, blob, result, { beforeUrl, name });
     await remember(blob, result, name);
     await refreshRecent(info);
   } catch (error) {
-    setStatus('');
-    showError(error instanceof TypeError ? info.texts.offline : error instanceof Error ? error.message : String(error));
+    if (job.signal.aborted) setStatus(info.texts.cancelled);
+    else {
+      setStatus('');
+      showError(error instanceof TypeError ? info.texts.offline : error instanceof Error ? error.message : String(error));
+    }
   } finally {
+    delete chosen.job;
+    $('cancel').hidden = true;
     go.disabled = !chosen.photo;
   }
 }
