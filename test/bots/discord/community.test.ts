@@ -105,27 +105,32 @@ describe('Discord: owners and lists', () => {
 describe('Discord: Cancel, /queue and stats', () => {
   it('the sender cancels a waiting image from its reply; someone else cannot; /queue and /toonbot stats answer privately', async () => {
     await startBot();
-    const big = slash(OWNER, await photo('big.jpg', fixture('astronaut.png')), { resolution: 2048 });
-    discord.dispatch('INTERACTION_CREATE', big);
-    await discord.waitFor((c) => c.path === '/attachments/big.jpg');
+    // Three 2048 px jobs of others hold the model (seconds of work) while Ben's waits.
+    const image = fixture('astronaut.png');
+    const busy = Promise.all([1, 2, 3].map((i) => engine.submit({ image, options: { resolution: 2048 }, requester: `web:other-${i}` })));
+    await new Promise((r) => setTimeout(r, 100));
     const waiting = slash(ben, await photo('small.jpg'), { resolution: 512 });
     discord.dispatch('INTERACTION_CREATE', waiting);
-    const inLine = await discord.waitFor((c) => isEdit(waiting.token)(c) && (c.body as { content?: string }).content === '#1 in line…');
+    const inLine = await discord.waitFor((c) => isEdit(waiting.token)(c) && (c.body as { content?: string }).content === '#3 in line…');
     const row = (inLine.body as { components: { components: { custom_id: string; label: string }[] }[] }).components[0]?.components[0];
     expect(row?.label).toBe('Cancel');
     const queue = command(ben, 'queue');
     discord.dispatch('INTERACTION_CREATE', queue);
-    expect((await said(queue.token)).data).toMatchObject({ content: 'Your photos: #1 in line.', flags: 64 });
+    expect((await said(queue.token)).data).toMatchObject({ content: 'Your photos: #3 in line.', flags: 64 });
 
     const messageId = discord.originalId(waiting.token);
     const other = button(wei, messageId, String(row?.custom_id));
     discord.dispatch('INTERACTION_CREATE', other);
     expect((await said(other.token)).data).toMatchObject({ content: '只有发送照片的人可以取消。', flags: 64 });
 
+    const madeUp = button(ben, messageId, 'toonbot-cancel:notARealToken1');
+    discord.dispatch('INTERACTION_CREATE', madeUp);
+    expect((await said(madeUp.token)).data).toMatchObject({ content: 'That photo is already done.', flags: 64 });
+
     const mine = button(ben, messageId, String(row?.custom_id));
     discord.dispatch('INTERACTION_CREATE', mine);
     expect(await said(mine.token)).toMatchObject({ type: 7, data: { content: 'Cancelled.', components: [] } });
-    await discord.waitFor(isFinal(big.token));
+    await busy;
     await bot?.idle();
     expect(discord.calls.some(isFinal(waiting.token))).toBe(false);
     expect(discord.calls.some((c) => c.path === '/attachments/small.jpg')).toBe(true);

@@ -139,21 +139,24 @@ describe('Telegram: Cancel, /queue and /stats', () => {
   it('the sender cancels a queued photo: it leaves the line before the model, the status says "Cancelled."; others cannot', async () => {
     const community = await startBot();
     const done = (await metrics.snapshot()).outcomes.done ?? 0;
-    // Alice's 2048 px job holds the model while Bob's waits.
-    api.push({ message: photoMessage(privateChat(OWNER), OWNER, await addPhoto(fixture('astronaut.png')), { caption: 'res=2048' }) });
-    await api.waitFor((c) => c.method === 'getFile');
+    // Three 2048 px jobs of others hold the model (seconds of work) while Bob's and Li's wait.
+    const busy = holdTheModel(engine);
     await new Promise((r) => setTimeout(r, 100));
     api.push({ message: photoMessage(privateChat(bob), bob, await addPhoto(), { caption: 'res=256' }) });
     const queued = await api.waitFor((c) => c.method === 'sendMessage' && sentTo(bob.id)(c));
-    expect(queued.params.text).toBe('Queued: #1 in line…');
+    expect(queued.params.text).toBe('Queued: #3 in line…');
     const raw = queued.params.reply_markup;
     const markup = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { inline_keyboard: { text: string; callback_data: string }[][] };
     const button = markup.inline_keyboard[0]?.[0];
     expect(button?.text).toBe('Cancel');
+    // Li's photo waits behind Bob's.
+    api.push({ message: photoMessage(privateChat(li), li, await addPhoto(), { caption: 'res=256' }) });
+    const second = await api.waitFor((c) => c.method === 'sendMessage' && sentTo(li.id)(c));
+    expect(second.params.text).toBe('排队中：第 4 位…');
     // /queue tells Bob where his photo is.
     let mark = api.calls.length;
     api.push({ message: textMessage(privateChat(bob), bob, '/queue') });
-    expect(await textTo(bob.id, mark)).toBe('Your photos: #1 in line.');
+    expect(await textTo(bob.id, mark)).toBe('Your photos: #3 in line.');
 
     // Li presses Bob's button, then a made-up one: refused, nothing changes.
     mark = api.calls.length;
@@ -161,7 +164,7 @@ describe('Telegram: Cancel, /queue and /stats', () => {
     api.push({ callback_query: callbackQuery(li, queued.params, 'cancel:madeUpToken123') });
     await api.waitFor(() => api.calls.slice(mark).filter((c) => c.method === 'answerCallbackQuery').length === 2);
     expect(api.calls.slice(mark).filter((c) => c.method === 'answerCallbackQuery').map((c) => c.params.text)).toEqual(['只有发送照片的人可以取消。', '这张照片已经处理完了。']);
-    expect(community.cancels.of(`telegram:${bob.id}`)).toEqual([1]);
+    expect(community.cancels.of(`telegram:${bob.id}`)).toEqual([3]);
 
     mark = api.calls.length;
     api.push({ callback_query: callbackQuery(bob, queued.params, String(button?.callback_data)) });
@@ -169,11 +172,15 @@ describe('Telegram: Cancel, /queue and /stats', () => {
     expect(answer.params.text).toBe('Cancelled.');
     const edited = await api.waitFor((c) => c.method === 'editMessageText' && sentTo(bob.id)(c) && c.params.text === 'Cancelled.');
     expect(edited.params.reply_markup).toBeUndefined();
-    await api.waitFor((c) => c.method === 'sendPhoto' && sentTo(OWNER.id)(c));
+    // Li moves up at once (the first edit of Li's status), before the others' jobs are done.
+    const moved = await api.waitFor((c) => c.method === 'editMessageText' && sentTo(li.id)(c));
+    expect(moved.params.text).toBe('排队中：第 3 位…');
+    await busy;
+    await api.waitFor((c) => c.method === 'sendPhoto' && sentTo(li.id)(c));
     await bot?.idle();
-    // Bob got no cartoon and no error; only Alice's job reached the model.
+    // Bob got no cartoon and no error; only the others' three and Li's reached the model.
     expect(api.calls.filter((c) => sentTo(bob.id)(c) && (c.method === 'sendPhoto' || (c.method === 'sendMessage' && c !== queued && api.calls.indexOf(c) > mark)))).toEqual([]);
-    expect((await metrics.snapshot()).outcomes.done).toBe(done + 1);
+    expect((await metrics.snapshot()).outcomes.done).toBe(done + 4);
     expect(community.cancels.of(`telegram:${bob.id}`)).toEqual([]);
   });
 
@@ -193,3 +200,9 @@ describe('Telegram: Cancel, /queue and /stats', () => {
     expect(text).toContain('Models on: cpu');
   });
 });
+
+/** Three 2048 px jobs of other users, straight into the engine: the model is busy for seconds. */
+function holdTheModel(on: Engine): Promise<unknown> {
+  const image = fixture('astronaut.png');
+  return Promise.all([1, 2, 3].map((i) => on.submit({ image, options: { resolution: 2048 }, requester: `web:other-${i}` })));
+}

@@ -131,19 +131,20 @@ describe('web studio in Chromium', () => {
     await choose(page, path.join(FIXTURES, 'coffee.png'));
     // Someone else's large photo holds the model, so the page's photo waits.
     const before = engine.stats().done;
-    const other = engine.submit({ image: await readFile(path.join(FIXTURES, 'astronaut.png')), options: { resolution: 2048 }, requester: 'someone' });
+    const image = await readFile(path.join(FIXTURES, 'astronaut.png'));
+    const other = Promise.all([1, 2].map((i) => engine.submit({ image, options: { resolution: 2048 }, requester: `someone-${i}` })));
     expect(await page.$eval('#cancel', (e) => (e as Dom).hidden)).toBe(true);
     await page.click('#go');
-    await page.waitForFunction(() => document.querySelector('#status')?.textContent === '#1 in line…');
+    await page.waitForFunction(() => document.querySelector('#status')?.textContent === '#2 in line…');
     await page.click('#cancel');
     await page.waitForFunction(() => document.querySelector('#status')?.textContent === 'Cancelled.');
     expect(await page.$eval('#cancel', (e) => (e as Dom).hidden)).toBe(true);
     expect(await page.$eval('#error', (e) => (e as Dom).hidden)).toBe(true);
     expect(await page.$eval('#result', (e) => (e as Dom).hidden)).toBe(true);
     await other;
-    // Only the other photo was done; the cancelled one left the line.
+    // Only the others' photos were done; the cancelled one left the line.
     await new Promise((r) => setTimeout(r, 200));
-    expect(engine.stats()).toMatchObject({ done: before + 1, waiting: 0, running: 0 });
+    expect(engine.stats()).toMatchObject({ done: before + 2, waiting: 0, running: 0 });
     expect(await page.$eval('#go', (e) => (e as Dom).disabled)).toBe(false);
     expect((page as Page & { problems: string[] }).problems).toEqual([]);
     await page.close();
