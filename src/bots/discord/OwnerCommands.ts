@@ -4,10 +4,11 @@
  * everyone's `/queue`, and the Cancel button on a waiting photo's reply. Answers are ephemeral.
  */
 import { MessageFlags, type ButtonInteraction, type ChatInputCommandInteraction } from 'discord.js';
-import { ToonError, toToonError, type Engine, type Logger } from '../../engine/index.ts';
+import { toToonError, type Engine, type Logger } from '../../engine/index.ts';
 import { errorText, pickLang, texts } from '../../i18n/index.ts';
 import { textContext } from '../shared/captions.ts';
 import type { Community } from '../shared/community.ts';
+import { ownerAction, type OwnerAction } from '../shared/ownerAction.ts';
 import { CANCEL_PREFIX } from './CartoonJobs.ts';
 
 export class OwnerCommands {
@@ -21,29 +22,13 @@ export class OwnerCommands {
   async run(interaction: ChatInputCommandInteraction): Promise<void> {
     const lang = pickLang(interaction.locale);
     const by = `discord:${interaction.user.id}`;
-    const t = texts(lang).ops;
     const answer = (content: string) => interaction.reply({ content, flags: MessageFlags.Ephemeral });
     try {
-      const action = interaction.options.getSubcommand();
-      if (!this.community.access.isOwner(by)) {
-        this.log.info('access: owner command refused', { user: by, command: action });
-        throw new ToonError('OWNERS_ONLY');
-      }
-      if (action === 'stats') {
-        await answer(this.community.stats ? t.stats(await this.community.stats.facts()) : '-');
-        return;
-      }
+      const action = interaction.options.getSubcommand() as OwnerAction;
       const user = interaction.options.getUser('user');
       const server = interaction.options.getString('server');
       const subject = user ? `discord:${user.id}` : server ? `discord:guild:${server}` : undefined;
-      if (!subject) {
-        await answer(t.usage);
-        return;
-      }
-      const list = action === 'block' || action === 'unblock' ? 'block' : 'allow';
-      const on = action === 'block' || action === 'allow';
-      await this.community.access.change(by, list, subject, on);
-      await answer(t.changed(list, subject, on));
+      await answer(await ownerAction(this.community, this.log, by, action, subject, lang));
     } catch (error) {
       await answer(errorText(lang, toToonError(error), textContext(this.engine, 'discord')));
     }

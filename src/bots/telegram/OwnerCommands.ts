@@ -3,11 +3,11 @@
  * /disallow and /stats, everyone's /queue, and the Cancel button under "Queued: #N".
  */
 import type { CallbackQuery, Message } from 'telegraf/types';
-import { ToonError, toToonError, type Engine, type Logger } from '../../engine/index.ts';
+import { toToonError, type Engine, type Logger } from '../../engine/index.ts';
 import { errorText, pickLang, texts, type Lang } from '../../i18n/index.ts';
 import { textContext } from '../shared/captions.ts';
 import type { Community } from '../shared/community.ts';
-import type { OwnerAction } from './route.ts';
+import { ownerAction, type OwnerAction } from '../shared/ownerAction.ts';
 import type { Outbox } from './send.ts';
 
 export class OwnerCommands {
@@ -23,25 +23,8 @@ export class OwnerCommands {
     const lang = pickLang(message.from?.language_code);
     const by = `telegram:${message.from?.id ?? 0}`;
     const answer = (text: string) => this.out.reply(message.chat.id, message.message_id, text);
-    const t = texts(lang).ops;
     try {
-      if (!this.community.access.isOwner(by)) {
-        this.log.info('access: owner command refused', { user: by, command: action });
-        throw new ToonError('OWNERS_ONLY');
-      }
-      if (action === 'stats') {
-        await answer(this.community.stats ? t.stats(await this.community.stats.facts()) : '-');
-        return;
-      }
-      const subject = subjectOf(arg, replyTo);
-      if (!subject) {
-        await answer(t.usage);
-        return;
-      }
-      const list = action === 'block' || action === 'unblock' ? 'block' : 'allow';
-      const on = action === 'block' || action === 'allow';
-      await this.community.access.change(by, list, subject, on);
-      await answer(t.changed(list, subject, on));
+      await answer(await ownerAction(this.community, this.log, by, action, subjectOf(arg, replyTo), lang));
     } catch (error) {
       await answer(errorText(lang, toToonError(error), textContext(this.engine, 'telegram')));
     }

@@ -10,6 +10,7 @@
 import type { Message } from 'telegraf/types';
 import { parseText, type ParsedText } from '../shared/textOptions.ts';
 import { mediaOf, textOf, type Media } from './media.ts';
+import { OWNER_ACTIONS, type OwnerAction } from '../shared/ownerAction.ts';
 
 export interface RouteContext {
   /** The bot's username, for /command@bot and @mentions. */
@@ -39,8 +40,6 @@ export type Intent =
   | { kind: 'owner'; action: OwnerAction; message: Message; arg?: string; replyTo?: Message }
   | ({ kind: 'photo' } & PhotoRequest);
 
-export const OWNER_ACTIONS = ['block', 'unblock', 'allow', 'disallow', 'stats'] as const;
-export type OwnerAction = (typeof OWNER_ACTIONS)[number];
 
 export function route(message: Message, context: RouteContext): Intent {
   const text = parseText(textOf(message), context.username, context.styles);
