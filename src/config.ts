@@ -84,8 +84,8 @@ export function parseConfig(env: Env): AppConfig {
   const subjects = (name: string, places: boolean): string[] => {
     const list = str(name)?.split(',').map((s) => s.trim()).filter(Boolean) ?? [];
     for (const s of list) {
-      if (!SUBJECT.test(s) || (!places && /:(chat|guild):/.test(s))) {
-        throw new ConfigError(`Expected platform ids for ${name} (${places ? 'telegram:123, telegram:chat:-100123, discord:456, discord:guild:789' : 'telegram:123, discord:456'}), got ${JSON.stringify(s)}`);
+      if (!SUBJECT.test(s) || (!places && /:(chat|guild|channel):/.test(s))) {
+        throw new ConfigError(`Expected platform ids for ${name} (${places ? 'telegram:123, telegram:chat:-100123, discord:456, discord:guild:789, discord:channel:1011' : 'telegram:123, discord:456'}), got ${JSON.stringify(s)}`);
       }
     }
     return list;

@@ -178,7 +178,11 @@ function replySink(interaction: RepliableInteraction, log: Logger, button: () =>
 
 /** Who asked, and in which server, for the access lists. */
 export function senderOf(interaction: RepliableInteraction): Sender {
-  return { user: `discord:${interaction.user.id}`, ...(interaction.guildId ? { place: `discord:guild:${interaction.guildId}` } : {}) };
+  return {
+    user: `discord:${interaction.user.id}`,
+    ...(interaction.guildId ? { place: `discord:guild:${interaction.guildId}` } : {}),
+    ...(interaction.guildId && interaction.channelId ? { channel: `discord:channel:${interaction.channelId}` } : {}),
+  };
 }
 
 /** The Cancel button of the job with `token`. */

@@ -27,7 +27,8 @@ export class OwnerCommands {
       const action = interaction.options.getSubcommand() as OwnerAction;
       const user = interaction.options.getUser('user');
       const server = interaction.options.getString('server');
-      const subject = user ? `discord:${user.id}` : server ? `discord:guild:${server}` : undefined;
+      const channel = interaction.options.getChannel('channel');
+      const subject = user ? `discord:${user.id}` : channel ? `discord:channel:${channel.id}` : server ? `discord:guild:${server}` : undefined;
       await answer(await ownerAction(this.community, this.log, by, action, subject, lang));
     } catch (error) {
       await answer(errorText(lang, toToonError(error), textContext(this.engine, 'discord')));

@@ -87,7 +87,8 @@ export function commandDefinitions(styles: readonly StyleInfo[]): RESTPostAPIApp
         .setName(name)
         .setDescription(description)
         .addUserOption((o) => o.setName('user').setDescription('The user'))
-        .addStringOption((o) => o.setName('server').setDescription('A server id').setMinLength(5).setMaxLength(20)),
+        .addStringOption((o) => o.setName('server').setDescription('A server id').setMinLength(5).setMaxLength(20))
+        .addChannelOption((o) => o.setName('channel').setDescription('A channel of this server')),
     );
   }
   return [cartoon.toJSON(), menu.toJSON(), queue.toJSON(), owner.toJSON()];

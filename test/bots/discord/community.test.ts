@@ -15,7 +15,7 @@ import { Metrics } from '../../../src/observe/metrics.ts';
 import { DailyStats } from '../../../src/observe/stats.ts';
 import { fixture } from '../../helpers.ts';
 import { APP_ID, FakeDiscord, type RestCall } from './FakeDiscord.ts';
-import { ann, ben, button, command, slash, wei } from './payloads.ts';
+import { ann, ben, button, CHANNEL_ID, command, slash, wei } from './payloads.ts';
 
 const OWNER = ann;
 let engine: Engine;
@@ -82,7 +82,7 @@ describe('Discord: owners and lists', () => {
     await discord.waitFor(isFinal(served.token));
   });
 
-  it('a blocked server: nobody in it is served; the daily limit refuses the next image before its download', async () => {
+  it('a blocked channel or server: nobody in it is served; the daily limit refuses the next image before its download', async () => {
     await startBot({ dailyLimit: 1 });
     const first = slash(ben, await photo('1.jpg'), { resolution: 256 });
     discord.dispatch('INTERACTION_CREATE', first);
@@ -92,6 +92,17 @@ describe('Discord: owners and lists', () => {
     const edit = await discord.waitFor(isEdit(second.token));
     expect((edit.body as { content: string }).content).toMatch(/^⚠️ You have used your 1 photos for today\. The count starts again in /);
     expect(discord.calls.some((c) => c.path === '/attachments/2.jpg')).toBe(false);
+
+    // A channel of the server, on its own.
+    const blockChannel = command(OWNER, 'toonbot', { name: 'block', channel: CHANNEL_ID });
+    discord.dispatch('INTERACTION_CREATE', blockChannel);
+    expect((await said(blockChannel.token)).data.content).toBe(`discord:channel:${CHANNEL_ID} is blocked.`);
+    const inChannel = slash(wei, await photo('c.jpg'), { resolution: 256 });
+    discord.dispatch('INTERACTION_CREATE', inChannel);
+    expect((await said(inChannel.token)).data).toMatchObject({ content: '⚠️ 此机器人不向你提供服务。', flags: 64 });
+    const unblockChannel = command(OWNER, 'toonbot', { name: 'unblock', channel: CHANNEL_ID });
+    discord.dispatch('INTERACTION_CREATE', unblockChannel);
+    expect((await said(unblockChannel.token)).data.content).toBe(`discord:channel:${CHANNEL_ID} is unblocked.`);
 
     const blockServer = command(OWNER, 'toonbot', { name: 'block', server: '3300000000000000001' });
     discord.dispatch('INTERACTION_CREATE', blockServer);

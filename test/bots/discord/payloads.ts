@@ -157,10 +157,24 @@ export function button(user: User, messageId: string, customId: string) {
 }
 
 /** Any other slash command: `/queue`, or `/toonbot <sub>` with a user or server option. */
-export function command(user: User, name: string, sub?: { name: string; user?: User; server?: string }) {
+export function command(user: User, name: string, sub?: { name: string; user?: User; server?: string; channel?: string }) {
   const options = sub
-    ? [{ name: sub.name, type: 1, options: [...(sub.user ? [{ name: 'user', type: 6, value: sub.user.id }] : []), ...(sub.server ? [{ name: 'server', type: 3, value: sub.server }] : [])] }]
+    ? [
+        {
+          name: sub.name,
+          type: 1,
+          options: [
+            ...(sub.user ? [{ name: 'user', type: 6, value: sub.user.id }] : []),
+            ...(sub.server ? [{ name: 'server', type: 3, value: sub.server }] : []),
+            ...(sub.channel ? [{ name: 'channel', type: 7, value: sub.channel }] : []),
+          ],
+        },
+      ]
     : [];
-  const resolved = sub?.user ? { users: { [sub.user.id]: { id: sub.user.id, username: sub.user.username, discriminator: '0', global_name: sub.user.username, avatar: null } } } : undefined;
+  const resolved = sub?.user
+    ? { users: { [sub.user.id]: { id: sub.user.id, username: sub.user.username, discriminator: '0', global_name: sub.user.username, avatar: null } } }
+    : sub?.channel
+      ? { channels: { [sub.channel]: { id: sub.channel, type: 0, name: 'general', permissions: '0' } } }
+      : undefined;
   return { ...base(user, 2), data: { id: COMMAND_ID, name, type: 1, options, ...(resolved ? { resolved } : {}) } };
 }

@@ -23,10 +23,12 @@ export interface Sender {
   user: string;
   /** `telegram:chat:-100…`, `discord:guild:789`; absent in private chats and DMs. */
   place?: string;
+  /** A Discord channel inside the server (`discord:channel:…`), listed on its own. */
+  channel?: string;
 }
 
 /** A subject as the owners type it. */
-export const SUBJECT = /^(telegram|discord):((chat|guild):)?-?\d{1,20}$/;
+export const SUBJECT = /^(telegram|discord):((chat|guild|channel):)?-?\d{1,20}$/;
 
 /** The UTC day of `at`, `2026-12-01`. */
 export function utcDay(at = Date.now()): string {
@@ -64,7 +66,7 @@ export class Access {
   async check(sender: Sender): Promise<void> {
     if (this.isOwner(sender.user)) return;
     const stored = await this.store.lists();
-    const on = (list: ListName, seeds: readonly string[]) => [sender.user, sender.place].some((s) => s !== undefined && (stored[list].has(s) || seeds.includes(s)));
+    const on = (list: ListName, seeds: readonly string[]) => [sender.user, sender.place, sender.channel].some((s) => s !== undefined && (stored[list].has(s) || seeds.includes(s)));
     const allowList = stored.allow.size > 0 || this.config.allow.length > 0;
     const refused = on('block', this.config.block) ? 'blocked' : allowList && !on('allow', this.config.allow) ? 'not on the allow list' : undefined;
     if (!refused) return;
