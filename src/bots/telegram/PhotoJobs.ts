@@ -83,8 +83,10 @@ export class PhotoJobs {
       this.community.stats?.place(place);
       return true;
     } catch (error) {
+      // A refusal by the lists is said once a day in private (silent in groups); anything else
+      // (the lists could not be read) is answered like any error.
       const refusal = toToonError(error);
-      if (refusal.detail.notify === true) await this.#sendError(asker.chat.id, asker.message_id, lang, refusal);
+      if (refusal.code !== 'NOT_AVAILABLE' || refusal.detail.notify === true) await this.#sendError(asker.chat.id, asker.message_id, lang, refusal);
       return false;
     }
   }

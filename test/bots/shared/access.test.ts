@@ -112,6 +112,10 @@ describe('the lists in Redis (scale-out: several bot processes)', () => {
       expect(await codeOf(two.spend('discord:45'))).toBe('DAILY_LIMIT');
       await two.change('telegram:1', 'block', 'discord:44', false);
       expect(await codeOf(one.check({ user: 'discord:44' }))).toBe('ok');
+      // Redis away: the photo gets the "send it again shortly" answer, never silence.
+      await redis.stop();
+      expect(await codeOf(one.check({ user: 'discord:44' }))).toBe('UNAVAILABLE');
+      expect(await codeOf(one.spend('discord:46'))).toBe('UNAVAILABLE');
     } finally {
       await one.close();
       await two.close();

@@ -65,12 +65,12 @@ export class Access {
    */
   async check(sender: Sender): Promise<void> {
     if (this.isOwner(sender.user)) return;
-    const stored = await this.store.lists();
+    const stored = await unavailableOnFailure(this.store.lists());
     const on = (list: ListName, seeds: readonly string[]) => [sender.user, sender.place, sender.channel].some((s) => s !== undefined && (stored[list].has(s) || seeds.includes(s)));
     const allowList = stored.allow.size > 0 || this.config.allow.length > 0;
     const refused = on('block', this.config.block) ? 'blocked' : allowList && !on('allow', this.config.allow) ? 'not on the allow list' : undefined;
     if (!refused) return;
-    const notify = sender.place === undefined && (await this.store.firstToday(`refused:${sender.user}`, utcDay()));
+    const notify = sender.place === undefined && (await this.store.firstToday(`refused:${sender.user}`, utcDay()).catch(() => false));
     this.log.info('access: photo refused', { user: sender.user, place: sender.place, reason: refused, told: notify });
     this.onRefused({ requester: sender.user, style: '', outcome: 'NOT_AVAILABLE' });
     throw new ToonError('NOT_AVAILABLE', { detail: { reason: refused, notify } });
@@ -85,7 +85,7 @@ export class Access {
     const limit = this.config.dailyLimit;
     if (limit <= 0 || this.isOwner(user)) return async () => undefined;
     const day = utcDay();
-    if (!(await this.store.take(user, day, limit))) {
+    if (!(await unavailableOnFailure(this.store.take(user, day, limit)))) {
       this.log.info('access: daily limit reached', { user, limit });
       this.onRefused({ requester: user, style: '', outcome: 'DAILY_LIMIT' });
       throw new ToonError('DAILY_LIMIT', { detail: { limit, resetAt: nextUtcMidnight() } });
@@ -108,11 +108,23 @@ export class Access {
       throw new ToonError('OWNERS_ONLY');
     }
     if (!SUBJECT.test(subject)) throw new ToonError('INVALID_OPTION', { message: `Not an id: ${subject.slice(0, 40)}`, detail: { option: 'id', value: subject.slice(0, 40) } });
-    await this.store.change(list, subject, on);
+    await unavailableOnFailure(this.store.change(list, subject, on));
     this.log.info(`access: ${on ? 'added to' : 'removed from'} the ${list} list`, { by, subject });
   }
 
   close(): Promise<void> {
     return this.store.close();
+  }
+}
+
+/**
+ * A store that cannot be reached (Redis away) is the UNAVAILABLE refusal users already know
+ * ("send it again shortly"), never silence: a photo is answered either way.
+ */
+async function unavailableOnFailure<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    throw new ToonError('UNAVAILABLE', { message: 'The access lists could not be read.', cause: error });
   }
 }
