@@ -16,7 +16,8 @@ import { planAxis, roundUp, type AxisTile } from './tiling.ts';
 export interface FrameModel {
   io: ModelIO;
   tile: TileSpec;
-  run(data: TileData, dims: readonly number[], strength?: number): Promise<TileData>;
+  /** `origin`: the tile's top-left corner in the frame (x, y), for graphs that take it. */
+  run(data: TileData, dims: readonly number[], strength?: number, origin?: readonly [number, number]): Promise<TileData>;
 }
 
 interface FrameStats {
@@ -62,7 +63,7 @@ export async function stylise(model: FrameModel, frame: RgbFrame, strength: numb
     if (signal?.aborted) throw signal.reason instanceof ToonError ? signal.reason : new ToonError('CANCELLED', { cause: signal.reason });
     const input = toTensor(frame, tx, ty, io);
     const t0 = performance.now();
-    const output = await model.run(input.data, input.dims, strength);
+    const output = await model.run(input.data, input.dims, strength, [tx.start, ty.start]);
     stats.modelMs += performance.now() - t0;
     stats.tiles += 1;
     return output;

@@ -38,6 +38,12 @@ export interface ModelIO {
    * engine blends photo and output linearly.
    */
   strength?: string;
+  /**
+   * Name of a graph input (float32, shape [2]) that takes the tile's top-left corner in the frame
+   * (x, y): graphs that draw a pattern fixed to the page (screentone dots, hatching) line it up
+   * across tiles with it.
+   */
+  origin?: string;
 }
 
 /** The same style as a graph built for another output size (long side, px). */
@@ -182,6 +188,7 @@ export function validateManifest(raw: unknown, where = 'manifest'): ModelManifes
       sizeMultiple: int(io.sizeMultiple, `${field}.sizeMultiple`, 1),
       minSide: int(io.minSide, `${field}.minSide`, 1),
       ...(io.strength === undefined ? {} : { strength: str(io.strength, `${field}.strength`) }),
+      ...(io.origin === undefined ? {} : { origin: str(io.origin, `${field}.origin`) }),
       ...(io.pixels === undefined ? {} : { pixels: oneOf(io.pixels, `${field}.pixels`, ['float32', 'uint8'] as const) }),
     };
   };

@@ -63,3 +63,10 @@ export const BUILTIN_HEAD_PARAMS: BuiltinStyleParams = {
   inkThreshold: 1.1,
   boostRange: [0.7, 1.4],
 };
+
+/** The other built-in looks' layers (looks.ts): the same abstraction, fewer luminance steps. */
+export const LOOK_STYLE_PARAMS: Record<'sketch' | 'manga' | 'comic', BuiltinStyleParams> = {
+  sketch: { ...BUILTIN_STYLE_PARAMS, levels: [12, 8] },
+  manga: { ...BUILTIN_STYLE_PARAMS, levels: [10, 6] },
+  comic: { ...BUILTIN_STYLE_PARAMS, levels: [8, 4], stepSharp: 14, saturation: 1 },
+};

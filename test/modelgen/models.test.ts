@@ -12,9 +12,15 @@ describe('the built-in style graphs', () => {
   it('are deterministic, small, one per output size, and the committed files are what the generator makes today', async () => {
     expect(Buffer.from(buildBuiltinStyle(0.5)).equals(Buffer.from(buildBuiltinStyle(0.5)))).toBe(true);
     expect(Buffer.from(buildBuiltinStyle(0.5)).equals(Buffer.from(buildBuiltinStyle(1)))).toBe(false);
-    const { files, manifest, portrait } = builtinModels();
-    // Style and head graphs, one of each per size.
-    expect(files).toHaveLength(2 * BUILTIN_SIDES.length);
+    const { files, manifest, portrait, looks } = builtinModels();
+    // Style and head graphs, and the three other looks', one of each per size.
+    expect(files).toHaveLength(5 * BUILTIN_SIDES.length);
+    expect(looks.map((l) => l.id)).toEqual(['sketch', 'manga', 'comic']);
+    for (const look of looks) {
+      const committed = validateManifest(JSON.parse(await readFile(path.join(DEFAULT_MODELS_DIR, `${look.id}.json`), 'utf8')));
+      expect(committed).toEqual(look);
+      expect(look.io).toMatchObject({ strength: 'strength', origin: 'origin', pixels: 'uint8' });
+    }
     for (const { file, bytes } of files) {
       expect(bytes.length).toBeLessThan(128 * 1024);
       const committed = await readFile(path.join(DEFAULT_MODELS_DIR, file));

@@ -22,6 +22,9 @@ const CHOICES = {
   format: ['png', 'jpeg', 'webp'],
 } as const;
 
+/** Choices on the first row of a setting, after its label; further rows take one more. */
+const ROW_CHOICES = 4;
+
 export class SettingsMenu {
   readonly #admins = new Map<string, { admin: boolean; until: number }>();
 
@@ -74,11 +77,15 @@ export class SettingsMenu {
 
   #keyboard(lang: Lang, current: CartoonOptions): InlineKeyboardMarkup {
     const labels = texts(lang).settingsLabels;
-    const row = (key: SettingKey): InlineKeyboardButton[] => [
-      { text: `${labels[key]}:`, callback_data: 'noop' },
-      ...this.#offered(key).map((v) => ({ text: `${v === current[key] ? '✓ ' : ''}${v}`, callback_data: `set:${key}:${v}` })),
-    ];
-    return { inline_keyboard: SETTING_KEYS.map(row) };
+    // A label, then the choices; a long list (the styles) goes on in rows of its own, so that the
+    // buttons stay wide enough to read on a phone.
+    const rows = (key: SettingKey): InlineKeyboardButton[][] => {
+      const buttons = this.#offered(key).map((v) => ({ text: `${v === current[key] ? '✓ ' : ''}${v}`, callback_data: `set:${key}:${v}` }));
+      const out: InlineKeyboardButton[][] = [[{ text: `${labels[key]}:`, callback_data: 'noop' }, ...buttons.splice(0, ROW_CHOICES)]];
+      while (buttons.length > 0) out.push(buttons.splice(0, ROW_CHOICES + 1));
+      return out;
+    };
+    return { inline_keyboard: SETTING_KEYS.flatMap(rows) };
   }
 
   #offered(key: SettingKey): readonly (string | number)[] {

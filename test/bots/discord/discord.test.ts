@@ -300,6 +300,9 @@ describe('npm run register', () => {
             description_localizations: { 'zh-CN': '卡通风格' },
             required: false,
             choices: [
+              { name: 'Comic', value: 'comic' },
+              { name: 'Manga', value: 'manga' },
+              { name: 'Sketch', value: 'sketch' },
               { name: 'Toon', value: 'toon' },
               { name: 'Toon portrait', value: 'toon-portrait' },
             ],

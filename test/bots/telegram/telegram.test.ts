@@ -240,8 +240,11 @@ describe('Telegram: settings', () => {
     api.push({ message: textMessage(privateChat(alice), alice, '/settings') });
     const menu = await api.waitFor((c) => c.method === 'sendMessage');
     const keyboard = (menu.params.reply_markup as { inline_keyboard: { text: string; callback_data: string }[][] }).inline_keyboard;
-    expect(keyboard.map((row) => row[0]?.text)).toEqual(['Strength:', 'Resolution:', 'Style:', 'Format:']);
+    // Five styles: the label and four on one row, the fifth on a row of its own.
+    expect(keyboard.map((row) => row[0]?.text)).toEqual(['Strength:', 'Resolution:', 'Style:', 'toon-portrait', 'Format:']);
+    expect(keyboard[2]?.map((b) => b.text)).toEqual(['Style:', 'comic', 'manga', 'sketch', '✓ toon']);
     expect(keyboard[1]?.map((b) => b.text)).toEqual(['Resolution:', '512', '✓ 1024', '2048']);
+    expect(keyboard.every((row) => row.length <= 5)).toBe(true);
     const menuMessage = { message_id: 9001, date: 0, chat: privateChat(alice), from: { is_bot: true, id: 4242, first_name: 'ToonBot' }, text: menu.params.text };
     api.push({ callback_query: callbackQuery(alice, menuMessage, 'set:resolution:512') });
     await api.waitFor((c) => c.method === 'answerCallbackQuery');

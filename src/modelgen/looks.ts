@@ -1,0 +1,146 @@
+/**
+ * The built-in looks besides `toon`, drawn on the same layers (builtinStyle.ts): the flattened
+ * picture, its soft luminance steps and the line map. Each look only renders them differently:
+ *
+ * - `sketch`: graphite on paper. The lines as grey pencil strokes, shading as hatching at 45°
+ *   (cross-hatched where it is darkest), a faint paper grain; no colour.
+ * - `manga`: black and white ink. Solid blacks for the darkest regions, clean black outlines,
+ *   screentone dots on a 45° screen for the mid-tones (dot area follows the tone), white highlights.
+ * - `comic`: American-comic print. Bold outlines, flat saturated colours in few steps, and a
+ *   halftone dot screen of the colour's own darker shade in the shadows.
+ *
+ * Patterns are fixed to the page: their coordinates are the frame's, from the graph's `origin`
+ * input (the tile's corner), so tiles line up; their period (reference px at a 1024 px output)
+ * follows the output size like every radius.
+ */
+import type { GraphBuilder } from './GraphBuilder.ts';
+import { gradientMagnitude, lerp, unit } from './styleLayers.ts';
+
+export const LOOK_IDS = ['sketch', 'manga', 'comic'] as const;
+export type LookId = (typeof LOOK_IDS)[number];
+
+/** What every look draws from (tensor names; Lab at the output size, [1, C, H, W]). */
+export interface LookLayers {
+  /** The photo's L*. */
+  L: string;
+  /** The flattened picture's L* after the soft steps, kept above ink-dark. */
+  Lshade: string;
+  /** The flattened picture's a*, b*. */
+  ab: string;
+  /** The line map at the output size, 0..1, before its edge is made firm. */
+  inkUp: string;
+  /** Strength, clipped to 0..1 ([1]). */
+  s: string;
+  /** The tile's corner in the frame, [x, y]. */
+  origin: string;
+  /** Output px per reference px. */
+  scale: number;
+  /** The working-size reduction (1: no upsampling of the line map). */
+  f: number;
+}
+
+/** Per-look constants (reference px at a 1024 px output, L* units). */
+export const LOOK_PARAMS = {
+  sketch: { hatchPeriod: 7, crossFrom: 0.6, toneFrom: 64, toneRange: 48, graphite: 36, paper: 96, grain: 2.5, lineEdge: [0.5, 0.8], contour: [1.5, 4] },
+  manga: { dotPeriod: 5, blackFrom: 20, blackRange: 8, whiteFrom: 74, lineEdge: [0.25, 0.55] },
+  comic: { dotPeriod: 6, shadowFrom: 52, shadowRange: 30, dotShade: 0.55, saturation: 1.5, lineEdge: [0.15, 0.45] },
+} as const;
+
+/** The look's Lab output, [1, 3, H, W]. */
+export function renderLook(g: GraphBuilder, look: LookId, v: LookLayers): string {
+  const { X, Y } = coords(g, v.L, v.origin);
+  const aa = 0.75; // antialiasing width of pattern edges, output px
+  switch (look) {
+    case 'sketch': {
+      const p = LOOK_PARAMS.sketch;
+      const period = p.hatchPeriod * v.scale;
+      // How dark the shading is: 0 on light areas, 1 on the darkest; more of it at full strength.
+      const dark = g.op('Mul', [unit(g, g.op('Sub', [g.scalar(p.toneFrom), v.Lshade]), 0, p.toneRange), g.op('Add', [g.scalar(0.6), g.op('Mul', [v.s, g.scalar(0.4)])])]);
+      const hatch1 = stripes(g, X, Y, 1, period, dark, aa);
+      const hatch2 = stripes(g, X, Y, -1, period, unit(g, dark, p.crossFrom, 1), aa);
+      const line = g.op('Mul', [firm(g, v, p.lineEdge), g.op('Add', [g.scalar(0.7), g.op('Mul', [v.s, g.scalar(0.3)])])]);
+      // A light pencil line on every boundary of the flattened picture (eyes, mouths, folds the
+      // ink layer leaves out); texture is already flat there, so it draws shapes only.
+      const contour = g.op('Mul', [unit(g, gradientMagnitude(g, v.Lshade), p.contour[0], p.contour[1]), g.scalar(0.5)]);
+      // Cross-hatching adds to the first layer where they cross: the darkest areas read darkest.
+      const hatching = g.op('Min', [g.op('Add', [g.op('Mul', [hatch1, g.scalar(0.55)]), g.op('Mul', [hatch2, g.scalar(0.45)])]), g.scalar(0.95)]);
+      const graphite = g.op('Max', [g.op('Max', [line, contour]), hatching]);
+      const paper = g.op('Add', [g.scalar(p.paper), g.op('Mul', [g.op('Sub', [noise(g, X, Y), g.scalar(0.5)]), g.scalar(2 * p.grain)])]);
+      const Lout = lerp(g, paper, g.scalar(p.graphite), graphite);
+      // Warm paper, grey graphite.
+      const tint = g.op('Mul', [g.op('Sub', [g.scalar(1), graphite]), g.tensor('paper_ab', [0.6, 3.5], [1, 2, 1, 1])]);
+      return g.op('Concat', [Lout, tint], { axis: 1 });
+    }
+    case 'manga': {
+      const p = LOOK_PARAMS.manga;
+      const black = unit(g, g.op('Sub', [g.scalar(p.blackFrom + p.blackRange), v.Lshade]), 0, p.blackRange);
+      const tone = unit(g, g.op('Sub', [g.scalar(p.whiteFrom), v.Lshade]), 0, p.whiteFrom - p.blackFrom);
+      const dots = dotScreen(g, X, Y, p.dotPeriod * v.scale, tone, aa);
+      const ink = g.op('Max', [g.op('Max', [black, dots]), firm(g, v, p.lineEdge)]);
+      const Lout = g.op('Mul', [g.op('Sub', [g.scalar(1), ink]), g.scalar(100)]);
+      return g.op('Concat', [Lout, g.op('Mul', [v.ab, g.scalar(0)])], { axis: 1 });
+    }
+    case 'comic': {
+      const p = LOOK_PARAMS.comic;
+      // Shadows get dots of the colour's darker shade; their area grows into the shadow.
+      const shadow = unit(g, g.op('Sub', [g.scalar(p.shadowFrom), v.Lshade]), 0, p.shadowRange);
+      const dots = dotScreen(g, X, Y, p.dotPeriod * v.scale, g.op('Mul', [shadow, g.scalar(0.7)]), aa);
+      const Lc = g.op('Mul', [v.Lshade, g.op('Sub', [g.scalar(1), g.op('Mul', [dots, g.scalar(1 - p.dotShade)])])]);
+      const gain = g.op('Add', [g.scalar(1), g.op('Mul', [v.s, g.scalar(p.saturation - 1)])]);
+      const line = firm(g, v, p.lineEdge);
+      const Lout = lerp(g, Lc, g.scalar(6), line);
+      const abOut = g.op('Mul', [v.ab, g.op('Mul', [gain, g.op('Sub', [g.scalar(1), g.op('Mul', [line, g.scalar(0.85)])])])]);
+      return g.op('Concat', [Lout, abOut], { axis: 1 });
+    }
+  }
+}
+
+/** The line map with a firm, antialiased edge (bolder for a lower `edge`). */
+function firm(g: GraphBuilder, v: LookLayers, edge: readonly [number, number]): string {
+  return v.f > 1 ? unit(g, v.inkUp, edge[0], edge[1]) : unit(g, v.inkUp, edge[0] * 0.5, edge[1]);
+}
+
+/** The frame's pixel coordinates (x, y) of every pixel of a [1, 1, H, W] tensor. */
+function coords(g: GraphBuilder, like: string, origin: string): { X: string; Y: string } {
+  const ones = g.op('Add', [g.op('Mul', [like, g.scalar(0)]), g.scalar(1)]);
+  const at = (i: number) => g.op('Slice', [origin, g.int64s('s', [i]), g.int64s('e', [i + 1]), g.int64s('a', [0])]);
+  const X = g.op('Add', [g.op('CumSum', [ones, g.int64s('axis', [3])]), g.op('Sub', [at(0), g.scalar(1)])]);
+  const Y = g.op('Add', [g.op('CumSum', [ones, g.int64s('axis', [2])]), g.op('Sub', [at(1), g.scalar(1)])]);
+  return { X, Y };
+}
+
+/** Signed distance to the nearest whole number: t − round(t), in −½..½. */
+function wrap(g: GraphBuilder, t: string): string {
+  return g.op('Sub', [t, g.op('Floor', [g.op('Add', [t, g.scalar(0.5)])])]);
+}
+
+/**
+ * Ink of a dot screen at 45°, `period` px between dots: each dot covers `coverage` (0..1) of its
+ * cell, so the ink's area follows the tone (dots merge past ~0.78).
+ */
+function dotScreen(g: GraphBuilder, X: string, Y: string, period: number, coverage: string, aa: number): string {
+  const k = 1 / (period * Math.SQRT2);
+  const u = wrap(g, g.op('Mul', [g.op('Add', [X, Y]), g.scalar(k)]));
+  const w = wrap(g, g.op('Mul', [g.op('Sub', [X, Y]), g.scalar(k)]));
+  const dist = g.op('Sqrt', [g.op('Add', [g.op('Mul', [u, u]), g.op('Mul', [w, w])])]);
+  const radius = g.op('Sqrt', [g.op('Div', [g.op('Clip', [coverage, g.scalar(0), g.scalar(1)]), g.scalar(Math.PI)])]);
+  const edge = (aa / period) * Math.SQRT1_2;
+  const ink = g.op('Clip', [g.op('Add', [g.op('Div', [g.op('Sub', [radius, dist]), g.scalar(edge)]), g.scalar(0.5)]), g.scalar(0), g.scalar(1)]);
+  // No stray specks where there is no tone.
+  return g.op('Mul', [ink, unit(g, coverage, 0, 0.04)]);
+}
+
+/** Ink of parallel strokes at ±45°, `period` px apart, each as wide as `weight` (0..1) of the period. */
+function stripes(g: GraphBuilder, X: string, Y: string, sign: 1 | -1, period: number, weight: string, aa: number): string {
+  const t = g.op('Mul', [g.op(sign > 0 ? 'Add' : 'Sub', [X, Y]), g.scalar(Math.SQRT1_2 / period)]);
+  const dist = g.op('Mul', [g.op('Abs', [wrap(g, t)]), g.scalar(period)]);
+  const half = g.op('Mul', [weight, g.scalar(period * 0.45)]);
+  const ink = g.op('Clip', [g.op('Add', [g.op('Div', [g.op('Sub', [half, dist]), g.scalar(aa)]), g.scalar(0.5)]), g.scalar(0), g.scalar(1)]);
+  return g.op('Mul', [ink, unit(g, weight, 0, 0.06)]);
+}
+
+/** A fixed grain in 0..1 from the pixel's coordinates (the same at every run and tile). */
+function noise(g: GraphBuilder, X: string, Y: string): string {
+  const h = g.op('Mul', [g.op('Sin', [g.op('Add', [g.op('Mul', [X, g.scalar(12.9898)]), g.op('Mul', [Y, g.scalar(78.233)])])]), g.scalar(43758.5453)]);
+  return g.op('Sub', [h, g.op('Floor', [h])]);
+}

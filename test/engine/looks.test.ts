@@ -1,0 +1,113 @@
+/**
+ * The built-in looks besides toon (sketch, manga, comic): each offered and of its kind, the tone of
+ * large areas followed by the ink's coverage (a grey ramp to a monotone ramp), the same look at
+ * 512 and 2048, and patterns that line up across tiles.
+ */
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEngine, decodeImage, DEFAULT_ENGINE_CONFIG, loadManifests, DEFAULT_MODELS_DIR, ModelSession, silentLogger, stylise, type Engine, type ModelEntry } from '../../src/engine/expert.ts';
+import { fixture, pixels, scene } from '../helpers.ts';
+import { maxChroma, type Raster } from '../metrics.ts';
+
+const LOOKS = ['sketch', 'manga', 'comic'] as const;
+let engine: Engine;
+beforeAll(async () => {
+  engine = await createEngine({ queue: { perRequester: 10 } });
+});
+afterAll(async () => {
+  await engine.close();
+});
+
+async function look(image: Buffer, style: string, resolution = 512, strength = 0.7): Promise<Raster> {
+  return pixels((await engine.submit({ image, options: { style, resolution, strength } })).image);
+}
+
+/** Mean darkness (0 white .. 1 black) of each of `bands` vertical bands. */
+function bandDarkness({ data, width, height }: Raster, bands: number): number[] {
+  const out: number[] = [];
+  for (let b = 0; b < bands; b += 1) {
+    let sum = 0;
+    let n = 0;
+    for (let y = 0; y < height; y += 1) {
+      for (let x = Math.floor((b * width) / bands); x < Math.floor(((b + 1) * width) / bands); x += 1) {
+        const i = (y * width + x) * 3;
+        sum += 1 - ((data[i] as number) + (data[i + 1] as number) + (data[i + 2] as number)) / 765;
+        n += 1;
+      }
+    }
+    out.push(sum / n);
+  }
+  return out;
+}
+
+/** Share of pixels that are near black or near white. */
+function inkOrPaper({ data }: Raster): number {
+  let n = 0;
+  for (let i = 0; i < data.length; i += 3) if ((data[i] as number) < 40 || (data[i] as number) > 215) n += 1;
+  return n / (data.length / 3);
+}
+
+describe('the other built-in looks', () => {
+  it('are offered with their descriptions, and each is of its kind: manga black and white, sketch grey on paper, comic in colour', async () => {
+    const styles = engine.styles();
+    for (const id of LOOKS) expect(styles.find((s) => s.id === id)).toMatchObject({ license: 'Apache-2.0', portrait: false, descriptions: { zh: expect.any(String) } });
+    const photo = fixture('astronaut.png');
+    const [sketch, manga, comic] = await Promise.all(LOOKS.map((id) => look(photo, id)));
+    expect(maxChroma((manga as Raster).data)).toBeLessThanOrEqual(2);
+    expect(inkOrPaper(manga as Raster)).toBeGreaterThan(0.75);
+    // Warm paper and grey graphite: a little tint, no colour of the photo.
+    expect(maxChroma((sketch as Raster).data)).toBeLessThanOrEqual(8);
+    expect(maxChroma((comic as Raster).data)).toBeGreaterThan(40);
+  });
+
+  it.each(['manga', 'sketch'] as const)('%s: a grey ramp becomes a ramp of ink coverage: darker tone, more ink, never less', async (style) => {
+    const width = 1024;
+    const height = 256;
+    const ramp = Buffer.alloc(width * height * 3);
+    // Black on the left, white on the right.
+    for (let y = 0; y < height; y += 1) for (let x = 0; x < width; x += 1) ramp.fill(Math.round((x / (width - 1)) * 255), (y * width + x) * 3, (y * width + x) * 3 + 3);
+    const image = await sharp(ramp, { raw: { width, height, channels: 3 } }).png().toBuffer();
+    const dark = bandDarkness(await look(image, style, 1024), 16);
+    for (let b = 1; b < dark.length; b += 1) expect(dark[b] as number, `band ${b}`).toBeLessThanOrEqual((dark[b - 1] as number) + 0.03);
+    expect(dark[1] as number).toBeGreaterThan((dark[14] as number) + 0.4);
+  });
+
+  it.each(LOOKS)('%s looks the same at 512 and at 2048 shown small: patterns and radii follow the output size', { timeout: 120_000 }, async (style) => {
+    const image = scene('fruits');
+    const small = await look(image, style, 512);
+    const large = await look(image, style, 2048);
+    // Compared at 128 px wide, where a dot screen or hatching reads as its tone.
+    const tone = async (r: Raster) => sharp(r.data, { raw: { width: r.width, height: r.height, channels: 3 } }).resize(128, undefined, { kernel: 'cubic' }).greyscale().raw().toBuffer();
+    const [a, b] = await Promise.all([tone(small), tone(large)]);
+    let sum = 0;
+    for (let i = 0; i < a.length; i += 1) sum += Math.abs((a[i] as number) - (b[i] as number));
+    expect(sum / a.length).toBeLessThan(14);
+  });
+
+  it('manga\'s screen lines up across tiles: tiled output equals the untiled one', async () => {
+    const [entry] = (await loadManifests(DEFAULT_MODELS_DIR)).filter((m) => m.manifest.id === 'manga') as [ModelEntry];
+    expect(entry.manifest.io.origin).toBe('origin');
+    const session = await ModelSession.open(entry, DEFAULT_ENGINE_CONFIG.runtime, silentLogger);
+    try {
+      const frame = await decodeImage(fixture('coffee.png'), 1600, 1200, { maxPixels: 1e8, maxBytes: 1e8 });
+      const run = session.run.bind(session);
+      const { margin, feather } = entry.manifest.tile;
+      const maxSide = 2 * margin + feather + 400 - ((2 * margin + feather) % 4);
+      const whole = await stylise({ io: entry.manifest.io, tile: entry.manifest.tile, run }, frame, 1);
+      const tiled = await stylise({ io: entry.manifest.io, tile: { ...entry.manifest.tile, maxSide }, run }, frame, 1);
+      expect(tiled.stats.tiles).toBeGreaterThanOrEqual(6);
+      let worst = 0;
+      let differing = 0;
+      for (let i = 0; i < whole.frame.data.length; i += 1) {
+        const d = Math.abs((whole.frame.data[i] as number) - (tiled.frame.data[i] as number));
+        worst = Math.max(worst, d);
+        if (d > 1) differing += 1;
+      }
+      // A dot's antialiased edge may round a level apart; nowhere is a dot out of place.
+      expect(differing).toBeLessThan(whole.frame.data.length / 1000);
+      expect(worst).toBeLessThanOrEqual(8);
+    } finally {
+      await session.dispose();
+    }
+  });
+});
