@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { decodeImage, loadManifests, ModelSession, silentLogger, stylise, DEFAULT_ENGINE_CONFIG, DEFAULT_MODELS_DIR, type ModelEntry, type TileSpec } from '../../src/engine/expert.ts';
+import type { TileSpec } from '../../src/engine/expert.ts';
 import { planAxis } from '../../src/engine/tiling.ts';
-import { fixture } from '../helpers.ts';
+import { tiledAgainstWhole } from '../tiled.ts';
 
 const spec: TileSpec = { maxSide: 128, margin: 10, feather: 8 };
 
@@ -45,31 +45,11 @@ describe('planAxis', () => {
 
 describe('stylise with tiles', () => {
   it('stitches the built-in style seamlessly: tiled output equals the untiled one', async () => {
-    const [entry] = (await loadManifests(DEFAULT_MODELS_DIR)).filter((m) => m.manifest.id === 'toon') as [ModelEntry];
-    const session = await ModelSession.open(entry, DEFAULT_ENGINE_CONFIG.runtime, silentLogger);
-    try {
-      // Tiles just large enough for the margins (the largest graph's reach) and a little more: a
-      // frame of 1600x1200 in 3x2 tiles.
-      const frame = await decodeImage(fixture('coffee.png'), 1600, 1200, { maxPixels: 1e8, maxBytes: 1e8 });
-      const run = session.run.bind(session);
-      const { margin, feather } = entry.manifest.tile;
-      const maxSide = 2 * margin + feather + 400 - ((2 * margin + feather) % 4);
-      const whole = await stylise({ io: entry.manifest.io, tile: entry.manifest.tile, run }, frame, 1);
-      const tiled = await stylise({ io: entry.manifest.io, tile: { ...entry.manifest.tile, maxSide }, run }, frame, 1);
-      expect(whole.stats.tiles).toBe(1);
-      expect(tiled.stats.tiles).toBeGreaterThanOrEqual(6);
-      // Identical up to float rounding: at most one 8-bit step anywhere, and almost nowhere that.
-      let worst = 0;
-      let differing = 0;
-      for (let i = 0; i < whole.frame.data.length; i += 1) {
-        const d = Math.abs((whole.frame.data[i] as number) - (tiled.frame.data[i] as number));
-        worst = Math.max(worst, d);
-        if (d > 0) differing += 1;
-      }
-      expect(worst).toBeLessThanOrEqual(1);
-      expect(differing).toBeLessThan(whole.frame.data.length / 1000);
-    } finally {
-      await session.dispose();
-    }
+    const r = await tiledAgainstWhole('toon');
+    expect(r.wholeTiles).toBe(1);
+    expect(r.tiles).toBeGreaterThanOrEqual(6);
+    // Identical up to float rounding: at most one 8-bit step anywhere, and almost nowhere that.
+    expect(r.worst).toBeLessThanOrEqual(1);
+    expect(r.over(0)).toBeLessThan(r.values / 1000);
   });
 });
