@@ -42,7 +42,7 @@ export interface LookLayers {
 /** Per-look constants (reference px at a 1024 px output, L* units). */
 export const LOOK_PARAMS = {
   sketch: { hatchPeriod: 7, crossFrom: 0.6, toneFrom: 64, toneRange: 48, graphite: 36, paper: 96, grain: 2.5, lineEdge: [0.5, 0.8], contour: [1.5, 4] },
-  manga: { dotPeriod: 5, blackFrom: 20, blackRange: 8, whiteFrom: 74, lineEdge: [0.25, 0.55] },
+  manga: { dotPeriod: 5, blackFrom: 20, blackRange: 8, whiteFrom: 74, simplify: 10, lineEdge: [0.25, 0.55] },
   comic: { dotPeriod: 6, shadowFrom: 52, shadowRange: 30, dotShade: 0.55, saturation: 1.5, lineEdge: [0.15, 0.45] },
 } as const;
 
@@ -73,8 +73,13 @@ export function renderLook(g: GraphBuilder, look: LookId, v: LookLayers): string
     }
     case 'manga': {
       const p = LOOK_PARAMS.manga;
-      const black = unit(g, g.op('Sub', [g.scalar(p.blackFrom + p.blackRange), v.Lshade]), 0, p.blackRange);
-      const tone = unit(g, g.op('Sub', [g.scalar(p.whiteFrom), v.Lshade]), 0, p.whiteFrom - p.blackFrom);
+      // Strength simplifies: more of the picture goes to solid black or to white, less to tone
+      // (the thresholds move 10 L* apart per unit of strength, from where they are at 0.7).
+      const shift = g.op('Mul', [g.op('Sub', [v.s, g.scalar(0.7)]), g.scalar(p.simplify)]);
+      const Lb = g.op('Sub', [v.Lshade, shift]);
+      const Lw = g.op('Add', [v.Lshade, shift]);
+      const black = unit(g, g.op('Sub', [g.scalar(p.blackFrom + p.blackRange), Lb]), 0, p.blackRange);
+      const tone = unit(g, g.op('Sub', [g.scalar(p.whiteFrom), Lw]), 0, p.whiteFrom - p.blackFrom);
       const dots = dotScreen(g, X, Y, p.dotPeriod * v.scale, tone, aa);
       const ink = g.op('Max', [g.op('Max', [black, dots]), firm(g, v, p.lineEdge)]);
       const Lout = g.op('Mul', [g.op('Sub', [g.scalar(1), ink]), g.scalar(100)]);

@@ -61,6 +61,36 @@ describe('the other built-in looks', () => {
     expect(maxChroma((comic as Raster).data)).toBeGreaterThan(40);
   });
 
+  it('strength means how far each look goes: sketch denser, comic more saturated, manga simpler', async () => {
+    const photo = fixture('chelsea.png');
+    const [sketchLow, sketchHigh, comicLow, comicHigh] = await Promise.all([look(photo, 'sketch', 512, 0.3), look(photo, 'sketch', 512, 1), look(photo, 'comic', 512, 0.3), look(photo, 'comic', 512, 1)]);
+    const darkness = (r: Raster) => bandDarkness(r, 1)[0] as number;
+    expect(darkness(sketchHigh as Raster)).toBeGreaterThan(darkness(sketchLow as Raster) + 0.02);
+    const meanChroma = ({ data }: Raster) => {
+      let sum = 0;
+      for (let i = 0; i < data.length; i += 3) sum += Math.max(data[i] as number, data[i + 1] as number, data[i + 2] as number) - Math.min(data[i] as number, data[i + 1] as number, data[i + 2] as number);
+      return sum / (data.length / 3);
+    };
+    expect(meanChroma(comicHigh as Raster)).toBeGreaterThan(meanChroma(comicLow as Raster) * 1.1);
+    // Manga: at full strength more of the picture is solid black or white, less is screentone.
+    const [mangaLow, mangaHigh] = await Promise.all([look(photo, 'manga', 512, 0.3), look(photo, 'manga', 512, 1)]);
+    const solid = ({ data, width, height }: Raster) => {
+      // Pixels whose whole 3x3 neighbourhood is black or white: no dot nearby.
+      let n = 0;
+      for (let y = 1; y < height - 1; y += 1) {
+        for (let x = 1; x < width - 1; x += 1) {
+          const v = data[(y * width + x) * 3] as number;
+          if (v > 30 && v < 225) continue;
+          let same = true;
+          for (let dy = -1; dy <= 1 && same; dy += 1) for (let dx = -1; dx <= 1; dx += 1) same &&= Math.abs((data[((y + dy) * width + x + dx) * 3] as number) - v) < 30;
+          if (same) n += 1;
+        }
+      }
+      return n / (width * height);
+    };
+    expect(solid(mangaHigh as Raster)).toBeGreaterThan(solid(mangaLow as Raster) + 0.05);
+  });
+
   it.each(['manga', 'sketch'] as const)('%s: a grey ramp becomes a ramp of ink coverage: darker tone, more ink, never less', async (style) => {
     const width = 1024;
     const height = 256;
