@@ -24,7 +24,7 @@ import { promisify } from 'node:util';
 import sharp from 'sharp';
 import * as ort from 'onnxruntime-node';
 import { measure, mib, round } from './measure.ts';
-import { BENCH_MODEL_IDS, type BenchModelId } from './models.ts';
+import { BENCH_LOOK_IDS, BENCH_MODEL_IDS, type BenchModelId } from './models.ts';
 import { toMarkdown } from './report.ts';
 import type { BenchReport, Rows, Task, TaskKind, TaskOf } from './rows.ts';
 
@@ -71,6 +71,14 @@ async function main(): Promise<void> {
     for (const resolution of resolutions) {
       log(`[bench] ${model} @ ${resolution}...`);
       sizes.push({ model, resolution, ...(await runChild({ provider, kind: 'size', model, resolution, runs: runsFor(model, resolution), input })) });
+    }
+  }
+  // The other looks at 1024 and 2048 (their graphs are toon's with another rendering at the end,
+  // so the question is only what that rendering costs).
+  for (const model of BENCH_LOOK_IDS) {
+    for (const resolution of quick ? [256] : [1024, 2048]) {
+      log(`[bench] ${model} @ ${resolution}...`);
+      sizes.push({ model, resolution, ...(await runChild({ provider, kind: 'size', model, resolution, runs: quick ? 1 : 7, input })) });
     }
   }
   const untiledRes = quick ? 256 : 2048;

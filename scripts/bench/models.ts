@@ -9,12 +9,14 @@ import { DEFAULT_MODELS_DIR, loadManifests, sha256, type ModelEntry } from '../.
 import { buildDctnetTopology, DCTNET_SIZE_MULTIPLE } from '../../src/modelgen/dctnetTopology.ts';
 
 export const BENCH_MODEL_IDS = ['toon', 'dctnet-topology'] as const;
-export type BenchModelId = (typeof BENCH_MODEL_IDS)[number];
+/** The other built-in looks: measured per output size against toon (each must be no slower). */
+export const BENCH_LOOK_IDS = ['sketch', 'manga', 'comic'] as const;
+export type BenchModelId = (typeof BENCH_MODEL_IDS)[number] | (typeof BENCH_LOOK_IDS)[number];
 
 export async function benchModel(id: BenchModelId): Promise<ModelEntry> {
-  if (id === 'toon') {
-    const entry = (await loadManifests(DEFAULT_MODELS_DIR)).find((m) => m.manifest.id === 'toon');
-    if (!entry) throw new Error('models/toon.json is missing: run `npm run models`');
+  if (id !== 'dctnet-topology') {
+    const entry = (await loadManifests(DEFAULT_MODELS_DIR)).find((m) => m.manifest.id === id);
+    if (!entry) throw new Error(`models/${id}.json is missing: run \`npm run models\``);
     return entry;
   }
   const { bytes } = buildDctnetTopology();

@@ -14,7 +14,7 @@
  * follows the output size like every radius.
  */
 import type { GraphBuilder } from './GraphBuilder.ts';
-import { gradientMagnitude, lerp, unit } from './styleLayers.ts';
+import { lerp, unit } from './styleLayers.ts';
 
 export const LOOK_IDS = ['sketch', 'manga', 'comic'] as const;
 export type LookId = (typeof LOOK_IDS)[number];
@@ -23,10 +23,12 @@ export type LookId = (typeof LOOK_IDS)[number];
 export interface LookLayers {
   /** The photo's L*. */
   L: string;
-  /** The flattened picture's L* after the soft steps, kept above ink-dark. */
+  /** The flattened picture's L* (after the soft steps, in looks that step it), kept above ink-dark. */
   Lshade: string;
   /** The flattened picture's a*, b*. */
   ab: string;
+  /** |∇L*| of the flattened picture (per output px). */
+  gradL: string;
   /** The line map at the output size, 0..1, before its edge is made firm. */
   inkUp: string;
   /** Strength, clipped to 0..1 ([1]). */
@@ -61,7 +63,7 @@ export function renderLook(g: GraphBuilder, look: LookId, v: LookLayers): string
       const line = g.op('Mul', [firm(g, v, p.lineEdge), g.op('Add', [g.scalar(0.7), g.op('Mul', [v.s, g.scalar(0.3)])])]);
       // A light pencil line on every boundary of the flattened picture (eyes, mouths, folds the
       // ink layer leaves out); texture is already flat there, so it draws shapes only.
-      const contour = g.op('Mul', [unit(g, gradientMagnitude(g, v.Lshade), p.contour[0], p.contour[1]), g.scalar(0.5)]);
+      const contour = g.op('Mul', [unit(g, v.gradL, p.contour[0], p.contour[1]), g.scalar(0.5)]);
       // Cross-hatching adds to the first layer where they cross: the darkest areas read darkest.
       const hatching = g.op('Min', [g.op('Add', [g.op('Mul', [hatch1, g.scalar(0.55)]), g.op('Mul', [hatch2, g.scalar(0.45)])]), g.scalar(0.95)]);
       const graphite = g.op('Max', [g.op('Max', [line, contour]), hatching]);
@@ -105,12 +107,16 @@ function firm(g: GraphBuilder, v: LookLayers, edge: readonly [number, number]): 
   return v.f > 1 ? unit(g, v.inkUp, edge[0], edge[1]) : unit(g, v.inkUp, edge[0] * 0.5, edge[1]);
 }
 
-/** The frame's pixel coordinates (x, y) of every pixel of a [1, 1, H, W] tensor. */
+/**
+ * The frame's pixel coordinates of a [1, 1, H, W] tensor: x as one row [1, 1, 1, W] and y as one
+ * column [1, 1, H, 1], which broadcast wherever they meet (no full-size coordinate planes).
+ */
 function coords(g: GraphBuilder, like: string, origin: string): { X: string; Y: string } {
-  const ones = g.op('Add', [g.op('Mul', [like, g.scalar(0)]), g.scalar(1)]);
   const at = (i: number) => g.op('Slice', [origin, g.int64s('s', [i]), g.int64s('e', [i + 1]), g.int64s('a', [0])]);
-  const X = g.op('Add', [g.op('CumSum', [ones, g.int64s('axis', [3])]), g.op('Sub', [at(0), g.scalar(1)])]);
-  const Y = g.op('Add', [g.op('CumSum', [ones, g.int64s('axis', [2])]), g.op('Sub', [at(1), g.scalar(1)])]);
+  const first = (axis: number) => g.op('Slice', [like, g.int64s('s', [0]), g.int64s('e', [1]), g.int64s('a', [axis])]);
+  const ones = (t: string) => g.op('Add', [g.op('Mul', [t, g.scalar(0)]), g.scalar(1)]);
+  const X = g.op('Add', [g.op('CumSum', [ones(first(2)), g.int64s('axis', [3])]), g.op('Sub', [at(0), g.scalar(1)])]);
+  const Y = g.op('Add', [g.op('CumSum', [ones(first(3)), g.int64s('axis', [2])]), g.op('Sub', [at(1), g.scalar(1)])]);
   return { X, Y };
 }
 
@@ -129,10 +135,8 @@ function dotScreen(g: GraphBuilder, X: string, Y: string, period: number, covera
   const w = wrap(g, g.op('Mul', [g.op('Sub', [X, Y]), g.scalar(k)]));
   const dist = g.op('Sqrt', [g.op('Add', [g.op('Mul', [u, u]), g.op('Mul', [w, w])])]);
   const radius = g.op('Sqrt', [g.op('Div', [g.op('Clip', [coverage, g.scalar(0), g.scalar(1)]), g.scalar(Math.PI)])]);
-  const edge = (aa / period) * Math.SQRT1_2;
-  const ink = g.op('Clip', [g.op('Add', [g.op('Div', [g.op('Sub', [radius, dist]), g.scalar(edge)]), g.scalar(0.5)]), g.scalar(0), g.scalar(1)]);
-  // No stray specks where there is no tone.
-  return g.op('Mul', [ink, unit(g, coverage, 0, 0.04)]);
+  // The edge ramps inward from the dot's radius: no tone, no dot (no stray specks).
+  return g.op('Clip', [g.op('Mul', [g.op('Sub', [radius, dist]), g.scalar(period / aa)]), g.scalar(0), g.scalar(1)]);
 }
 
 /** Ink of parallel strokes at ±45°, `period` px apart, each as wide as `weight` (0..1) of the period. */
@@ -140,12 +144,16 @@ function stripes(g: GraphBuilder, X: string, Y: string, sign: 1 | -1, period: nu
   const t = g.op('Mul', [g.op(sign > 0 ? 'Add' : 'Sub', [X, Y]), g.scalar(Math.SQRT1_2 / period)]);
   const dist = g.op('Mul', [g.op('Abs', [wrap(g, t)]), g.scalar(period)]);
   const half = g.op('Mul', [weight, g.scalar(period * 0.45)]);
-  const ink = g.op('Clip', [g.op('Add', [g.op('Div', [g.op('Sub', [half, dist]), g.scalar(aa)]), g.scalar(0.5)]), g.scalar(0), g.scalar(1)]);
-  return g.op('Mul', [ink, unit(g, weight, 0, 0.06)]);
+  // The edge ramps inward from the stroke's half width: no weight, no stroke.
+  return g.op('Clip', [g.op('Mul', [g.op('Sub', [half, dist]), g.scalar(1 / aa)]), g.scalar(0), g.scalar(1)]);
 }
 
-/** A fixed grain in 0..1 from the pixel's coordinates (the same at every run and tile). */
+/**
+ * A fixed grain in 0..1 from the pixel's coordinates, the same at every run and tile: Jimenez's
+ * interleaved gradient noise, fract(52.98 · fract(0.0671 x + 0.00584 y)), multiplies and floors only.
+ */
 function noise(g: GraphBuilder, X: string, Y: string): string {
-  const h = g.op('Mul', [g.op('Sin', [g.op('Add', [g.op('Mul', [X, g.scalar(12.9898)]), g.op('Mul', [Y, g.scalar(78.233)])])]), g.scalar(43758.5453)]);
-  return g.op('Sub', [h, g.op('Floor', [h])]);
+  const fract = (t: string) => g.op('Sub', [t, g.op('Floor', [t])]);
+  const inner = fract(g.op('Add', [g.op('Mul', [X, g.scalar(0.06711056)]), g.op('Mul', [Y, g.scalar(0.00583715)])]));
+  return fract(g.op('Mul', [inner, g.scalar(52.9829189)]));
 }
