@@ -213,10 +213,9 @@ export function buildBuiltinStyle(scale = 1, p: BuiltinStyleParams = BUILTIN_STY
   const ab = channels(g, colour, 1, 3);
 
   const gradL = gradientMagnitude(g, Lc);
-  // Looks that draw tone with a pattern (sketch, manga) take the flattened L* as it is; the others
-  // step it: soft luminance steps at the output size, t = L/Δ,
-  // out = Δ·(⌊t⌋ + ½ + ½·tanh(φ(frac − ½))/tanh(φ/2)); φ grows with the local gradient (per
-  // reference px) and with strength.
+  // Soft luminance steps at the output size: t = L/Δ, out = Δ·(⌊t⌋ + ½ + ½·tanh(φ(frac − ½))/tanh(φ/2));
+  // φ grows with the local gradient (per reference px) and with strength. The patterned looks keep
+  // them too: flat tone regions give each an even screen or hatching.
   const stepped = (): string => {
     const levels = g.op('Add', [g.scalar(p.levels[0]), g.op('Mul', [s, g.scalar(p.levels[1] - p.levels[0])])]);
     const delta = g.op('Div', [g.scalar(100), levels]);
@@ -228,7 +227,7 @@ export function buildBuiltinStyle(scale = 1, p: BuiltinStyleParams = BUILTIN_STY
     const step = g.op('Div', [g.op('Tanh', [g.op('Mul', [phi, g.op('Sub', [frac, g.scalar(0.5)])])]), g.op('Tanh', [g.op('Mul', [phi, g.scalar(0.5)])])]);
     return g.op('Mul', [delta, g.op('Add', [g.op('Add', [fl, g.scalar(0.5)]), g.op('Mul', [step, g.scalar(0.5)])])]);
   };
-  const Lq = look === 'sketch' || look === 'manga' ? Lc : stepped();
+  const Lq = stepped();
 
   // Only the line layer draws dark: where the flattening would sink a bright speck of the photo
   // into its dark surroundings (sky through leaves, glints on fur), the colour stays a shade

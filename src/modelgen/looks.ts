@@ -23,7 +23,7 @@ export type LookId = (typeof LOOK_IDS)[number];
 export interface LookLayers {
   /** The photo's L*. */
   L: string;
-  /** The flattened picture's L* (after the soft steps, in looks that step it), kept above ink-dark. */
+  /** The flattened picture's L* after the soft steps, kept above ink-dark. */
   Lshade: string;
   /** The flattened picture's a*, b*. */
   ab: string;
@@ -135,8 +135,10 @@ function dotScreen(g: GraphBuilder, X: string, Y: string, period: number, covera
   const w = wrap(g, g.op('Mul', [g.op('Sub', [X, Y]), g.scalar(k)]));
   const dist = g.op('Sqrt', [g.op('Add', [g.op('Mul', [u, u]), g.op('Mul', [w, w])])]);
   const radius = g.op('Sqrt', [g.op('Div', [g.op('Clip', [coverage, g.scalar(0), g.scalar(1)]), g.scalar(Math.PI)])]);
-  // The edge ramps inward from the dot's radius: no tone, no dot (no stray specks).
-  return g.op('Clip', [g.op('Mul', [g.op('Sub', [radius, dist]), g.scalar(period / aa)]), g.scalar(0), g.scalar(1)]);
+  // The antialiased edge is centred on the radius (the dot keeps its area at any period); where
+  // there is no tone there is no dot (no stray specks).
+  const ink = g.op('Clip', [g.op('Add', [g.op('Mul', [g.op('Sub', [radius, dist]), g.scalar(period / aa)]), g.scalar(0.5)]), g.scalar(0), g.scalar(1)]);
+  return g.op('Mul', [ink, unit(g, coverage, 0, 0.04)]);
 }
 
 /** Ink of parallel strokes at ±45°, `period` px apart, each as wide as `weight` (0..1) of the period. */
@@ -144,8 +146,9 @@ function stripes(g: GraphBuilder, X: string, Y: string, sign: 1 | -1, period: nu
   const t = g.op('Mul', [g.op(sign > 0 ? 'Add' : 'Sub', [X, Y]), g.scalar(Math.SQRT1_2 / period)]);
   const dist = g.op('Mul', [g.op('Abs', [wrap(g, t)]), g.scalar(period)]);
   const half = g.op('Mul', [weight, g.scalar(period * 0.45)]);
-  // The edge ramps inward from the stroke's half width: no weight, no stroke.
-  return g.op('Clip', [g.op('Mul', [g.op('Sub', [half, dist]), g.scalar(1 / aa)]), g.scalar(0), g.scalar(1)]);
+  // The antialiased edge is centred on the stroke's edge; no weight, no stroke.
+  const ink = g.op('Clip', [g.op('Add', [g.op('Mul', [g.op('Sub', [half, dist]), g.scalar(1 / aa)]), g.scalar(0.5)]), g.scalar(0), g.scalar(1)]);
+  return g.op('Mul', [ink, unit(g, weight, 0, 0.06)]);
 }
 
 /**
