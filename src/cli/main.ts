@@ -7,6 +7,7 @@ import { createEngine, createLogger, isToonError, OUTPUT_FORMATS, type CartoonOp
 import { runBatch } from './cartoon.ts';
 import { expandInputs } from './files.ts';
 import { addModelsCommand } from './models.ts';
+import { wholeNumber } from './args.ts';
 
 const program = new Command('toonbot').description('Turn photos into cartoons with the ToonBot engine.').showHelpAfterError();
 
@@ -90,10 +91,4 @@ try {
 } catch (error) {
   process.stderr.write(`toonbot: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exitCode = 2;
-}
-
-function wholeNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number');
-  return n;
 }

@@ -4,10 +4,12 @@
  */
 import path from 'node:path';
 import cliProgress from 'cli-progress';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig } from '../config.ts';
 import { DEFAULT_ENGINE_CONFIG, INSTALLED_DIR, loadManifests } from '../engine/expert.ts';
 import { DCTNET_STYLES, DEFAULT_MODELSCOPE_URL, importStyle, isDctnetStyle, pullStyle, quantizeInstalled, styleId, testRun, verifyInstalled } from '../models/index.ts';
+import { importOnnx, RANGES } from '../models/onnxImport.ts';
+import { wholeNumber } from './args.ts';
 import { renderTable } from './table.ts';
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
@@ -65,12 +67,38 @@ export function addModelsCommand(program: Command): void {
 
   models
     .command('import')
-    .description('install a style from a folder holding cartoon_h.pb, cartoon_bg.pb and alpha.jpg')
-    .argument('<style>', Object.keys(DCTNET_STYLES).join(' | '))
-    .argument('<dir>', 'the folder')
-    .action(async (style: string, from: string) => {
+    .description('install a DCT-Net style from a folder (cartoon_h.pb, cartoon_bg.pb, alpha.jpg), or any image-to-image .onnx generator (AnimeGAN) as a style of that name')
+    .argument('<style>', `${Object.keys(DCTNET_STYLES).join(' | ')}, or a new name for an .onnx file`)
+    .argument('<from>', 'the folder, or the .onnx file')
+    .option('--licence <text>', '.onnx: the licence of the weights (required: they will be served to others)')
+    .option('--source <text>', '.onnx: where the file comes from (default: its path)')
+    .option('--layout <NHWC|NCHW>', '.onnx: where the colour channels are (default: read from the graph)')
+    .option('--range <range>', `.onnx: the value range in and out, ${Object.keys(RANGES).join(', ')} (default: tried on a photo)`)
+    .option('--bgr', '.onnx: the graph takes and gives BGR (default RGB)')
+    .option('--multiple <n>', '.onnx: frame sides must be a multiple of this (default 8, or the fixed size)', wholeNumber)
+    .action(async (style: string, from: string, flags: Record<string, unknown>) => {
       const dir = modelsDir();
-      const manifest = await importStyle(styleArg(style), from, { modelsDir: dir, log: (line) => process.stderr.write(`${line}\n`) });
+      const log = (line: string) => process.stderr.write(`${line}\n`);
+      if (!from.toLowerCase().endsWith('.onnx')) {
+        const manifest = await importStyle(styleArg(style), from, { modelsDir: dir, log });
+        print(`installed ${manifest.id}; test run: ${await testRun(dir, manifest.id)}`);
+        return;
+      }
+      if (typeof flags.licence !== 'string') throw new InvalidArgumentError('say under which licence the weights may be used: --licence "..." (see the README on imported styles)');
+      const layout = flags.layout === undefined ? undefined : String(flags.layout).toUpperCase();
+      if (layout !== undefined && layout !== 'NHWC' && layout !== 'NCHW') throw new InvalidArgumentError('--layout is NHWC or NCHW');
+      const range = flags.range === undefined ? undefined : RANGES[String(flags.range)];
+      if (flags.range !== undefined && !range) throw new InvalidArgumentError(`--range is one of ${Object.keys(RANGES).join(', ')}`);
+      const manifest = await importOnnx(style, from, {
+        modelsDir: dir,
+        licence: flags.licence,
+        log,
+        ...(typeof flags.source === 'string' ? { source: flags.source } : {}),
+        ...(layout ? { layout } : {}),
+        ...(range ? { range } : {}),
+        ...(flags.bgr ? { colorOrder: 'BGR' as const } : {}),
+        ...(typeof flags.multiple === 'number' ? { sizeMultiple: flags.multiple } : {}),
+      });
       print(`installed ${manifest.id}; test run: ${await testRun(dir, manifest.id)}`);
     });
 
