@@ -3,9 +3,15 @@
 FROM node:20-bookworm-slim
 
 WORKDIR /app
+# One port for everything in the container: with no bot token the studio listens on 8080 (on all
+# addresses, behind a password generated into the data volume on the first start: read it with
+# `docker exec <container> cat /app/data/studio-password`) and serves /healthz there; with tokens,
+# /healthz, /readyz and /metrics are on 8080. An empty value in an env file counts as unset.
 ENV NODE_ENV=production \
     TOONBOT_HTTP_HOST=0.0.0.0 \
-    TOONBOT_HTTP_PORT=9090
+    TOONBOT_HTTP_PORT=8080 \
+    TOONBOT_WEB_HOST=0.0.0.0 \
+    TOONBOT_WEB_PASSWORD_FILE=/app/data/studio-password
 
 # Dependencies first (cached while only the code changes). .npmrc skips onnxruntime's CUDA
 # download: the CPU binaries ship inside the npm package.
@@ -25,10 +31,12 @@ RUN mkdir -p data models/installed && chown -R node:node data models/installed
 VOLUME ["/app/data", "/app/models/installed"]
 USER node
 
-EXPOSE 9090
+EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \
-  CMD node -e "fetch('http://127.0.0.1:' + (process.env.TOONBOT_WEB_PORT || process.env.TOONBOT_HTTP_PORT) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
+  CMD node -e "fetch('http://127.0.0.1:' + (process.env.TOONBOT_WEB_PORT || process.env.TOONBOT_HTTP_PORT || 8080) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
 
-# node itself is PID 1: it gets SIGTERM from `docker stop` and drains (TOONBOT_STOP_GRACE_S);
-# give the container a stop timeout above that (compose: stop_grace_period).
+# node itself is PID 1: it gets SIGTERM from `docker stop` and drains (TOONBOT_STOP_GRACE_S, 60 s):
+# stop it with `docker stop --time 90` (docker's own default of 10 s would cut accepted jobs), or
+# run it with `--stop-timeout 90`; compose sets stop_grace_period.
+STOPSIGNAL SIGTERM
 CMD ["node", "--import", "tsx", "src/main.ts"]

@@ -126,9 +126,10 @@ export function parseConfig(env: Env): AppConfig {
   const noBots = !telegramToken && !discordToken;
   const webHost = str('TOONBOT_WEB_HOST') ?? WEB_DEFAULTS.host;
   const webPassword = str('TOONBOT_WEB_PASSWORD');
+  const webPasswordFile = str('TOONBOT_WEB_PASSWORD_FILE');
   const webOn = noBots || str('TOONBOT_WEB_PORT') !== undefined;
-  if (webOn && !isLoopback(webHost) && webPassword === undefined) {
-    throw new ConfigError(`TOONBOT_WEB_HOST=${webHost} lets other machines reach the studio: set TOONBOT_WEB_PASSWORD too, or leave TOONBOT_WEB_HOST unset (127.0.0.1).`);
+  if (webOn && !isLoopback(webHost) && webPassword === undefined && webPasswordFile === undefined) {
+    throw new ConfigError(`TOONBOT_WEB_HOST=${webHost} lets other machines reach the studio: set TOONBOT_WEB_PASSWORD (or TOONBOT_WEB_PASSWORD_FILE) too, or leave TOONBOT_WEB_HOST unset (127.0.0.1).`);
   }
   if (webOn && !isLoopback(webHost) && webPassword !== undefined && webPassword.length < MIN_PUBLIC_PASSWORD) {
     throw new ConfigError(`TOONBOT_WEB_PASSWORD is too short for a studio other machines can reach: use at least ${MIN_PUBLIC_PASSWORD} characters.`);
@@ -148,6 +149,7 @@ export function parseConfig(env: Env): AppConfig {
           host: webHost,
           port: int('TOONBOT_WEB_PORT', WEB_DEFAULTS.port, 0, 65535),
           ...opt('password', webPassword),
+          ...(webPassword === undefined ? opt('passwordFile', webPasswordFile) : {}),
           uploadIdleMs: int('TOONBOT_UPLOAD_IDLE_S', WEB_DEFAULTS.uploadIdleMs / 1000, 1, 3600) * 1000,
           uploadMs: int('TOONBOT_UPLOAD_S', WEB_DEFAULTS.uploadMs / 1000, 1, 3600) * 1000,
           // Twice the per-user cap by default: a household behind one address, not a flood.
@@ -206,7 +208,7 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
     stopGraceS: config.stopGraceMs / 1000,
     http: config.http ?? 'off',
     scale: config.scale ? { redis: redactUrl(config.scale.redisUrl), instance: config.scale.instance, workerLockS: config.scale.workerLockMs / 1000 } : 'off',
-    web: config.web ? { host: config.web.host, port: config.web.port, password: config.web.password ? 'set' : 'none' } : 'off',
+    web: config.web ? { host: config.web.host, port: config.web.port, password: config.web.password ? 'set' : config.web.passwordFile ? `in ${config.web.passwordFile}` : 'none' } : 'off',
     telegram: config.telegram ? { token: 'set', apiRoot: config.telegram.apiRoot ?? 'default', webhook: Boolean(config.telegram.webhookUrl) } : 'off',
     discord: config.discord ? { token: 'set', applicationId: config.discord.applicationId, guildId: config.discord.guildId ?? 'global' } : 'off',
   };

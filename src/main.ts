@@ -16,6 +16,7 @@ import { DailyStats } from './observe/stats.ts';
 import { communityFrom, type Community } from './bots/shared/community.ts';
 import { startHealthServer, type HealthRoutes, type HealthServer, type Readiness } from './observe/server.ts';
 import { startWebServer, type WebServer } from './bots/web/server.ts';
+import { studioPassword } from './bots/web/options.ts';
 
 async function startAdapters(config: AppConfig, engine: Engine, logger: Logger, community: Community): Promise<RunningBot[]> {
   const bots: RunningBot[] = [];
@@ -87,7 +88,8 @@ async function main(): Promise<number> {
   try {
     if (config.web) {
       if (config.http && config.http.port !== config.web.port) logger.warn('TOONBOT_HTTP_PORT is not used while the studio runs: /healthz, /readyz and /metrics are on the studio port', { studioPort: config.web.port });
-      health = web = await startWebServer(engine, { ...config.web, log: logger, health: healthRoutes });
+      const password = config.web.password ?? (config.web.passwordFile ? await studioPassword(config.web.passwordFile, logger) : undefined);
+      health = web = await startWebServer(engine, { ...config.web, ...(password ? { password } : {}), log: logger, health: healthRoutes });
     } else if (config.http) {
       health = await startHealthServer({ ...config.http, ...healthRoutes, log: logger });
     }

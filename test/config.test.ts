@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { studioPassword } from '../src/bots/web/options.ts';
 import { ConfigError, describeConfig, parseConfig } from '../src/config.ts';
+import { silentLogger } from '../src/engine/index.ts';
 
 const TOKEN = 'test-telegram-token-not-real';
 
@@ -108,5 +113,47 @@ describe('parseConfig', () => {
     expect(text).not.toContain(TOKEN);
     expect(text).not.toContain('discord-secret-value');
     expect(text).toContain('"token":"set"');
+  });
+
+  it('an empty value counts as unset: a copied .env never switches off what the container image sets', () => {
+    const config = parseConfig({ TOONBOT_HTTP_PORT: '', TOONBOT_HTTP_HOST: '', TOONBOT_WEB_HOST: '', TOONBOT_WEB_PORT: '', TOONBOT_WEB_PASSWORD: '' });
+    expect(config.http).toBeNull();
+    expect(config.web).toMatchObject({ host: '127.0.0.1', port: 8080 });
+    expect(config.web?.password).toBeUndefined();
+  });
+
+  it('the container image\'s settings: studio and health on one port, 8080 on all addresses, the password in the data volume', () => {
+    const image = { TOONBOT_HTTP_HOST: '0.0.0.0', TOONBOT_HTTP_PORT: '8080', TOONBOT_WEB_HOST: '0.0.0.0', TOONBOT_WEB_PASSWORD_FILE: '/app/data/studio-password' };
+    const alone = parseConfig(image);
+    expect(alone.web).toMatchObject({ host: '0.0.0.0', port: 8080, passwordFile: '/app/data/studio-password' });
+    expect(alone.http).toEqual({ host: '0.0.0.0', port: 8080 });
+    // With a bot token the studio is off and health is on the same port.
+    const withBot = parseConfig({ ...image, TELEGRAM_BOT_TOKEN: TOKEN });
+    expect(withBot.web).toBeNull();
+    expect(withBot.http).toEqual({ host: '0.0.0.0', port: 8080 });
+    // A password given outright wins over the file; neither, on 0.0.0.0, is refused.
+    expect(parseConfig({ ...image, TOONBOT_WEB_PASSWORD: 'a-long-enough-password' }).web?.passwordFile).toBeUndefined();
+    expect(() => parseConfig({ TOONBOT_WEB_HOST: '0.0.0.0' })).toThrow(/TOONBOT_WEB_PASSWORD_FILE/);
+  });
+});
+
+describe('studioPassword', () => {
+  it('generates a password into its file once (readable by its owner only), then reads it back; a short one is refused', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'toonbot-pw-'));
+    try {
+      const file = path.join(dir, 'data', 'studio-password');
+      const logged: Record<string, unknown>[] = [];
+      const log = { ...silentLogger, info: (_m: string, f?: Record<string, unknown>) => void logged.push(f ?? {}) };
+      const first = await studioPassword(file, log);
+      expect(first.length).toBeGreaterThanOrEqual(20);
+      expect((await stat(file)).mode & 0o777).toBe(0o600);
+      expect(await studioPassword(file, log)).toBe(first);
+      // The log names the file, never the password.
+      expect(JSON.stringify(logged)).not.toContain(first);
+      await writeFile(file, 'short\n');
+      await expect(studioPassword(file, log)).rejects.toThrow(/too short/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -24,23 +24,50 @@ function instructions(text: string): { op: string; args: string }[] {
     .map((l) => ({ op: l.split(/\s+/)[0] as string, args: l.slice(l.indexOf(' ') + 1) }));
 }
 
+/** A compose duration ("90s", "1m30s") in seconds. */
+function seconds(duration: string): number {
+  const m = /^(?:(\d+)m)?(?:(\d+)s)?$/.exec(duration);
+  return m ? Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0) : Number.NaN;
+}
+
 describe('container files', () => {
-  it('docker-compose.yml: Redis without eviction, the bot with a stop grace above its own, a GPU worker, volumes', () => {
+  it('docker-compose.yml: Redis without eviction, the bot with a stop grace above its own, a CPU worker by default and a GPU one behind a profile, one optional env file for all', () => {
     const compose = parse(read('docker-compose.yml')) as { services: Record<string, any>; volumes: Record<string, unknown> };
     const { redis, bot } = compose.services;
     expect(redis.command.join(' ')).toContain('--maxmemory-policy noeviction');
     expect(bot.environment.TOONBOT_REDIS_URL).toBe('redis://redis:6379');
-    const seconds = (s: string) => Number(/^(\d+)s$/.exec(s)?.[1]);
-    expect(seconds(bot.stop_grace_period)).toBeGreaterThan(Number(bot.environment.TOONBOT_STOP_GRACE_S));
+    // Above the default grace (60 s, TOONBOT_STOP_GRACE_S) plus a job.
+    expect(seconds(bot.stop_grace_period)).toBeGreaterThan(60);
     expect(bot.volumes).toEqual(expect.arrayContaining(['settings:/app/data', 'models:/app/models/installed']));
+    // The port the image serves everything on.
+    expect(bot.ports).toEqual(['127.0.0.1:8080:8080']);
     const workers = Object.entries(compose.services).filter(([name]) => name.startsWith('worker'));
-    expect(workers.length).toBeGreaterThanOrEqual(1);
+    // With no profile: a CPU worker, no GPU asked for (so a host without one can start it).
+    const plain = workers.filter(([, w]) => !w.profiles);
+    expect(plain.map(([name]) => name)).toEqual(['worker-cpu']);
+    expect(plain[0]?.[1].deploy).toBeUndefined();
+    const gpu = workers.filter(([, w]) => w.profiles?.includes('gpu'));
+    expect(gpu.length).toBeGreaterThanOrEqual(1);
     for (const [, worker] of workers) {
       expect(worker.command.slice(0, 3)).toEqual(['node', 'bin/toonbot.js', 'worker']);
-      expect(worker.deploy.resources.reservations.devices[0].capabilities).toEqual(['gpu']);
       expect(seconds(worker.stop_grace_period)).toBeGreaterThan(0);
     }
+    for (const [, worker] of gpu) expect(worker.deploy.resources.reservations.devices[0].capabilities).toEqual(['gpu']);
+    // Every service of ours reads .env, and none needs it to exist.
+    for (const [name, service] of Object.entries(compose.services).filter(([n]) => n !== 'redis')) expect(service.env_file, name).toEqual([{ path: '.env', required: false }]);
     expect(Object.keys(compose.volumes)).toEqual(expect.arrayContaining(['redis', 'settings', 'models']));
+  });
+
+  it('Dockerfile: one port for the studio and health, probed by HEALTHCHECK and exposed; SIGTERM to stop', () => {
+    const steps = instructions(read('Dockerfile'));
+    const env = steps.filter((s) => s.op === 'ENV').map((s) => s.args).join(' ');
+    expect(env).toContain('TOONBOT_HTTP_PORT=8080');
+    expect(env).toContain('TOONBOT_HTTP_HOST=0.0.0.0');
+    expect(env).toContain('TOONBOT_WEB_HOST=0.0.0.0');
+    expect(env).toMatch(/TOONBOT_WEB_PASSWORD_FILE=\/app\/data\//);
+    expect(steps.filter((s) => s.op === 'EXPOSE').map((s) => s.args)).toEqual(['8080']);
+    expect(steps.find((s) => s.op === 'HEALTHCHECK')?.args).toContain('|| 8080');
+    expect(steps.find((s) => s.op === 'STOPSIGNAL')?.args).toBe('SIGTERM');
   });
 
   it('Dockerfiles: known instructions, node as PID 1, onnxruntime CPU by default and CUDA in the GPU image', () => {
