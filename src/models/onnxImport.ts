@@ -181,6 +181,27 @@ export async function detectRange(bytes: Uint8Array, sig: Omit<Detected, 'range'
   }
 }
 
+/**
+ * The multiple the graph's sides must have: the smallest of 8, 16 and 32 for which a frame whose
+ * side is an odd multiple of it comes back at its own size (a graph that halves its frame k times
+ * and doubles it back needs 2^k).
+ * @throws InstallError when none does
+ */
+export async function detectMultiple(bytes: Uint8Array, sig: Omit<Detected, 'range' | 'sizeMultiple'>): Promise<number> {
+  const session = await ort.InferenceSession.create(bytes);
+  try {
+    for (const multiple of [8, 16, 32]) {
+      const side = multiple * (Math.round(256 / multiple / 2) * 2 + 1);
+      const dims = sig.layout === 'NHWC' ? [1, side, side, 3] : [1, 3, side, side];
+      const out = await session.run({ [sig.input]: new ort.Tensor('float32', new Float32Array(3 * side * side), dims) }).catch(() => undefined);
+      if (out?.[sig.output]?.dims.join() === dims.join()) return multiple;
+    }
+  } finally {
+    await session.release();
+  }
+  throw new InstallError('the graph gives no frame back at its own size for sides a multiple of 8, 16 or 32: pass --multiple (or --layout)');
+}
+
 /** How far (px) one input pixel reaches in the output: the tiling margin. */
 export async function receptiveField(bytes: Uint8Array, sig: Omit<Detected, 'range' | 'sizeMultiple'>, range: Range, side: number): Promise<number> {
   const session = await ort.InferenceSession.create(bytes);
@@ -216,7 +237,7 @@ export async function importOnnx(id: string, file: string, opts: OnnxImportOptio
   });
   if (opts.sizeMultiple !== undefined && opts.sizeMultiple < 1) throw new InstallError('--multiple is a whole number of at least 1');
   const sig = await readSignature(bytes, opts);
-  const sizeMultiple = opts.sizeMultiple ?? (sig.fixedSide ? sig.fixedSide : 8);
+  const sizeMultiple = opts.sizeMultiple ?? sig.fixedSide ?? (await detectMultiple(bytes, sig));
   const trialSide = sig.fixedSide ?? Math.ceil(256 / sizeMultiple) * sizeMultiple;
   const { range, likeness } = await detectRange(bytes, sig, trialSide, opts);
   const reach = await receptiveField(bytes, sig, range, trialSide);

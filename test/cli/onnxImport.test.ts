@@ -75,6 +75,18 @@ describe('importing an ONNX generator', () => {
     expect((await verifyInstalled(path.join(dir, 'models'))).filter((v) => ['anime-hayao', 'zero-one', 'bytes'].includes(v.id)).every((v) => v.problems.length === 0)).toBe(true);
   });
 
+  it('finds the multiple a graph needs: one that halves its frame four times takes sides a multiple of 16', async () => {
+    const g = new GraphBuilder('test_down_up');
+    let x = g.input('input', [1, 3, 'h', 'w']);
+    const w = new Float32Array(81);
+    for (let c = 0; c < 3; c += 1) for (let k = 0; k < 9; k += 1) w[(c * 3 + c) * 9 + k] = 1 / 9;
+    for (let i = 0; i < 4; i += 1) x = g.op('Conv', [x, g.tensor('w', w, [3, 3, 3, 3])], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [2, 2] });
+    g.output(g.op('Resize', [x, '', g.tensor('scales', [1, 1, 16, 16], [4])], { mode: 'linear' }), 'output', [1, 3, 'oh', 'ow']);
+    const manifest = await importOnnx('down-up', await save('down-up', g.toBytes('test')), opts());
+    // (A linear graph keeps the photo in any range: which one is not the point here.)
+    expect(manifest.io).toMatchObject({ layout: 'NCHW', sizeMultiple: 16 });
+  });
+
   it('takes a fixed-size graph at its size, and flags over what it would detect (BGR, a range)', async () => {
     const file = await save('fixed', generator('NCHW', 64, (g, x) => g.op('Sigmoid', [g.op('Mul', [g.op('Sub', [x, g.scalar(0.5)]), g.scalar(4)])])));
     const manifest = await importOnnx('fixed-size', file, opts({ colorOrder: 'BGR', range: [0, 1] }));
@@ -99,7 +111,9 @@ describe('importing an ONNX generator', () => {
     const noise = await save('noise', generator('NHWC', 'h', (g, x) => g.op('Sin', [g.op('Mul', [x, g.scalar(5000)])])));
     await expect(importOnnx('noise', noise, opts())).rejects.toThrow(/does not look like the photo \(noise\)/);
     const halves = await save('halves', generator('NCHW', 'h', (_g, x) => x, 2));
-    await expect(importOnnx('halves', halves, opts())).rejects.toThrow(/not an image-to-image graph of the same size/);
+    await expect(importOnnx('halves', halves, opts())).rejects.toThrow(/gives no frame back at its own size .*: pass --multiple/);
+    // Told the multiple, it runs the photo and says the output is not the input's size.
+    await expect(importOnnx('halves', halves, opts({ sizeMultiple: 8 }))).rejects.toThrow(/not an image-to-image graph of the same size/);
     await expect(importOnnx('Bad Name', halves, opts())).rejects.toThrow(/lowercase letters, digits and dashes/);
     await expect(importOnnx('nolicence', halves, opts({ licence: ' ' }))).rejects.toThrow(/--licence/);
     const notOnnx = path.join(dir, 'text.onnx');
