@@ -58,8 +58,18 @@ export async function workerMain(flags: WorkerFlags): Promise<number> {
     await health?.close();
     return 1;
   }
+  // A worker asked for a provider by name serves on it or not at all: one that quietly ran on the
+  // CPU while its operator counts on CUDA would be a slow worker no one notices.
+  const named = runtime.provider ?? 'auto';
+  const ranOn = worker.engine.providers();
+  if (named !== 'auto' && named !== 'cpu' && !ranOn.some((p) => p.startsWith(named))) {
+    logger.error(`worker asked for --provider ${named}, but the models opened on ${ranOn.join(', ') || 'nothing'}: install ${named === 'cuda' || named === 'tensorrt' ? "onnxruntime-node's CUDA build (README: CUDA)" : 'its runtime'}, or run with --provider auto`, { provider: named, ranOn });
+    await worker.close();
+    await health?.close();
+    return 1;
+  }
   metrics.watch(worker.engine);
-  Object.assign(readiness, { state: 'ready', bots: ['worker'], providers: worker.engine.providers() });
+  Object.assign(readiness, { state: 'ready', bots: ['worker'], providers: ranOn });
   const signal = await stopping;
   readiness.state = 'draining';
   logger.info('worker stopping: finishing the job in hand', { signal });

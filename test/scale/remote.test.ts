@@ -3,6 +3,10 @@
  * decides without a worker (header check, the line's bound, deadlines, cancellation), what it
  * does with one (the result, the image bytes as binary keys), and the protocol's error encoding.
  */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger, ToonError } from '../../src/engine/index.ts';
@@ -188,3 +192,16 @@ async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs:
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+describe('toonbot worker', () => {
+  it('asked for a provider by name that cannot run here, exits 1 saying so, instead of serving on the CPU', async () => {
+    const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/toonbot.js');
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(TELEGRAM_|DISCORD_|TOONBOT_|LOG_LEVEL)/.test(k)));
+    const outcome = await promisify(execFile)(process.execPath, [bin, 'worker', '--provider', 'cuda', '--name', 'no-gpu'], { env: { ...env, TOONBOT_REDIS_URL: redis.url }, timeout: 60_000 }).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(outcome.code).toBe(1);
+    expect(outcome.stderr).toContain('worker asked for --provider cuda, but the models opened on cpu');
+  }, 90_000);
+});
