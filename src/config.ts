@@ -104,6 +104,7 @@ export function parseConfig(env: Env): AppConfig {
       interOpThreads: int('TOONBOT_INTER_OP_THREADS', d.runtime.interOpThreads, 0, 256),
       cpuArena: int('TOONBOT_CPU_ARENA', d.runtime.cpuArena ? 1 : 0, 0, 1) === 1,
       ...(int('TOONBOT_INT8', 1, 0, 1) === 0 ? { int8: false } : {}),
+      ...(str('TOONBOT_MAX_SESSIONS') ? { maxSessions: int('TOONBOT_MAX_SESSIONS', 2, 2, 64) } : {}),
     },
     queue: {
       concurrency: int('TOONBOT_CONCURRENCY', d.queue.concurrency, 1, 64),

@@ -14,12 +14,22 @@ import { ModelSession } from './session.ts';
 
 /** Masks kept at most: native crops come in many sizes. */
 const MAX_MASKS = 32;
+/**
+ * Sessions kept open at most by default (RuntimeConfig.maxSessions). Each keeps its arena at the
+ * size of its largest run: measured through the engine, four looks at 1024 with every session
+ * kept held 312 → 721 MiB, and two more at 2048 another 770 MiB. A job needs at most two (a
+ * portrait's head and background), always the two most recently used.
+ */
+const MAX_SESSIONS = 2;
 
 export class ModelCache {
   readonly #runtime: RuntimeConfig;
   readonly #log: Logger;
   readonly #sessions = new Map<string, Promise<ModelSession>>();
-  readonly #opened = new Set<ModelSession>();
+  /** The sessions open now (their provider may change: a fallback to the CPU at run). */
+  readonly #open = new Set<ModelSession>();
+  /** Where the sessions closed since ran. */
+  readonly #closedRanOn = new Set<string>();
   readonly #masks = new Map<string, Promise<Float32Array>>();
   #finder: Promise<FaceFinder> | undefined;
 
@@ -28,20 +38,50 @@ export class ModelCache {
     this.#log = log;
   }
 
-  /** The model's session, opened on first use and kept. A failed open is retried next time. */
+  /**
+   * The model's session, opened on first use and kept among the most recently used ones. A failed
+   * open is retried next time.
+   */
   session(entry: ModelEntry): Promise<ModelSession> {
     // Keyed by file and checksum: a portrait style whose head is its background shares one session.
     const key = `${entry.file}#${entry.manifest.sha256}`;
-    return cached(this.#sessions, key, async () => {
+    const open = this.#sessions.get(key);
+    if (open) {
+      // Most recently used last.
+      this.#sessions.delete(key);
+      this.#sessions.set(key, open);
+      return open;
+    }
+    const made = cached(this.#sessions, key, async () => {
       const session = await ModelSession.open(entry, this.#runtime, this.#log);
-      this.#opened.add(session);
+      this.#open.add(session);
       return session;
     });
+    this.#evict();
+    return made;
+  }
+
+  /** Closes the least recently used sessions past MAX_SESSIONS. */
+  #evict(): void {
+    for (const [key, session] of this.#sessions) {
+      if (this.#sessions.size <= Math.max(2, this.#runtime.maxSessions ?? MAX_SESSIONS)) break;
+      this.#sessions.delete(key);
+      void session
+        .then(
+          (s) => {
+            this.#open.delete(s);
+            this.#closedRanOn.add(s.runsOn);
+            return s.dispose();
+          },
+          () => undefined,
+        )
+        .catch((error: unknown) => this.#log.warn('could not close a session', { error }));
+    }
   }
 
   /** The execution providers the sessions opened so far actually run on ("cpu (int8)" for int8 graphs). */
   providers(): string[] {
-    return [...new Set([...this.#opened].map((s) => s.runsOn))];
+    return [...new Set([...[...this.#open].map((s) => s.runsOn), ...this.#closedRanOn])];
   }
 
   /** The session of the entry's graph for outputs of long side `side`, as a pipeline model. */
@@ -75,7 +115,7 @@ export class ModelCache {
   async close(): Promise<void> {
     const sessions = [...this.#sessions.values()];
     this.#sessions.clear();
-    this.#opened.clear();
+    this.#open.clear();
     for (const s of await Promise.allSettled(sessions)) if (s.status === 'fulfilled') await s.value.dispose();
     const finder = this.#finder;
     this.#finder = undefined;

@@ -31,6 +31,13 @@ export interface RuntimeConfig {
   int8?: boolean;
   /** The GPU to use, for providers that take one (cuda, tensorrt, dml): one worker per GPU. */
   deviceId?: number;
+  /**
+   * Model sessions kept open per inference thread; the least recently used one is closed past
+   * it. Each holds its arena at the size of its largest run (one look at 2048: ~400 MiB), so
+   * this bounds memory when users switch between looks and sizes, at the cost of reopening one
+   * (a few hundred ms) on a switch. At least 2 (a portrait job uses two). @default 2
+   */
+  maxSessions?: number;
 }
 
 /** Providers whose options take a `deviceId`. */
