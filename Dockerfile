@@ -1,7 +1,25 @@
 # ToonBot, CPU image: the bot (default) or a CPU worker (`node bin/toonbot.js worker`).
 # GPU workers: Dockerfile.gpu. Build: docker build -t toonbot .
-FROM node:20-bookworm-slim
+#
+# Two stages: the first compiles the TypeScript (npm run build → dist/) and keeps only the
+# production dependencies, with onnxruntime-node's binaries for linux-x64 alone (the package ships
+# macOS, Windows and ARM ones too); the image runs plain JavaScript: no tsx at run time, no cache
+# directory, so `docker run --read-only --tmpfs /tmp` works.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+# .npmrc skips onnxruntime's CUDA download: the CPU binaries ship inside the npm package.
+COPY package.json package-lock.json .npmrc ./
+COPY stubs ./stubs
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/copy-public.mjs ./scripts/
+COPY src ./src
+RUN npm run build \
+ && npm prune --omit=dev --no-audit --no-fund \
+ && rm -rf node_modules/onnxruntime-node/bin/napi-v*/darwin node_modules/onnxruntime-node/bin/napi-v*/win32 node_modules/onnxruntime-node/bin/napi-v*/linux/arm64 \
+ && npm cache clean --force
 
+FROM node:20-bookworm-slim
 WORKDIR /app
 # One port for everything in the container: with no bot token the studio listens on 8080 (on all
 # addresses, behind a password generated into the data volume on the first start: read it with
@@ -13,18 +31,13 @@ ENV NODE_ENV=production \
     TOONBOT_WEB_HOST=0.0.0.0 \
     TOONBOT_WEB_PASSWORD_FILE=/app/data/studio-password
 
-# Dependencies first (cached while only the code changes). .npmrc skips onnxruntime's CUDA
-# download: the CPU binaries ship inside the npm package.
-COPY package.json package-lock.json .npmrc ./
-COPY stubs ./stubs
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
-
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json .npmrc ./
 COPY bin ./bin
-COPY src ./src
 COPY models ./models
 # Photos that calibrate int8 graphs when a style is installed (`toonbot models pull`).
 COPY assets ./assets
-COPY tsconfig.json ./
 
 # Per-chat settings and installed styles live in volumes.
 RUN mkdir -p data models/installed && chown -R node:node data models/installed
@@ -39,4 +52,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \
 # stop it with `docker stop --time 90` (docker's own default of 10 s would cut accepted jobs), or
 # run it with `--stop-timeout 90`; compose sets stop_grace_period.
 STOPSIGNAL SIGTERM
-CMD ["node", "--import", "tsx", "src/main.ts"]
+CMD ["node", "dist/main.js"]
