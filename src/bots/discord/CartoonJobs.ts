@@ -50,14 +50,15 @@ export class CartoonJobs {
   }
 
   /** Checks, downloads and cartoonises up to four images for one deferred interaction. */
-  async run(interaction: RepliableInteraction, lang: Lang, sources: readonly ImageSource[], options: CartoonOptions, ephemeral: boolean): Promise<void> {
+  /** `admitted`: the access lists were checked already (before the deferral, for /cartoon and the menu). */
+  async run(interaction: RepliableInteraction, lang: Lang, sources: readonly ImageSource[], options: CartoonOptions, ephemeral: boolean, admitted = false): Promise<void> {
     const guild = interaction.guildId ?? `dm:${interaction.user.id}`;
     const deadline = CartoonJobs.createdAt(interaction) + this.opts.tokenLifetimeMs;
     const user = `discord:${interaction.user.id}`;
     let release: () => void;
     try {
       if (this.stopping) throw new ToonError('SHUTTING_DOWN');
-      await this.community.access.check(senderOf(interaction));
+      if (!admitted) await this.community.access.check(senderOf(interaction));
       this.community.stats?.place(interaction.guildId ? `discord:guild:${interaction.guildId}` : undefined);
       release = this.#guilds.hold(guild);
       try {

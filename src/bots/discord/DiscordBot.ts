@@ -127,7 +127,7 @@ export class DiscordBot implements RunningBot {
     } catch (error) {
       return this.#jobs.fail(interaction, lang, error, ephemeral);
     }
-    await this.#jobs.run(interaction, lang, [attachment], options, ephemeral);
+    await this.#jobs.run(interaction, lang, [attachment], options, ephemeral, true);
   }
 
   async #contextMenu(interaction: MessageContextMenuCommandInteraction): Promise<void> {
@@ -136,6 +136,6 @@ export class DiscordBot implements RunningBot {
     const lang = pickLang(interaction.locale);
     const images = [...interaction.targetMessage.attachments.values()].filter((a) => a.contentType?.startsWith('image/')).slice(0, MAX_CONTEXT_IMAGES);
     if (images.length === 0) return this.#jobs.fail(interaction, lang, new ToonError('UNSUPPORTED_IMAGE'), false);
-    await this.#jobs.run(interaction, lang, images, this.#engine.parseOptions(), false);
+    await this.#jobs.run(interaction, lang, images, this.#engine.parseOptions(), false, true);
   }
 }
