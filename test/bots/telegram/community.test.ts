@@ -166,10 +166,15 @@ describe('Telegram: Cancel, /queue and /stats', () => {
     expect(api.calls.slice(mark).filter((c) => c.method === 'answerCallbackQuery').map((c) => c.params.text)).toEqual(['只有发送照片的人可以取消。', '这张照片已经处理完了。']);
     expect(community.cancels.of(`telegram:${bob.id}`)).toEqual([3]);
 
+    const liPlace = () => community.cancels.of(`telegram:${li.id}`)[0] as number;
+    const finished = async () => (await metrics.snapshot()).outcomes.done ?? 0;
+    const [liBefore, doneBefore] = [liPlace(), await finished()];
     mark = api.calls.length;
     api.push({ callback_query: callbackQuery(bob, queued.params, String(button?.callback_data)) });
     const answer = await api.waitFor((c) => c.method === 'answerCallbackQuery' && api.calls.indexOf(c) >= mark);
     expect(answer.params.text).toBe('Cancelled.');
+    // Li moved up by Bob's place at once (and by any of the others' jobs that ended meanwhile).
+    expect(liPlace()).toBe(liBefore - 1 - ((await finished()) - doneBefore));
     const edited = await api.waitFor((c) => c.method === 'editMessageText' && sentTo(bob.id)(c) && c.params.text === 'Cancelled.');
     expect(edited.params.reply_markup).toBeUndefined();
     // Li moves up at once (the first edit of Li's status), before the others' jobs are done.
