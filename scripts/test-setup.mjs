@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Before the tests (`npm test` runs this first): the system packages the tests drive for real.
-// - chromium (the studio's browser tests, through puppeteer-core) and redis-server (scale-out):
+// - chromium (the studio's browser tests, through puppeteer-core), redis-server (scale-out) and
+//   python3-opencv with opencv-data (the likeness judge, an independent face and eye detector):
 //   required. Missing ones are installed with apt-get when this runs as root on Debian, saying
 //   what it installs; otherwise it stops with one line naming the packages to install.
 // - Mesa's CPU Vulkan driver (lavapipe) for the WebGPU tests: best effort, from the backports
@@ -22,12 +23,16 @@ function apt(args, quiet = true) {
 const missing = [];
 if (!has('chromium')) missing.push('chromium', 'fonts-liberation');
 if (!has('redis-server')) missing.push('redis-server');
+// The likeness judge (scripts/likeness/judge.py): OpenCV's Haar cascades, for Debian's own Python.
+const cv2 = spawnSync('/usr/bin/python3', ['-c', 'import cv2, numpy'], { stdio: 'ignore' }).status === 0;
+if (!cv2) missing.push('python3-opencv');
+if (!existsSync('/usr/share/opencv4/haarcascades/haarcascade_eye.xml')) missing.push('opencv-data');
 if (missing.length > 0) {
   if (!canApt) {
     say(`missing system packages: ${missing.join(' ')} (install them with: sudo apt-get install ${missing.join(' ')})`);
     process.exit(1);
   }
-  say(`installing ${missing.join(', ')} with apt-get (the browser and Redis tests use them)...`);
+  say(`installing ${missing.join(', ')} with apt-get (the browser, Redis and likeness tests use them)...`);
   apt(['update', '-qq']);
   apt(['install', '-y', '-qq', '--no-install-recommends', ...missing]);
 }

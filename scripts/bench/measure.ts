@@ -3,10 +3,12 @@
  * returned as a typed row (rows.ts).
  */
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { createEngine, decodeImage, DEFAULT_ENGINE_CONFIG, forSide, ModelSession, planTiles, silentLogger, type CartoonResult, type Engine, type RuntimeConfig } from '../../src/engine/expert.ts';
+import { createEngine, decodeImage, DEFAULT_ENGINE_CONFIG, DEFAULT_MODELS_DIR, forSide, loadManifests, ModelSession, planTiles, silentLogger, type CartoonResult, type Engine, type RuntimeConfig } from '../../src/engine/expert.ts';
+import { likenessPhotos } from '../likeness/likeness.ts';
 import { benchModel, type BenchModelId } from './models.ts';
-import type { Rows, ScaleRow, Int8Row, Task, TaskOf } from './rows.ts';
+import type { FaceCase, PortraitRow, Rows, ScaleRow, Int8Row, Task, TaskOf } from './rows.ts';
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -36,31 +38,7 @@ export async function measure(task: Task): Promise<Rows[Task['kind']]> {
   runtime = { ...DEFAULT_ENGINE_CONFIG.runtime, provider: task.provider };
   if (task.kind === 'scale') return scaleOut(task, image);
   if (task.kind === 'int8') return int8Row(task);
-  if (task.kind === 'portrait') {
-    // The built-in portrait style: detection, one head pass per face, the background pass.
-    const engine = await createEngine({ runtime, queue: { perRequester: 1000, maxWaiting: 1000 }, logger: silentLogger });
-    try {
-      const req = { image, requester: 'bench', options: { style: 'toon-portrait', resolution: task.resolution, strength: 0.7, format: 'png' as const } };
-      await engine.submit(req);
-      await engine.submit(req);
-      const runs: CartoonResult[] = [];
-      for (let i = 0; i < task.runs; i += 1) runs.push(await engine.submit(req));
-      const full: number[] = [];
-      for (let i = 0; i < task.runs; i += 1) full.push((await engine.submit({ ...req, options: { ...req.options, style: 'toon' } })).timings.total);
-      const faces = runs[0]?.portrait?.faces ?? 0;
-      return {
-        faces,
-        headPassesPerFace: 1,
-        detectMs: round(median(runs.map((r) => r.portrait?.detectMs ?? 0))),
-        headMsPerFace: faces ? round(median(runs.map((r) => (r.portrait?.headMs ?? 0) / faces))) : 0,
-        totalMs: round(median(runs.map((r) => r.timings.total))),
-        fullFrameMs: round(median(full)),
-        peakRssMiB: peakRssMiB(),
-      };
-    } finally {
-      await engine.close();
-    }
-  }
+  if (task.kind === 'portrait') return faceCost(task, image);
   if (task.kind === 'untiled') {
     const entry = await benchModel(task.model);
     const session = await ModelSession.open(entry, runtime, silentLogger);
@@ -271,4 +249,55 @@ async function int8Row(task: TaskOf<'int8'>): Promise<Int8Row> {
   }
   await Promise.all([f.release(), q.release()]);
   return { fp32Ms: round(median(fTimes)), int8Ms: round(median(qTimes)), ratio: round(median(ratios), 2), meanError: made.meanError, p99Error: made.p99Error, fp32Bytes: fp32.length, int8Bytes: made.bytes.length };
+}
+
+/**
+ * The face pass's cost (detection, crops, face graphs, paste back) in toon: a photo with one face,
+ * a group of six, and one with none, each against toon with the face pass taken out.
+ */
+async function faceCost(task: Extract<Task, { kind: 'portrait' }>, portrait: Buffer): Promise<PortraitRow> {
+  const models = await loadManifests(DEFAULT_MODELS_DIR);
+  const frameOnly = models.map(({ headFile: _f, headVariantFiles: _v, ...entry }) => {
+    const { head: _head, aliases: _aliases, ...manifest } = entry.manifest;
+    return { ...entry, manifest: { ...manifest, pipeline: 'full-frame' as const } };
+  });
+  const photos = [
+    { photo: 'portrait (1 face)', image: portrait },
+    { photo: 'group (6 faces)', image: (await likenessPhotos()).find((p) => p.name === 'group-street')?.image as Buffer },
+    { photo: 'coffee (no face)', image: await readFile(path.join(import.meta.dirname, '../../test/fixtures/coffee.png')) },
+  ];
+  const time = async (engine: Engine, image: Buffer): Promise<CartoonResult[]> => {
+    const req = { image, requester: 'bench', options: { style: 'toon', resolution: task.resolution, strength: 0.7, format: 'png' as const } };
+    // Two untimed runs: memory plans and the face graphs' sessions.
+    await engine.submit(req);
+    await engine.submit(req);
+    const runs: CartoonResult[] = [];
+    for (let i = 0; i < task.runs; i += 1) runs.push(await engine.submit(req));
+    return runs;
+  };
+  const withFaces = await createEngine({ runtime, queue: { perRequester: 1000, maxWaiting: 1000 }, logger: silentLogger });
+  const without = await createEngine({ runtime, models: frameOnly, queue: { perRequester: 1000, maxWaiting: 1000 }, logger: silentLogger });
+  try {
+    const cases: FaceCase[] = [];
+    for (const { photo, image } of photos) {
+      // Interleaved, so that both see the machine alike.
+      const a = await time(withFaces, image);
+      const b = await time(without, image);
+      const totalMs = median(a.map((r) => r.timings.total - r.timings.queued));
+      const frameOnlyMs = median(b.map((r) => r.timings.total - r.timings.queued));
+      cases.push({
+        photo,
+        faces: a[0]?.portrait?.faces ?? 0,
+        detectMs: round(median(a.map((r) => r.portrait?.detectMs ?? 0))),
+        headMs: round(median(a.map((r) => r.portrait?.headMs ?? 0))),
+        totalMs: round(totalMs),
+        frameOnlyMs: round(frameOnlyMs),
+        added: round(totalMs / frameOnlyMs - 1, 3),
+      });
+    }
+    return { cases, peakRssMiB: peakRssMiB() };
+  } finally {
+    await withFaces.close();
+    await without.close();
+  }
 }

@@ -40,13 +40,22 @@ export interface UntiledRow {
   peakRssMiB: number;
 }
 
-export interface PortraitRow {
+/** The face pass's cost on one photo: the look with it against the same look without it. */
+export interface FaceCase {
+  photo: string;
   faces: number;
-  headPassesPerFace: number;
   detectMs: number;
-  headMsPerFace: number;
+  /** All faces: crop, face graph, paste back. */
+  headMs: number;
   totalMs: number;
-  fullFrameMs: number;
+  /** The whole-frame graph alone (the face pass taken out of the manifest). */
+  frameOnlyMs: number;
+  /** totalMs / frameOnlyMs − 1. */
+  added: number;
+}
+
+export interface PortraitRow {
+  cases: FaceCase[];
   peakRssMiB: number;
 }
 

@@ -41,8 +41,9 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const models = options.models ?? (await loadManifests(config.modelsDir));
   if (models.length === 0) throw new Error(`No model manifests found in ${config.modelsDir}. Possible solutions:\n- run \`npm run models\` to regenerate the built-in style\n- point TOONBOT_MODELS_DIR at a folder of manifests`);
   const listed = models.filter((m) => m.manifest.listed).map((m) => m.manifest.id);
+  const names = [...listed, ...models.filter((m) => m.manifest.listed).flatMap((m) => m.manifest.aliases ?? [])];
   // A configured default must be on offer; the built-in one may be absent from a custom model set.
-  if (options.defaultStyle !== undefined && !listed.includes(config.defaultStyle)) {
+  if (options.defaultStyle !== undefined && !names.includes(config.defaultStyle)) {
     throw new Error(`The default style "${config.defaultStyle}" is not installed. Possible solutions:\n- set TOONBOT_DEFAULT_STYLE to one of: ${listed.join(', ')}\n- install it first (\`npx toonbot models pull <style>\`)`);
   }
   return new EngineShell({ ...config, models }, new ThreadBackend(config, options.inferenceScript));

@@ -13,7 +13,7 @@ import type { ModelEntry } from './manifest.ts';
 import { OPTION_LIMITS, parseOptions, type CartoonOptions, type RawOptions } from './options.ts';
 import { round1, type JobOutput } from './pipeline.ts';
 import type { JobContext, JobOptions, QueueLimits, QueueStats } from './queueTypes.ts';
-import { listedStyles } from './styles.ts';
+import { listedStyles, styleNames } from './styles.ts';
 import { openTicket } from './ticket.ts';
 import type { CartoonRequest, CartoonResult, Engine, JobEvent, ReplyAddress, StyleInfo, SubmitOptions, Ticket, Timings } from './types.ts';
 
@@ -87,9 +87,10 @@ export class EngineShell implements Engine {
     this.#config = config;
     this.backend = backend;
     this.limits = Object.freeze({ ...config.limits });
-    this.defaultStyle = config.defaultStyle;
     this.log = config.logger;
-    this.#models = new Map(config.models.map((m) => [m.manifest.id, m]));
+    // Styles by id and by alias (an alias runs its style, under the style's own id).
+    this.#models = new Map(config.models.flatMap((m) => [m.manifest.id, ...(m.manifest.aliases ?? [])].map((id) => [id, m] as const)));
+    this.defaultStyle = this.#models.get(config.defaultStyle)?.manifest.id ?? config.defaultStyle;
     this.#line = new JobQueue(backend.lineLimits(config.queue));
     this.#deadlineMs = this.#line.limits.deadlineMs;
   }
@@ -100,11 +101,11 @@ export class EngineShell implements Engine {
   }
 
   styles(): StyleInfo[] {
-    return listedStyles(this.#models.values());
+    return listedStyles(new Set(this.#models.values()));
   }
 
   parseOptions(raw?: RawOptions, defaults: Partial<CartoonOptions> = {}): CartoonOptions {
-    return parseOptions(raw, this.styles().map((s) => s.id), { style: this.defaultStyle, ...defaults });
+    return parseOptions(raw, styleNames(this.styles()), { style: this.defaultStyle, ...defaults });
   }
 
   admit(jobs: number, withinMs: number): void {
@@ -143,7 +144,7 @@ export class EngineShell implements Engine {
   }
 
   async warmup(): Promise<void> {
-    await this.backend.warmup([...this.#models.values()], (task) => this.#line.submit(task, { requester: 'engine:warmup' }));
+    await this.backend.warmup([...new Set(this.#models.values())], (task) => this.#line.submit(task, { requester: 'engine:warmup' }));
   }
 
   async close(): Promise<void> {
@@ -169,8 +170,9 @@ export class EngineShell implements Engine {
       else if (this.#closing) throw new ToonError('SHUTTING_DOWN');
       // Typed options are range-checked and completed here. Unlisted models (benchmarks) are allowed.
       const opts = parseOptions(request.options, [...this.#models.keys()], { style: this.defaultStyle });
-      style = opts.style;
       const entry = this.#models.get(opts.style) as ModelEntry;
+      opts.style = entry.manifest.id;
+      style = opts.style;
       // A request that arrived before close() is still admitted: close() waits for its admission
       // (the header probe: a bad file never joins the line), which ends once the job is in line.
       const admission = this.#admit(request, opts, entry, options, enqueue);

@@ -22,10 +22,19 @@ const MAX_MASKS = 32;
  */
 const MAX_SESSIONS = 2;
 
+/**
+ * Face-pass graphs kept open besides: one job may draw faces of several sizes (a variant each),
+ * and they are small (the largest, 576² crops, holds ~60 MiB while it runs; see docs/BENCHMARKS.md),
+ * so a group photo never reopens one between its faces.
+ */
+const MAX_FACE_SESSIONS = 6;
+
 export class ModelCache {
   readonly #runtime: RuntimeConfig;
   readonly #log: Logger;
   readonly #sessions = new Map<string, Promise<ModelSession>>();
+  /** The face pass's graphs (crop: face heads), kept apart: small, and several used in one job. */
+  readonly #faceSessions = new Map<string, Promise<ModelSession>>();
   /** The sessions open now (their provider may change: a fallback to the CPU at run). */
   readonly #open = new Set<ModelSession>();
   /** Where the sessions closed since ran. */
@@ -42,30 +51,31 @@ export class ModelCache {
    * The model's session, opened on first use and kept among the most recently used ones. A failed
    * open is retried next time.
    */
-  session(entry: ModelEntry): Promise<ModelSession> {
+  session(entry: ModelEntry, pool: 'frame' | 'face' = 'frame'): Promise<ModelSession> {
+    const sessions = pool === 'face' ? this.#faceSessions : this.#sessions;
     // Keyed by file and checksum: a portrait style whose head is its background shares one session.
     const key = `${entry.file}#${entry.manifest.sha256}`;
-    const open = this.#sessions.get(key);
+    const open = sessions.get(key);
     if (open) {
       // Most recently used last.
-      this.#sessions.delete(key);
-      this.#sessions.set(key, open);
+      sessions.delete(key);
+      sessions.set(key, open);
       return open;
     }
-    const made = cached(this.#sessions, key, async () => {
+    const made = cached(sessions, key, async () => {
       const session = await ModelSession.open(entry, this.#runtime, this.#log);
       this.#open.add(session);
       return session;
     });
-    this.#evict();
+    this.#evict(sessions, pool === 'face' ? MAX_FACE_SESSIONS : Math.max(2, this.#runtime.maxSessions ?? MAX_SESSIONS));
     return made;
   }
 
-  /** Closes the least recently used sessions past MAX_SESSIONS. */
-  #evict(): void {
-    for (const [key, session] of this.#sessions) {
-      if (this.#sessions.size <= Math.max(2, this.#runtime.maxSessions ?? MAX_SESSIONS)) break;
-      this.#sessions.delete(key);
+  /** Closes the least recently used sessions of a pool past its limit. */
+  #evict(sessions: Map<string, Promise<ModelSession>>, limit: number): void {
+    for (const [key, session] of sessions) {
+      if (sessions.size <= limit) break;
+      sessions.delete(key);
       void session
         .then(
           (s) => {
@@ -87,6 +97,11 @@ export class ModelCache {
   /** The session of the entry's graph for outputs of long side `side`, as a pipeline model. */
   async model(entry: ModelEntry, side: number): Promise<FrameModel & { provider: string }> {
     return frameModel(await this.session(forSide(entry, side)));
+  }
+
+  /** The face pass's graph for crops of `side`² (a `crop: face` head's variant), from its own pool. */
+  async faceModel(entry: ModelEntry, side: number): Promise<FrameModel & { provider: string }> {
+    return frameModel(await this.session(forSide(entry, side), 'face'));
   }
 
   /** The face crops' soft mask at `size`²: the manifest's file, else the generated ellipse. */
@@ -113,8 +128,9 @@ export class ModelCache {
 
   /** Releases every session and the face finder. */
   async close(): Promise<void> {
-    const sessions = [...this.#sessions.values()];
+    const sessions = [...this.#sessions.values(), ...this.#faceSessions.values()];
     this.#sessions.clear();
+    this.#faceSessions.clear();
     this.#open.clear();
     for (const s of await Promise.allSettled(sessions)) if (s.status === 'fulfilled') await s.value.dispose();
     const finder = this.#finder;
@@ -156,6 +172,7 @@ export function headEntry(entry: ModelEntry): ModelEntry {
       sha256: head.sha256,
       ...(head.int8 ? { int8: head.int8 } : {}),
       io: head.io ?? entry.manifest.io,
+      ...(head.side !== undefined ? { side: head.side } : {}),
       ...(head.variants ? { variants: head.variants } : {}),
     },
   };

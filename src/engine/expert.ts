@@ -27,4 +27,4 @@ export type { ImageLimits, RgbFrame } from './image.ts';
 export { FaceFinder } from './faces/FaceFinder.ts';
 export { FaceDetector, type Face, type Point } from './faces/BlazeFace.ts';
 export { faceTransform, fitSimilarity, invert, apply as applySimilarity, warpCrop, pasteBack, ellipseMask, REFERENCE, CROP_SIZE, type Similarity } from './faces/align.ts';
-export { stylisePortrait } from './portrait.ts';
+export { cropSide, stylisePortrait } from './portrait.ts';

@@ -4,6 +4,7 @@
  * benchmark, the model tools and tests.
  */
 export { createEngine, DEFAULT_ENGINE_CONFIG } from './Engine.ts';
+export { styleNames } from './styles.ts';
 export type { CartoonRequest, CartoonResult, Engine, EngineOptions, JobEvent, LateOutcome, ReplyAddress, StyleInfo, SubmitOptions, Ticket } from './types.ts';
 
 export { extensionOf, OPTION_LIMITS, OUTPUT_FORMATS } from './options.ts';

@@ -76,8 +76,13 @@ export interface HeadSpec {
   /**
    * `native`: face crops are cut at the photo's own resolution (the crop follows the face's size)
    * instead of DCT-Net's fixed 288x288, for head models whose radii follow the output size.
+   * `face`: each face is cut at the head variant's side nearest the face's own resolution and
+   * drawn by that variant, for head models whose radii follow the face (a small face in a group
+   * photo is drawn at its own scale, not the output's).
    */
-  crop?: 'native';
+  crop?: 'native' | 'face';
+  /** `crop: face`: the crop side `file` is built for (its variants give theirs). */
+  side?: number;
 }
 
 export interface ModelManifest {
@@ -111,6 +116,8 @@ export interface ModelManifest {
   session?: SessionTuning;
   /** Offered to users as a style. @default true */
   listed: boolean;
+  /** Other ids that name this style (old names kept working: `toon-portrait` is `toon` now). */
+  aliases?: string[];
 }
 
 export interface ModelEntry {
@@ -223,7 +230,8 @@ export function validateManifest(raw: unknown, where = 'manifest'): ModelManifes
       ...parseInt8(h.int8, 'head.int8'),
       ...(h.io === undefined ? {} : { io: parseIo(h.io, 'head.io') }),
       ...(headVariants ? { variants: headVariants } : {}),
-      ...(h.crop === undefined ? {} : { crop: oneOf(h.crop, 'head.crop', ['native'] as const) }),
+      ...(h.crop === undefined ? {} : { crop: oneOf(h.crop, 'head.crop', ['native', 'face'] as const) }),
+      ...(h.side === undefined ? {} : { side: int(h.side, 'head.side', 16) }),
     };
   }
   const manifest: ModelManifest = {
@@ -249,6 +257,7 @@ export function validateManifest(raw: unknown, where = 'manifest'): ModelManifes
     },
     ...(m.session === undefined ? {} : { session: parseSession(obj(m.session, 'session')) }),
     listed: m.listed === undefined ? true : typeof m.listed === 'boolean' ? m.listed : fail('listed', 'a boolean', m.listed),
+    ...(m.aliases === undefined ? {} : { aliases: Array.isArray(m.aliases) ? m.aliases.map((a, i) => str(a, `aliases[${i}]`, /^[a-z0-9._-]{1,64}$/)) : fail('aliases', 'a list of style ids', m.aliases) }),
   };
   if (manifest.variants && manifest.side === undefined) fail('side', 'the side of `file` when variants are listed', m.side);
   if (manifest.io.pixels === 'uint8' && (manifest.io.range[0] !== 0 || manifest.io.range[1] !== 255)) fail('io.range', '[0, 255] for 8-bit pixels', manifest.io.range);

@@ -40,12 +40,22 @@ export async function runJob(models: ModelCache, limits: ImageLimits, job: JobIn
   const side = Math.max(size.width, size.height);
   if (entry.manifest.pipeline === 'portrait') {
     // Faces are looked for even at strength 0, so that the result reports them alike.
-    const [background, head, finder] = await Promise.all([models.model(entry, side), models.model(headEntry(entry), side), models.faceFinder()]);
-    const portraitModels = { background, head, mask: (n: number) => models.mask(entry, n), nativeCrop: entry.manifest.head?.crop === 'native' };
+    const [background, finder] = await Promise.all([models.model(entry, side), models.faceFinder()]);
+    const head = entry.manifest.head;
+    const portraitModels = {
+      background,
+      // Heads drawn at the face's scale pick their variant by the crop; the others by the output.
+      head: (size: number) => (head?.crop === 'face' ? models.faceModel(headEntry(entry), size) : models.model(headEntry(entry), side)),
+      mask: (n: number) => models.mask(entry, n),
+      crop: head?.crop === 'face' ? { kind: 'face' as const, sides: headSides(entry) } : { kind: head?.crop === 'native' ? ('native' as const) : ('fixed' as const) },
+    };
     const out = await stylisePortrait(portraitModels, finder, photo, options.strength, signal);
     frame = out.frame;
     tiles = out.tiles;
-    portrait = { faces: out.faces.length, noFace: out.faces.length === 0, detectMs: round1(out.detectMs), headMs: round1(out.headMs), ...(job.includeFaces ? { boxes: out.faces } : {}) };
+    // A look that draws faces when it finds them (crop: face) is whole without one; a portrait
+    // model (DCT-Net's) says so when it found none.
+    const noFace = out.faces.length === 0 && head?.crop !== 'face';
+    portrait = { faces: out.faces.length, noFace, detectMs: round1(out.detectMs), headMs: round1(out.headMs), ...(job.includeFaces ? { boxes: out.faces } : {}) };
   } else if (options.strength > 0) {
     const styled = await stylise(await models.model(entry, side), photo, options.strength, signal);
     tiles = styled.stats.tiles;
@@ -58,6 +68,12 @@ export async function runJob(models: ModelCache, limits: ImageLimits, job: JobIn
   const encoded = await encodeImage(frame, options.format);
   const encode = performance.now() - t;
   return { image: encoded, tiles, ...(portrait ? { portrait } : {}), timings: { queued: queuedMs, decode, inference, encode } };
+}
+
+/** The crop sides a `crop: face` head is built for: its own and its variants'. */
+function headSides(entry: ModelEntry): number[] {
+  const head = entry.manifest.head;
+  return [...(head?.side !== undefined ? [head.side] : []), ...(head?.variants ?? []).map((v) => v.side)];
 }
 
 export function round1(ms: number): number {

@@ -139,6 +139,8 @@ export interface StyleInfo {
   license: string;
   /** Faces are found and redrawn on their own (`includeFaces` returns their boxes). */
   portrait: boolean;
+  /** Old names that still pick this style (not offered, accepted). */
+  aliases?: string[];
 }
 
 export interface Engine {

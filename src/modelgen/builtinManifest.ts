@@ -4,7 +4,8 @@
  */
 import type { ModelManifest, SizeVariant } from '../engine/expert.ts';
 import { BUILTIN_STYLE_ID, sha256 } from '../engine/expert.ts';
-import { BUILTIN_HEAD_PARAMS, BUILTIN_STYLE_PARAMS, LOOK_STYLE_PARAMS, type BuiltinStyleParams } from './builtinParams.ts';
+import { BUILTIN_STYLE_PARAMS, FACE_PARAMS, LOOK_STYLE_PARAMS, type BuiltinStyleParams, type FaceLook } from './builtinParams.ts';
+import { buildFaceStyle, FACE_SIDES } from './faceStyle.ts';
 import { LOOK_IDS, type LookId } from './looks.ts';
 import { BUILTIN_MIN_SIDE, BUILTIN_SIDES, BUILTIN_SIZE_MULTIPLE, buildBuiltinStyle, builtinReach } from './builtinStyle.ts';
 
@@ -50,20 +51,41 @@ function sizedGraphs(prefix: string, params: BuiltinStyleParams, look: 'toon' | 
 }
 
 /**
- * The built-in style and its portrait variant, with every graph file they name. The portrait style
- * runs the same graphs as background and, on each face cut at the photo's own resolution, a head
- * model with finer parameters (see BUILTIN_HEAD_PARAMS).
+ * A look's face pass (faceStyle.ts): one graph per crop side in FACE_SIDES, `<look>-face.onnx` for
+ * the reference 288 and suffixed for the others, as the manifest's `head` (crop: face).
  */
-export function builtinModels(): { files: GeneratedFile[]; manifest: ModelManifest; portrait: ModelManifest; looks: ModelManifest[] } {
+function faceHead(look: FaceLook, io: ModelManifest['io']): { files: GeneratedFile[]; head: NonNullable<ModelManifest['head']> } {
+  const files: GeneratedFile[] = [];
+  const all: SizeVariant[] = [];
+  for (const side of FACE_SIDES) {
+    const bytes = buildFaceStyle(side, look);
+    const file = side === FACE_PARAMS.referenceSide ? `${look}-face.onnx` : `${look}-face-${side}.onnx`;
+    files.push({ file, bytes });
+    all.push({ side, file, sha256: sha256(bytes) });
+  }
+  const main = all.find((v) => v.side === FACE_PARAMS.referenceSide) as SizeVariant;
+  // The face graphs take no tile corner: they lay no pattern.
+  const { origin: _origin, ...faceIo } = io;
+  return { files, head: { file: main.file, sha256: main.sha256, side: main.side, variants: all.filter((v) => v !== main), io: faceIo, crop: 'face' } };
+}
+
+/**
+ * The built-in style and the other looks, with every graph file they name. Each runs its
+ * whole-frame graphs and, on each face found, its face pass (faceStyle.ts) at the face's scale.
+ */
+export function builtinModels(): { files: GeneratedFile[]; manifest: ModelManifest; looks: ModelManifest[] } {
   const style = sizedGraphs(BUILTIN_STYLE_ID, BUILTIN_STYLE_PARAMS);
-  const head = sizedGraphs(`${BUILTIN_STYLE_ID}-head`, BUILTIN_HEAD_PARAMS);
+  const toonFace = faceHead('toon', { input: 'image', output: 'cartoon', layout: 'NHWC', range: [0, 255], colorOrder: 'RGB', pixels: 'uint8', sizeMultiple: BUILTIN_SIZE_MULTIPLE, minSide: BUILTIN_MIN_SIDE, strength: 'strength' });
   const largest = Math.max(...BUILTIN_SIDES) / BUILTIN_STYLE_PARAMS.referenceSide;
   const manifest: ModelManifest = {
     id: BUILTIN_STYLE_ID,
     name: 'Toon',
     description: 'Flat colours and bold ink outlines, made by ToonBot itself; works offline.',
     descriptions: { zh: '平涂色块加粗墨线轮廓，由 ToonBot 自己生成；无需联网。' },
-    pipeline: 'full-frame',
+    // Every look finds the faces and draws each at its own scale (faceStyle.ts) over the whole
+    // frame's drawing: the person comes back drawn, eyes and all, at any output size.
+    pipeline: 'portrait',
+    head: toonFace.head,
     file: style.main.file,
     sha256: style.main.sha256,
     side: style.main.side,
@@ -84,23 +106,19 @@ export function builtinModels(): { files: GeneratedFile[]; manifest: ModelManife
     // run at once, where the arena reuses a freed tensor's memory for the next one.
     session: { optimization: 'extended', memoryPattern: false },
     listed: true,
-  };
-  const portrait: ModelManifest = {
-    ...manifest,
-    id: BUILTIN_PORTRAIT_ID,
-    name: 'Toon portrait',
-    description: 'Toon, with each face redrawn on its own at full resolution: smoother skin, crisp eyes and lips.',
-    descriptions: { zh: 'Toon 风格，并把每张脸以原始分辨率单独重绘：皮肤更平滑，眼睛和嘴唇更清晰。' },
-    pipeline: 'portrait',
-    head: { file: head.main.file, sha256: head.main.sha256, variants: head.variants, crop: 'native' },
+    // The portrait variant of earlier versions: every look draws faces now, so its name picks toon.
+    aliases: [BUILTIN_PORTRAIT_ID],
   };
   // The other looks: the same layers, another rendering (looks.ts), and the tile's corner as an
-  // input so that their patterns line up across tiles. No portrait variant: a face pass would lay
-  // a second dot screen or hatching, out of step with the background's, over each face.
+  // input so that their patterns line up across tiles. Their face pass draws faces in line and
+  // flat tone, with no pattern of its own (a second screen out of step with the page's, or dots
+  // over a small face's eyes, would read as noise).
+  const { aliases: _aliases, ...toonBase } = manifest;
   const looks = LOOK_IDS.map((id) => {
     const graphs = sizedGraphs(id, LOOK_STYLE_PARAMS[id], id);
+    const face = faceHead(id, manifest.io);
     const look: ModelManifest = {
-      ...manifest,
+      ...toonBase,
       id,
       ...LOOKS[id],
       file: graphs.main.file,
@@ -108,9 +126,10 @@ export function builtinModels(): { files: GeneratedFile[]; manifest: ModelManife
       variants: graphs.variants,
       source: 'generated by `npm run models` from src/modelgen/builtinStyle.ts and looks.ts',
       io: { ...manifest.io, origin: 'origin' },
+      head: face.head,
       tile: { ...manifest.tile, margin: builtinReach(largest, LOOK_STYLE_PARAMS[id]) + 2 },
     };
-    return { look, files: graphs.files };
+    return { look, files: [...graphs.files, ...face.files] };
   });
-  return { files: [...style.files, ...head.files, ...looks.flatMap((l) => l.files)], manifest, portrait, looks: looks.map((l) => l.look) };
+  return { files: [...style.files, ...toonFace.files, ...looks.flatMap((l) => l.files)], manifest, looks: looks.map((l) => l.look) };
 }

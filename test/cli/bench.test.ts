@@ -22,15 +22,18 @@ describe('npm run bench -- --quick', () => {
         for (const k of ['decodeMs', 'inferenceMs', 'encodeMs', 'totalMs', 'bareMs', 'overhead', 'peakRssMiB']) expect(s[k]).toBeGreaterThan(0);
       }
       expect(report.untiled.peakRssMiB).toBeGreaterThan(0);
-      expect(report.portrait).toMatchObject({ model: 'toon-portrait', faces: 1, headPassesPerFace: 1 });
-      expect(report.portrait.detectMs).toBeGreaterThan(0);
+      // The face pass: one face on the portrait, six in the group, none on the coffee.
+      expect(report.portrait.model).toBe('toon');
+      expect(report.portrait.cases.map((c: { faces: number }) => c.faces)).toEqual([1, 6, 0]);
+      for (const c of report.portrait.cases) expect(c.detectMs).toBeGreaterThan(0);
+      expect(report.portrait.cases[2].headMs).toBe(0);
       expect(report.batches).toHaveLength(2);
       expect(report.batches[0].rssSeriesMiB).toHaveLength(3);
       expect(report.pairs[0].secondMs).toBeGreaterThanOrEqual(report.pairs[0].firstMs);
       const md = await readFile(path.join(out, 'bench.md'), 'utf8');
       expect(md).toContain('| dctnet-topology | 256x256 | 1 |');
       expect(md).toContain('## Two users at once');
-      expect(md).toContain('| toon-portrait | 256 | 1 | 1 |');
+      expect(md).toMatch(/\| group \(6 faces\) \| 6 \| [0-9.]+ \| [0-9.]+ \|/);
       // Which provider was asked for and which one ran (auto picks the CPU on a machine without a GPU device).
       expect(report.provider).toBe('auto');
       expect(report.ranOn.length).toBeGreaterThan(0);

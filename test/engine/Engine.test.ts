@@ -94,7 +94,12 @@ describe('Engine output', () => {
 });
 
 describe('Engine strength', () => {
-  const image = fixture('astronaut.png');
+  // A square photo without a face: the result is the whole-frame graph's alone (the face pass is
+  // judged in portrait.test.ts and likeness.test.ts).
+  let image: Buffer;
+  beforeAll(async () => {
+    image = await sharp(fixture('coffee.png')).resize(400, 400, { fit: 'cover' }).png().toBuffer();
+  });
   const limits = { maxPixels: 1e8, maxBytes: 1e8 };
 
   it('at 0 returns the photo itself', async () => {
@@ -206,7 +211,8 @@ describe('Models', () => {
   it('falls back to cpu, with one log line, when the configured provider is not installed', async () => {
     await copyFile(path.join(DEFAULT_MODELS_DIR, 'toon.onnx'), path.join(dir, 'toon.onnx'));
     const manifest = JSON.parse(await readFile(path.join(DEFAULT_MODELS_DIR, 'toon.json'), 'utf8'));
-    await writeFile(path.join(dir, 'toon.json'), JSON.stringify({ ...manifest, side: undefined, variants: undefined }));
+    // One plain graph (no size variants, no face pass): the one model whose fallback is logged.
+    await writeFile(path.join(dir, 'toon.json'), JSON.stringify({ ...manifest, side: undefined, variants: undefined, pipeline: 'full-frame', head: undefined, aliases: undefined }));
     const warnings: [string, unknown][] = [];
     const logger: Logger = { ...silentLogger, warn: (m, f) => warnings.push([m, f]) };
     const cuda = await createEngine({ modelsDir: dir, runtime: { provider: 'cuda' }, logger });
@@ -223,15 +229,22 @@ describe('Models', () => {
   });
 
   it('uses the configured default style for requests that name none, and refuses to start without it', async () => {
-    const portrait = await createEngine({ defaultStyle: 'toon-portrait' });
+    const manga = await createEngine({ defaultStyle: 'manga' });
     try {
-      expect(portrait.defaultStyle).toBe('toon-portrait');
-      const result = await portrait.submit({ image: fixture('chelsea.png'), options: { resolution: 256 } });
-      expect(result.model).toBe('toon-portrait');
+      expect(manga.defaultStyle).toBe('manga');
+      const result = await manga.submit({ image: fixture('chelsea.png'), options: { resolution: 256 } });
+      expect(result.model).toBe('manga');
       expect(result.portrait).toBeDefined();
-      expect((await portrait.submit({ image: fixture('chelsea.png'), options: { resolution: 256, style: 'toon' } })).model).toBe('toon');
+      expect((await manga.submit({ image: fixture('chelsea.png'), options: { resolution: 256, style: 'toon' } })).model).toBe('toon');
     } finally {
-      await portrait.close();
+      await manga.close();
+    }
+    // An old name configured as the default keeps working: it is its style's alias.
+    const alias = await createEngine({ defaultStyle: 'toon-portrait' });
+    try {
+      expect(alias.defaultStyle).toBe('toon');
+    } finally {
+      await alias.close();
     }
     await expect(createEngine({ defaultStyle: 'anime' })).rejects.toThrow(/default style "anime" is not installed/);
   });
@@ -239,21 +252,22 @@ describe('Models', () => {
   it('opens the face detector on the configured provider too, falling back like the style models', async () => {
     const warnings: unknown[] = [];
     const logger: Logger = { ...silentLogger, warn: (_m, f) => warnings.push(f) };
-    const cuda = await createEngine({ runtime: { provider: 'cuda' }, logger, defaultStyle: 'toon-portrait' });
+    const cuda = await createEngine({ runtime: { provider: 'cuda' }, logger });
     try {
       const result = await cuda.submit({ image: fixture('astronaut.png'), options: { resolution: 256 } });
       expect(result.portrait?.faces).toBe(1);
       const models = warnings.map((w) => (w as { model: string }).model);
-      expect(models).toEqual(expect.arrayContaining(['blazeface-front', 'blazeface-back', 'toon-portrait', 'toon-portrait:head']));
+      expect(models).toEqual(expect.arrayContaining(['blazeface-front', 'blazeface-back', 'toon', 'toon:head']));
     } finally {
       await cuda.close();
     }
   });
 
   it('lists only the styles on offer', () => {
-    // The five built-in looks, by id; the portrait head graphs are not styles of their own.
-    const look = (id: string, name: string, portrait = false) => ({ id, name, description: expect.any(String), descriptions: { zh: expect.any(String) }, license: 'Apache-2.0', portrait });
-    expect(engine.styles()).toEqual([look('comic', 'Comic'), look('manga', 'Manga'), look('sketch', 'Sketch'), look('toon', 'Toon'), look('toon-portrait', 'Toon portrait', true)]);
+    // The four built-in looks, by id, each face-aware; the face graphs are not styles of their own,
+    // and the old toon-portrait is an alias of toon.
+    const look = (id: string, name: string) => ({ id, name, description: expect.any(String), descriptions: { zh: expect.any(String) }, license: 'Apache-2.0', portrait: true });
+    expect(engine.styles()).toEqual([look('comic', 'Comic'), look('manga', 'Manga'), look('sketch', 'Sketch'), { ...look('toon', 'Toon'), aliases: ['toon-portrait'] }]);
   });
 });
 

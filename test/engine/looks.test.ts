@@ -51,7 +51,7 @@ function inkOrPaper({ data }: Raster): number {
 describe('the other built-in looks', () => {
   it('are offered with their descriptions, and each is of its kind: manga black and white, sketch grey on paper, comic in colour', async () => {
     const styles = engine.styles();
-    for (const id of LOOKS) expect(styles.find((s) => s.id === id)).toMatchObject({ license: 'Apache-2.0', portrait: false, descriptions: { zh: expect.any(String) } });
+    for (const id of LOOKS) expect(styles.find((s) => s.id === id)).toMatchObject({ license: 'Apache-2.0', portrait: true, descriptions: { zh: expect.any(String) } });
     const photo = fixture('astronaut.png');
     const [sketch, manga, comic] = await Promise.all(LOOKS.map((id) => look(photo, id)));
     expect(maxChroma((manga as Raster).data)).toBeLessThanOrEqual(2);

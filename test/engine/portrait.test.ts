@@ -4,6 +4,9 @@ import {
   applySimilarity,
   createEngine,
   CROP_SIZE,
+  cropSide,
+  DEFAULT_MODELS_DIR,
+  loadManifests,
   decodeImage,
   DEFAULT_ENGINE_CONFIG,
   FaceFinder,
@@ -19,6 +22,7 @@ import {
   type RgbFrame,
   type Similarity,
 } from '../../src/engine/expert.ts';
+import { likenessPhotos, type LikenessPhoto } from '../../scripts/likeness/likeness.ts';
 import { fixture, pixels } from '../helpers.ts';
 
 const limits = { maxPixels: 1e9, maxBytes: 1e9 };
@@ -168,39 +172,87 @@ describe('alignment math', () => {
   });
 });
 
-describe('the portrait pipeline with the built-in style', () => {
-  it('returns the requested size, keeps the full-frame result outside the faces and changes the faces', async () => {
-    const image = fixture('astronaut.png');
-    const portrait = await engine.submit({ image, options: { style: 'toon-portrait', strength: 1, resolution: 768 }, includeFaces: true });
-    const full = await engine.submit({ image, options: { style: 'toon', strength: 1, resolution: 768 } });
-    expect([portrait.width, portrait.height]).toEqual([768, 768]);
-    expect(portrait.portrait).toMatchObject({ faces: 1, noFace: false });
-    const region = portrait.portrait?.boxes?.[0]?.region;
-    expect(region).toBeDefined();
-    const a = (await pixels(portrait.image)).data;
-    const b = (await pixels(full.image)).data;
-    let outsideDiffers = 0;
-    let insideDiffers = 0;
-    for (let y = 0; y < 768; y += 1) {
-      for (let x = 0; x < 768; x += 1) {
-        const i = (y * 768 + x) * 3;
-        const same = a[i] === b[i] && a[i + 1] === b[i + 1] && a[i + 2] === b[i + 2];
-        const inside = region && x >= region.x0 && x <= region.x1 && y >= region.y0 && y <= region.y1;
-        if (!inside && !same) outsideDiffers += 1;
-        if (inside && !same) insideDiffers += 1;
-      }
-    }
-    expect(outsideDiffers).toBe(0);
-    expect(insideDiffers).toBeGreaterThan(2000);
+describe('the face pass of the built-in looks', () => {
+  /** The same looks with the face pass taken out: the whole-frame graphs alone. */
+  let frameOnly: Engine;
+  beforeAll(async () => {
+    const models = (await loadManifests(DEFAULT_MODELS_DIR)).map(({ headFile: _f, headVariantFiles: _v, ...entry }) => {
+      const { head: _head, aliases: _aliases, ...manifest } = entry.manifest;
+      return { ...entry, manifest: { ...manifest, pipeline: 'full-frame' as const } };
+    });
+    frameOnly = await createEngine({ models });
+  });
+  afterAll(async () => {
+    await frameOnly.close();
   });
 
-  it('with no face, says so and returns the background pass at the requested size', async () => {
+  for (const style of ['toon', 'manga']) {
+    it(`${style}: returns the requested size, keeps the whole-frame drawing outside the faces and redraws the faces`, async () => {
+      const image = fixture('astronaut.png');
+      const withFaces = await engine.submit({ image, options: { style, strength: 1, resolution: 768 }, includeFaces: true });
+      const full = await frameOnly.submit({ image, options: { style, strength: 1, resolution: 768 } });
+      expect([withFaces.width, withFaces.height]).toEqual([768, 768]);
+      expect(withFaces.portrait).toMatchObject({ faces: 1, noFace: false });
+      const region = withFaces.portrait?.boxes?.[0]?.region;
+      expect(region).toBeDefined();
+      const a = (await pixels(withFaces.image)).data;
+      const b = (await pixels(full.image)).data;
+      let outsideDiffers = 0;
+      let insideDiffers = 0;
+      for (let y = 0; y < 768; y += 1) {
+        for (let x = 0; x < 768; x += 1) {
+          const i = (y * 768 + x) * 3;
+          const same = a[i] === b[i] && a[i + 1] === b[i + 1] && a[i + 2] === b[i + 2];
+          const inside = region && x >= region.x0 && x <= region.x1 && y >= region.y0 && y <= region.y1;
+          if (!inside && !same) outsideDiffers += 1;
+          if (inside && !same) insideDiffers += 1;
+        }
+      }
+      expect(outsideDiffers).toBe(0);
+      expect(insideDiffers).toBeGreaterThan(2000);
+    });
+  }
+
+  it('with no face, returns the whole-frame drawing and no "no face" note (a scene needs none)', async () => {
     const image = fixture('chelsea.png');
-    const portrait = await engine.submit({ image, options: { style: 'toon-portrait', strength: 1, resolution: 777 } });
-    const full = await engine.submit({ image, options: { style: 'toon', strength: 1, resolution: 777 } });
-    expect(portrait.portrait).toMatchObject({ faces: 0, noFace: true });
-    expect([portrait.width, portrait.height]).toEqual([777, 517]);
-    expect((await pixels(portrait.image)).data.equals((await pixels(full.image)).data)).toBe(true);
+    const result = await engine.submit({ image, options: { style: 'toon', strength: 1, resolution: 777 } });
+    const full = await frameOnly.submit({ image, options: { style: 'toon', strength: 1, resolution: 777 } });
+    expect(result.portrait).toMatchObject({ faces: 0, noFace: false });
+    expect([result.width, result.height]).toEqual([777, 517]);
+    expect((await pixels(result.image)).data.equals((await pixels(full.image)).data)).toBe(true);
     expect(full.portrait).toBeUndefined();
+  });
+
+  it('the old name toon-portrait still works: it runs toon, and is not offered as a style of its own', async () => {
+    const image = fixture('astronaut.png');
+    const [alias, toon] = await Promise.all([
+      engine.submit({ image, options: { style: 'toon-portrait', resolution: 256 } }),
+      engine.submit({ image, options: { style: 'toon', resolution: 256 } }),
+    ]);
+    expect(alias.model).toBe('toon');
+    expect((await pixels(alias.image)).data.equals((await pixels(toon.image)).data)).toBe(true);
+    expect(engine.styles().map((s) => s.id)).not.toContain('toon-portrait');
+    expect(engine.styles().find((s) => s.id === 'toon')?.aliases).toEqual(['toon-portrait']);
+    expect(engine.parseOptions({ style: 'toon-portrait' }).style).toBe('toon-portrait');
+  });
+
+  it('draws each face at its own scale: the crop side follows the face, not the output', () => {
+    const sides = [144, 204, 288, 408, 576];
+    // A face whose reference crop spans `native` px of the photo.
+    const aligned = (native: number): Similarity => ({ a: native / CROP_SIZE, b: 0, tx: 0, ty: 0 });
+    expect(cropSide({ kind: 'face', sides }, aligned(60))).toBe(144);
+    expect(cropSide({ kind: 'face', sides }, aligned(250))).toBe(288);
+    expect(cropSide({ kind: 'face', sides }, aligned(400))).toBe(408);
+    expect(cropSide({ kind: 'face', sides }, aligned(2000))).toBe(576);
+    expect(cropSide({ kind: 'fixed' }, aligned(60))).toBe(CROP_SIZE);
+    expect(cropSide({ kind: 'native' }, aligned(200))).toBe(200);
+  });
+
+  it('finds and draws every face of a group photo, the smallest ~45 px wide at a 1024 output', async () => {
+    const group = (await likenessPhotos()).find((p) => p.name === 'group-street') as LikenessPhoto;
+    const result = await engine.submit({ image: group.image, options: { style: 'comic', resolution: 1024 }, includeFaces: true });
+    expect(result.portrait?.faces).toBe(6);
+    const widths = (result.portrait?.boxes ?? []).map((b) => b.width);
+    expect(Math.min(...widths)).toBeLessThan(60);
   });
 });

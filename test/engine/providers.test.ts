@@ -42,7 +42,8 @@ describe('toonbot doctor', () => {
     const { stdout } = await promisify(execFile)(process.execPath, [path.join(ROOT, 'bin/toonbot.js'), 'doctor', '--provider', 'cpu'], { cwd: ROOT, env, timeout: 60_000 });
     expect(stdout).toContain('provider requested: cpu; tried in order: cpu');
     expect(stdout).toMatch(/^toon {13}ok: first 256 px job \d+ ms$/m);
-    expect(stdout).toMatch(/^toon-portrait {4}ok: first 256 px job \d+ ms$/m);
+    for (const look of ['sketch', 'manga', 'comic']) expect(stdout).toMatch(new RegExp(`^${look} +ok: first 256 px job \\d+ ms$`, 'm'));
+    expect(stdout).not.toContain('toon-portrait');
     expect(stdout.trim().split('\n').at(-1)).toBe('models run on: cpu');
   });
 });

@@ -42,7 +42,7 @@ describe('inference threads', () => {
       await engine.submit({ image: photo, options: { resolution: 2048 } });
       delay.enable();
       let done = false;
-      const job = engine.submit({ image: photo, options: { resolution: 2048, style: 'toon-portrait' } }).finally(() => {
+      const job = engine.submit({ image: photo, options: { resolution: 2048, style: 'toon' } }).finally(() => {
         done = true;
       });
       const probes: number[] = [];

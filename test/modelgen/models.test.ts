@@ -6,15 +6,16 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_MODELS_DIR, validateManifest } from '../../src/engine/expert.ts';
 import { builtinModels } from '../../src/modelgen/builtinManifest.ts';
 import { BUILTIN_SIDES, buildBuiltinStyle } from '../../src/modelgen/builtinStyle.ts';
+import { FACE_SIDES } from '../../src/modelgen/faceStyle.ts';
 import { buildDctnetTopology, dctnetMacs } from '../../src/modelgen/dctnetTopology.ts';
 
 describe('the built-in style graphs', () => {
   it('are deterministic, small, one per output size, and the committed files are what the generator makes today', async () => {
     expect(Buffer.from(buildBuiltinStyle(0.5)).equals(Buffer.from(buildBuiltinStyle(0.5)))).toBe(true);
     expect(Buffer.from(buildBuiltinStyle(0.5)).equals(Buffer.from(buildBuiltinStyle(1)))).toBe(false);
-    const { files, manifest, portrait, looks } = builtinModels();
-    // Style and head graphs, and the three other looks', one of each per size.
-    expect(files).toHaveLength(5 * BUILTIN_SIDES.length);
+    const { files, manifest, looks } = builtinModels();
+    // Each of the four looks: a whole-frame graph per output size and a face graph per crop size.
+    expect(files).toHaveLength(4 * (BUILTIN_SIDES.length + FACE_SIDES.length));
     expect(looks.map((l) => l.id)).toEqual(['sketch', 'manga', 'comic']);
     for (const look of looks) {
       const committed = validateManifest(JSON.parse(await readFile(path.join(DEFAULT_MODELS_DIR, `${look.id}.json`), 'utf8')));
@@ -29,10 +30,16 @@ describe('the built-in style graphs', () => {
     const committedManifest = validateManifest(JSON.parse(await readFile(path.join(DEFAULT_MODELS_DIR, 'toon.json'), 'utf8')));
     expect(committedManifest).toEqual(manifest);
     expect([manifest.side, ...(manifest.variants ?? []).map((v) => v.side)].sort((a, b) => (a as number) - (b as number))).toEqual([...BUILTIN_SIDES]);
-    const committedPortrait = validateManifest(JSON.parse(await readFile(path.join(DEFAULT_MODELS_DIR, 'toon-portrait.json'), 'utf8')));
-    expect(committedPortrait).toEqual(portrait);
-    expect(portrait.head?.crop).toBe('native');
-    expect(portrait.head?.sha256).not.toBe(manifest.sha256);
+    // Every look is face-aware: its face pass is cut at the face's own scale, one graph per crop
+    // side, and takes no tile corner (it lays no pattern); the old portrait style is an alias.
+    expect(manifest.aliases).toEqual(['toon-portrait']);
+    for (const m of [manifest, ...looks]) {
+      expect(m.pipeline).toBe('portrait');
+      expect(m.head).toMatchObject({ crop: 'face', side: 288 });
+      expect([m.head?.side, ...(m.head?.variants ?? []).map((v) => v.side)].sort((a, b) => (a as number) - (b as number))).toEqual([...FACE_SIDES]);
+      expect(m.head?.io?.origin).toBeUndefined();
+      expect(m.head?.sha256).not.toBe(m.sha256);
+    }
   });
 
   it('carry their session options, and a manifest with a session option of the wrong kind is refused', () => {

@@ -1,5 +1,6 @@
 /** The text under a result: where the time went, and what the user should know about it. */
 import type { CartoonResult, Engine } from '../../engine/index.ts';
+import { styleNames } from '../../engine/index.ts';
 import { texts, type Lang, type Platform, type TextContext } from '../../i18n/index.ts';
 
 /** What users are shown as "processing": decode, model and encode, without the wait in line. */
@@ -30,5 +31,5 @@ export function resultCaption(lang: Lang, results: readonly CartoonResult[], tot
 
 /** The facts an adapter's texts are filled in with, from the engine it feeds. */
 export function textContext(engine: Engine, platform: Platform): TextContext {
-  return { platform, styles: engine.styles().map((s) => s.id), maxMegapixels: Math.round(engine.limits.maxPixels / 1e6) };
+  return { platform, styles: styleNames(engine.styles()), maxMegapixels: Math.round(engine.limits.maxPixels / 1e6) };
 }

@@ -10,6 +10,7 @@ import type { Server } from 'node:http';
 import { Telegraf } from 'telegraf';
 import type { Message } from 'telegraf/types';
 import type { Engine, Logger } from '../../engine/index.ts';
+import { styleNames } from '../../engine/index.ts';
 import { pickLang, texts } from '../../i18n/index.ts';
 import { InFlight } from '../shared/InFlight.ts';
 import type { LateOutcome, ReplyAddress, RunningBot } from '../shared/RunningBot.ts';
@@ -133,7 +134,7 @@ export class TelegramBot implements RunningBot {
   }
 
   #context(): RouteContext {
-    return { username: this.#username, styles: this.#engine.styles().map((s) => s.id) };
+    return { username: this.#username, styles: styleNames(this.#engine.styles()) };
   }
 
   #onMessage(message: Message): void {

@@ -88,7 +88,7 @@ export class FaceDetector {
     const h = Math.max(1, Math.round(frame.height * scale));
     const padX = Math.floor((size - w) / 2);
     const padY = Math.floor((size - h) / 2);
-    const small = await sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 3 } }).resize(w, h, { fit: 'fill' }).raw().toBuffer();
+    const small = w === frame.width && h === frame.height ? frame.data : await sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 3 } }).resize(w, h, { fit: 'fill' }).raw().toBuffer();
     const input = new Float32Array(size * size * 3);
     for (let y = 0; y < h; y += 1) {
       for (let x = 0; x < w; x += 1) {

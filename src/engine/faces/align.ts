@@ -89,9 +89,14 @@ export function nativeCropSize(t: Similarity, min = 64, max = 1280): number {
 export function warpCrop(frame: RgbFrame, t: Similarity, size = CROP_SIZE): RgbFrame {
   const out = Buffer.alloc(size * size * 3, 255);
   for (let y = 0; y < size; y += 1) {
+    // t(x, y) stepped along the row: no point allocated per pixel (these loops run over every
+    // face of every job).
+    let u = t.b * y + t.tx;
+    let v = t.a * y + t.ty;
     for (let x = 0; x < size; x += 1) {
-      const [u, v] = apply(t, [x, y]);
       sampleRgb(frame, u, v, out, (y * size + x) * 3, 255);
+      u += t.a;
+      v -= t.b;
     }
   }
   return { data: out, width: size, height: size };
@@ -115,11 +120,15 @@ export function footprint(t: Similarity, width: number, height: number, size = C
 export function pasteBack(target: RgbFrame, head: RgbFrame, mask: Float32Array, t: Similarity): void {
   const inv = invert(t);
   const size = head.width;
-  const box = footprint(t, target.width, target.height, size);
+  // Only where the mask is non-zero (an ellipse covers about half of the crop's square).
+  const m = maskBounds(mask, size);
+  const [mx, my] = apply(t, [m.x0, m.y0]);
+  const box = footprint({ ...t, tx: mx, ty: my }, target.width, target.height, Math.max(m.x1 - m.x0, m.y1 - m.y0) + 1);
   const px = Buffer.alloc(3);
   for (let y = box.y0; y <= box.y1; y += 1) {
-    for (let x = box.x0; x <= box.x1; x += 1) {
-      const [cx, cy] = apply(inv, [x, y]);
+    let cx = inv.a * box.x0 + inv.b * y + inv.tx;
+    let cy = -inv.b * box.x0 + inv.a * y + inv.ty;
+    for (let x = box.x0; x <= box.x1; x += 1, cx += inv.a, cy -= inv.b) {
       const m = sampleGrey(mask, size, cx, cy);
       if (m <= 0) continue;
       sampleRgb(head, cx, cy, px, 0, 0);
@@ -127,6 +136,21 @@ export function pasteBack(target: RgbFrame, head: RgbFrame, mask: Float32Array, 
       for (let c = 0; c < 3; c += 1) target.data[d + c] = Math.round(m * (px[c] as number) + (1 - m) * (target.data[d + c] as number));
     }
   }
+}
+
+/** The crop pixels that hold every non-zero mask value (with a pixel of margin for the bilinear sampling). */
+function maskBounds(mask: Float32Array, size: number): { x0: number; y0: number; x1: number; y1: number } {
+  let [x0, y0, x1, y1] = [size, size, -1, -1];
+  for (let y = 0; y < size; y += 1) {
+    for (let x = 0; x < size; x += 1) {
+      if ((mask[y * size + x] as number) <= 0) continue;
+      if (x < x0) x0 = x;
+      if (x > x1) x1 = x;
+      if (y < y0) y0 = y;
+      if (y > y1) y1 = y;
+    }
+  }
+  return x1 < 0 ? { x0: 0, y0: 0, x1: 0, y1: 0 } : { x0: Math.max(0, x0 - 1), y0: Math.max(0, y0 - 1), x1: Math.min(size - 1, x1 + 1), y1: Math.min(size - 1, y1 + 1) };
 }
 
 /**

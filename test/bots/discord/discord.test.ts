@@ -304,7 +304,6 @@ describe('npm run register', () => {
               { name: 'Manga', value: 'manga' },
               { name: 'Sketch', value: 'sketch' },
               { name: 'Toon', value: 'toon' },
-              { name: 'Toon portrait', value: 'toon-portrait' },
             ],
           },
           {

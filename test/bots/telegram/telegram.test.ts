@@ -143,15 +143,18 @@ describe('Telegram: private chat', () => {
     expect([meta2.format, Math.max(meta2.width ?? 0, meta2.height ?? 0)]).toEqual(['jpeg', 300]);
   });
 
-  it('tells the user when a portrait style found no face', async () => {
+  it('draws faces in every look and says nothing about faces on a scene; the old style name toon-portrait still works', async () => {
     freshApi();
     await startBot();
     api.push({ message: photoMessage(privateChat(alice), alice, await addPhoto('cat', fixture('chelsea.png')), { caption: 'style=toon-portrait res=256' }) });
     const sent = await api.waitFor((c) => c.method === 'sendPhoto');
-    expect(String(sent.params.caption).split('\n')[1]).toBe('No face found: cartoonised the whole picture.');
-    api.push({ message: photoMessage(privateChat(alice), alice, await addPhoto('face', fixture('astronaut.png')), { caption: 'style=toon-portrait res=256' }) });
+    // Only the timings: a look that finds no face has nothing to apologise for.
+    expect(String(sent.params.caption).split('\n')).toHaveLength(1);
+    expect(String(sent.params.caption)).toMatch(/^⏱ queue/);
+    api.push({ message: photoMessage(privateChat(alice), alice, await addPhoto('face', fixture('astronaut.png')), { caption: 'manga res=256' }) });
     const second = await api.waitFor((c) => c.method === 'sendPhoto' && c !== sent);
     expect(String(second.params.caption)).not.toContain('No face');
+    expect((await decoded(second.files.photo)).width).toBe(256);
   });
 
   it('names the option and its range when a value is out of range, and does no work', async () => {
@@ -240,8 +243,8 @@ describe('Telegram: settings', () => {
     api.push({ message: textMessage(privateChat(alice), alice, '/settings') });
     const menu = await api.waitFor((c) => c.method === 'sendMessage');
     const keyboard = (menu.params.reply_markup as { inline_keyboard: { text: string; callback_data: string }[][] }).inline_keyboard;
-    // Five styles: the label and four on one row, the fifth on a row of its own.
-    expect(keyboard.map((row) => row[0]?.text)).toEqual(['Strength:', 'Resolution:', 'Style:', 'toon-portrait', 'Format:']);
+    // Four styles, on one row with their label (toon-portrait is an alias of toon now, not offered).
+    expect(keyboard.map((row) => row[0]?.text)).toEqual(['Strength:', 'Resolution:', 'Style:', 'Format:']);
     expect(keyboard[2]?.map((b) => b.text)).toEqual(['Style:', 'comic', 'manga', 'sketch', '✓ toon']);
     expect(keyboard[1]?.map((b) => b.text)).toEqual(['Resolution:', '512', '✓ 1024', '2048']);
     expect(keyboard.every((row) => row.length <= 5)).toBe(true);

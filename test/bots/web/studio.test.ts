@@ -88,7 +88,9 @@ describe('web studio: the page and its API', () => {
     const s = await start();
     const en = (await (await fetch(new URL('/api/info', s.url), { headers: { 'accept-language': 'en-GB,en;q=0.9' } })).json()) as Record<string, any>;
     expect(en.lang).toBe('en');
-    expect(en.styles).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'toon', license: 'Apache-2.0', portrait: false }), expect.objectContaining({ id: 'toon-portrait', portrait: true })]));
+    // Every look draws faces; the old toon-portrait is an alias of toon, not a style of its own.
+    expect(en.styles).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'toon', license: 'Apache-2.0', portrait: true, aliases: ['toon-portrait'] }), expect.objectContaining({ id: 'manga', portrait: true })]));
+    expect(en.styles.map((st: { id: string }) => st.id)).not.toContain('toon-portrait');
     expect(en.defaults).toEqual({ style: 'toon', strength: 0.7, resolution: 1024, format: 'png' });
     expect(en.limits).toMatchObject({ strength: { min: 0, max: 1 }, resolution: { min: 256, max: 2048 }, formats: ['png', 'jpeg', 'webp'], maxMegapixels: 40 });
     expect(en.texts.go).toBe('Cartoonise');
@@ -131,9 +133,9 @@ describe('web studio: the page and its API', () => {
     expect((await sharp(Buffer.from(data.image, 'base64')).metadata()).width).toBe(256);
   });
 
-  it('returns the faces found for portrait styles when asked', async () => {
+  it('returns the faces found when asked', async () => {
     const s = await start();
-    const { events } = await postEvents(s, form(fixture('astronaut.png'), { style: 'toon-portrait', resolution: '512', faces: '1' }));
+    const { events } = await postEvents(s, form(fixture('astronaut.png'), { style: 'comic', resolution: '512', faces: '1' }));
     const result = events.find((e) => e.event === 'result')?.data as { faces: { count: number; noFace: boolean; boxes: { x: number; width: number }[] } };
     expect(result.faces.count).toBe(1);
     expect(result.faces.noFace).toBe(false);
@@ -152,7 +154,7 @@ describe('web studio: the page and its API', () => {
     expect(badStrength.status).toBe(400);
     expect(badStrength.body.error.message).toBe('Strength must be a number from 0 to 1, like 0.7.');
     const badStyle = await post(form(fixture('astronaut.png'), { style: 'picasso' }), 'zh');
-    expect(badStyle.body.error.message).toContain('toon-portrait');
+    expect(badStyle.body.error.message).toContain('manga');
     const huge = await post(form(pngHeaderClaiming(20_000, 20_000)));
     expect(huge).toEqual({ status: 413, body: { error: { code: 'IMAGE_TOO_LARGE', message: expect.stringContaining('40 megapixels') } } });
     const cut = await post(form((await solid(64, 64, [200, 100, 50])).subarray(0, 60)));

@@ -1,0 +1,155 @@
+/**
+ * The likeness measure: does the cartoon keep the person? Photos of people (two portraits, a
+ * football match, and group photos composed of the portraits' heads at several sizes on real
+ * scenes), and an independent judge (judge.py: OpenCV's Haar cascades, which the engine never
+ * uses) that counts the faces and eyes it finds in the photo and again in the cartoon, and how flat
+ * the cartoon's skin is. Used by the likeness tests and by scripts/style-report.ts.
+ */
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import sharp from 'sharp';
+
+const FIXTURES = path.join(import.meta.dirname, '../../test/fixtures');
+const JUDGE = path.join(import.meta.dirname, 'judge.py');
+
+export interface LikenessPhoto {
+  name: string;
+  image: Buffer;
+}
+
+/** Where a head is placed in a composed group: which portrait, its height, its centre (shares of the frame), mirrored or not. */
+interface Head {
+  from: 'astronaut' | 'hopper';
+  height: number;
+  x: number;
+  y: number;
+  flip: boolean;
+}
+
+/** The head and shoulders of each portrait (px of the fixture). */
+const HEAD_CROPS = {
+  astronaut: { left: 120, top: 0, width: 260, height: 300 },
+  hopper: { left: 95, top: 20, width: 340, height: 400 },
+} as const;
+
+/**
+ * Two groups: five people close up on a lawn (1280x800, faces ~90-160 px at a 1024 output), six
+ * further away in front of an office block (1600x1000, faces ~45-110 px: the smallest a look
+ * must still draw).
+ */
+const GROUPS: { name: string; scene: string; width: number; height: number; heads: Head[] }[] = [
+  {
+    name: 'group-lawn',
+    scene: 'lawn',
+    width: 1280,
+    height: 800,
+    heads: [
+      { from: 'astronaut', height: 440, x: 0.12, y: 0.55, flip: false },
+      { from: 'hopper', height: 400, x: 0.33, y: 0.62, flip: false },
+      { from: 'astronaut', height: 360, x: 0.53, y: 0.5, flip: true },
+      { from: 'hopper', height: 320, x: 0.72, y: 0.66, flip: true },
+      { from: 'astronaut', height: 280, x: 0.9, y: 0.52, flip: false },
+    ],
+  },
+  {
+    name: 'group-street',
+    scene: 'building',
+    width: 1600,
+    height: 1000,
+    heads: [
+      { from: 'hopper', height: 300, x: 0.1, y: 0.7, flip: false },
+      { from: 'astronaut', height: 260, x: 0.27, y: 0.72, flip: true },
+      { from: 'hopper', height: 230, x: 0.43, y: 0.68, flip: true },
+      { from: 'astronaut', height: 200, x: 0.58, y: 0.74, flip: false },
+      { from: 'hopper', height: 180, x: 0.73, y: 0.7, flip: false },
+      { from: 'astronaut', height: 220, x: 0.89, y: 0.72, flip: true },
+    ],
+  },
+];
+
+async function composeGroup(group: (typeof GROUPS)[number]): Promise<Buffer> {
+  const background = await sharp(path.join(FIXTURES, 'scenes', `${group.scene}.jpg`)).resize(group.width, group.height, { fit: 'cover' }).toBuffer();
+  const layers = await Promise.all(
+    group.heads.map(async (h) => {
+      const file = path.join(FIXTURES, h.from === 'astronaut' ? 'astronaut.png' : 'hopper.jpg');
+      const crop = HEAD_CROPS[h.from];
+      const width = Math.round((h.height * crop.width) / crop.height);
+      const input = await sharp(file).removeAlpha().extract(crop).flop(h.flip).resize(width, h.height).toBuffer();
+      return { input, left: Math.round(h.x * group.width - width / 2), top: Math.round(h.y * group.height - h.height / 2) };
+    }),
+  );
+  return sharp(background).composite(layers).jpeg({ quality: 92 }).toBuffer();
+}
+
+/** The photos the likeness is measured on: portraits, a match, and the composed groups. */
+export async function likenessPhotos(): Promise<LikenessPhoto[]> {
+  const read = (file: string) => readFileSync(path.join(FIXTURES, file));
+  return [
+    { name: 'astronaut', image: read('astronaut.png') },
+    { name: 'hopper', image: read('hopper.jpg') },
+    { name: 'football', image: read('scenes/football.jpg') },
+    ...(await Promise.all(GROUPS.map(async (g) => ({ name: g.name, image: await composeGroup(g) })))),
+  ];
+}
+
+export interface JudgedFace {
+  box: [number, number, number, number];
+  kept: boolean;
+  eyes: number;
+  eyesKept: number;
+  flat: number;
+  photoFlat: number;
+}
+
+export interface Likeness {
+  faces: number;
+  facesKept: number;
+  eyes: number;
+  eyesKept: number;
+  /** Mean over faces of the share of the inner face box whose 3x3 colour range is under 8 levels. */
+  flat: number;
+  photoFlat: number;
+  perPhoto: { name: string; faces: JudgedFace[] }[];
+}
+
+/** The Python that has OpenCV: Debian's python3-opencv installs for /usr/bin/python3. */
+export function judgePython(): string | undefined {
+  return ['/usr/bin/python3', 'python3'].find((python) => (!python.startsWith('/') || existsSync(python)) && spawnSync(python, ['-c', 'import cv2, numpy'], { stdio: 'ignore' }).status === 0);
+}
+
+/**
+ * Judges (photo, cartoon) pairs, both encoded, the cartoon at the output size: writes them to
+ * `workDir` and runs the judge once over all of them.
+ */
+export async function judge(pairs: { name: string; photo: Uint8Array; cartoon: Uint8Array }[], workDir: string): Promise<Likeness> {
+  const python = judgePython();
+  if (!python) throw new Error('the likeness judge needs OpenCV for Python: apt-get install python3-opencv opencv-data');
+  await mkdir(workDir, { recursive: true });
+  const args: string[] = [];
+  for (const [i, pair] of pairs.entries()) {
+    const photo = path.join(workDir, `${i}-${pair.name}-photo.png`);
+    const cartoon = path.join(workDir, `${i}-${pair.name}-cartoon.png`);
+    const { width, height } = await sharp(pair.cartoon).metadata();
+    // The photo at the cartoon's size, as the user sees the two side by side.
+    await writeFile(photo, await sharp(pair.photo).removeAlpha().resize(width, height, { fit: 'fill' }).png().toBuffer());
+    await writeFile(cartoon, pair.cartoon);
+    args.push(photo, cartoon);
+  }
+  const { stdout } = await promisify(execFile)(python, [JUDGE, ...args], { maxBuffer: 16 << 20 });
+  const results = JSON.parse(stdout) as { faces: JudgedFace[] }[];
+  const perPhoto = results.map((r, i) => ({ name: pairs[i]?.name ?? '', faces: r.faces }));
+  const all = perPhoto.flatMap((p) => p.faces);
+  const mean = (f: (x: JudgedFace) => number) => (all.length === 0 ? 0 : all.reduce((s, x) => s + f(x), 0) / all.length);
+  return {
+    faces: all.length,
+    facesKept: all.filter((f) => f.kept).length,
+    eyes: all.reduce((s, f) => s + f.eyes, 0),
+    eyesKept: all.reduce((s, f) => s + f.eyesKept, 0),
+    flat: mean((f) => f.flat),
+    photoFlat: mean((f) => f.photoFlat),
+    perPhoto,
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * The likeness figures of every built-in look through the real engine (face pass included):
+ *
+ *   npx tsx scripts/likeness/report.ts [--sides 1024,512] [--looks toon,comic,sketch,manga] [--out dir]
+ *
+ * Per look and output size: faces and eyes the judge finds in the photos and still finds in the
+ * cartoons, and the skin's flat share. With --out, writes every cartoon there to look at.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { createEngine } from '../../src/engine/expert.ts';
+import { judge, likenessPhotos, type Likeness } from './likeness.ts';
+
+export const LIKENESS_LOOKS = ['toon', 'comic', 'sketch', 'manga'] as const;
+
+export interface LikenessRow {
+  look: string;
+  side: number;
+  likeness: Likeness;
+}
+
+/** Runs every photo through the engine in each look and size, and judges the results. */
+export async function likenessTable(looks: readonly string[], sides: readonly number[], out?: string): Promise<LikenessRow[]> {
+  const photos = await likenessPhotos();
+  const engine = await createEngine({ queue: { perRequester: 100 } });
+  const work = await mkdtemp(path.join(tmpdir(), 'toonbot-likeness-'));
+  try {
+    const rows: LikenessRow[] = [];
+    for (const look of looks) {
+      for (const side of sides) {
+        const pairs = [];
+        for (const photo of photos) {
+          const result = await engine.submit({ image: photo.image, options: { style: look, resolution: side, format: 'png' } });
+          pairs.push({ name: photo.name, photo: photo.image, cartoon: result.image });
+          if (out) {
+            await mkdir(out, { recursive: true });
+            await writeFile(path.join(out, `${photo.name}.${look}.${side}.png`), result.image);
+          }
+        }
+        rows.push({ look, side, likeness: await judge(pairs, path.join(work, `${look}-${side}`)) });
+      }
+    }
+    return rows;
+  } finally {
+    await engine.close();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+export function formatLikeness(rows: LikenessRow[]): string {
+  const lines = ['look     side  faces kept     eyes kept      skin flat (photo)'];
+  for (const { look, side, likeness: l } of rows) {
+    const share = (a: number, b: number) => `${a}/${b} ${(b === 0 ? 0 : a / b).toFixed(2)}`.padEnd(15);
+    lines.push(`${look.padEnd(8)} ${String(side).padEnd(5)} ${share(l.facesKept, l.faces)}${share(l.eyesKept, l.eyes)}${l.flat.toFixed(2)} (${l.photoFlat.toFixed(2)})`);
+  }
+  return lines.join('\n');
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const { values } = parseArgs({ options: { sides: { type: 'string', default: '1024,512' }, looks: { type: 'string', default: LIKENESS_LOOKS.join(',') }, out: { type: 'string' } } });
+  const rows = await likenessTable(values.looks.split(','), values.sides.split(',').map(Number), values.out);
+  console.log(formatLikeness(rows));
+}

@@ -1,0 +1,171 @@
+/**
+ * The face pass of every built-in look: a graph that draws one aligned face crop at the face's own
+ * scale, the way a cartoonist draws a face. Its radii are shares of the face (reference px in
+ * DCT-Net's 288 px crop, where the eyes are 68 px apart), not of the output: the engine cuts each
+ * face at the variant side nearest the face's own resolution, so a 50 px face in a group photo and
+ * a 900 px face in a portrait are drawn alike.
+ *
+ *   crop ─ CIELab ─ Kuwahara (eye-sized windows) ─┬─ soft luminance steps, never darker than the
+ *                                                 │  photo by more than a little (no dark blobs)
+ *                                                 └─ lines: the dark side of a narrow DoG (lids,
+ *                                                    iris, brows, nostrils, the lips' parting),
+ *                                                    weighted by local contrast
+ *
+ * Unlike the whole-frame graph there is no texture gate and no long-stroke test: a face's
+ * features are short shapes (an eye is a few strokes), and skin, once smoothed at this scale, has
+ * no texture left to draw. The looks render the same layers without screen patterns: a face in
+ * manga or a sketch is drawn in line and flat tone (dots or hatching laid over a small face
+ * swallow its eyes, and a pattern cut in the crop's frame would not line up with the page's).
+ *
+ * Input: 8-bit RGB pixels, NHWC ("image", uint8 [1, S, S, 3]) and the strength ("strength", float
+ * [1]). Output: the drawn face ("cartoon"), same type and layout.
+ */
+import { GraphBuilder } from './GraphBuilder.ts';
+import { gaussianBlur, boxMean } from './filters.ts';
+import { FACE_PARAMS, type FaceLook } from './builtinParams.ts';
+import { channels, gradientMagnitude, kuwahara, labToRgb, lerp, rgbToLab, unit } from './styleLayers.ts';
+
+/** Crop sides the face graph is built for, √2 apart around DCT-Net's 288 (see FACE_PARAMS.referenceSide). */
+export const FACE_SIDES = [144, 204, 288, 408, 576] as const;
+
+/** The face graph for crops of `side`² (a FACE_SIDES entry), in one look. */
+export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
+  const p = FACE_PARAMS[look];
+  const scale = side / FACE_PARAMS.referenceSide;
+  const r = (reference: number) => Math.max(1, Math.round(reference * scale));
+  const sigma = (reference: number, min: number) => Math.max(min, reference * scale);
+  const g = new GraphBuilder(`toonbot_face_${look}`);
+  const pixelsIn = g.input('image', [1, 'height', 'width', 3], 'uint8');
+  const x = g.op('Mul', [g.op('Transpose', [g.op('Cast', [pixelsIn], { to: 1 })], { perm: [0, 3, 1, 2] }), g.scalar(1 / 255)]);
+  const s = g.op('Clip', [g.input('strength', [1]), g.scalar(0), g.scalar(1)]);
+
+  const lab = rgbToLab(g, x);
+  // Skin made flat at the scale of the face, features kept: the windows are smaller than an iris.
+  const k1 = kuwahara(g, lab, r(p.kuwaharaRadius[0]), 2, 2, 0.2);
+  const k2 = kuwahara(g, k1, r(p.kuwaharaRadius[1]), 2, 2, 0.2);
+  // Skin as one or two flat tones: away from the features (a dilated map of strong edges) the
+  // picture is blurred at the scale of a cheek; the features keep the eye-sized passes.
+  const featureEdges = unit(g, g.op('Mul', [gradientMagnitude(g, channels(g, k2, 0, 1)), g.scalar(1 / Math.max(scale, 0.5))]), p.featureEdge[0], p.featureEdge[1]);
+  const fr = r(p.featureReach);
+  const features = gaussianBlur(g, g.op('MaxPool', [featureEdges], { kernel_shape: [2 * fr + 1, 2 * fr + 1], pads: [fr, fr, fr, fr], strides: [1, 1] }), sigma(p.featureReach / 2, 0.6), 1);
+  // The skin's own blur: a normalised convolution over skin only (features carry no weight), so
+  // an eye's darkness does not leak into the cheek around it; noisy skin near a step's edge then
+  // lands on one side of it, not on both in patches.
+  const skinWeight = g.op('Sub', [g.scalar(1), features]);
+  const skinSigma = sigma(p.skinSigma, 1);
+  const spread = smoothField(g, g.op('Concat', [g.op('Mul', [k2, skinWeight]), skinWeight], { axis: 1 }), skinSigma, 4);
+  const skinBlur = g.op('Div', [channels(g, spread, 0, 3), g.op('Add', [channels(g, spread, 3, 4), g.scalar(1e-3)])]);
+  const skin = lerp(g, skinBlur, k2, features);
+  // Colour calms down more than light: a*, b* smoothed further (skin one colour, lips still red).
+  const abSmooth = smoothField(g, channels(g, skin, 1, 3), sigma(p.chromaSigma, 0.6), 2);
+  const flat = g.op('Concat', [channels(g, skin, 0, 1), abSmooth], { axis: 1 });
+  const smooth = lerp(g, lerp(g, lab, k1, unit(g, s, 0, 0.3)), flat, unit(g, s, 0.3, 0.7));
+  const Ls = channels(g, smooth, 0, 1);
+  const ab = channels(g, smooth, 1, 3);
+
+  // Soft luminance steps (as in the whole-frame graph), sharper on edges.
+  const gradL = gradientMagnitude(g, Ls);
+  const levels = g.op('Add', [g.scalar(p.levels[0]), g.op('Mul', [s, g.scalar(p.levels[1] - p.levels[0])])]);
+  const delta = g.op('Div', [g.scalar(100), levels]);
+  const edgeness = g.op('Clip', [g.op('Mul', [gradL, g.scalar(1 / (p.stepEdge * Math.max(scale, 0.5)))]), g.scalar(0), g.scalar(1)]);
+  // Skin gets firm steps (flat tones, as a cartoonist paints it); the features soft ones, so an
+  // eye keeps its lid, iris and white as tones of their own.
+  const soft = lerp(g, g.scalar(p.skinStep), g.scalar(p.stepSoft), features);
+  const phi = g.op('Add', [soft, g.op('Mul', [edgeness, g.op('Mul', [s, g.scalar(p.stepSharp - p.stepSoft)])])]);
+  const t = g.op('Div', [Ls, delta]);
+  const fl = g.op('Floor', [t]);
+  const step = g.op('Div', [g.op('Tanh', [g.op('Mul', [phi, g.op('Sub', [g.op('Sub', [t, fl]), g.scalar(0.5)])])]), g.op('Tanh', [g.op('Mul', [phi, g.scalar(0.5)])])]);
+  const Lq = g.op('Mul', [delta, g.op('Add', [g.op('Add', [fl, g.scalar(0.5)]), g.op('Mul', [step, g.scalar(0.5)])])]);
+  // Shadows on a face are drawn light: the steps never sink a pixel far below the photo, and the
+  // darkest shadows (eye sockets, under the nose) are lifted toward the skin (no dark blobs).
+  // The lift follows the broad shading (L* blurred at the scale of a cheek), so that a socket's
+  // shadow is lifted while an iris or a pupil inside it keeps its contrast.
+  const broad = smoothField(g, Ls, sigma(p.liftSigma, 1), 1);
+  const lifted = g.op('Add', [Ls, g.op('Mul', [g.op('Relu', [g.op('Sub', [g.scalar(p.liftBelow), broad])]), g.scalar(p.lift)])]);
+  const Lshade = g.op('Max', [g.op('Add', [Lq, g.op('Sub', [lifted, Ls])]), g.op('Sub', [lifted, g.scalar(p.darkenLimit)])]);
+
+  // Lines: the dark side of a narrow DoG, with a contrast boost so that a face in soft light gets
+  // the same strokes as one in hard light.
+  const inner = sigma(p.inkSigma, 0.6);
+  // The DoG reads the photo's own L* (first Kuwahara pass: noise gone, soft edges still soft):
+  // a lid or a brow is a sharp edge there and gets a stroke, while the soft edge of a shadow (the
+  // side of a nose, a cheek), which the later passes sharpen into a tone step, does not.
+  const Lline = channels(g, k1, 0, 1);
+  const dog = g.op('Sub', [gaussianBlur(g, Lline, inner * p.inkRatio, 1), gaussianBlur(g, Lline, inner, 1)]);
+  const R = r(p.contrastRadius);
+  const mean = boxMean(g, Lline, R, R, R, R);
+  const std = g.op('Sqrt', [g.op('Relu', [g.op('Sub', [boxMean(g, g.op('Mul', [Lline, Lline]), R, R, R, R), g.op('Mul', [mean, mean])])])]);
+  const boost = g.op('Clip', [g.op('Div', [g.scalar(p.contrastReference), g.op('Add', [std, g.scalar(3)])]), g.scalar(p.boostMin), g.scalar(p.boostMax)]);
+  const response = g.op('Mul', [g.op('Relu', [dog]), boost]);
+  // Fewer lines at low strength, more at high (the threshold pivots around the default 0.7).
+  const threshold = g.op('Mul', [g.scalar(p.inkThreshold), g.op('Max', [g.op('Add', [g.scalar(1 + 0.8 * 0.7), g.op('Mul', [s, g.scalar(-0.8)])]), g.scalar(0.6)])]);
+  const raw = g.op('Clip', [g.op('Div', [g.op('Sub', [response, threshold]), g.scalar(p.inkRange)]), g.scalar(0), g.scalar(1)]);
+  // No specks: a stroke is kept where enough ink surrounds it (a freckle, a pore or a glint on
+  // hair is a dot; a lid, a brow or the lips' parting is a stroke).
+  const sr = r(p.speckRadius);
+  const support = unit(g, boxMean(g, raw, sr, sr, sr, sr), p.speckFrom, p.speckFrom * 2);
+  // A firm, antialiased stroke edge.
+  const ink = unit(g, g.op('Mul', [raw, support]), p.strokeEdge[0], p.strokeEdge[1]);
+
+  const lab255 = renderFace(g, look, { Lshade, ab, ink, gradL, s, scale });
+  const rgb = labToRgb(g, lab255);
+  const bytes = g.op('Add', [g.op('Mul', [g.op('Clip', [rgb, g.scalar(0), g.scalar(1)]), g.scalar(255)]), g.scalar(0.5)]);
+  g.output(g.op('Cast', [g.op('Transpose', [bytes], { perm: [0, 2, 3, 1] })], { to: 2 }), 'cartoon', [1, 'height', 'width', 3], 'uint8');
+  return g.toBytes(`ToonBot built-in ${look} face pass for ${side}px crops, generated by src/modelgen/faceStyle.ts`);
+}
+
+/**
+ * A wide Gaussian blur of a smooth field (shading, colour, weights), computed at half the size and
+ * brought back with a linear resize: the same result within a level where sigma is a few px, at
+ * about a quarter of the cost (the face graph's wide blurs were most of its time: 47 → see
+ * docs/BENCHMARKS.md). Narrow blurs are done in full.
+ */
+function smoothField(g: GraphBuilder, x: string, sigma: number, channelCount: number): string {
+  if (sigma < 2) return gaussianBlur(g, x, sigma, channelCount);
+  const half = g.op('AveragePool', [x], { kernel_shape: [2, 2], strides: [2, 2] });
+  const blurred = gaussianBlur(g, half, sigma / 2, channelCount);
+  return g.op('Resize', [blurred, '', '', g.op('Shape', [x])], { mode: 'linear', coordinate_transformation_mode: 'half_pixel' });
+}
+
+interface FaceLayers {
+  Lshade: string;
+  ab: string;
+  ink: string;
+  gradL: string;
+  s: string;
+  scale: number;
+}
+
+/** The look's Lab output for a face, [1, 3, S, S]. */
+function renderFace(g: GraphBuilder, look: FaceLook, v: FaceLayers): string {
+  const p = FACE_PARAMS[look];
+  const alpha = g.op('Mul', [v.ink, g.op('Add', [g.scalar(p.inkAlpha[0]), g.op('Mul', [v.s, g.scalar(p.inkAlpha[1] - p.inkAlpha[0])])])]);
+  switch (look) {
+    case 'toon':
+    case 'comic': {
+      const gain = g.op('Add', [g.scalar(1), g.op('Mul', [v.s, g.scalar(p.saturation - 1)])]);
+      const Lout = lerp(g, v.Lshade, g.scalar(p.inkL), alpha);
+      const abOut = g.op('Mul', [v.ab, g.op('Mul', [gain, g.op('Sub', [g.scalar(1), g.op('Mul', [alpha, g.scalar(0.2)])])])]);
+      return g.op('Concat', [Lout, abOut], { axis: 1 });
+    }
+    case 'sketch': {
+      // Graphite on paper: the strokes, a light contour on every boundary of the flat tones, and
+      // smooth pencil shading for the shadows (no hatching across the features).
+      const shade = g.op('Mul', [unit(g, g.op('Sub', [g.scalar(p.toneFrom), v.Lshade]), 0, p.toneRange), g.scalar(p.toneMax)]);
+      const contour = g.op('Mul', [unit(g, g.op('Mul', [v.gradL, g.scalar(Math.max(v.scale, 0.5))]), 2, 6), g.scalar(0.45)]);
+      const graphite = g.op('Max', [g.op('Max', [alpha, contour]), shade]);
+      const Lout = lerp(g, g.scalar(96), g.scalar(p.inkL), graphite);
+      const tint = g.op('Mul', [g.op('Sub', [g.scalar(1), graphite]), g.tensor('paper_ab', [0.6, 3.5], [1, 2, 1, 1])]);
+      return g.op('Concat', [Lout, tint], { axis: 1 });
+    }
+    case 'manga': {
+      // Black ink on white: outlines, solid black for the darkest shapes (pupils, dark hair), and
+      // one flat grey for the shadow side (what a screentone reads as from arm's length).
+      const black = unit(g, g.op('Sub', [g.scalar(p.blackFrom), v.Lshade]), 0, 8);
+      const tone = g.op('Mul', [unit(g, g.op('Sub', [g.scalar(p.toneFrom), v.Lshade]), 0, p.toneRange), g.scalar(p.toneMax)]);
+      const inkAll = g.op('Max', [g.op('Max', [black, alpha]), tone]);
+      const Lout = g.op('Mul', [g.op('Sub', [g.scalar(1), inkAll]), g.scalar(100)]);
+      return g.op('Concat', [Lout, g.op('Mul', [v.ab, g.scalar(0)])], { axis: 1 });
+    }
+  }
+}

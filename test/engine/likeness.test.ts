@@ -1,0 +1,53 @@
+/**
+ * Keeping the person: in every look, at 1024 and 512, the cartoon keeps the faces and eyes that an
+ * independent judge (OpenCV's Haar cascades, scripts/likeness/judge.py; the engine finds faces with
+ * BlazeFace) finds in the photo, and in toon and comic the skin is flat. Portraits, a match and
+ * group photos (scripts/likeness/likeness.ts); the floors are LIKENESS_FLOORS below.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LIKENESS_LOOKS, likenessTable, type LikenessRow } from '../../scripts/likeness/report.ts';
+import { judgePython } from '../../scripts/likeness/likeness.ts';
+
+/**
+ * What a look must keep, by output size: the share of the judge's faces and eyes, and (toon and
+ * comic) the mean flat share of the skin. The photos' own skin scores about 0.01 on these photos,
+ * so a face pasted back from the photo fails.
+ */
+const LIKENESS_FLOORS = {
+  1024: { faces: 0.9, eyes: 0.8, flat: 0.4 },
+  512: { faces: 0.85, eyes: 0.8, flat: 0.3 },
+} as const;
+const FLAT_LOOKS = new Set(['toon', 'comic']);
+
+let rows: LikenessRow[] = [];
+beforeAll(async () => {
+  if (!judgePython()) throw new Error('the likeness judge needs OpenCV for Python: apt-get install python3-opencv opencv-data (npm test installs them as root)');
+  rows = await likenessTable(LIKENESS_LOOKS, [1024, 512]);
+}, 240_000);
+afterAll(() => {
+  // The figures, for the log of a run that fails (and for anyone reading a passing one).
+  for (const r of rows) console.log(`${r.look} ${r.side}: faces ${r.likeness.facesKept}/${r.likeness.faces}, eyes ${r.likeness.eyesKept}/${r.likeness.eyes}, flat ${r.likeness.flat.toFixed(2)}`);
+});
+
+describe('every look keeps the person', () => {
+  it('the judge finds enough faces and eyes in the photos for the shares to mean something', () => {
+    for (const side of [1024, 512] as const) {
+      const row = rows.find((r) => r.side === side) as LikenessRow;
+      expect(row.likeness.faces).toBeGreaterThanOrEqual(side === 1024 ? 12 : 7);
+      expect(row.likeness.eyes).toBeGreaterThanOrEqual(side === 1024 ? 10 : 5);
+      expect(row.likeness.photoFlat).toBeLessThan(0.1);
+    }
+  });
+
+  for (const look of LIKENESS_LOOKS) {
+    for (const side of [1024, 512] as const) {
+      it(`${look} at ${side}: faces and eyes kept${FLAT_LOOKS.has(look) ? ', skin flat' : ''}`, () => {
+        const { likeness } = rows.find((r) => r.look === look && r.side === side) as LikenessRow;
+        const floor = LIKENESS_FLOORS[side];
+        expect(likeness.facesKept / likeness.faces, 'faces kept').toBeGreaterThanOrEqual(floor.faces);
+        expect(likeness.eyesKept / likeness.eyes, 'eyes kept').toBeGreaterThanOrEqual(floor.eyes);
+        if (FLAT_LOOKS.has(look)) expect(likeness.flat, 'skin flat share').toBeGreaterThanOrEqual(floor.flat);
+      });
+    }
+  }
+});
