@@ -5,7 +5,7 @@
  *   npx tsx scripts/style-report.ts [--side 1024] [--strength 0.7] [--sheet out.png] [--only name,...]
  *
  * Prints, per photo: ink share, dash share, texture ink ratio, flat share, specks, chroma drift,
- * and the graph's time; with --sheet, writes photo | cartoon pairs side by side to look at.
+ * and the graph's time; then the likeness of every look (faces, eyes kept; skin flat); with --sheet, writes photo | cartoon pairs side by side to look at.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -14,9 +14,10 @@ import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { BUILTIN_STYLE_PARAMS, type BuiltinStyleParams } from '../src/modelgen/builtinParams.ts';
 import { BUILTIN_SIDES, buildBuiltinStyle } from '../src/modelgen/builtinStyle.ts';
+import { formatLikeness, LIKENESS_LOOKS, likenessTable } from './likeness/report.ts';
 import { chromaDrift, dashShare, flatNeighbourhoodShare, inkMask, share, speckShare, textureInkRatio, type Raster } from '../test/metrics.ts';
 
-const { values } = parseArgs({ options: { side: { type: 'string', default: '1024' }, strength: { type: 'string', default: '0.7' }, sheet: { type: 'string' }, only: { type: 'string' }, maps: { type: 'boolean', default: false }, set: { type: 'string', multiple: true, default: [] } } });
+const { values } = parseArgs({ options: { side: { type: 'string', default: '1024' }, strength: { type: 'string', default: '0.7' }, sheet: { type: 'string' }, only: { type: 'string' }, maps: { type: 'boolean', default: false }, likeness: { type: 'boolean', default: true }, set: { type: 'string', multiple: true, default: [] } }, allowNegative: true });
 // --set name=value (or name=a,b) overrides a parameter, to try a change before writing it down.
 const params = { ...BUILTIN_STYLE_PARAMS } as Record<string, unknown>;
 for (const kv of values.set) {
@@ -97,4 +98,10 @@ if (values.sheet) {
     .composite(pairs.map((input, i) => ({ input, left: 0, top: i * 400 })))
     .png()
     .toFile(values.sheet);
+}
+// Likeness beside the other measures: every look through the engine (face pass included, the
+// committed graphs), judged by the independent detector (scripts/likeness). --no-likeness skips it.
+if (values.likeness) {
+  console.log(`\nlikeness at ${side} (scripts/likeness: faces and eyes an independent judge still finds)`);
+  console.log(formatLikeness(await likenessTable(LIKENESS_LOOKS, [side])));
 }

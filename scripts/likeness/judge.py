@@ -81,7 +81,8 @@ def judge(photo_path, cartoon_path):
     if photo is None or cartoon is None:
         raise SystemExit(f'cannot read {photo_path if photo is None else cartoon_path}')
     if cartoon.shape[:2] != photo.shape[:2]:
-        photo = cv2.resize(photo, (cartoon.shape[1], cartoon.shape[0]), interpolation=cv2.INTER_AREA)
+        shrink = cartoon.shape[1] < photo.shape[1]
+        photo = cv2.resize(photo, (cartoon.shape[1], cartoon.shape[0]), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
     long_side = max(photo.shape[:2])
     sigma = 1.5 * long_side / 1024
     grey = cv2.equalizeHist(cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY))

@@ -132,9 +132,9 @@ export async function judge(pairs: { name: string; photo: Uint8Array; cartoon: U
   for (const [i, pair] of pairs.entries()) {
     const photo = path.join(workDir, `${i}-${pair.name}-photo.png`);
     const cartoon = path.join(workDir, `${i}-${pair.name}-cartoon.png`);
-    const { width, height } = await sharp(pair.cartoon).metadata();
-    // The photo at the cartoon's size, as the user sees the two side by side.
-    await writeFile(photo, await sharp(pair.photo).removeAlpha().resize(width, height, { fit: 'fill' }).png().toBuffer());
+    // The photo as sent: the judge brings it to the cartoon's size itself (an area average, one
+    // resampling for every photo).
+    await writeFile(photo, await sharp(pair.photo).removeAlpha().png().toBuffer());
     await writeFile(cartoon, pair.cartoon);
     args.push(photo, cartoon);
   }

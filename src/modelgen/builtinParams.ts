@@ -76,6 +76,10 @@ const FACE_BASE = {
   levels: [9, 5], stepSoft: 8, stepSharp: 10, stepEdge: 4, skinStep: 8,
   /** Broad shadows (L* blurred with this sigma) below this L* are lifted by this share of the gap (eye sockets, under the nose). */
   liftSigma: 10, liftBelow: 55, lift: 0.5,
+  /** A pixel this much (L*, from..to) darker than its broad surroundings is a feature, not shadow: not lifted. */
+  featureDark: [8, 20],
+  /** Away from the eyes, nose and mouth a stroke needs this many times the edge (wrinkles are left out). */
+  awayThreshold: 3.5,
   /** The steps never sink a pixel more than this below the (lifted) photo. */
   darkenLimit: 6,
   /** Ink: DoG sigma and ratio; contrast window, the std that needs no boost, the largest boost. */

@@ -52,19 +52,19 @@ describe.skipIf(reason !== null)('WebGPU provider', () => {
     await engine?.close();
   });
 
-  it.each(['toon-256.onnx', 'toon-head-256.onnx'])('%s gives the CPU provider\'s output within one grey level', async (file) => {
+  it.each(['toon-256.onnx', 'toon-face-144.onnx', 'manga-face-144.onnx'])('%s gives the CPU provider\'s output within one grey level', async (file) => {
     // Float results a hair apart can round to neighbouring levels, never further.
     expect(await runBoth(file, 96, 64)).toBeLessThanOrEqual(1);
   });
 
   it('runs a whole engine job on WebGPU, faces included, and matches the CPU engine to a grey level', async () => {
-    const onGpu = await engine.submit({ image: fixture('astronaut.png'), options: { resolution: 256, style: 'toon-portrait' } });
+    const onGpu = await engine.submit({ image: fixture('astronaut.png'), options: { resolution: 256, style: 'toon' } });
     expect(engine.providers()).toContain('webgpu');
     expect(warnings).toEqual([]);
     expect(onGpu.portrait?.faces).toBe(1);
     const cpu = await createEngine({ runtime: { provider: 'cpu' } });
     try {
-      const onCpu = await cpu.submit({ image: fixture('astronaut.png'), options: { resolution: 256, style: 'toon-portrait' } });
+      const onCpu = await cpu.submit({ image: fixture('astronaut.png'), options: { resolution: 256, style: 'toon' } });
       const [a, b] = await Promise.all([pixels(onGpu.image), pixels(onCpu.image)]);
       expect([a.width, a.height]).toEqual([b.width, b.height]);
       let worst = 0;

@@ -179,7 +179,10 @@ describe('Telegram: Cancel, /queue and /stats', () => {
     expect(edited.params.reply_markup).toBeUndefined();
     // Li moves up at once (the first edit of Li's status), before the others' jobs are done.
     const moved = await api.waitFor((c) => c.method === 'editMessageText' && sentTo(li.id)(c));
-    expect(moved.params.text).toBe('排队中：第 3 位…');
+    // From #4 to #3, or further if one of the others' jobs also ended before the edit went out.
+    const place = Number(/^排队中：第 (\d+) 位…$/.exec(String(moved.params.text))?.[1]);
+    expect(place).toBeGreaterThanOrEqual(1);
+    expect(place).toBeLessThanOrEqual(3);
     await busy;
     await api.waitFor((c) => c.method === 'sendPhoto' && sentTo(li.id)(c));
     await bot?.idle();
