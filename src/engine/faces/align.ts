@@ -93,11 +93,7 @@ export function warpCrop(frame: RgbFrame, t: Similarity, size = CROP_SIZE): RgbF
     // face of every job).
     let u = t.b * y + t.tx;
     let v = t.a * y + t.ty;
-    for (let x = 0; x < size; x += 1) {
-      sampleRgb(frame, u, v, out, (y * size + x) * 3, 255);
-      u += t.a;
-      v -= t.b;
-    }
+    for (let x = 0; x < size; x += 1, u += t.a, v -= t.b) sampleRgb(frame, u, v, out, (y * size + x) * 3, 255);
   }
   return { data: out, width: size, height: size };
 }
@@ -124,16 +120,33 @@ export function pasteBack(target: RgbFrame, head: RgbFrame, mask: Float32Array, 
   const m = maskBounds(mask, size);
   const [mx, my] = apply(t, [m.x0, m.y0]);
   const box = footprint({ ...t, tx: mx, ty: my }, target.width, target.height, Math.max(m.x1 - m.x0, m.y1 - m.y0) + 1);
-  const px = Buffer.alloc(3);
+  const { data: out, width } = target;
+  const src = head.data;
   for (let y = box.y0; y <= box.y1; y += 1) {
     let cx = inv.a * box.x0 + inv.b * y + inv.tx;
     let cy = -inv.b * box.x0 + inv.a * y + inv.ty;
     for (let x = box.x0; x <= box.x1; x += 1, cx += inv.a, cy -= inv.b) {
-      const m = sampleGrey(mask, size, cx, cy);
-      if (m <= 0) continue;
-      sampleRgb(head, cx, cy, px, 0, 0);
-      const d = (y * target.width + x) * 3;
-      for (let c = 0; c < 3; c += 1) target.data[d + c] = Math.round(m * (px[c] as number) + (1 - m) * (target.data[d + c] as number));
+      // Inside the crop with all four neighbours; the outermost half pixel is left out (masks
+      // fade to zero well before the crop's edge). The weights serve the mask and the colours.
+      if (cx < 0 || cy < 0 || cx >= size - 1 || cy >= size - 1) continue;
+      const x0 = cx | 0;
+      const y0 = cy | 0;
+      const fx = cx - x0;
+      const fy = cy - y0;
+      const i00 = y0 * size + x0;
+      const w00 = (1 - fx) * (1 - fy);
+      const w10 = fx * (1 - fy);
+      const w01 = (1 - fx) * fy;
+      const w11 = fx * fy;
+      const k = (mask[i00] as number) * w00 + (mask[i00 + 1] as number) * w10 + (mask[i00 + size] as number) * w01 + (mask[i00 + size + 1] as number) * w11;
+      if (k <= 0) continue;
+      const s00 = i00 * 3;
+      const s01 = s00 + size * 3;
+      const d = (y * width + x) * 3;
+      for (let c = 0; c < 3; c += 1) {
+        const h = (src[s00 + c] as number) * w00 + (src[s00 + 3 + c] as number) * w10 + (src[s01 + c] as number) * w01 + (src[s01 + 3 + c] as number) * w11;
+        out[d + c] = Math.round(k * h + (1 - k) * (out[d + c] as number));
+      }
     }
   }
 }
@@ -177,6 +190,17 @@ function sampleRgb(frame: RgbFrame, u: number, v: number, out: Buffer, at: numbe
   const fx = u - x0;
   const fy = v - y0;
   const { width, height, data } = frame;
+  if (x0 >= 0 && y0 >= 0 && x0 + 1 < width && y0 + 1 < height) {
+    // Inside: all four neighbours exist (nearly every pixel of a crop).
+    const o00 = (y0 * width + x0) * 3;
+    const o01 = o00 + width * 3;
+    for (let c = 0; c < 3; c += 1) {
+      const top = (data[o00 + c] as number) + ((data[o00 + 3 + c] as number) - (data[o00 + c] as number)) * fx;
+      const bottom = (data[o01 + c] as number) + ((data[o01 + 3 + c] as number) - (data[o01 + c] as number)) * fx;
+      out[at + c] = Math.round(top + (bottom - top) * fy);
+    }
+    return;
+  }
   // Offsets of the four neighbours, or -1 outside the frame (they read as `border`).
   const inX0 = x0 >= 0 && x0 < width;
   const inX1 = x0 + 1 >= 0 && x0 + 1 < width;
@@ -197,16 +221,6 @@ function sampleRgb(frame: RgbFrame, u: number, v: number, out: Buffer, at: numbe
     const p11 = o11 < 0 ? border : (data[o11 + c] as number);
     out[at + c] = Math.round(p00 * w00 + p10 * w10 + p01 * w01 + p11 * w11);
   }
-}
-
-function sampleGrey(mask: Float32Array, size: number, u: number, v: number): number {
-  if (u <= -1 || v <= -1 || u >= size || v >= size) return 0;
-  const x0 = Math.floor(u);
-  const y0 = Math.floor(v);
-  const fx = u - x0;
-  const fy = v - y0;
-  const at = (x: number, y: number): number => (x < 0 || y < 0 || x >= size || y >= size ? 0 : (mask[y * size + x] as number));
-  return (at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx) * (1 - fy) + (at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx) * fy;
 }
 
 /** Gaussian elimination with partial pivoting for the 4x4 normal equations. */
