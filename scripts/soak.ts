@@ -64,7 +64,7 @@ const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     TOONBOT_MAX_WAITING: String(USERS * 2),
     LOG_LEVEL: 'info',
     // Runtime settings under test pass through (TOONBOT_CPU_ARENA=1 npm run soak, say).
-    ...Object.fromEntries(['TOONBOT_CPU_ARENA', 'TOONBOT_THREADS'].flatMap((k) => (process.env[k] ? [[k, process.env[k] as string]] : []))),
+    ...Object.fromEntries(['TOONBOT_CPU_ARENA', 'TOONBOT_THREADS'].flatMap((k) => (process.env[k] ? [[k, process.env[k]]] : []))),
   },
   stdio: ['ignore', 'ignore', 'pipe'],
 });

@@ -97,7 +97,7 @@ export function parseConfig(env: Env): AppConfig {
   const d = DEFAULT_ENGINE_CONFIG;
   const engine: EngineOptions = {
     modelsDir: str('TOONBOT_MODELS_DIR') ?? d.modelsDir,
-    ...(str('TOONBOT_DEFAULT_STYLE') ? { defaultStyle: str('TOONBOT_DEFAULT_STYLE') as string } : {}),
+    ...(str('TOONBOT_DEFAULT_STYLE') ? { defaultStyle: str('TOONBOT_DEFAULT_STYLE') } : {}),
     runtime: {
       provider: str('TOONBOT_PROVIDER') ?? d.runtime.provider,
       intraOpThreads: int('TOONBOT_THREADS', d.runtime.intraOpThreads, 0, 256),

@@ -2,7 +2,7 @@
 import type { BenchReport } from './rows.ts';
 
 export function toMarkdown(r: BenchReport): string {
-  const s = (v: unknown): string => (v === undefined ? '-' : String(v));
+  const s = (v: string | number | boolean | undefined): string => (v === undefined ? '-' : String(v));
   const md = (header: string[], rows: string[][]): string =>
     `${[`| ${header.join(' | ')} |`, `|${header.map(() => ' --- ').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n')}\n`;
   return [

@@ -85,9 +85,9 @@ export function addModelsCommand(program: Command): void {
         return;
       }
       if (typeof flags.licence !== 'string') throw new InvalidArgumentError('say under which licence the weights may be used: --licence "..." (see the README on imported styles)');
-      const layout = flags.layout === undefined ? undefined : String(flags.layout).toUpperCase();
+      const layout = typeof flags.layout === 'string' ? flags.layout.toUpperCase() : undefined;
       if (layout !== undefined && layout !== 'NHWC' && layout !== 'NCHW') throw new InvalidArgumentError('--layout is NHWC or NCHW');
-      const range = flags.range === undefined ? undefined : RANGES[String(flags.range)];
+      const range = typeof flags.range === 'string' ? RANGES[flags.range] : undefined;
       if (flags.range !== undefined && !range) throw new InvalidArgumentError(`--range is one of ${Object.keys(RANGES).join(', ')}`);
       const manifest = await importOnnx(style, from, {
         modelsDir: dir,

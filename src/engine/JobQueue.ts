@@ -60,7 +60,7 @@ export class JobQueue {
     try {
       this.#admit(options.requester);
     } catch (error) {
-      return Promise.reject(error);
+      return Promise.reject(toToonError(error));
     }
     this.#hold(options.requester);
     return this.#enqueue(task, options);
@@ -179,8 +179,9 @@ export class JobQueue {
         }
       };
       const onAbort = (): void => finish(() => {
-        this.#count(job.signal.reason);
-        reject(job.signal.reason);
+        const reason = toToonError(job.signal.reason, 'CANCELLED');
+        this.#count(reason);
+        reject(reason);
       });
       job.signal.addEventListener('abort', onAbort, { once: true });
       settled.then(
@@ -192,7 +193,7 @@ export class JobQueue {
         }),
         (error: unknown) => finish(() => {
           job.signal.removeEventListener('abort', onAbort);
-          const failure = job.signal.aborted ? job.signal.reason : toToonError(error);
+          const failure = job.signal.aborted ? toToonError(job.signal.reason, 'CANCELLED') : toToonError(error);
           this.#count(failure);
           reject(failure);
         }),

@@ -246,7 +246,7 @@ export function validateManifest(raw: unknown, where = 'manifest'): ModelManifes
     sha256: str(m.sha256, 'sha256', /^[0-9a-f]{64}$/),
     ...parseInt8(m.int8, 'int8'),
     ...(m.side === undefined ? {} : { side: int(m.side, 'side', 16) }),
-    ...(m.variants === undefined ? {} : { variants: parseVariants(m.variants, 'variants') as SizeVariant[] }),
+    ...(m.variants === undefined ? {} : { variants: parseVariants(m.variants, 'variants') }),
     license: str(m.license, 'license'),
     source: str(m.source, 'source'),
     io: parseIo(m.io, 'io'),

@@ -47,7 +47,7 @@ export class GraphBuilder {
     const values = data instanceof Float32Array ? data : Float32Array.from(data);
     const expected = dims.reduce((a, b) => a * b, 1);
     if (values.length !== expected) {
-      throw new RangeError(`tensor ${prefix}: expected ${expected} values for dims [${dims}], got ${values.length}`);
+      throw new RangeError(`tensor ${prefix}: expected ${expected} values for dims [${dims.join(', ')}], got ${values.length}`);
     }
     const name = this.fresh(prefix);
     this.#initializers.push({
@@ -136,5 +136,5 @@ function attribute(name: string, value: AttrValue): onnxProto.onnx.IAttributePro
   }
   if ('f' in value) return { name, type: T.FLOAT, f: value.f };
   if ('floats' in value) return { name, type: T.FLOATS, floats: [...value.floats] };
-  return { name, type: T.INTS, ints: [...(value as readonly number[])] };
+  return { name, type: T.INTS, ints: [...(value)] };
 }

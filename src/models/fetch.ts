@@ -42,7 +42,7 @@ async function appendFrom(url: string, part: string, from: number, size: number,
   const file = await openFile(part, resumed ? 'a' : 'w');
   let received = resumed ? from : 0;
   try {
-    for await (const chunk of res.body) {
+    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
       await file.write(chunk);
       received += chunk.byteLength;
       if (received > size) throw new InstallError(`${path.basename(part, '.part')}: more than the listed ${size} bytes: refused`);

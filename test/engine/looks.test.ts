@@ -65,13 +65,13 @@ describe('the other built-in looks', () => {
     const photo = fixture('chelsea.png');
     const [sketchLow, sketchHigh, comicLow, comicHigh] = await Promise.all([look(photo, 'sketch', 512, 0.3), look(photo, 'sketch', 512, 1), look(photo, 'comic', 512, 0.3), look(photo, 'comic', 512, 1)]);
     const darkness = (r: Raster) => bandDarkness(r, 1)[0] as number;
-    expect(darkness(sketchHigh as Raster)).toBeGreaterThan(darkness(sketchLow as Raster) + 0.02);
+    expect(darkness(sketchHigh)).toBeGreaterThan(darkness(sketchLow) + 0.02);
     const meanChroma = ({ data }: Raster) => {
       let sum = 0;
       for (let i = 0; i < data.length; i += 3) sum += Math.max(data[i] as number, data[i + 1] as number, data[i + 2] as number) - Math.min(data[i] as number, data[i + 1] as number, data[i + 2] as number);
       return sum / (data.length / 3);
     };
-    expect(meanChroma(comicHigh as Raster)).toBeGreaterThan(meanChroma(comicLow as Raster) * 1.1);
+    expect(meanChroma(comicHigh)).toBeGreaterThan(meanChroma(comicLow) * 1.1);
     // Manga: at full strength more of the picture is solid black or white, less is screentone.
     const [mangaLow, mangaHigh] = await Promise.all([look(photo, 'manga', 512, 0.3), look(photo, 'manga', 512, 1)]);
     const solid = ({ data, width, height }: Raster) => {
@@ -88,7 +88,7 @@ describe('the other built-in looks', () => {
       }
       return n / (width * height);
     };
-    expect(solid(mangaHigh as Raster)).toBeGreaterThan(solid(mangaLow as Raster) + 0.05);
+    expect(solid(mangaHigh)).toBeGreaterThan(solid(mangaLow) + 0.05);
   });
 
   it.each(['manga', 'sketch'] as const)('%s: a grey ramp becomes a ramp of ink coverage: darker tone, more ink, never less', async (style) => {

@@ -156,7 +156,7 @@ describe('scale-out: the bot side', () => {
       await engine.warmup();
       // No worker: the two jobs wait in Redis.
       const lost = [engine.submit({ image: fixture('astronaut.png'), requester: 'a' }), engine.submit({ image: fixture('coffee.png'), requester: 'b' })];
-      lost.forEach((p) => p.catch(() => undefined));
+      for (const p of lost) void p.catch(() => undefined);
       const probe = new Redis(own.url);
       await waitUntil(async () => (await probe.llen('bull:toonbot:wait')) === 2, 10_000);
       probe.disconnect();

@@ -123,8 +123,8 @@ describe('scale-out: one bot, two workers, one Redis', () => {
       await new Promise((r) => setTimeout(r, 500));
       expect(answers(api, users)).toEqual(users.map(() => ({ photos: 1, texts: [] })));
       // Both workers worked.
-      expect(count((w1 as Proc).log(), '"msg":"job done"')).toBeGreaterThanOrEqual(1);
-      expect(count((w2 as Proc).log(), '"msg":"job done"')).toBeGreaterThanOrEqual(1);
+      expect(count((w1).log(), '"msg":"job done"')).toBeGreaterThanOrEqual(1);
+      expect(count((w2).log(), '"msg":"job done"')).toBeGreaterThanOrEqual(1);
       // Someone saw their place in line move down as workers took jobs.
       const seen = users.map((u) => api.calls.filter((c) => (c.method === 'sendMessage' || c.method === 'editMessageText') && Number(c.params.chat_id) === u.id).map((c) => String(c.params.text)).filter((t) => /^Queued: #\d/.test(t)).map((t) => Number(/#(\d+)/.exec(t)?.[1])));
       expect(seen.some((places) => places.length >= 2 && places.every((p, i) => i === 0 || p < (places[i - 1] as number)))).toBe(true);
@@ -144,9 +144,9 @@ describe('scale-out: one bot, two workers, one Redis', () => {
       const users = people(8200, 1);
       send(api, users, 'res=2048', 'k');
       // Whichever worker starts it is killed at once.
-      await until(() => [w1, w2].some((w) => (w as Proc).log().includes('"msg":"job started"')), 30_000, 'a worker to start the job');
-      const doomed = [w1, w2].find((w) => (w as Proc).log().includes('"msg":"job started"')) as Proc;
-      const survivor = (doomed === w1 ? w2 : w1) as Proc;
+      await until(() => [w1, w2].some((w) => (w).log().includes('"msg":"job started"')), 30_000, 'a worker to start the job');
+      const doomed = [w1, w2].find((w) => (w).log().includes('"msg":"job started"')) as Proc;
+      const survivor = (doomed === w1 ? w2 : w1);
       doomed.child.kill('SIGKILL');
       await until(() => answers(api, users).every((a) => a.photos + a.texts.length >= 1), 90_000, 'the answer');
       expect(answers(api, users)).toEqual([{ photos: 1, texts: [] }]);

@@ -48,7 +48,7 @@ async function fetchBytes(url: URL, options: DownloadOptions, signal: AbortSigna
   }
   const chunks: Buffer[] = [];
   let total = 0;
-  for await (const chunk of res.body) {
+  for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
     total += chunk.byteLength;
     if (total > options.maxBytes) throw tooLarge(total, options.maxBytes);
     chunks.push(Buffer.from(chunk));

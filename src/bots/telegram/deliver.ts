@@ -80,7 +80,7 @@ export class Delivery {
     const asPhotos = one.target.media.kind === 'photo' && done.every((d) => d.result.image.length <= this.limits.maxPhotoBytes);
     const media = (photos: boolean) => done.map((d, i) => {
       const item = { media: { source: d.result.image, filename: resultName(d.target.media, d.result) }, ...(i === 0 ? { caption } : {}) };
-      return photos ? ({ type: 'photo', ...item } as InputMediaPhoto) : ({ type: 'document', ...item } as InputMediaDocument);
+      return photos ? ({ type: 'photo', ...item } satisfies InputMediaPhoto) : ({ type: 'document', ...item } satisfies InputMediaDocument);
     });
     const send = (items: (InputMediaPhoto | InputMediaDocument)[]) => this.out.try('sendMediaGroup', () => this.out.telegram.sendMediaGroup(one.target.chatId, items as InputMediaPhoto[], { reply_parameters: multipartReply(one.target.photoMessageId) }));
     let outcome = await send(media(asPhotos));
@@ -109,6 +109,7 @@ function resultName(media: Media, result: Pick<CartoonResult, 'format' | 'model'
   if (media.kind === 'photo') return `cartoon.${ext}`;
   const base = media.fileName
     .replace(/\.[^.]*$/, '')
+    // eslint-disable-next-line no-control-regex -- control characters are what is removed here
     .replace(/[\u0000-\u001f\u007f"'\\/:*?<>|;]+/g, '_')
     .trim()
     .slice(0, 64);

@@ -194,7 +194,7 @@ function withinUploadLimits<T>(req: FastifyRequest, reading: Promise<T>, signal:
     }
     function fail(error: unknown): void {
       done();
-      reject(error);
+      reject(toToonError(error, 'CANCELLED'));
     }
     signal.addEventListener('abort', onAbort, { once: true });
     if (signal.aborted) onAbort();

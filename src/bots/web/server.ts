@@ -76,7 +76,7 @@ export async function startWebServer(engine: Engine, options: WebOptions & { log
     return undefined;
   });
   await app.register(multipart);
-  await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/studio/', index: false, cacheControl: false, setHeaders: (res) => res.setHeader('cache-control', 'no-cache') });
+  await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/studio/', index: false, cacheControl: false, setHeaders: (res) => void res.setHeader('cache-control', 'no-cache') });
 
   app.get('/', async (_req, reply) => reply.header('cache-control', 'no-cache').sendFile('index.html'));
   app.get('/api/info', async (req): Promise<StudioInfo> => {

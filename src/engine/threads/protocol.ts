@@ -2,6 +2,7 @@
  * Messages between the engine (main thread) and its inference threads. Everything here crosses
  * `postMessage`: plain data, typed arrays, and errors flattened to their code and facts.
  */
+import { inspect } from 'node:util';
 import { ToonError, type ErrorCode } from '../errors.ts';
 import type { ImageLimits } from '../image.ts';
 import type { ModelEntry } from '../manifest.ts';
@@ -38,7 +39,7 @@ interface WireError {
 }
 
 export function toWire(error: ToonError): WireError {
-  const cause = error.cause instanceof Error ? { name: error.cause.name, message: error.cause.message, ...(error.cause.stack ? { stack: error.cause.stack } : {}) } : error.cause === undefined ? undefined : { name: 'Error', message: String(error.cause) };
+  const cause = error.cause instanceof Error ? { name: error.cause.name, message: error.cause.message, ...(error.cause.stack ? { stack: error.cause.stack } : {}) } : error.cause === undefined ? undefined : { name: 'Error', message: inspect(error.cause) };
   return { code: error.code, message: error.message, detail: error.detail, ...(cause ? { cause } : {}) };
 }
 

@@ -245,7 +245,7 @@ function operand(g: GraphBuilder, v: Value, layout: Layout, dtype: 'float' | 'in
   if (layout !== 'plain' && t.dims.length === 1) return g.tensor('k', toFloats(t), [t.dims[0] as number, 1, 1]);
   if (layout === 'nchw' && t.dims.length === 4) return g.tensor('k', nhwcToNchw(t), [t.dims[0] as number, t.dims[3] as number, t.dims[1] as number, t.dims[2] as number]);
   if (layout === 'plain') return g.tensor('k', toFloats(t), t.dims);
-  throw new ConversionError(`cannot broadcast a constant of shape [${t.dims}] against an image tensor`);
+  throw new ConversionError(`cannot broadcast a constant of shape [${t.dims.join(', ')}] against an image tensor`);
 }
 
 function stridedSlice(g: GraphBuilder, n: TfNode, [x, begin, end, strides]: Value[], fail: (why: string) => never): Value {

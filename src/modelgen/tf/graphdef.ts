@@ -53,7 +53,7 @@ const SCHEMA = {
   },
 };
 
-const root = protobuf.Root.fromJSON(SCHEMA as protobuf.INamespace);
+const root = protobuf.Root.fromJSON(SCHEMA);
 export const GraphDefType = root.lookupType('tensorflow.GraphDef');
 
 /** TensorFlow DataType enum values this reader understands. */

@@ -98,7 +98,7 @@ export class FakeDiscord {
     socket.on('close', () => this.#sockets.delete(socket));
     socket.send(JSON.stringify({ op: 10, d: { heartbeat_interval: 41_250 } }));
     socket.on('message', (raw) => {
-      const packet = JSON.parse(raw.toString()) as { op: number; d: unknown };
+      const packet = JSON.parse((raw as Buffer).toString()) as { op: number; d: unknown };
       if (packet.op === 1) socket.send(JSON.stringify({ op: 11 }));
       if (packet.op === 2) {
         this.#seq += 1;

@@ -70,8 +70,8 @@ export class FileAccessStore implements AccessStore {
     const strings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string');
     if (typeof parsed !== 'object' || parsed === null || !strings(parsed.allow) || !strings(parsed.block)) throw bad('has no allow and block lists');
     store.#data = {
-      allow: parsed.allow as string[],
-      block: parsed.block as string[],
+      allow: parsed.allow,
+      block: parsed.block,
       counts: parsed.counts && typeof parsed.counts.day === 'string' ? parsed.counts : { day: '', users: {} },
       notices: parsed.notices && typeof parsed.notices.day === 'string' ? parsed.notices : { day: '', keys: [] },
     };
