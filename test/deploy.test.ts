@@ -60,7 +60,10 @@ describe('container files', () => {
 
   it('Dockerfile: one port for the studio and health, probed by HEALTHCHECK and exposed; SIGTERM to stop', () => {
     const steps = instructions(read('Dockerfile'));
-    const env = steps.filter((s) => s.op === 'ENV').map((s) => s.args).join(' ');
+    const env = steps
+      .filter((s) => s.op === 'ENV')
+      .map((s) => s.args)
+      .join(' ');
     expect(env).toContain('TOONBOT_HTTP_PORT=8080');
     expect(env).toContain('TOONBOT_HTTP_HOST=0.0.0.0');
     expect(env).toContain('TOONBOT_WEB_HOST=0.0.0.0');
@@ -70,7 +73,7 @@ describe('container files', () => {
     expect(steps.find((s) => s.op === 'STOPSIGNAL')?.args).toBe('SIGTERM');
   });
 
-  it('Dockerfiles: known instructions, node as PID 1, onnxruntime CPU by default and CUDA in the GPU image', () => {
+  it('Dockerfiles: known instructions, node as PID 1, the compiled build in both, onnxruntime CPU by default, CUDA and the Vulkan loader in the GPU image', () => {
     for (const file of ['Dockerfile', 'Dockerfile.gpu']) {
       const steps = instructions(read(file));
       for (const step of steps) expect(INSTRUCTIONS, `${file}: ${step.op}`).toContain(step.op);
@@ -84,9 +87,24 @@ describe('container files', () => {
       expect(steps.filter((s) => s.op === 'COPY' && /\btest\b/.test(s.args))).toEqual([]);
       expect(steps.some((s) => s.op === 'COPY' && s.args.includes('.npmrc'))).toBe(true);
     }
+    // Both images run the compiled build: the last stage has no source and no tsx.
+    for (const file of ['Dockerfile', 'Dockerfile.gpu']) {
+      const steps = instructions(read(file));
+      const last = steps.slice(steps.findLastIndex((s) => s.op === 'FROM'));
+      expect(last.some((s) => s.op === 'COPY' && /--from=build \/app\/dist/.test(s.args)), file).toBe(true);
+      expect(last.filter((s) => s.op === 'COPY' && /^src\b/.test(s.args)), file).toEqual([]);
+      expect(last.filter((s) => /\btsx\b/.test(s.args)), file).toEqual([]);
+    }
     const gpu = instructions(read('Dockerfile.gpu'));
-    expect(gpu.some((s) => s.op === 'FROM' && /nvidia\/cuda:12\.\d+\.\d+-cudnn-runtime/.test(s.args))).toBe(true);
-    expect(gpu.some((s) => s.op === 'RUN' && s.args.includes('npm ci') && s.args.includes('ONNXRUNTIME_NODE_INSTALL=true npm rebuild onnxruntime-node --ignore-scripts=false'))).toBe(true);
+    const gpuLast = gpu.slice(gpu.findLastIndex((s) => s.op === 'FROM'));
+    expect(gpuLast[0]?.args).toMatch(/nvidia\/cuda:12\.\d+\.\d+-cudnn-runtime/);
+    expect(gpu.some((s) => s.op === 'RUN' && s.args.includes('npm ci'))).toBe(true);
+    expect(gpuLast.some((s) => s.op === 'RUN' && s.args.includes('ONNXRUNTIME_NODE_INSTALL=true npm rebuild onnxruntime-node --ignore-scripts=false'))).toBe(true);
+    // WebGPU on an NVIDIA host: the Vulkan loader and libglvnd in the image, the driver's graphics
+    // part mounted by the container runtime.
+    const apt = gpuLast.find((s) => s.op === 'RUN' && s.args.includes('apt-get install'))?.args ?? '';
+    for (const pkg of ['libvulkan1', 'libglvnd0', 'libglx0', 'libegl1']) expect(apt).toContain(pkg);
+    expect(gpuLast.find((s) => s.op === 'ENV')?.args).toMatch(/NVIDIA_DRIVER_CAPABILITIES=\S*graphics/);
     expect(read('.dockerignore').split('\n')).toEqual(expect.arrayContaining(['node_modules', '.env']));
   });
 });
