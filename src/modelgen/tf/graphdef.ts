@@ -7,8 +7,7 @@ import protobuf from 'protobufjs';
 
 /** An attribute's value kinds (attr_value.proto): one of them in AttrValue, lists of them in ListValue. */
 const VALUE_FIELDS = { s: 'bytes', i: 'int64', f: 'float', b: 'bool', type: 'int32', shape: 'TensorShapeProto', tensor: 'TensorProto' } as const;
-const valueFields = (rule?: 'repeated') =>
-  Object.fromEntries(Object.entries(VALUE_FIELDS).map(([name, type], i) => [name, { ...(rule ? { rule } : {}), type, id: i + 2 }]));
+const valueFields = (rule?: 'repeated') => Object.fromEntries(Object.entries(VALUE_FIELDS).map(([name, type], i) => [name, { ...(rule ? { rule } : {}), type, id: i + 2 }]));
 
 /** Field numbers from graph.proto, node_def.proto, attr_value.proto, tensor.proto, tensor_shape.proto, types.proto. */
 const SCHEMA = {
@@ -101,7 +100,9 @@ interface RawShape {
 
 /** Decodes a frozen GraphDef into plain nodes. */
 export function readGraphDef(bytes: Uint8Array): TfNode[] {
-  const graph = GraphDefType.toObject(GraphDefType.decode(bytes), { longs: Number, defaults: false }) as { node?: { name?: string; op?: string; input?: string[]; attr?: Record<string, Record<string, unknown>> }[] };
+  const graph = GraphDefType.toObject(GraphDefType.decode(bytes), { longs: Number, defaults: false }) as {
+    node?: { name?: string; op?: string; input?: string[]; attr?: Record<string, Record<string, unknown>> }[];
+  };
   return (graph.node ?? []).map((n) => ({
     name: n.name ?? '',
     op: n.op ?? '',
@@ -147,11 +148,19 @@ function tensorOf(t: RawTensor): TfTensor {
       return { dtype, dims, values: Float32Array.from(fill(t.floatVal ?? [])) };
     }
     case DT.DOUBLE:
-      return { dtype: DT.FLOAT, dims, values: content ? Float32Array.from(new Float64Array(content.buffer.slice(content.byteOffset, content.byteOffset + content.byteLength))) : Float32Array.from(fill(t.doubleVal ?? [])) };
+      return {
+        dtype: DT.FLOAT,
+        dims,
+        values: content ? Float32Array.from(new Float64Array(content.buffer.slice(content.byteOffset, content.byteOffset + content.byteLength))) : Float32Array.from(fill(t.doubleVal ?? [])),
+      };
     case DT.INT32:
       return { dtype, dims, values: content ? Array.from(new Int32Array(content.buffer.slice(content.byteOffset, content.byteOffset + content.byteLength))) : fill(t.intVal ?? []) };
     case DT.INT64:
-      return { dtype, dims, values: content ? Array.from(new BigInt64Array(content.buffer.slice(content.byteOffset, content.byteOffset + content.byteLength)), Number) : fill((t.int64Val ?? []).map(Number)) };
+      return {
+        dtype,
+        dims,
+        values: content ? Array.from(new BigInt64Array(content.buffer.slice(content.byteOffset, content.byteOffset + content.byteLength)), Number) : fill((t.int64Val ?? []).map(Number)),
+      };
     case DT.BOOL:
       return { dtype, dims, values: content ? Array.from(content) : fill((t.boolVal ?? []).map((b) => (b ? 1 : 0))) };
     default:
