@@ -42,12 +42,12 @@ PASSWORD=$(docker exec "$NAME" cat /app/data/studio-password)
 [ -n "$PASSWORD" ] || { say "no studio password in the volume"; exit 1; }
 
 say "== a cartoon through the studio"
-code=$(curl -sS -u "x:$PASSWORD" -F photo=@test/fixtures/astronaut.png -F resolution=512 -o /tmp/container-check.png -w '%{http_code} %{content_type}' "http://127.0.0.1:$PORT/api/cartoon")
+code=$(curl -sS -u "x:$PASSWORD" -F photo=@dev/fixtures/astronaut.png -F resolution=512 -o /tmp/container-check.png -w '%{http_code} %{content_type}' "http://127.0.0.1:$PORT/api/cartoon")
 say "POST /api/cartoon: $code, $(wc -c </tmp/container-check.png) bytes"
 case "$code" in 200\ image/png*) ;; *) exit 1 ;; esac
 
 say "== docker stop while a 2048 px job runs"
-curl -sS -u "x:$PASSWORD" -F photo=@test/fixtures/astronaut.png -F resolution=2048 -o /tmp/container-check-2048.png -w '%{http_code}' "http://127.0.0.1:$PORT/api/cartoon" >/tmp/container-check-code &
+curl -sS -u "x:$PASSWORD" -F photo=@dev/fixtures/astronaut.png -F resolution=2048 -o /tmp/container-check-2048.png -w '%{http_code}' "http://127.0.0.1:$PORT/api/cartoon" >/tmp/container-check-code &
 job=$!
 sleep 0.5
 docker stop --time 90 "$NAME" >/dev/null

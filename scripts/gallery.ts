@@ -18,7 +18,7 @@ import { createEngine } from '../src/engine/expert.ts';
 import { likenessPhotos } from './likeness/likeness.ts';
 
 const { values } = parseArgs({ options: { out: { type: 'string', default: 'docs' } } });
-const FIXTURES = path.join(import.meta.dirname, '../test/fixtures');
+const FIXTURES = path.join(import.meta.dirname, '../dev/fixtures');
 const LOOKS = ['toon', 'sketch', 'manga', 'comic'] as const;
 const GAP = 6;
 
@@ -37,7 +37,10 @@ async function sheet(rows: Buffer[][], height: number, file: string): Promise<vo
       return layer;
     });
   });
-  await sharp({ create: { width, height: rows.length * (height + GAP) - GAP, channels: 3, background: '#ffffff' } }).composite(layers).jpeg({ quality: 86, mozjpeg: true }).toFile(file);
+  await sharp({ create: { width, height: rows.length * (height + GAP) - GAP, channels: 3, background: '#ffffff' } })
+    .composite(layers)
+    .jpeg({ quality: 86, mozjpeg: true })
+    .toFile(file);
   console.log(`wrote ${file}`);
 }
 

@@ -17,10 +17,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { APP_ID, FakeDiscord } from '../test/bots/discord/FakeDiscord.ts';
-import { slash, type User } from '../test/bots/discord/payloads.ts';
-import { FakeBotApi } from '../test/bots/telegram/FakeBotApi.ts';
-import { photoMessage, privateChat, type Person } from '../test/bots/telegram/updates.ts';
+import { APP_ID, FakeDiscord } from '../dev/standins/discord/FakeDiscord.ts';
+import { slash, type User } from '../dev/standins/discord/payloads.ts';
+import { FakeBotApi } from '../dev/standins/telegram/FakeBotApi.ts';
+import { photoMessage, privateChat, type Person } from '../dev/standins/telegram/updates.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TOTAL = Number(process.argv[2] ?? 1000);
@@ -123,7 +123,10 @@ async function telegramUser(i: number): Promise<void> {
   while (sent < TOTAL) {
     sent += 1;
     telegram.push({ message: photoMessage(privateChat(person), person, { small: `u${i}-s`, large: `u${i}-l` }, { caption: `res=${resolution(sent)}` }) });
-    const mine = () => telegram.calls.filter((c) => Number(c.params.chat_id) === person.id && (c.method === 'sendPhoto' || c.method === 'sendDocument' || (c.method === 'sendMessage' && !String(c.params.text).startsWith('Queued'))));
+    const mine = () =>
+      telegram.calls.filter(
+        (c) => Number(c.params.chat_id) === person.id && (c.method === 'sendPhoto' || c.method === 'sendDocument' || (c.method === 'sendMessage' && !String(c.params.text).startsWith('Queued'))),
+      );
     const kind = await answer(() => {
       const all = mine();
       return all.length > seen ? (all[all.length - 1]?.method === 'sendMessage' ? `telegram refusal: ${String(all[all.length - 1]?.params.text).slice(0, 60)}` : 'telegram cartoon') : undefined;
@@ -142,7 +145,9 @@ async function discordUser(i: number): Promise<void> {
     const interaction = slash(user, { url, size: data.length, contentType: 'image/jpeg', width: 100, height: 70, filename: 'p.jpg' }, { resolution: resolution(sent) });
     discord.dispatch('INTERACTION_CREATE', interaction);
     const kind = await answer(() => {
-      const final = discord.calls.find((c) => c.method === 'PATCH' && c.path.includes(`/${interaction.token}/`) && (c.files.length > 0 || String((c.body as { content?: string } | null)?.content ?? '').startsWith('⚠️')));
+      const final = discord.calls.find(
+        (c) => c.method === 'PATCH' && c.path.includes(`/${interaction.token}/`) && (c.files.length > 0 || String((c.body as { content?: string } | null)?.content ?? '').startsWith('⚠️')),
+      );
       if (!final) return undefined;
       return final.files.length > 0 ? 'discord cartoon' : `discord refusal: ${String((final.body as { content: string }).content).slice(0, 60)}`;
     });

@@ -15,9 +15,20 @@ import sharp from 'sharp';
 import { BUILTIN_STYLE_PARAMS, type BuiltinStyleParams } from '../src/modelgen/builtinParams.ts';
 import { BUILTIN_SIDES, buildBuiltinStyle } from '../src/modelgen/builtinStyle.ts';
 import { formatLikeness, LIKENESS_LOOKS, likenessTable } from './likeness/report.ts';
-import { chromaDrift, dashShare, flatNeighbourhoodShare, inkMask, share, speckShare, textureInkRatio, type Raster } from '../test/metrics.ts';
+import { chromaDrift, dashShare, flatNeighbourhoodShare, inkMask, share, speckShare, textureInkRatio, type Raster } from '../dev/metrics.ts';
 
-const { values } = parseArgs({ options: { side: { type: 'string', default: '1024' }, strength: { type: 'string', default: '0.7' }, sheet: { type: 'string' }, only: { type: 'string' }, maps: { type: 'boolean', default: false }, likeness: { type: 'boolean', default: true }, set: { type: 'string', multiple: true, default: [] } }, allowNegative: true });
+const { values } = parseArgs({
+  options: {
+    side: { type: 'string', default: '1024' },
+    strength: { type: 'string', default: '0.7' },
+    sheet: { type: 'string' },
+    only: { type: 'string' },
+    maps: { type: 'boolean', default: false },
+    likeness: { type: 'boolean', default: true },
+    set: { type: 'string', multiple: true, default: [] },
+  },
+  allowNegative: true,
+});
 // --set name=value (or name=a,b) overrides a parameter, to try a change before writing it down.
 const params = { ...BUILTIN_STYLE_PARAMS } as Record<string, unknown>;
 for (const kv of values.set) {
@@ -27,10 +38,13 @@ for (const kv of values.set) {
 }
 const side = Number(values.side);
 const strength = Number(values.strength);
-const root = path.join(import.meta.dirname, '../test/fixtures');
+const root = path.join(import.meta.dirname, '../dev/fixtures');
 const photos = [
   ...['astronaut.png', 'chelsea.png', 'coffee.png'].map((f) => path.join(root, f)),
-  ...readdirSync(path.join(root, 'scenes')).filter((f) => f.endsWith('.jpg')).sort().map((f) => path.join(root, 'scenes', f)),
+  ...readdirSync(path.join(root, 'scenes'))
+    .filter((f) => f.endsWith('.jpg'))
+    .sort()
+    .map((f) => path.join(root, 'scenes', f)),
 ].filter((f) => !values.only || values.only.split(',').some((o) => path.basename(f).startsWith(o)));
 
 const graphSide = BUILTIN_SIDES.reduce((best, s) => (Math.abs(Math.log(s / side)) < Math.abs(Math.log(best / side)) ? s : best));
@@ -39,12 +53,18 @@ const session = await ort.InferenceSession.create(buildBuiltinStyle(graphSide / 
 async function run(rgb: Buffer, width: number, height: number): Promise<{ out: Buffer; ms: number; maps?: Buffer; mapsWidth?: number; mapsHeight?: number }> {
   // The graph takes frames whose sides are a multiple of 4 (the engine pads them): edges repeated.
   const [w4, h4] = [Math.ceil(width / 4) * 4, Math.ceil(height / 4) * 4];
-  const padded = await sharp(rgb, { raw: { width, height, channels: 3 } }).extend({ right: w4 - width, bottom: h4 - height, extendWith: 'copy' }).raw().toBuffer();
+  const padded = await sharp(rgb, { raw: { width, height, channels: 3 } })
+    .extend({ right: w4 - width, bottom: h4 - height, extendWith: 'copy' })
+    .raw()
+    .toBuffer();
   const t0 = performance.now();
   const result = await session.run({ image: new ort.Tensor('uint8', new Uint8Array(padded), [1, h4, w4, 3]), strength: new ort.Tensor('float32', Float32Array.of(strength), [1]) });
   const ms = performance.now() - t0;
   const bytes = (result.cartoon as ort.Tensor).data as Uint8Array;
-  const out = await sharp(Buffer.from(bytes), { raw: { width: w4, height: h4, channels: 3 } }).extract({ left: 0, top: 0, width, height }).raw().toBuffer();
+  const out = await sharp(Buffer.from(bytes), { raw: { width: w4, height: h4, channels: 3 } })
+    .extract({ left: 0, top: 0, width, height })
+    .raw()
+    .toBuffer();
   if (!result.maps) return { out, ms };
   // Gate, texture and ink at the working size, as an RGB picture.
   const [, , mh, mw] = result.maps.dims as number[];
@@ -55,7 +75,13 @@ async function run(rgb: Buffer, width: number, height: number): Promise<{ out: B
   return { out, ms, maps, mapsWidth: mw, mapsHeight: mh };
 }
 
-const blur = async (r: Raster, sigma: number): Promise<Raster> => ({ ...r, data: await sharp(r.data, { raw: { width: r.width, height: r.height, channels: 3 } }).blur(sigma).raw().toBuffer() });
+const blur = async (r: Raster, sigma: number): Promise<Raster> => ({
+  ...r,
+  data: await sharp(r.data, { raw: { width: r.width, height: r.height, channels: 3 } })
+    .blur(sigma)
+    .raw()
+    .toBuffer(),
+});
 const rows: string[] = [];
 const pairs: Buffer[] = [];
 const totals = { dash: 0, tex: 0, ink: 0, flat: 0, n: 0 };
@@ -81,18 +107,30 @@ for (const file of photos) {
   totals.ink += m.ink;
   totals.flat += m.flat;
   totals.n += 1;
-  rows.push(`${path.basename(file).padEnd(16)} ${m.ink.toFixed(3)}  ${m.dash.toFixed(3)}  ${m.tex.toFixed(2).padStart(5)}   ${m.flat.toFixed(2)}   ${m.specks.toFixed(3)}  ${m.drift.toFixed(2)}  ${ms.toFixed(0)}`);
+  rows.push(
+    `${path.basename(file).padEnd(16)} ${m.ink.toFixed(3)}  ${m.dash.toFixed(3)}  ${m.tex.toFixed(2).padStart(5)}   ${m.flat.toFixed(2)}   ${m.specks.toFixed(3)}  ${m.drift.toFixed(2)}  ${ms.toFixed(0)}`,
+  );
   console.log(rows.at(-1));
   if (values.sheet) {
-    const left = maps ? await sharp(maps, { raw: { width: mapsWidth as number, height: mapsHeight as number, channels: 3 } }).resize(width, height).raw().toBuffer() : data;
+    const left = maps
+      ? await sharp(maps, { raw: { width: mapsWidth as number, height: mapsHeight as number, channels: 3 } })
+          .resize(width, height)
+          .raw()
+          .toBuffer()
+      : data;
     const pair = await sharp({ create: { width: width * 2, height, channels: 3, background: '#fff' } })
-      .composite([{ input: left, raw: { width, height, channels: 3 }, left: 0, top: 0 }, { input: out, raw: { width, height, channels: 3 }, left: width, top: 0 }])
+      .composite([
+        { input: left, raw: { width, height, channels: 3 }, left: 0, top: 0 },
+        { input: out, raw: { width, height, channels: 3 }, left: width, top: 0 },
+      ])
       .png()
       .toBuffer();
     pairs.push(await sharp(pair).resize(1200, 400, { fit: 'contain', background: '#fff' }).png().toBuffer());
   }
 }
-console.log(`mean             ${(totals.ink / totals.n).toFixed(3)}  ${(totals.dash / totals.n).toFixed(3)}  ${(totals.tex / totals.n).toFixed(2).padStart(5)}   ${(totals.flat / totals.n).toFixed(2)}`);
+console.log(
+  `mean             ${(totals.ink / totals.n).toFixed(3)}  ${(totals.dash / totals.n).toFixed(3)}  ${(totals.tex / totals.n).toFixed(2).padStart(5)}   ${(totals.flat / totals.n).toFixed(2)}`,
+);
 if (values.sheet) {
   await sharp({ create: { width: 1200, height: 400 * pairs.length, channels: 3, background: '#fff' } })
     .composite(pairs.map((input, i) => ({ input, left: 0, top: i * 400 })))

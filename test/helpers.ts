@@ -1,32 +1,20 @@
-/** Test helpers: real images made on the spot with sharp, and the checked-in fixture photos. */
-import { readFileSync } from 'node:fs';
+/** Test helpers: real images made on the spot with sharp; the checked-in photos and loopback helpers come from dev/. */
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 
-export const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
-
-/** A fixture photo (see test/fixtures/README.md for provenance). */
-export function fixture(name: 'astronaut.png' | 'chelsea.png' | 'coffee.png'): Buffer {
-  return readFileSync(path.join(FIXTURES, name));
-}
-
-/** The everyday scenes of test/fixtures/scenes (food, lawn, street, foliage, people, animals; see its README). */
-export const SCENES = ['building', 'cups', 'desk', 'flower', 'football', 'forest', 'fruits', 'jetty', 'ladybird', 'lawn', 'leaves', 'rocket', 'squirrel'] as const;
-
-export function scene(name: (typeof SCENES)[number]): Buffer {
-  return readFileSync(path.join(FIXTURES, 'scenes', `${name}.jpg`));
-}
+export { FIXTURES, fixture, SCENES, scene } from '../dev/fixtures.ts';
+export { freePort } from '../dev/net.ts';
 
 export type Rgb = [number, number, number];
 
 /** A solid-colour image, encoded. */
 export function solid(width: number, height: number, colour: Rgb, format: 'png' | 'jpeg' | 'webp' = 'png'): Promise<Buffer> {
   const [r, g, b] = colour;
-  return sharp({ create: { width, height, channels: 3, background: { r, g, b } } })[format]().toBuffer();
+  return sharp({ create: { width, height, channels: 3, background: { r, g, b } } })
+    [format]()
+    .toBuffer();
 }
 
 /** Raw RGB pixels of any encoded image (no orientation or colour changes). */
@@ -53,12 +41,7 @@ export function pngHeaderClaiming(width: number, height: number): Buffer {
   ihdr.writeUInt32BE(height, 4);
   ihdr.writeUInt8(8, 8); // bit depth
   ihdr.writeUInt8(2, 9); // truecolour
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(Buffer.alloc(1 + 3 * 4))),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.alloc(1 + 3 * 4))), chunk('IEND', Buffer.alloc(0))]);
 }
 
 /** A promise with its resolve/reject exposed, to drive queue tests step by step. */
@@ -75,17 +58,6 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => 
 /** Lets pending microtasks and immediate callbacks run. */
 export function tick(): Promise<void> {
   return new Promise((r) => setImmediate(r));
-}
-
-/** A TCP port free on 127.0.0.1 right now. */
-export async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Whether any process of the process group `pgid` is still alive. */

@@ -30,7 +30,7 @@ import type { BenchReport, Rows, Task, TaskKind, TaskOf } from './rows.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
-const PHOTO = path.join(ROOT, 'test/fixtures/astronaut.png');
+const PHOTO = path.join(ROOT, 'dev/fixtures/astronaut.png');
 
 const exec = promisify(execFile);
 
@@ -58,7 +58,10 @@ async function main(): Promise<void> {
   // A 2048x2048 JPEG made from the astronaut portrait: a square phone-sized photo, so that every
   // output size is resolution². (The report's 1920x1080 and 2000x3000 inputs decode alike.)
   const input = path.join(os.tmpdir(), `toonbot-bench-input-${quick ? 512 : 2048}.jpg`);
-  await sharp(PHOTO).resize(quick ? 512 : 2048, quick ? 512 : 2048, { kernel: 'lanczos3' }).jpeg({ quality: 92 }).toFile(input);
+  await sharp(PHOTO)
+    .resize(quick ? 512 : 2048, quick ? 512 : 2048, { kernel: 'lanczos3' })
+    .jpeg({ quality: 92 })
+    .toFile(input);
 
   const resolutions = quick ? [256] : [512, 1024, 2048];
   const runsFor = (model: BenchModelId, res: number): number => (quick ? 1 : model === 'toon' ? 7 : res >= 2048 ? 3 : 5);
@@ -107,7 +110,22 @@ async function main(): Promise<void> {
 
   const machine = `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${mib(os.totalmem())} MiB, Node ${process.version}, onnxruntime-node ${ort.env.versions.node ?? '?'}, sharp ${sharp.versions.sharp ?? '?'}`;
   const ranOn = [...new Set(sizes.flatMap((x) => x.providers))];
-  const report: BenchReport = { provider, ranOn, inputSide: quick ? 512 : 2048, date: new Date().toISOString(), machine, quick, wallSeconds: round((performance.now() - started) / 1000), sizes, untiled, portrait, batches, pairs, int8, scale };
+  const report: BenchReport = {
+    provider,
+    ranOn,
+    inputSide: quick ? 512 : 2048,
+    date: new Date().toISOString(),
+    machine,
+    quick,
+    wallSeconds: round((performance.now() - started) / 1000),
+    sizes,
+    untiled,
+    portrait,
+    batches,
+    pairs,
+    int8,
+    scale,
+  };
   await writeFile(path.join(outDir, 'bench.json'), `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(path.join(outDir, 'bench.md'), toMarkdown(report));
   process.stdout.write(toMarkdown(report));

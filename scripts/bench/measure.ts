@@ -5,7 +5,20 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { createEngine, decodeImage, DEFAULT_ENGINE_CONFIG, DEFAULT_MODELS_DIR, forSide, loadManifests, ModelSession, planTiles, silentLogger, type CartoonResult, type Engine, type RuntimeConfig } from '../../src/engine/expert.ts';
+import {
+  createEngine,
+  decodeImage,
+  DEFAULT_ENGINE_CONFIG,
+  DEFAULT_MODELS_DIR,
+  forSide,
+  loadManifests,
+  ModelSession,
+  planTiles,
+  silentLogger,
+  type CartoonResult,
+  type Engine,
+  type RuntimeConfig,
+} from '../../src/engine/expert.ts';
 import { likenessPhotos } from '../likeness/likeness.ts';
 import { benchModel, type BenchModelId } from './models.ts';
 import type { FaceCase, PortraitRow, Rows, ScaleRow, Int8Row, Task, TaskOf } from './rows.ts';
@@ -115,7 +128,15 @@ export async function measure(task: Task): Promise<Rows[Task['kind']]> {
         totals.push((await engine.submit(request(image, task.model, task.resolution))).timings.total);
         rss.push(mib(process.memoryUsage().rss));
       }
-      return { images: task.images, rssStartMiB: rss[0] as number, rssEndMiB: rss.at(-1) as number, rssMaxMiB: Math.max(...rss), rssSeriesMiB: rss, medianMs: round(median(totals)), peakRssMiB: peakRssMiB() };
+      return {
+        images: task.images,
+        rssStartMiB: rss[0] as number,
+        rssEndMiB: rss.at(-1) as number,
+        rssMaxMiB: Math.max(...rss),
+        rssSeriesMiB: rss,
+        medianMs: round(median(totals)),
+        peakRssMiB: peakRssMiB(),
+      };
     }
     // Two users at once: both submit at the same instant, round after round.
     const alone: number[] = [];
@@ -124,10 +145,7 @@ export async function measure(task: Task): Promise<Rows[Task['kind']]> {
     const first: number[] = [];
     const second: number[] = [];
     for (let i = 0; i < task.rounds; i += 1) {
-      const [a, b] = await Promise.all([
-        engine.submit(request(image, task.model, task.resolution, 'user-a')),
-        engine.submit(request(image, task.model, task.resolution, 'user-b')),
-      ]);
+      const [a, b] = await Promise.all([engine.submit(request(image, task.model, task.resolution, 'user-a')), engine.submit(request(image, task.model, task.resolution, 'user-b'))]);
       first.push(Math.min(a.timings.total, b.timings.total));
       second.push(Math.max(a.timings.total, b.timings.total));
     }
@@ -152,7 +170,7 @@ export async function measure(task: Task): Promise<Rows[Task['kind']]> {
  * other in this process; then a batch of 20 through Redis, with Redis's memory before and after.
  */
 async function scaleOut(task: TaskOf<'scale'>, image: Buffer): Promise<ScaleRow> {
-  const { startRedis } = await import('../../test/redis.ts');
+  const { startRedis } = await import('../../dev/redis.ts');
   const { createRemoteEngine } = await import('../../src/scale/RemoteEngine.ts');
   const { startWorker } = await import('../../src/scale/worker.ts');
   const { Redis } = await import('ioredis');
@@ -248,7 +266,15 @@ async function int8Row(task: TaskOf<'int8'>): Promise<Int8Row> {
     ratios.push(b / a);
   }
   await Promise.all([f.release(), q.release()]);
-  return { fp32Ms: round(median(fTimes)), int8Ms: round(median(qTimes)), ratio: round(median(ratios), 2), meanError: made.meanError, p99Error: made.p99Error, fp32Bytes: fp32.length, int8Bytes: made.bytes.length };
+  return {
+    fp32Ms: round(median(fTimes)),
+    int8Ms: round(median(qTimes)),
+    ratio: round(median(ratios), 2),
+    meanError: made.meanError,
+    p99Error: made.p99Error,
+    fp32Bytes: fp32.length,
+    int8Bytes: made.bytes.length,
+  };
 }
 
 /**
@@ -264,7 +290,7 @@ async function faceCost(task: Extract<Task, { kind: 'portrait' }>, portrait: Buf
   const photos = [
     { photo: 'portrait (1 face)', image: portrait },
     { photo: 'group (6 faces)', image: (await likenessPhotos()).find((p) => p.name === 'group-street')?.image as Buffer },
-    { photo: 'coffee (no face)', image: await readFile(path.join(import.meta.dirname, '../../test/fixtures/coffee.png')) },
+    { photo: 'coffee (no face)', image: await readFile(path.join(import.meta.dirname, '../../dev/fixtures/coffee.png')) },
   ];
   const time = async (engine: Engine, image: Buffer): Promise<CartoonResult[]> => {
     const req = { image, requester: 'bench', options: { style: 'toon', resolution: task.resolution, strength: 0.7, format: 'png' as const } };

@@ -46,15 +46,50 @@ export function toMarkdown(r: BenchReport): string {
       ? `Skipped: ${r.int8.skipped}\n`
       : md(
           ['model', 'output', 'fp32 bare', 'int8 bare', 'int8 / fp32 (paired median)', 'mean error (grey levels)', '99th percentile', 'file fp32 / int8 bytes'],
-          [[s(r.int8.model), `${s(r.int8.resolution)}²`, s(r.int8.fp32Ms), s(r.int8.int8Ms), `${s(r.int8.ratio)}x`, s(r.int8.meanError), s(r.int8.p99Error), `${s(r.int8.fp32Bytes)} / ${s(r.int8.int8Bytes)}`]],
+          [
+            [
+              s(r.int8.model),
+              `${s(r.int8.resolution)}²`,
+              s(r.int8.fp32Ms),
+              s(r.int8.int8Ms),
+              `${s(r.int8.ratio)}x`,
+              s(r.int8.meanError),
+              s(r.int8.p99Error),
+              `${s(r.int8.fp32Bytes)} / ${s(r.int8.int8Bytes)}`,
+            ],
+          ],
         ),
     `## Scale-out mode (one worker behind Redis, built-in style)`,
     ``,
     'skipped' in r.scale
       ? `Skipped: ${r.scale.skipped}\n`
       : md(
-          ['output', 'embedded', 'through Redis', 'added per job', 'of which transit (total - worker processing)', `Redis before ${s(r.scale.batch)} jobs, KiB`, 'after, KiB', 'of which the events stream (capped), KiB', 'keys before', 'keys after'],
-          [[s(r.scale.resolution), s(r.scale.embeddedMs), s(r.scale.redisMs), s(r.scale.addedMs), s(r.scale.transitMs), s(r.scale.redisStartKiB), s(r.scale.redisEndKiB), s(r.scale.eventsDeltaKiB), s(r.scale.keysStart), s(r.scale.keysEnd)]],
+          [
+            'output',
+            'embedded',
+            'through Redis',
+            'added per job',
+            'of which transit (total - worker processing)',
+            `Redis before ${s(r.scale.batch)} jobs, KiB`,
+            'after, KiB',
+            'of which the events stream (capped), KiB',
+            'keys before',
+            'keys after',
+          ],
+          [
+            [
+              s(r.scale.resolution),
+              s(r.scale.embeddedMs),
+              s(r.scale.redisMs),
+              s(r.scale.addedMs),
+              s(r.scale.transitMs),
+              s(r.scale.redisStartKiB),
+              s(r.scale.redisEndKiB),
+              s(r.scale.eventsDeltaKiB),
+              s(r.scale.keysStart),
+              s(r.scale.keysEnd),
+            ],
+          ],
         ),
   ].join('\n');
 }

@@ -82,9 +82,7 @@ export interface PairRow {
 
 export type Skipped = { skipped: string };
 
-export type Int8Row =
-  | Skipped
-  | { fp32Ms: number; int8Ms: number; ratio: number; meanError: number; p99Error: number; fp32Bytes: number; int8Bytes: number };
+export type Int8Row = Skipped | { fp32Ms: number; int8Ms: number; ratio: number; meanError: number; p99Error: number; fp32Bytes: number; int8Bytes: number };
 
 export type ScaleRow =
   | Skipped

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 
-const FIXTURES = path.join(import.meta.dirname, '../../test/fixtures');
+const FIXTURES = path.join(import.meta.dirname, '../../dev/fixtures');
 const JUDGE = path.join(import.meta.dirname, 'judge.py');
 
 export interface LikenessPhoto {
@@ -71,7 +71,9 @@ const GROUPS: { name: string; scene: string; width: number; height: number; head
 ];
 
 async function composeGroup(group: (typeof GROUPS)[number]): Promise<Buffer> {
-  const background = await sharp(path.join(FIXTURES, 'scenes', `${group.scene}.jpg`)).resize(group.width, group.height, { fit: 'cover' }).toBuffer();
+  const background = await sharp(path.join(FIXTURES, 'scenes', `${group.scene}.jpg`))
+    .resize(group.width, group.height, { fit: 'cover' })
+    .toBuffer();
   const layers = await Promise.all(
     group.heads.map(async (h) => {
       const file = path.join(FIXTURES, h.from === 'astronaut' ? 'astronaut.png' : 'hopper.jpg');

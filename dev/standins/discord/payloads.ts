@@ -3,7 +3,7 @@ import { APP_ID, BOT_USER } from './FakeDiscord.ts';
 
 export const GUILD_ID = '3300000000000000001';
 export const CHANNEL_ID = '2200000000000000001';
-export const COMMAND_ID = '4400000000000000001';
+const COMMAND_ID = '4400000000000000001';
 
 /** Discord ids encode their creation time: ms since 2015 in the high bits. */
 let counter = 0n;

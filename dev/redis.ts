@@ -3,7 +3,7 @@
  * process on a free loopback port, no persistence, stopped by the test.
  */
 import { spawn } from 'node:child_process';
-import { freePort } from './helpers.ts';
+import { freePort } from './net.ts';
 
 export interface RedisServer {
   url: string;

@@ -4,13 +4,13 @@
  */
 
 /** Interleaved RGB (0..255) to interleaved CIELab (L* 0..100, a*, b*). */
-export function toLab(rgb: Uint8Array): Float32Array {
+function toLab(rgb: Uint8Array): Float32Array {
   const lin = new Float32Array(256);
   for (let v = 0; v < 256; v += 1) {
     const c = v / 255;
     lin[v] = c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
   }
-  const f = (t: number): number => (t > 216 / 24389 ? Math.cbrt(t) : (24389 / 27 * t + 16) / 116);
+  const f = (t: number): number => (t > 216 / 24389 ? Math.cbrt(t) : ((24389 / 27) * t + 16) / 116);
   const out = new Float32Array(rgb.length);
   for (let i = 0; i < rgb.length; i += 3) {
     const r = lin[rgb[i] as number] as number;
@@ -126,7 +126,7 @@ export function meanDeltaE(a: Uint8Array, b: Uint8Array): number {
 }
 
 /** 8-connected pieces of a mask: each piece's pixel count and bounding-box diagonal (px). */
-export function pieces(mask: Uint8Array, width: number, height: number): { area: number; diagonal: number }[] {
+function pieces(mask: Uint8Array, width: number, height: number): { area: number; diagonal: number }[] {
   const seen = new Uint8Array(mask.length);
   const stack: number[] = [];
   const out: { area: number; diagonal: number }[] = [];
@@ -179,7 +179,7 @@ export function dashShare(mask: Uint8Array, width: number, height: number, relat
 }
 
 /** Separable Gaussian blur of a one-channel float image (edges clamped), truncated at 3 sigma. */
-export function gaussian(src: Float32Array, width: number, height: number, sigma: number): Float32Array {
+function gaussian(src: Float32Array, width: number, height: number, sigma: number): Float32Array {
   const r = Math.max(1, Math.ceil(3 * sigma));
   const k = new Float32Array(2 * r + 1);
   let sum = 0;
@@ -206,7 +206,7 @@ export function gaussian(src: Float32Array, width: number, height: number, sigma
 }
 
 /** Gradient magnitude (central differences) of a Gaussian-blurred one-channel image. */
-export function gradientMagnitude(src: Float32Array, width: number, height: number, sigma: number): Float32Array {
+function gradientMagnitude(src: Float32Array, width: number, height: number, sigma: number): Float32Array {
   const b = gaussian(src, width, height, sigma);
   const out = new Float32Array(src.length);
   for (let y = 0; y < height; y += 1) {

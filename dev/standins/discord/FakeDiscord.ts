@@ -153,7 +153,10 @@ export class FakeDiscord {
     }
     if (method === 'POST' && /^\/api\/v10\/webhooks\/\d+\/[^/]+$/.test(path)) return json(res, this.#message(this.id(), body, files));
     if (method === 'PUT' && /^\/api\/v10\/applications\/\d+(\/guilds\/\d+)?\/commands$/.test(path)) {
-      return json(res, (body as Record<string, unknown>[]).map((c) => ({ id: this.id(), application_id: APP_ID, version: '1', ...c })));
+      return json(
+        res,
+        (body as Record<string, unknown>[]).map((c) => ({ id: this.id(), application_id: APP_ID, version: '1', ...c })),
+      );
     }
     json(res, { message: '404: Not Found', code: 0 }, 404);
   }
