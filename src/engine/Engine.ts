@@ -28,7 +28,13 @@ export const DEFAULT_ENGINE_CONFIG = {
   defaultStyle: DEFAULT_OPTIONS.style,
 } as const satisfies Omit<EngineConfig, 'models'>;
 
-export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
+/**
+ * The engine's configuration from the caller's options: the defaults filled in once, the models
+ * read, and the start-up checks (a folder without manifests, a default style that is not installed)
+ * made once, for the embedded engine and for scale-out's RemoteEngine alike.
+ * @throws Error with the ways out when the models cannot serve
+ */
+export async function resolveEngineConfig(options: EngineOptions = {}): Promise<EngineConfig & { models: ModelEntry[] }> {
   const config: EngineConfig = {
     modelsDir: options.modelsDir ?? DEFAULT_ENGINE_CONFIG.modelsDir,
     runtime: { ...DEFAULT_ENGINE_CONFIG.runtime, ...options.runtime },
@@ -39,14 +45,24 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     ...(options.onJob ? { onJob: options.onJob } : {}),
   };
   const models = options.models ?? (await loadManifests(config.modelsDir));
-  if (models.length === 0) throw new Error(`No model manifests found in ${config.modelsDir}. Possible solutions:\n- run \`npm run models\` to regenerate the built-in style\n- point TOONBOT_MODELS_DIR at a folder of manifests`);
+  if (models.length === 0)
+    throw new Error(
+      `No model manifests found in ${config.modelsDir}. Possible solutions:\n- run \`npm run models\` to regenerate the built-in style\n- point TOONBOT_MODELS_DIR at a folder of manifests`,
+    );
   const listed = models.filter((m) => m.manifest.listed).map((m) => m.manifest.id);
   const names = [...listed, ...models.filter((m) => m.manifest.listed).flatMap((m) => m.manifest.aliases ?? [])];
   // A configured default must be on offer; the built-in one may be absent from a custom model set.
   if (options.defaultStyle !== undefined && !names.includes(config.defaultStyle)) {
-    throw new Error(`The default style "${config.defaultStyle}" is not installed. Possible solutions:\n- set TOONBOT_DEFAULT_STYLE to one of: ${listed.join(', ')}\n- install it first (\`npx toonbot models pull <style>\`)`);
+    throw new Error(
+      `The default style "${config.defaultStyle}" is not installed. Possible solutions:\n- set TOONBOT_DEFAULT_STYLE to one of: ${listed.join(', ')}\n- install it first (\`npx toonbot models pull <style>\`)`,
+    );
   }
-  return new EngineShell({ ...config, models }, new ThreadBackend(config, options.inferenceScript));
+  return { ...config, models };
+}
+
+export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
+  const config = await resolveEngineConfig(options);
+  return new EngineShell(config, new ThreadBackend(config, options.inferenceScript));
 }
 
 /** The models run on inference threads of this process: no model run or pixel loop on the main thread. */

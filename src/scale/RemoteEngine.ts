@@ -4,47 +4,36 @@
  * models on GPU workers (`toonbot worker`) that take jobs from a BullMQ queue on Redis
  * (RedisBackend). The place in line is the job's index in the queue's wait list, read again
  * whenever any worker takes or finishes a job (SharedLine). A restarted producer (same
- * TOONBOT_INSTANCE) takes back its jobs (recovery.ts).
+ * TOONBOT_INSTANCE) takes back its jobs (RedisBackend.recover).
  */
-import { DEFAULT_ENGINE_CONFIG, EngineShell, loadManifests, type EngineOptions, type ModelEntry } from '../engine/expert.ts';
-import { recoverJobs, type AnswerLater } from './recovery.ts';
-import { RedisBackend } from './RedisBackend.ts';
+import { EngineShell, resolveEngineConfig, type EngineConfig, type EngineOptions, type ModelEntry } from '../engine/expert.ts';
+import { RedisBackend, type AnswerLater } from './RedisBackend.ts';
+
+/** How often the line's counts and the workers are read when no event says so. */
+const REFRESH_MS = 2000;
 
 export interface RemoteEngineOptions {
   redisUrl: string;
   /** This producer's name: a restarted one takes back the jobs of the same name. @default 'bot' */
   instance?: string;
   engine: EngineOptions;
-  /** How often the line's counts and the workers are read when no event says so. @default 2000 */
+  /** How often the line's counts and the workers are read when no event says so. @default REFRESH_MS */
   refreshMs?: number;
 }
 
+/** The engine configured as the embedded one is (the same defaults and start-up checks), over Redis. */
 export async function createRemoteEngine(options: RemoteEngineOptions): Promise<RemoteEngine> {
-  const models = options.engine.models ?? (await loadManifests(options.engine.modelsDir ?? DEFAULT_ENGINE_CONFIG.modelsDir));
-  return new RemoteEngine(options, models);
+  return new RemoteEngine(options, await resolveEngineConfig(options.engine));
 }
 
 export class RemoteEngine extends EngineShell {
   readonly instance: string;
   readonly #redis: RedisBackend;
 
-  constructor(options: RemoteEngineOptions, models: ModelEntry[]) {
-    const e = options.engine;
-    const queue = { ...DEFAULT_ENGINE_CONFIG.queue, ...e.queue };
-    const logger = e.logger ?? DEFAULT_ENGINE_CONFIG.logger;
+  constructor(options: RemoteEngineOptions, config: EngineConfig & { models: ModelEntry[] }) {
     const instance = options.instance ?? 'bot';
-    const backend = new RedisBackend({ redisUrl: options.redisUrl, instance, refreshMs: options.refreshMs ?? 2000, maxWaiting: queue.maxWaiting, logger });
-    super(
-      {
-        models,
-        queue,
-        limits: { ...DEFAULT_ENGINE_CONFIG.limits, ...e.limits },
-        logger,
-        defaultStyle: e.defaultStyle ?? DEFAULT_ENGINE_CONFIG.defaultStyle,
-        onJob: e.onJob,
-      },
-      backend,
-    );
+    const backend = new RedisBackend({ redisUrl: options.redisUrl, instance, refreshMs: options.refreshMs ?? REFRESH_MS, maxWaiting: config.queue.maxWaiting, logger: config.logger });
+    super(config, backend);
     this.instance = instance;
     this.#redis = backend;
   }
@@ -56,7 +45,7 @@ export class RemoteEngine extends EngineShell {
 
   /** Live workers, from their heartbeats. */
   workers(): number {
-    return this.#redis.line.workers.count;
+    return this.#redis.workers();
   }
 
   /**
@@ -64,6 +53,6 @@ export class RemoteEngine extends EngineShell {
    * through `answerLater`, unfinished ones when they finish.
    */
   recover(answerLater: AnswerLater): Promise<number> {
-    return recoverJobs(this.#redis, answerLater, this.log);
+    return this.#redis.recover(answerLater);
   }
 }

@@ -8,7 +8,7 @@ import type { Logger } from '../engine/expert.ts';
 import { Connections, keys, QUEUE_NAME, type JobData, type JobReturn } from './protocol.ts';
 
 /** A finished job's hash is kept this long (for a producer that restarts); answered ones are removed at once. */
-export const KEEP_FINISHED_S = 3600;
+const KEEP_FINISHED_S = 3600;
 /** The events stream is only read live (missed events are caught by polling): keep it short. */
 const EVENTS_MAX_LEN = 500;
 /** The cartoon's key outlives the job's deadline by this much, for a producer that restarts. */

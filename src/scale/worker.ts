@@ -33,6 +33,11 @@ export interface RunningWorker {
 /** The cartoon waits this long for the bot to fetch it (a restarting bot included). */
 const OUTPUT_TTL_MS = 15 * 60_000;
 const HEARTBEAT_MS = 5000;
+/**
+ * This worker's own line: one job at a time, one taken next. The shared line in Redis keeps the
+ * caps; here one requester may have both (the running job and the next), so the cap is 2.
+ */
+const OWN_LINE = { concurrency: 1, maxWaiting: 1, perRequester: 2 } as const;
 
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const { log } = options;
@@ -40,8 +45,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const engine = await createEngine({
     ...options.engine,
     logger: log,
-    // This worker's own line holds one job: the shared line is in Redis.
-    queue: { ...options.engine.queue, concurrency: 1, maxWaiting: 1, perRequester: 2 },
+    queue: { ...options.engine.queue, ...OWN_LINE },
   });
   await engine.warmup();
   const connections = new Connections(options.redisUrl, log);

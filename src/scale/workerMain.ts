@@ -63,7 +63,10 @@ export async function workerMain(flags: WorkerFlags): Promise<number> {
   const named = runtime.provider ?? 'auto';
   const ranOn = worker.engine.providers();
   if (named !== 'auto' && named !== 'cpu' && !ranOn.some((p) => p.startsWith(named))) {
-    logger.error(`worker asked for --provider ${named}, but the models opened on ${ranOn.join(', ') || 'nothing'}: install ${named === 'cuda' || named === 'tensorrt' ? "onnxruntime-node's CUDA build (README: CUDA)" : 'its runtime'}, or run with --provider auto`, { provider: named, ranOn });
+    logger.error(
+      `worker asked for --provider ${named}, but the models opened on ${ranOn.join(', ') || 'nothing'}: install ${named === 'cuda' || named === 'tensorrt' ? "onnxruntime-node's CUDA build (README: CUDA)" : 'its runtime'}, or run with --provider auto`,
+      { provider: named, ranOn },
+    );
     await worker.close();
     await health?.close();
     return 1;
