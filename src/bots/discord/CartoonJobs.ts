@@ -5,17 +5,17 @@
  * friendly error in it.
  */
 import { ActionRowBuilder, ButtonBuilder, ButtonStyle, MessageFlags, Routes, type REST, type RepliableInteraction } from 'discord.js';
-import { extensionOf, toToonError, ToonError, type CartoonOptions, type CartoonResult, type Engine, type Logger } from '../../engine/index.ts';
-import { errorText, pickLang, texts, type Lang } from '../../i18n/index.ts';
+import { extensionOf, ToonError, type CartoonOptions, type CartoonResult, type Engine, type Logger } from '../../engine/index.ts';
+import { pickLang, texts, type Lang } from '../../i18n/index.ts';
 import type { Sender } from '../shared/access/Access.ts';
 import type { Cancellable } from '../shared/Cancels.ts';
 import type { Community } from '../shared/community.ts';
-import { resultCaption, textContext } from '../shared/captions.ts';
+import { resultCaption } from '../shared/captions.ts';
 import { fitSize } from '../shared/fitSize.ts';
 import type { LateOutcome, ReplyAddress } from '../shared/RunningBot.ts';
 import { download } from '../shared/download.ts';
 import { GroupCaps } from '../shared/GroupCaps.ts';
-import { reserveFetchSubmit } from '../shared/jobFlow.ts';
+import { JobRunner, pressed } from '../shared/JobRunner.ts';
 import { QueueStatus, type StatusSink } from '../shared/QueueStatus.ts';
 import { DEFAULT_UPLOAD_LIMIT, deliver } from './deliver.ts';
 import type { DiscordOptions } from './options.ts';
@@ -29,6 +29,7 @@ type LateAddress = { platform: 'discord'; applicationId: string; token: string; 
 
 export class CartoonJobs {
   readonly #guilds: GroupCaps;
+  readonly #runner: JobRunner;
   /** Set once the adapter stops: new work is refused, work under way finishes. */
   stopping = false;
   /** Aborted when a stop's grace period is over: ends downloads under way. */
@@ -42,6 +43,7 @@ export class CartoonJobs {
     private readonly community: Community,
   ) {
     this.#guilds = new GroupCaps(opts.maxJobsPerGuild);
+    this.#runner = new JobRunner(engine, 'discord', log, community);
   }
 
   /** When the token's 15 minutes started: its creation, or our clock if that is behind it. */
@@ -49,8 +51,9 @@ export class CartoonJobs {
     return Math.min(interaction.createdTimestamp, Date.now());
   }
 
-  /** Checks, downloads and cartoonises up to four images for one deferred interaction. */
-  /** `admitted`: the access lists were checked already (before the deferral, for /cartoon and the menu). */
+  /**
+   * Checks, downloads and cartoonises up to four images for one deferred interaction.
+   * `admitted`: the access lists were checked already (before the deferral, for /cartoon and the menu). */
   async run(interaction: RepliableInteraction, lang: Lang, sources: readonly ImageSource[], options: CartoonOptions, ephemeral: boolean, admitted = false): Promise<void> {
     const guild = interaction.guildId ?? `dm:${interaction.user.id}`;
     const deadline = CartoonJobs.createdAt(interaction) + this.opts.tokenLifetimeMs;
@@ -73,7 +76,10 @@ export class CartoonJobs {
     }
 
     const current: { job?: Cancellable } = {};
-    const status = new QueueStatus(replySink(interaction, this.log, () => (current.job ? cancelButton(current.job.token, lang) : undefined)), lang);
+    const status = new QueueStatus(
+      replySink(interaction, this.log, () => (current.job ? cancelButton(current.job.token, lang) : undefined)),
+      lang,
+    );
     try {
       const results: CartoonResult[] = [];
       for (const [i, source] of sources.entries()) {
@@ -81,25 +87,22 @@ export class CartoonJobs {
         this.#checkAttachment(source);
         // For a bot restarted while a worker has the job (scale-out): the interaction to edit, while its token lives.
         const replyTo: LateAddress = { platform: 'discord', applicationId: interaction.applicationId, token: interaction.token, lang, expiresAt: deadline };
-        const fetch = () => download(new URL(source.url), { maxBytes: this.opts.maxDownloadBytes, timeoutMs: this.opts.downloadTimeoutMs, allowHosts: this.opts.attachmentHosts, signal: this.downloads.signal });
-        const job = this.community.cancels.open(user);
-        current.job = job;
-        let giveBack: (() => Promise<void>) | undefined;
+        const fetch = () =>
+          download(new URL(source.url), { maxBytes: this.opts.maxDownloadBytes, timeoutMs: this.opts.downloadTimeoutMs, allowHosts: this.opts.attachmentHosts, signal: this.downloads.signal });
         try {
-          giveBack = await this.community.access.spend(user);
-          const onPosition = (p: number) => {
-            job.position(p);
-            status.position(p);
-          };
-          results.push(await reserveFetchSubmit(this.engine, user, fetch, (image) => ({ image, options, deadlineMs: Math.max(1000, deadline - Date.now()), replyTo }), { onPosition, signal: job.signal }));
+          results.push(
+            await this.#runner.run({
+              requester: user,
+              fetch,
+              request: (image) => ({ image, options, deadlineMs: Math.max(1000, deadline - Date.now()), replyTo }),
+              onPosition: (p) => status.position(p),
+              onHandle: (handle) => (current.job = handle),
+            }),
+          );
         } catch (error) {
-          await giveBack?.();
           // Cancelled with its button: the button's press has already said so in the reply.
-          if (job.cancelled) return void (await status.close());
+          if (pressed(error)) return void (await status.close());
           throw error;
-        } finally {
-          job.close();
-          delete current.job;
         }
       }
       await status.close();
@@ -118,10 +121,9 @@ export class CartoonJobs {
 
   /** Answers the interaction with the error's text, in its deferred reply when there is one. */
   async fail(interaction: RepliableInteraction, lang: Lang, error: unknown, ephemeral: boolean): Promise<void> {
-    const toon = toToonError(error);
-    if (toon.code === 'INTERNAL') this.log.error('discord job failed', { interaction: interaction.id, error: toon.cause ?? toon });
-    else if (toon.code === 'DOWNLOAD_FAILED') this.log.warn('attachment download refused or failed', { reason: toon.detail.reason });
-    const content = `⚠️ ${errorText(lang, toon, textContext(this.engine, 'discord'))}`;
+    const { error: toon, text } = this.#runner.describe(lang, error, { interaction: interaction.id });
+    if (toon.code === 'DOWNLOAD_FAILED') this.log.warn('attachment download refused or failed', { reason: toon.detail.reason });
+    const content = `⚠️ ${text}`;
     try {
       // The deferred reply is already private for `private`; its error is too.
       if (interaction.deferred || interaction.replied) await interaction.editReply({ content, embeds: [], files: [], components: [] });
@@ -141,7 +143,7 @@ export class CartoonJobs {
     const lang = pickLang(address.lang);
     const route = Routes.webhookMessage(address.applicationId, address.token, '@original');
     if ('error' in outcome) {
-      await rest.patch(route, { auth: false, body: { content: `⚠️ ${errorText(lang, outcome.error, textContext(this.engine, 'discord'))}`, embeds: [], components: [], attachments: [] } });
+      await rest.patch(route, { auth: false, body: { content: `⚠️ ${this.#runner.describe(lang, outcome.error).text}`, embeds: [], components: [], attachments: [] } });
       return;
     }
     const { result } = outcome;
@@ -164,7 +166,6 @@ export class CartoonJobs {
   }
 }
 
-/** The place in line shows in the deferred reply itself; the result's edit replaces it. */
 /** The place in line in the deferred reply, with the job's Cancel button while it waits. */
 function replySink(interaction: RepliableInteraction, log: Logger, button: () => ActionRowBuilder<ButtonBuilder> | undefined): StatusSink {
   return {

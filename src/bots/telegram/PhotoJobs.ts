@@ -4,11 +4,11 @@
  * reply: the cartoon, or a friendly error.
  */
 import { ToonError, toToonError, type CartoonOptions, type CartoonResult, type Engine, type Logger } from '../../engine/index.ts';
-import { errorText, pickLang, texts, type Lang } from '../../i18n/index.ts';
-import { resultCaption, textContext } from '../shared/captions.ts';
+import { pickLang, texts, type Lang } from '../../i18n/index.ts';
+import { resultCaption } from '../shared/captions.ts';
 import { download } from '../shared/download.ts';
 import { GroupCaps } from '../shared/GroupCaps.ts';
-import { reserveFetchSubmit } from '../shared/jobFlow.ts';
+import { JobRunner, pressed } from '../shared/JobRunner.ts';
 import type { Cancellable } from '../shared/Cancels.ts';
 import type { Community } from '../shared/community.ts';
 import { withTimeout } from '../shared/timeout.ts';
@@ -26,7 +26,6 @@ import type { SettingsMenu } from './SettingsMenu.ts';
 /** A job's reply address, kept with the job in scale-out mode (plain JSON). */
 type LateAddress = { platform: 'telegram'; chatId: number; messageId: number; userId: number; lang: Lang; media: Media };
 
-
 type Limits = Pick<TelegramOptions, 'maxDownloadBytes' | 'downloadTimeoutMs' | 'maxPhotoBytes' | 'localFiles' | 'maxJobsPerGroup'>;
 
 /** Items of one sendMediaGroup (Telegram's limit). */
@@ -37,6 +36,7 @@ export class PhotoJobs {
   readonly #downloads = new AbortController();
   readonly #groups: GroupCaps;
   readonly #delivery: Delivery;
+  readonly #runner: JobRunner;
 
   constructor(
     private readonly engine: Engine,
@@ -47,6 +47,7 @@ export class PhotoJobs {
     private readonly community: Community,
   ) {
     this.#groups = new GroupCaps(limits.maxJobsPerGroup);
+    this.#runner = new JobRunner(engine, 'telegram', log, community);
     this.#delivery = new Delivery(out, limits, (chatId, replyTo, lang, error) => this.#sendError(chatId, replyTo, lang, error));
   }
 
@@ -129,7 +130,7 @@ export class PhotoJobs {
       }
       const t = texts(lang);
       const notes: string[] = [];
-      if (failures.length > 0) notes.push(`${t.batchPartial(failures.length, targets.length)} ${errorText(lang, toToonError(failures[0]), textContext(this.engine, 'telegram'))}`);
+      if (failures.length > 0) notes.push(`${t.batchPartial(failures.length, targets.length)} ${this.#runner.describe(lang, failures[0], { chat: head.chatId }).text}`);
       if (skipped > 0) notes.push(t.batchSkipped(skipped, MAX_ALBUM));
       if (notes.length > 0) await this.out.reply(head.chatId, head.photoMessageId, notes.join('\n'));
     } finally {
@@ -169,24 +170,16 @@ export class PhotoJobs {
     // Group chats (negative ids) share the line fairly with each other; private chats have the per-user cap.
     const releaseGroup = target.chatId < 0 ? this.#groups.hold(String(target.chatId)) : () => undefined;
     let result: CartoonResult;
-    const job = this.community.cancels.open(user);
-    current.job = job;
-    let giveBack: (() => Promise<void>) | undefined;
     try {
-      // The day's allowance is checked (and one photo of it spent) before the download.
-      giveBack = await this.community.access.spend(user);
       const replyTo: LateAddress = { platform: 'telegram', chatId: target.chatId, messageId: target.photoMessageId, userId: target.userId, lang, media: target.media };
-      const onPosition = (p: number) => {
-        job.position(p);
-        status.position(p);
-      };
-      result = await reserveFetchSubmit(this.engine, user, () => this.#download(media), (image) => ({ image, options, replyTo }), { onPosition, signal: job.signal });
-    } catch (error) {
-      await giveBack?.();
-      throw job.cancelled ? new ToonError('CANCELLED', { detail: { pressed: true } }) : error;
+      result = await this.#runner.run({
+        requester: user,
+        fetch: () => this.#download(media),
+        request: (image) => ({ image, options, replyTo }),
+        onPosition: (p) => status.position(p),
+        onHandle: (handle) => (current.job = handle),
+      });
     } finally {
-      job.close();
-      delete current.job;
       releaseGroup();
     }
     const totalMs = performance.now() - started;
@@ -223,13 +216,6 @@ export class PhotoJobs {
   }
 
   async #sendError(chatId: number, replyTo: number, lang: Lang, error: unknown): Promise<void> {
-    const toon = toToonError(error);
-    if (toon.code === 'INTERNAL') this.log.error('telegram job failed', { chat: chatId, error: toon.cause ?? toon });
-    await this.out.reply(chatId, replyTo, errorText(lang, toon, textContext(this.engine, 'telegram')));
+    await this.out.reply(chatId, replyTo, this.#runner.describe(lang, error, { chat: chatId }).text);
   }
-}
-
-/** A job its Cancel button ended: its status says so, and no error is sent. */
-function pressed(error: unknown): boolean {
-  return error instanceof ToonError && error.code === 'CANCELLED' && error.detail.pressed === true;
 }

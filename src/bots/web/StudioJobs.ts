@@ -12,10 +12,11 @@
  * A browser that goes away cancels its job, so that it leaves the line.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { extensionOf, isToonError, ToonError, toToonError, type CartoonResult, type Engine, type ErrorCode, type Logger, type Ticket } from '../../engine/index.ts';
-import { errorText, pickLang, texts, type Lang } from '../../i18n/index.ts';
-import { processingMs, textContext } from '../shared/captions.ts';
+import { echo, extensionOf, ToonError, toToonError, type CartoonResult, type Engine, type ErrorCode, type Logger } from '../../engine/index.ts';
+import { pickLang, texts, type Lang } from '../../i18n/index.ts';
+import { processingMs } from '../shared/captions.ts';
 import { GroupCaps } from '../shared/GroupCaps.ts';
+import { JobRunner } from '../shared/JobRunner.ts';
 import { InFlight } from '../shared/InFlight.ts';
 import type { BrowserIds } from './guard.ts';
 import { WEB_DEFAULTS } from './options.ts';
@@ -36,9 +37,24 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   CANCELLED: 499,
 };
 const OPTION_FIELDS = new Set(['style', 'strength', 'resolution', 'format']);
+/**
+ * The form's shape: one photo, the option fields and `faces` (5 today) with room to spare, and no
+ * value longer than any valid option (a style id is under 40 characters; 200 leaves room for
+ * imported styles' names).
+ */
+const FORM_LIMITS = { files: 1, fields: 10, fieldSize: 200, parts: 12 } as const;
+/**
+ * Retry-After, in seconds, for refusals that pass by themselves: Redis away comes back within
+ * seconds (the bot reconnects every second); a full line or a user's cap empties as jobs end
+ * (~0.3-1 s each at 1024 here, so 30 s frees tens of places).
+ */
+const RETRY_AFTER_S = { UNAVAILABLE: 10, busy: 30 } as const;
 /** The form field the photo must come in. */
 const PHOTO_FIELD = 'photo';
 const HEARTBEAT_MS = 15_000;
+
+/** A form without a photo: answered 400 NO_PHOTO (an API answer, not a ToonError). */
+class NoPhoto extends Error {}
 
 interface Upload {
   image: Buffer | undefined;
@@ -54,13 +70,12 @@ interface StudioLimits {
   uploadBudgetBytes?: number;
 }
 
-/** Where a streamed job's events go once the response has started. */
-/** Writes one event of the stream. */
+/** Writes one event of the stream (once the response has started). */
 type Send = <K extends keyof StudioEvents>(event: K, data: StudioEvents[K]) => void;
 
 export class StudioJobs {
   readonly #engine: Engine;
-  readonly #log: Logger;
+  readonly #runner: JobRunner;
   readonly #inFlight: InFlight;
   readonly #controllers = new Set<AbortController>();
   readonly #ids: BrowserIds;
@@ -73,8 +88,8 @@ export class StudioJobs {
 
   constructor(engine: Engine, log: Logger, limits: StudioLimits) {
     this.#engine = engine;
-    this.#log = log;
     this.#inFlight = new InFlight(log, 'studio job');
+    this.#runner = new JobRunner(engine, 'web', log);
     this.#ids = limits.ids;
     this.#addresses = new GroupCaps(limits.perAddress ?? WEB_DEFAULTS.perAddress);
     this.#upload = { idleMs: limits.uploadIdleMs ?? WEB_DEFAULTS.uploadIdleMs, totalMs: limits.uploadMs ?? WEB_DEFAULTS.uploadMs };
@@ -108,7 +123,6 @@ export class StudioJobs {
     reply.raw.on('close', () => {
       if (!reply.raw.writableFinished) controller.abort(new ToonError('CANCELLED', { message: 'The browser went away.' }));
     });
-    let ticket: Ticket | undefined;
     let send: Send | undefined;
     let releaseAddress: (() => void) | undefined;
     let claimed = 0;
@@ -129,32 +143,39 @@ export class StudioJobs {
       } catch {
         throw new ToonError('USER_BUSY', { detail: { perAddress: this.#addresses.heldBy(req.ip) } });
       }
-      ticket = this.#engine.reserve(this.#ids.requester(req));
-      const reading = readUpload(req, this.#engine.limits.maxBytes, controller.signal);
-      const upload = await withinUploadLimits(req, reading, controller.signal, this.#upload);
-      bodyRead = true;
-      if (!upload.image) return void reply.code(400).send({ error: { code: 'NO_PHOTO', message: texts(lang).studio.needPhoto } });
-      const options = this.#engine.parseOptions(Object.fromEntries(Object.entries(upload.fields).filter(([k]) => OPTION_FIELDS.has(k))));
-      const includeFaces = upload.fields.faces === '1' || upload.fields.faces === 'true';
-      if (acceptsEvents(req)) send = openEvents(reply);
-      const result = await ticket.submit({ image: upload.image, options, includeFaces }, { signal: controller.signal, onPosition: (position) => send?.('position', { position }) });
+      const result = await this.#runner.run({
+        requester: this.#ids.requester(req),
+        // The upload is read once a place in line is held; the events start once it is in.
+        fetch: async () => {
+          const upload = await withinUploadLimits(req, readUpload(req, this.#engine.limits.maxBytes, controller.signal), controller.signal, this.#upload);
+          bodyRead = true;
+          if (!upload.image) throw new NoPhoto();
+          const options = this.#engine.parseOptions(Object.fromEntries(Object.entries(upload.fields).filter(([k]) => OPTION_FIELDS.has(k))));
+          const includeFaces = upload.fields.faces === '1' || upload.fields.faces === 'true';
+          if (acceptsEvents(req)) send = openEvents(reply);
+          return { image: upload.image, options, includeFaces };
+        },
+        request: (job) => job,
+        onPosition: (position) => send?.('position', { position }),
+        signal: controller.signal,
+      });
       const totalMs = performance.now() - started;
       if (send) send('result', { ...describe(result, totalMs), image: result.image.toString('base64') });
       else await sendImage(reply, result, totalMs);
     } catch (error) {
-      const failure = controller.signal.aborted && isToonError(controller.signal.reason) ? controller.signal.reason : toToonError(error);
-      if (failure.code === 'INTERNAL') this.#log.error('studio job failed', { error });
+      if (error instanceof NoPhoto) return void reply.code(400).send({ error: { code: 'NO_PHOTO', message: texts(lang).studio.needPhoto } });
+      const { error: failure, text } = this.#runner.describe(lang, error);
       if (controller.signal.aborted && failure.code === 'CANCELLED') return; // nobody left to tell
-      const body: StudioError = { code: failure.code, message: errorText(lang, failure, textContext(this.#engine, 'web')) };
+      const body: StudioError = { code: failure.code, message: text };
       if (send) send('error', body);
       else if (!reply.sent) {
-        if (failure.code === 'QUEUE_FULL' || failure.code === 'USER_BUSY' || failure.code === 'UNAVAILABLE') void reply.header('retry-after', failure.code === 'UNAVAILABLE' ? '10' : '30');
+        if (failure.code === 'QUEUE_FULL' || failure.code === 'USER_BUSY' || failure.code === 'UNAVAILABLE')
+          void reply.header('retry-after', String(failure.code === 'UNAVAILABLE' ? RETRY_AFTER_S.UNAVAILABLE : RETRY_AFTER_S.busy));
         if (!bodyRead) void reply.header('connection', 'close');
         const status = failure.code === 'TIMEOUT' && failure.detail.stage === 'upload' ? 408 : (STATUS[failure.code] ?? 500);
         await reply.code(status).send({ error: body });
       }
     } finally {
-      ticket?.release();
       releaseAddress?.();
       this.#bytesInFlight -= claimed;
       this.#controllers.delete(controller);
@@ -177,16 +198,19 @@ function withinUploadLimits<T>(req: FastifyRequest, reading: Promise<T>, signal:
     let last = socket.bytesRead;
     let lastAt = performance.now();
     const started = lastAt;
-    const tick = setInterval(() => {
-      const now = performance.now();
-      if (socket.bytesRead !== last) {
-        last = socket.bytesRead;
-        lastAt = now;
-      } else if (now - lastAt >= limits.idleMs) {
-        fail(new ToonError('TIMEOUT', { message: 'The upload stalled.', detail: { stage: 'upload', idleMs: limits.idleMs } }));
-      }
-      if (now - started >= limits.totalMs) fail(new ToonError('TIMEOUT', { message: 'The upload took too long.', detail: { stage: 'upload', totalMs: limits.totalMs } }));
-    }, Math.max(20, Math.min(1000, limits.idleMs / 4)));
+    const tick = setInterval(
+      () => {
+        const now = performance.now();
+        if (socket.bytesRead !== last) {
+          last = socket.bytesRead;
+          lastAt = now;
+        } else if (now - lastAt >= limits.idleMs) {
+          fail(new ToonError('TIMEOUT', { message: 'The upload stalled.', detail: { stage: 'upload', idleMs: limits.idleMs } }));
+        }
+        if (now - started >= limits.totalMs) fail(new ToonError('TIMEOUT', { message: 'The upload took too long.', detail: { stage: 'upload', totalMs: limits.totalMs } }));
+      },
+      Math.max(20, Math.min(1000, limits.idleMs / 4)),
+    );
     const onAbort = (): void => fail(signal.reason);
     function done(): void {
       clearInterval(tick);
@@ -230,14 +254,16 @@ async function readUpload(req: FastifyRequest, maxBytes: number, signal: AbortSi
   if (!req.isMultipart()) throw new ToonError('UNSUPPORTED_IMAGE', { message: 'Send the photo as multipart/form-data.', detail: { contentType: req.headers['content-type'] } });
   const upload: Upload = { image: undefined, fields: Object.create(null) as Record<string, string> };
   try {
-    for await (const part of req.parts({ limits: { fileSize: maxBytes, files: 1, fields: 10, fieldSize: 200, parts: 12 } })) {
+    for await (const part of req.parts({ limits: { fileSize: maxBytes, ...FORM_LIMITS } })) {
       signal.throwIfAborted();
       if (part.type === 'file') {
-        if (part.fieldname !== PHOTO_FIELD) throw new ToonError('INVALID_OPTION', { message: `Send the photo in the form field named "${PHOTO_FIELD}".`, detail: { form: 'photoField', field: part.fieldname.slice(0, 40) } });
+        if (part.fieldname !== PHOTO_FIELD)
+          throw new ToonError('INVALID_OPTION', { message: `Send the photo in the form field named "${PHOTO_FIELD}".`, detail: { form: 'photoField', field: echo(part.fieldname) } });
         upload.image = await part.toBuffer();
       } else {
         // A value longer than any valid option is refused, not cut.
-        if (part.valueTruncated || part.fieldnameTruncated) throw new ToonError('INVALID_OPTION', { message: 'A form field is too long.', detail: { form: 'fieldTooLong', field: part.fieldname.slice(0, 40) } });
+        if (part.valueTruncated || part.fieldnameTruncated)
+          throw new ToonError('INVALID_OPTION', { message: 'A form field is too long.', detail: { form: 'fieldTooLong', field: echo(part.fieldname) } });
         if (typeof part.value === 'string') upload.fields[part.fieldname] = part.value;
       }
     }

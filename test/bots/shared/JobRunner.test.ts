@@ -1,0 +1,134 @@
+/**
+ * The one job runner every front end uses: a place in line before the fetch, the day's allowance
+ * spent and given back, the Cancel handle, and errors turned into the user's text the same way.
+ * Through a real engine (the built-in look at 512).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Access } from '../../../src/bots/shared/access/Access.ts';
+import { FileAccessStore } from '../../../src/bots/shared/access/stores.ts';
+import { Cancels, type Cancellable } from '../../../src/bots/shared/Cancels.ts';
+import { JobRunner, pressed } from '../../../src/bots/shared/JobRunner.ts';
+import { createEngine, ToonError, type Engine, type Logger } from '../../../src/engine/index.ts';
+import { fixture } from '../../helpers.ts';
+
+const options = { style: 'toon', resolution: 512, strength: 0.7, format: 'png' as const };
+
+/** A logger that keeps what it is told. */
+function recorder(): Logger & { errors: string[] } {
+  const errors: string[] = [];
+  const none = (): void => undefined;
+  return { errors, debug: none, info: none, warn: none, error: (message) => void errors.push(message) };
+}
+
+describe('JobRunner', () => {
+  let engine: Engine;
+  beforeAll(async () => {
+    engine = await createEngine({ queue: { perRequester: 1 } });
+  });
+  afterAll(() => engine.close());
+
+  /** A runner with a daily limit of `limit` photos, and the ways to look at it. */
+  function runner(limit: number) {
+    const log = recorder();
+    const access = new Access(FileAccessStore.memory(log), { owners: [], allow: [], block: [], dailyLimit: limit }, log);
+    const cancels = new Cancels();
+    return { run: new JobRunner(engine, 'telegram', log, { access, cancels }), access, cancels, log };
+  }
+
+  it('runs a job to its cartoon, the place in line told on the way, the Cancel handle open only meanwhile', async () => {
+    const { run, cancels } = runner(0);
+    const positions: number[] = [];
+    const handles: (Cancellable | undefined)[] = [];
+    const result = await run.run({
+      requester: 'telegram:1',
+      fetch: async () => fixture('astronaut.png'),
+      request: (image) => ({ image, options }),
+      onPosition: (p) => positions.push(p),
+      onHandle: (h) => handles.push(h),
+    });
+    expect([result.width, result.height, result.format]).toEqual([512, 512, 'png']);
+    expect(positions.at(-1)).toBe(0);
+    expect(handles).toHaveLength(2);
+    expect(handles[1]).toBeUndefined();
+    // Closed: its token finds nothing now.
+    expect(cancels.press((handles[0] as Cancellable).token, 'telegram:1', false)).toBe('gone');
+  });
+
+  it('refuses a sender at their cap before fetching anything, and gives the allowance back', async () => {
+    const { run, access } = runner(2);
+    let fetches = 0;
+    const ticket = engine.reserve('telegram:2');
+    try {
+      const refused = run.run({
+        requester: 'telegram:2',
+        fetch: async () => {
+          fetches += 1;
+          return fixture('coffee.png');
+        },
+        request: (image) => ({ image, options }),
+      });
+      await expect(refused).rejects.toMatchObject({ code: 'USER_BUSY' });
+    } finally {
+      ticket.release();
+    }
+    expect(fetches).toBe(0);
+    // Both photos of the day are still there: two spends succeed, the third is refused.
+    await access.spend('telegram:2');
+    await access.spend('telegram:2');
+    await expect(access.spend('telegram:2')).rejects.toMatchObject({ code: 'DAILY_LIMIT' });
+  });
+
+  it('a failed fetch is rethrown as it is, its place in line freed and its photo given back', async () => {
+    const { run, access } = runner(1);
+    const broken = new ToonError('DOWNLOAD_FAILED', { detail: { reason: 'test' } });
+    await expect(run.run({ requester: 'telegram:3', fetch: () => Promise.reject(broken), request: (image: Uint8Array) => ({ image, options }) })).rejects.toBe(broken);
+    // The place is free (perRequester 1) and the day's one photo is there again.
+    const result = await run.run({ requester: 'telegram:3', fetch: async () => fixture('coffee.png'), request: (image) => ({ image, options }) });
+    expect(result.format).toBe('png');
+    await expect(access.spend('telegram:3')).rejects.toMatchObject({ code: 'DAILY_LIMIT' });
+  });
+
+  it('a press of the Cancel button ends the job as CANCELLED (pressed), with the photo given back', async () => {
+    const { run, cancels, access } = runner(1);
+    let handle: Cancellable | undefined;
+    const job = run.run({
+      requester: 'telegram:4',
+      onHandle: (h) => (handle ??= h),
+      fetch: async () => {
+        expect(cancels.press((handle as Cancellable).token, 'telegram:4', false)).toBe('cancelled');
+        return fixture('astronaut.png');
+      },
+      request: (image) => ({ image, options }),
+    });
+    const error = await job.catch((e: unknown) => e);
+    expect(pressed(error)).toBe(true);
+    await access.spend('telegram:4');
+  });
+
+  it('an outside signal ends the job with its reason', async () => {
+    const { run } = runner(0);
+    const gone = new AbortController();
+    const job = run.run({
+      requester: 'web:5',
+      signal: gone.signal,
+      fetch: async () => {
+        gone.abort(new ToonError('CANCELLED', { message: 'The browser went away.' }));
+        return fixture('astronaut.png');
+      },
+      request: (image) => ({ image, options }),
+    });
+    await expect(job).rejects.toMatchObject({ code: 'CANCELLED', message: 'The browser went away.' });
+  });
+
+  it('describes errors in the user language, logging only what is our fault', () => {
+    const { run, log } = runner(0);
+    const busy = run.describe('en', new ToonError('USER_BUSY'));
+    expect(busy.error.code).toBe('USER_BUSY');
+    expect(busy.text).toMatch(/photos in line/i);
+    expect(log.errors).toEqual([]);
+    const ours = run.describe('zh', new Error('boom'));
+    expect(ours.error.code).toBe('INTERNAL');
+    expect(ours.text).not.toMatch(/boom/);
+    expect(log.errors).toEqual(['telegram job failed']);
+  });
+});
