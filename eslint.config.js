@@ -4,6 +4,7 @@
 // never answers), an async function handed to an event that ignores its result, a value of type
 // any flowing into the engine.
 import js from '@eslint/js';
+import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
@@ -25,6 +26,8 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': 'error',
     },
   },
+  // Layout is Prettier's (.prettierrc.json): the rules that would argue with it are off.
+  prettier,
   {
     // Plain JavaScript (the bin, the setup scripts, this file): no type information.
     files: ['**/*.js', '**/*.mjs'],

@@ -1,25 +1,94 @@
 /**
  * Compares onnxruntime's 'extended' and 'all' graph optimisation levels on one ONNX model (CPU,
- * arena on): session creation, first run, median of 7 paired runs, and the largest output
+ * arena on): session creation, first run, median of paired runs, and the largest output
  * difference. How the manifests' `session.optimization` was chosen.
- *   npx tsx scripts/compare-optimization.ts models/toon.onnx 1024
- *   npx tsx scripts/compare-optimization.ts models/toon-head.onnx 512
+ *
+ *   npx tsx scripts/compare-optimization.ts models/toon-1024.onnx 1024
+ *   npx tsx scripts/compare-optimization.ts models/toon-512.onnx 512
  */
 import * as ort from 'onnxruntime-node';
-const file = process.argv[2] ?? 'models/toon.onnx';
+
+type Level = 'extended' | 'all';
+
+/** Paired runs after the first one; the median of each level is reported. */
+const RUNS = 7;
+/** The strength fed to graphs that take one (the default option). */
+const STRENGTH = 0.7;
+
+const file = process.argv[2] ?? 'models/toon-1024.onnx';
 const side = Number(process.argv[3] ?? 1024);
-const mk = (level: 'extended' | 'all') => ort.InferenceSession.create(file, { graphOptimizationLevel: level, enableCpuMemArena: true, enableMemPattern: true, executionProviders: ['cpu'] });
-const t0 = performance.now(); const a = await mk('all'); const ta = performance.now() - t0;
-const t1 = performance.now(); const b = await mk('extended'); const tb = performance.now() - t1;
-console.log('create ms all/extended', Math.round(ta), Math.round(tb), a.inputNames, a.outputNames);
-const input = new ort.Tensor('float32', Float32Array.from({ length: 3 * side * side }, (_, i) => ((i * 2654435761) % 1000) / 1000), [1, 3, side, side]);
-const feeds = (s: ort.InferenceSession) => { const f: Record<string, ort.Tensor> = { [s.inputNames[0]!]: input }; if (s.inputNames.includes('strength')) f.strength = new ort.Tensor('float32', Float32Array.from([0.7]), [1]); return f; };
-const first = async (s: ort.InferenceSession) => { const t = performance.now(); const r = await s.run(feeds(s)); return [performance.now() - t, r] as const; };
-const [fa, ra] = await first(a); const [fb, rb] = await first(b);
-const oa = ra[a.outputNames[0]!]!.data as Float32Array, ob = rb[b.outputNames[0]!]!.data as Float32Array;
-let max = 0; for (let i = 0; i < oa.length; i++) max = Math.max(max, Math.abs(oa[i]! - ob[i]!));
-console.log('first run ms all/extended', Math.round(fa), Math.round(fb), 'max diff (0..1 range)', max);
-const ta2: number[] = [], tb2: number[] = [];
-for (let i = 0; i < 7; i++) { let t = performance.now(); await a.run(feeds(a)); ta2.push(performance.now() - t); t = performance.now(); await b.run(feeds(b)); tb2.push(performance.now() - t); }
-const med = (x: number[]) => [...x].sort((p, q) => p - q)[x.length >> 1]!;
-console.log('median ms all/extended', med(ta2).toFixed(1), med(tb2).toFixed(1), 'ratio', (med(tb2) / med(ta2)).toFixed(2));
+
+function open(level: Level): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(file, { graphOptimizationLevel: level, enableCpuMemArena: true, enableMemPattern: true, executionProviders: ['cpu'] });
+}
+
+/**
+ * A deterministic, busy test image (a multiplicative hash, not a flat colour the optimiser could
+ * fold) in the graph's own input form: its element type (uint8 pixels or floats in 0..1) and its
+ * layout (a channel axis of 3 first or last, as the input's shape says).
+ */
+function testImage(session: ort.InferenceSession): ort.Tensor {
+  const meta = session.inputMetadata[0];
+  if (!meta?.isTensor) throw new Error(`${file}: the first input is not a tensor`);
+  const nhwc = meta.shape[3] === 3;
+  const dims = nhwc ? [1, side, side, 3] : [1, 3, side, side];
+  const hash = (i: number): number => ((i * 2654435761) % 1000) / 1000;
+  const length = 3 * side * side;
+  if (meta.type === 'uint8')
+    return new ort.Tensor(
+      'uint8',
+      Uint8Array.from({ length }, (_, i) => Math.round(hash(i) * 255)),
+      dims,
+    );
+  return new ort.Tensor(
+    'float32',
+    Float32Array.from({ length }, (_, i) => hash(i)),
+    dims,
+  );
+}
+
+function feeds(session: ort.InferenceSession, image: ort.Tensor): Record<string, ort.Tensor> {
+  const [input] = session.inputNames;
+  if (input === undefined) throw new Error(`${file} has no input`);
+  const feed: Record<string, ort.Tensor> = { [input]: image };
+  if (session.inputNames.includes('strength')) feed.strength = new ort.Tensor('float32', Float32Array.from([STRENGTH]), [1]);
+  return feed;
+}
+
+async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const started = performance.now();
+  const value = await work();
+  return { ms: performance.now() - started, value };
+}
+
+function firstOutput(session: ort.InferenceSession, result: ort.InferenceSession.OnnxValueMapType): ArrayLike<number> {
+  const [name] = session.outputNames;
+  const tensor = name === undefined ? undefined : result[name];
+  if (!tensor) throw new Error(`${file} has no output`);
+  return tensor.data as ArrayLike<number>;
+}
+
+function median(values: readonly number[]): number {
+  return [...values].sort((p, q) => p - q)[values.length >> 1] ?? Number.NaN;
+}
+
+const all = await timed(() => open('all'));
+const extended = await timed(() => open('extended'));
+const image = testImage(all.value);
+console.log('create ms all/extended', Math.round(all.ms), Math.round(extended.ms), all.value.inputNames, all.value.outputNames);
+
+const firstAll = await timed(() => all.value.run(feeds(all.value, image)));
+const firstExtended = await timed(() => extended.value.run(feeds(extended.value, image)));
+const a = firstOutput(all.value, firstAll.value);
+const b = firstOutput(extended.value, firstExtended.value);
+let maxDiff = 0;
+for (let i = 0; i < a.length; i += 1) maxDiff = Math.max(maxDiff, Math.abs((a[i] as number) - (b[i] as number)));
+console.log('first run ms all/extended', Math.round(firstAll.ms), Math.round(firstExtended.ms), 'max diff (output units)', maxDiff);
+
+// Paired, so that both levels see the machine alike.
+const times: Record<Level, number[]> = { all: [], extended: [] };
+for (let i = 0; i < RUNS; i += 1) {
+  times.all.push((await timed(() => all.value.run(feeds(all.value, image)))).ms);
+  times.extended.push((await timed(() => extended.value.run(feeds(extended.value, image)))).ms);
+}
+console.log('median ms all/extended', median(times.all).toFixed(1), median(times.extended).toFixed(1), 'ratio', (median(times.extended) / median(times.all)).toFixed(2));

@@ -60,7 +60,11 @@ function backportsSource(codename) {
   const dir = '/etc/apt/sources.list.d';
   const files = [
     '/etc/apt/sources.list',
-    ...(existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.list') || f.endsWith('.sources')).map((f) => path.join(dir, f)) : []),
+    ...(existsSync(dir)
+      ? readdirSync(dir)
+          .filter((f) => f.endsWith('.list') || f.endsWith('.sources'))
+          .map((f) => path.join(dir, f))
+      : []),
   ].filter((f) => existsSync(f));
   for (const file of files) {
     const text = readFileSync(file, 'utf8');
@@ -69,7 +73,10 @@ function backportsSource(codename) {
       for (const stanza of text.split(/\n\s*\n/)) {
         const suites = /^Suites:\s*(.+)$/m.exec(stanza)?.[1]?.split(/\s+/) ?? [];
         if (!/^Types:.*\bdeb\b/m.test(stanza) || !suites.includes(codename)) continue;
-        const lines = stanza.split('\n').filter((l) => !l.startsWith('#')).map((l) => (l.startsWith('Suites:') ? `Suites: ${codename}-backports` : l));
+        const lines = stanza
+          .split('\n')
+          .filter((l) => !l.startsWith('#'))
+          .map((l) => (l.startsWith('Suites:') ? `Suites: ${codename}-backports` : l));
         return { file: path.join(dir, 'toonbot-backports.sources'), text: `${lines.join('\n')}\n` };
       }
     } else {

@@ -6,7 +6,7 @@ import { config as loadDotenv } from 'dotenv';
 import { DEFAULT_ENGINE_CONFIG, type EngineOptions, type LogLevel } from './engine/index.ts';
 import { TELEGRAM_DEFAULTS, type TelegramOptions } from './bots/telegram/options.ts';
 import { DISCORD_DEFAULTS, type DiscordOptions } from './bots/discord/options.ts';
-import { isLoopback, WEB_DEFAULTS, type WebOptions } from './bots/web/options.ts';
+import { isLoopback, MIN_PUBLIC_PASSWORD, WEB_DEFAULTS, type WebOptions } from './bots/web/options.ts';
 import { SUBJECT, type AccessConfig } from './bots/shared/access/Access.ts';
 
 export interface AppConfig {
@@ -54,9 +54,6 @@ export function loadConfig(env: Env = process.env, dotenvPath?: string): AppConf
   return parseConfig(env);
 }
 
-/** Shortest studio password when other machines can reach it. */
-const MIN_PUBLIC_PASSWORD = 12;
-
 export function parseConfig(env: Env): AppConfig {
   const str = (name: string): string | undefined => {
     const v = env[name]?.trim();
@@ -82,10 +79,16 @@ export function parseConfig(env: Env): AppConfig {
   };
   /** Platform ids, comma-separated: users (`telegram:123`) and, where `places`, groups and servers. */
   const subjects = (name: string, places: boolean): string[] => {
-    const list = str(name)?.split(',').map((s) => s.trim()).filter(Boolean) ?? [];
+    const list =
+      str(name)
+        ?.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean) ?? [];
     for (const s of list) {
       if (!SUBJECT.test(s) || (!places && /:(chat|guild|channel):/.test(s))) {
-        throw new ConfigError(`Expected platform ids for ${name} (${places ? 'telegram:123, telegram:chat:-100123, discord:456, discord:guild:789, discord:channel:1011' : 'telegram:123, discord:456'}), got ${JSON.stringify(s)}`);
+        throw new ConfigError(
+          `Expected platform ids for ${name} (${places ? 'telegram:123, telegram:chat:-100123, discord:456, discord:guild:789, discord:channel:1011' : 'telegram:123, discord:456'}), got ${JSON.stringify(s)}`,
+        );
       }
     }
     return list;
@@ -130,7 +133,9 @@ export function parseConfig(env: Env): AppConfig {
   const webPasswordFile = str('TOONBOT_WEB_PASSWORD_FILE');
   const webOn = noBots || str('TOONBOT_WEB_PORT') !== undefined;
   if (webOn && !isLoopback(webHost) && webPassword === undefined && webPasswordFile === undefined) {
-    throw new ConfigError(`TOONBOT_WEB_HOST=${webHost} lets other machines reach the studio: set TOONBOT_WEB_PASSWORD (or TOONBOT_WEB_PASSWORD_FILE) too, or leave TOONBOT_WEB_HOST unset (127.0.0.1).`);
+    throw new ConfigError(
+      `TOONBOT_WEB_HOST=${webHost} lets other machines reach the studio: set TOONBOT_WEB_PASSWORD (or TOONBOT_WEB_PASSWORD_FILE) too, or leave TOONBOT_WEB_HOST unset (127.0.0.1).`,
+    );
   }
   if (webOn && !isLoopback(webHost) && webPassword !== undefined && webPassword.length < MIN_PUBLIC_PASSWORD) {
     throw new ConfigError(`TOONBOT_WEB_PASSWORD is too short for a studio other machines can reach: use at least ${MIN_PUBLIC_PASSWORD} characters.`);
@@ -185,19 +190,26 @@ export function parseConfig(env: Env): AppConfig {
           ...(localFiles(int('TELEGRAM_LOCAL_FILES', 0, 0, 1) === 1, url('TELEGRAM_API_ROOT')) ? { localFiles: true } : {}),
         }
       : null,
-    discord: discordToken && applicationId
-      ? {
-          token: discordToken,
-          applicationId,
-          ...opt('guildId', str('DISCORD_GUILD_ID')),
-          ...opt('apiRoot', url('DISCORD_API_ROOT')),
-          attachmentHosts: [...DISCORD_DEFAULTS.attachmentHosts, ...(str('DISCORD_ATTACHMENT_HOSTS')?.split(',').map((h) => h.trim()).filter(Boolean) ?? [])],
-          maxDownloadBytes: int('DISCORD_MAX_DOWNLOAD_MB', DISCORD_DEFAULTS.maxDownloadBytes / 1024 / 1024, 1, 500) * 1024 * 1024,
-          downloadTimeoutMs: DISCORD_DEFAULTS.downloadTimeoutMs,
-          maxJobsPerGuild: int('DISCORD_GUILD_MAX_JOBS', DISCORD_DEFAULTS.maxJobsPerGuild, 1, 1000),
-          tokenLifetimeMs: DISCORD_DEFAULTS.tokenLifetimeMs,
-        }
-      : null,
+    discord:
+      discordToken && applicationId
+        ? {
+            token: discordToken,
+            applicationId,
+            ...opt('guildId', str('DISCORD_GUILD_ID')),
+            ...opt('apiRoot', url('DISCORD_API_ROOT')),
+            attachmentHosts: [
+              ...DISCORD_DEFAULTS.attachmentHosts,
+              ...(str('DISCORD_ATTACHMENT_HOSTS')
+                ?.split(',')
+                .map((h) => h.trim())
+                .filter(Boolean) ?? []),
+            ],
+            maxDownloadBytes: int('DISCORD_MAX_DOWNLOAD_MB', DISCORD_DEFAULTS.maxDownloadBytes / 1024 / 1024, 1, 500) * 1024 * 1024,
+            downloadTimeoutMs: DISCORD_DEFAULTS.downloadTimeoutMs,
+            maxJobsPerGuild: int('DISCORD_GUILD_MAX_JOBS', DISCORD_DEFAULTS.maxJobsPerGuild, 1, 1000),
+            tokenLifetimeMs: DISCORD_DEFAULTS.tokenLifetimeMs,
+          }
+        : null,
   };
 }
 

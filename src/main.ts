@@ -87,7 +87,8 @@ async function main(): Promise<number> {
   let stats: DailyStats | undefined;
   try {
     if (config.web) {
-      if (config.http && config.http.port !== config.web.port) logger.warn('TOONBOT_HTTP_PORT is not used while the studio runs: /healthz, /readyz and /metrics are on the studio port', { studioPort: config.web.port });
+      if (config.http && config.http.port !== config.web.port)
+        logger.warn('TOONBOT_HTTP_PORT is not used while the studio runs: /healthz, /readyz and /metrics are on the studio port', { studioPort: config.web.port });
       const password = config.web.password ?? (config.web.passwordFile ? await studioPassword(config.web.passwordFile, logger) : undefined);
       health = web = await startWebServer(engine, { ...config.web, ...(password ? { password } : {}), log: logger, health: healthRoutes });
     } else if (config.http) {

@@ -77,7 +77,14 @@ describe('parseConfig', () => {
     expect(parseConfig({ TELEGRAM_BOT_TOKEN: TOKEN }).web).toBeNull();
     expect(parseConfig({ TELEGRAM_BOT_TOKEN: TOKEN, TOONBOT_WEB_PORT: '8090' }).web).toEqual({ host: '127.0.0.1', port: 8090, ...limits });
     expect(parseConfig({ TOONBOT_PER_USER: '3', TOONBOT_UPLOAD_IDLE_S: '5', TOONBOT_UPLOAD_S: '30', TOONBOT_WEB_TRUST_PROXY: '1', TOONBOT_WEB_SECRET: 'a key' }).web).toEqual({
-      host: '127.0.0.1', port: 8080, uploadIdleMs: 5000, uploadMs: 30_000, perAddress: 6, trustProxy: true, secret: 'a key', uploadBudgetBytes: 256 * 1024 * 1024,
+      host: '127.0.0.1',
+      port: 8080,
+      uploadIdleMs: 5000,
+      uploadMs: 30_000,
+      perAddress: 6,
+      trustProxy: true,
+      secret: 'a key',
+      uploadBudgetBytes: 256 * 1024 * 1024,
     });
     expect(JSON.stringify(describeConfig(parseConfig({ TOONBOT_WEB_SECRET: 'a key' })))).not.toContain('a key');
     // Beyond this machine only with a password, which is never shown.
@@ -122,7 +129,7 @@ describe('parseConfig', () => {
     expect(config.web?.password).toBeUndefined();
   });
 
-  it('the container image\'s settings: studio and health on one port, 8080 on all addresses, the password in the data volume', () => {
+  it("the container image's settings: studio and health on one port, 8080 on all addresses, the password in the data volume", () => {
     const image = { TOONBOT_HTTP_HOST: '0.0.0.0', TOONBOT_HTTP_PORT: '8080', TOONBOT_WEB_HOST: '0.0.0.0', TOONBOT_WEB_PASSWORD_FILE: '/app/data/studio-password' };
     const alone = parseConfig(image);
     expect(alone.web).toMatchObject({ host: '0.0.0.0', port: 8080, passwordFile: '/app/data/studio-password' });

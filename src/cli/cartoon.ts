@@ -33,9 +33,10 @@ interface BatchOutcome {
 
 export async function runBatch(engine: Engine, files: readonly InputFile[], opts: BatchOptions): Promise<BatchOutcome[]> {
   await mkdir(opts.outDir, { recursive: true });
-  const bar = opts.progress && files.length > 1
-    ? new cliProgress.SingleBar({ format: ' {bar} {value}/{total} {file}', hideCursor: true, clearOnComplete: true, stream: process.stderr }, cliProgress.Presets.shades_classic)
-    : undefined;
+  const bar =
+    opts.progress && files.length > 1
+      ? new cliProgress.SingleBar({ format: ' {bar} {value}/{total} {file}', hideCursor: true, clearOnComplete: true, stream: process.stderr }, cliProgress.Presets.shades_classic)
+      : undefined;
   bar?.start(files.length, 0, { file: '' });
   const taken = new Set<string>();
   const outcomes: BatchOutcome[] = [];
@@ -96,7 +97,9 @@ export async function runBatch(engine: Engine, files: readonly InputFile[], opts
   opts.print(renderTable(['file', 'output', 'in', 'decode', 'inference', 'encode', 'total', 'out', 'faces', 'status'], rows));
   opts.print(
     `\n${ok.length} done, ${failed} failed in ${ms(elapsed)}` +
-      (ok.length ? `; ${ms(mean)} per image, style ${opts.options.style}, strength ${opts.options.strength}, ${opts.options.resolution} px, ${opts.options.format}; models ran on ${providers.join(', ') || 'cpu'}` : ''),
+      (ok.length
+        ? `; ${ms(mean)} per image, style ${opts.options.style}, strength ${opts.options.strength}, ${opts.options.resolution} px, ${opts.options.format}; models ran on ${providers.join(', ') || 'cpu'}`
+        : ''),
   );
   if (sheetPath) opts.print(`contact sheet: ${sheetPath}`);
   return outcomes;
@@ -109,9 +112,27 @@ function batchJson(outcomes: readonly BatchOutcome[], run: { elapsed: number; me
     files: outcomes.map(({ file, output, result, inputBytes, error }) => ({
       file,
       ...(result
-        ? { ok: true, output, width: result.width, height: result.height, inputBytes, outputBytes: result.image.length, timings: result.timings, tiles: result.tiles, ...(result.portrait ? { faces: result.portrait.faces } : {}) }
+        ? {
+            ok: true,
+            output,
+            width: result.width,
+            height: result.height,
+            inputBytes,
+            outputBytes: result.image.length,
+            timings: result.timings,
+            tiles: result.tiles,
+            ...(result.portrait ? { faces: result.portrait.faces } : {}),
+          }
         : { ok: false, error }),
     })),
-    summary: { done, failed: outcomes.length - done, elapsedMs: Math.round(run.elapsed), meanMs: Math.round(run.mean), options: run.options, providers: run.providers, ...(run.sheet ? { sheet: run.sheet } : {}) },
+    summary: {
+      done,
+      failed: outcomes.length - done,
+      elapsedMs: Math.round(run.elapsed),
+      meanMs: Math.round(run.mean),
+      options: run.options,
+      providers: run.providers,
+      ...(run.sheet ? { sheet: run.sheet } : {}),
+    },
   };
 }

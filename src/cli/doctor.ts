@@ -6,7 +6,7 @@
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { createEngine, type Engine, type EngineOptions } from '../engine/index.ts';
-import { planProviders, probeSystem, describeGpus } from '../engine/providers.ts';
+import { planProviders, probeSystem, describeGpus } from '../engine/expert.ts';
 
 export async function doctor(options: EngineOptions & { runtime: { provider: string } }, print: (line: string) => void): Promise<number> {
   const probe = probeSystem();

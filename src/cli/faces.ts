@@ -11,5 +11,8 @@ export async function drawFaces(image: Buffer, faces: readonly FaceBox[]): Promi
     return box + dots + crop;
   });
   const svg = Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${shapes.join('')}</svg>`);
-  return sharp(image).composite([{ input: svg, left: 0, top: 0 }]).png().toBuffer();
+  return sharp(image)
+    .composite([{ input: svg, left: 0, top: 0 }])
+    .png()
+    .toBuffer();
 }

@@ -2,7 +2,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { extensionOf } from '../engine/index.ts';
-import type { OutputFormat } from '../engine/options.ts';
+import type { OutputFormat } from '../engine/index.ts';
 
 /** Extensions picked up when walking a folder; files named explicitly are always tried. */
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif', '.heic', '.heif']);

@@ -3,7 +3,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from '../config.ts';
-import { createEngine, createLogger, isToonError, OUTPUT_FORMATS, type CartoonOptions } from '../engine/index.ts';
+import { createEngine, createLogger, DEFAULT_OPTIONS, isToonError, OPTION_LIMITS, OUTPUT_FORMATS, type CartoonOptions } from '../engine/index.ts';
 import { runBatch } from './cartoon.ts';
 import { expandInputs } from './files.ts';
 import { addModelsCommand } from './models.ts';
@@ -17,9 +17,9 @@ program
   .argument('<inputs...>', 'image files or folders')
   .requiredOption('-o, --out <dir>', 'output folder')
   .option('-s, --style <id>', 'style id (see `toonbot styles`)')
-  .option('--strength <0..1>', 'from the photo (0) to the full cartoon (1), default 0.7')
-  .option('-r, --resolution <px>', 'long side of the output, 256..2048, default 1024')
-  .option('-f, --format <format>', `output format: ${OUTPUT_FORMATS.join(', ')} (default png)`)
+  .option(`--strength <${OPTION_LIMITS.strength.min}..${OPTION_LIMITS.strength.max}>`, `from the photo (0) to the full cartoon (1), default ${DEFAULT_OPTIONS.strength}`)
+  .option('-r, --resolution <px>', `long side of the output, ${OPTION_LIMITS.resolution.min}..${OPTION_LIMITS.resolution.max}, default ${DEFAULT_OPTIONS.resolution}`)
+  .option('-f, --format <format>', `output format: ${OUTPUT_FORMATS.join(', ')} (default ${DEFAULT_OPTIONS.format})`)
   .option('--sheet', 'also write a before/after contact sheet of the batch')
   .option('--show-faces', 'portrait styles: also write a copy with the faces found drawn on it')
   .option('--no-progress', 'no progress bar')

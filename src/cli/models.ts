@@ -33,7 +33,8 @@ export function addModelsCommand(program: Command): void {
       const entries = await loadManifests(modelsDir());
       const rows = entries.map(({ manifest: m }) => [m.id, m.pipeline, m.listed ? 'yes' : 'no', m.license, m.source]);
       for (const style of Object.keys(DCTNET_STYLES)) {
-        if (!entries.some((e) => e.manifest.id === styleId(style))) rows.push([styleId(style), 'portrait', `not installed: toonbot models pull ${style}`, 'Apache-2.0', `modelscope:${DCTNET_STYLES[style as keyof typeof DCTNET_STYLES]}`]);
+        if (!entries.some((e) => e.manifest.id === styleId(style)))
+          rows.push([styleId(style), 'portrait', `not installed: toonbot models pull ${style}`, 'Apache-2.0', `modelscope:${DCTNET_STYLES[style as keyof typeof DCTNET_STYLES]}`]);
       }
       print(renderTable(['style', 'pipeline', 'offered', 'licence', 'source'], rows));
     });
@@ -45,7 +46,9 @@ export function addModelsCommand(program: Command): void {
     .option('--base-url <url>', `ModelScope base URL, or a mirror (default TOONBOT_MODELSCOPE_URL, else ${DEFAULT_MODELSCOPE_URL})`)
     .action(async (style: string, flags: { baseUrl?: string }) => {
       const dir = modelsDir();
-      const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: ' {file} {bar} {percentage}% {value}/{total} bytes', stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
+      const bar = process.stderr.isTTY
+        ? new cliProgress.SingleBar({ format: ' {file} {bar} {percentage}% {value}/{total} bytes', stream: process.stderr }, cliProgress.Presets.shades_classic)
+        : undefined;
       let current = '';
       const manifest = await pullStyle(styleArg(style), {
         baseUrl: flags.baseUrl ?? loadConfig().modelscopeUrl,

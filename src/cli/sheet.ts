@@ -27,8 +27,7 @@ export async function contactSheet(pairs: readonly SheetPair[], options: SheetOp
   const rows = Math.ceil(pairs.length / columns);
   const width = columns * pairWidth + (columns + 1) * gap * 2;
   const height = rows * rowHeight + (rows + 1) * gap;
-  const thumb = (img: Uint8Array): Promise<Buffer> =>
-    sharp(img).rotate().resize(cell, cell, { fit: 'contain', background: '#ffffff' }).flatten({ background: '#ffffff' }).png().toBuffer();
+  const thumb = (img: Uint8Array): Promise<Buffer> => sharp(img).rotate().resize(cell, cell, { fit: 'contain', background: '#ffffff' }).flatten({ background: '#ffffff' }).png().toBuffer();
 
   const layers: OverlayOptions[] = [];
   for (const [i, pair] of pairs.entries()) {
@@ -37,5 +36,8 @@ export async function contactSheet(pairs: readonly SheetPair[], options: SheetOp
     layers.push({ input: await thumb(pair.before), left, top });
     layers.push({ input: await thumb(pair.after), left: left + cell + gap, top });
   }
-  return sharp({ create: { width, height, channels: 3, background: '#ffffff' } }).composite(layers).jpeg({ quality: 88 }).toBuffer();
+  return sharp({ create: { width, height, channels: 3, background: '#ffffff' } })
+    .composite(layers)
+    .jpeg({ quality: 88 })
+    .toBuffer();
 }

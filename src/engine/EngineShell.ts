@@ -10,7 +10,7 @@ import { MIME_TYPES, outputSide, probeImage, targetSize, type ImageLimits } from
 import { JobQueue } from './JobQueue.ts';
 import type { Logger } from './log.ts';
 import type { ModelEntry } from './manifest.ts';
-import { OPTION_LIMITS, parseOptions, type CartoonOptions, type RawOptions } from './options.ts';
+import { isParsed, OPTION_LIMITS, parseOptions, type CartoonOptions, type RawOptions } from './options.ts';
 import { round1, type JobOutput } from './pipeline.ts';
 import type { JobContext, JobOptions, QueueLimits, QueueStats } from './queueTypes.ts';
 import { listedStyles, styleNames } from './styles.ts';
@@ -168,8 +168,9 @@ export class EngineShell implements Engine {
       // Before the first await: a job submitted before close() is accepted, one after is not.
       if (checkRoom) this.#checkRoom();
       else if (this.#closing) throw new ToonError('SHUTTING_DOWN');
-      // Typed options are range-checked and completed here. Unlisted models (benchmarks) are allowed.
-      const opts = parseOptions(request.options, [...this.#models.keys()], { style: this.defaultStyle });
+      // Options a front end parsed (engine.parseOptions) are taken as they are; raw ones (the CLI,
+      // scripts) are range-checked and completed here, where unlisted models (benchmarks) are allowed.
+      const opts = isParsed(request.options) ? { ...request.options } : parseOptions(request.options, [...this.#models.keys()], { style: this.defaultStyle });
       const entry = this.#models.get(opts.style) as ModelEntry;
       opts.style = entry.manifest.id;
       style = opts.style;
@@ -177,7 +178,10 @@ export class EngineShell implements Engine {
       // (the header probe: a bad file never joins the line), which ends once the job is in line.
       const admission = this.#admit(request, opts, entry, options, enqueue);
       this.#admitting.add(admission);
-      admission.then(() => this.#admitting.delete(admission), () => this.#admitting.delete(admission));
+      admission.then(
+        () => this.#admitting.delete(admission),
+        () => this.#admitting.delete(admission),
+      );
       const { size, job } = await admission;
       const output = await job;
       const processing = output.timings.decode + output.timings.inference + output.timings.encode;

@@ -142,9 +142,13 @@ export class JobQueue {
     this.#waiting.push(entry);
     this.#jobs.add(job);
     let started = false;
-    job.signal.addEventListener('abort', () => {
-      if (!started) this.#dropWaiting(entry, job.signal.reason);
-    }, { once: true });
+    job.signal.addEventListener(
+      'abort',
+      () => {
+        if (!started) this.#dropWaiting(entry, job.signal.reason);
+      },
+      { once: true },
+    );
 
     const work = this.#queue.add(
       async () => {
@@ -178,25 +182,28 @@ export class JobQueue {
           fn();
         }
       };
-      const onAbort = (): void => finish(() => {
-        const reason = toToonError(job.signal.reason, 'CANCELLED');
-        this.#count(reason);
-        reject(reason);
-      });
+      const onAbort = (): void =>
+        finish(() => {
+          const reason = toToonError(job.signal.reason, 'CANCELLED');
+          this.#count(reason);
+          reject(reason);
+        });
       job.signal.addEventListener('abort', onAbort, { once: true });
       settled.then(
-        (value) => finish(() => {
-          job.signal.removeEventListener('abort', onAbort);
-          this.#done += 1;
-          this.#recordLatency(performance.now() - submitted);
-          resolve(value);
-        }),
-        (error: unknown) => finish(() => {
-          job.signal.removeEventListener('abort', onAbort);
-          const failure = job.signal.aborted ? toToonError(job.signal.reason, 'CANCELLED') : toToonError(error);
-          this.#count(failure);
-          reject(failure);
-        }),
+        (value) =>
+          finish(() => {
+            job.signal.removeEventListener('abort', onAbort);
+            this.#done += 1;
+            this.#recordLatency(performance.now() - submitted);
+            resolve(value);
+          }),
+        (error: unknown) =>
+          finish(() => {
+            job.signal.removeEventListener('abort', onAbort);
+            const failure = job.signal.aborted ? toToonError(job.signal.reason, 'CANCELLED') : toToonError(error);
+            this.#count(failure);
+            reject(failure);
+          }),
       );
     });
   }

@@ -109,7 +109,12 @@ export class ModelCache {
     if (this.#masks.size > MAX_MASKS) this.#masks.clear();
     return cached(this.#masks, `${entry.maskFile ?? ''}#${size}`, () =>
       entry.maskFile
-        ? sharp(entry.maskFile).greyscale().resize(size, size, { fit: 'fill' }).raw().toBuffer().then((b) => Float32Array.from(b, (v) => v / 255))
+        ? sharp(entry.maskFile)
+            .greyscale()
+            .resize(size, size, { fit: 'fill' })
+            .raw()
+            .toBuffer()
+            .then((b) => Float32Array.from(b, (v) => v / 255))
         : Promise.resolve(ellipseMask(size)),
     );
   }

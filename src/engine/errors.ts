@@ -53,7 +53,7 @@ export const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
   NOT_ALLOWED: 'Only the admins of this group can change that.',
   NOT_AVAILABLE: 'This bot is not available to you.',
   DAILY_LIMIT: 'You have used your photos for today. The count starts again at midnight UTC.',
-  OWNERS_ONLY: 'Only the bot\'s owners can do that.',
+  OWNERS_ONLY: "Only the bot's owners can do that.",
 };
 
 interface ToonErrorOptions {
@@ -81,6 +81,18 @@ export class ToonError extends Error {
 
 export function isToonError(error: unknown, code?: ErrorCode): error is ToonError {
   return error instanceof ToonError && (code === undefined || error.code === code);
+}
+
+/**
+ * How much of a user's own text an error repeats (an unknown word, a form field's name): enough to
+ * recognise it, never a whole message (a wall of text, or a token pasted by mistake) in a reply or
+ * a log line.
+ */
+const ECHO_CHARS = 40;
+
+/** The part of a user's text an error may repeat. */
+export function echo(text: string): string {
+  return text.slice(0, ECHO_CHARS);
 }
 
 /** Wraps anything thrown into a ToonError, keeping the original as `cause`. */

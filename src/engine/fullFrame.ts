@@ -186,15 +186,7 @@ function frameBytes(frame: RgbFrame, tx: AxisTile, ty: AxisTile): Uint8Array {
 }
 
 /** Adds a tile's output, weighted and mapped back to RGB in [0, 1], into frame-sized sums. */
-function accumulate(
-  output: TileData,
-  frame: RgbFrame,
-  tx: AxisTile,
-  ty: AxisTile,
-  io: ModelIO,
-  cartoon: Float32Array,
-  weightSum: Float32Array,
-): void {
+function accumulate(output: TileData, frame: RgbFrame, tx: AxisTile, ty: AxisTile, io: ModelIO, cartoon: Float32Array, weightSum: Float32Array): void {
   const w = tx.length;
   const [lo, hi] = io.range;
   const inv = 1 / (hi - lo);

@@ -13,7 +13,7 @@ import type { OutputFormat } from './options.ts';
 sharp.cache(false);
 
 /** Formats accepted as input. SVG and PDF are refused: they can fetch, script or explode. */
-export const INPUT_FORMATS = ['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif', 'heif'] as const;
+const INPUT_FORMATS = ['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif', 'heif'] as const;
 
 export const MIME_TYPES: Record<OutputFormat, string> = { png: 'image/png', jpeg: 'image/jpeg', webp: 'image/webp' };
 

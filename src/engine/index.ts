@@ -5,12 +5,12 @@
  */
 export { createEngine, DEFAULT_ENGINE_CONFIG } from './Engine.ts';
 export { styleNames } from './styles.ts';
-export type { CartoonRequest, CartoonResult, Engine, EngineOptions, JobEvent, LateOutcome, ReplyAddress, StyleInfo, SubmitOptions, Ticket } from './types.ts';
+export type { CartoonRequest, CartoonResult, Engine, EngineOptions, JobEvent, LateOutcome, ReplyAddress, StyleInfo } from './types.ts';
 
-export { extensionOf, OPTION_LIMITS, OUTPUT_FORMATS } from './options.ts';
-export type { CartoonOptions, RawOptions } from './options.ts';
+export { DEFAULT_OPTIONS, extensionOf, OPTION_LIMITS, OUTPUT_FORMATS } from './options.ts';
+export type { CartoonOptions, OutputFormat, RawOptions } from './options.ts';
 
-export { ToonError, isToonError, toToonError, DEFAULT_MESSAGES } from './errors.ts';
+export { ToonError, isToonError, toToonError, echo, DEFAULT_MESSAGES } from './errors.ts';
 export type { ErrorCode } from './errors.ts';
 
 export { createLogger, silentLogger } from './log.ts';

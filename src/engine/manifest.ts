@@ -65,7 +65,7 @@ export interface Int8Spec {
   p99Error: number;
 }
 
-export interface HeadSpec {
+interface HeadSpec {
   file: string;
   sha256: string;
   int8?: Int8Spec;
@@ -145,7 +145,11 @@ export const INSTALLED_DIR = 'installed';
  */
 export async function loadManifests(dir: string): Promise<ModelEntry[]> {
   const installed = path.join(dir, INSTALLED_DIR);
-  const list = async (d: string) => (await readdir(d).catch(() => [] as string[])).filter((n) => n.endsWith('.json') && n !== 'lock.json').sort().map((n) => path.join(d, n));
+  const list = async (d: string) =>
+    (await readdir(d).catch(() => [] as string[]))
+      .filter((n) => n.endsWith('.json') && n !== 'lock.json')
+      .sort()
+      .map((n) => path.join(d, n));
   const entries: ModelEntry[] = [];
   for (const where of [...(await list(dir)), ...(await list(installed))]) {
     const base = path.dirname(where);
@@ -169,13 +173,10 @@ export function validateManifest(raw: unknown, where = 'manifest'): ModelManifes
   const fail = (field: string, expected: string, got: unknown): never => {
     throw new TypeError(`${where}: expected ${expected} for ${field}, got ${JSON.stringify(got)}`);
   };
-  const obj = (v: unknown, field: string): Record<string, unknown> =>
-    typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : fail(field, 'an object', v);
+  const obj = (v: unknown, field: string): Record<string, unknown> => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : fail(field, 'an object', v));
   const str = (v: unknown, field: string, re = /./): string => (typeof v === 'string' && re.test(v) ? v : fail(field, `a string matching ${re}`, v));
-  const int = (v: unknown, field: string, min: number): number =>
-    Number.isInteger(v) && (v as number) >= min ? (v as number) : fail(field, `an integer >= ${min}`, v);
-  const oneOf = <T extends string>(v: unknown, field: string, options: readonly T[]): T =>
-    options.includes(v as T) ? (v as T) : fail(field, `one of ${options.join(', ')}`, v);
+  const int = (v: unknown, field: string, min: number): number => (Number.isInteger(v) && (v as number) >= min ? (v as number) : fail(field, `an integer >= ${min}`, v));
+  const oneOf = <T extends string>(v: unknown, field: string, options: readonly T[]): T => (options.includes(v as T) ? (v as T) : fail(field, `one of ${options.join(', ')}`, v));
 
   const m = obj(raw, 'manifest');
   const tile = obj(m.tile, 'tile');
@@ -183,9 +184,7 @@ export function validateManifest(raw: unknown, where = 'manifest'): ModelManifes
     const io = obj(value, field);
     const rawRange: unknown[] = Array.isArray(io.range) ? io.range : [];
     const [low, high] = rawRange;
-    const range = rawRange.length === 2 && typeof low === 'number' && typeof high === 'number' && low < high
-      ? ([low, high] as const)
-      : fail(`${field}.range`, '[low, high]', io.range);
+    const range = rawRange.length === 2 && typeof low === 'number' && typeof high === 'number' && low < high ? ([low, high] as const) : fail(`${field}.range`, '[low, high]', io.range);
     return {
       input: str(io.input, `${field}.input`),
       output: str(io.output, `${field}.output`),
@@ -201,7 +200,9 @@ export function validateManifest(raw: unknown, where = 'manifest'): ModelManifes
   };
   const parseSession = (session: Record<string, unknown>): SessionTuning => ({
     ...(session.optimization === undefined ? {} : { optimization: oneOf(session.optimization, 'session.optimization', ['basic', 'extended', 'all'] as const) }),
-    ...(session.memoryPattern === undefined ? {} : { memoryPattern: typeof session.memoryPattern === 'boolean' ? session.memoryPattern : fail('session.memoryPattern', 'a boolean', session.memoryPattern) }),
+    ...(session.memoryPattern === undefined
+      ? {}
+      : { memoryPattern: typeof session.memoryPattern === 'boolean' ? session.memoryPattern : fail('session.memoryPattern', 'a boolean', session.memoryPattern) }),
   });
   const parseVariants = (value: unknown, field: string): SizeVariant[] | undefined => {
     if (value === undefined) return undefined;
@@ -215,7 +216,14 @@ export function validateManifest(raw: unknown, where = 'manifest'): ModelManifes
   const parseInt8 = (value: unknown, field: string): { int8?: Int8Spec } => {
     if (value === undefined) return {};
     const o = obj(value, field);
-    return { int8: { file: str(o.file, `${field}.file`, /\.onnx$/), sha256: str(o.sha256, `${field}.sha256`, /^[0-9a-f]{64}$/), meanError: num(o.meanError, `${field}.meanError`), p99Error: num(o.p99Error, `${field}.p99Error`) } };
+    return {
+      int8: {
+        file: str(o.file, `${field}.file`, /\.onnx$/),
+        sha256: str(o.sha256, `${field}.sha256`, /^[0-9a-f]{64}$/),
+        meanError: num(o.meanError, `${field}.meanError`),
+        p99Error: num(o.p99Error, `${field}.p99Error`),
+      },
+    };
   };
   const parseDescriptions = (o: Record<string, unknown>): Record<string, string> =>
     Object.fromEntries(Object.entries(o).map(([lang, text]) => [str(lang, 'descriptions key', /^[a-z]{2,3}(-[A-Za-z]{2,4})?$/), str(text, `descriptions.${lang}`)]));
@@ -257,7 +265,9 @@ export function validateManifest(raw: unknown, where = 'manifest'): ModelManifes
     },
     ...(m.session === undefined ? {} : { session: parseSession(obj(m.session, 'session')) }),
     listed: m.listed === undefined ? true : typeof m.listed === 'boolean' ? m.listed : fail('listed', 'a boolean', m.listed),
-    ...(m.aliases === undefined ? {} : { aliases: Array.isArray(m.aliases) ? m.aliases.map((a, i) => str(a, `aliases[${i}]`, /^[a-z0-9._-]{1,64}$/)) : fail('aliases', 'a list of style ids', m.aliases) }),
+    ...(m.aliases === undefined
+      ? {}
+      : { aliases: Array.isArray(m.aliases) ? m.aliases.map((a, i) => str(a, `aliases[${i}]`, /^[a-z0-9._-]{1,64}$/)) : fail('aliases', 'a list of style ids', m.aliases) }),
   };
   if (manifest.variants && manifest.side === undefined) fail('side', 'the side of `file` when variants are listed', m.side);
   if (manifest.io.pixels === 'uint8' && (manifest.io.range[0] !== 0 || manifest.io.range[1] !== 255)) fail('io.range', '[0, 255] for 8-bit pixels', manifest.io.range);

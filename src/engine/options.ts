@@ -2,7 +2,7 @@
  * Request options: parsed and validated here, once, for every caller (bots, CLI, bench).
  * Nothing is clamped: a value out of range is an INVALID_OPTION naming the option and its range.
  */
-import { ToonError } from './errors.ts';
+import { echo, ToonError } from './errors.ts';
 
 export const OUTPUT_FORMATS = ['png', 'jpeg', 'webp'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -57,24 +57,28 @@ export function parseOptions(raw: RawOptions = {}, styles?: readonly string[], d
   const resolution = parseNumber('resolution', raw.resolution, d.resolution, OPTION_LIMITS.resolution, true);
   const format = raw.format === undefined || raw.format === null || raw.format === '' ? d.format : parseFormat(raw.format);
   const style = raw.style === undefined || raw.style === null || raw.style === '' ? d.style : parseStyle(raw.style, styles);
-  return { style, strength, resolution, format };
+  const options = { style, strength, resolution, format };
+  PARSED.add(options);
+  return options;
+}
+
+/** Options that parseOptions made: complete and range-checked (callers treat them as read-only). */
+const PARSED = new WeakSet<object>();
+
+/** Whether `raw` is parseOptions' own result: the shell takes it as it is instead of parsing it again. */
+export function isParsed(raw: unknown): raw is CartoonOptions {
+  return typeof raw === 'object' && raw !== null && PARSED.has(raw);
 }
 
 function invalid(option: string, expected: string, got: unknown): ToonError {
-  const shown = typeof got === 'string' ? JSON.stringify(got.slice(0, 40)) : String(got);
+  const shown = typeof got === 'string' ? JSON.stringify(echo(got)) : String(got);
   return new ToonError('INVALID_OPTION', {
     message: `Invalid ${option}: expected ${expected}, got ${shown}.`,
     detail: { option, expected },
   });
 }
 
-function parseNumber(
-  option: string,
-  value: unknown,
-  fallback: number,
-  range: { min: number; max: number },
-  integer: boolean,
-): number {
+function parseNumber(option: string, value: unknown, fallback: number, range: { min: number; max: number }, integer: boolean): number {
   if (value === undefined || value === null || value === '') return fallback;
   const expected = `${integer ? 'a whole number' : 'a number'} from ${range.min} to ${range.max}`;
   let n: number;

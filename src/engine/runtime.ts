@@ -75,7 +75,9 @@ export interface SessionTuning {
 export async function openSession(model: Uint8Array | string, runtime: RuntimeConfig, logger: Logger, label: string, tuning: SessionTuning = {}): Promise<OpenedSession> {
   const withStack = callSite();
   const options = (provider: string): ort.InferenceSession.SessionOptions => ({
-    executionProviders: [runtime.deviceId !== undefined && DEVICE_PROVIDERS.has(provider) ? ({ name: provider, deviceId: runtime.deviceId } as ort.InferenceSession.ExecutionProviderConfig) : provider],
+    executionProviders: [
+      runtime.deviceId !== undefined && DEVICE_PROVIDERS.has(provider) ? ({ name: provider, deviceId: runtime.deviceId } as ort.InferenceSession.ExecutionProviderConfig) : provider,
+    ],
     graphOptimizationLevel: tuning.optimization ?? 'all',
     executionMode: 'sequential',
     enableCpuMemArena: runtime.cpuArena,

@@ -6,7 +6,15 @@ import type { StyleInfo } from './types.ts';
 export function listedStyles(models: Iterable<ModelEntry>): StyleInfo[] {
   return [...models]
     .filter((m) => m.manifest.listed)
-    .map(({ manifest: { id, name, description, descriptions, license, pipeline, aliases } }) => ({ id, name, description, ...(descriptions ? { descriptions } : {}), license, portrait: pipeline === 'portrait', ...(aliases?.length ? { aliases } : {}) }));
+    .map(({ manifest: { id, name, description, descriptions, license, pipeline, aliases } }) => ({
+      id,
+      name,
+      description,
+      ...(descriptions ? { descriptions } : {}),
+      license,
+      portrait: pipeline === 'portrait',
+      ...(aliases?.length ? { aliases } : {}),
+    }));
 }
 
 /** Every name a user may give a style by: the ids and their aliases. */

@@ -55,7 +55,7 @@ export interface Catalog {
   ops: OpsTexts;
 }
 
-export interface OpsTexts {
+interface OpsTexts {
   /** The Cancel button's label. */
   cancel: string;
   cancelled: string;
@@ -118,11 +118,31 @@ export function resetIn(detail: Record<string, unknown>, lang: Lang = 'en'): str
 }
 
 /** /stats in any language: `words` names the parts. */
-export function statsText(f: StatsFacts, words: { since: string; today: string; done: string; failed: string; refused: string; processing: string; total: string; line: string; longest: string; busiest: string; providers: string; uptime: string }): string {
+export function statsText(
+  f: StatsFacts,
+  words: {
+    since: string;
+    today: string;
+    done: string;
+    failed: string;
+    refused: string;
+    processing: string;
+    total: string;
+    line: string;
+    longest: string;
+    busiest: string;
+    providers: string;
+    uptime: string;
+  },
+): string {
   const secs = (s: number) => `${s.toFixed(s < 10 ? 2 : 1)} s`;
   const times = (t: Period['processing']) => (t ? `p50 ${secs(t.p50)}, p95 ${secs(t.p95)}` : '-');
   const line = (label: string, p: Period) =>
-    `${label}: ${words.done} ${p.done}, ${words.failed} ${p.failed}, ${words.refused} ${Object.entries(p.refused).map(([k, n]) => `${k} ${n}`).join(', ') || '0'}\n  ${words.processing} ${times(p.processing)}; ${words.total} ${times(p.total)}`;
+    `${label}: ${words.done} ${p.done}, ${words.failed} ${p.failed}, ${words.refused} ${
+      Object.entries(p.refused)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ') || '0'
+    }\n  ${words.processing} ${times(p.processing)}; ${words.total} ${times(p.total)}`;
   const h = Math.floor(f.uptimeS / 3600);
   const m = Math.floor((f.uptimeS % 3600) / 60);
   return [

@@ -9,10 +9,17 @@ export const en: Catalog = {
     UNSUPPORTED_IMAGE: () => DEFAULT_MESSAGES.UNSUPPORTED_IMAGE,
     CORRUPT_IMAGE: () => DEFAULT_MESSAGES.CORRUPT_IMAGE,
     IMAGE_TOO_LARGE: (c, d) =>
-      d.maxBytes !== undefined ? `That file is too large for me (at most ${megabytes(d)} MB). Try a smaller one.` : `That image is too large for me (at most ${c.maxMegapixels} megapixels). Try a smaller one.`,
+      d.maxBytes !== undefined
+        ? `That file is too large for me (at most ${megabytes(d)} MB). Try a smaller one.`
+        : `That image is too large for me (at most ${c.maxMegapixels} megapixels). Try a smaller one.`,
     INVALID_OPTION: (_c, d) =>
-      ({ badField: 'One of the form fields has a name that is not allowed.', photoField: 'Send the photo in the form field named "photo".', onePhoto: 'Send one photo at a time.', fieldTooLong: 'One of the form fields is too long.', tooManyFields: 'The form has too many fields.' })[String(d.form)] ??
-      DEFAULT_MESSAGES.INVALID_OPTION,
+      ({
+        badField: 'One of the form fields has a name that is not allowed.',
+        photoField: 'Send the photo in the form field named "photo".',
+        onePhoto: 'Send one photo at a time.',
+        fieldTooLong: 'One of the form fields is too long.',
+        tooManyFields: 'The form has too many fields.',
+      })[String(d.form)] ?? DEFAULT_MESSAGES.INVALID_OPTION,
     QUEUE_FULL: () => DEFAULT_MESSAGES.QUEUE_FULL,
     USER_BUSY: () => DEFAULT_MESSAGES.USER_BUSY,
     DEADLINE_TOO_SHORT: (c) =>
@@ -24,8 +31,7 @@ export const en: Catalog = {
     UNAVAILABLE: () => DEFAULT_MESSAGES.UNAVAILABLE,
     INTERNAL: () => DEFAULT_MESSAGES.INTERNAL,
     DOWNLOAD_LIMIT: (_c, d) => `That file is larger than ${megabytes(d)} MB, the most a Telegram bot can download. Send it compressed (as a photo) or smaller.`,
-    DOWNLOAD_FAILED: (c) =>
-      c.platform === 'discord' ? 'I could not download that attachment. Upload it to Discord directly and try again.' : 'I could not download that file. Please send it again.',
+    DOWNLOAD_FAILED: (c) => (c.platform === 'discord' ? 'I could not download that attachment. Upload it to Discord directly and try again.' : 'I could not download that file. Please send it again.'),
     DELIVERY_FAILED: () => DEFAULT_MESSAGES.DELIVERY_FAILED,
     NOT_ALLOWED: () => DEFAULT_MESSAGES.NOT_ALLOWED,
     NOT_AVAILABLE: () => DEFAULT_MESSAGES.NOT_AVAILABLE,
@@ -108,7 +114,21 @@ export const en: Catalog = {
     notYourJob: 'Only the person who sent the photo can cancel it.',
     queue: (p) => (p.length === 0 ? 'You have no photos in line.' : `Your photos: ${p.map((n) => (n >= 1 ? `#${n} in line` : 'being cartoonised')).join(', ')}.`),
     changed: (list, subject, on) => `${subject} ${on ? (list === 'block' ? 'is blocked' : 'is on the allow list') : list === 'block' ? 'is unblocked' : 'is off the allow list'}.`,
-    usage: 'Reply to someone\'s message with /block, /unblock or /allow, or give an id: /block 12345 (a user) or /block -100123 (a group).',
-    stats: (f) => statsText(f, { since: 'Since start', today: 'Today (UTC)', done: 'done', failed: 'failed', refused: 'refused', processing: 'processing', total: 'total', line: 'Line now', longest: 'longest today', busiest: 'Busiest chats today', providers: 'Models on', uptime: 'up' }),
+    usage: "Reply to someone's message with /block, /unblock or /allow, or give an id: /block 12345 (a user) or /block -100123 (a group).",
+    stats: (f) =>
+      statsText(f, {
+        since: 'Since start',
+        today: 'Today (UTC)',
+        done: 'done',
+        failed: 'failed',
+        refused: 'refused',
+        processing: 'processing',
+        total: 'total',
+        line: 'Line now',
+        longest: 'longest today',
+        busiest: 'Busiest chats today',
+        providers: 'Models on',
+        uptime: 'up',
+      }),
   },
 };

@@ -8,10 +8,15 @@ export const zh: Catalog = {
   errors: {
     UNSUPPORTED_IMAGE: () => '这不是我能读取的图片。请发送照片（JPEG、PNG、WebP、GIF、TIFF、AVIF 或 HEIF）。',
     CORRUPT_IMAGE: () => '这张图片似乎已损坏或不完整，请重新发送。',
-    IMAGE_TOO_LARGE: (c, d) =>
-      d.maxBytes !== undefined ? `这个文件太大了（最多 ${megabytes(d)} MB），请换一张小一点的。` : `这张图片太大了（最多 ${c.maxMegapixels} 百万像素），请换一张小一点的。`,
+    IMAGE_TOO_LARGE: (c, d) => (d.maxBytes !== undefined ? `这个文件太大了（最多 ${megabytes(d)} MB），请换一张小一点的。` : `这张图片太大了（最多 ${c.maxMegapixels} 百万像素），请换一张小一点的。`),
     INVALID_OPTION: (_c, d) =>
-      ({ badField: '有一个表单字段的名字不被允许。', photoField: '请把照片放在名为 "photo" 的表单字段里。', onePhoto: '一次只能发送一张照片。', fieldTooLong: '有一个表单字段太长。', tooManyFields: '表单字段太多。' })[String(d.form)] ?? '有一个参数无效。',
+      ({
+        badField: '有一个表单字段的名字不被允许。',
+        photoField: '请把照片放在名为 "photo" 的表单字段里。',
+        onePhoto: '一次只能发送一张照片。',
+        fieldTooLong: '有一个表单字段太长。',
+        tooManyFields: '表单字段太多。',
+      })[String(d.form)] ?? '有一个参数无效。',
     QUEUE_FULL: () => '现在太忙了，队列已满。请一分钟后再试。',
     USER_BUSY: () => '你已经有照片在排队了，请等它们完成后再发送。',
     DEADLINE_TOO_SHORT: (c) => (c.platform === 'discord' ? '队列太长，无法在 Discord 的 15 分钟内完成。请几分钟后再试。' : '队列太长，无法及时完成。请几分钟后再试。'),
@@ -106,6 +111,20 @@ export const zh: Catalog = {
     queue: (p) => (p.length === 0 ? '你没有排队中的照片。' : `你的照片：${p.map((n) => (n >= 1 ? `排第 ${n} 位` : '正在卡通化')).join('，')}。`),
     changed: (list, subject, on) => `${subject} ${on ? (list === 'block' ? '已被屏蔽' : '已加入允许名单') : list === 'block' ? '已解除屏蔽' : '已移出允许名单'}。`,
     usage: '回复某人的消息并发送 /block、/unblock 或 /allow，或者给出 ID：/block 12345（用户）或 /block -100123（群组）。',
-    stats: (f) => statsText(f, { since: '启动以来', today: '今天（UTC）', done: '完成', failed: '失败', refused: '拒绝', processing: '处理', total: '总计', line: '当前队列', longest: '今日最长', busiest: '今日最活跃的聊天', providers: '模型运行于', uptime: '已运行' }),
+    stats: (f) =>
+      statsText(f, {
+        since: '启动以来',
+        today: '今天（UTC）',
+        done: '完成',
+        failed: '失败',
+        refused: '拒绝',
+        processing: '处理',
+        total: '总计',
+        line: '当前队列',
+        longest: '今日最长',
+        busiest: '今日最活跃的聊天',
+        providers: '模型运行于',
+        uptime: '已运行',
+      }),
   },
 };

@@ -136,5 +136,5 @@ function attribute(name: string, value: AttrValue): onnxProto.onnx.IAttributePro
   }
   if ('f' in value) return { name, type: T.FLOAT, f: value.f };
   if ('floats' in value) return { name, type: T.FLOATS, floats: [...value.floats] };
-  return { name, type: T.INTS, ints: [...(value)] };
+  return { name, type: T.INTS, ints: [...value] };
 }

@@ -11,41 +11,63 @@ export const BUILTIN_STYLE_PARAMS = {
    * Kuwahara: window radius (reference px) per pass, how strongly low variance wins, its epsilon,
    * and how far (share of the radius) the choice between windows is smoothed.
    */
-  kuwaharaRadius: [6, 10], kuwaharaSharpness: 2, kuwaharaEps: 2, kuwaharaSpread: 0.2,
+  kuwaharaRadius: [6, 10],
+  kuwaharaSharpness: 2,
+  kuwaharaEps: 2,
+  kuwaharaSpread: 0.2,
   /** Luminance steps at strength 0 and at strength 1 (fewer = flatter). */
   levels: [14, 7],
   /** Step sharpness: on flat gradients, and on edges at full strength; gradient (L* per px) of a full edge. */
-  stepSoft: 0.6, stepSharp: 9, stepEdge: 6,
+  stepSoft: 0.6,
+  stepSharp: 9,
+  stepEdge: 6,
   /** Chroma gain at full strength (a uniform saturation boost). */
   saturation: 1.15,
   /** Texture measure (reference px): gradient scale, and the window over which gradients are summed. */
-  fineSigma: 1.5, poolRadius: 8,
+  fineSigma: 1.5,
+  poolRadius: 8,
   /** Structure gate: |Σ∇L| / (Σ|∇L| + floor, L* per reference px) from which lines are allowed, and its ramp. */
-  gateFloor: 0.3, gateFrom: 0.25, gateRange: 0.35,
+  gateFloor: 0.3,
+  gateFrom: 0.25,
+  gateRange: 0.35,
   /** Summed gradient (L* per reference px) where an unstructured area counts as texture, and its ramp. */
-  busyFrom: 3, busyRange: 2,
+  busyFrom: 3,
+  busyRange: 2,
   /** Blur (reference px) that turns texture into shading. */
   shadeSigma: 8,
   /** Guided upsampling: window radius (reference px) and epsilon (L*²). */
-  guideRadius: 4, guideEps: 40,
+  guideRadius: 4,
+  guideEps: 40,
   /** Ink: DoG sigma (reference px) and ratio, line length (sigma, reference px) along the edge, structure tensor sigma. */
-  inkSigma: 2, inkRatio: 1.6, lineSigma: 6, tensorSigma: 3,
+  inkSigma: 2,
+  inkRatio: 1.6,
+  lineSigma: 6,
+  tensorSigma: 3,
   /** DoG response (L* units) where ink starts, over how many units it reaches full, and the weak share kept by hysteresis. */
-  inkThreshold: 0.31, inkRange: 0.4, weakShare: 0.5,
+  inkThreshold: 0.31,
+  inkRange: 0.4,
+  weakShare: 0.5,
   /** Seeds: the stretch (sigma, reference px) over which a stroke must hold, and the mean ink it needs there. */
-  seedSigma: 16, seedFrom: 0.45,
+  seedSigma: 16,
+  seedFrom: 0.45,
   /** Hysteresis: how far (reference px) one linking step reaches, and the steps. */
-  linkRadius: 3, linkSteps: 3,
+  linkRadius: 3,
+  linkSteps: 3,
   /** Local contrast (L* std over this radius, reference px) that needs no boost; its floor; the boost's range. */
-  contrastRadius: 12, contrastReference: 12, contrastFloor: 3, boostRange: [0.7, 2],
+  contrastRadius: 12,
+  contrastReference: 12,
+  contrastFloor: 3,
+  boostRange: [0.7, 2],
   /** The upsampled line map's values between which a stroke's edge goes from none to full (its antialiasing). */
   strokeEdge: [0.3, 0.6],
   /** How much of the colour under a line the ink removes. */
   inkChroma: 0.2,
   /** The colour layer never sinks a pixel more than this below the photo's L* into ink-dark (below inkDark). */
-  darkenLimit: 13, inkDark: 31,
+  darkenLimit: 13,
+  inkDark: 31,
   /** Ink lightness, and its opacity at strength 0 and 1. */
-  inkL: 8, inkAlpha: [0.5, 1],
+  inkL: 8,
+  inkAlpha: [0.5, 1],
 } as const;
 
 export type BuiltinStyleParams = { readonly [K in keyof typeof BUILTIN_STYLE_PARAMS]: (typeof BUILTIN_STYLE_PARAMS)[K] extends readonly number[] ? readonly [number, number] : number };
@@ -69,13 +91,21 @@ const FACE_BASE = {
   /** Kuwahara window radius per pass: under half an iris, so eyes and lips keep their shape. */
   kuwaharaRadius: [3, 4],
   /** Skin: blurred with this sigma away from the features (edges of this strength, L* per px, dilated this far). */
-  skinSigma: 6, featureEdge: [2, 5], featureReach: 4,
+  skinSigma: 6,
+  featureEdge: [2, 5],
+  featureReach: 4,
   /** Extra smoothing of a*, b* (skin one colour). */
   chromaSigma: 5,
   /** Luminance steps at strength 0 and 1; step sharpness on the features, on edges and on skin; gradient (L* per px) of a full edge. */
-  levels: [9, 5], stepSoft: 8, stepSharp: 10, stepEdge: 4, skinStep: 8,
+  levels: [9, 5],
+  stepSoft: 8,
+  stepSharp: 10,
+  stepEdge: 4,
+  skinStep: 8,
   /** Broad shadows (L* blurred with this sigma) below this L* are lifted by this share of the gap (eye sockets, under the nose). */
-  liftSigma: 10, liftBelow: 55, lift: 0.5,
+  liftSigma: 10,
+  liftBelow: 55,
+  lift: 0.5,
   /** A pixel this much (L*, from..to) darker than its broad surroundings is a feature, not shadow: not lifted. */
   featureDark: [8, 20],
   /** Away from the eyes, nose and mouth a stroke needs this many times the edge (wrinkles are left out). */
@@ -83,15 +113,28 @@ const FACE_BASE = {
   /** The steps never sink a pixel more than this below the (lifted) photo. */
   darkenLimit: 6,
   /** Ink: DoG sigma and ratio; contrast window, the std that needs no boost, the largest boost. */
-  inkSigma: 0.9, inkRatio: 1.7, contrastRadius: 12, contrastReference: 10, boostMin: 0.45, boostMax: 1.8,
+  inkSigma: 0.9,
+  inkRatio: 1.7,
+  contrastRadius: 12,
+  contrastReference: 10,
+  boostMin: 0.45,
+  boostMax: 1.8,
   /** Specks: the window (radius) over which a stroke needs this mean ink around it to be kept. */
-  speckRadius: 3, speckFrom: 0.12,
+  speckRadius: 3,
+  speckFrom: 0.12,
   /** DoG response where ink starts and over how much it reaches full; the stroke's antialiased edge. */
-  inkThreshold: 0.55, inkRange: 0.9, strokeEdge: [0.15, 0.55],
+  inkThreshold: 0.55,
+  inkRange: 0.9,
+  strokeEdge: [0.15, 0.55],
   /** Ink lightness and its opacity at strength 0 and 1; chroma gain at full strength. */
-  inkL: 10, inkAlpha: [0.55, 0.95], saturation: 1.1,
+  inkL: 10,
+  inkAlpha: [0.55, 0.95],
+  saturation: 1.1,
   /** Tone (sketch shading, manga grey) from this L* over this range, up to this much ink; manga's solid black below blackFrom. */
-  toneFrom: 55, toneRange: 35, toneMax: 0.45, blackFrom: 20,
+  toneFrom: 55,
+  toneRange: 35,
+  toneMax: 0.45,
+  blackFrom: 20,
 } as const;
 
 type Widen<T> = { readonly [K in keyof T]: T[K] extends readonly number[] ? readonly [number, number] : number };

@@ -80,8 +80,7 @@ export function buildDctnetModel(weights: readonly ConvWeights[]): Uint8Array {
   const input = g.input('input_image', [1, 3, 'height', 'width']);
   const x = g.op('Sub', [g.op('Div', [input, g.scalar(127.5)]), g.scalar(1)]);
   const y = generator(g, x, weights);
-  const box = (z: string, ch: number) =>
-    g.op('Conv', [z, g.tensor('box', new Float32Array(ch * 9).fill(1 / 9), [ch, 1, 3, 3])], { group: ch, kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
+  const box = (z: string, ch: number) => g.op('Conv', [z, g.tensor('box', new Float32Array(ch * 9).fill(1 / 9), [ch, 1, 3, 3])], { group: ch, kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
   const ones = g.op('Add', [g.op('Mul', [g.op('Slice', [x, g.int64s('s', [0]), g.int64s('e', [1]), g.int64s('a', [1])]), g.scalar(0)]), g.scalar(1)]);
   const n = box(ones, 1);
   const mean = (z: string) => g.op('Div', [box(z, 3), n]);
@@ -107,8 +106,7 @@ function generator(g: GraphBuilder, input: string, weights: readonly ConvWeights
     const oihw = new Float32Array(l.w.length);
     for (let y = 0; y < l.k; y += 1)
       for (let xx = 0; xx < l.k; xx += 1)
-        for (let i = 0; i < l.cin; i += 1)
-          for (let o = 0; o < l.cout; o += 1) oihw[((o * l.cin + i) * l.k + y) * l.k + xx] = l.w[((y * l.k + xx) * l.cin + i) * l.cout + o] as number;
+        for (let i = 0; i < l.cin; i += 1) for (let o = 0; o < l.cout; o += 1) oihw[((o * l.cin + i) * l.k + y) * l.k + xx] = l.w[((y * l.k + xx) * l.cin + i) * l.cout + o] as number;
     const p = (l.k - 1) / 2;
     // TensorFlow's SAME with stride 2 on an even side pads one pixel, at the bottom/right only.
     const pads = l.stride === 2 ? [0, 0, 1, 1] : [p, p, p, p];

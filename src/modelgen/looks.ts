@@ -42,7 +42,7 @@ export interface LookLayers {
 }
 
 /** Per-look constants (reference px at a 1024 px output, L* units). */
-export const LOOK_PARAMS = {
+const LOOK_PARAMS = {
   sketch: { hatchPeriod: 7, crossFrom: 0.6, toneFrom: 64, toneRange: 48, graphite: 36, paper: 96, grain: 2.5, lineEdge: [0.5, 0.8], contour: [1.5, 4] },
   manga: { dotPeriod: 5, blackFrom: 20, blackRange: 8, whiteFrom: 74, simplify: 10, lineEdge: [0.25, 0.55] },
   comic: { dotPeriod: 6, shadowFrom: 52, shadowRange: 30, dotShade: 0.55, saturation: 1.5, lineEdge: [0.15, 0.45] },

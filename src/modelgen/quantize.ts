@@ -42,7 +42,11 @@ export async function quantizeQdq(modelBytes: Uint8Array, options: QuantizeOptio
   const convs = graph.node.filter((n) => n.opType === 'Conv' && (n.input?.length ?? 0) >= 2 && initializers.has(n.input?.[1] as string) && groupOf(n) === 1);
   const keep = new Set(options.keepFloat ?? [0]);
   const chosen = convs.filter((_, i) => !keep.has(i));
-  const ranges = await calibrate(modelBytes, chosen.flatMap((n) => [n.input?.[0] as string, n.output?.[0] as string]), options.calibration);
+  const ranges = await calibrate(
+    modelBytes,
+    chosen.flatMap((n) => [n.input?.[0] as string, n.output?.[0] as string]),
+    options.calibration,
+  );
 
   const nodes: Node[] = [];
   const quantisedInputs = new Map<string, string>();
@@ -114,7 +118,13 @@ export async function quantizeQdq(modelBytes: Uint8Array, options: QuantizeOptio
     const wdq = fresh(`${wName}_dq`);
     nodes.push({ opType: 'DequantizeLinear', name: fresh('DQw'), input: [wqName, wsName, wzName], output: [wdq], attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 0 }] });
     const bqName = addInit({ name: fresh('bias_int32'), dataType: DT.INT32, dims: [outs], rawData: new Uint8Array(bq.buffer) });
-    const bsName = addInit(floatTensor(fresh('bias_scale'), wScales.map((s) => s * xScale), [outs]));
+    const bsName = addInit(
+      floatTensor(
+        fresh('bias_scale'),
+        wScales.map((s) => s * xScale),
+        [outs],
+      ),
+    );
     const bzName = addInit({ name: fresh('bias_zp'), dataType: DT.INT32, dims: [outs], rawData: new Uint8Array(outs * 4) });
     const bdq = fresh('bias_dq');
     nodes.push({ opType: 'DequantizeLinear', name: fresh('DQb'), input: [bqName, bsName, bzName], output: [bdq], attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 0 }] });
@@ -133,7 +143,14 @@ export async function quantizeQdq(modelBytes: Uint8Array, options: QuantizeOptio
     }
   }
   // The float weights and biases replaced by their integer forms.
-  const replaced = new Set(chosen.flatMap((conv) => (conv.input ?? []).slice(1).map((name) => initializers.get(name)).filter((t): t is Tensor => t !== undefined)));
+  const replaced = new Set(
+    chosen.flatMap((conv) =>
+      (conv.input ?? [])
+        .slice(1)
+        .map((name) => initializers.get(name))
+        .filter((t): t is Tensor => t !== undefined),
+    ),
+  );
   const stillRead = new Set(nodes.flatMap((n) => n.input ?? []));
   graph.initializer = graph.initializer.filter((t) => !replaced.has(t) || stillRead.has(t.name as string));
   graph.node = nodes;

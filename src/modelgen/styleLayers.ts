@@ -20,12 +20,30 @@ export function rgbToLab(g: GraphBuilder, rgb: string): string {
   const lin = g.op('Pow', [g.op('Clip', [rgb, g.scalar(0), g.scalar(1)]), g.scalar(GAMMA)]);
   const xyz = colourMatrix(g, lin, RGB_TO_XYZ, [CBRT_OFFSET, CBRT_OFFSET, CBRT_OFFSET]);
   const f = g.op('Pow', [xyz, g.scalar(1 / 3)]);
-  return colourMatrix(g, f, [[0, 116, 0], [500, -500, 0], [0, 200, -200]], [-16, 0, 0]);
+  return colourMatrix(
+    g,
+    f,
+    [
+      [0, 116, 0],
+      [500, -500, 0],
+      [0, 200, -200],
+    ],
+    [-16, 0, 0],
+  );
 }
 
 export function labToRgb(g: GraphBuilder, lab: string): string {
   // fy = (L + 16)/116, fx = fy + a/500, fz = fy − b/200.
-  const f = colourMatrix(g, lab, [[1 / 116, 1 / 500, 0], [1 / 116, 0, 0], [1 / 116, 0, -1 / 200]], [16 / 116, 16 / 116, 16 / 116]);
+  const f = colourMatrix(
+    g,
+    lab,
+    [
+      [1 / 116, 1 / 500, 0],
+      [1 / 116, 0, 0],
+      [1 / 116, 0, -1 / 200],
+    ],
+    [16 / 116, 16 / 116, 16 / 116],
+  );
   const xyz = g.op('Sub', [g.op('Mul', [g.op('Mul', [f, f]), f]), g.scalar(CBRT_OFFSET)]);
   const lin = colourMatrix(g, xyz, invert3(RGB_TO_XYZ));
   return g.op('Pow', [g.op('Clip', [lin, g.scalar(0), g.scalar(1)]), g.scalar(1 / GAMMA)]);
@@ -42,8 +60,21 @@ export function kuwahara(g: GraphBuilder, lab: string, r: number, sharpness: num
   const h = Math.max(1, Math.floor(r / 2));
   // Four quadrants and four half-planes as (rows above, below) then (columns left, right); the
   // row passes are shared between windows.
-  const rowExtents = [[r, 0], [0, r], [h, h]] as const;
-  const windows = [[0, r, 0], [0, 0, r], [1, r, 0], [1, 0, r], [0, h, h], [2, 0, r], [1, h, h], [2, r, 0]] as const;
+  const rowExtents = [
+    [r, 0],
+    [0, r],
+    [h, h],
+  ] as const;
+  const windows = [
+    [0, r, 0],
+    [0, 0, r],
+    [1, r, 0],
+    [1, 0, r],
+    [0, h, h],
+    [2, 0, r],
+    [1, h, h],
+    [2, r, 0],
+  ] as const;
   const rows = rowExtents.map(([top, bottom]) => boxMean(g, both, top, 0, bottom, 0));
   const means: string[] = [];
   const weights: string[] = [];

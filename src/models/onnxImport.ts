@@ -34,7 +34,7 @@ export interface OnnxImportOptions {
 }
 
 /** What the graph's signature says, and what a run on a photo showed. */
-export interface Detected {
+interface Detected {
   input: string;
   output: string;
   layout: 'NCHW' | 'NHWC';
@@ -45,7 +45,7 @@ export interface Detected {
 }
 
 /** Reads the signature: one float image input and one output, channels first or last. */
-export async function readSignature(bytes: Uint8Array, override: Pick<OnnxImportOptions, 'layout'> = {}): Promise<Omit<Detected, 'range' | 'sizeMultiple'>> {
+async function readSignature(bytes: Uint8Array, override: Pick<OnnxImportOptions, 'layout'> = {}): Promise<Omit<Detected, 'range' | 'sizeMultiple'>> {
   const session = await ort.InferenceSession.create(bytes).catch((error: unknown) => {
     throw new InstallError(`not a model onnxruntime can open: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
   });
@@ -68,7 +68,7 @@ export async function readSignature(bytes: Uint8Array, override: Pick<OnnxImport
 }
 
 /** The photo as the graph's input tensor, in a layout, range and colour order. */
-export function toInput(rgb: Uint8Array, side: number, layout: 'NCHW' | 'NHWC', range: Range, bgr: boolean): Float32Array {
+function toInput(rgb: Uint8Array, side: number, layout: 'NCHW' | 'NHWC', range: Range, bgr: boolean): Float32Array {
   const plane = side * side;
   const out = new Float32Array(3 * plane);
   const [lo, hi] = range;
@@ -132,7 +132,7 @@ interface Trial {
  * range and looks like the photo.
  * @throws InstallError when no range gives an image: the output's size, a constant, or noise
  */
-export async function detectRange(bytes: Uint8Array, sig: Omit<Detected, 'range' | 'sizeMultiple'>, side: number, opts: Pick<OnnxImportOptions, 'range' | 'colorOrder'>): Promise<{ range: Range; likeness: number }> {
+async function detectRange(bytes: Uint8Array, sig: Omit<Detected, 'range' | 'sizeMultiple'>, side: number, opts: Pick<OnnxImportOptions, 'range' | 'colorOrder'>): Promise<{ range: Range; likeness: number }> {
   const session = await ort.InferenceSession.create(bytes);
   try {
     const photo = path.join(CALIBRATION_DIR, 'astronaut.jpg');
@@ -187,7 +187,7 @@ export async function detectRange(bytes: Uint8Array, sig: Omit<Detected, 'range'
  * and doubles it back needs 2^k).
  * @throws InstallError when none does
  */
-export async function detectMultiple(bytes: Uint8Array, sig: Omit<Detected, 'range' | 'sizeMultiple'>): Promise<number> {
+async function detectMultiple(bytes: Uint8Array, sig: Omit<Detected, 'range' | 'sizeMultiple'>): Promise<number> {
   const session = await ort.InferenceSession.create(bytes);
   try {
     for (const multiple of [8, 16, 32]) {
@@ -203,7 +203,7 @@ export async function detectMultiple(bytes: Uint8Array, sig: Omit<Detected, 'ran
 }
 
 /** How far (px) one input pixel reaches in the output: the tiling margin. */
-export async function receptiveField(bytes: Uint8Array, sig: Omit<Detected, 'range' | 'sizeMultiple'>, range: Range, side: number): Promise<number> {
+async function receptiveField(bytes: Uint8Array, sig: Omit<Detected, 'range' | 'sizeMultiple'>, range: Range, side: number): Promise<number> {
   const session = await ort.InferenceSession.create(bytes);
   try {
     const dims = sig.layout === 'NHWC' ? [1, side, side, 3] : [1, 3, side, side];

@@ -39,8 +39,23 @@ export class Metrics {
   /** Gauges of the line, read from the engine at each scrape. */
   watch(engine: Pick<Engine, 'stats'>): void {
     const registers = [this.registry];
-    new Gauge({ name: 'toonbot_queue_waiting', help: 'Jobs waiting in line (reserved places included).', registers, collect() { const s = engine.stats(); this.set(s.waiting + s.reserved); } });
-    new Gauge({ name: 'toonbot_jobs_running', help: 'Jobs on the accelerator now.', registers, collect() { this.set(engine.stats().running); } });
+    new Gauge({
+      name: 'toonbot_queue_waiting',
+      help: 'Jobs waiting in line (reserved places included).',
+      registers,
+      collect() {
+        const s = engine.stats();
+        this.set(s.waiting + s.reserved);
+      },
+    });
+    new Gauge({
+      name: 'toonbot_jobs_running',
+      help: 'Jobs on the accelerator now.',
+      registers,
+      collect() {
+        this.set(engine.stats().running);
+      },
+    });
   }
 
   /** The engine's onJob (and the bots' own refusals). */

@@ -38,9 +38,17 @@ export function healthRoutes(app: FastifyInstance, { metrics, readiness }: Healt
   app.get('/healthz', async (_req, reply) => reply.headers(noStore).type('text/plain').send('ok\n'));
   app.get('/readyz', async (_req, reply) => {
     const state = readiness();
-    return reply.code(state.state === 'ready' ? 200 : 503).headers(noStore).send(state);
+    return reply
+      .code(state.state === 'ready' ? 200 : 503)
+      .headers(noStore)
+      .send(state);
   });
-  app.get('/metrics', async (_req, reply) => reply.headers(noStore).type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  app.get('/metrics', async (_req, reply) =>
+    reply
+      .headers(noStore)
+      .type(metrics.registry.contentType)
+      .send(await metrics.registry.metrics()),
+  );
 }
 
 /** A server with the health routes only (no studio in this process). */

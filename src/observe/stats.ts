@@ -65,7 +65,10 @@ export class DailyStats {
       today: period(now, this.#baseline),
       lineNow: s.waiting + s.running,
       lineLongestToday: this.#longest,
-      busiest: [...this.#places.entries()].sort((a, b) => b[1] - a[1]).slice(0, BUSIEST).map(([place, photos]) => ({ place, photos })),
+      busiest: [...this.#places.entries()]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, BUSIEST)
+        .map(([place, photos]) => ({ place, photos })),
       providers: this.engine.providers(),
       uptimeS: Math.round(process.uptime()),
       version: VERSION,
@@ -113,7 +116,7 @@ function minus(a: Buckets, b: Buckets): Buckets {
 }
 
 /** p50 and p95 from cumulative buckets, interpolated linearly within a bucket (as Prometheus does). */
-export function quantiles(buckets: Buckets): { p50: number; p95: number } | null {
+function quantiles(buckets: Buckets): { p50: number; p95: number } | null {
   const count = buckets.at(-1)?.[1] ?? 0;
   if (count <= 0) return null;
   const at = (q: number): number => {

@@ -9,9 +9,9 @@ import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { FakeBotApi } from '../bots/telegram/FakeBotApi.ts';
-import { APP_ID, FakeDiscord } from '../bots/discord/FakeDiscord.ts';
-import { privateChat, photoMessage, alice } from '../bots/telegram/updates.ts';
+import { FakeBotApi } from '../../dev/standins/telegram/FakeBotApi.ts';
+import { APP_ID, FakeDiscord } from '../../dev/standins/discord/FakeDiscord.ts';
+import { privateChat, photoMessage, alice } from '../../dev/standins/telegram/updates.ts';
 import { fixture, FIXTURES } from '../helpers.ts';
 
 const run = promisify(execFile);
@@ -64,7 +64,7 @@ describe('toonbot cartoon', () => {
     expect(sheet.width).toBeGreaterThan(2 * 320);
   });
 
-  it('--json prints one document with each file\'s result or error and where the models ran', async () => {
+  it("--json prints one document with each file's result or error and where the models ran", async () => {
     const bad = path.join(dir, 'broken.png');
     // A real PNG cut short: its header reads, its pixels do not.
     await writeFile(bad, fixture('astronaut.png').subarray(0, 4000));
@@ -100,7 +100,7 @@ describe('toonbot cartoon', () => {
 });
 
 describe('npm start (src/main.ts)', () => {
-  it('with no token set and the studio\'s port taken, says so and exits 1', async () => {
+  it("with no token set and the studio's port taken, says so and exits 1", async () => {
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     try {

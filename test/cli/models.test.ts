@@ -41,7 +41,14 @@ class FakeModelScope {
       const url = new URL(req.url ?? '/', 'http://x');
       this.requests.push({ path: `${url.pathname}${url.search}`, ...(req.headers.range ? { range: req.headers.range } : {}) });
       if (url.pathname === `/api/v1/models/${model}/repo/files`) {
-        const files = [...this.files.entries()].map(([p, f]) => ({ Path: p, Name: p, Type: 'blob', Size: f.size ?? f.data.length, Sha256: createHash('sha256').update(f.data).digest('hex'), Revision: 'abc' }));
+        const files = [...this.files.entries()].map(([p, f]) => ({
+          Path: p,
+          Name: p,
+          Type: 'blob',
+          Size: f.size ?? f.data.length,
+          Sha256: createHash('sha256').update(f.data).digest('hex'),
+          Revision: 'abc',
+        }));
         res.writeHead(200, { 'content-type': 'application/json' });
         return void res.end(JSON.stringify({ Code: 200, Data: { Files: files } }));
       }
@@ -78,7 +85,9 @@ beforeAll(async () => {
   const weights = dctnetWeights(3);
   head = Buffer.from(dctnetFrozenGraph(weights, { leaky: 'op', add: 'Add', scalars: 'float_val' }));
   background = Buffer.from(dctnetFrozenGraph(dctnetWeights(4), { batch: 'newaxis', leaky: 'mul-max', add: 'AddV2', scalars: 'tensor_content' }));
-  const ellipse = Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="288" height="288"><rect width="288" height="288" fill="black"/><ellipse cx="144" cy="160" rx="100" ry="120" fill="white"/></svg>`);
+  const ellipse = Buffer.from(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="288" height="288"><rect width="288" height="288" fill="black"/><ellipse cx="144" cy="160" rx="100" ry="120" fill="white"/></svg>`,
+  );
   alpha = await sharp(ellipse).blur(8).jpeg().toBuffer();
 });
 afterAll(async () => {
@@ -137,7 +146,12 @@ describe('toonbot models pull', () => {
         const result = await engine.submit(request);
         expect([result.width, result.height]).toEqual([256, 256]);
         expect(result.portrait).toMatchObject({ faces: 1, noFace: false });
-        expect(debug.filter(([m]) => m === 'running the int8 graph').map(([, f]) => f?.model).sort()).toEqual(['dctnet-anime', 'dctnet-anime:head']);
+        expect(
+          debug
+            .filter(([m]) => m === 'running the int8 graph')
+            .map(([, f]) => f?.model)
+            .sort(),
+        ).toEqual(['dctnet-anime', 'dctnet-anime:head']);
         const reference = await fp32.submit(request);
         // Where the models ran says so (the CLI's summary and --json, readiness, doctor).
         expect(engine.providers()).toEqual(['cpu (int8)']);
@@ -195,7 +209,11 @@ describe('toonbot models import, list and verify (the CLI)', () => {
 
     // A style installed before int8 existed (its manifest without int8) gets it with `quantize`.
     const manifestPath = path.join(dir, 'installed', 'dctnet-handdrawn.json');
-    const { int8: _int8, head: { int8: _headInt8, ...oldHead }, ...old } = JSON.parse(await readFile(manifestPath, 'utf8'));
+    const {
+      int8: _int8,
+      head: { int8: _headInt8, ...oldHead },
+      ...old
+    } = JSON.parse(await readFile(manifestPath, 'utf8'));
     await writeFile(manifestPath, JSON.stringify({ ...old, head: oldHead }));
     const quantized = await run(['models', 'quantize', 'dctnet-handdrawn']);
     expect(quantized.stdout).toMatch(/^dctnet-handdrawn: int8 for background and head; test run: 256x256/);
@@ -203,11 +221,17 @@ describe('toonbot models import, list and verify (the CLI)', () => {
     const again = JSON.parse(await readFile(manifestPath, 'utf8'));
     expect([again.int8.file, again.head.int8.file]).toEqual(['dctnet-handdrawn/background.int8.onnx', 'dctnet-handdrawn/head.int8.onnx']);
     expect((await run(['models', 'verify'])).stdout).toMatch(/dctnet-handdrawn\s+ok/);
-    const notInstalled = await run(['models', 'quantize', 'toon']).then(() => null, (e: { code: number; stderr: string }) => e);
+    const notInstalled = await run(['models', 'quantize', 'toon']).then(
+      () => null,
+      (e: { code: number; stderr: string }) => e,
+    );
     expect(notInstalled?.stderr).toContain('toon is not an installed style');
 
     await writeFile(path.join(dir, 'installed', 'dctnet-handdrawn', 'head.onnx'), Buffer.from('tampered'));
-    const verify = await run(['models', 'verify']).then(() => null, (e: { code: number; stdout: string }) => e);
+    const verify = await run(['models', 'verify']).then(
+      () => null,
+      (e: { code: number; stdout: string }) => e,
+    );
     expect(verify?.code).toBe(1);
     expect(verify?.stdout).toMatch(/dctnet-handdrawn\s+FAILED: head.onnx: checksum differs/);
     expect(verify?.stdout).toMatch(/^toon\s+ok$/m);

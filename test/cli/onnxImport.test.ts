@@ -47,7 +47,7 @@ async function save(name: string, bytes: Uint8Array): Promise<string> {
 const opts = (extra: Partial<OnnxImportOptions> = {}): OnnxImportOptions => ({ modelsDir: path.join(dir, 'models'), licence: 'MIT (test weights)', ...extra });
 
 describe('importing an ONNX generator', () => {
-  it('detects AnimeGAN\'s NHWC [-1, 1], NCHW [0, 1] and NCHW [0, 255], measures the reach, and installs styles that run', async () => {
+  it("detects AnimeGAN's NHWC [-1, 1], NCHW [0, 1] and NCHW [0, 255], measures the reach, and installs styles that run", async () => {
     const tanh = (g: GraphBuilder, x: string) => g.op('Tanh', [g.op('Mul', [x, g.scalar(1.5)])]);
     const sigmoid = (g: GraphBuilder, x: string) => g.op('Sigmoid', [g.op('Mul', [g.op('Sub', [x, g.scalar(0.5)]), g.scalar(4)])]);
     const bytes255 = (g: GraphBuilder, x: string) => g.op('Clip', [g.op('Sub', [g.op('Mul', [x, g.scalar(1.1)]), g.scalar(10)]), g.scalar(0), g.scalar(255)]);
@@ -88,14 +88,20 @@ describe('importing an ONNX generator', () => {
   });
 
   it('takes a fixed-size graph at its size, and flags over what it would detect (BGR, a range)', async () => {
-    const file = await save('fixed', generator('NCHW', 64, (g, x) => g.op('Sigmoid', [g.op('Mul', [g.op('Sub', [x, g.scalar(0.5)]), g.scalar(4)])])));
+    const file = await save(
+      'fixed',
+      generator('NCHW', 64, (g, x) => g.op('Sigmoid', [g.op('Mul', [g.op('Sub', [x, g.scalar(0.5)]), g.scalar(4)])])),
+    );
     const manifest = await importOnnx('fixed-size', file, opts({ colorOrder: 'BGR', range: [0, 1] }));
     expect(manifest.io).toMatchObject({ layout: 'NCHW', range: [0, 1], colorOrder: 'BGR', sizeMultiple: 64 });
     expect(manifest.tile.maxSide).toBe(64);
   });
 
   it('on the command line, asks for the licence before anything is installed', async () => {
-    const file = await save('cli', generator('NHWC', 'h', (g, x) => g.op('Tanh', [x])));
+    const file = await save(
+      'cli',
+      generator('NHWC', 'h', (g, x) => g.op('Tanh', [x])),
+    );
     const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/toonbot.js');
     const run = await promisify(execFile)(process.execPath, [bin, 'models', 'import', 'cli-style', file], { env: { ...process.env, TOONBOT_MODELS_DIR: path.join(dir, 'cli-models') } }).then(
       () => ({ code: 0, stderr: '' }),
@@ -106,11 +112,20 @@ describe('importing an ONNX generator', () => {
   });
 
   it('refuses graphs that do not give the photo back, saying what to try', async () => {
-    const constant = await save('constant', generator('NHWC', 'h', (g, x) => g.op('Add', [g.op('Mul', [x, g.scalar(0)]), g.scalar(0.5)])));
+    const constant = await save(
+      'constant',
+      generator('NHWC', 'h', (g, x) => g.op('Add', [g.op('Mul', [x, g.scalar(0)]), g.scalar(0.5)])),
+    );
     await expect(importOnnx('constant', constant, opts())).rejects.toThrow(/output is a flat constant\. Try another --range/);
-    const noise = await save('noise', generator('NHWC', 'h', (g, x) => g.op('Sin', [g.op('Mul', [x, g.scalar(5000)])])));
+    const noise = await save(
+      'noise',
+      generator('NHWC', 'h', (g, x) => g.op('Sin', [g.op('Mul', [x, g.scalar(5000)])])),
+    );
     await expect(importOnnx('noise', noise, opts())).rejects.toThrow(/does not look like the photo \(noise\)/);
-    const halves = await save('halves', generator('NCHW', 'h', (_g, x) => x, 2));
+    const halves = await save(
+      'halves',
+      generator('NCHW', 'h', (_g, x) => x, 2),
+    );
     await expect(importOnnx('halves', halves, opts())).rejects.toThrow(/gives no frame back at its own size .*: pass --multiple/);
     // Told the multiple, it runs the photo and says the output is not the input's size.
     await expect(importOnnx('halves', halves, opts({ sizeMultiple: 8 }))).rejects.toThrow(/not an image-to-image graph of the same size/);

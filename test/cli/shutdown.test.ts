@@ -12,8 +12,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeBotApi, type Call } from '../bots/telegram/FakeBotApi.ts';
-import { photoMessage, privateChat, type Person } from '../bots/telegram/updates.ts';
+import { FakeBotApi, type Call } from '../../dev/standins/telegram/FakeBotApi.ts';
+import { photoMessage, privateChat, type Person } from '../../dev/standins/telegram/updates.ts';
 import { fixture, freePort, groupAlive, stalledUpload } from '../helpers.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -81,7 +81,10 @@ function outcome(api: FakeBotApi) {
   const to = (user: Person) => (c: Call) => Number(c.params.chat_id) === user.id;
   return USERS.map((user) => {
     const photos = api.callsTo('sendPhoto').filter(to(user)).length;
-    const texts = api.callsTo('sendMessage').filter(to(user)).map((c) => String(c.params.text));
+    const texts = api
+      .callsTo('sendMessage')
+      .filter(to(user))
+      .map((c) => String(c.params.text));
     const queued = texts.filter((t) => t.startsWith('Queued')).length;
     const answers = texts.filter((t) => !t.startsWith('Queued'));
     return { photos, answers, queuedLeft: queued - api.callsTo('deleteMessage').filter(to(user)).length };
@@ -163,7 +166,10 @@ describe('stopping the main job with photos in line', () => {
     // Telegram's download limit is 60 s; the stop ends about a second after the signal.
     expect(performance.now() - signalled).toBeLessThan(10_000);
     expect(exit).toEqual({ code: 0, signal: null });
-    const told = run.api.callsTo('sendMessage').filter((c) => Number(c.params.chat_id) === slow.id).map((c) => c.params.text);
+    const told = run.api
+      .callsTo('sendMessage')
+      .filter((c) => Number(c.params.chat_id) === slow.id)
+      .map((c) => c.params.text);
     expect(told).toEqual([RESTARTING]);
     await run.api.stop();
   }, 120_000);
@@ -208,7 +214,7 @@ describe('stopping the main job with photos in line', () => {
     process.kill(run.child.pid as number, 'SIGTERM');
     // Draining: not ready any more, while the line is still being worked through.
     let status = 200;
-    for (const deadline = Date.now() + 5000; status === 200 && Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 5000; status === 200 && Date.now() < deadline;) {
       status = (await get('/readyz')).status;
       if (status === 200) await new Promise((r) => setTimeout(r, 50));
     }

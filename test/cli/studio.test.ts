@@ -36,7 +36,7 @@ describe('npm start without a bot token', () => {
       expect(page?.status, stderr.slice(-1500)).toBe(200);
       expect(await page?.text()).toContain('ToonBot studio');
       // It says where it is, once the models are warm.
-      for (const deadline = Date.now() + 30_000; !stdout.includes('ToonBot studio:') && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
+      for (const deadline = Date.now() + 30_000; !stdout.includes('ToonBot studio:') && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 50));
       expect(stdout).toContain(`ToonBot studio: ${url}`);
       expect(stderr).toContain('no bot token set: starting the web studio only');
 
@@ -45,10 +45,11 @@ describe('npm start without a bot token', () => {
       body.append('resolution', '2048');
       body.append('photo', new Blob([new Uint8Array(fixture('chelsea.png'))]), 'chelsea.png');
       const answer = fetch(`${url}api/cartoon`, { method: 'POST', body, headers: { accept: 'text/event-stream' } }).then((r) => r.text());
-      for (const deadline = Date.now() + 10_000; !(await fetch(`${url}metrics`).then((r) => r.text())).match(/^toonbot_jobs_running 1$/m) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
+      for (const deadline = Date.now() + 10_000; !(await fetch(`${url}metrics`).then((r) => r.text())).match(/^toonbot_jobs_running 1$/m) && Date.now() < deadline;)
+        await new Promise((r) => setTimeout(r, 50));
       process.kill(-pgid, 'SIGINT');
       expect(await answer).toMatch(/^event: result$/m);
-      for (const deadline = Date.now() + 30_000; groupAlive(pgid) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
+      for (const deadline = Date.now() + 30_000; groupAlive(pgid) && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 50));
       expect(groupAlive(pgid), stderr.slice(-1500)).toBe(false);
       expect(stderr).toContain('"msg":"stopped"');
       expect(stderr).not.toMatch(/"level":"error"/);

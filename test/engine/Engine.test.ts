@@ -20,7 +20,10 @@ import {
 import { fixture, pixels, pngHeaderClaiming, solid } from '../helpers.ts';
 
 async function failsWith(promise: Promise<unknown>, code: ErrorCode): Promise<ToonError> {
-  const error = await promise.then(() => new Error('resolved'), (e: unknown) => e);
+  const error = await promise.then(
+    () => new Error('resolved'),
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(ToonError);
   expect((error as ToonError).code).toBe(code);
   return error as ToonError;
@@ -87,7 +90,10 @@ describe('Engine output', () => {
   });
 
   it('applies EXIF orientation before sizing', async () => {
-    const stored = await sharp(await solid(400, 200, [200, 50, 50])).jpeg().withMetadata({ orientation: 6 }).toBuffer();
+    const stored = await sharp(await solid(400, 200, [200, 50, 50]))
+      .jpeg()
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
     const result = await engine.submit({ image: stored, options: { resolution: 256 } });
     expect([result.width, result.height]).toEqual([128, 256]);
   });
@@ -168,10 +174,13 @@ describe('Engine errors', () => {
     const positions: number[] = [];
     const second = engine.submit(
       { image: fixture('chelsea.png'), requester: 'b', options: { resolution: 256 } },
-      { signal: controller.signal, onPosition: (p) => {
-        positions.push(p);
-        if (p === 1) controller.abort();
-      } },
+      {
+        signal: controller.signal,
+        onPosition: (p) => {
+          positions.push(p);
+          if (p === 1) controller.abort();
+        },
+      },
     );
     await failsWith(second, 'CANCELLED');
     await expect(first).resolves.toMatchObject({ width: 1024 });

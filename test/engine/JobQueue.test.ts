@@ -53,7 +53,7 @@ describe('JobQueue', () => {
     expect(log).toEqual(['start a', 'end a', 'start b', 'end b', 'start c', 'end c']);
   });
 
-  it('reports each waiting job\'s place in line as the line moves, then 0 when it starts', async () => {
+  it("reports each waiting job's place in line as the line moves, then 0 when it starts", async () => {
     const queue = new JobQueue();
     const log: string[] = [];
     const a = gatedJob(queue, 'u1', log, 'a');
@@ -81,7 +81,10 @@ describe('JobQueue', () => {
     await tick();
     const w1 = gatedJob(queue, 'u2', log, 'w1');
     const w2 = gatedJob(queue, 'u3', log, 'w2');
-    await rejectsWith(queue.submit(async () => 'never', { requester: 'u4' }), 'QUEUE_FULL');
+    await rejectsWith(
+      queue.submit(async () => 'never', { requester: 'u4' }),
+      'QUEUE_FULL',
+    );
     expect(queue.stats()).toMatchObject({ waiting: 2, running: 1 });
     running.gate.resolve('');
     await running.result;
@@ -96,7 +99,10 @@ describe('JobQueue', () => {
     const queue = new JobQueue({ maxWaiting: 0 });
     const log: string[] = [];
     const a = gatedJob(queue, 'u1', log, 'a');
-    await rejectsWith(queue.submit(async () => 'never', { requester: 'u2' }), 'QUEUE_FULL');
+    await rejectsWith(
+      queue.submit(async () => 'never', { requester: 'u2' }),
+      'QUEUE_FULL',
+    );
     a.gate.resolve('A');
     await expect(a.result).resolves.toBe('A');
     await expect(queue.submit(async () => 'B', { requester: 'u2' })).resolves.toBe('B');
@@ -107,7 +113,10 @@ describe('JobQueue', () => {
     const log: string[] = [];
     const a = gatedJob(queue, 'alice', log, 'a');
     const b = gatedJob(queue, 'alice', log, 'b');
-    const error = await rejectsWith(queue.submit(async () => 'x', { requester: 'alice' }), 'USER_BUSY');
+    const error = await rejectsWith(
+      queue.submit(async () => 'x', { requester: 'alice' }),
+      'USER_BUSY',
+    );
     expect(error.message).toMatch(/already have photos in line/);
     // Someone else is not affected.
     const c = gatedJob(queue, 'bob', log, 'c');
@@ -145,7 +154,10 @@ describe('JobQueue', () => {
 
   it('refuses a job whose signal is already aborted', async () => {
     const queue = new JobQueue();
-    await rejectsWith(queue.submit(async () => 1, { requester: 'u', signal: AbortSignal.abort() }), 'CANCELLED');
+    await rejectsWith(
+      queue.submit(async () => 1, { requester: 'u', signal: AbortSignal.abort() }),
+      'CANCELLED',
+    );
     expect(queue.stats().waiting).toBe(0);
   });
 
@@ -161,7 +173,7 @@ describe('JobQueue', () => {
     expect(b.ran()).toBe(false);
   });
 
-  it('answers a running job\'s caller at its deadline, but keeps the slot until the work returns', async () => {
+  it("answers a running job's caller at its deadline, but keeps the slot until the work returns", async () => {
     const queue = new JobQueue();
     const log: string[] = [];
     const slow = gatedJob(queue, 'u1', log, 'slow', { deadlineMs: 30 });
@@ -181,9 +193,12 @@ describe('JobQueue', () => {
   it('never lets a job end in silence: a throwing task rejects with a ToonError', async () => {
     const queue = new JobQueue();
     const error = await rejectsWith(
-      queue.submit(async () => {
-        throw new Error('native crash');
-      }, { requester: 'u' }),
+      queue.submit(
+        async () => {
+          throw new Error('native crash');
+        },
+        { requester: 'u' },
+      ),
       'INTERNAL',
     );
     expect((error.cause as Error).message).toBe('native crash');
@@ -222,7 +237,10 @@ describe('JobQueue', () => {
     const closing = queue.close().then(() => {
       closed = true;
     });
-    await rejectsWith(queue.submit(async () => 1, { requester: 'u3' }), 'SHUTTING_DOWN');
+    await rejectsWith(
+      queue.submit(async () => 1, { requester: 'u3' }),
+      'SHUTTING_DOWN',
+    );
     await tick();
     expect(closed).toBe(false);
     a.gate.resolve('');
@@ -255,7 +273,10 @@ describe('JobQueue', () => {
     const ticket = queue.reserve('b');
     expect(queue.stats()).toMatchObject({ reserved: 1, waiting: 0, running: 1 });
     // The one waiting place is held: nobody else gets in while b downloads.
-    await rejectsWith(queue.submit(async () => 'x', { requester: 'c' }), 'QUEUE_FULL');
+    await rejectsWith(
+      queue.submit(async () => 'x', { requester: 'c' }),
+      'QUEUE_FULL',
+    );
     expect(() => queue.reserve('c')).toThrow(expect.objectContaining({ code: 'QUEUE_FULL' }));
     const result = ticket.submit(async () => 'b done');
     expect(queue.stats()).toMatchObject({ reserved: 0, waiting: 1 });
@@ -263,7 +284,10 @@ describe('JobQueue', () => {
     await expect(result).resolves.toBe('b done');
     await expect(running.result).resolves.toBe('a done');
     // Used once: a second submit is refused, and release after use gives nothing back twice.
-    await rejectsWith(ticket.submit(async () => 'again'), 'INTERNAL');
+    await rejectsWith(
+      ticket.submit(async () => 'again'),
+      'INTERNAL',
+    );
     ticket.release();
     expect(queue.heldBy('b')).toBe(0);
   });
@@ -273,7 +297,10 @@ describe('JobQueue', () => {
     const first = queue.reserve('u');
     const second = queue.reserve('u');
     expect(() => queue.reserve('u')).toThrow(expect.objectContaining({ code: 'USER_BUSY' }));
-    await rejectsWith(queue.submit(async () => 1, { requester: 'u' }), 'USER_BUSY');
+    await rejectsWith(
+      queue.submit(async () => 1, { requester: 'u' }),
+      'USER_BUSY',
+    );
     first.release();
     first.release();
     expect(queue.heldBy('u')).toBe(1);
@@ -287,7 +314,10 @@ describe('JobQueue', () => {
     const ticket = queue.reserve('u');
     await queue.close();
     expect(() => queue.reserve('v')).toThrow(expect.objectContaining({ code: 'SHUTTING_DOWN' }));
-    await rejectsWith(ticket.submit(async () => 1), 'SHUTTING_DOWN');
+    await rejectsWith(
+      ticket.submit(async () => 1),
+      'SHUTTING_DOWN',
+    );
     expect(queue.heldBy('u')).toBe(0);
   });
 

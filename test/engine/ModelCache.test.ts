@@ -9,7 +9,7 @@ import { ModelCache } from '../../src/engine/ModelCache.ts';
 describe('ModelCache', () => {
   it('keeps the most recently used sessions open and closes the rest', async () => {
     const entries = (await loadManifests(DEFAULT_MODELS_DIR)).filter((m) => ['toon', 'sketch', 'manga'].includes(m.manifest.id));
-    const [toon, sketch, manga] = ['toon', 'sketch', 'manga'].map((id) => entries.find((e) => e.manifest.id === id)) as [typeof entries[0], typeof entries[0], typeof entries[0]];
+    const [toon, sketch, manga] = ['toon', 'sketch', 'manga'].map((id) => entries.find((e) => e.manifest.id === id)) as [(typeof entries)[0], (typeof entries)[0], (typeof entries)[0]];
     const cache = new ModelCache({ ...DEFAULT_ENGINE_CONFIG.runtime, maxSessions: 2 }, silentLogger);
     try {
       const toon1 = await cache.session(toon);

@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../src/engine/expert.ts';
 import { fixture, pixels, scene, SCENES } from '../helpers.ts';
-import { chromaDrift, dashShare, flatNeighbourhoodShare, inkMask, maxChroma, meanDeltaE, share, speckShare, textureInkRatio, type Raster } from '../metrics.ts';
+import { chromaDrift, dashShare, flatNeighbourhoodShare, inkMask, maxChroma, meanDeltaE, share, speckShare, textureInkRatio, type Raster } from '../../dev/metrics.ts';
 
 let engine: Engine;
 beforeAll(async () => {
@@ -28,7 +28,14 @@ async function cartoon(image: Buffer, options: { strength?: number; resolution?:
 }
 
 async function blurred({ data, width, height }: Raster, sigma: number): Promise<Raster> {
-  return { data: await sharp(data, { raw: { width, height, channels: 3 } }).blur(sigma).raw().toBuffer(), width, height };
+  return {
+    data: await sharp(data, { raw: { width, height, channels: 3 } })
+      .blur(sigma)
+      .raw()
+      .toBuffer(),
+    width,
+    height,
+  };
 }
 
 interface Measures {
@@ -128,7 +135,9 @@ describe('the built-in style on gradients and across sizes and strengths', () =>
     const height = 256;
     const ramp = Buffer.alloc(width * height * 3);
     for (let y = 0; y < height; y += 1) for (let x = 0; x < width; x += 1) ramp.fill(Math.round((x / (width - 1)) * 255), (y * width + x) * 3, (y * width + x) * 3 + 3);
-    const image = await sharp(ramp, { raw: { width, height, channels: 3 } }).png().toBuffer();
+    const image = await sharp(ramp, { raw: { width, height, channels: 3 } })
+      .png()
+      .toBuffer();
     const { result } = await cartoon(image, { strength: 1 });
     expect(maxChroma(result.data)).toBeLessThanOrEqual(2);
     // Along the middle row the light still rises, never by a band's jump (a step of 1/7 would be 36 levels).
@@ -146,7 +155,10 @@ describe('the built-in style on gradients and across sizes and strengths', () =>
     const image = fixture('astronaut.png');
     const small = (await cartoon(image, { resolution: 512 })).result;
     const large = (await cartoon(image, { resolution: 2048 })).result;
-    const down = await sharp(large.data, { raw: { width: 2048, height: 2048, channels: 3 } }).resize(512, 512, { kernel: 'lanczos3' }).raw().toBuffer();
+    const down = await sharp(large.data, { raw: { width: 2048, height: 2048, channels: 3 } })
+      .resize(512, 512, { kernel: 'lanczos3' })
+      .raw()
+      .toBuffer();
     const photo512 = (await cartoon(image, { resolution: 512, strength: 0 })).photo;
     const apart = meanDeltaE(small.data, down);
     // Measured here: 2.6 (and 7.7 from the photo). Two renderings of one style differ mostly where

@@ -6,7 +6,10 @@ import { fixture, pixels, pngHeaderClaiming, solid } from '../helpers.ts';
 const limits = { maxPixels: 40_000_000, maxBytes: 50 * 1024 * 1024 };
 
 async function failsWith(promise: Promise<unknown>, code: ErrorCode): Promise<ToonError> {
-  const error = await promise.then(() => new Error('resolved'), (e: unknown) => e);
+  const error = await promise.then(
+    () => new Error('resolved'),
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(ToonError);
   expect((error as ToonError).code).toBe(code);
   return error as ToonError;
@@ -22,7 +25,10 @@ describe('probeImage and decodeImage', () => {
     // Left half red, right half blue, stored 40x20, tagged orientation 6 (rotate 90° clockwise).
     const raw = Buffer.alloc(40 * 20 * 3);
     for (let y = 0; y < 20; y += 1) for (let x = 0; x < 40; x += 1) raw.set(x < 20 ? [255, 0, 0] : [0, 0, 255], (y * 40 + x) * 3);
-    const jpeg = await sharp(raw, { raw: { width: 40, height: 20, channels: 3 } }).jpeg({ quality: 95 }).withMetadata({ orientation: 6 }).toBuffer();
+    const jpeg = await sharp(raw, { raw: { width: 40, height: 20, channels: 3 } })
+      .jpeg({ quality: 95 })
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
     const { probed, frame } = await decodeWhole(jpeg);
     expect(probed).toMatchObject({ format: 'jpeg', width: 20, height: 40 });
     expect([frame.width, frame.height]).toEqual([20, 40]);
@@ -36,14 +42,19 @@ describe('probeImage and decodeImage', () => {
   });
 
   it('flattens transparency onto white', async () => {
-    const png = await sharp({ create: { width: 8, height: 8, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } }).png().toBuffer();
+    const png = await sharp({ create: { width: 8, height: 8, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } })
+      .png()
+      .toBuffer();
     const { frame } = await decodeWhole(png);
     expect(frame.data.length).toBe(8 * 8 * 3);
     expect([...frame.data].every((v) => v === 255)).toBe(true);
   });
 
   it('turns greyscale into three equal sRGB channels', async () => {
-    const grey = await sharp(Buffer.alloc(36, 90), { raw: { width: 6, height: 6, channels: 1 } }).toColourspace('b-w').png().toBuffer();
+    const grey = await sharp(Buffer.alloc(36, 90), { raw: { width: 6, height: 6, channels: 1 } })
+      .toColourspace('b-w')
+      .png()
+      .toBuffer();
     expect((await sharp(grey).metadata()).channels).toBe(1);
     const { frame } = await decodeWhole(grey);
     expect(frame.data.length).toBe(6 * 6 * 3);
@@ -51,7 +62,10 @@ describe('probeImage and decodeImage', () => {
   });
 
   it('converts CMYK to sRGB, keeping the colour', async () => {
-    const cmyk = await sharp({ create: { width: 16, height: 16, channels: 3, background: { r: 200, g: 30, b: 30 } } }).toColourspace('cmyk').jpeg().toBuffer();
+    const cmyk = await sharp({ create: { width: 16, height: 16, channels: 3, background: { r: 200, g: 30, b: 30 } } })
+      .toColourspace('cmyk')
+      .jpeg()
+      .toBuffer();
     expect((await sharp(cmyk).metadata()).space).toBe('cmyk');
     const { frame } = await decodeWhole(cmyk);
     const [r, g, b] = frame.data;
@@ -62,7 +76,9 @@ describe('probeImage and decodeImage', () => {
 
   it.each(['gif', 'webp'] as const)('uses the first frame of an animated %s', async (format) => {
     const frames = [await solid(10, 10, [255, 0, 0]), await solid(10, 10, [0, 0, 255])];
-    const animated = await sharp(frames, { join: { animated: true } })[format]().toBuffer();
+    const animated = await sharp(frames, { join: { animated: true } })
+      [format]()
+      .toBuffer();
     expect((await sharp(animated).metadata()).pages).toBe(2);
     const { probed, frame } = await decodeWhole(animated);
     expect([probed.width, probed.height]).toEqual([10, 10]);

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../src/engine/expert.ts';
 import { tiledAgainstWhole } from '../tiled.ts';
 import { fixture, pixels, scene } from '../helpers.ts';
-import { maxChroma, type Raster } from '../metrics.ts';
+import { maxChroma, type Raster } from '../../dev/metrics.ts';
 
 const LOOKS = ['sketch', 'manga', 'comic'] as const;
 let engine: Engine;
@@ -63,12 +63,18 @@ describe('the other built-in looks', () => {
 
   it('strength means how far each look goes: sketch denser, comic more saturated, manga simpler', async () => {
     const photo = fixture('chelsea.png');
-    const [sketchLow, sketchHigh, comicLow, comicHigh] = await Promise.all([look(photo, 'sketch', 512, 0.3), look(photo, 'sketch', 512, 1), look(photo, 'comic', 512, 0.3), look(photo, 'comic', 512, 1)]);
+    const [sketchLow, sketchHigh, comicLow, comicHigh] = await Promise.all([
+      look(photo, 'sketch', 512, 0.3),
+      look(photo, 'sketch', 512, 1),
+      look(photo, 'comic', 512, 0.3),
+      look(photo, 'comic', 512, 1),
+    ]);
     const darkness = (r: Raster) => bandDarkness(r, 1)[0] as number;
     expect(darkness(sketchHigh)).toBeGreaterThan(darkness(sketchLow) + 0.02);
     const meanChroma = ({ data }: Raster) => {
       let sum = 0;
-      for (let i = 0; i < data.length; i += 3) sum += Math.max(data[i] as number, data[i + 1] as number, data[i + 2] as number) - Math.min(data[i] as number, data[i + 1] as number, data[i + 2] as number);
+      for (let i = 0; i < data.length; i += 3)
+        sum += Math.max(data[i] as number, data[i + 1] as number, data[i + 2] as number) - Math.min(data[i] as number, data[i + 1] as number, data[i + 2] as number);
       return sum / (data.length / 3);
     };
     expect(meanChroma(comicHigh)).toBeGreaterThan(meanChroma(comicLow) * 1.1);
@@ -97,7 +103,9 @@ describe('the other built-in looks', () => {
     const ramp = Buffer.alloc(width * height * 3);
     // Black on the left, white on the right.
     for (let y = 0; y < height; y += 1) for (let x = 0; x < width; x += 1) ramp.fill(Math.round((x / (width - 1)) * 255), (y * width + x) * 3, (y * width + x) * 3 + 3);
-    const image = await sharp(ramp, { raw: { width, height, channels: 3 } }).png().toBuffer();
+    const image = await sharp(ramp, { raw: { width, height, channels: 3 } })
+      .png()
+      .toBuffer();
     const dark = bandDarkness(await look(image, style, 1024), 16);
     for (let b = 1; b < dark.length; b += 1) expect(dark[b] as number, `band ${b}`).toBeLessThanOrEqual((dark[b - 1] as number) + 0.03);
     expect(dark[1] as number).toBeGreaterThan((dark[14] as number) + 0.4);
@@ -108,14 +116,19 @@ describe('the other built-in looks', () => {
     const small = await look(image, style, 512);
     const large = await look(image, style, 2048);
     // Compared at 128 px wide, where a dot screen or hatching reads as its tone.
-    const tone = async (r: Raster) => sharp(r.data, { raw: { width: r.width, height: r.height, channels: 3 } }).resize(128, undefined, { kernel: 'cubic' }).greyscale().raw().toBuffer();
+    const tone = async (r: Raster) =>
+      sharp(r.data, { raw: { width: r.width, height: r.height, channels: 3 } })
+        .resize(128, undefined, { kernel: 'cubic' })
+        .greyscale()
+        .raw()
+        .toBuffer();
     const [a, b] = await Promise.all([tone(small), tone(large)]);
     let sum = 0;
     for (let i = 0; i < a.length; i += 1) sum += Math.abs((a[i] as number) - (b[i] as number));
     expect(sum / a.length).toBeLessThan(14);
   });
 
-  it('manga\'s screen lines up across tiles: tiled output equals the untiled one', async () => {
+  it("manga's screen lines up across tiles: tiled output equals the untiled one", async () => {
     const r = await tiledAgainstWhole('manga');
     expect(r.entry.manifest.io.origin).toBe('origin');
     expect(r.tiles).toBeGreaterThanOrEqual(6);

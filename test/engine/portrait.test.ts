@@ -73,7 +73,10 @@ describe('face detection (BlazeFace)', () => {
   it('finds two faces in a collage of two portraits', async () => {
     const astro = fixture('astronaut.png');
     const collage = await sharp({ create: { width: 1024, height: 512, channels: 3, background: 'white' } })
-      .composite([{ input: astro, left: 0, top: 0 }, { input: await sharp(astro).flop().toBuffer(), left: 512, top: 0 }])
+      .composite([
+        { input: astro, left: 0, top: 0 },
+        { input: await sharp(astro).flop().toBuffer(), left: 512, top: 0 },
+      ])
       .png()
       .toBuffer();
     const { faces } = await facesIn(collage);
@@ -86,7 +89,10 @@ describe('face detection (BlazeFace)', () => {
   it('finds the same face in a photo stored sideways with EXIF orientation 6', async () => {
     const astro = fixture('astronaut.png');
     const upright = (await facesIn(astro)).faces[0] as Face;
-    const sideways = await sharp(await sharp(astro).rotate(-90).toBuffer()).jpeg({ quality: 95 }).withMetadata({ orientation: 6 }).toBuffer();
+    const sideways = await sharp(await sharp(astro).rotate(-90).toBuffer())
+      .jpeg({ quality: 95 })
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
     const { faces, width, height } = await facesIn(sideways);
     expect([width, height]).toEqual([512, 512]);
     expect(faces).toHaveLength(1);
@@ -130,16 +136,22 @@ describe('alignment math', () => {
   });
 
   it('is a least-squares fit: noisy landmarks still land within half a pixel on average', () => {
-    const noise: Point[] = [[0.4, -0.3], [-0.2, 0.5], [0.3, 0.2], [-0.5, -0.4]];
+    const noise: Point[] = [
+      [0.4, -0.3],
+      [-0.2, 0.5],
+      [0.3, 0.2],
+      [-0.5, -0.4],
+    ];
     const landmarks = REFERENCE.map((p, i) => {
       const [u, v] = applySimilarity(known, p);
       return [u + (noise[i] as Point)[0], v + (noise[i] as Point)[1]] as Point;
     });
     const fitted = fitSimilarity(REFERENCE, landmarks);
-    const err = REFERENCE.reduce((s, p, i) => {
-      const [u, v] = applySimilarity(fitted, p);
-      return s + Math.hypot(u - (landmarks[i] as Point)[0], v - (landmarks[i] as Point)[1]);
-    }, 0) / REFERENCE.length;
+    const err =
+      REFERENCE.reduce((s, p, i) => {
+        const [u, v] = applySimilarity(fitted, p);
+        return s + Math.hypot(u - (landmarks[i] as Point)[0], v - (landmarks[i] as Point)[1]);
+      }, 0) / REFERENCE.length;
     expect(err).toBeLessThan(0.5);
   });
 
@@ -225,10 +237,7 @@ describe('the face pass of the built-in looks', () => {
 
   it('the old name toon-portrait still works: it runs toon, and is not offered as a style of its own', async () => {
     const image = fixture('astronaut.png');
-    const [alias, toon] = await Promise.all([
-      engine.submit({ image, options: { style: 'toon-portrait', resolution: 256 } }),
-      engine.submit({ image, options: { style: 'toon', resolution: 256 } }),
-    ]);
+    const [alias, toon] = await Promise.all([engine.submit({ image, options: { style: 'toon-portrait', resolution: 256 } }), engine.submit({ image, options: { style: 'toon', resolution: 256 } })]);
     expect(alias.model).toBe('toon');
     expect((await pixels(alias.image)).data.equals((await pixels(toon.image)).data)).toBe(true);
     expect(engine.styles().map((s) => s.id)).not.toContain('toon-portrait');

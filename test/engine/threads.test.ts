@@ -96,7 +96,10 @@ describe('an inference thread that dies', () => {
       logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: (m) => void errors.push(m) },
     });
     try {
-      const failure = await engine.submit({ image: photo, options: { resolution: 1024 } }).then(() => null, (e: unknown) => e);
+      const failure = await engine.submit({ image: photo, options: { resolution: 1024 } }).then(
+        () => null,
+        (e: unknown) => e,
+      );
       // An uncaught exception ends a thread with exit code 1.
       expect(failure).toMatchObject({ code: 'INTERNAL', detail: { reason: 'inference thread stopped', exitCode: 1 } });
       expect(errors).toContain('inference thread stopped with jobs in hand');

@@ -52,7 +52,7 @@ describe.skipIf(reason !== null)('WebGPU provider', () => {
     await engine?.close();
   });
 
-  it.each(['toon-256.onnx', 'toon-face-144.onnx', 'manga-face-144.onnx'])('%s gives the CPU provider\'s output within one grey level', async (file) => {
+  it.each(['toon-256.onnx', 'toon-face-144.onnx', 'manga-face-144.onnx'])("%s gives the CPU provider's output within one grey level", async (file) => {
     // Float results a hair apart can round to neighbouring levels, never further.
     expect(await runBoth(file, 96, 64)).toBeLessThanOrEqual(1);
   });
@@ -90,8 +90,15 @@ describe.skipIf(reason !== null)('WebGPU provider', () => {
     const entry: ModelEntry = {
       file,
       manifest: {
-        id: 'copy', name: 'Copy', description: 'a graph that cannot run on a 128x256 frame', pipeline: 'full-frame', file: 'copy.onnx', sha256: sha256(bytes),
-        license: 'Apache-2.0', source: 'test', listed: true,
+        id: 'copy',
+        name: 'Copy',
+        description: 'a graph that cannot run on a 128x256 frame',
+        pipeline: 'full-frame',
+        file: 'copy.onnx',
+        sha256: sha256(bytes),
+        license: 'Apache-2.0',
+        source: 'test',
+        listed: true,
         io: { input: 'image', output: 'cartoon', layout: 'NCHW', range: [0, 1], colorOrder: 'RGB', sizeMultiple: 1, minSide: 1 },
         tile: { maxSide: 4096, margin: 0, feather: 0 },
       },
@@ -100,7 +107,10 @@ describe.skipIf(reason !== null)('WebGPU provider', () => {
     const own = await createEngine({ models: [entry], defaultStyle: 'copy', runtime: { provider: 'webgpu' }, logger: { ...silentLogger, warn: (m, f) => void fallbacks.push({ m, ...f }) } });
     try {
       const photo = await sharp(fixture('chelsea.png')).resize(41, 108, { fit: 'fill' }).png().toBuffer();
-      const failure = await own.submit({ image: photo, options: { resolution: 256, strength: 1 } }).then(() => null, (e: unknown) => e);
+      const failure = await own.submit({ image: photo, options: { resolution: 256, strength: 1 } }).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(failure).toMatchObject({ code: 'INTERNAL' });
       expect(fallbacks).toEqual([expect.objectContaining({ m: 'execution provider failed at run, falling back to cpu', model: 'copy', provider: 'webgpu' })]);
       expect(own.providers()).toEqual(['cpu']);

@@ -52,7 +52,7 @@ describe('the built-in style graphs', () => {
 });
 
 describe('the DCT-Net topology model', () => {
-  it('has the real generator\'s size and cost: ~1.47 M parameters, ~131 G multiply-adds at 1024²', () => {
+  it("has the real generator's size and cost: ~1.47 M parameters, ~131 G multiply-adds at 1024²", () => {
     const { parameters } = buildDctnetTopology();
     // The published generator's count (convolution weights and biases).
     expect(parameters).toBe(1_467_075);

@@ -14,7 +14,7 @@ import { createRemoteEngine, type RemoteEngine } from '../../src/scale/RemoteEng
 import { decodeError, encodeError } from '../../src/scale/protocol.ts';
 import { startWorker, type RunningWorker } from '../../src/scale/worker.ts';
 import { fixture, pngHeaderClaiming } from '../helpers.ts';
-import { startRedis, type RedisServer } from '../redis.ts';
+import { startRedis, type RedisServer } from '../../dev/redis.ts';
 
 let redis: RedisServer;
 let client: Redis;
@@ -31,7 +31,12 @@ afterAll(async () => {
 const outcomes: string[] = [];
 
 async function remote(queue: { maxWaiting?: number; deadlineMs?: number; perRequester?: number } = {}): Promise<RemoteEngine> {
-  const engine = await createRemoteEngine({ redisUrl: redis.url, instance: `t${Math.random().toString(36).slice(2, 8)}`, engine: { logger: silentLogger, queue, onJob: (e) => outcomes.push(e.outcome) }, refreshMs: 200 });
+  const engine = await createRemoteEngine({
+    redisUrl: redis.url,
+    instance: `t${Math.random().toString(36).slice(2, 8)}`,
+    engine: { logger: silentLogger, queue, onJob: (e) => outcomes.push(e.outcome) },
+    refreshMs: 200,
+  });
   await engine.warmup();
   return engine;
 }
@@ -165,7 +170,14 @@ describe('scale-out: the bot side', () => {
       const back = await startRedis(own.port);
       try {
         const returned = performance.now();
-        const outcomes = await Promise.all(lost.map((p) => p.then(() => 'done', (e: ToonError) => e.code)));
+        const outcomes = await Promise.all(
+          lost.map((p) =>
+            p.then(
+              () => 'done',
+              (e: ToonError) => e.code,
+            ),
+          ),
+        );
         expect(outcomes).toEqual(['UNAVAILABLE', 'UNAVAILABLE']);
         expect(performance.now() - returned).toBeLessThan(15_000);
         await waitUntil(() => engine.available(), 10_000);

@@ -13,10 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FakeBotApi, type Call } from '../bots/telegram/FakeBotApi.ts';
-import { photoMessage, privateChat, type Person } from '../bots/telegram/updates.ts';
+import { FakeBotApi, type Call } from '../../dev/standins/telegram/FakeBotApi.ts';
+import { photoMessage, privateChat, type Person } from '../../dev/standins/telegram/updates.ts';
 import { fixture, freePort } from '../helpers.ts';
-import { startRedis, type RedisServer } from '../redis.ts';
+import { startRedis, type RedisServer } from '../../dev/redis.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -68,7 +68,8 @@ async function launch(args: string[], extra: Record<string, string>, readyLine: 
 }
 
 const worker = (name: string) => launch(['bin/toonbot.js', 'worker', '--name', name], {}, '"msg":"worker ready"');
-const bot = (api: FakeBotApi, settings: string) => launch(['--import', 'tsx', 'src/main.ts'], { TELEGRAM_BOT_TOKEN: api.token, TELEGRAM_API_ROOT: api.apiRoot, TELEGRAM_SETTINGS_PATH: settings, TOONBOT_MAX_WAITING: '64' }, '"msg":"ready"');
+const bot = (api: FakeBotApi, settings: string) =>
+  launch(['--import', 'tsx', 'src/main.ts'], { TELEGRAM_BOT_TOKEN: api.token, TELEGRAM_API_ROOT: api.apiRoot, TELEGRAM_SETTINGS_PATH: settings, TOONBOT_MAX_WAITING: '64' }, '"msg":"ready"');
 
 function count(log: string, line: string): number {
   return log.split('\n').filter((l) => l.includes(line)).length;
@@ -87,7 +88,11 @@ function answers(api: FakeBotApi, users: Person[]) {
   const to = (u: Person) => (c: Call) => Number(c.params.chat_id) === u.id;
   return users.map((u) => ({
     photos: api.callsTo('sendPhoto').filter(to(u)).length,
-    texts: api.callsTo('sendMessage').filter(to(u)).map((c) => String(c.params.text)).filter((t) => !t.startsWith('Queued')),
+    texts: api
+      .callsTo('sendMessage')
+      .filter(to(u))
+      .map((c) => String(c.params.text))
+      .filter((t) => !t.startsWith('Queued')),
   }));
 }
 
@@ -123,10 +128,16 @@ describe('scale-out: one bot, two workers, one Redis', () => {
       await new Promise((r) => setTimeout(r, 500));
       expect(answers(api, users)).toEqual(users.map(() => ({ photos: 1, texts: [] })));
       // Both workers worked.
-      expect(count((w1).log(), '"msg":"job done"')).toBeGreaterThanOrEqual(1);
-      expect(count((w2).log(), '"msg":"job done"')).toBeGreaterThanOrEqual(1);
+      expect(count(w1.log(), '"msg":"job done"')).toBeGreaterThanOrEqual(1);
+      expect(count(w2.log(), '"msg":"job done"')).toBeGreaterThanOrEqual(1);
       // Someone saw their place in line move down as workers took jobs.
-      const seen = users.map((u) => api.calls.filter((c) => (c.method === 'sendMessage' || c.method === 'editMessageText') && Number(c.params.chat_id) === u.id).map((c) => String(c.params.text)).filter((t) => /^Queued: #\d/.test(t)).map((t) => Number(/#(\d+)/.exec(t)?.[1])));
+      const seen = users.map((u) =>
+        api.calls
+          .filter((c) => (c.method === 'sendMessage' || c.method === 'editMessageText') && Number(c.params.chat_id) === u.id)
+          .map((c) => String(c.params.text))
+          .filter((t) => /^Queued: #\d/.test(t))
+          .map((t) => Number(/#(\d+)/.exec(t)?.[1])),
+      );
       expect(seen.some((places) => places.length >= 2 && places.every((p, i) => i === 0 || p < (places[i - 1] as number)))).toBe(true);
       // Images, jobs and markers are gone once answered.
       await until(async () => (await toonbotKeys()).length === 0, 10_000, 'Redis cleaned up');
@@ -144,9 +155,9 @@ describe('scale-out: one bot, two workers, one Redis', () => {
       const users = people(8200, 1);
       send(api, users, 'res=2048', 'k');
       // Whichever worker starts it is killed at once.
-      await until(() => [w1, w2].some((w) => (w).log().includes('"msg":"job started"')), 30_000, 'a worker to start the job');
-      const doomed = [w1, w2].find((w) => (w).log().includes('"msg":"job started"')) as Proc;
-      const survivor = (doomed === w1 ? w2 : w1);
+      await until(() => [w1, w2].some((w) => w.log().includes('"msg":"job started"')), 30_000, 'a worker to start the job');
+      const doomed = [w1, w2].find((w) => w.log().includes('"msg":"job started"')) as Proc;
+      const survivor = doomed === w1 ? w2 : w1;
       doomed.child.kill('SIGKILL');
       await until(() => answers(api, users).every((a) => a.photos + a.texts.length >= 1), 90_000, 'the answer');
       expect(answers(api, users)).toEqual([{ photos: 1, texts: [] }]);
@@ -213,7 +224,11 @@ describe('scale-out: one bot, two workers, one Redis', () => {
     await api.start();
     const port = await freePort();
     try {
-      await launch(['--import', 'tsx', 'src/main.ts'], { TOONBOT_REDIS_URL: own.url, TOONBOT_HTTP_PORT: String(port), TELEGRAM_BOT_TOKEN: api.token, TELEGRAM_API_ROOT: api.apiRoot, TELEGRAM_SETTINGS_PATH: path.join(dir, 's-outage.json') }, '"msg":"ready"');
+      await launch(
+        ['--import', 'tsx', 'src/main.ts'],
+        { TOONBOT_REDIS_URL: own.url, TOONBOT_HTTP_PORT: String(port), TELEGRAM_BOT_TOKEN: api.token, TELEGRAM_API_ROOT: api.apiRoot, TELEGRAM_SETTINGS_PATH: path.join(dir, 's-outage.json') },
+        '"msg":"ready"',
+      );
       const ready = async () => {
         const res = await fetch(`http://127.0.0.1:${port}/readyz`);
         return { status: res.status, state: ((await res.json()) as { state: string }).state };

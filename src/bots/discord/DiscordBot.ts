@@ -6,15 +6,7 @@
  * deferred reply then shows the place in line and finally carries the image and an embed
  * (CartoonJobs, deliver.ts, ResultButtons).
  */
-import {
-  Client,
-  Events,
-  GatewayIntentBits,
-  MessageFlags,
-  type ChatInputCommandInteraction,
-  type Interaction,
-  type MessageContextMenuCommandInteraction,
-} from 'discord.js';
+import { Client, Events, GatewayIntentBits, MessageFlags, type ChatInputCommandInteraction, type Interaction, type MessageContextMenuCommandInteraction } from 'discord.js';
 import { ToonError, toToonError, type CartoonOptions, type Engine, type Logger } from '../../engine/index.ts';
 import { errorText, pickLang } from '../../i18n/index.ts';
 import { textContext } from '../shared/captions.ts';

@@ -39,8 +39,16 @@ export class ResultButtons {
   static row(lang: Lang, strength: number): ActionRowBuilder<ButtonBuilder> {
     const t = texts(lang);
     return new ActionRowBuilder<ButtonBuilder>().addComponents(
-      new ButtonBuilder().setCustomId(`${PREFIX}stronger`).setLabel(t.stronger).setStyle(ButtonStyle.Primary).setDisabled(strength >= 1),
-      new ButtonBuilder().setCustomId(`${PREFIX}softer`).setLabel(t.softer).setStyle(ButtonStyle.Secondary).setDisabled(strength <= MIN_STRENGTH),
+      new ButtonBuilder()
+        .setCustomId(`${PREFIX}stronger`)
+        .setLabel(t.stronger)
+        .setStyle(ButtonStyle.Primary)
+        .setDisabled(strength >= 1),
+      new ButtonBuilder()
+        .setCustomId(`${PREFIX}softer`)
+        .setLabel(t.softer)
+        .setStyle(ButtonStyle.Secondary)
+        .setDisabled(strength <= MIN_STRENGTH),
       new ButtonBuilder().setCustomId(`${PREFIX}delete`).setLabel(t.delete).setStyle(ButtonStyle.Danger),
     );
   }

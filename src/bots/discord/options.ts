@@ -23,4 +23,3 @@ export const DISCORD_DEFAULTS = {
   maxJobsPerGuild: 8,
   tokenLifetimeMs: 15 * 60_000 - 30_000,
 } as const;
-

@@ -69,10 +69,13 @@ export class QueueStatus {
     if (this.#closed) return;
     this.#wanted = text;
     if (this.#timer) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#chain = this.#chain.then(() => this.#flush());
-    }, Math.max(0, this.#lastAt + this.#minIntervalMs - Date.now()));
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.#chain = this.#chain.then(() => this.#flush());
+      },
+      Math.max(0, this.#lastAt + this.#minIntervalMs - Date.now()),
+    );
   }
 
   async #flush(): Promise<void> {

@@ -24,8 +24,7 @@ export function resultCaption(lang: Lang, results: readonly CartoonResult[], tot
   const processing = results.reduce((s, r) => s + processingMs(r), 0);
   // A size below the one asked for: the photo was too small to enlarge that far.
   const small = results.find((r) => Math.max(r.width, r.height) < r.options.resolution);
-  const timing =
-    timingsCaption(lang, queued, processing, totalMs) + (notes.resized ? ` · ${t.resized}` : '') + (small ? ` · ${t.smallPhoto(Math.max(small.width, small.height))}` : '');
+  const timing = timingsCaption(lang, queued, processing, totalMs) + (notes.resized ? ` · ${t.resized}` : '') + (small ? ` · ${t.smallPhoto(Math.max(small.width, small.height))}` : '');
   return results.some((r) => r.portrait?.noFace) ? `${timing}\n${t.noFace}` : timing;
 }
 

@@ -9,7 +9,9 @@ export function redactingLogger(logger: Logger, secrets: readonly string[]): Log
   const clean = (value: string): string => live.reduce((text, secret) => text.split(secret).join('<redacted>'), value);
   const scrub = (fields?: Record<string, unknown>): Record<string, unknown> | undefined => {
     if (!fields) return fields;
-    const json = JSON.stringify(fields, (_k, v: unknown) => (v instanceof Error ? { name: v.name, message: v.message, ...((v as { code?: unknown }).code === undefined ? {} : { code: (v as { code?: unknown }).code }) } : v));
+    const json = JSON.stringify(fields, (_k, v: unknown) =>
+      v instanceof Error ? { name: v.name, message: v.message, ...((v as { code?: unknown }).code === undefined ? {} : { code: (v as { code?: unknown }).code }) } : v,
+    );
     return JSON.parse(clean(json)) as Record<string, unknown>;
   };
   return {

@@ -5,7 +5,7 @@
  *   0.8 webp            (the same words without the command, in a private chat)
  * Values are not range-checked here: the engine's parseOptions does that, once, for everyone.
  */
-import { OUTPUT_FORMATS, ToonError, type RawOptions } from '../../engine/index.ts';
+import { echo, OUTPUT_FORMATS, ToonError, type RawOptions } from '../../engine/index.ts';
 
 export interface ParsedText {
   /** The text starts with /<command> (addressed to this bot, or to no bot in particular). */
@@ -88,5 +88,5 @@ export function parseText(text: string | undefined, botUsername: string, styles:
 export function unknownWordError(parsed: ParsedText): ToonError | null {
   const word = parsed.explicit ? parsed.unknown[0] : undefined;
   if (word === undefined) return null;
-  return new ToonError('INVALID_OPTION', { message: `I do not understand "${word.slice(0, 40)}".`, detail: { word: word.slice(0, 40) } });
+  return new ToonError('INVALID_OPTION', { message: `I do not understand "${echo(word)}".`, detail: { word: echo(word) } });
 }

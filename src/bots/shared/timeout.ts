@@ -5,9 +5,12 @@
  * `setTimeout`s that hold their controller, and are cleared when the work ends.
  */
 
-export class TimeoutError extends Error {
+class TimeoutError extends Error {
   override name = 'TimeoutError';
-  constructor(readonly what: string, readonly ms: number) {
+  constructor(
+    readonly what: string,
+    readonly ms: number,
+  ) {
     super(`${what} took longer than ${ms} ms`);
   }
 }

@@ -41,6 +41,9 @@ export class AlbumCollector {
     if (!entry) return;
     clearTimeout(entry.timer);
     this.#pending.delete(key);
-    this.#onAlbum(entry.messages.sort((a, b) => a.message_id - b.message_id), entry.skipped);
+    this.#onAlbum(
+      entry.messages.sort((a, b) => a.message_id - b.message_id),
+      entry.skipped,
+    );
   }
 }

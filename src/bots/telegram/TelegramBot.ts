@@ -99,12 +99,14 @@ export class TelegramBot implements RunningBot {
     // or a body, and then nothing would hold a socket for good. Telegram's updates are small.
     const server = (this.#bot as unknown as { webhookServer?: Server }).webhookServer;
     if (server) Object.assign(server, WEBHOOK_TIMEOUTS);
-    await this.#out.call('setMyCommands', () => this.#bot.telegram.setMyCommands([
-      { command: 'cartoon', description: 'Cartoonise a photo: send it with /cartoon, or reply /cartoon to one' },
-      { command: 'settings', description: 'Default strength, resolution, style and format for this chat' },
-      { command: 'queue', description: 'Where your photos are in line' },
-      { command: 'help', description: 'How to use the bot' },
-    ]));
+    await this.#out.call('setMyCommands', () =>
+      this.#bot.telegram.setMyCommands([
+        { command: 'cartoon', description: 'Cartoonise a photo: send it with /cartoon, or reply /cartoon to one' },
+        { command: 'settings', description: 'Default strength, resolution, style and format for this chat' },
+        { command: 'queue', description: 'Where your photos are in line' },
+        { command: 'help', description: 'How to use the bot' },
+      ]),
+    );
     this.#log.info('telegram bot started', { username: this.#username, mode: webhook ? 'webhook' : 'polling' });
   }
 

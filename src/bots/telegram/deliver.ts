@@ -75,14 +75,20 @@ export class Delivery {
   async album(done: Done[], lang: Lang): Promise<void> {
     const [one] = done;
     if (!one) return;
-    const caption = resultCaption(lang, done.map((d) => d.result), done.reduce((s, d) => s + d.totalMs, 0));
+    const caption = resultCaption(
+      lang,
+      done.map((d) => d.result),
+      done.reduce((s, d) => s + d.totalMs, 0),
+    );
     if (done.length === 1) return void (await this.one(one.target, one.result, caption, lang));
     const asPhotos = one.target.media.kind === 'photo' && done.every((d) => d.result.image.length <= this.limits.maxPhotoBytes);
-    const media = (photos: boolean) => done.map((d, i) => {
-      const item = { media: { source: d.result.image, filename: resultName(d.target.media, d.result) }, ...(i === 0 ? { caption } : {}) };
-      return photos ? ({ type: 'photo', ...item } satisfies InputMediaPhoto) : ({ type: 'document', ...item } satisfies InputMediaDocument);
-    });
-    const send = (items: (InputMediaPhoto | InputMediaDocument)[]) => this.out.try('sendMediaGroup', () => this.out.telegram.sendMediaGroup(one.target.chatId, items as InputMediaPhoto[], { reply_parameters: multipartReply(one.target.photoMessageId) }));
+    const media = (photos: boolean) =>
+      done.map((d, i) => {
+        const item = { media: { source: d.result.image, filename: resultName(d.target.media, d.result) }, ...(i === 0 ? { caption } : {}) };
+        return photos ? ({ type: 'photo', ...item } satisfies InputMediaPhoto) : ({ type: 'document', ...item } satisfies InputMediaDocument);
+      });
+    const send = (items: (InputMediaPhoto | InputMediaDocument)[]) =>
+      this.out.try('sendMediaGroup', () => this.out.telegram.sendMediaGroup(one.target.chatId, items as InputMediaPhoto[], { reply_parameters: multipartReply(one.target.photoMessageId) }));
     let outcome = await send(media(asPhotos));
     if (!outcome.ok && outcome.code !== 403 && asPhotos) outcome = await send(media(false));
     if (outcome.ok || outcome.code === 403) return;

@@ -38,4 +38,3 @@ export const TELEGRAM_DEFAULTS = {
   maxJobsPerGroup: 8,
   settingsPath: 'data/telegram-settings.json',
 } as const;
-

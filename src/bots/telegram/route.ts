@@ -40,7 +40,6 @@ export type Intent =
   | { kind: 'owner'; action: OwnerAction; message: Message; arg?: string; replyTo?: Message }
   | ({ kind: 'photo' } & PhotoRequest);
 
-
 export function route(message: Message, context: RouteContext): Intent {
   const text = parseText(textOf(message), context.username, context.styles);
   if (text.otherBot) return { kind: 'ignore' };

@@ -36,6 +36,12 @@ export function isLoopback(host: string): boolean {
 }
 
 /**
+ * Shortest studio password when other machines can reach it: 12 characters of a password manager's
+ * alphabet are ~70 bits, beyond any online guessing the rate limits allow.
+ */
+export const MIN_PUBLIC_PASSWORD = 12;
+
+/**
  * The studio's password from `file`: its first line, or, when the file does not exist yet, a new
  * random one written there (readable by this user only). Never logged: the log names the file.
  */
@@ -43,7 +49,8 @@ export async function studioPassword(file: string, log: Logger): Promise<string>
   const existing = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? null : Promise.reject(error)));
   const first = existing?.split('\n')[0]?.trim();
   if (first) {
-    if (first.length < 12) throw new Error(`The studio password in ${file} is too short for a studio other machines can reach: use at least 12 characters, or delete the file to have one generated.`);
+    if (first.length < MIN_PUBLIC_PASSWORD)
+      throw new Error(`The studio password in ${file} is too short for a studio other machines can reach: use at least ${MIN_PUBLIC_PASSWORD} characters, or delete the file to have one generated.`);
     return first;
   }
   const password = randomBytes(18).toString('base64url');

@@ -71,7 +71,12 @@ export async function startWebServer(engine: Engine, options: WebOptions & { log
   });
   app.addHook('onRequest', async (req, reply) => {
     const refused = refusal(req, options, guesses, log);
-    if (refused) return reply.code(refused.status).headers(refused.headers ?? {}).type('text/plain').send(refused.text);
+    if (refused)
+      return reply
+        .code(refused.status)
+        .headers(refused.headers ?? {})
+        .type('text/plain')
+        .send(refused.text);
     if (req.method === 'GET' && (req.url === '/' || req.url.startsWith('/?'))) ids.ensure(req, reply);
     return undefined;
   });

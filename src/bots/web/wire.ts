@@ -4,7 +4,7 @@
  * Type-only imports, so that the page's check does not reach into the engine's code.
  */
 import type { CartoonOptions, StyleInfo } from '../../engine/index.ts';
-import type { OutputFormat } from '../../engine/options.ts';
+import type { OutputFormat } from '../../engine/index.ts';
 import type { Lang, StudioTexts } from '../../i18n/catalog.ts';
 
 /** `GET /api/info?lang=`. */

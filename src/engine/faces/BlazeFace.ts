@@ -88,7 +88,13 @@ export class FaceDetector {
     const h = Math.max(1, Math.round(frame.height * scale));
     const padX = Math.floor((size - w) / 2);
     const padY = Math.floor((size - h) / 2);
-    const small = w === frame.width && h === frame.height ? frame.data : await sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 3 } }).resize(w, h, { fit: 'fill' }).raw().toBuffer();
+    const small =
+      w === frame.width && h === frame.height
+        ? frame.data
+        : await sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 3 } })
+            .resize(w, h, { fit: 'fill' })
+            .raw()
+            .toBuffer();
     const input = new Float32Array(size * size * 3);
     for (let y = 0; y < h; y += 1) {
       for (let x = 0; x < w; x += 1) {
@@ -116,7 +122,14 @@ export class FaceDetector {
             const b = i * 16;
             const keypoints: Point[] = [];
             for (let k = 0; k < 6; k += 1) keypoints.push([ax + (boxes[b + 4 + 2 * k] as number) / size, ay + (boxes[b + 5 + 2 * k] as number) / size]);
-            candidates.push({ cx: ax + (boxes[b] as number) / size, cy: ay + (boxes[b + 1] as number) / size, w: (boxes[b + 2] as number) / size, h: (boxes[b + 3] as number) / size, score, keypoints });
+            candidates.push({
+              cx: ax + (boxes[b] as number) / size,
+              cy: ay + (boxes[b + 1] as number) / size,
+              w: (boxes[b + 2] as number) / size,
+              h: (boxes[b + 3] as number) / size,
+              score,
+              keypoints,
+            });
           }
         }
       }

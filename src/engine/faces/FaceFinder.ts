@@ -12,7 +12,7 @@ import { FaceDetector, mergeFaces, type Face } from './BlazeFace.ts';
 
 interface FindOptions {
   /**
-   * Lowest score kept. BlazeFace scores the cat in test/fixtures/chelsea.png up to 0.79 (at some
+   * Lowest score kept. BlazeFace scores the cat in dev/fixtures/chelsea.png up to 0.79 (at some
    * sizes) and real faces 0.86-0.93; the package's own default, 0.75, lets the cat in.
    * @default 0.8
    */
@@ -59,7 +59,14 @@ export class FaceFinder {
   async #smallFaces(frame: RgbFrame, threshold: number): Promise<Face[]> {
     const w = Math.max(TILE, Math.round(frame.width * SMALL_SCALE));
     const h = Math.max(TILE, Math.round(frame.height * SMALL_SCALE));
-    const scaled: RgbFrame = { data: await sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 3 } }).resize(w, h, { fit: 'fill' }).raw().toBuffer(), width: w, height: h };
+    const scaled: RgbFrame = {
+      data: await sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 3 } })
+        .resize(w, h, { fit: 'fill' })
+        .raw()
+        .toBuffer(),
+      width: w,
+      height: h,
+    };
     const [sx, sy] = [frame.width / w, frame.height / h];
     const starts = (size: number) => {
       const out: number[] = [];
@@ -79,7 +86,11 @@ export class FaceFinder {
           // Tiles are for faces too small for the whole-frame passes; large ones found only in a
           // tile are partial views (a cat's face cut in half scores like a person's).
           if (Math.max(f.box.width * sx, f.box.height * sy) > SMALL_FACE * Math.max(frame.width, frame.height)) continue;
-          found.push({ box: { x: (f.box.x + x0) * sx, y: (f.box.y + y0) * sy, width: f.box.width * sx, height: f.box.height * sy }, score: f.score, keypoints: f.keypoints.map(([x, y]) => [(x + x0) * sx, (y + y0) * sy]) });
+          found.push({
+            box: { x: (f.box.x + x0) * sx, y: (f.box.y + y0) * sy, width: f.box.width * sx, height: f.box.height * sy },
+            score: f.score,
+            keypoints: f.keypoints.map(([x, y]) => [(x + x0) * sx, (y + y0) * sy]),
+          });
         }
       }
     }

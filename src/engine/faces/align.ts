@@ -58,7 +58,10 @@ export function fitSimilarity(from: readonly Point[], to: readonly Point[]): Sim
     add([x, y, 1, 0], u);
     add([y, -x, 0, 1], v);
   });
-  const [a, b, tx, ty] = solve4(ata.map((r) => Array.from(r)), Array.from(atb));
+  const [a, b, tx, ty] = solve4(
+    ata.map((r) => Array.from(r)),
+    Array.from(atb),
+  );
   return { a: a as number, b: b as number, tx: tx as number, ty: ty as number };
 }
 

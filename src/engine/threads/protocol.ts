@@ -18,10 +18,7 @@ export interface ThreadData {
 }
 
 export type ToThread =
-  | { type: 'job'; id: number; input: JobInput; queuedMs: number }
-  | { type: 'cancel'; id: number; error: WireError }
-  | { type: 'warmup'; id: number; entry: ModelEntry }
-  | { type: 'close'; id: number };
+  { type: 'job'; id: number; input: JobInput; queuedMs: number } | { type: 'cancel'; id: number; error: WireError } | { type: 'warmup'; id: number; entry: ModelEntry } | { type: 'close'; id: number };
 
 export type FromThread =
   | { type: 'done'; id: number; output: JobOutput; providers: string[] }
@@ -39,7 +36,12 @@ interface WireError {
 }
 
 export function toWire(error: ToonError): WireError {
-  const cause = error.cause instanceof Error ? { name: error.cause.name, message: error.cause.message, ...(error.cause.stack ? { stack: error.cause.stack } : {}) } : error.cause === undefined ? undefined : { name: 'Error', message: inspect(error.cause) };
+  const cause =
+    error.cause instanceof Error
+      ? { name: error.cause.name, message: error.cause.message, ...(error.cause.stack ? { stack: error.cause.stack } : {}) }
+      : error.cause === undefined
+        ? undefined
+        : { name: 'Error', message: inspect(error.cause) };
   return { code: error.code, message: error.message, detail: error.detail, ...(cause ? { cause } : {}) };
 }
 

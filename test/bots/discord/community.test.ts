@@ -14,8 +14,8 @@ import { createEngine, silentLogger, type Engine } from '../../../src/engine/ind
 import { Metrics } from '../../../src/observe/metrics.ts';
 import { DailyStats } from '../../../src/observe/stats.ts';
 import { fixture } from '../../helpers.ts';
-import { APP_ID, FakeDiscord, type RestCall } from './FakeDiscord.ts';
-import { ann, ben, button, CHANNEL_ID, command, slash, wei } from './payloads.ts';
+import { APP_ID, FakeDiscord, type RestCall } from '../../../dev/standins/discord/FakeDiscord.ts';
+import { ann, ben, button, CHANNEL_ID, command, slash, wei } from '../../../dev/standins/discord/payloads.ts';
 
 const OWNER = ann;
 let engine: Engine;
@@ -44,7 +44,12 @@ async function startBot(config: Partial<AccessConfig> = {}): Promise<Community> 
   stats = new DailyStats(metrics, engine);
   const access = new Access(FileAccessStore.memory(silentLogger), { owners: [`discord:${OWNER.id}`], allow: [], block: [], dailyLimit: 0, ...config }, silentLogger);
   const community: Community = { access, cancels: new Cancels(), stats };
-  bot = await DiscordBot.start(engine, { ...DISCORD_DEFAULTS, token: 'MTEwMDAw.fake.discord-token', applicationId: APP_ID, apiRoot: discord.apiRoot, attachmentHosts: ['127.0.0.1'] }, silentLogger, community);
+  bot = await DiscordBot.start(
+    engine,
+    { ...DISCORD_DEFAULTS, token: 'MTEwMDAw.fake.discord-token', applicationId: APP_ID, apiRoot: discord.apiRoot, attachmentHosts: ['127.0.0.1'] },
+    silentLogger,
+    community,
+  );
   return community;
 }
 
@@ -56,10 +61,10 @@ async function photo(name: string, source = fixture('coffee.png')) {
 const callback = (token: string) => (c: RestCall) => c.method === 'POST' && c.path.includes(`/${token}/callback`);
 const isFinal = (token: string) => (c: RestCall) => c.method === 'PATCH' && c.path.includes(`/${token}/`) && c.files.length > 0;
 const isEdit = (token: string) => (c: RestCall) => c.method === 'PATCH' && c.path.includes(`/${token}/`);
-const said = async (token: string) => ((await discord.waitFor(callback(token))).body as { type: number; data: { content: string; flags: number } });
+const said = async (token: string) => (await discord.waitFor(callback(token))).body as { type: number; data: { content: string; flags: number } };
 
 describe('Discord: owners and lists', () => {
-  it('/toonbot block is the owners\' alone; a blocked user is told privately, before any deferral or download; /toonbot unblock serves them again', async () => {
+  it("/toonbot block is the owners' alone; a blocked user is told privately, before any deferral or download; /toonbot unblock serves them again", async () => {
     await startBot();
     const notOwner = command(wei, 'toonbot', { name: 'block', user: ben });
     discord.dispatch('INTERACTION_CREATE', notOwner);

@@ -9,8 +9,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { commandDefinitions, DiscordBot, DISCORD_DEFAULTS, registerCommands, type DiscordOptions } from '../../../src/bots/discord/index.ts';
 import { createEngine, DEFAULT_MESSAGES, silentLogger, ToonError, type Engine } from '../../../src/engine/index.ts';
 import { fixture } from '../../helpers.ts';
-import { APP_ID, FakeDiscord, type RestCall } from './FakeDiscord.ts';
-import { ann, ben, button, contextMenu, GUILD_ID, slash, wei } from './payloads.ts';
+import { APP_ID, FakeDiscord, type RestCall } from '../../../dev/standins/discord/FakeDiscord.ts';
+import { ann, ben, button, contextMenu, GUILD_ID, slash, wei } from '../../../dev/standins/discord/payloads.ts';
 
 let engine: Engine;
 let discord: FakeDiscord;
@@ -32,11 +32,7 @@ afterEach(async () => {
 async function startBot(overrides: Partial<DiscordOptions> = {}): Promise<void> {
   discord = new FakeDiscord();
   await discord.start();
-  bot = await DiscordBot.start(
-    engine,
-    { ...DISCORD_DEFAULTS, token: TOKEN, applicationId: APP_ID, apiRoot: discord.apiRoot, attachmentHosts: ['127.0.0.1'], ...overrides },
-    silentLogger,
-  );
+  bot = await DiscordBot.start(engine, { ...DISCORD_DEFAULTS, token: TOKEN, applicationId: APP_ID, apiRoot: discord.apiRoot, attachmentHosts: ['127.0.0.1'], ...overrides }, silentLogger);
 }
 
 async function photo(name: string, source = fixture('coffee.png')) {
@@ -150,7 +146,7 @@ describe('Discord input checks, before any download', () => {
 });
 
 describe('Discord admission', () => {
-  it('refuses up front a job that could not finish within the interaction token\'s 15 minutes', async () => {
+  it("refuses up front a job that could not finish within the interaction token's 15 minutes", async () => {
     await startBot({ tokenLifetimeMs: 1 });
     const interaction = slash(ann, await photo('late.jpg'));
     discord.dispatch('INTERACTION_CREATE', interaction);
@@ -173,7 +169,7 @@ describe('Discord admission', () => {
 });
 
 describe('Discord output size', () => {
-  it('re-encodes a result larger than the interaction\'s upload limit instead of failing', async () => {
+  it("re-encodes a result larger than the interaction's upload limit instead of failing", async () => {
     await startBot();
     const interaction = slash(ann, await photo('l.jpg', fixture('astronaut.png')), { resolution: 1024 }, { attachmentSizeLimit: 150_000 });
     discord.dispatch('INTERACTION_CREATE', interaction);
@@ -230,7 +226,7 @@ describe('Discord context menu and buttons', () => {
 });
 
 describe('Discord: answering after a restart (scale-out mode)', () => {
-  it('edits the interaction\'s reply through its webhook: the cartoon, or the error; nothing once the token expired', async () => {
+  it("edits the interaction's reply through its webhook: the cartoon, or the error; nothing once the token expired", async () => {
     await startBot();
     const result = await engine.submit({ image: fixture('coffee.png'), options: { resolution: 256 } });
     const live = { platform: 'discord', applicationId: APP_ID, token: 'late-token-1', lang: 'zh-CN', expiresAt: Date.now() + 60_000 };
@@ -249,7 +245,7 @@ describe('Discord: answering after a restart (scale-out mode)', () => {
 });
 
 describe('npm run register', () => {
-  it('puts every command with one bulk overwrite, to the guild when one is set, else globally; the owners\' one hidden from members', async () => {
+  it("puts every command with one bulk overwrite, to the guild when one is set, else globally; the owners' one hidden from members", async () => {
     discord = new FakeDiscord();
     await discord.start();
     const styles = engine.styles();
@@ -263,7 +259,13 @@ describe('npm run register', () => {
     expect(queue).toMatchObject({ type: 1, name: 'queue' });
     // No default permissions: members do not see it; admins may grant it. The bot checks owners anyway.
     expect(owner).toMatchObject({ type: 1, name: 'toonbot', default_member_permissions: '0' });
-    expect((owner?.options as { name: string; type: number }[]).map((o) => [o.name, o.type])).toEqual([['stats', 1], ['block', 1], ['unblock', 1], ['allow', 1], ['disallow', 1]]);
+    expect((owner?.options as { name: string; type: number }[]).map((o) => [o.name, o.type])).toEqual([
+      ['stats', 1],
+      ['block', 1],
+      ['unblock', 1],
+      ['allow', 1],
+      ['disallow', 1],
+    ]);
     expect([cartoon, menu]).toEqual([
       {
         type: 1,

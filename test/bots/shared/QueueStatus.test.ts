@@ -61,7 +61,7 @@ describe('QueueStatus: the place in line, for both platforms', () => {
     expect(zh.shown[0]?.text).toBe('排队中：第 2 位…');
   });
 
-  it('shows a batch\'s progress from its first item, with the item before the place', async () => {
+  it("shows a batch's progress from its first item, with the item before the place", async () => {
     const sink = recordingSink('reply');
     const status = new QueueStatus(sink, 'en', 100);
     status.item(0, 3);

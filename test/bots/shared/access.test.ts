@@ -11,7 +11,7 @@ import { Access, nextUtcMidnight, utcDay } from '../../../src/bots/shared/access
 import { FileAccessStore, RedisAccessStore } from '../../../src/bots/shared/access/stores.ts';
 import { ConfigError, parseConfig } from '../../../src/config.ts';
 import { silentLogger, type JobEvent } from '../../../src/engine/index.ts';
-import { startRedis, type RedisServer } from '../../redis.ts';
+import { startRedis, type RedisServer } from '../../../dev/redis.ts';
 
 let dir: string;
 beforeAll(async () => {
@@ -22,7 +22,11 @@ afterAll(async () => {
 });
 
 const rules = { owners: ['telegram:1'], allow: [], block: [], dailyLimit: 0 };
-const codeOf = async (p: Promise<unknown>) => p.then(() => 'ok', (e: { code?: string }) => e.code);
+const codeOf = async (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (e: { code?: string }) => e.code,
+  );
 
 describe('the access file', () => {
   it('keeps the lists across a restart; a write left half-done (the .tmp) changes nothing; a corrupt file stops the start, naming it', async () => {

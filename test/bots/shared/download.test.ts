@@ -54,7 +54,10 @@ afterAll(async () => {
 const options = { maxBytes: 5000, timeoutMs: 5000 };
 
 async function failure(promise: Promise<unknown>, code: ErrorCode): Promise<ToonError> {
-  const error = await promise.then(() => new Error('resolved'), (e: unknown) => e);
+  const error = await promise.then(
+    () => new Error('resolved'),
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(ToonError);
   expect((error as ToonError).code).toBe(code);
   return error as ToonError;

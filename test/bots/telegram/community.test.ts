@@ -17,8 +17,8 @@ import { createEngine, silentLogger, type Engine } from '../../../src/engine/ind
 import { Metrics } from '../../../src/observe/metrics.ts';
 import { DailyStats } from '../../../src/observe/stats.ts';
 import { fixture } from '../../helpers.ts';
-import { FakeBotApi, type Call } from './FakeBotApi.ts';
-import { alice, bob, callbackQuery, group, li, photoMessage, privateChat, textMessage } from './updates.ts';
+import { FakeBotApi, type Call } from '../../../dev/standins/telegram/FakeBotApi.ts';
+import { alice, bob, callbackQuery, group, li, photoMessage, privateChat, textMessage } from '../../../dev/standins/telegram/updates.ts';
 
 const OWNER = alice;
 let engine: Engine;
@@ -163,7 +163,12 @@ describe('Telegram: Cancel, /queue and /stats', () => {
     api.push({ callback_query: callbackQuery(li, queued.params, String(button?.callback_data)) });
     api.push({ callback_query: callbackQuery(li, queued.params, 'cancel:madeUpToken123') });
     await api.waitFor(() => api.calls.slice(mark).filter((c) => c.method === 'answerCallbackQuery').length === 2);
-    expect(api.calls.slice(mark).filter((c) => c.method === 'answerCallbackQuery').map((c) => c.params.text)).toEqual(['只有发送照片的人可以取消。', '这张照片已经处理完了。']);
+    expect(
+      api.calls
+        .slice(mark)
+        .filter((c) => c.method === 'answerCallbackQuery')
+        .map((c) => c.params.text),
+    ).toEqual(['只有发送照片的人可以取消。', '这张照片已经处理完了。']);
     expect(community.cancels.of(`telegram:${bob.id}`)).toEqual([3]);
 
     const liPlace = () => community.cancels.of(`telegram:${li.id}`)[0] as number;
@@ -192,13 +197,13 @@ describe('Telegram: Cancel, /queue and /stats', () => {
     expect(community.cancels.of(`telegram:${bob.id}`)).toEqual([]);
   });
 
-  it('/stats answers owners with the day\'s figures, and no one else', async () => {
+  it("/stats answers owners with the day's figures, and no one else", async () => {
     await startBot();
     api.push({ message: photoMessage(privateChat(bob), bob, await addPhoto(), { caption: 'res=256' }) });
     await api.waitFor((c) => c.method === 'sendPhoto' && sentTo(bob.id)(c));
     let mark = api.calls.length;
     api.push({ message: textMessage(privateChat(bob), bob, '/stats') });
-    expect(await textTo(bob.id, mark)).toBe('Only the bot\'s owners can do that.');
+    expect(await textTo(bob.id, mark)).toBe("Only the bot's owners can do that.");
     mark = api.calls.length;
     api.push({ message: textMessage(privateChat(OWNER), OWNER, '/stats') });
     const text = await textTo(OWNER.id, mark);

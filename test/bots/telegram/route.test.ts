@@ -1,7 +1,7 @@
 import type { Message } from 'telegraf/types';
 import { describe, expect, it } from 'vitest';
 import { route, routeAlbum, routeCallback, type Intent } from '../../../src/bots/telegram/route.ts';
-import { alice, BOT, documentMessage, group, photoMessage, privateChat, textMessage } from './updates.ts';
+import { alice, BOT, documentMessage, group, photoMessage, privateChat, textMessage } from '../../../dev/standins/telegram/updates.ts';
 
 const context = { username: BOT.username, styles: ['toon', 'toon-portrait'] };
 const asMessage = (m: unknown) => m as Message;
@@ -63,10 +63,11 @@ describe('route: what a Telegram message asks of the bot', () => {
 });
 
 describe('routeAlbum', () => {
-  const items = (chat: typeof dm | typeof group, caption?: string) => [
-    photoMessage(chat, alice, { small: 'a', large: 'A' }, { media_group_id: 'g' }),
-    photoMessage(chat, alice, { small: 'b', large: 'B' }, { media_group_id: 'g', ...(caption ? { caption } : {}) }),
-  ].map(asMessage);
+  const items = (chat: typeof dm | typeof group, caption?: string) =>
+    [
+      photoMessage(chat, alice, { small: 'a', large: 'A' }, { media_group_id: 'g' }),
+      photoMessage(chat, alice, { small: 'b', large: 'B' }, { media_group_id: 'g', ...(caption ? { caption } : {}) }),
+    ].map(asMessage);
 
   it('reads the caption from whichever item carries it, and keeps every photo', () => {
     const list = items(group, '/cartoon 0.4');

@@ -15,10 +15,15 @@ describe('tryCall', () => {
     const waits: number[] = [];
     const tooMany = Object.assign(new Error('429'), { response: { error_code: 429, parameters: { retry_after: 2 } }, description: 'Too Many Requests' });
     let calls = 0;
-    const outcome = await tryCall('sendPhoto', async () => {
-      calls += 1;
-      throw tooMany;
-    }, silentLogger, { attempts: 3, maxWaitS: 60, sleep: async (ms) => void waits.push(ms) });
+    const outcome = await tryCall(
+      'sendPhoto',
+      async () => {
+        calls += 1;
+        throw tooMany;
+      },
+      silentLogger,
+      { attempts: 3, maxWaitS: 60, sleep: async (ms) => void waits.push(ms) },
+    );
     expect(calls).toBe(3);
     expect(waits).toEqual([2000, 2000]);
     expect(outcome).toMatchObject({ ok: false, code: 429 });

@@ -10,8 +10,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TelegramBot, TELEGRAM_DEFAULTS, type TelegramOptions } from '../../../src/bots/telegram/index.ts';
 import { createEngine, type Engine, type Logger } from '../../../src/engine/index.ts';
 import { fixture, freePort } from '../../helpers.ts';
-import { FakeBotApi, type Call } from './FakeBotApi.ts';
-import { alice, bob, callbackQuery, documentMessage, group, li, photoMessage, privateChat, textMessage } from './updates.ts';
+import { FakeBotApi, type Call } from '../../../dev/standins/telegram/FakeBotApi.ts';
+import { alice, bob, callbackQuery, documentMessage, group, li, photoMessage, privateChat, textMessage } from '../../../dev/standins/telegram/updates.ts';
 
 let engine: Engine;
 let dir: string;
@@ -182,7 +182,7 @@ describe('Telegram: private chat', () => {
 });
 
 describe('Telegram: groups', () => {
-  it('answers /cartoon sent as a reply to someone\'s photo, replying to the photo', async () => {
+  it("answers /cartoon sent as a reply to someone's photo, replying to the photo", async () => {
     freshApi();
     await startBot();
     const photo = photoMessage(group, bob, await addPhoto('g1'));
@@ -208,7 +208,12 @@ describe('Telegram: groups', () => {
     await api.waitFor((c) => c.method === 'sendPhoto');
     await new Promise((r) => setTimeout(r, 50));
     await bot?.idle();
-    expect(api.callsTo('getFile').map((c) => c.params.file_id).sort()).toEqual(['g4-l', 'g5-l']);
+    expect(
+      api
+        .callsTo('getFile')
+        .map((c) => c.params.file_id)
+        .sort(),
+    ).toEqual(['g4-l', 'g5-l']);
     expect(api.callsTo('sendPhoto')).toHaveLength(2);
   });
 });
@@ -236,7 +241,7 @@ describe('Telegram: albums', () => {
 });
 
 describe('Telegram: settings', () => {
-  it('saves a chat\'s defaults from the inline keyboard, and keeps them across a restart', async () => {
+  it("saves a chat's defaults from the inline keyboard, and keeps them across a restart", async () => {
     freshApi();
     const settingsPath = path.join(dir, 'persist.json');
     await startBot({ settingsPath });
@@ -371,15 +376,16 @@ describe('Telegram: shutdown', () => {
   });
 });
 
-
 describe('Telegram: what a hostile or clumsy user can do', () => {
   const menuMessage = (chat: ReturnType<typeof privateChat> | typeof group) => ({ message_id: 9100, date: 0, chat, from: { is_bot: true, id: 4242, first_name: 'ToonBot' }, text: 'menu' });
   const answers = () => api.callsTo('answerCallbackQuery').map((c) => c.params.text);
 
-  it('sends a picture outside Telegram\'s photo rules as a document instead (a 40x4000 photo)', async () => {
+  it("sends a picture outside Telegram's photo rules as a document instead (a 40x4000 photo)", async () => {
     freshApi();
     await startBot();
-    const thin = await sharp({ create: { width: 40, height: 4000, channels: 3, background: '#3a6' } }).jpeg().toBuffer();
+    const thin = await sharp({ create: { width: 40, height: 4000, channels: 3, background: '#3a6' } })
+      .jpeg()
+      .toBuffer();
     api.addFile('thin-s', thin);
     api.addFile('thin-l', thin);
     api.push({ message: photoMessage(privateChat(alice), alice, { small: 'thin-s', large: 'thin-l' }) });
@@ -447,7 +453,7 @@ describe('Telegram: what a hostile or clumsy user can do', () => {
     expect(api.downloads).toHaveLength(2);
   });
 
-  it('lets only a group\'s admins change its settings, and only to values the buttons offer', async () => {
+  it("lets only a group's admins change its settings, and only to values the buttons offer", async () => {
     freshApi();
     await startBot();
     api.push({ callback_query: callbackQuery(bob, menuMessage(group), 'set:strength:0.5') });

@@ -32,7 +32,7 @@ let server: WebServer;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!CHROMIUM) throw new Error('No Chromium found: install Debian\'s chromium package (.ci/run does) or set CHROMIUM_PATH.');
+  if (!CHROMIUM) throw new Error("No Chromium found: install Debian's chromium package (.ci/run does) or set CHROMIUM_PATH.");
   engine = await createEngine();
   server = await startWebServer(engine, { host: '127.0.0.1', port: 0, log: silentLogger });
   browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
@@ -60,20 +60,20 @@ async function open(lang: string): Promise<Page> {
   page.on('console', (message) => message.type() === 'error' && problems.push(message.text()));
   (page as Page & { problems: string[] }).problems = problems;
   await page.goto(server.url, { waitUntil: 'networkidle0' });
-  await page.waitForFunction(() => (document.querySelector('#style')).options.length > 0);
+  await page.waitForFunction(() => document.querySelector('#style').options.length > 0);
   return page;
 }
 
 async function choose(page: Page, file: string): Promise<void> {
   const input = await page.$('#file');
   await (input as unknown as { uploadFile(path: string): Promise<void> }).uploadFile(file);
-  await page.waitForFunction(() => !(document.querySelector('#go')).disabled);
+  await page.waitForFunction(() => !document.querySelector('#go').disabled);
 }
 
 /** The result's bytes, read back through the page's download link. */
 async function downloaded(page: Page): Promise<Buffer> {
   const base64 = await page.evaluate(async () => {
-    const blob = await (await fetch((document.querySelector('#download')).href)).blob();
+    const blob = await (await fetch(document.querySelector('#download').href)).blob();
     const bytes = new Uint8Array(await blob.arrayBuffer());
     let text = '';
     for (const b of bytes) text += String.fromCharCode(b);
@@ -96,7 +96,7 @@ describe('web studio in Chromium', () => {
     await page.select('#resolution', '512');
     await page.click('#go');
     await page.waitForSelector('#result:not([hidden])', { timeout: 20_000 });
-    await page.waitForFunction(() => (document.querySelector('#after')).naturalWidth > 0);
+    await page.waitForFunction(() => document.querySelector('#after').naturalWidth > 0);
     expect(await page.$eval('#timings', (e) => e.textContent)).toMatch(/^queue \d+\.\d s · processing \d+\.\d s · total \d+\.\d s$/);
     // What the server says it used: the slider's strength and the chosen resolution.
     expect(await page.$eval('#meta', (e) => e.textContent)).toBe('Toon · Strength 0.80 · 512×512 · PNG');

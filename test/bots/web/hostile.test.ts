@@ -50,7 +50,7 @@ async function waitUntil(condition: () => boolean, timeoutMs = 10_000): Promise<
 }
 
 describe('the studio against a hostile client', () => {
-  it('stalled uploads: they hold no more than one client\'s places, freed at the idle limit with 408; then a real upload works', async () => {
+  it("stalled uploads: they hold no more than one client's places, freed at the idle limit with 408; then a real upload works", async () => {
     const s = await start({ uploadIdleMs: 600, perAddress: 4 });
     const stalled = Array.from({ length: 30 }, () => stalledUpload(s.port));
     // Without a browser id they are one client (the address): the per-user cap's worth (2) gets
@@ -84,7 +84,11 @@ describe('the studio against a hostile client', () => {
     const s = await start({ perAddress: 4 });
     const ahead = engine.submit({ image: fixture('chelsea.png'), options: { resolution: 2048 }, requester: 'telegram:1' });
     const requests = Array.from({ length: 20 }, (_, i) =>
-      fetch(new URL('/api/cartoon', s.url), { method: 'POST', body: form(fixture('astronaut.png'), { resolution: '256' }), headers: { cookie: `toonbot_browser=${String(i).padStart(16, 'a')}.${'b'.repeat(22)}` } }),
+      fetch(new URL('/api/cartoon', s.url), {
+        method: 'POST',
+        body: form(fixture('astronaut.png'), { resolution: '256' }),
+        headers: { cookie: `toonbot_browser=${String(i).padStart(16, 'a')}.${'b'.repeat(22)}` },
+      }),
     );
     const statuses = await Promise.all(requests.map(async (r) => (await r).status));
     await ahead;
@@ -105,7 +109,9 @@ describe('the studio against a hostile client', () => {
       }),
     );
     expect(new Set(ids).size).toBe(5);
-    const statuses = await Promise.all(ids.map(async (cookie) => (await fetch(new URL('/api/cartoon', s.url), { method: 'POST', body: form(fixture('astronaut.png'), { resolution: '256' }), headers: { cookie } })).status));
+    const statuses = await Promise.all(
+      ids.map(async (cookie) => (await fetch(new URL('/api/cartoon', s.url), { method: 'POST', body: form(fixture('astronaut.png'), { resolution: '256' }), headers: { cookie } })).status),
+    );
     await ahead;
     expect(statuses.filter((c) => c === 200).length).toBe(3);
     expect(statuses.filter((c) => c === 429).length).toBe(2);

@@ -89,7 +89,9 @@ describe('web studio: the page and its API', () => {
     const en = (await (await fetch(new URL('/api/info', s.url), { headers: { 'accept-language': 'en-GB,en;q=0.9' } })).json()) as Record<string, any>;
     expect(en.lang).toBe('en');
     // Every look draws faces; the old toon-portrait is an alias of toon, not a style of its own.
-    expect(en.styles).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'toon', license: 'Apache-2.0', portrait: true, aliases: ['toon-portrait'] }), expect.objectContaining({ id: 'manga', portrait: true })]));
+    expect(en.styles).toEqual(
+      expect.arrayContaining([expect.objectContaining({ id: 'toon', license: 'Apache-2.0', portrait: true, aliases: ['toon-portrait'] }), expect.objectContaining({ id: 'manga', portrait: true })]),
+    );
     expect(en.styles.map((st: { id: string }) => st.id)).not.toContain('toon-portrait');
     expect(en.defaults).toEqual({ style: 'toon', strength: 0.7, resolution: 1024, format: 'png' });
     expect(en.limits).toMatchObject({ strength: { min: 0, max: 1 }, resolution: { min: 256, max: 2048 }, formats: ['png', 'jpeg', 'webp'], maxMegapixels: 40 });
@@ -142,7 +144,7 @@ describe('web studio: the page and its API', () => {
     expect(result.faces.boxes[0]?.width).toBeGreaterThan(50);
   });
 
-  it('answers bad input with the bots\' friendly words, in the page\'s language, and a fitting status', async () => {
+  it("answers bad input with the bots' friendly words, in the page's language, and a fitting status", async () => {
     const s = await start();
     const post = async (body: FormData, lang = 'en') => {
       const res = await fetch(new URL(`/api/cartoon?lang=${lang}`, s.url), { method: 'POST', body });

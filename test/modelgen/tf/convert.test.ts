@@ -40,7 +40,7 @@ describe('TensorFlow ops against hand-computed cases', () => {
     expect(Array.from(out.data as Float32Array)).toEqual([0, 0.5, 1, 1, 1, 1.5, 2, 2, 2, 2.5, 3, 3, 2, 2.5, 3, 3]);
   });
 
-  it('the guided filter\'s N = box(ones) is 4/9 in corners, 6/9 on edges, 1 inside', async () => {
+  it("the guided filter's N = box(ones) is 4/9 in corners, 6/9 on edges, 1 inside", async () => {
     const t = new GraphWriter('tensor_content');
     const x = t.node('Placeholder', [], { dtype: f32, shape: { shape: shape([1, 3, 4, 1]) } }, 'x');
     const xs = t.node('Shape', [x], { T: f32, out_type: { type: DT.INT32 } });

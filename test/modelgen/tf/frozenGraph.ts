@@ -36,9 +36,10 @@ export class GraphWriter {
   }
 
   ints(values: number[], dims: number[] = [values.length]): string {
-    const tensor = this.scalars === 'tensor_content'
-      ? { dtype: DT.INT32, tensorShape: shape(dims), tensorContent: new Uint8Array(Int32Array.from(values).buffer) }
-      : { dtype: DT.INT32, tensorShape: shape(dims), intVal: values };
+    const tensor =
+      this.scalars === 'tensor_content'
+        ? { dtype: DT.INT32, tensorShape: shape(dims), tensorContent: new Uint8Array(Int32Array.from(values).buffer) }
+        : { dtype: DT.INT32, tensorShape: shape(dims), intVal: values };
     return this.node('Const', [], { dtype: { type: DT.INT32 }, value: { tensor } });
   }
 
@@ -62,9 +63,10 @@ export function dctnetFrozenGraph(weights: readonly ConvWeights[], variant: Vari
       Index: { type: DT.INT32 },
       ...Object.fromEntries(Object.entries(masks).map(([k, v]) => [k, { i: v }])),
     });
-  const batched = variant.batch === 'newaxis'
-    ? slice(slice(input, { begin_mask: 7, end_mask: 7 }, 3), { new_axis_mask: 1, begin_mask: 1, end_mask: 1 }, 1)
-    : t.node('ExpandDims', [input, t.ints([0], [])], { T: f32, Tdim: { type: DT.INT32 } });
+  const batched =
+    variant.batch === 'newaxis'
+      ? slice(slice(input, { begin_mask: 7, end_mask: 7 }, 3), { new_axis_mask: 1, begin_mask: 1, end_mask: 1 }, 1)
+      : t.node('ExpandDims', [input, t.ints([0], [])], { T: f32, Tdim: { type: DT.INT32 } });
   const x = t.node('Sub', [t.node('RealDiv', [batched, t.floats([127.5], [])], { T: f32 }), t.floats([1], [])], { T: f32 });
   const add = (a: string, b: string) => t.node(variant.add, [a, b], { T: f32 });
   const lrelu = (v: string) =>
@@ -76,7 +78,13 @@ export function dctnetFrozenGraph(weights: readonly ConvWeights[], variant: Vari
     layer += 1;
     const w = t.node('Identity', [t.floats(l.w, [l.k, l.k, l.cin, l.cout], `${scope}/weights`)], { T: f32 }, `${scope}/weights/read`);
     const b = t.node('Identity', [t.floats(l.b, [l.cout], `${scope}/biases`)], { T: f32 }, `${scope}/biases/read`);
-    const c = t.node('Conv2D', [v, w], { T: f32, strides: { list: { i: [1, l.stride, l.stride, 1] } }, padding: { s: Buffer.from('SAME') }, data_format: { s: Buffer.from('NHWC') }, dilations: { list: { i: [1, 1, 1, 1] } } });
+    const c = t.node('Conv2D', [v, w], {
+      T: f32,
+      strides: { list: { i: [1, l.stride, l.stride, 1] } },
+      padding: { s: Buffer.from('SAME') },
+      data_format: { s: Buffer.from('NHWC') },
+      dilations: { list: { i: [1, 1, 1, 1] } },
+    });
     return t.node('BiasAdd', [c, b], { T: f32, data_format: { s: Buffer.from('NHWC') } });
   };
   const up2 = (v: string): string => {
@@ -95,7 +103,12 @@ export function dctnetFrozenGraph(weights: readonly ConvWeights[], variant: Vari
 
   // Guided filter, r = 1, eps = 1e-2, as White-box Cartoonization writes it.
   const boxFilter = (v: string, ch: number) =>
-    t.node('DepthwiseConv2dNative', [v, t.floats(new Float32Array(9 * ch).fill(1 / 9), [3, 3, ch, 1])], { T: f32, strides: { list: { i: [1, 1, 1, 1] } }, padding: { s: Buffer.from('SAME') }, data_format: { s: Buffer.from('NHWC') } });
+    t.node('DepthwiseConv2dNative', [v, t.floats(new Float32Array(9 * ch).fill(1 / 9), [3, 3, ch, 1])], {
+      T: f32,
+      strides: { list: { i: [1, 1, 1, 1] } },
+      padding: { s: Buffer.from('SAME') },
+      data_format: { s: Buffer.from('NHWC') },
+    });
   const xs = t.node('Shape', [x], { T: f32, out_type: { type: DT.INT32 } });
   const dim = (i: number) => t.node('StridedSlice', [xs, t.ints([i]), t.ints([i + 1]), t.ints([1])], { T: { type: DT.INT32 }, Index: { type: DT.INT32 }, shrink_axis_mask: { i: 1 } });
   const dims = t.node('Pack', [t.ints([1], []), dim(1), dim(2), t.ints([1], [])], { T: { type: DT.INT32 }, N: { i: 4 }, axis: { i: 0 } });

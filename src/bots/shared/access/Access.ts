@@ -4,7 +4,7 @@
  * user up to the daily limit (UTC day). Lists come from the configuration (seeds) and from the
  * owners' commands (the store). Every change and every refusal is an audit log line, ids only.
  */
-import { ToonError, type JobEvent, type Logger } from '../../../engine/index.ts';
+import { echo, ToonError, type JobEvent, type Logger } from '../../../engine/index.ts';
 import type { AccessStore, ListName } from './stores.ts';
 
 export interface AccessConfig {
@@ -107,7 +107,7 @@ export class Access {
       this.log.info('access: owner command refused', { user: by, list, on });
       throw new ToonError('OWNERS_ONLY');
     }
-    if (!SUBJECT.test(subject)) throw new ToonError('INVALID_OPTION', { message: `Not an id: ${subject.slice(0, 40)}`, detail: { option: 'id', value: subject.slice(0, 40) } });
+    if (!SUBJECT.test(subject)) throw new ToonError('INVALID_OPTION', { message: `Not an id: ${echo(subject)}`, detail: { option: 'id', value: echo(subject) } });
     await unavailableOnFailure(this.store.change(list, subject, on));
     this.log.info(`access: ${on ? 'added to' : 'removed from'} the ${list} list`, { by, subject });
   }

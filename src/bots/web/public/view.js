@@ -39,14 +39,26 @@ export function fillControls(info) {
     const key = /** @type {HTMLElement} */ (el).dataset.t;
     el.textContent = key && key in t ? t[/** @type {keyof StudioInfo['texts']} */ (key)] : '';
   }
-  fill(select('style'), info.styles.map((s) => [s.id, s.name]), info.defaults.style);
+  fill(
+    select('style'),
+    info.styles.map((s) => [s.id, s.name]),
+    info.defaults.style,
+  );
   const strength = input('strength');
   strength.min = String(info.limits.strength.min);
   strength.max = String(info.limits.strength.max);
   strength.value = String(info.defaults.strength);
   const resolutions = [...new Set([...info.limits.resolutions, info.defaults.resolution])].sort((a, b) => a - b);
-  fill(select('resolution'), resolutions.map((r) => [String(r), `${r} px`]), String(info.defaults.resolution));
-  fill(select('format'), info.limits.formats.map((f) => [f, f.toUpperCase()]), info.defaults.format);
+  fill(
+    select('resolution'),
+    resolutions.map((r) => [String(r), `${r} px`]),
+    String(info.defaults.resolution),
+  );
+  fill(
+    select('format'),
+    info.limits.formats.map((f) => [f, f.toUpperCase()]),
+    info.defaults.format,
+  );
   showStrength();
   showStyle(info);
 }
