@@ -91,9 +91,18 @@ describe('container files', () => {
     for (const file of ['Dockerfile', 'Dockerfile.gpu']) {
       const steps = instructions(read(file));
       const last = steps.slice(steps.findLastIndex((s) => s.op === 'FROM'));
-      expect(last.some((s) => s.op === 'COPY' && /--from=build \/app\/dist/.test(s.args)), file).toBe(true);
-      expect(last.filter((s) => s.op === 'COPY' && /^src\b/.test(s.args)), file).toEqual([]);
-      expect(last.filter((s) => /\btsx\b/.test(s.args)), file).toEqual([]);
+      expect(
+        last.some((s) => s.op === 'COPY' && /--from=build \/app\/dist/.test(s.args)),
+        file,
+      ).toBe(true);
+      expect(
+        last.filter((s) => s.op === 'COPY' && /^src\b/.test(s.args)),
+        file,
+      ).toEqual([]);
+      expect(
+        last.filter((s) => /\btsx\b/.test(s.args)),
+        file,
+      ).toEqual([]);
     }
     const gpu = instructions(read('Dockerfile.gpu'));
     const gpuLast = gpu.slice(gpu.findLastIndex((s) => s.op === 'FROM'));

@@ -3,6 +3,8 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
+import { expect } from 'vitest';
+import { ToonError, type ErrorCode } from '../src/engine/index.ts';
 
 export { FIXTURES, fixture, SCENES, scene } from '../dev/fixtures.ts';
 export { freePort } from '../dev/net.ts';
@@ -98,4 +100,24 @@ export function rawStatus(port: number, path: string): Promise<number> {
     req.on('error', reject);
     req.end();
   });
+}
+
+/** Awaits `promise` and checks that it rejects with a ToonError of `code`; returns that error. */
+export async function failsWith(promise: Promise<unknown>, code: ErrorCode): Promise<ToonError> {
+  const error = await promise.then(
+    () => new Error(`expected ${code}, got a result`),
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ToonError);
+  expect((error as ToonError).code).toBe(code);
+  return error as ToonError;
+}
+
+/** A horizontal grey ramp, black on the left to white on the right, as a PNG. */
+export function greyRamp(width: number, height: number): Promise<Buffer> {
+  const ramp = Buffer.alloc(width * height * 3);
+  for (let y = 0; y < height; y += 1) for (let x = 0; x < width; x += 1) ramp.fill(Math.round((x / (width - 1)) * 255), (y * width + x) * 3, (y * width + x) * 3 + 3);
+  return sharp(ramp, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
 }

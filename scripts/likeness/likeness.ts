@@ -40,34 +40,21 @@ const HEAD_CROPS = {
  * further away in front of an office block (1600x1000, faces ~45-110 px: the smallest a look
  * must still draw).
  */
+/** A head placed in a group: from which portrait, its height in px, its centre (shares of the frame), mirrored or not. */
+function head(from: Head['from'], height: number, x: number, y: number, flip = false): Head {
+  return { from, height, x, y, flip };
+}
+
+// One line a row of people (prettier would put each head on six lines).
+// prettier-ignore
 const GROUPS: { name: string; scene: string; width: number; height: number; heads: Head[] }[] = [
-  {
-    name: 'group-lawn',
-    scene: 'lawn',
-    width: 1280,
-    height: 800,
-    heads: [
-      { from: 'astronaut', height: 440, x: 0.12, y: 0.55, flip: false },
-      { from: 'hopper', height: 400, x: 0.33, y: 0.62, flip: false },
-      { from: 'astronaut', height: 360, x: 0.53, y: 0.5, flip: true },
-      { from: 'hopper', height: 320, x: 0.72, y: 0.66, flip: true },
-      { from: 'astronaut', height: 280, x: 0.9, y: 0.52, flip: false },
-    ],
-  },
-  {
-    name: 'group-street',
-    scene: 'building',
-    width: 1600,
-    height: 1000,
-    heads: [
-      { from: 'hopper', height: 300, x: 0.1, y: 0.7, flip: false },
-      { from: 'astronaut', height: 260, x: 0.27, y: 0.72, flip: true },
-      { from: 'hopper', height: 230, x: 0.43, y: 0.68, flip: true },
-      { from: 'astronaut', height: 200, x: 0.58, y: 0.74, flip: false },
-      { from: 'hopper', height: 180, x: 0.73, y: 0.7, flip: false },
-      { from: 'astronaut', height: 220, x: 0.89, y: 0.72, flip: true },
-    ],
-  },
+  { name: 'group-lawn', scene: 'lawn', width: 1280, height: 800, heads: [
+    head('astronaut', 440, 0.12, 0.55), head('hopper', 400, 0.33, 0.62), head('astronaut', 360, 0.53, 0.5, true), head('hopper', 320, 0.72, 0.66, true), head('astronaut', 280, 0.9, 0.52),
+  ] },
+  { name: 'group-street', scene: 'building', width: 1600, height: 1000, heads: [
+    head('hopper', 300, 0.1, 0.7), head('astronaut', 260, 0.27, 0.72, true), head('hopper', 230, 0.43, 0.68, true),
+    head('astronaut', 200, 0.58, 0.74), head('hopper', 180, 0.73, 0.7), head('astronaut', 220, 0.89, 0.72, true),
+  ] },
 ];
 
 async function composeGroup(group: (typeof GROUPS)[number]): Promise<Buffer> {

@@ -14,20 +14,9 @@ import {
   silentLogger,
   ToonError,
   type Engine,
-  type ErrorCode,
   type Logger,
 } from '../../src/engine/expert.ts';
-import { fixture, pixels, pngHeaderClaiming, solid } from '../helpers.ts';
-
-async function failsWith(promise: Promise<unknown>, code: ErrorCode): Promise<ToonError> {
-  const error = await promise.then(
-    () => new Error('resolved'),
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ToonError);
-  expect((error as ToonError).code).toBe(code);
-  return error as ToonError;
-}
+import { failsWith, fixture, pixels, pngHeaderClaiming, solid } from '../helpers.ts';
 
 let engine: Engine;
 beforeAll(async () => {

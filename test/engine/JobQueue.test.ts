@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { JobQueue, ToonError, type ErrorCode } from '../../src/engine/expert.ts';
-import { deferred, tick } from '../helpers.ts';
+import { JobQueue, ToonError } from '../../src/engine/expert.ts';
+import { deferred, failsWith, tick } from '../helpers.ts';
 
 /** A job whose task waits until the test releases it, and records when it ran. */
 function gatedJob(queue: JobQueue, requester: string, log: string[], name: string, extra: { signal?: AbortSignal; deadlineMs?: number } = {}) {
@@ -22,26 +22,18 @@ function gatedJob(queue: JobQueue, requester: string, log: string[], name: strin
   return { result, gate, positions, ran: () => ran };
 }
 
-async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<ToonError> {
-  const error = await promise.then(
-    () => {
-      throw new Error(`expected ${code}, got a result`);
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ToonError);
-  expect((error as ToonError).code).toBe(code);
-  return error as ToonError;
+/** Three users' gated jobs a, b and c in line, in that order, once the first has started. */
+async function threeUsers(queue: JobQueue) {
+  const log: string[] = [];
+  const jobs = { a: gatedJob(queue, 'u1', log, 'a'), b: gatedJob(queue, 'u2', log, 'b'), c: gatedJob(queue, 'u3', log, 'c') };
+  await tick();
+  return { log, ...jobs };
 }
 
 describe('JobQueue', () => {
   it('runs jobs one at a time, first come first served', async () => {
     const queue = new JobQueue();
-    const log: string[] = [];
-    const a = gatedJob(queue, 'u1', log, 'a');
-    const b = gatedJob(queue, 'u2', log, 'b');
-    const c = gatedJob(queue, 'u3', log, 'c');
-    await tick();
+    const { log, a, b, c } = await threeUsers(queue);
     expect(log).toEqual(['start a']);
     a.gate.resolve('A');
     await expect(a.result).resolves.toBe('A');
@@ -55,11 +47,7 @@ describe('JobQueue', () => {
 
   it("reports each waiting job's place in line as the line moves, then 0 when it starts", async () => {
     const queue = new JobQueue();
-    const log: string[] = [];
-    const a = gatedJob(queue, 'u1', log, 'a');
-    const b = gatedJob(queue, 'u2', log, 'b');
-    const c = gatedJob(queue, 'u3', log, 'c');
-    await tick();
+    const { a, b, c } = await threeUsers(queue);
     expect(a.positions).toEqual([0]);
     expect(b.positions).toEqual([1]);
     expect(c.positions).toEqual([2]);
@@ -81,7 +69,7 @@ describe('JobQueue', () => {
     await tick();
     const w1 = gatedJob(queue, 'u2', log, 'w1');
     const w2 = gatedJob(queue, 'u3', log, 'w2');
-    await rejectsWith(
+    await failsWith(
       queue.submit(async () => 'never', { requester: 'u4' }),
       'QUEUE_FULL',
     );
@@ -99,7 +87,7 @@ describe('JobQueue', () => {
     const queue = new JobQueue({ maxWaiting: 0 });
     const log: string[] = [];
     const a = gatedJob(queue, 'u1', log, 'a');
-    await rejectsWith(
+    await failsWith(
       queue.submit(async () => 'never', { requester: 'u2' }),
       'QUEUE_FULL',
     );
@@ -113,7 +101,7 @@ describe('JobQueue', () => {
     const log: string[] = [];
     const a = gatedJob(queue, 'alice', log, 'a');
     const b = gatedJob(queue, 'alice', log, 'b');
-    const error = await rejectsWith(
+    const error = await failsWith(
       queue.submit(async () => 'x', { requester: 'alice' }),
       'USER_BUSY',
     );
@@ -140,7 +128,7 @@ describe('JobQueue', () => {
     await tick();
     expect(queue.stats().waiting).toBe(2);
     controller.abort();
-    await rejectsWith(b.result, 'CANCELLED');
+    await failsWith(b.result, 'CANCELLED');
     expect(queue.stats().waiting).toBe(1);
     expect(c.positions).toEqual([2, 1]);
     expect(queue.heldBy('u2')).toBe(0);
@@ -154,7 +142,7 @@ describe('JobQueue', () => {
 
   it('refuses a job whose signal is already aborted', async () => {
     const queue = new JobQueue();
-    await rejectsWith(
+    await failsWith(
       queue.submit(async () => 1, { requester: 'u', signal: AbortSignal.abort() }),
       'CANCELLED',
     );
@@ -166,7 +154,7 @@ describe('JobQueue', () => {
     const log: string[] = [];
     const a = gatedJob(queue, 'u1', log, 'a');
     const b = gatedJob(queue, 'u2', log, 'b', { deadlineMs: 30 });
-    await rejectsWith(b.result, 'TIMEOUT');
+    await failsWith(b.result, 'TIMEOUT');
     expect(queue.stats().waiting).toBe(0);
     a.gate.resolve('');
     await a.result;
@@ -178,7 +166,7 @@ describe('JobQueue', () => {
     const log: string[] = [];
     const slow = gatedJob(queue, 'u1', log, 'slow', { deadlineMs: 30 });
     const next = gatedJob(queue, 'u2', log, 'next');
-    await rejectsWith(slow.result, 'TIMEOUT');
+    await failsWith(slow.result, 'TIMEOUT');
     await tick();
     // The native work is still going: nothing else may start on the accelerator.
     expect(log).toEqual(['start slow']);
@@ -192,7 +180,7 @@ describe('JobQueue', () => {
 
   it('never lets a job end in silence: a throwing task rejects with a ToonError', async () => {
     const queue = new JobQueue();
-    const error = await rejectsWith(
+    const error = await failsWith(
       queue.submit(
         async () => {
           throw new Error('native crash');
@@ -237,7 +225,7 @@ describe('JobQueue', () => {
     const closing = queue.close().then(() => {
       closed = true;
     });
-    await rejectsWith(
+    await failsWith(
       queue.submit(async () => 1, { requester: 'u3' }),
       'SHUTTING_DOWN',
     );
@@ -273,7 +261,7 @@ describe('JobQueue', () => {
     const ticket = queue.reserve('b');
     expect(queue.stats()).toMatchObject({ reserved: 1, waiting: 0, running: 1 });
     // The one waiting place is held: nobody else gets in while b downloads.
-    await rejectsWith(
+    await failsWith(
       queue.submit(async () => 'x', { requester: 'c' }),
       'QUEUE_FULL',
     );
@@ -284,7 +272,7 @@ describe('JobQueue', () => {
     await expect(result).resolves.toBe('b done');
     await expect(running.result).resolves.toBe('a done');
     // Used once: a second submit is refused, and release after use gives nothing back twice.
-    await rejectsWith(
+    await failsWith(
       ticket.submit(async () => 'again'),
       'INTERNAL',
     );
@@ -297,7 +285,7 @@ describe('JobQueue', () => {
     const first = queue.reserve('u');
     const second = queue.reserve('u');
     expect(() => queue.reserve('u')).toThrow(expect.objectContaining({ code: 'USER_BUSY' }));
-    await rejectsWith(
+    await failsWith(
       queue.submit(async () => 1, { requester: 'u' }),
       'USER_BUSY',
     );
@@ -314,7 +302,7 @@ describe('JobQueue', () => {
     const ticket = queue.reserve('u');
     await queue.close();
     expect(() => queue.reserve('v')).toThrow(expect.objectContaining({ code: 'SHUTTING_DOWN' }));
-    await rejectsWith(
+    await failsWith(
       ticket.submit(async () => 1),
       'SHUTTING_DOWN',
     );
@@ -328,8 +316,8 @@ describe('JobQueue', () => {
     const waiting = gatedJob(queue, 'b', log, 'waiting');
     await tick();
     queue.cancelAll(new ToonError('SHUTTING_DOWN'));
-    await rejectsWith(running.result, 'SHUTTING_DOWN');
-    await rejectsWith(waiting.result, 'SHUTTING_DOWN');
+    await failsWith(running.result, 'SHUTTING_DOWN');
+    await failsWith(waiting.result, 'SHUTTING_DOWN');
     expect(waiting.ran()).toBe(false);
     expect(queue.stats()).toMatchObject({ waiting: 0 });
     // The running job's native work still holds the slot until it returns.

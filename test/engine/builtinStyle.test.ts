@@ -6,7 +6,7 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../src/engine/expert.ts';
-import { fixture, pixels, scene, SCENES } from '../helpers.ts';
+import { fixture, greyRamp, pixels, scene, SCENES } from '../helpers.ts';
 import { chromaDrift, dashShare, flatNeighbourhoodShare, inkMask, maxChroma, meanDeltaE, share, speckShare, textureInkRatio, type Raster } from '../../dev/metrics.ts';
 
 let engine: Engine;
@@ -131,13 +131,8 @@ describe('the built-in style at the defaults (1024 px, strength 0.7)', () => {
 
 describe('the built-in style on gradients and across sizes and strengths', () => {
   it('keeps a grey ramp grey and smooth: no tint, no bands', async () => {
-    const width = 1024;
-    const height = 256;
-    const ramp = Buffer.alloc(width * height * 3);
-    for (let y = 0; y < height; y += 1) for (let x = 0; x < width; x += 1) ramp.fill(Math.round((x / (width - 1)) * 255), (y * width + x) * 3, (y * width + x) * 3 + 3);
-    const image = await sharp(ramp, { raw: { width, height, channels: 3 } })
-      .png()
-      .toBuffer();
+    const [width, height] = [1024, 256];
+    const image = await greyRamp(width, height);
     const { result } = await cartoon(image, { strength: 1 });
     expect(maxChroma(result.data)).toBeLessThanOrEqual(2);
     // Along the middle row the light still rises, never by a band's jump (a step of 1/7 would be 36 levels).

@@ -1,19 +1,9 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { decodeImage, encodeImage, probeImage, targetSize, ToonError, type ErrorCode } from '../../src/engine/expert.ts';
-import { fixture, pixels, pngHeaderClaiming, solid } from '../helpers.ts';
+import { decodeImage, encodeImage, probeImage, targetSize } from '../../src/engine/expert.ts';
+import { failsWith, fixture, pixels, pngHeaderClaiming, solid } from '../helpers.ts';
 
 const limits = { maxPixels: 40_000_000, maxBytes: 50 * 1024 * 1024 };
-
-async function failsWith(promise: Promise<unknown>, code: ErrorCode): Promise<ToonError> {
-  const error = await promise.then(
-    () => new Error('resolved'),
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ToonError);
-  expect((error as ToonError).code).toBe(code);
-  return error as ToonError;
-}
 
 async function decodeWhole(image: Buffer) {
   const probed = await probeImage(image, limits);

@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../src/engine/expert.ts';
 import { tiledAgainstWhole } from '../tiled.ts';
-import { fixture, pixels, scene } from '../helpers.ts';
+import { fixture, greyRamp, pixels, scene } from '../helpers.ts';
 import { maxChroma, type Raster } from '../../dev/metrics.ts';
 
 const LOOKS = ['sketch', 'manga', 'comic'] as const;
@@ -98,14 +98,8 @@ describe('the other built-in looks', () => {
   });
 
   it.each(['manga', 'sketch'] as const)('%s: a grey ramp becomes a ramp of ink coverage: darker tone, more ink, never less', async (style) => {
-    const width = 1024;
-    const height = 256;
-    const ramp = Buffer.alloc(width * height * 3);
     // Black on the left, white on the right.
-    for (let y = 0; y < height; y += 1) for (let x = 0; x < width; x += 1) ramp.fill(Math.round((x / (width - 1)) * 255), (y * width + x) * 3, (y * width + x) * 3 + 3);
-    const image = await sharp(ramp, { raw: { width, height, channels: 3 } })
-      .png()
-      .toBuffer();
+    const image = await greyRamp(1024, 256);
     const dark = bandDarkness(await look(image, style, 1024), 16);
     for (let b = 1; b < dark.length; b += 1) expect(dark[b] as number, `band ${b}`).toBeLessThanOrEqual((dark[b - 1] as number) + 0.03);
     expect(dark[1] as number).toBeGreaterThan((dark[14] as number) + 0.4);

@@ -44,6 +44,11 @@ async function photo(name: string, source = fixture('coffee.png')) {
 const isCallback = (token: string) => (c: RestCall) => c.method === 'POST' && c.path.includes(`/${token}/callback`);
 const isFinal = (token: string) => (c: RestCall) => c.method === 'PATCH' && c.path.includes(`/${token}/`) && c.files.length > 0;
 const isEdit = (token: string) => (c: RestCall) => c.method === 'PATCH' && c.path.includes(`/${token}/`);
+/** Sends an interaction and waits for the text its deferred reply is edited to. */
+async function answer(interaction: { token: string }): Promise<string> {
+  discord.dispatch('INTERACTION_CREATE', interaction);
+  return ((await discord.waitFor(isEdit(interaction.token))).body as { content: string }).content;
+}
 type Embed = { fields: { name: string; value: string }[]; footer: { text: string }; image: { url: string } };
 
 describe('Discord /cartoon', () => {
@@ -117,9 +122,7 @@ describe('Discord input checks, before any download', () => {
   it('refuses an attachment over the size cap, or over the pixel limit, without downloading it', async () => {
     await startBot({ maxDownloadBytes: 1024 * 1024 });
     const big = slash(ann, { url: discord.attachment('huge.jpg', Buffer.alloc(10)), size: 30 * 1024 * 1024, contentType: 'image/jpeg', width: 4000, height: 3000 });
-    discord.dispatch('INTERACTION_CREATE', big);
-    const error = await discord.waitFor(isEdit(big.token));
-    expect((error.body as { content: string }).content).toMatch(/^⚠️ That image is too large/);
+    expect(await answer(big)).toMatch(/^⚠️ That image is too large/);
     const wide = slash(ann, { url: discord.attachment('wide.jpg', Buffer.alloc(10)), size: 1000, contentType: 'image/jpeg', width: 10_000, height: 5000 });
     discord.dispatch('INTERACTION_CREATE', wide);
     const second = await discord.waitFor(isEdit(wide.token));
@@ -130,18 +133,14 @@ describe('Discord input checks, before any download', () => {
   it('downloads only from allowed hosts', async () => {
     await startBot({ attachmentHosts: ['cdn.discordapp.com'] });
     const elsewhere = slash(ann, await photo('x.jpg'));
-    discord.dispatch('INTERACTION_CREATE', elsewhere);
-    const error = await discord.waitFor(isEdit(elsewhere.token));
-    expect((error.body as { content: string }).content).toBe('⚠️ I could not download that attachment. Upload it to Discord directly and try again.');
+    expect(await answer(elsewhere)).toBe('⚠️ I could not download that attachment. Upload it to Discord directly and try again.');
     expect(discord.calls.some((c) => c.path === '/attachments/x.jpg')).toBe(false);
   });
 
   it('never reads a local file named by a payload (file: URL), whatever the allowlist', async () => {
     await startBot({ attachmentHosts: ['127.0.0.1', ''] });
     const local = slash(ann, { url: `file://${fileURLToPath(import.meta.url)}`, size: 100, contentType: 'image/jpeg', width: 10, height: 10, filename: 'x.jpg' });
-    discord.dispatch('INTERACTION_CREATE', local);
-    const error = await discord.waitFor(isEdit(local.token));
-    expect((error.body as { content: string }).content).toBe('⚠️ I could not download that attachment. Upload it to Discord directly and try again.');
+    expect(await answer(local)).toBe('⚠️ I could not download that attachment. Upload it to Discord directly and try again.');
   });
 });
 
@@ -149,9 +148,7 @@ describe('Discord admission', () => {
   it("refuses up front a job that could not finish within the interaction token's 15 minutes", async () => {
     await startBot({ tokenLifetimeMs: 1 });
     const interaction = slash(ann, await photo('late.jpg'));
-    discord.dispatch('INTERACTION_CREATE', interaction);
-    const error = await discord.waitFor(isEdit(interaction.token));
-    expect((error.body as { content: string }).content).toBe("⚠️ The line is too long to finish within Discord's 15 minutes. Try again in a few minutes.");
+    expect(await answer(interaction)).toBe("⚠️ The line is too long to finish within Discord's 15 minutes. Try again in a few minutes.");
     expect(discord.calls.some((c) => c.path === '/attachments/late.jpg')).toBe(false);
   });
 

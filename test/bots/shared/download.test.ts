@@ -6,7 +6,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { download, isLoopback } from '../../../src/bots/shared/download.ts';
-import { ToonError, type ErrorCode } from '../../../src/engine/index.ts';
+import { failsWith } from '../../helpers.ts';
+import { ToonError } from '../../../src/engine/index.ts';
 
 let server: Server;
 let base: string;
@@ -53,37 +54,27 @@ afterAll(async () => {
 
 const options = { maxBytes: 5000, timeoutMs: 5000 };
 
-async function failure(promise: Promise<unknown>, code: ErrorCode): Promise<ToonError> {
-  const error = await promise.then(
-    () => new Error('resolved'),
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ToonError);
-  expect((error as ToonError).code).toBe(code);
-  return error as ToonError;
-}
-
 describe('download', () => {
   it('returns the bytes of a file within the cap', async () => {
     expect(await download(new URL(`${base}/ok`), options)).toEqual(BODY);
   });
 
   it('refuses a body over the cap as IMAGE_TOO_LARGE, whether declared or streamed', async () => {
-    expect((await failure(download(new URL(`${base}/declared-large`), options), 'IMAGE_TOO_LARGE')).detail).toMatchObject({ bytes: 10_000, maxBytes: 5000 });
-    expect((await failure(download(new URL(`${base}/chunked-large`), options), 'IMAGE_TOO_LARGE')).detail.maxBytes).toBe(5000);
+    expect((await failsWith(download(new URL(`${base}/declared-large`), options), 'IMAGE_TOO_LARGE')).detail).toMatchObject({ bytes: 10_000, maxBytes: 5000 });
+    expect((await failsWith(download(new URL(`${base}/chunked-large`), options), 'IMAGE_TOO_LARGE')).detail.maxBytes).toBe(5000);
   });
 
   it('answers every other way of not getting the bytes with DOWNLOAD_FAILED and a reason for the log', async () => {
-    expect((await failure(download(new URL(`${base}/missing`), options), 'DOWNLOAD_FAILED')).detail.reason).toBe('HTTP 404');
-    await failure(download(new URL(`${base}/redirect`), options), 'DOWNLOAD_FAILED');
-    expect((await failure(download(new URL(`${base}/slow`), { ...options, timeoutMs: 200 }), 'DOWNLOAD_FAILED')).detail.reason).toMatch(/TimeoutError|abort/i);
-    await failure(download(new URL('http://127.0.0.1:1/closed'), options), 'DOWNLOAD_FAILED');
+    expect((await failsWith(download(new URL(`${base}/missing`), options), 'DOWNLOAD_FAILED')).detail.reason).toBe('HTTP 404');
+    await failsWith(download(new URL(`${base}/redirect`), options), 'DOWNLOAD_FAILED');
+    expect((await failsWith(download(new URL(`${base}/slow`), { ...options, timeoutMs: 200 }), 'DOWNLOAD_FAILED')).detail.reason).toMatch(/TimeoutError|abort/i);
+    await failsWith(download(new URL('http://127.0.0.1:1/closed'), options), 'DOWNLOAD_FAILED');
   });
 
   it('allows http only on loopback, and only the allowed hosts when a list is given', async () => {
-    expect((await failure(download(new URL('http://example.com/a.jpg'), options), 'DOWNLOAD_FAILED')).detail.reason).toMatch(/https only/);
-    expect((await failure(download(new URL('ftp://127.0.0.1/a.jpg'), options), 'DOWNLOAD_FAILED')).detail.reason).toMatch(/ftp:/);
-    const refused = await failure(download(new URL(`${base}/ok`), { ...options, allowHosts: ['cdn.discordapp.com'] }), 'DOWNLOAD_FAILED');
+    expect((await failsWith(download(new URL('http://example.com/a.jpg'), options), 'DOWNLOAD_FAILED')).detail.reason).toMatch(/https only/);
+    expect((await failsWith(download(new URL('ftp://127.0.0.1/a.jpg'), options), 'DOWNLOAD_FAILED')).detail.reason).toMatch(/ftp:/);
+    const refused = await failsWith(download(new URL(`${base}/ok`), { ...options, allowHosts: ['cdn.discordapp.com'] }), 'DOWNLOAD_FAILED');
     expect(refused.detail.reason).toBe('host 127.0.0.1 is not allowed');
     expect(await download(new URL(`${base}/ok`), { ...options, allowHosts: ['127.0.0.1'] })).toHaveLength(BODY.length);
   });
@@ -99,7 +90,7 @@ describe('download', () => {
     }, 20);
     const started = performance.now();
     try {
-      const error = await failure(download(new URL(`${base}/trickle`), { ...options, timeoutMs: 800 }), 'DOWNLOAD_FAILED');
+      const error = await failsWith(download(new URL(`${base}/trickle`), { ...options, timeoutMs: 800 }), 'DOWNLOAD_FAILED');
       expect(error.detail.reason).toMatch(/TimeoutError/);
     } finally {
       clearInterval(collector);
@@ -113,7 +104,7 @@ describe('download', () => {
     const stop = new AbortController();
     const started = performance.now();
     setTimeout(() => stop.abort(new ToonError('SHUTTING_DOWN')), 200);
-    await failure(download(new URL(`${base}/trickle`), { ...options, signal: stop.signal }), 'SHUTTING_DOWN');
+    await failsWith(download(new URL(`${base}/trickle`), { ...options, signal: stop.signal }), 'SHUTTING_DOWN');
     expect(performance.now() - started).toBeLessThan(1500);
   });
 
@@ -126,11 +117,11 @@ describe('download', () => {
     expect(await download(pathToFileURL(small), local)).toEqual(BODY);
     // telegraf makes file://<api host>/<absolute path> of a local server's paths.
     expect(await download(new URL(`file://127.0.0.1${small}`), local)).toEqual(BODY);
-    await failure(download(pathToFileURL(large), local), 'IMAGE_TOO_LARGE');
-    await failure(download(pathToFileURL(path.join(dir, 'nope.bin')), local), 'DOWNLOAD_FAILED');
+    await failsWith(download(pathToFileURL(large), local), 'IMAGE_TOO_LARGE');
+    await failsWith(download(pathToFileURL(path.join(dir, 'nope.bin')), local), 'DOWNLOAD_FAILED');
     // Anywhere else (a Discord payload, Telegram's cloud API) a file: URL is refused.
-    expect((await failure(download(pathToFileURL(small), options), 'DOWNLOAD_FAILED')).detail.reason).toMatch(/local file/);
-    await failure(download(pathToFileURL(small), { ...options, allowHosts: ['cdn.discordapp.com'] }), 'DOWNLOAD_FAILED');
+    expect((await failsWith(download(pathToFileURL(small), options), 'DOWNLOAD_FAILED')).detail.reason).toMatch(/local file/);
+    await failsWith(download(pathToFileURL(small), { ...options, allowHosts: ['cdn.discordapp.com'] }), 'DOWNLOAD_FAILED');
   });
 
   it('knows loopback hosts', () => {
