@@ -34,6 +34,17 @@ async function exec(cmd: string, args: string[], cwd: string, env: Record<string
   }
 }
 
+/** `npm start`'s entry in a child process in the test folder: its stderr so far, and its exit code. */
+function startMain(env: Record<string, string>) {
+  const child = spawn(TSX, [path.join(ROOT, 'src/main.ts')], { cwd: dir, env: { ...cleanEnv(), ...env } });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, stderr: () => stderr, exited };
+}
+
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'toonbot-cli-'));
@@ -116,15 +127,7 @@ describe('npm start (src/main.ts)', () => {
   it('with a Telegram token, serves photos, then stops cleanly on SIGTERM without logging the token', async () => {
     const api = new FakeBotApi();
     await api.start();
-    const child = spawn(TSX, [path.join(ROOT, 'src/main.ts')], {
-      cwd: dir,
-      env: { ...cleanEnv(), TELEGRAM_BOT_TOKEN: api.token, TELEGRAM_API_ROOT: api.apiRoot, TELEGRAM_SETTINGS_PATH: path.join(dir, 's.json') },
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const { child, stderr, exited } = startMain({ TELEGRAM_BOT_TOKEN: api.token, TELEGRAM_API_ROOT: api.apiRoot, TELEGRAM_SETTINGS_PATH: path.join(dir, 's.json') });
     try {
       await api.waitFor((c) => c.method === 'setMyCommands', 30_000);
       api.addFile('m-s', await sharp(fixture('coffee.png')).resize(90).jpeg().toBuffer());
@@ -134,8 +137,8 @@ describe('npm start (src/main.ts)', () => {
       expect((await sharp(sent.files.photo?.data).metadata()).width).toBe(256);
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
-      expect(stderr).toContain('"msg":"stopped"');
-      expect(stderr).not.toContain(api.token);
+      expect(stderr()).toContain('"msg":"stopped"');
+      expect(stderr()).not.toContain(api.token);
     } finally {
       child.kill('SIGKILL');
       await api.stop();
@@ -145,24 +148,16 @@ describe('npm start (src/main.ts)', () => {
   it('with Discord tokens, logs in through the gateway, then logs out on SIGTERM', async () => {
     const discord = new FakeDiscord();
     await discord.start();
-    const child = spawn(TSX, [path.join(ROOT, 'src/main.ts')], {
-      cwd: dir,
-      env: { ...cleanEnv(), DISCORD_TOKEN: 'MTEw.fake.token-for-main-test', DISCORD_APPLICATION_ID: APP_ID, DISCORD_API_ROOT: discord.apiRoot },
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const { child, stderr, exited } = startMain({ DISCORD_TOKEN: 'MTEw.fake.token-for-main-test', DISCORD_APPLICATION_ID: APP_ID, DISCORD_API_ROOT: discord.apiRoot });
     try {
       await discord.waitFor((c) => c.path === '/api/v10/gateway/bot', 30_000);
       const deadline = Date.now() + 30_000;
-      while (!stderr.includes('"msg":"ready"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      expect(stderr).toContain('"bots":["discord"]');
+      while (!stderr().includes('"msg":"ready"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(stderr()).toContain('"bots":["discord"]');
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
-      expect(stderr).toContain('"msg":"stopped"');
-      expect(stderr).not.toContain('token-for-main-test');
+      expect(stderr()).toContain('"msg":"stopped"');
+      expect(stderr()).not.toContain('token-for-main-test');
     } finally {
       child.kill('SIGKILL');
       await discord.stop();

@@ -267,6 +267,16 @@ describe('Telegram: settings', () => {
   });
 });
 
+/** A fresh bot whose first sendPhoto Telegram refuses with `error`; returns once the photo's job is over. */
+async function photoRefusedBySend(error: { error_code: number; description: string }, photoId: string): Promise<void> {
+  freshApi();
+  await startBot();
+  api.fail('sendPhoto', error);
+  api.push({ message: photoMessage(privateChat(alice), alice, await addPhoto(photoId), { caption: 'res=256' }) });
+  await api.waitFor((c) => c.method === 'sendPhoto');
+  await bot?.idle();
+}
+
 describe('Telegram: errors', () => {
   it('says a corrupt image is damaged, and keeps serving', async () => {
     freshApi();
@@ -340,12 +350,7 @@ describe('Telegram: errors', () => {
   });
 
   it('logs and drops a 403 from a user who blocked the bot, and keeps serving others', async () => {
-    freshApi();
-    await startBot();
-    api.fail('sendPhoto', { error_code: 403, description: 'Forbidden: bot was blocked by the user' });
-    api.push({ message: photoMessage(privateChat(alice), alice, await addPhoto('b1'), { caption: 'res=256' }) });
-    await api.waitFor((c) => c.method === 'sendPhoto');
-    await bot?.idle();
+    await photoRefusedBySend({ error_code: 403, description: 'Forbidden: bot was blocked by the user' }, 'b1');
     expect(logs.some((l) => l.msg.startsWith('forbidden'))).toBe(true);
     expect(api.callsTo('sendPhoto')).toHaveLength(1);
     api.push({ message: photoMessage(privateChat(bob), bob, await addPhoto('b2'), { caption: 'res=256' }) });
@@ -353,12 +358,7 @@ describe('Telegram: errors', () => {
   });
 
   it('never puts the token in a log line', async () => {
-    freshApi();
-    await startBot();
-    api.fail('sendPhoto', { error_code: 400, description: 'Bad Request' });
-    api.push({ message: photoMessage(privateChat(alice), alice, await addPhoto('t1'), { caption: 'res=256' }) });
-    await api.waitFor((c) => c.method === 'sendPhoto');
-    await bot?.idle();
+    await photoRefusedBySend({ error_code: 400, description: 'Bad Request' }, 't1');
     expect(logs.length).toBeGreaterThan(0);
     expect(JSON.stringify(logs)).not.toContain(api.token);
   });
