@@ -35,16 +35,16 @@ const HEAD_CROPS = {
   hopper: { left: 95, top: 20, width: 340, height: 400 },
 } as const;
 
-/**
- * Two groups: five people close up on a lawn (1280x800, faces ~90-160 px at a 1024 output), six
- * further away in front of an office block (1600x1000, faces ~45-110 px: the smallest a look
- * must still draw).
- */
 /** A head placed in a group: from which portrait, its height in px, its centre (shares of the frame), mirrored or not. */
 function head(from: Head['from'], height: number, x: number, y: number, flip = false): Head {
   return { from, height, x, y, flip };
 }
 
+/**
+ * Two groups: five people close up on a lawn (1280x800, faces ~90-160 px at a 1024 output), six
+ * further away in front of an office block (1600x1000, faces ~45-110 px: the smallest a look
+ * must still draw).
+ */
 // One line a row of people (prettier would put each head on six lines).
 // prettier-ignore
 const GROUPS: { name: string; scene: string; width: number; height: number; heads: Head[] }[] = [

@@ -53,7 +53,6 @@ export interface SizeVariant {
   sha256: string;
 }
 
-/** For the portrait pipeline: the model that stylises aligned 288x288 face crops. */
 /**
  * An int8 (QDQ) version of a graph, run instead of `file` when the models run on the CPU, with the
  * error measured against the fp32 graph when it was made (grey levels, 0..255).

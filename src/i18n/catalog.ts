@@ -107,7 +107,6 @@ export interface StudioTexts {
   cancelled: string;
 }
 
-/** A byte count in megabytes: whole ones (Telegram's and Discord's limits are stated that way), tenths below 10. */
 /** How long until a daily count resets, from `detail.resetAt` (epoch ms): "3 h 20 min" / "3 小时 20 分钟". */
 export function resetIn(detail: Record<string, unknown>, lang: Lang = 'en'): string {
   const ms = Math.max(0, Number(detail.resetAt) - Date.now());
@@ -155,6 +154,7 @@ export function statsText(
   ].join('\n');
 }
 
+/** A byte count in megabytes: whole ones (Telegram's and Discord's limits are stated that way), tenths below 10. */
 export function megabytes(detail: Record<string, unknown>): number {
   const mb = Number(detail.maxBytes ?? 0) / 1e6;
   return mb >= 10 ? Math.round(mb) : Math.round(mb * 10) / 10;
