@@ -3,36 +3,8 @@
  * (src/i18n); `message` is a plain English description for logs and the command line; `detail`
  * holds facts (numbers, names) for logs and for filling in texts, never sentences for users.
  */
-export const ERROR_CODES = [
-  // The engine's own.
-  'UNSUPPORTED_IMAGE',
-  'CORRUPT_IMAGE',
-  'IMAGE_TOO_LARGE',
-  'INVALID_OPTION',
-  'QUEUE_FULL',
-  'USER_BUSY',
-  'DEADLINE_TOO_SHORT',
-  'TIMEOUT',
-  'CANCELLED',
-  'MODEL_UNAVAILABLE',
-  'SHUTTING_DOWN',
-  'UNAVAILABLE',
-  'INTERNAL',
-  // Refusals a front end makes before the engine sees the job.
-  'DOWNLOAD_LIMIT',
-  'DOWNLOAD_FAILED',
-  'GROUP_BUSY',
-  'DELIVERY_FAILED',
-  'NOT_ALLOWED',
-  'NOT_AVAILABLE',
-  'DAILY_LIMIT',
-  'OWNERS_ONLY',
-] as const;
-
-export type ErrorCode = (typeof ERROR_CODES)[number];
-
-/** The English description of each code, when the thrower gives none. */
-export const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
+/** The engine's own codes, each with its English description (for logs and the command line). */
+export const DEFAULT_MESSAGES = {
   UNSUPPORTED_IMAGE: 'That is not an image I can read. Send a photo (JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIF).',
   CORRUPT_IMAGE: 'That image looks damaged or incomplete. Try sending it again.',
   IMAGE_TOO_LARGE: 'That image is too large for me. Try a smaller one.',
@@ -46,15 +18,37 @@ export const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
   SHUTTING_DOWN: 'I am restarting. Please send it again in a moment.',
   UNAVAILABLE: 'My photo queue is not reachable for a moment. Please send it again shortly.',
   INTERNAL: 'Something went wrong on my side. Please try again.',
-  DOWNLOAD_LIMIT: 'That file is larger than this platform lets me download.',
-  DOWNLOAD_FAILED: 'I could not download that file. Send it again.',
-  GROUP_BUSY: 'This group already has many photos in line. Try again in a minute.',
-  DELIVERY_FAILED: 'The cartoon is done, but I could not send it. Try a smaller resolution.',
-  NOT_ALLOWED: 'Only the admins of this group can change that.',
-  NOT_AVAILABLE: 'This bot is not available to you.',
-  DAILY_LIMIT: 'You have used your photos for today. The count starts again at midnight UTC.',
-  OWNERS_ONLY: "Only the bot's owners can do that.",
-};
+} as const;
+
+type EngineErrorCode = keyof typeof DEFAULT_MESSAGES;
+
+/**
+ * Every code a ToonError may carry. The engine's own are above; a front end adds the refusals it
+ * makes before the engine sees a job (a download too large, a group at its cap) by merging into
+ * this interface and calling `addErrorCodes` (src/bots/shared/errors.ts), so the engine's list
+ * holds no front end's codes.
+ * @public merged into by module augmentation, which knip does not follow
+ */
+export interface ErrorCodeMap extends Record<EngineErrorCode, true> {}
+
+export type ErrorCode = keyof ErrorCodeMap;
+
+const messages = new Map<string, string>(Object.entries(DEFAULT_MESSAGES));
+
+/** A front end's codes with their English descriptions; called once, when its errors module loads. */
+export function addErrorCodes(added: Readonly<Record<string, string>>): void {
+  for (const [code, message] of Object.entries(added)) messages.set(code, message);
+}
+
+/** Every code known in this process: the engine's, then those front ends added. */
+export function errorCodes(): ErrorCode[] {
+  return [...messages.keys()] as ErrorCode[];
+}
+
+/** Whether `code` is a known code (errors read back from another process). */
+export function isErrorCode(code: string): code is ErrorCode {
+  return messages.has(code);
+}
 
 interface ToonErrorOptions {
   /** Replaces the default description (plain English, for logs and the command line). */
@@ -69,7 +63,7 @@ export class ToonError extends Error {
   readonly detail: Record<string, unknown>;
 
   constructor(code: ErrorCode, options: ToonErrorOptions = {}) {
-    super(options.message ?? DEFAULT_MESSAGES[code], options.cause === undefined ? undefined : { cause: options.cause });
+    super(options.message ?? messages.get(code) ?? code, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.detail = options.detail ?? {};
   }

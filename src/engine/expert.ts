@@ -8,7 +8,7 @@ export type { EngineConfig } from './types.ts';
 export { EngineShell, type Backend, type BackendContext, type BackendJob } from './EngineShell.ts';
 export type { JobOutput } from './pipeline.ts';
 export { parseOptions, BUILTIN_STYLE_ID } from './options.ts';
-export { ERROR_CODES } from './errors.ts';
+export { errorCodes, isErrorCode } from './errors.ts';
 export { sha256, sha256OfFile } from './checksum.ts';
 export { JobQueue } from './JobQueue.ts';
 export type { QueueLimits } from './JobQueue.ts';

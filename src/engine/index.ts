@@ -10,7 +10,7 @@ export type { CartoonRequest, CartoonResult, Engine, EngineOptions, JobEvent, La
 export { DEFAULT_OPTIONS, extensionOf, OPTION_LIMITS, OUTPUT_FORMATS } from './options.ts';
 export type { CartoonOptions, OutputFormat, RawOptions } from './options.ts';
 
-export { ToonError, isToonError, toToonError, echo, DEFAULT_MESSAGES } from './errors.ts';
+export { ToonError, isToonError, toToonError, echo, DEFAULT_MESSAGES, addErrorCodes } from './errors.ts';
 export type { ErrorCode } from './errors.ts';
 
 export { createLogger, silentLogger } from './log.ts';

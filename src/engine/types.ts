@@ -171,7 +171,7 @@ export interface Engine {
   reserve(requester: string): Ticket;
   /**
    * Checks the request, waits its turn, and returns the cartoon.
-   * @throws ToonError with a stable code; see ERROR_CODES
+   * @throws ToonError with a stable code; see ErrorCode
    */
   submit(request: CartoonRequest, options?: SubmitOptions): Promise<CartoonResult>;
   /**

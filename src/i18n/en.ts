@@ -1,4 +1,5 @@
 /** English texts: the fallback for every language. Where the engine's own description says it all, it is used as it is. */
+import { FRONT_END_MESSAGES } from '../bots/shared/errors.ts';
 import { DEFAULT_MESSAGES, OPTION_LIMITS, OUTPUT_FORMATS } from '../engine/index.ts';
 import { megabytes, resetIn, statsText, type Catalog } from './catalog.ts';
 
@@ -32,11 +33,11 @@ export const en: Catalog = {
     INTERNAL: () => DEFAULT_MESSAGES.INTERNAL,
     DOWNLOAD_LIMIT: (_c, d) => `That file is larger than ${megabytes(d)} MB, the most a Telegram bot can download. Send it compressed (as a photo) or smaller.`,
     DOWNLOAD_FAILED: (c) => (c.platform === 'discord' ? 'I could not download that attachment. Upload it to Discord directly and try again.' : 'I could not download that file. Please send it again.'),
-    DELIVERY_FAILED: () => DEFAULT_MESSAGES.DELIVERY_FAILED,
-    NOT_ALLOWED: () => DEFAULT_MESSAGES.NOT_ALLOWED,
-    NOT_AVAILABLE: () => DEFAULT_MESSAGES.NOT_AVAILABLE,
+    DELIVERY_FAILED: () => FRONT_END_MESSAGES.DELIVERY_FAILED,
+    NOT_ALLOWED: () => FRONT_END_MESSAGES.NOT_ALLOWED,
+    NOT_AVAILABLE: () => FRONT_END_MESSAGES.NOT_AVAILABLE,
     DAILY_LIMIT: (_c, d) => `You have used your ${String(d.limit)} photos for today. The count starts again in ${resetIn(d)} (midnight UTC).`,
-    OWNERS_ONLY: () => DEFAULT_MESSAGES.OWNERS_ONLY,
+    OWNERS_ONLY: () => FRONT_END_MESSAGES.OWNERS_ONLY,
     GROUP_BUSY: (c) => `This ${c.platform === 'discord' ? 'server' : 'group'} already has many photos in line. Try again in a minute.`,
   },
   invalidOption: (option, styles) => {

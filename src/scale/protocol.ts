@@ -7,7 +7,7 @@
  * answered.
  */
 import { Redis, type RedisOptions } from 'ioredis';
-import { ERROR_CODES, ToonError, type CartoonOptions, type CartoonResult, type ErrorCode, type Logger, type ReplyAddress } from '../engine/expert.ts';
+import { isErrorCode, ToonError, type CartoonOptions, type CartoonResult, type Logger, type ReplyAddress } from '../engine/expert.ts';
 
 /** The BullMQ queue's name (its keys are `bull:toonbot:*`). */
 export const QUEUE_NAME = 'toonbot';
@@ -50,8 +50,8 @@ export function encodeError(error: ToonError): string {
 export function decodeError(reason: string | undefined): ToonError {
   try {
     const parsed = JSON.parse(reason ?? '') as { code?: string; message?: string; detail?: Record<string, unknown> };
-    if (typeof parsed.code === 'string' && (ERROR_CODES as readonly string[]).includes(parsed.code)) {
-      return new ToonError(parsed.code as ErrorCode, { ...(parsed.message ? { message: parsed.message } : {}), detail: parsed.detail ?? {} });
+    if (typeof parsed.code === 'string' && isErrorCode(parsed.code)) {
+      return new ToonError(parsed.code, { ...(parsed.message ? { message: parsed.message } : {}), detail: parsed.detail ?? {} });
     }
   } catch {
     // not ours

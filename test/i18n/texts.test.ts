@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { resultCaption, textContext } from '../../src/bots/shared/captions.ts';
-import { ERROR_CODES, ToonError, type CartoonResult, type Engine } from '../../src/engine/expert.ts';
+import '../../src/bots/shared/errors.ts';
+import { errorCodes, ToonError, type CartoonResult, type Engine } from '../../src/engine/expert.ts';
 import { errorText, pickLang, texts, type TextContext } from '../../src/i18n/index.ts';
 
 const context: TextContext = { platform: 'telegram', styles: ['toon', 'toon-portrait'], maxMegapixels: 40 };
 
 describe('texts', () => {
   it('has a text for every error code in both languages, and the two differ', () => {
-    for (const code of ERROR_CODES) {
+    for (const code of errorCodes()) {
       const en = errorText('en', new ToonError(code), context);
       const zh = errorText('zh', new ToonError(code), context);
       expect(en.length, code).toBeGreaterThan(10);

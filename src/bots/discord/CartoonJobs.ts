@@ -5,7 +5,8 @@
  * friendly error in it.
  */
 import { ActionRowBuilder, ButtonBuilder, ButtonStyle, MessageFlags, Routes, type REST, type RepliableInteraction } from 'discord.js';
-import { extensionOf, ToonError, type CartoonOptions, type CartoonResult, type Engine, type Logger } from '../../engine/index.ts';
+import { extensionOf, type CartoonOptions, type CartoonResult, type Engine, type Logger } from '../../engine/index.ts';
+import { ToonError } from '../shared/errors.ts';
 import { pickLang, texts, type Lang } from '../../i18n/index.ts';
 import type { Sender } from '../shared/access/Access.ts';
 import type { Cancellable } from '../shared/Cancels.ts';

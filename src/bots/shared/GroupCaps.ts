@@ -3,7 +3,7 @@
  * reserved, waiting or running at once, so one busy group cannot fill the line for everyone else.
  * (The engine's per-user cap is per person; this is per place.)
  */
-import { ToonError } from '../../engine/index.ts';
+import { ToonError } from './errors.ts';
 
 export class GroupCaps {
   readonly #held = new Map<string, number>();

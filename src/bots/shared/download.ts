@@ -8,7 +8,8 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { isToonError, ToonError } from '../../engine/index.ts';
+import { isToonError } from '../../engine/index.ts';
+import { ToonError } from './errors.ts';
 import { withTimeout } from './timeout.ts';
 
 interface DownloadOptions {

@@ -1,5 +1,6 @@
 /** The owners' commands, on either platform: block, unblock, allow, disallow, stats. */
-import { ToonError, type Logger } from '../../engine/index.ts';
+import { type Logger } from '../../engine/index.ts';
+import { ToonError } from './errors.ts';
 import { texts, type Lang } from '../../i18n/index.ts';
 import type { Community } from './community.ts';
 

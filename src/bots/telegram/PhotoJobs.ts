@@ -3,7 +3,8 @@
  * are parsed once, here, from the chat's defaults and the caption; every accepted photo ends in a
  * reply: the cartoon, or a friendly error.
  */
-import { ToonError, toToonError, type CartoonOptions, type CartoonResult, type Engine, type Logger } from '../../engine/index.ts';
+import { toToonError, type CartoonOptions, type CartoonResult, type Engine, type Logger } from '../../engine/index.ts';
+import { ToonError } from '../shared/errors.ts';
 import { pickLang, texts, type Lang } from '../../i18n/index.ts';
 import { resultCaption } from '../shared/captions.ts';
 import { download } from '../shared/download.ts';

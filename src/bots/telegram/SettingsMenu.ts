@@ -5,7 +5,8 @@
  * the buttons offer.
  */
 import type { CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup } from 'telegraf/types';
-import { isToonError, ToonError, type CartoonOptions, type Engine } from '../../engine/index.ts';
+import { isToonError, type CartoonOptions, type Engine } from '../../engine/index.ts';
+import { ToonError } from '../shared/errors.ts';
 import { errorText, pickLang, texts, type Lang } from '../../i18n/index.ts';
 import { textContext } from '../shared/captions.ts';
 import type { ChatSettings, SettingsStore } from '../shared/SettingsStore.ts';

@@ -3,7 +3,8 @@
  * fallbacks (a photo Telegram refuses goes as a document, then as a smaller JPEG document).
  */
 import type { InputMediaDocument, InputMediaPhoto, ReplyParameters } from 'telegraf/types';
-import { extensionOf, ToonError, type CartoonResult } from '../../engine/index.ts';
+import { extensionOf, type CartoonResult } from '../../engine/index.ts';
+import { ToonError } from '../shared/errors.ts';
 import type { Lang } from '../../i18n/index.ts';
 import { resultCaption } from '../shared/captions.ts';
 import { fitSize } from '../shared/fitSize.ts';

@@ -4,7 +4,8 @@
  * user up to the daily limit (UTC day). Lists come from the configuration (seeds) and from the
  * owners' commands (the store). Every change and every refusal is an audit log line, ids only.
  */
-import { echo, ToonError, type JobEvent, type Logger } from '../../../engine/index.ts';
+import { echo, type JobEvent, type Logger } from '../../../engine/index.ts';
+import { ToonError } from '../errors.ts';
 import type { AccessStore, ListName } from './stores.ts';
 
 export interface AccessConfig {
