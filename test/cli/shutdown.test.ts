@@ -65,6 +65,14 @@ async function start(command: string[], env: Record<string, string> = {}): Promi
   return { api, child, stderr: () => stderr, exited };
 }
 
+/** SIGTERM to the process of `run`: it exits 0, on its own (no signal), within `ms`. */
+async function stopsCleanlyWithin(run: { child: { pid?: number | undefined }; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> }, ms: number): Promise<void> {
+  const signalled = performance.now();
+  process.kill(run.child.pid as number, 'SIGTERM');
+  expect(await run.exited).toEqual({ code: 0, signal: null });
+  expect(performance.now() - signalled).toBeLessThan(ms);
+}
+
 /** Eight users send a photo each (user i at `resolution(i)` px); resolves once at least three wait in line. */
 async function fillTheLine(api: FakeBotApi, resolution: number | ((user: number) => number)): Promise<void> {
   const side = typeof resolution === 'number' ? () => resolution : resolution;
@@ -160,12 +168,8 @@ describe('stopping the main job with photos in line', () => {
     run.api.push({ message: photoMessage(privateChat(slow), slow, { small: 'stall-s', large: 'stall-l' }, { caption: 'res=256' }) });
     await run.api.waitFor((c) => c.method === 'getFile', 30_000);
     await new Promise((r) => setTimeout(r, 300));
-    const signalled = performance.now();
-    process.kill(run.child.pid as number, 'SIGTERM');
-    const exit = await run.exited;
     // Telegram's download limit is 60 s; the stop ends about a second after the signal.
-    expect(performance.now() - signalled).toBeLessThan(10_000);
-    expect(exit).toEqual({ code: 0, signal: null });
+    await stopsCleanlyWithin(run, 10_000);
     const told = run.api
       .callsTo('sendMessage')
       .filter((c) => Number(c.params.chat_id) === slow.id)
@@ -180,11 +184,7 @@ describe('stopping the main job with photos in line', () => {
     // Two clients send the start of an upload, then nothing (the idle limit, 15 s, is far off).
     const stalled = [stalledUpload(port), stalledUpload(port)];
     await new Promise((r) => setTimeout(r, 500));
-    const signalled = performance.now();
-    process.kill(run.child.pid as number, 'SIGTERM');
-    const exit = await run.exited;
-    expect(performance.now() - signalled).toBeLessThan(4000);
-    expect(exit).toEqual({ code: 0, signal: null });
+    await stopsCleanlyWithin(run, 4000);
     for (const answer of await Promise.all(stalled)) {
       expect(answer).toMatch(/^HTTP\/1.1 503/);
       expect(answer).toContain(RESTARTING);

@@ -115,11 +115,20 @@ async function toonbotKeys(): Promise<string[]> {
 
 const people = (base: number, n: number): Person[] => Array.from({ length: n }, (_, i) => ({ id: base + i, first_name: `U${base + i}`, language_code: 'en' }));
 
+/** A Telegram stand-in for one test, stopped however the test ends. */
+async function withBotApi(run: (api: FakeBotApi) => Promise<void>): Promise<void> {
+  const api = new FakeBotApi();
+  await api.start();
+  try {
+    await run(api);
+  } finally {
+    await api.stop();
+  }
+}
+
 describe('scale-out: one bot, two workers, one Redis', () => {
   it('both workers take jobs, places in line move, every photo answered once, Redis cleaned up', async () => {
-    const api = new FakeBotApi();
-    await api.start();
-    try {
+    await withBotApi(async (api) => {
       const [w1, w2] = await Promise.all([worker('w1'), worker('w2')]);
       await bot(api, path.join(dir, 's1.json'));
       const users = people(8100, 8);
@@ -141,15 +150,11 @@ describe('scale-out: one bot, two workers, one Redis', () => {
       expect(seen.some((places) => places.length >= 2 && places.every((p, i) => i === 0 || p < (places[i - 1] as number)))).toBe(true);
       // Images, jobs and markers are gone once answered.
       await until(async () => (await toonbotKeys()).length === 0, 10_000, 'Redis cleaned up');
-    } finally {
-      await api.stop();
-    }
+    });
   }, 150_000);
 
   it('a worker killed mid-job loses nothing: the job is taken back by the other one', async () => {
-    const api = new FakeBotApi();
-    await api.start();
-    try {
+    await withBotApi(async (api) => {
       const [w1, w2] = await Promise.all([worker('k1'), worker('k2')]);
       await bot(api, path.join(dir, 's2.json'));
       const users = people(8200, 1);
@@ -163,15 +168,11 @@ describe('scale-out: one bot, two workers, one Redis', () => {
       expect(answers(api, users)).toEqual([{ photos: 1, texts: [] }]);
       expect(survivor.log()).toMatch(/"stalled":1,"msg":"job started"/);
       await until(async () => (await toonbotKeys()).length === 0, 10_000, 'Redis cleaned up');
-    } finally {
-      await api.stop();
-    }
+    });
   }, 150_000);
 
   it('a job whose worker dies twice is answered with an error, not retried forever', async () => {
-    const api = new FakeBotApi();
-    await api.start();
-    try {
+    await withBotApi(async (api) => {
       const workers = await Promise.all([worker('d1'), worker('d2'), worker('d3')]);
       await bot(api, path.join(dir, 's4.json'));
       const users = people(8400, 1);
@@ -185,15 +186,11 @@ describe('scale-out: one bot, two workers, one Redis', () => {
       await until(() => answers(api, users).every((a) => a.photos + a.texts.length >= 1), 60_000, 'the answer');
       expect(answers(api, users)).toEqual([{ photos: 0, texts: ['Something went wrong on my side. Please try again.'] }]);
       await until(async () => (await toonbotKeys()).length === 0, 10_000, 'Redis cleaned up');
-    } finally {
-      await api.stop();
-    }
+    });
   }, 150_000);
 
   it('a bot killed while workers have its jobs answers them after its restart, once', async () => {
-    const api = new FakeBotApi();
-    await api.start();
-    try {
+    await withBotApi(async (api) => {
       const w = await worker('r1');
       const settings = path.join(dir, 's3.json');
       const first = await bot(api, settings);
@@ -213,9 +210,7 @@ describe('scale-out: one bot, two workers, one Redis', () => {
       expect(api.callsTo('sendPhoto').length - before).toBeGreaterThanOrEqual(1);
       expect(second.log()).toContain('"msg":"scale-out: took back jobs from before the restart"');
       await until(async () => (await toonbotKeys()).length === 0, 10_000, 'Redis cleaned up');
-    } finally {
-      await api.stop();
-    }
+    });
   }, 150_000);
 
   it('while Redis is away the bot says so: /readyz 503 "unavailable", photos refused with "send it again shortly"; ready again when it is back', async () => {
