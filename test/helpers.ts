@@ -2,8 +2,11 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { crc32, deflateSync } from 'node:zlib';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import sharp from 'sharp';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { ToonError, type ErrorCode } from '../src/engine/index.ts';
 
 export { FIXTURES, fixture, SCENES, scene } from '../dev/fixtures.ts';
@@ -120,4 +123,14 @@ export function greyRamp(width: number, height: number): Promise<Buffer> {
   return sharp(ramp, { raw: { width, height, channels: 3 } })
     .png()
     .toBuffer();
+}
+
+/** A folder for a test file's scratch files: made before its tests run, removed after them. */
+export function scratchFolder(prefix: string): { readonly path: string } {
+  const folder = { path: '' };
+  beforeAll(async () => {
+    folder.path = await mkdtemp(path.join(os.tmpdir(), prefix));
+  });
+  afterAll(() => rm(folder.path, { recursive: true, force: true }));
+  return folder;
 }

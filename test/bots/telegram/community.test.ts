@@ -3,8 +3,6 @@
  * block and unblock from the chat, an allow list, the daily limit, the Cancel button (and forged
  * presses of it), /queue and /stats.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -16,14 +14,14 @@ import { TelegramBot, TELEGRAM_DEFAULTS } from '../../../src/bots/telegram/index
 import { createEngine, silentLogger, type Engine } from '../../../src/engine/index.ts';
 import { Metrics } from '../../../src/observe/metrics.ts';
 import { DailyStats } from '../../../src/observe/stats.ts';
-import { fixture } from '../../helpers.ts';
+import { fixture, scratchFolder } from '../../helpers.ts';
 import { FakeBotApi, type Call } from '../../../dev/standins/telegram/FakeBotApi.ts';
 import { alice, bob, callbackQuery, group, li, photoMessage, privateChat, textMessage } from '../../../dev/standins/telegram/updates.ts';
 
 const OWNER = alice;
 let engine: Engine;
 let metrics: Metrics;
-let dir: string;
+const scratch = scratchFolder('toonbot-tg-ops-');
 let api: FakeBotApi;
 let bot: TelegramBot | undefined;
 let stats: DailyStats | undefined;
@@ -31,11 +29,9 @@ let stats: DailyStats | undefined;
 beforeAll(async () => {
   metrics = new Metrics();
   engine = await createEngine({ onJob: metrics.observe });
-  dir = await mkdtemp(path.join(os.tmpdir(), 'toonbot-tg-ops-'));
 });
 afterAll(async () => {
   await engine.close();
-  await rm(dir, { recursive: true, force: true });
 });
 afterEach(async () => {
   await bot?.stop();
@@ -52,7 +48,7 @@ async function startBot(config: Partial<AccessConfig> = {}): Promise<Community> 
   const community: Community = { access, cancels: new Cancels(), stats };
   bot = await TelegramBot.start(
     engine,
-    { ...TELEGRAM_DEFAULTS, token: api.token, apiRoot: api.apiRoot, settingsPath: path.join(dir, `s-${Math.random()}.json`), albumQuietMs: 200 },
+    { ...TELEGRAM_DEFAULTS, token: api.token, apiRoot: api.apiRoot, settingsPath: path.join(scratch.path, `s-${Math.random()}.json`), albumQuietMs: 200 },
     silentLogger,
     community,
   );

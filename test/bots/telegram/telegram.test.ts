@@ -2,19 +2,18 @@
  * The Telegram adapter end to end: the real telegraf client, long-polling a local Bot API server,
  * the real engine and built-in model. Assertions are on what the user would see.
  */
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, mkdtemp, stat } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TelegramBot, TELEGRAM_DEFAULTS, type TelegramOptions } from '../../../src/bots/telegram/index.ts';
 import { createEngine, type Engine, type Logger } from '../../../src/engine/index.ts';
-import { fixture, freePort } from '../../helpers.ts';
+import { fixture, freePort, scratchFolder } from '../../helpers.ts';
 import { FakeBotApi, type Call } from '../../../dev/standins/telegram/FakeBotApi.ts';
 import { alice, bob, callbackQuery, documentMessage, group, li, photoMessage, privateChat, textMessage } from '../../../dev/standins/telegram/updates.ts';
 
 let engine: Engine;
-let dir: string;
+const scratch = scratchFolder('toonbot-tg-');
 let api: FakeBotApi;
 let bot: TelegramBot | undefined;
 const logs: { level: string; msg: string; fields?: Record<string, unknown> }[] = [];
@@ -29,11 +28,9 @@ const logger: Logger = {
 
 beforeAll(async () => {
   engine = await createEngine();
-  dir = await mkdtemp(path.join(os.tmpdir(), 'toonbot-tg-'));
 });
 afterAll(async () => {
   await engine.close();
-  await rm(dir, { recursive: true, force: true });
 });
 afterEach(async () => {
   await bot?.stop();
@@ -52,7 +49,7 @@ async function startBot(overrides: Partial<TelegramOptions> = {}, withEngine: En
       ...TELEGRAM_DEFAULTS,
       token: api.token,
       apiRoot: api.apiRoot,
-      settingsPath: path.join(dir, `settings-${Math.random().toString(36).slice(2)}.json`),
+      settingsPath: path.join(scratch.path, `settings-${Math.random().toString(36).slice(2)}.json`),
       albumQuietMs: 200,
       retry: { attempts: 4, maxWaitS: 60, sleep: async (ms) => void sleeps.push(ms) },
       ...overrides,
@@ -243,7 +240,7 @@ describe('Telegram: albums', () => {
 describe('Telegram: settings', () => {
   it("saves a chat's defaults from the inline keyboard, and keeps them across a restart", async () => {
     freshApi();
-    const settingsPath = path.join(dir, 'persist.json');
+    const settingsPath = path.join(scratch.path, 'persist.json');
     await startBot({ settingsPath });
     api.push({ message: textMessage(privateChat(alice), alice, '/settings') });
     const menu = await api.waitFor((c) => c.method === 'sendMessage');
@@ -474,7 +471,7 @@ describe('Telegram: what a hostile or clumsy user can do', () => {
   it('says when settings could not be saved, and refuses to start on a settings path that is a folder, moving nothing', async () => {
     freshApi();
     // Its temporary file's name is taken by a folder: every save fails.
-    const settingsPath = path.join(dir, 'unsavable.json');
+    const settingsPath = path.join(scratch.path, 'unsavable.json');
     await mkdir(`${settingsPath}.tmp`, { recursive: true });
     await startBot({ settingsPath });
     api.push({ callback_query: callbackQuery(alice, menuMessage(privateChat(alice)), 'set:strength:0.5') });
@@ -483,7 +480,7 @@ describe('Telegram: what a hostile or clumsy user can do', () => {
     await bot?.stop();
     bot = undefined;
 
-    const folder = path.join(dir, 'settings-folder');
+    const folder = path.join(scratch.path, 'settings-folder');
     await mkdir(folder, { recursive: true });
     await expect(startBot({ settingsPath: folder })).rejects.toThrow(/is not a file/);
     expect((await stat(folder)).isDirectory()).toBe(true);
@@ -491,7 +488,7 @@ describe('Telegram: what a hostile or clumsy user can do', () => {
 
   it('reads local paths only from a --local Bot API server it is told about', async () => {
     freshApi();
-    api.localDir = await mkdtemp(path.join(dir, 'local-'));
+    api.localDir = await mkdtemp(path.join(scratch.path, 'local-'));
     await startBot({ localFiles: true });
     api.push({ message: photoMessage(privateChat(alice), alice, await addPhoto('l1'), { caption: 'res=256' }) });
     await api.waitFor((c) => c.method === 'sendPhoto');
