@@ -42,7 +42,7 @@ async function walk(dir: string): Promise<InputFile[]> {
 }
 
 /** `photo.jpg` -> `photo.toon.png`, made unique within one run. */
-export function outputName(input: string, style: string, format: OutputFormat, taken: Set<string>): string {
+export function outputName(input: string, style: string, format: OutputFormat | 'mp4' | 'gif', taken: Set<string>): string {
   const base = path.basename(input, path.extname(input));
   let name = `${base}.${style}.${extensionOf(format)}`;
   for (let i = 2; taken.has(name); i += 1) name = `${base}-${i}.${style}.${extensionOf(format)}`;

@@ -86,8 +86,8 @@ class ThreadBackend implements Backend {
     return this.#concurrency;
   }
 
-  run({ image, size, entry, options, includeFaces }: BackendJob, context: BackendContext): Promise<JobOutput> {
-    return this.#threads.run({ image, size, entry, options, includeFaces }, context);
+  run({ image, size, entry, options, includeFaces, clip }: BackendJob, context: BackendContext): Promise<JobOutput> {
+    return this.#threads.run({ image, size, entry, options, includeFaces, ...(clip ? { clip } : {}) }, context);
   }
 
   providers(): string[] {

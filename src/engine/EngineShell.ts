@@ -5,12 +5,13 @@
  * or GPU workers behind Redis (scale/RemoteEngine.ts).
  */
 import { Admission } from './admission.ts';
+import { CLIP_LIMITS, CLIP_MIME, planClip, sniffClip, type ClipPlan } from './clip/clip.ts';
 import { ToonError, toToonError } from './errors.ts';
 import { MIME_TYPES, outputSide, probeImage, targetSize, type ImageLimits } from './image.ts';
 import { JobQueue } from './JobQueue.ts';
 import type { Logger } from './log.ts';
 import type { ModelEntry } from './manifest.ts';
-import { isParsed, OPTION_LIMITS, parseOptions, type CartoonOptions, type RawOptions } from './options.ts';
+import { DEFAULT_OPTIONS, isParsed, OPTION_LIMITS, parseOptions, type CartoonOptions, type RawOptions } from './options.ts';
 import { round1, type JobOutput } from './pipeline.ts';
 import type { JobContext, JobOptions, QueueLimits, QueueStats } from './queueTypes.ts';
 import { listedStyles, styleNames } from './styles.ts';
@@ -24,6 +25,8 @@ export interface BackendJob {
   entry: ModelEntry;
   options: CartoonOptions;
   includeFaces: boolean;
+  /** A clip's plan (embedded engine only: scale-out workers take photos). */
+  clip?: ClipPlan;
   requester: string;
   /** When the job's deadline passes (epoch ms): a worker elsewhere drops it after that. */
   deadlineAt: number;
@@ -182,7 +185,7 @@ export class EngineShell implements Engine {
         () => this.#admitting.delete(admission),
         () => this.#admitting.delete(admission),
       );
-      const { size, job } = await admission;
+      const { size, job, clip } = await admission;
       const output = await job;
       const processing = output.timings.decode + output.timings.inference + output.timings.encode;
       const total = performance.now() - started;
@@ -194,8 +197,9 @@ export class EngineShell implements Engine {
       this.#report({ requester, style, outcome: 'done', waitMs: timings.queued, processingMs: processing });
       return {
         image: output.image,
-        mime: MIME_TYPES[opts.format],
-        format: opts.format,
+        mime: clip ? CLIP_MIME[clip.format] : MIME_TYPES[opts.format],
+        format: clip ? clip.format : opts.format,
+        ...(output.clip ? { clip: output.clip } : {}),
         width: size.width,
         height: size.height,
         model: opts.style,
@@ -215,9 +219,14 @@ export class EngineShell implements Engine {
 
   /** Checks the header, sizes the output, and puts the job in line. */
   async #admit(request: CartoonRequest, opts: CartoonOptions, entry: ModelEntry, options: SubmitOptions, enqueue: Enqueue) {
-    const probed = await probeImage(request.image, this.limits);
-    const side = outputSide(opts.resolution, Math.max(probed.width, probed.height), this.limits, OPTION_LIMITS.resolution.min);
-    const size = targetSize(probed.width, probed.height, side);
+    const clip = request.clip ? await this.#planClip(request, opts) : undefined;
+    let size: { width: number; height: number };
+    if (clip) size = { width: clip.width, height: clip.height };
+    else {
+      const probed = await probeImage(request.image, this.limits);
+      const side = outputSide(opts.resolution, Math.max(probed.width, probed.height), this.limits, OPTION_LIMITS.resolution.min);
+      size = targetSize(probed.width, probed.height, side);
+    }
     const deadlineMs = Math.min(request.deadlineMs ?? this.#deadlineMs, this.#deadlineMs);
     const job: BackendJob = {
       image: request.image,
@@ -225,6 +234,7 @@ export class EngineShell implements Engine {
       entry,
       options: opts,
       includeFaces: request.includeFaces === true,
+      ...(clip ? { clip } : {}),
       requester: request.requester ?? 'anonymous',
       deadlineAt: Date.now() + deadlineMs,
       ...(request.replyTo ? { replyTo: request.replyTo } : {}),
@@ -236,7 +246,20 @@ export class EngineShell implements Engine {
       ...(!own && onPosition ? { onPosition } : {}),
       deadlineMs,
     });
-    return { size, job: promise };
+    return { size, job: promise, clip };
+  }
+
+  /**
+   * A clip's plan when the request may be answered with one and the bytes are a clip; undefined
+   * for a photo (or a one-frame GIF). A clip's long side is CLIP_LIMITS.side unless a resolution
+   * other than the default was asked for (up to CLIP_LIMITS.maxSide).
+   */
+  async #planClip(request: CartoonRequest, opts: CartoonOptions): Promise<ClipPlan | undefined> {
+    if (request.image.byteLength > this.limits.maxBytes) return undefined; // refused by the photo probe, with its message
+    const source = await sniffClip(request.image);
+    if (!source) return undefined;
+    const side = opts.resolution === DEFAULT_OPTIONS.resolution ? CLIP_LIMITS.side : opts.resolution;
+    return planClip(request.image, source, request.clip ?? {}, side, this.limits.maxPixels);
   }
 
   #report(event: JobEvent): void {

@@ -8,7 +8,7 @@ export const OUTPUT_FORMATS = ['png', 'jpeg', 'webp'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 /** The file name extension of a format (`jpg` for JPEG, as people and platforms expect). */
-export function extensionOf(format: OutputFormat): string {
+export function extensionOf(format: OutputFormat | 'mp4' | 'gif'): string {
   return format === 'jpeg' ? 'jpg' : format;
 }
 

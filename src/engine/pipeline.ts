@@ -1,7 +1,8 @@
 /**
  * One job's work, inside the queue: decode, the style's pipeline (full frame, or portrait with
- * faces), encode. Each stage is timed; the job's signal is checked between them.
+ * faces), encode; for a clip, the same pipeline on every frame (clip/clip.ts). Each stage is timed; the job's signal is checked between them.
  */
+import { runClip, type ClipPlan } from './clip/clip.ts';
 import { stylise } from './fullFrame.ts';
 import { decodeImage, encodeImage, type ImageLimits, type RgbFrame } from './image.ts';
 import type { JobContext } from './JobQueue.ts';
@@ -17,27 +18,61 @@ export interface JobInput {
   entry: ModelEntry;
   options: CartoonOptions;
   includeFaces: boolean;
+  /** A clip: its plan, made when its header was read. */
+  clip?: ClipPlan;
 }
 
 export interface JobOutput {
   image: Buffer;
   tiles: number;
   portrait?: PortraitInfo;
+  /** A clip's frames and rate. */
+  clip?: { frames: number; fps: number };
   timings: Omit<Timings, 'total'>;
 }
 
 export async function runJob(models: ModelCache, limits: ImageLimits, job: JobInput, { signal, queuedMs }: JobContext): Promise<JobOutput> {
-  const { size, entry, options } = job;
+  if (job.clip) return runClipJob(models, job, job.clip, { signal, queuedMs });
+  const { size, options } = job;
   let t = performance.now();
   const photo = await decodeImage(job.image, size.width, size.height, limits);
   const decode = performance.now() - t;
   signal.throwIfAborted();
 
   t = performance.now();
-  let frame: RgbFrame = photo;
-  let tiles = 0;
-  let portrait: PortraitInfo | undefined;
-  const side = Math.max(size.width, size.height);
+  const drawn = await drawFrame(models, job, photo, signal);
+  const inference = performance.now() - t;
+  signal.throwIfAborted();
+
+  t = performance.now();
+  const encoded = await encodeImage(drawn.frame, options.format);
+  const encode = performance.now() - t;
+  return { image: encoded, tiles: drawn.tiles, ...(drawn.portrait ? { portrait: drawn.portrait } : {}), timings: { queued: queuedMs, decode, inference, encode } };
+}
+
+/** A clip: every frame through drawFrame, kept steady, encoded (clip/clip.ts). */
+async function runClipJob(models: ModelCache, job: JobInput, plan: ClipPlan, { signal, queuedMs }: JobContext): Promise<JobOutput> {
+  const out = await runClip(
+    job.image,
+    plan,
+    async (frame) => {
+      const drawn = await drawFrame(models, { ...job, includeFaces: false }, frame, signal);
+      return { frame: drawn.frame, tiles: drawn.tiles, faces: drawn.portrait?.faces ?? 0 };
+    },
+    signal,
+  );
+  return { image: out.image, tiles: out.tiles, clip: { frames: out.frames, fps: out.fps }, timings: { queued: queuedMs, ...out.timings } };
+}
+
+/** One frame through the style's pipeline: whole frame, or whole frame and each face at its own scale. */
+async function drawFrame(
+  models: ModelCache,
+  job: Pick<JobInput, 'entry' | 'options' | 'includeFaces'>,
+  photo: RgbFrame,
+  signal: AbortSignal,
+): Promise<{ frame: RgbFrame; tiles: number; portrait?: PortraitInfo }> {
+  const { entry, options } = job;
+  const side = Math.max(photo.width, photo.height);
   if (entry.manifest.pipeline === 'portrait') {
     // Faces are looked for even at strength 0, so that the result reports them alike.
     const [background, finder] = await Promise.all([models.model(entry, side), models.faceFinder()]);
@@ -50,24 +85,15 @@ export async function runJob(models: ModelCache, limits: ImageLimits, job: JobIn
       crop: head?.crop === 'face' ? { kind: 'face' as const, sides: headSides(entry) } : { kind: head?.crop === 'native' ? ('native' as const) : ('fixed' as const) },
     };
     const out = await stylisePortrait(portraitModels, finder, photo, options.strength, signal);
-    frame = out.frame;
-    tiles = out.tiles;
     // A look that draws faces when it finds them (crop: face) is whole without one; a portrait
     // model (DCT-Net's) says so when it found none.
     const noFace = out.faces.length === 0 && head?.crop !== 'face';
-    portrait = { faces: out.faces.length, noFace, detectMs: round1(out.detectMs), headMs: round1(out.headMs), ...(job.includeFaces ? { boxes: out.faces } : {}) };
-  } else if (options.strength > 0) {
-    const styled = await stylise(await models.model(entry, side), photo, options.strength, signal);
-    tiles = styled.stats.tiles;
-    frame = styled.frame;
+    const portrait = { faces: out.faces.length, noFace, detectMs: round1(out.detectMs), headMs: round1(out.headMs), ...(job.includeFaces ? { boxes: out.faces } : {}) };
+    return { frame: out.frame, tiles: out.tiles, portrait };
   }
-  const inference = performance.now() - t;
-  signal.throwIfAborted();
-
-  t = performance.now();
-  const encoded = await encodeImage(frame, options.format);
-  const encode = performance.now() - t;
-  return { image: encoded, tiles, ...(portrait ? { portrait } : {}), timings: { queued: queuedMs, decode, inference, encode } };
+  if (options.strength <= 0) return { frame: photo, tiles: 0 };
+  const styled = await stylise(await models.model(entry, side), photo, options.strength, signal);
+  return { frame: styled.frame, tiles: styled.stats.tiles };
 }
 
 /** The crop sides a `crop: face` head is built for: its own and its variants'. */

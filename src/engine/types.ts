@@ -1,4 +1,5 @@
 /** The engine's public types: what front ends send, what they get back, and the engine itself. */
+import type { ClipFormat, ClipRequest } from './clip/clip.ts';
 import type { ErrorCode, ToonError } from './errors.ts';
 import type { ImageLimits } from './image.ts';
 import type { QueueLimits, QueueStats } from './JobQueue.ts';
@@ -67,6 +68,12 @@ export interface CartoonRequest {
    * runs on a worker (scale-out mode); the embedded engine ignores it.
    */
   replyTo?: ReplyAddress;
+  /**
+   * The caller can answer with a clip: an animated GIF or WebP, or a video, comes back as a
+   * cartoon clip (clip/clip.ts). Without it an animation is cartoonised as its first frame and a
+   * video is refused as no image.
+   */
+  clip?: ClipRequest;
 }
 
 /** What the portrait pipeline found, on results of portrait styles. */
@@ -98,7 +105,10 @@ export interface Timings {
 export interface CartoonResult {
   image: Buffer;
   mime: string;
-  format: OutputFormat;
+  /** An image format for a photo; `mp4` or `gif` for a clip. */
+  format: OutputFormat | ClipFormat;
+  /** A clip's frames and their rate. */
+  clip?: { frames: number; fps: number };
   width: number;
   height: number;
   model: string;

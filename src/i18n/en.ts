@@ -10,9 +10,11 @@ export const en: Catalog = {
     UNSUPPORTED_IMAGE: () => DEFAULT_MESSAGES.UNSUPPORTED_IMAGE,
     CORRUPT_IMAGE: () => DEFAULT_MESSAGES.CORRUPT_IMAGE,
     IMAGE_TOO_LARGE: (c, d) =>
-      d.maxBytes !== undefined
-        ? `That file is too large for me (at most ${megabytes(d)} MB). Try a smaller one.`
-        : `That image is too large for me (at most ${c.maxMegapixels} megapixels). Try a smaller one.`,
+      d.maxSeconds !== undefined
+        ? `That clip is ${Number(d.seconds)} s long; I cartoonise clips of up to ${Number(d.maxSeconds)} s. Trim it and send it again.`
+        : d.maxBytes !== undefined
+          ? `That file is too large for me (at most ${megabytes(d)} MB). Try a smaller one.`
+          : `That image is too large for me (at most ${c.maxMegapixels} megapixels). Try a smaller one.`,
     INVALID_OPTION: (_c, d) =>
       ({
         badField: 'One of the form fields has a name that is not allowed.',

@@ -8,7 +8,12 @@ export const zh: Catalog = {
   errors: {
     UNSUPPORTED_IMAGE: () => '这不是我能读取的图片。请发送照片（JPEG、PNG、WebP、GIF、TIFF、AVIF 或 HEIF）。',
     CORRUPT_IMAGE: () => '这张图片似乎已损坏或不完整，请重新发送。',
-    IMAGE_TOO_LARGE: (c, d) => (d.maxBytes !== undefined ? `这个文件太大了（最多 ${megabytes(d)} MB），请换一张小一点的。` : `这张图片太大了（最多 ${c.maxMegapixels} 百万像素），请换一张小一点的。`),
+    IMAGE_TOO_LARGE: (c, d) =>
+      d.maxSeconds !== undefined
+        ? `这个视频长 ${Number(d.seconds)} 秒；我最多处理 ${Number(d.maxSeconds)} 秒的视频，请剪短后再发。`
+        : d.maxBytes !== undefined
+          ? `这个文件太大了（最多 ${megabytes(d)} MB），请换一张小一点的。`
+          : `这张图片太大了（最多 ${c.maxMegapixels} 百万像素），请换一张小一点的。`,
     INVALID_OPTION: (_c, d) =>
       ({
         badField: '有一个表单字段的名字不被允许。',

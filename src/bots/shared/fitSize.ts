@@ -3,10 +3,11 @@
  * WebP, then JPEG at smaller sizes. Returns the original when it already fits.
  */
 import sharp from 'sharp';
+import { ToonError } from './errors.ts';
 
 interface Fitted {
   image: Buffer;
-  format: 'png' | 'jpeg' | 'webp';
+  format: 'png' | 'jpeg' | 'webp' | 'mp4' | 'gif';
   width: number;
   height: number;
   /** True when the image had to be re-encoded or shrunk. */
@@ -16,6 +17,9 @@ interface Fitted {
 /** @param options.reencode make a JPEG even when the original fits (a platform refused it as it is) */
 export async function fitSize(image: Buffer, format: Fitted['format'], width: number, height: number, maxBytes: number, options: { reencode?: boolean } = {}): Promise<Fitted> {
   if (image.length <= maxBytes && !options.reencode) return { image, format, width, height, changed: false };
+  // A clip is made within the platform's limit by its plan (size, length); re-encoding it here
+  // would lose its motion, so one that is still too large is not delivered.
+  if (format === 'mp4' || format === 'gif') throw new ToonError('DELIVERY_FAILED', { detail: { bytes: image.length, maxBytes } });
   const jpeg = await sharp(image).jpeg({ quality: 90 }).toBuffer();
   if (jpeg.length <= maxBytes) return { image: jpeg, format: 'jpeg', width, height, changed: true };
   const webp = await sharp(image).webp({ quality: 85 }).toBuffer();

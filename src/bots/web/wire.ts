@@ -40,7 +40,7 @@ interface StudioFace {
 /** A result without its image: what the page shows next to it (and keeps with recent ones). */
 export interface StudioResult {
   mime: string;
-  format: OutputFormat;
+  format: OutputFormat | 'mp4' | 'gif';
   width: number;
   height: number;
   /** The style id. */

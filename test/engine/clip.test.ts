@@ -1,0 +1,150 @@
+/**
+ * Clips through the real engine and ffmpeg: a video or an animated GIF comes back as a cartoon
+ * clip, steady where the shot is still, moving where it moves; too long a clip is refused before
+ * any work, with its length in the error.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeFrames, videoFrames } from '../../src/engine/clip/ffmpeg.ts';
+import { createEngine, type Engine } from '../../src/engine/index.ts';
+import { errorText } from '../../src/i18n/index.ts';
+import { failsWith, fixture, scene, scratchFolder } from '../helpers.ts';
+
+const SIDE = 256;
+const scratch = scratchFolder('toonbot-clip-');
+let engine: Engine;
+
+beforeAll(async () => {
+  engine = await createEngine();
+});
+afterAll(() => engine.close());
+
+/** Encodes raw RGB frames of `width` x `height` as an MP4 (or GIF) and returns its bytes. */
+async function clipOf(frames: Buffer[], width: number, height: number, fps = 15, format: 'mp4' | 'gif' = 'mp4', crf?: number): Promise<Buffer> {
+  const dir = await mkdtemp(path.join(scratch.path, 'in-'));
+  const file = path.join(dir, `clip.${format}`);
+  async function* each(): AsyncGenerator<Buffer> {
+    yield* frames;
+  }
+  await encodeFrames(each(), { width, height }, fps, format, file, crf === undefined ? {} : { crf });
+  const bytes = await readFile(file);
+  await rm(dir, { recursive: true, force: true });
+  return bytes;
+}
+
+/** The frames of an MP4, decoded at `width` x `height`. */
+async function framesOf(video: Buffer, width: number, height: number): Promise<Buffer[]> {
+  const dir = await mkdtemp(path.join(scratch.path, 'out-'));
+  const file = path.join(dir, 'clip.mp4');
+  await writeFile(file, video);
+  const frames: Buffer[] = [];
+  for await (const f of videoFrames(file, { width, height, square: false, fps: 15, maxFrames: 1000 })) frames.push(f.data);
+  await rm(dir, { recursive: true, force: true });
+  return frames;
+}
+
+/** Mean absolute change from one frame to the next, in grey levels. */
+function frameChange(frames: Buffer[]): number {
+  let sum = 0;
+  let count = 0;
+  for (let t = 1; t < frames.length; t += 1) {
+    const [a, b] = [frames[t - 1] as Buffer, frames[t] as Buffer];
+    for (let i = 0; i < a.length; i += 1) sum += Math.abs((a[i] as number) - (b[i] as number));
+    count += a.length;
+  }
+  return sum / count;
+}
+
+/** The horizontal shift (px) that best maps frame `a` onto frame `b` (b[x] ≈ a[x + shift]). */
+function shiftBetween(a: Buffer, b: Buffer, width: number, height: number, most: number): number {
+  let best = 0;
+  let bestError = Number.POSITIVE_INFINITY;
+  for (let s = 0; s <= most; s += 1) {
+    let error = 0;
+    for (let y = 0; y < height; y += 2)
+      for (let x = most; x < width - most; x += 2) for (let c = 0; c < 3; c += 1) error += Math.abs((b[(y * width + x) * 3 + c] as number) - (a[(y * width + x + s) * 3 + c] as number));
+    if (error < bestError) [best, bestError] = [s, error];
+  }
+  return best;
+}
+
+describe('clips', () => {
+  it('a still shot with sensor noise comes back steady: frame-to-frame change far below that of the input (0.3x asked, 0.03x held)', async () => {
+    const base = await sharp(fixture('astronaut.png')).resize(SIDE, SIDE).removeAlpha().raw().toBuffer();
+    // Deterministic noise of about ±8 levels, new in every frame, like a phone's sensor.
+    let seed = 7;
+    const noise = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % 17) - 8;
+    const frames = Array.from({ length: 16 }, () => Buffer.from(base.map((v) => Math.max(0, Math.min(255, v + noise())))));
+    // Nearly lossless, as a phone's own recording is before a chat app compresses it: the noise survives.
+    const video = await clipOf(frames, SIDE, SIDE, 15, 'mp4', 4);
+    const result = await engine.submit({ image: video, clip: {} });
+    expect([result.format, result.mime, result.width, result.height]).toEqual(['mp4', 'video/mp4', SIDE, SIDE]);
+    expect(result.clip?.frames).toBe(16);
+    const input = await framesOf(video, SIDE, SIDE);
+    const output = await framesOf(result.image, SIDE, SIDE);
+    expect(output).toHaveLength(16);
+    const ratio = frameChange(output) / frameChange(input);
+    console.log(`still shot: frame-to-frame change ${frameChange(input).toFixed(2)} in, ${frameChange(output).toFixed(2)} out (${ratio.toFixed(3)}x)`);
+    // The issue's bound is 0.3x; drawing each frame on its own measures 0.09x here (the MP4's own
+    // smoothing helps it), so the bound is set below that: the steadying must be doing its work.
+    expect(ratio).toBeLessThanOrEqual(0.03);
+    // And it is a drawing, not the photo: it differs from the input frames.
+    expect(frameChange([input[8] as Buffer, output[8] as Buffer])).toBeGreaterThan(4);
+  });
+
+  it('a pan keeps its motion: each cartoon frame moves by the camera step', async () => {
+    const [w, h, step] = [SIDE, 160, 6];
+    const wide = await sharp(scene('lawn'))
+      .resize(w + 12 * step, h, { fit: 'cover' })
+      .removeAlpha()
+      .raw()
+      .toBuffer();
+    const frames = Array.from({ length: 12 }, (_, t) => {
+      const f = Buffer.alloc(w * h * 3);
+      for (let y = 0; y < h; y += 1) wide.copy(f, y * w * 3, (y * (w + 12 * step) + t * step) * 3, (y * (w + 12 * step) + t * step + w) * 3);
+      return f;
+    });
+    const result = await engine.submit({ image: await clipOf(frames, w, h), clip: {} });
+    const output = await framesOf(result.image, w, h);
+    expect(output.length).toBe(12);
+    for (let t = 2; t < output.length; t += 3) expect(Math.abs(shiftBetween(output[t - 1] as Buffer, output[t] as Buffer, w, h, 12) - step), `frame ${t}`).toBeLessThanOrEqual(1);
+  });
+
+  it('an animated GIF comes back as an animated GIF; a video note as a square', async () => {
+    const pages = await Promise.all(
+      [0, 1, 2].map((i) =>
+        sharp(fixture('coffee.png'))
+          .rotate(i * 15, { background: '#fff' })
+          .resize(200, 150)
+          .png()
+          .toBuffer(),
+      ),
+    );
+    const gif = await sharp(pages, { join: { animated: true } })
+      .gif({ delay: [150, 150, 150] })
+      .toBuffer();
+    const cartoon = await engine.submit({ image: gif, clip: {} });
+    expect([cartoon.format, cartoon.mime]).toEqual(['gif', 'image/gif']);
+    expect((await sharp(cartoon.image).metadata()).pages).toBe(3);
+
+    const wide = await sharp(scene('cups')).resize(320, 240, { fit: 'cover' }).removeAlpha().raw().toBuffer();
+    const note = await engine.submit({ image: await clipOf([wide, wide, wide], 320, 240), clip: { square: true } });
+    expect([note.format, note.width, note.height]).toEqual(['mp4', 320, 320]);
+  });
+
+  it('refuses a clip longer than the limit before any work, saying how long it is; without a clip request a video is no image', async () => {
+    const tiny = Buffer.alloc(64 * 64 * 3, 128);
+    const long = await clipOf(
+      Array.from({ length: 20 }, () => tiny),
+      64,
+      64,
+      1,
+    );
+    const error = await failsWith(engine.submit({ image: long, clip: {} }), 'IMAGE_TOO_LARGE');
+    expect(error.detail).toMatchObject({ seconds: 20, maxSeconds: 15 });
+    expect(errorText('en', error, { platform: 'telegram', styles: ['toon'], maxMegapixels: 40 })).toBe('That clip is 20 s long; I cartoonise clips of up to 15 s. Trim it and send it again.');
+    await failsWith(engine.submit({ image: long }), 'UNSUPPORTED_IMAGE');
+  });
+});
