@@ -2,11 +2,12 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { crc32, deflateSync } from 'node:zlib';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, expect } from 'vitest';
+import { encodeFrames } from '../src/engine/clip/ffmpeg.ts';
 import { ToonError, type ErrorCode } from '../src/engine/index.ts';
 
 export { FIXTURES, fixture, SCENES, scene } from '../dev/fixtures.ts';
@@ -133,4 +134,19 @@ export function scratchFolder(prefix: string): { readonly path: string } {
   });
   afterAll(() => rm(folder.path, { recursive: true, force: true }));
   return folder;
+}
+
+/** Raw RGB frames of `width` x `height` as a clip file's bytes (MP4 by default; crf: x264's quality). */
+export async function clipOf(frames: Buffer[], width: number, height: number, { fps = 15, format = 'mp4', crf }: { fps?: number; format?: 'mp4' | 'gif'; crf?: number } = {}): Promise<Buffer> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'toonbot-clip-in-'));
+  try {
+    const file = path.join(dir, `clip.${format}`);
+    async function* each(): AsyncGenerator<Buffer> {
+      yield* frames;
+    }
+    await encodeFrames(each(), { width, height }, fps, format, file, crf === undefined ? {} : { crf });
+    return await readFile(file);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -5,7 +5,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
-import { isToonError, type CartoonOptions, type CartoonResult, type Engine } from '../engine/index.ts';
+import { isToonError, type CartoonOptions, type CartoonResult, type ClipFormat, type Engine } from '../engine/index.ts';
 import { outputName, type InputFile } from './files.ts';
 import { drawFaces } from './faces.ts';
 import { contactSheet, type SheetPair } from './sheet.ts';
@@ -20,6 +20,8 @@ interface BatchOptions {
   progress: boolean;
   /** One JSON document on stdout instead of the table (for scripts). */
   json?: boolean;
+  /** Clips (GIF, WebP, MP4...) come back as this; by default MP4 for videos, GIF for GIFs. */
+  clipFormat?: ClipFormat;
   print: (line: string) => void;
 }
 
@@ -52,14 +54,16 @@ export async function runBatch(engine: Engine, files: readonly InputFile[], opts
     }
     try {
       const input = await readFile(file.path);
-      const result = await engine.submit({ image: input, options: opts.options, requester: 'cli', includeFaces: opts.showFaces === true });
+      const clip = opts.clipFormat ? { format: opts.clipFormat } : {};
+      const result = await engine.submit({ image: input, options: opts.options, requester: 'cli', includeFaces: opts.showFaces === true, clip });
       const output = path.join(opts.outDir, outputName(file.path, result.model, result.format, taken));
       await writeFile(output, result.image);
       if (opts.showFaces && result.portrait?.boxes) {
         await writeFile(path.join(opts.outDir, outputName(file.path, `${result.model}.faces`, 'png', taken)), await drawFaces(result.image, result.portrait.boxes));
       }
       outcomes.push({ file: file.path, output, result, inputBytes: input.length });
-      if (opts.sheet) pairs.push({ before: input, after: result.image });
+      // The contact sheet is of photos; a clip is its own before/after.
+      if (opts.sheet && !result.clip) pairs.push({ before: input, after: result.image });
     } catch (error) {
       outcomes.push({ file: file.path, error: isToonError(error) ? `${error.code}: ${error.message}` : String(error) });
     }

@@ -5,7 +5,7 @@ import { extensionOf } from '../engine/index.ts';
 import type { OutputFormat } from '../engine/index.ts';
 
 /** Extensions picked up when walking a folder; files named explicitly are always tried. */
-const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif', '.heic', '.heif']);
+const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif', '.heic', '.heif', '.mp4', '.m4v', '.mov', '.webm', '.mkv']);
 
 export interface InputFile {
   path: string;

@@ -13,13 +13,14 @@ const program = new Command('toonbot').description('Turn photos into cartoons wi
 
 program
   .command('cartoon')
-  .description('cartoonise photos (files or folders) into an output folder')
+  .description('cartoonise photos and clips (files or folders) into an output folder')
   .argument('<inputs...>', 'image files or folders')
   .requiredOption('-o, --out <dir>', 'output folder')
   .option('-s, --style <id>', 'style id (see `toonbot styles`)')
   .option(`--strength <${OPTION_LIMITS.strength.min}..${OPTION_LIMITS.strength.max}>`, `from the photo (0) to the full cartoon (1), default ${DEFAULT_OPTIONS.strength}`)
   .option('-r, --resolution <px>', `long side of the output, ${OPTION_LIMITS.resolution.min}..${OPTION_LIMITS.resolution.max}, default ${DEFAULT_OPTIONS.resolution}`)
   .option('-f, --format <format>', `output format: ${OUTPUT_FORMATS.join(', ')} (default ${DEFAULT_OPTIONS.format})`)
+  .option('--clip-format <format>', 'clips (animated GIF/WebP, MP4, MOV, WebM) come back as: mp4 or gif (default: mp4 for videos, gif for GIFs)')
   .option('--sheet', 'also write a before/after contact sheet of the batch')
   .option('--show-faces', 'portrait styles: also write a copy with the faces found drawn on it')
   .option('--no-progress', 'no progress bar')
@@ -33,6 +34,11 @@ program
     } catch (error) {
       throw new InvalidArgumentError(isToonError(error) ? error.message : String(error));
     }
+    const clipFormat = flags.clipFormat;
+    if (clipFormat !== undefined && clipFormat !== 'mp4' && clipFormat !== 'gif') {
+      await engine.close();
+      throw new InvalidArgumentError('--clip-format is mp4 or gif');
+    }
     const files = await expandInputs(inputs);
     if (files.length === 0) throw new InvalidArgumentError('no image files found in the given folders');
     try {
@@ -43,6 +49,7 @@ program
         showFaces: Boolean(flags.showFaces),
         progress: Boolean(flags.progress) && process.stderr.isTTY === true,
         json: Boolean(flags.json),
+        ...(clipFormat ? { clipFormat } : {}),
         print: (line) => process.stdout.write(`${line}\n`),
       });
       if (outcomes.every((o) => o.error)) process.exitCode = 1;

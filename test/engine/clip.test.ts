@@ -3,14 +3,14 @@
  * clip, steady where the shot is still, moving where it moves; too long a clip is refused before
  * any work, with its length in the error.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeFrames, videoFrames } from '../../src/engine/clip/ffmpeg.ts';
+import { videoFrames } from '../../src/engine/clip/ffmpeg.ts';
 import { createEngine, type Engine } from '../../src/engine/index.ts';
 import { errorText } from '../../src/i18n/index.ts';
-import { failsWith, fixture, scene, scratchFolder } from '../helpers.ts';
+import { clipOf, failsWith, fixture, scene, scratchFolder } from '../helpers.ts';
 
 const SIDE = 256;
 const scratch = scratchFolder('toonbot-clip-');
@@ -20,19 +20,6 @@ beforeAll(async () => {
   engine = await createEngine();
 });
 afterAll(() => engine.close());
-
-/** Encodes raw RGB frames of `width` x `height` as an MP4 (or GIF) and returns its bytes. */
-async function clipOf(frames: Buffer[], width: number, height: number, fps = 15, format: 'mp4' | 'gif' = 'mp4', crf?: number): Promise<Buffer> {
-  const dir = await mkdtemp(path.join(scratch.path, 'in-'));
-  const file = path.join(dir, `clip.${format}`);
-  async function* each(): AsyncGenerator<Buffer> {
-    yield* frames;
-  }
-  await encodeFrames(each(), { width, height }, fps, format, file, crf === undefined ? {} : { crf });
-  const bytes = await readFile(file);
-  await rm(dir, { recursive: true, force: true });
-  return bytes;
-}
 
 /** The frames of an MP4, decoded at `width` x `height`. */
 async function framesOf(video: Buffer, width: number, height: number): Promise<Buffer[]> {
@@ -78,7 +65,7 @@ describe('clips', () => {
     const noise = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % 17) - 8;
     const frames = Array.from({ length: 16 }, () => Buffer.from(base.map((v) => Math.max(0, Math.min(255, v + noise())))));
     // Nearly lossless, as a phone's own recording is before a chat app compresses it: the noise survives.
-    const video = await clipOf(frames, SIDE, SIDE, 15, 'mp4', 4);
+    const video = await clipOf(frames, SIDE, SIDE, { crf: 4 });
     const result = await engine.submit({ image: video, clip: {} });
     expect([result.format, result.mime, result.width, result.height]).toEqual(['mp4', 'video/mp4', SIDE, SIDE]);
     expect(result.clip?.frames).toBe(16);
@@ -140,7 +127,7 @@ describe('clips', () => {
       Array.from({ length: 20 }, () => tiny),
       64,
       64,
-      1,
+      { fps: 1 },
     );
     const error = await failsWith(engine.submit({ image: long, clip: {} }), 'IMAGE_TOO_LARGE');
     expect(error.detail).toMatchObject({ seconds: 20, maxSeconds: 15 });

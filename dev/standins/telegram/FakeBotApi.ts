@@ -190,6 +190,21 @@ export class FakeBotApi {
       }
       case 'sendDocument':
         return message({ document: { file_id: 'sent', file_unique_id: 'sent', file_name: files.document?.name }, caption: params.caption });
+      case 'sendAnimation':
+      case 'sendVideo': {
+        // As Telegram: the upload must be a video it can play (an MP4 here).
+        const field = method === 'sendAnimation' ? 'animation' : 'video';
+        const upload = files[field];
+        if (!upload || upload.data.subarray(4, 8).toString('latin1') !== 'ftyp') throw new ApiFailure({ error_code: 400, description: 'Bad Request: wrong file type' });
+        return message({ [field]: { file_id: 'sent', file_unique_id: 'sent', width: 1, height: 1, duration: 1 }, caption: params.caption });
+      }
+      case 'sendVideoNote': {
+        // A video note is square, at most 640 px a side, and has no caption.
+        const upload = files.video_note;
+        if (!upload || upload.data.subarray(4, 8).toString('latin1') !== 'ftyp') throw new ApiFailure({ error_code: 400, description: 'Bad Request: wrong file type' });
+        if (params.caption !== undefined || Number(params.length ?? 0) > 640) throw new ApiFailure({ error_code: 400, description: 'Bad Request: VIDEO_NOTE invalid' });
+        return message({ video_note: { file_id: 'sent', file_unique_id: 'sent', length: Number(params.length), duration: 1 } });
+      }
       case 'sendMediaGroup':
         return (params.media as unknown[]).map(() => message());
       case 'sendMessage':

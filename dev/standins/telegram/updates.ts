@@ -47,6 +47,27 @@ export function documentMessage(chat: Chat, from: Person, doc: { file_id: string
   return { ...base(chat, from), document: { file_unique_id: `u${doc.file_id}`, ...doc }, ...(caption ? { caption } : {}) };
 }
 
+/**
+ * A GIF as Telegram delivers it: an H.264 MP4 `animation`, with the same file as `document` too
+ * (for clients that do not know animations).
+ */
+export function animationMessage(chat: Chat, from: Person, clip: { file_id: string; file_size: number; width: number; height: number; duration: number }, caption?: string) {
+  const file = { file_unique_id: `u${clip.file_id}`, file_name: 'clip.gif.mp4', mime_type: 'video/mp4', ...clip };
+  const entities = commandEntities(caption);
+  return {
+    ...base(chat, from),
+    animation: file,
+    document: { file_id: clip.file_id, file_unique_id: file.file_unique_id, file_name: file.file_name, mime_type: file.mime_type, file_size: clip.file_size },
+    ...(caption ? { caption } : {}),
+    ...(entities ? { caption_entities: entities } : {}),
+  };
+}
+
+/** A round video note: a square MP4 (`length` its side), never with a caption. */
+export function videoNoteMessage(chat: Chat, from: Person, note: { file_id: string; file_size: number; length: number; duration: number }) {
+  return { ...base(chat, from), video_note: { file_unique_id: `u${note.file_id}`, ...note } };
+}
+
 export function textMessage(chat: Chat, from: Person, text: string, replyTo?: Record<string, unknown>) {
   const entities = commandEntities(text);
   return { ...base(chat, from), text, ...(entities ? { entities } : {}), ...(replyTo ? { reply_to_message: replyTo } : {}) };

@@ -16,7 +16,7 @@ import { withTimeout } from '../shared/timeout.ts';
 import { QueueStatus } from '../shared/QueueStatus.ts';
 import { unknownWordError, type ParsedText } from '../shared/textOptions.ts';
 import { MAX_ALBUM } from './AlbumCollector.ts';
-import type { Media } from './media.ts';
+import { acceptedType, clipRequest, type Media } from './media.ts';
 import { Delivery, type Done, type Target } from './deliver.ts';
 import type { TelegramOptions } from './options.ts';
 import type { PhotoRequest } from './route.ts';
@@ -60,7 +60,7 @@ export class PhotoJobs {
     const options = this.#options(target.chatId, request.text);
     if (options instanceof ToonError) return this.#sendError(request.asker.chat.id, request.asker.message_id, lang, options);
     const { status, current } = this.#status(target, lang);
-    const stopAction = this.out.chatAction(target.chatId, target.media.kind === 'photo' ? 'upload_photo' : 'upload_document');
+    const stopAction = this.out.chatAction(target.chatId, chatActionFor(target.media));
     let last: string | undefined;
     try {
       const done = await this.#cartoon(target, options, status, lang, current);
@@ -113,7 +113,7 @@ export class PhotoJobs {
     const options = this.#options(head.chatId, text);
     if (options instanceof ToonError) return this.#sendError(asker.chat.id, asker.message_id, lang, options);
     const { status, current } = this.#status(head, lang);
-    const stopAction = this.out.chatAction(head.chatId, head.media.kind === 'photo' ? 'upload_photo' : 'upload_document');
+    const stopAction = this.out.chatAction(head.chatId, chatActionFor(head.media));
     let chunk: Done[] = [];
     const failures: unknown[] = [];
     try {
@@ -160,7 +160,7 @@ export class PhotoJobs {
     const started = performance.now();
     const user = `telegram:${target.userId}`;
     const { media } = target;
-    if (media.kind === 'document' && media.mimeType && !media.mimeType.startsWith('image/')) {
+    if (media.kind === 'document' && media.mimeType && !acceptedType(media.mimeType)) {
       throw new ToonError('UNSUPPORTED_IMAGE', { detail: { mimeType: media.mimeType } });
     }
     if (media.fileSize !== undefined && media.fileSize > this.limits.maxDownloadBytes) {
@@ -176,7 +176,7 @@ export class PhotoJobs {
       result = await this.#runner.run({
         requester: user,
         fetch: () => this.#download(media),
-        request: (image) => ({ image, options, replyTo }),
+        request: (image) => ({ image, options, replyTo, clip: clipRequest(media) }),
         onPosition: (p) => status.position(p),
         onHandle: (handle) => (current.job = handle),
       });
@@ -219,4 +219,11 @@ export class PhotoJobs {
   async #sendError(chatId: number, replyTo: number, lang: Lang, error: unknown): Promise<void> {
     await this.out.reply(chatId, replyTo, this.#runner.describe(lang, error, { chat: chatId }).text);
   }
+}
+
+/** What the chat shows while the job runs ("sending a photo...", "recording a video message..."). */
+function chatActionFor(media: Media): 'upload_photo' | 'upload_document' | 'upload_video' | 'record_video_note' {
+  if (media.kind === 'photo') return 'upload_photo';
+  if (media.kind === 'video_note') return 'record_video_note';
+  return media.kind === 'document' ? 'upload_document' : 'upload_video';
 }

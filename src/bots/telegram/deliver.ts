@@ -48,6 +48,7 @@ export class Delivery {
     const { telegram } = this.out;
     const extra = { caption, reply_parameters: multipartReply(target.photoMessageId) };
     const name = resultName(target.media, result);
+    if (result.clip) return this.#clip(target, result, caption, lang);
     const attempts: { what: string; send: () => Promise<unknown> }[] = [];
     if (target.media.kind === 'photo' && result.image.length <= this.limits.maxPhotoBytes) {
       attempts.push({ what: 'sendPhoto', send: () => telegram.sendPhoto(target.chatId, { source: result.image, filename: name }, extra) });
@@ -70,12 +71,47 @@ export class Delivery {
   }
 
   /**
+   * A clip, in kind: a round video note for a video note (no caption: the method has none, so the
+   * timings follow as a text), a video for a video, an animation (Telegram's MP4 "GIF") for the
+   * rest; sent as a file when Telegram refuses that.
+   */
+  async #clip(target: Target, result: CartoonResult, caption: string, lang: Lang): Promise<boolean> {
+    const { telegram } = this.out;
+    const reply = { reply_parameters: multipartReply(target.photoMessageId) };
+    const source = { source: result.image, filename: resultName(target.media, result) };
+    const kind = target.media.kind;
+    const attempts: { what: string; send: () => Promise<unknown> }[] = [];
+    if (kind === 'video_note') {
+      attempts.push({ what: 'sendVideoNote', send: () => telegram.sendVideoNote(target.chatId, source, { length: result.width, ...reply }) });
+    } else if (kind === 'video') attempts.push({ what: 'sendVideo', send: () => telegram.sendVideo(target.chatId, source, { caption, width: result.width, height: result.height, ...reply }) });
+    else if (result.format === 'mp4')
+      attempts.push({ what: 'sendAnimation', send: () => telegram.sendAnimation(target.chatId, source, { caption, width: result.width, height: result.height, ...reply }) });
+    attempts.push({ what: 'sendDocument', send: () => telegram.sendDocument(target.chatId, source, { caption, ...reply }) });
+    for (const [i, attempt] of attempts.entries()) {
+      const outcome = await this.out.try(attempt.what, attempt.send);
+      if (outcome.ok) {
+        // The note itself has no caption: its timings follow it.
+        if (kind === 'video_note' && i === 0) await this.out.reply(target.chatId, target.photoMessageId, caption);
+        return true;
+      }
+      if (outcome.code === 403) return false;
+    }
+    await this.sendError(target.chatId, target.photoMessageId, lang, new ToonError('DELIVERY_FAILED', { detail: { bytes: result.image.length, width: result.width, height: result.height } }));
+    return false;
+  }
+
+  /**
    * Up to 10 results as one album (one result as a single reply). A refused album of photos goes
    * again as files, then each result on its own (each with its own fallbacks and error text).
    */
   async album(done: Done[], lang: Lang): Promise<void> {
     const [one] = done;
     if (!one) return;
+    // An album with videos in it: each clip is answered in kind, on its own.
+    if (done.some((d) => d.result.clip)) {
+      for (const d of done) await this.one(d.target, d.result, resultCaption(lang, [d.result], d.totalMs), lang);
+      return;
+    }
     const caption = resultCaption(
       lang,
       done.map((d) => d.result),

@@ -99,7 +99,7 @@ export class Outbox {
   }
 
   /** Shows "sending a photo…" now and every 4.5 s (Telegram shows it for 5 s) until stopped. */
-  chatAction(chatId: number, action: 'upload_photo' | 'upload_document'): () => void {
+  chatAction(chatId: number, action: 'upload_photo' | 'upload_document' | 'upload_video' | 'record_video_note'): () => void {
     const send = () => void this.call('sendChatAction', () => this.telegram.sendChatAction(chatId, action), true);
     send();
     const timer = setInterval(send, 4500);

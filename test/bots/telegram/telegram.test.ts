@@ -8,9 +8,9 @@ import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TelegramBot, TELEGRAM_DEFAULTS, type TelegramOptions } from '../../../src/bots/telegram/index.ts';
 import { createEngine, type Engine, type Logger } from '../../../src/engine/index.ts';
-import { fixture, freePort, scratchFolder } from '../../helpers.ts';
+import { clipOf, fixture, freePort, scratchFolder } from '../../helpers.ts';
 import { FakeBotApi, type Call } from '../../../dev/standins/telegram/FakeBotApi.ts';
-import { alice, bob, callbackQuery, documentMessage, group, li, photoMessage, privateChat, textMessage } from '../../../dev/standins/telegram/updates.ts';
+import { alice, animationMessage, bob, callbackQuery, documentMessage, group, li, photoMessage, privateChat, textMessage, videoNoteMessage } from '../../../dev/standins/telegram/updates.ts';
 
 let engine: Engine;
 const scratch = scratchFolder('toonbot-tg-');
@@ -212,6 +212,73 @@ describe('Telegram: groups', () => {
         .sort(),
     ).toEqual(['g4-l', 'g5-l']);
     expect(api.callsTo('sendPhoto')).toHaveLength(2);
+  });
+});
+
+describe('Telegram: clips', () => {
+  /** A short clip of a photo moving slowly to the right: `frames` frames at 15 fps. */
+  async function clip(image: Buffer, width: number, height: number, frames = 6): Promise<Buffer> {
+    const wide = await sharp(image)
+      .resize(width + 2 * frames, height, { fit: 'cover' })
+      .removeAlpha()
+      .raw()
+      .toBuffer();
+    const rows = Array.from({ length: frames }, (_, t) => {
+      const f = Buffer.alloc(width * height * 3);
+      for (let y = 0; y < height; y += 1) wide.copy(f, y * width * 3, (y * (width + 2 * frames) + 2 * t) * 3, (y * (width + 2 * frames) + 2 * t + width) * 3);
+      return f;
+    });
+    return clipOf(rows, width, height);
+  }
+
+  it('answers a GIF (an MP4 animation) with a cartoon animation replying to it, timings in the caption', async () => {
+    freshApi();
+    await startBot();
+    const bytes = await clip(fixture('coffee.png'), 240, 160);
+    api.addFile('gif1', bytes);
+    const message = animationMessage(privateChat(alice), alice, { file_id: 'gif1', file_size: bytes.length, width: 240, height: 160, duration: 1 });
+    api.push({ message });
+    const sent = await api.waitFor((c) => c.method === 'sendAnimation');
+    expect(sent.params.reply_parameters).toMatchObject({ message_id: message.message_id });
+    expect(String(sent.params.caption)).toMatch(/total/);
+    expect(sent.files.animation?.data.subarray(4, 8).toString('latin1')).toBe('ftyp');
+    expect(api.callsTo('sendChatAction').map((c) => c.params.action)).toContain('upload_video');
+  });
+
+  it('answers a round video note with a round video note (square, under 640 px), then its timings', async () => {
+    freshApi();
+    await startBot();
+    const bytes = await clip(fixture('astronaut.png'), 384, 384);
+    api.addFile('note1', bytes);
+    const message = videoNoteMessage(privateChat(bob), bob, { file_id: 'note1', file_size: bytes.length, length: 384, duration: 1 });
+    api.push({ message });
+    const sent = await api.waitFor((c) => c.method === 'sendVideoNote');
+    expect(sent.params).toMatchObject({ length: '384', reply_parameters: { message_id: message.message_id } });
+    const text = await api.waitFor((c) => c.method === 'sendMessage' && /total/.test(String(c.params.text)));
+    expect(Number(text.params.chat_id)).toBe(bob.id);
+  });
+
+  it('in a group, answers /cartoon replying to a GIF; a clip too long gets its length and the limit', async () => {
+    freshApi();
+    await startBot();
+    const bytes = await clip(fixture('chelsea.png'), 200, 134);
+    api.addFile('gif2', bytes);
+    const gif = animationMessage(group, bob, { file_id: 'gif2', file_size: bytes.length, width: 200, height: 134, duration: 1 });
+    api.push({ message: gif });
+    api.push({ message: textMessage(group, alice, '/cartoon@toon_test_bot', gif) });
+    const sent = await api.waitFor((c) => c.method === 'sendAnimation');
+    expect(sent.params.reply_parameters).toMatchObject({ message_id: gif.message_id });
+
+    const long = await clipOf(
+      Array.from({ length: 20 }, () => Buffer.alloc(64 * 64 * 3, 90)),
+      64,
+      64,
+      { fps: 1 },
+    );
+    api.addFile('long1', long);
+    api.push({ message: animationMessage(privateChat(alice), alice, { file_id: 'long1', file_size: long.length, width: 64, height: 64, duration: 20 }) });
+    const refused = await api.waitFor((c) => c.method === 'sendMessage' && /20 s long/.test(String(c.params.text)));
+    expect(refused.params.text).toBe('That clip is 20 s long; I cartoonise clips of up to 15 s. Trim it and send it again.');
   });
 });
 
