@@ -8,8 +8,6 @@ import type { Message } from 'telegraf/types';
 
 /** How long a clip may be: Telegram's video notes last up to 60 s; other clips the engine's default. */
 const VIDEO_NOTE_SECONDS = 60;
-/** Side of the round video notes sent back (Telegram draws them in a circle; under 640 px). */
-export const VIDEO_NOTE_SIDE = 480;
 
 export interface Media {
   fileId: string;
