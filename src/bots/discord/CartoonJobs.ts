@@ -95,7 +95,8 @@ export class CartoonJobs {
             await this.#runner.run({
               requester: user,
               fetch,
-              request: (image) => ({ image, options, deadlineMs: Math.max(1000, deadline - Date.now()), replyTo }),
+              // A GIF or animated WebP comes back as a GIF (it animates inline), a video as an MP4.
+              request: (image) => ({ image, options, deadlineMs: Math.max(1000, deadline - Date.now()), replyTo, clip: {} }),
               onPosition: (p) => status.position(p),
               onHandle: (handle) => (current.job = handle),
             }),
@@ -159,7 +160,7 @@ export class CartoonJobs {
 
   /** Refuses before downloading: type, size, and pixel count from the payload. */
   #checkAttachment(source: ImageSource): void {
-    if (!source.contentType?.startsWith('image/')) throw new ToonError('UNSUPPORTED_IMAGE', { detail: { contentType: source.contentType } });
+    if (!source.contentType?.startsWith('image/') && !source.contentType?.startsWith('video/')) throw new ToonError('UNSUPPORTED_IMAGE', { detail: { contentType: source.contentType } });
     if (source.size > this.opts.maxDownloadBytes) throw new ToonError('IMAGE_TOO_LARGE', { detail: { bytes: source.size } });
     if (source.width && source.height && source.width * source.height > this.engine.limits.maxPixels) {
       throw new ToonError('IMAGE_TOO_LARGE', { detail: { width: source.width, height: source.height } });

@@ -126,7 +126,7 @@ export class DiscordBot implements RunningBot {
     if (!(await this.#admitted(interaction))) return;
     await interaction.deferReply();
     const lang = pickLang(interaction.locale);
-    const images = [...interaction.targetMessage.attachments.values()].filter((a) => a.contentType?.startsWith('image/')).slice(0, MAX_CONTEXT_IMAGES);
+    const images = [...interaction.targetMessage.attachments.values()].filter((a) => a.contentType?.startsWith('image/') || a.contentType?.startsWith('video/')).slice(0, MAX_CONTEXT_IMAGES);
     if (images.length === 0) return this.#jobs.fail(interaction, lang, new ToonError('UNSUPPORTED_IMAGE'), false);
     await this.#jobs.run(interaction, lang, images, this.#engine.parseOptions(), false, true);
   }

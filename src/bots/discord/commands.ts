@@ -19,7 +19,9 @@ export function commandDefinitions(styles: readonly StyleInfo[]): RESTPostAPIApp
     .setNameLocalizations({ 'zh-CN': '卡通化' })
     .setDescription('Turn a photo into a cartoon')
     .setDescriptionLocalizations({ 'zh-CN': '把照片变成卡通' })
-    .addAttachmentOption((o) => o.setName('image').setNameLocalizations({ 'zh-CN': '图片' }).setDescription('The photo').setDescriptionLocalizations({ 'zh-CN': '照片' }).setRequired(true))
+    .addAttachmentOption((o) =>
+      o.setName('image').setNameLocalizations({ 'zh-CN': '图片' }).setDescription('A photo, GIF or short video').setDescriptionLocalizations({ 'zh-CN': '照片、GIF 或短视频' }).setRequired(true),
+    )
     .addNumberOption((o) =>
       o
         .setName('strength')

@@ -32,7 +32,8 @@ export async function deliver(interaction: RepliableInteraction, lang: Lang, res
       { name: t.settingsLabels.resolution, value: `${first.width}x${first.height}`, inline: true },
       { name: t.settingsLabels.style, value: options.style, inline: true },
     )
-    .setFooter({ text: resultCaption(lang, results, totalMs, { resized }) })
-    .setImage(`attachment://${files[0]?.name}`);
+    .setFooter({ text: resultCaption(lang, results, totalMs, { resized }) });
+  // A video plays from its attachment above the embed; an embed shows only images (a GIF animates).
+  if (first.format !== 'mp4') embed.setImage(`attachment://${files[0]?.name}`);
   return interaction.editReply({ content: '', embeds: [embed], files, components: [ResultButtons.row(lang, options.strength)] });
 }

@@ -142,7 +142,8 @@ export class StudioJobs {
           if (acceptsEvents(req)) send = openEvents(reply);
           return { image: upload.image, options, includeFaces };
         },
-        request: (job) => job,
+        // A clip comes back as a GIF: the page shows it in the same <img> as a photo.
+        request: (job) => ({ ...job, clip: { format: 'gif' } }),
         onPosition: (position) => send?.('position', { position }),
         signal: controller.signal,
       });

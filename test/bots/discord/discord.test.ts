@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { commandDefinitions, DiscordBot, DISCORD_DEFAULTS, registerCommands, type DiscordOptions } from '../../../src/bots/discord/index.ts';
 import { createEngine, DEFAULT_MESSAGES, silentLogger, ToonError, type Engine } from '../../../src/engine/index.ts';
-import { fixture } from '../../helpers.ts';
+import { clipOf, fixture } from '../../helpers.ts';
 import { APP_ID, FakeDiscord, type RestCall } from '../../../dev/standins/discord/FakeDiscord.ts';
 import { ann, ben, button, contextMenu, GUILD_ID, slash, wei } from '../../../dev/standins/discord/payloads.ts';
 
@@ -78,6 +78,37 @@ describe('Discord /cartoon', () => {
     expect(embed.footer.text).toMatch(/^⏱ queue \d+\.\d s · processing \d+\.\d s · total \d+\.\d s$/);
     expect(embed.image.url).toBe('attachment://cartoon.png');
     expect(body.components[0]?.components.map((c) => c.custom_id)).toEqual(['toon:stronger', 'toon:softer', 'toon:delete']);
+  });
+
+  it('answers an animated GIF with an animated GIF in the embed, and an MP4 with an MP4 attachment', async () => {
+    await startBot();
+    const pages = await Promise.all(
+      [0, 1, 2].map((i) =>
+        sharp(fixture('coffee.png'))
+          .rotate(i * 10, { background: '#fff' })
+          .resize(160, 120)
+          .png()
+          .toBuffer(),
+      ),
+    );
+    const gif = await sharp(pages, { join: { animated: true } })
+      .gif({ delay: [120, 120, 120] })
+      .toBuffer();
+    const gifSlash = slash(ann, { url: discord.attachment('a.gif', gif), size: gif.length, contentType: 'image/gif', width: 160, height: 120, filename: 'a.gif' });
+    discord.dispatch('INTERACTION_CREATE', gifSlash);
+    const final = await discord.waitFor(isFinal(gifSlash.token));
+    expect(final.files[0]?.name).toBe('cartoon.gif');
+    expect((await sharp(final.files[0]?.data).metadata()).pages).toBe(3);
+    expect(((final.body as { embeds: Embed[] }).embeds[0] as Embed).image.url).toBe('attachment://cartoon.gif');
+
+    const frame = await sharp(fixture('coffee.png')).resize(160, 120, { fit: 'cover' }).removeAlpha().raw().toBuffer();
+    const mp4 = await clipOf([frame, frame, frame], 160, 120);
+    const videoSlash = slash(ben, { url: discord.attachment('v.mp4', mp4), size: mp4.length, contentType: 'video/mp4', width: 160, height: 120, filename: 'v.mp4' });
+    discord.dispatch('INTERACTION_CREATE', videoSlash);
+    const video = await discord.waitFor(isFinal(videoSlash.token));
+    expect(video.files[0]?.name).toBe('cartoon.mp4');
+    expect(video.files[0]?.data.subarray(4, 8).toString('latin1')).toBe('ftyp');
+    expect(((video.body as { embeds: Embed[] }).embeds[0] as Partial<Embed>).image).toBeUndefined();
   });
 
   it('shows the place in line to a waiting user as the line moves', async () => {
@@ -271,7 +302,14 @@ describe('npm run register', () => {
         description: 'Turn a photo into a cartoon',
         description_localizations: { 'zh-CN': '把照片变成卡通' },
         options: [
-          { type: 11, name: 'image', name_localizations: { 'zh-CN': '图片' }, description: 'The photo', description_localizations: { 'zh-CN': '照片' }, required: true },
+          {
+            type: 11,
+            name: 'image',
+            name_localizations: { 'zh-CN': '图片' },
+            description: 'A photo, GIF or short video',
+            description_localizations: { 'zh-CN': '照片、GIF 或短视频' },
+            required: true,
+          },
           {
             type: 10,
             name: 'strength',

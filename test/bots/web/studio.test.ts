@@ -9,7 +9,7 @@ import { createEngine, silentLogger, type Engine, type Logger } from '../../../s
 import { startWebServer, type WebServer } from '../../../src/bots/web/server.ts';
 import { Metrics } from '../../../src/observe/metrics.ts';
 import type { Readiness } from '../../../src/observe/server.ts';
-import { fixture, pngHeaderClaiming, solid } from '../../helpers.ts';
+import { clipOf, fixture, pngHeaderClaiming, solid } from '../../helpers.ts';
 
 let engine: Engine;
 let metrics: Metrics;
@@ -113,6 +113,16 @@ describe('web studio: the page and its API', () => {
     expect(res.headers.get('server-timing')).toMatch(/^queue;dur=[\d.]+, processing;dur=[\d.]+, total;dur=\d+$/);
     const meta = await sharp(Buffer.from(await res.arrayBuffer())).metadata();
     expect([meta.format, meta.width, meta.height]).toEqual(['webp', 384, 384]);
+  });
+
+  it('answers an uploaded clip (an MP4) with an animated GIF', async () => {
+    const s = await start();
+    const frame = await sharp(fixture('coffee.png')).resize(160, 120, { fit: 'cover' }).removeAlpha().raw().toBuffer();
+    const res = await fetch(new URL('/api/cartoon', s.url), { method: 'POST', body: form(await clipOf([frame, frame, frame], 160, 120)) });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/gif');
+    expect(res.headers.get('content-disposition')).toContain('cartoon.gif');
+    expect((await sharp(Buffer.from(await res.arrayBuffer())).metadata()).pages).toBe(3);
   });
 
   it('streams the place in line while waiting, then the result with its timings', async () => {
