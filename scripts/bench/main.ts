@@ -91,6 +91,9 @@ async function main(): Promise<void> {
   // At 1024 even for --quick: the group's faces are 45-110 px there, the size the face pass is for.
   log('[bench] the face pass @ 1024...');
   const portrait = { model: 'toon', resolution: 1024, ...(await runChild({ provider, kind: 'portrait', resolution: 1024, runs: quick ? 1 : 7, input })) };
+  const clipRes = quick ? 256 : 480;
+  log(`[bench] a clip @ ${clipRes}...`);
+  const clip = { resolution: clipRes, ...(await runChild({ provider, kind: 'clip', resolution: clipRes, seconds: quick ? 1 : 3, input })) };
   const batches: BenchReport['batches'] = [];
   const pairs: BenchReport['pairs'] = [];
   for (const model of BENCH_MODEL_IDS) {
@@ -121,6 +124,7 @@ async function main(): Promise<void> {
     sizes,
     untiled,
     portrait,
+    clip,
     batches,
     pairs,
     int8,

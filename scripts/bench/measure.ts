@@ -2,8 +2,11 @@
  * The benchmark's child side: one measurement per process (so that its peak RSS is its own),
  * returned as a typed row (rows.ts).
  */
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
+import sharp from 'sharp';
+import { encodeFrames } from '../../src/engine/clip/ffmpeg.ts';
 import * as ort from 'onnxruntime-node';
 import {
   createEngine,
@@ -21,7 +24,7 @@ import {
 } from '../../src/engine/expert.ts';
 import { likenessPhotos } from '../likeness/likeness.ts';
 import { benchModel, type BenchModelId } from './models.ts';
-import type { FaceCase, PortraitRow, Rows, ScaleRow, Int8Row, Task, TaskOf } from './rows.ts';
+import type { ClipRow, FaceCase, PortraitRow, Rows, ScaleRow, Int8Row, Task, TaskOf } from './rows.ts';
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -52,6 +55,7 @@ export async function measure(task: Task): Promise<Rows[Task['kind']]> {
   if (task.kind === 'scale') return scaleOut(task, image);
   if (task.kind === 'int8') return int8Row(task);
   if (task.kind === 'portrait') return faceCost(task, image);
+  if (task.kind === 'clip') return clipCost(task, image);
   if (task.kind === 'untiled') {
     const entry = await benchModel(task.model);
     const session = await ModelSession.open(entry, runtime, silentLogger);
@@ -325,5 +329,74 @@ async function faceCost(task: Extract<Task, { kind: 'portrait' }>, portrait: Buf
   } finally {
     await withFaces.close();
     await without.close();
+  }
+}
+
+/**
+ * A clip of `seconds` at 15 fps and `resolution` px (the bench photo panning slowly, as an MP4)
+ * through the engine, against its frames submitted one by one as PNG photos of the same size; and
+ * how long a photo sent while the clip runs waits for its turn.
+ */
+async function clipCost(task: TaskOf<'clip'>, photo: Buffer): Promise<ClipRow> {
+  const fps = 15;
+  const count = Math.round(task.seconds * fps);
+  const side = task.resolution;
+  const step = 2;
+  const wide = await sharp(photo)
+    .resize(side + count * step, side, { fit: 'cover' })
+    .removeAlpha()
+    .raw()
+    .toBuffer();
+  const frames = Array.from({ length: count }, (_, t) => {
+    const f = Buffer.alloc(side * side * 3);
+    for (let y = 0; y < side; y += 1) wide.copy(f, y * side * 3, (y * (side + count * step) + t * step) * 3, (y * (side + count * step) + t * step + side) * 3);
+    return f;
+  });
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'toonbot-bench-clip-'));
+  const file = path.join(dir, 'clip.mp4');
+  async function* each(): AsyncGenerator<Buffer> {
+    yield* frames;
+  }
+  await encodeFrames(each(), { width: side, height: side }, fps, 'mp4', file, { crf: 12 });
+  const clip = await readFile(file);
+  await rm(dir, { recursive: true, force: true });
+  const pngs = await Promise.all(
+    frames.map((f) =>
+      sharp(f, { raw: { width: side, height: side, channels: 3 } })
+        .png()
+        .toBuffer(),
+    ),
+  );
+  const engine = await createEngine({ runtime, queue: { perRequester: 1000, maxWaiting: 1000, deadlineMs: 3_600_000 }, logger: silentLogger });
+  try {
+    const options = { style: 'toon', resolution: side, strength: 0.7, format: 'png' as const };
+    // Untimed: sessions open, memory plans made.
+    await engine.submit({ image: pngs[0] as Buffer, options });
+    await engine.submit({ image: clip, options, clip: {} });
+    let t = performance.now();
+    const result = await engine.submit({ image: clip, options, clip: {}, requester: 'clip' });
+    const clipMs = performance.now() - t;
+    t = performance.now();
+    for (const png of pngs) await engine.submit({ image: png, options });
+    const photosMs = performance.now() - t;
+    // A photo from someone else, sent a moment after a clip starts.
+    const running = engine.submit({ image: clip, options, clip: {}, requester: 'clip' });
+    await new Promise((r) => setTimeout(r, 200));
+    const waited = await engine.submit({ image: pngs[0] as Buffer, options, requester: 'someone' });
+    await running;
+    return {
+      frames: result.clip?.frames ?? 0,
+      fps: result.clip?.fps ?? 0,
+      width: result.width,
+      height: result.height,
+      clipMs: round(clipMs),
+      photosMs: round(photosMs),
+      ratio: round(clipMs / photosMs, 2),
+      photoWaitMs: round(waited.timings.queued),
+      bytes: result.image.length,
+      peakRssMiB: peakRssMiB(),
+    };
+  } finally {
+    await engine.close();
   }
 }

@@ -28,6 +28,10 @@ export function toMarkdown(r: BenchReport): string {
       ['photo', 'faces', 'detection ms', 'faces ms', 'end-to-end ms', 'without the face pass ms', 'added'],
       r.portrait.cases.map((c) => [c.photo, s(c.faces), s(c.detectMs), s(c.headMs), s(c.totalMs), s(c.frameOnlyMs), `${Math.round(c.added * 100)} %`]),
     ),
+    `## A clip`,
+    ``,
+    `${s(r.clip.frames)} frames at ${s(r.clip.fps)} fps, ${s(r.clip.width)}x${s(r.clip.height)}, toon with its face pass, MP4 in and out (${s(r.clip.bytes)} bytes): ${s(r.clip.clipMs)} ms end to end; the same frames as ${s(r.clip.frames)} PNG photos one by one: ${s(r.clip.photosMs)} ms (clip / photos ${s(r.clip.ratio)}x). A photo sent while a clip runs waited ${s(r.clip.photoWaitMs)} ms for its turn; peak RSS ${s(r.clip.peakRssMiB)} MiB.`,
+    ``,
     `## Serial batch`,
     ``,
     md(

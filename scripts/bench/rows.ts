@@ -10,6 +10,7 @@ export type Task = { provider: string } & (
   | { kind: 'batch'; model: BenchModelId; resolution: number; images: number; input: string }
   | { kind: 'pair'; model: BenchModelId; resolution: number; rounds: number; input: string }
   | { kind: 'portrait'; resolution: number; runs: number; input: string }
+  | { kind: 'clip'; resolution: number; seconds: number; input: string }
   | { kind: 'scale'; resolution: number; runs: number; images: number; input: string }
   | { kind: 'int8'; resolution: number; runs: number; input: string }
 );
@@ -101,11 +102,28 @@ export type ScaleRow =
       keysEnd: number;
     };
 
+/** A clip end to end (toon, its face pass included) against its frames run one by one as photos of the same size. */
+export interface ClipRow {
+  frames: number;
+  fps: number;
+  width: number;
+  height: number;
+  clipMs: number;
+  /** The same frames as PNG photos, one job each, summed. */
+  photosMs: number;
+  ratio: number;
+  /** A photo submitted while the clip runs: how long it waits for its turn. */
+  photoWaitMs: number;
+  bytes: number;
+  peakRssMiB: number;
+}
+
 /** The row each kind of task prints. */
 export interface Rows {
   size: SizeRow;
   untiled: UntiledRow;
   portrait: PortraitRow;
+  clip: ClipRow;
   batch: BatchRow;
   pair: PairRow;
   int8: Int8Row;
@@ -126,6 +144,7 @@ export interface BenchReport {
   sizes: (At & SizeRow)[];
   untiled: At & UntiledRow;
   portrait: At & PortraitRow;
+  clip: { resolution: number } & ClipRow;
   batches: (At & BatchRow)[];
   pairs: (At & PairRow)[];
   int8: At & Int8Row;

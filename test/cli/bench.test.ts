@@ -27,12 +27,16 @@ describe('npm run bench -- --quick', () => {
       expect(report.portrait.cases.map((c: { faces: number }) => c.faces)).toEqual([1, 6, 0]);
       for (const c of report.portrait.cases) expect(c.detectMs).toBeGreaterThan(0);
       expect(report.portrait.cases[2].headMs).toBe(0);
+      // A 1 s clip at 15 fps: 15 frames, against the same frames as photos.
+      expect(report.clip).toMatchObject({ frames: 15, fps: 15, width: 256, height: 256 });
+      for (const k of ['clipMs', 'photosMs', 'ratio', 'bytes']) expect(report.clip[k]).toBeGreaterThan(0);
       expect(report.batches).toHaveLength(2);
       expect(report.batches[0].rssSeriesMiB).toHaveLength(3);
       expect(report.pairs[0].secondMs).toBeGreaterThanOrEqual(report.pairs[0].firstMs);
       const md = await readFile(path.join(out, 'bench.md'), 'utf8');
       expect(md).toContain('| dctnet-topology | 256x256 | 1 |');
       expect(md).toContain('## Two users at once');
+      expect(md).toContain('## A clip');
       expect(md).toMatch(/\| group \(6 faces\) \| 6 \| [0-9.]+ \| [0-9.]+ \|/);
       // Which provider was asked for and which one ran (auto picks the CPU on a machine without a GPU device).
       expect(report.provider).toBe('auto');
