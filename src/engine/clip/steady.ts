@@ -24,6 +24,8 @@ const MOTION_LEVELS = 28;
 const HOLD_FROM = 5;
 /** Above this, it is drawn anew; in between, blended. */
 const HOLD_TO = 14;
+/** Radius (px) of the neighbourhood whose mean change decides. */
+const NEIGHBOURHOOD = 3;
 
 export class Steadier {
   #input: Float32Array | undefined;
@@ -65,9 +67,15 @@ export class Steadier {
       this.#output = Uint8Array.from(drawn.data);
       return drawn;
     }
+    // The change is judged over a neighbourhood, not pixel by pixel: in a moving textured area
+    // (grass in a pan) single pixels barely change while their neighbours do, and holding them
+    // alone would tear the drawing into streaks. A region renews as one.
+    const diff = new Float32Array(pixels);
+    for (let p = 0; p < pixels; p += 1) diff[p] = Math.abs((luma[p] as number) - (ref[p] as number));
+    const local = boxMean(diff, from.width, from.height, NEIGHBOURHOOD);
     const out = Buffer.allocUnsafe(drawn.data.length);
     for (let p = 0, i = 0; p < pixels; p += 1, i += 3) {
-      const change = Math.abs((luma[p] as number) - (ref[p] as number));
+      const change = local[p] as number;
       const t = change <= HOLD_FROM ? 0 : change >= HOLD_TO ? 1 : (change - HOLD_FROM) / (HOLD_TO - HOLD_FROM);
       if (t >= 0.5) ref[p] = luma[p] as number;
       for (let c = 0; c < 3; c += 1) {
@@ -78,4 +86,30 @@ export class Steadier {
     }
     return { data: out, width: drawn.width, height: drawn.height };
   }
+}
+
+/** The mean of `values` (a width x height grid) over the (2r+1)² square around each cell, edges clamped. */
+function boxMean(values: Float32Array, width: number, height: number, r: number): Float32Array {
+  // Summed-area table with a zero row and column in front.
+  const w1 = width + 1;
+  const sums = new Float64Array(w1 * (height + 1));
+  for (let y = 0; y < height; y += 1) {
+    let row = 0;
+    for (let x = 0; x < width; x += 1) {
+      row += values[y * width + x] as number;
+      sums[(y + 1) * w1 + x + 1] = (sums[y * w1 + x + 1] as number) + row;
+    }
+  }
+  const out = new Float32Array(values.length);
+  for (let y = 0; y < height; y += 1) {
+    const y0 = Math.max(0, y - r);
+    const y1 = Math.min(height, y + r + 1);
+    for (let x = 0; x < width; x += 1) {
+      const x0 = Math.max(0, x - r);
+      const x1 = Math.min(width, x + r + 1);
+      const sum = (sums[y1 * w1 + x1] as number) - (sums[y0 * w1 + x1] as number) - (sums[y1 * w1 + x0] as number) + (sums[y0 * w1 + x0] as number);
+      out[y * width + x] = sum / ((y1 - y0) * (x1 - x0));
+    }
+  }
+  return out;
 }
