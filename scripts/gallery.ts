@@ -69,7 +69,8 @@ async function clipGallery(file: string): Promise<void> {
     await writeFile(path.join(scratch, 'out.mp4'), result.image);
     for await (const f of videoFrames(path.join(scratch, 'out.mp4'), { width: w, height: h, square: false, fps: 15, maxFrames: count })) drawn.push(f.data);
     const pairs = frames.map((before, t) => {
-      const after = drawn[t] ?? (drawn.at(-1) as Buffer);
+      const after = drawn[Math.min(t, drawn.length - 1)];
+      if (!after) throw new Error('the cartoon clip has no frames');
       const row = Buffer.alloc((2 * w + GAP) * h * 3, 255);
       for (let y = 0; y < h; y += 1) {
         before.copy(row, y * (2 * w + GAP) * 3, y * w * 3, (y + 1) * w * 3);
