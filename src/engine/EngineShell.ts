@@ -12,21 +12,14 @@ import { JobQueue } from './JobQueue.ts';
 import type { Logger } from './log.ts';
 import type { ModelEntry } from './manifest.ts';
 import { DEFAULT_OPTIONS, isParsed, OPTION_LIMITS, parseOptions, type CartoonOptions, type RawOptions } from './options.ts';
-import { round1, type JobOutput } from './pipeline.ts';
+import { round1, type JobInput, type JobOutput } from './pipeline.ts';
 import type { JobContext, JobOptions, QueueLimits, QueueStats } from './queueTypes.ts';
 import { listedStyles, styleNames } from './styles.ts';
 import { openTicket } from './ticket.ts';
 import type { CartoonRequest, CartoonResult, Engine, JobEvent, ReplyAddress, StyleInfo, SubmitOptions, Ticket, Timings } from './types.ts';
 
-/** One accepted job, as a backend runs it: the photo, the size it was checked to, the options. */
-export interface BackendJob {
-  image: Uint8Array;
-  size: { width: number; height: number };
-  entry: ModelEntry;
-  options: CartoonOptions;
-  includeFaces: boolean;
-  /** A clip's plan (embedded engine only: scale-out workers take photos). */
-  clip?: ClipPlan;
+/** One accepted job, as a backend runs it: the photo (or clip), the size it was checked to, the options, who asked. */
+export interface BackendJob extends JobInput {
   requester: string;
   /** When the job's deadline passes (epoch ms): a worker elsewhere drops it after that. */
   deadlineAt: number;

@@ -32,41 +32,22 @@ export function mediaOf(message: Message | undefined): Media | null {
     return { fileId: largest.file_id, ...(largest.file_size === undefined ? {} : { fileSize: largest.file_size }), kind: 'photo', fileName: 'photo.jpg' };
   }
   // An animation message carries the same file as `document` too: the animation comes first.
-  if ('animation' in message) {
-    const a = message.animation;
-    return {
-      fileId: a.file_id,
-      ...(a.file_size === undefined ? {} : { fileSize: a.file_size }),
-      kind: 'animation',
-      fileName: a.file_name ?? 'clip.mp4',
-      ...(a.mime_type === undefined ? {} : { mimeType: a.mime_type }),
-    };
-  }
-  if ('video' in message) {
-    const v = message.video;
-    return {
-      fileId: v.file_id,
-      ...(v.file_size === undefined ? {} : { fileSize: v.file_size }),
-      kind: 'video',
-      fileName: v.file_name ?? 'video.mp4',
-      ...(v.mime_type === undefined ? {} : { mimeType: v.mime_type }),
-    };
-  }
-  if ('video_note' in message) {
-    const n = message.video_note;
-    return { fileId: n.file_id, ...(n.file_size === undefined ? {} : { fileSize: n.file_size }), kind: 'video_note', fileName: 'note.mp4', mimeType: 'video/mp4' };
-  }
-  if ('document' in message) {
-    const d = message.document;
-    return {
-      fileId: d.file_id,
-      ...(d.file_size === undefined ? {} : { fileSize: d.file_size }),
-      kind: 'document',
-      fileName: d.file_name ?? 'image',
-      ...(d.mime_type === undefined ? {} : { mimeType: d.mime_type }),
-    };
-  }
+  if ('animation' in message) return fileMedia('animation', message.animation, 'clip.mp4');
+  if ('video' in message) return fileMedia('video', message.video, 'video.mp4');
+  if ('video_note' in message) return fileMedia('video_note', { ...message.video_note, mime_type: 'video/mp4' }, 'note.mp4');
+  if ('document' in message) return fileMedia('document', message.document, 'image');
   return null;
+}
+
+/** A file Telegram describes (id, size, name and type where it gives them) as Media of `kind`. */
+function fileMedia(kind: Media['kind'], file: { file_id: string; file_size?: number; file_name?: string; mime_type?: string }, fallbackName: string): Media {
+  return {
+    fileId: file.file_id,
+    ...(file.file_size === undefined ? {} : { fileSize: file.file_size }),
+    kind,
+    fileName: file.file_name ?? fallbackName,
+    ...(file.mime_type === undefined ? {} : { mimeType: file.mime_type }),
+  };
 }
 
 /** Whether a file of this declared type can be cartoonised: images, and clips (GIF, MP4, WebM...). */

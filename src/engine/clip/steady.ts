@@ -5,10 +5,10 @@
  *
  * 1. Before drawing: the input is smoothed over time where it barely changes (sensor noise) and
  *    followed at once where it changes a lot (motion): s = s' + w·(x − s'), w rising from
- *    QUIET_WEIGHT for small differences to 1 at MOTION_LEVELS.
- * 2. After drawing: a pixel of the drawing is renewed only where its input has moved away from the
- *    input it was last drawn from (by HOLD_FROM..HOLD_TO levels of grey, a soft ramp); elsewhere the
- *    previous drawing is kept. Comparing with the input at the last renewal, not the previous
+ *    STEADY.quietWeight for small differences to 1 at STEADY.motionLevels.
+ * 2. After drawing: a pixel of the drawing is renewed only where its input (over a small
+ *    neighbourhood) has moved away from the input it was last drawn from (by STEADY.holdFrom to
+ *    STEADY.holdTo levels of grey, a soft ramp); elsewhere the previous drawing is kept. Comparing with the input at the last renewal, not the previous
  *    frame, means a slow fade is caught up with once it adds up.
  *
  * Still parts of a clip are therefore drawn once and kept; moving parts are drawn every frame.
@@ -16,16 +16,18 @@
  */
 import type { RgbFrame } from '../image.ts';
 
-/** Weight of a new frame where it differs from the running input by ~nothing (sensor noise). */
-const QUIET_WEIGHT = 0.25;
-/** A difference (grey levels, per channel) at which the input is followed at once: motion, a cut. */
-const MOTION_LEVELS = 28;
-/** Below this change of the input (luma levels) since a pixel was drawn, its drawing is kept. */
-const HOLD_FROM = 5;
-/** Above this, it is drawn anew; in between, blended. */
-const HOLD_TO = 14;
-/** Radius (px) of the neighbourhood whose mean change decides. */
-const NEIGHBOURHOOD = 3;
+const STEADY = {
+  /** Weight of a new frame where it differs from the running input by ~nothing (sensor noise). */
+  quietWeight: 0.25,
+  /** A difference (grey levels, per channel) at which the input is followed at once: motion, a cut. */
+  motionLevels: 28,
+  /** Below this change of the input (luma levels) since a pixel was drawn, its drawing is kept... */
+  holdFrom: 5,
+  /** ...above this it is drawn anew; in between, blended. */
+  holdTo: 14,
+  /** Radius (px) of the neighbourhood whose mean change decides. */
+  neighbourhood: 3,
+} as const;
 
 export class Steadier {
   #input: Float32Array | undefined;
@@ -44,7 +46,7 @@ export class Steadier {
     const out = Buffer.allocUnsafe(x.length);
     for (let i = 0; i < x.length; i += 1) {
       const d = (x[i] as number) - (s[i] as number);
-      const w = Math.min(1, QUIET_WEIGHT + ((1 - QUIET_WEIGHT) * Math.abs(d)) / MOTION_LEVELS);
+      const w = Math.min(1, STEADY.quietWeight + ((1 - STEADY.quietWeight) * Math.abs(d)) / STEADY.motionLevels);
       const v = (s[i] as number) + w * d;
       s[i] = v;
       out[i] = v + 0.5;
@@ -72,11 +74,11 @@ export class Steadier {
     // alone would tear the drawing into streaks. A region renews as one.
     const diff = new Float32Array(pixels);
     for (let p = 0; p < pixels; p += 1) diff[p] = Math.abs((luma[p] as number) - (ref[p] as number));
-    const local = boxMean(diff, from.width, from.height, NEIGHBOURHOOD);
+    const local = boxMean(diff, from.width, from.height, STEADY.neighbourhood);
     const out = Buffer.allocUnsafe(drawn.data.length);
     for (let p = 0, i = 0; p < pixels; p += 1, i += 3) {
       const change = local[p] as number;
-      const t = change <= HOLD_FROM ? 0 : change >= HOLD_TO ? 1 : (change - HOLD_FROM) / (HOLD_TO - HOLD_FROM);
+      const t = change <= STEADY.holdFrom ? 0 : change >= STEADY.holdTo ? 1 : (change - STEADY.holdFrom) / (STEADY.holdTo - STEADY.holdFrom);
       if (t >= 0.5) ref[p] = luma[p] as number;
       for (let c = 0; c < 3; c += 1) {
         const v = (prev[i + c] as number) + t * ((drawn.data[i + c] as number) - (prev[i + c] as number));
