@@ -6,9 +6,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { fixture } from '../dev/fixtures.ts';
 import { encodeFrames } from '../src/engine/clip/ffmpeg.ts';
-import { ToonError, type ErrorCode } from '../src/engine/index.ts';
+import { createEngine, ToonError, type Engine, type EngineOptions, type ErrorCode } from '../src/engine/index.ts';
 
 export { FIXTURES, fixture, SCENES, scene } from '../dev/fixtures.ts';
 export { freePort } from '../dev/net.ts';
@@ -149,4 +150,42 @@ export async function clipOf(frames: Buffer[], width: number, height: number, { 
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** One engine for a test file: made before its tests run and handed to `use`, closed after them. */
+export function sharedEngine(options: EngineOptions | undefined, use: (engine: Engine) => void): void {
+  let engine: Engine | undefined;
+  beforeAll(async () => {
+    engine = await createEngine(options);
+    use(engine);
+  });
+  afterAll(() => engine?.close());
+}
+
+/** An animated GIF of a fixture turning `step` degrees a page, `pages` pages of `delayMs` each. */
+export async function turningGif(name: Parameters<typeof fixture>[0], width: number, height: number, { pages = 3, step = 10, delayMs = 120 } = {}): Promise<Buffer> {
+  const frames = await Promise.all(
+    Array.from({ length: pages }, (_, i) =>
+      sharp(fixture(name))
+        .rotate(i * step, { background: '#fff' })
+        .resize(width, height)
+        .png()
+        .toBuffer(),
+    ),
+  );
+  return sharp(frames, { join: { animated: true } })
+    .gif({ delay: frames.map(() => delayMs) })
+    .toBuffer();
+}
+
+/** Whatever a test starts (a bot, a platform stand-in) is stopped after it, the last started first: `bot = stopping(await Bot.start(...))`. */
+export function stopsAfterEach(): <T extends { stop(): unknown }>(thing: T) => T {
+  const started: { stop(): unknown }[] = [];
+  afterEach(async () => {
+    for (const thing of started.splice(0).reverse()) await thing.stop();
+  });
+  return (thing) => {
+    started.push(thing);
+    return thing;
+  };
 }

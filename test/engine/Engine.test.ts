@@ -16,15 +16,10 @@ import {
   type Engine,
   type Logger,
 } from '../../src/engine/expert.ts';
-import { failsWith, fixture, pixels, pngHeaderClaiming, solid } from '../helpers.ts';
+import { failsWith, fixture, pixels, pngHeaderClaiming, solid, sharedEngine } from '../helpers.ts';
 
 let engine: Engine;
-beforeAll(async () => {
-  engine = await createEngine();
-});
-afterAll(async () => {
-  await engine.close();
-});
+sharedEngine(undefined, (e) => (engine = e));
 
 describe('Engine output', () => {
   it.each([

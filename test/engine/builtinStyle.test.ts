@@ -4,18 +4,13 @@
  * the abstraction goes. The bounds are the style issue's floors, at 1024 px unless said.
  */
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine, type Engine } from '../../src/engine/expert.ts';
-import { fixture, greyRamp, pixels, scene, SCENES } from '../helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { type Engine } from '../../src/engine/expert.ts';
+import { fixture, greyRamp, pixels, scene, SCENES, sharedEngine } from '../helpers.ts';
 import { chromaDrift, dashShare, flatNeighbourhoodShare, inkMask, maxChroma, meanDeltaE, share, speckShare, textureInkRatio, type Raster } from '../../dev/metrics.ts';
 
 let engine: Engine;
-beforeAll(async () => {
-  engine = await createEngine();
-});
-afterAll(async () => {
-  await engine.close();
-});
+sharedEngine(undefined, (e) => (engine = e));
 
 /** Where the face pass drew (the crops' footprints): a face's features are short strokes by nature. */
 type Regions = { x0: number; y0: number; x1: number; y1: number }[];

@@ -6,20 +6,17 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { videoFrames } from '../../src/engine/clip/ffmpeg.ts';
-import { createEngine, type Engine } from '../../src/engine/index.ts';
+import { type Engine } from '../../src/engine/index.ts';
 import { errorText } from '../../src/i18n/index.ts';
-import { clipOf, failsWith, fixture, scene, scratchFolder } from '../helpers.ts';
+import { clipOf, failsWith, fixture, scene, scratchFolder, sharedEngine, turningGif } from '../helpers.ts';
 
 const SIDE = 256;
 const scratch = scratchFolder('toonbot-clip-');
 let engine: Engine;
 
-beforeAll(async () => {
-  engine = await createEngine();
-});
-afterAll(() => engine.close());
+sharedEngine(undefined, (e) => (engine = e));
 
 /** The frames of an MP4, decoded at `width` x `height`. */
 async function framesOf(video: Buffer, width: number, height: number): Promise<Buffer[]> {
@@ -100,18 +97,7 @@ describe('clips', () => {
   });
 
   it('an animated GIF comes back as an animated GIF; a video note as a square', async () => {
-    const pages = await Promise.all(
-      [0, 1, 2].map((i) =>
-        sharp(fixture('coffee.png'))
-          .rotate(i * 15, { background: '#fff' })
-          .resize(200, 150)
-          .png()
-          .toBuffer(),
-      ),
-    );
-    const gif = await sharp(pages, { join: { animated: true } })
-      .gif({ delay: [150, 150, 150] })
-      .toBuffer();
+    const gif = await turningGif('coffee.png', 200, 150, { step: 15, delayMs: 150 });
     const cartoon = await engine.submit({ image: gif, clip: {} });
     expect([cartoon.format, cartoon.mime]).toEqual(['gif', 'image/gif']);
     expect((await sharp(cartoon.image).metadata()).pages).toBe(3);

@@ -4,20 +4,15 @@
  * 512 and 2048, and patterns that line up across tiles.
  */
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine, type Engine } from '../../src/engine/expert.ts';
+import { describe, expect, it } from 'vitest';
+import { type Engine } from '../../src/engine/expert.ts';
 import { tiledAgainstWhole } from '../tiled.ts';
-import { fixture, greyRamp, pixels, scene } from '../helpers.ts';
+import { fixture, greyRamp, pixels, scene, sharedEngine } from '../helpers.ts';
 import { maxChroma, type Raster } from '../../dev/metrics.ts';
 
 const LOOKS = ['sketch', 'manga', 'comic'] as const;
 let engine: Engine;
-beforeAll(async () => {
-  engine = await createEngine({ queue: { perRequester: 10 } });
-});
-afterAll(async () => {
-  await engine.close();
-});
+sharedEngine({ queue: { perRequester: 10 } }, (e) => (engine = e));
 
 async function look(image: Buffer, style: string, resolution = 512, strength = 0.7): Promise<Raster> {
   return pixels((await engine.submit({ image, options: { style, resolution, strength } })).image);

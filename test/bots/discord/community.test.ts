@@ -4,51 +4,38 @@
  * presses of it by others), /queue.
  */
 import sharp from 'sharp';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Access, type AccessConfig } from '../../../src/bots/shared/access/Access.ts';
-import { FileAccessStore } from '../../../src/bots/shared/access/stores.ts';
-import { Cancels } from '../../../src/bots/shared/Cancels.ts';
+import { describe, expect, it } from 'vitest';
+import { type AccessConfig } from '../../../src/bots/shared/access/Access.ts';
 import type { Community } from '../../../src/bots/shared/community.ts';
 import { DiscordBot, DISCORD_DEFAULTS } from '../../../src/bots/discord/index.ts';
-import { createEngine, silentLogger, type Engine } from '../../../src/engine/index.ts';
+import { silentLogger, type Engine } from '../../../src/engine/index.ts';
 import { Metrics } from '../../../src/observe/metrics.ts';
-import { DailyStats } from '../../../src/observe/stats.ts';
-import { fixture } from '../../helpers.ts';
+import { communities } from '../community.ts';
+import { fixture, sharedEngine, stopsAfterEach } from '../../helpers.ts';
 import { APP_ID, FakeDiscord, type RestCall } from '../../../dev/standins/discord/FakeDiscord.ts';
 import { ann, ben, button, CHANNEL_ID, command, slash, wei } from '../../../dev/standins/discord/payloads.ts';
 
 const OWNER = ann;
 let engine: Engine;
-let metrics: Metrics;
+const metrics = new Metrics();
 let discord: FakeDiscord;
 let bot: DiscordBot | undefined;
-let stats: DailyStats | undefined;
 
-beforeAll(async () => {
-  metrics = new Metrics();
-  engine = await createEngine({ onJob: metrics.observe });
-});
-afterAll(async () => {
-  await engine.close();
-});
-afterEach(async () => {
-  await bot?.stop();
-  bot = undefined;
-  stats?.stop();
-  await discord?.stop();
-});
+sharedEngine({ onJob: metrics.observe }, (e) => (engine = e));
+const communityFor = communities(() => engine, metrics);
+const stopping = stopsAfterEach();
 
 async function startBot(config: Partial<AccessConfig> = {}): Promise<Community> {
-  discord = new FakeDiscord();
+  discord = stopping(new FakeDiscord());
   await discord.start();
-  stats = new DailyStats(metrics, engine);
-  const access = new Access(FileAccessStore.memory(silentLogger), { owners: [`discord:${OWNER.id}`], allow: [], block: [], dailyLimit: 0, ...config }, silentLogger);
-  const community: Community = { access, cancels: new Cancels(), stats };
-  bot = await DiscordBot.start(
-    engine,
-    { ...DISCORD_DEFAULTS, token: 'MTEwMDAw.fake.discord-token', applicationId: APP_ID, apiRoot: discord.apiRoot, attachmentHosts: ['127.0.0.1'] },
-    silentLogger,
-    community,
+  const community = communityFor(`discord:${OWNER.id}`, config);
+  bot = stopping(
+    await DiscordBot.start(
+      engine,
+      { ...DISCORD_DEFAULTS, token: 'MTEwMDAw.fake.discord-token', applicationId: APP_ID, apiRoot: discord.apiRoot, attachmentHosts: ['127.0.0.1'] },
+      silentLogger,
+      community,
+    ),
   );
   return community;
 }

@@ -5,10 +5,10 @@
  */
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { commandDefinitions, DiscordBot, DISCORD_DEFAULTS, registerCommands, type DiscordOptions } from '../../../src/bots/discord/index.ts';
-import { createEngine, DEFAULT_MESSAGES, silentLogger, ToonError, type Engine } from '../../../src/engine/index.ts';
-import { clipOf, fixture } from '../../helpers.ts';
+import { DEFAULT_MESSAGES, silentLogger, ToonError, type Engine } from '../../../src/engine/index.ts';
+import { clipOf, fixture, sharedEngine, turningGif, stopsAfterEach } from '../../helpers.ts';
 import { APP_ID, FakeDiscord, type RestCall } from '../../../dev/standins/discord/FakeDiscord.ts';
 import { ann, ben, button, contextMenu, GUILD_ID, slash, wei } from '../../../dev/standins/discord/payloads.ts';
 
@@ -17,22 +17,13 @@ let discord: FakeDiscord;
 let bot: DiscordBot | undefined;
 const TOKEN = 'MTEwMDAw.fake.discord-token-for-tests-only';
 
-beforeAll(async () => {
-  engine = await createEngine();
-});
-afterAll(async () => {
-  await engine.close();
-});
-afterEach(async () => {
-  await bot?.stop();
-  bot = undefined;
-  await discord?.stop();
-});
+sharedEngine(undefined, (e) => (engine = e));
+const stopping = stopsAfterEach();
 
 async function startBot(overrides: Partial<DiscordOptions> = {}): Promise<void> {
-  discord = new FakeDiscord();
+  discord = stopping(new FakeDiscord());
   await discord.start();
-  bot = await DiscordBot.start(engine, { ...DISCORD_DEFAULTS, token: TOKEN, applicationId: APP_ID, apiRoot: discord.apiRoot, attachmentHosts: ['127.0.0.1'], ...overrides }, silentLogger);
+  bot = stopping(await DiscordBot.start(engine, { ...DISCORD_DEFAULTS, token: TOKEN, applicationId: APP_ID, apiRoot: discord.apiRoot, attachmentHosts: ['127.0.0.1'], ...overrides }, silentLogger));
 }
 
 async function photo(name: string, source = fixture('coffee.png')) {
@@ -82,18 +73,7 @@ describe('Discord /cartoon', () => {
 
   it('answers an animated GIF with an animated GIF in the embed, and an MP4 with an MP4 attachment', async () => {
     await startBot();
-    const pages = await Promise.all(
-      [0, 1, 2].map((i) =>
-        sharp(fixture('coffee.png'))
-          .rotate(i * 10, { background: '#fff' })
-          .resize(160, 120)
-          .png()
-          .toBuffer(),
-      ),
-    );
-    const gif = await sharp(pages, { join: { animated: true } })
-      .gif({ delay: [120, 120, 120] })
-      .toBuffer();
+    const gif = await turningGif('coffee.png', 160, 120, { step: 10, delayMs: 120 });
     const gifSlash = slash(ann, { url: discord.attachment('a.gif', gif), size: gif.length, contentType: 'image/gif', width: 160, height: 120, filename: 'a.gif' });
     discord.dispatch('INTERACTION_CREATE', gifSlash);
     const final = await discord.waitFor(isFinal(gifSlash.token));
@@ -274,7 +254,7 @@ describe('Discord: answering after a restart (scale-out mode)', () => {
 
 describe('npm run register', () => {
   it("puts every command with one bulk overwrite, to the guild when one is set, else globally; the owners' one hidden from members", async () => {
-    discord = new FakeDiscord();
+    discord = stopping(new FakeDiscord());
     await discord.start();
     const styles = engine.styles();
     await registerCommands({ token: TOKEN, applicationId: APP_ID, guildId: GUILD_ID, apiRoot: discord.apiRoot }, styles);
@@ -294,68 +274,40 @@ describe('npm run register', () => {
       ['allow', 1],
       ['disallow', 1],
     ]);
-    expect([cartoon, menu]).toEqual([
+    const { options, ...command } = cartoon as { options: Record<string, unknown>[] };
+    expect(command).toEqual({
+      type: 1,
+      name: 'cartoon',
+      name_localizations: { 'zh-CN': '卡通化' },
+      description: 'Turn a photo into a cartoon',
+      description_localizations: { 'zh-CN': '把照片变成卡通' },
+    });
+    expect(menu).toEqual({ type: 3, name: 'Cartoonize', name_localizations: { 'zh-CN': '卡通化' } });
+    // Every option: its type, names and descriptions in both languages, whether required; nothing else but limits and choices.
+    const zh = (field: unknown): unknown => (field as Record<string, unknown>)['zh-CN'];
+    expect(options.map((o) => [o.type, o.name, zh(o.name_localizations), o.description, zh(o.description_localizations), o.required])).toEqual([
+      [11, 'image', '图片', 'A photo, GIF or short video', '照片、GIF 或短视频', true],
+      [10, 'strength', '强度', 'From a touch (0.1) to the full cartoon (1.0); default 0.7', '从轻微（0.1）到完全卡通（1.0），默认 0.7', false],
+      [4, 'resolution', '分辨率', 'Long side of the result in pixels; default 1024', '结果长边的像素数，默认 1024', false],
+      [3, 'style', '风格', 'Cartoon style', '卡通风格', false],
+      [3, 'format', '格式', 'File format; default png', '文件格式，默认 png', false],
+      [5, 'private', '私密', 'Only you see the result', '只有你能看到结果', false],
+    ]);
+    const common = ['type', 'name', 'name_localizations', 'description', 'description_localizations', 'required'];
+    expect(options.map((o) => Object.fromEntries(Object.entries(o).filter(([key]) => !common.includes(key))))).toEqual([
+      {},
+      { min_value: 0.1, max_value: 1 },
+      { choices: [512, 768, 1024, 1536, 2048].map((r) => ({ name: `${r} px`, value: r })) },
       {
-        type: 1,
-        name: 'cartoon',
-        name_localizations: { 'zh-CN': '卡通化' },
-        description: 'Turn a photo into a cartoon',
-        description_localizations: { 'zh-CN': '把照片变成卡通' },
-        options: [
-          {
-            type: 11,
-            name: 'image',
-            name_localizations: { 'zh-CN': '图片' },
-            description: 'A photo, GIF or short video',
-            description_localizations: { 'zh-CN': '照片、GIF 或短视频' },
-            required: true,
-          },
-          {
-            type: 10,
-            name: 'strength',
-            name_localizations: { 'zh-CN': '强度' },
-            description: 'From a touch (0.1) to the full cartoon (1.0); default 0.7',
-            description_localizations: { 'zh-CN': '从轻微（0.1）到完全卡通（1.0），默认 0.7' },
-            required: false,
-            min_value: 0.1,
-            max_value: 1,
-          },
-          {
-            type: 4,
-            name: 'resolution',
-            name_localizations: { 'zh-CN': '分辨率' },
-            description: 'Long side of the result in pixels; default 1024',
-            description_localizations: { 'zh-CN': '结果长边的像素数，默认 1024' },
-            required: false,
-            choices: [512, 768, 1024, 1536, 2048].map((r) => ({ name: `${r} px`, value: r })),
-          },
-          {
-            type: 3,
-            name: 'style',
-            name_localizations: { 'zh-CN': '风格' },
-            description: 'Cartoon style',
-            description_localizations: { 'zh-CN': '卡通风格' },
-            required: false,
-            choices: [
-              { name: 'Comic', value: 'comic' },
-              { name: 'Manga', value: 'manga' },
-              { name: 'Sketch', value: 'sketch' },
-              { name: 'Toon', value: 'toon' },
-            ],
-          },
-          {
-            type: 3,
-            name: 'format',
-            name_localizations: { 'zh-CN': '格式' },
-            description: 'File format; default png',
-            description_localizations: { 'zh-CN': '文件格式，默认 png' },
-            required: false,
-            choices: ['png', 'jpeg', 'webp'].map((f) => ({ name: f, value: f })),
-          },
-          { type: 5, name: 'private', name_localizations: { 'zh-CN': '私密' }, description: 'Only you see the result', description_localizations: { 'zh-CN': '只有你能看到结果' }, required: false },
+        choices: [
+          { name: 'Comic', value: 'comic' },
+          { name: 'Manga', value: 'manga' },
+          { name: 'Sketch', value: 'sketch' },
+          { name: 'Toon', value: 'toon' },
         ],
       },
-      { type: 3, name: 'Cartoonize', name_localizations: { 'zh-CN': '卡通化' } },
+      { choices: ['png', 'jpeg', 'webp'].map((f) => ({ name: f, value: f })) },
+      {},
     ]);
   });
 });

@@ -5,52 +5,39 @@
  */
 import path from 'node:path';
 import sharp from 'sharp';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Access, type AccessConfig } from '../../../src/bots/shared/access/Access.ts';
-import { FileAccessStore } from '../../../src/bots/shared/access/stores.ts';
-import { Cancels } from '../../../src/bots/shared/Cancels.ts';
+import { describe, expect, it } from 'vitest';
+import { type AccessConfig } from '../../../src/bots/shared/access/Access.ts';
 import type { Community } from '../../../src/bots/shared/community.ts';
 import { TelegramBot, TELEGRAM_DEFAULTS } from '../../../src/bots/telegram/index.ts';
-import { createEngine, silentLogger, type Engine } from '../../../src/engine/index.ts';
+import { silentLogger, type Engine } from '../../../src/engine/index.ts';
 import { Metrics } from '../../../src/observe/metrics.ts';
-import { DailyStats } from '../../../src/observe/stats.ts';
-import { fixture, scratchFolder } from '../../helpers.ts';
+import { communities } from '../community.ts';
+import { fixture, scratchFolder, sharedEngine, stopsAfterEach } from '../../helpers.ts';
 import { FakeBotApi, type Call } from '../../../dev/standins/telegram/FakeBotApi.ts';
 import { alice, bob, callbackQuery, group, li, photoMessage, privateChat, textMessage } from '../../../dev/standins/telegram/updates.ts';
 
 const OWNER = alice;
 let engine: Engine;
-let metrics: Metrics;
+const metrics = new Metrics();
 const scratch = scratchFolder('toonbot-tg-ops-');
 let api: FakeBotApi;
 let bot: TelegramBot | undefined;
-let stats: DailyStats | undefined;
 
-beforeAll(async () => {
-  metrics = new Metrics();
-  engine = await createEngine({ onJob: metrics.observe });
-});
-afterAll(async () => {
-  await engine.close();
-});
-afterEach(async () => {
-  await bot?.stop();
-  bot = undefined;
-  stats?.stop();
-  await api?.stop();
-});
+sharedEngine({ onJob: metrics.observe }, (e) => (engine = e));
+const communityFor = communities(() => engine, metrics, { countDenials: true });
+const stopping = stopsAfterEach();
 
 async function startBot(config: Partial<AccessConfig> = {}): Promise<Community> {
-  api = new FakeBotApi();
+  api = stopping(new FakeBotApi());
   await api.start();
-  stats = new DailyStats(metrics, engine);
-  const access = new Access(FileAccessStore.memory(silentLogger), { owners: [`telegram:${OWNER.id}`], allow: [], block: [], dailyLimit: 0, ...config }, silentLogger, metrics.observe);
-  const community: Community = { access, cancels: new Cancels(), stats };
-  bot = await TelegramBot.start(
-    engine,
-    { ...TELEGRAM_DEFAULTS, token: api.token, apiRoot: api.apiRoot, settingsPath: path.join(scratch.path, `s-${Math.random()}.json`), albumQuietMs: 200 },
-    silentLogger,
-    community,
+  const community = communityFor(`telegram:${OWNER.id}`, config);
+  bot = stopping(
+    await TelegramBot.start(
+      engine,
+      { ...TELEGRAM_DEFAULTS, token: api.token, apiRoot: api.apiRoot, settingsPath: path.join(scratch.path, `s-${Math.random()}.json`), albumQuietMs: 200 },
+      silentLogger,
+      community,
+    ),
   );
   return community;
 }

@@ -5,10 +5,10 @@
 import { mkdir, mkdtemp, stat } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { TelegramBot, TELEGRAM_DEFAULTS, type TelegramOptions } from '../../../src/bots/telegram/index.ts';
 import { createEngine, type Engine, type Logger } from '../../../src/engine/index.ts';
-import { clipOf, fixture, freePort, scratchFolder } from '../../helpers.ts';
+import { clipOf, fixture, freePort, scratchFolder, sharedEngine } from '../../helpers.ts';
 import { FakeBotApi, type Call } from '../../../dev/standins/telegram/FakeBotApi.ts';
 import { alice, animationMessage, bob, callbackQuery, documentMessage, group, li, photoMessage, privateChat, textMessage, videoNoteMessage } from '../../../dev/standins/telegram/updates.ts';
 
@@ -26,12 +26,7 @@ const logger: Logger = {
   error: (msg, fields) => logs.push({ level: 'error', msg, ...(fields ? { fields } : {}) }),
 };
 
-beforeAll(async () => {
-  engine = await createEngine();
-});
-afterAll(async () => {
-  await engine.close();
-});
+sharedEngine(undefined, (e) => (engine = e));
 afterEach(async () => {
   await bot?.stop();
   bot = undefined;
