@@ -5,7 +5,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
-import { isToonError, type CartoonOptions, type CartoonResult, type ClipFormat, type Engine } from '../engine/index.ts';
+import { isToonError, type CartoonOptions, type CartoonResult, type ClipFormat, type Engine, type Progress } from '../engine/index.ts';
 import { outputName, type InputFile } from './files.ts';
 import { drawFaces } from './faces.ts';
 import { contactSheet, type SheetPair } from './sheet.ts';
@@ -33,6 +33,23 @@ interface BatchOutcome {
   error?: string;
 }
 
+/** A clip's frames as they are drawn: in the batch's bar when there is one, else in a bar of their own. */
+function frameProgress(name: string, batch: cliProgress.SingleBar | undefined): { update: (progress: Progress) => void; stop: () => void } {
+  let own: cliProgress.SingleBar | undefined;
+  return {
+    update: ({ frame, frames }) => {
+      if (batch) return batch.update({ file: `${name} · frame ${frame}/${frames}` });
+      if (!own) {
+        own = new cliProgress.SingleBar({ format: ' {bar} frame {value}/{total} {file}', hideCursor: true, clearOnComplete: true, stream: process.stderr }, cliProgress.Presets.shades_classic);
+        own.start(frames, frame, { file: name });
+      }
+      own.setTotal(frames);
+      own.update(frame);
+    },
+    stop: () => own?.stop(),
+  };
+}
+
 export async function runBatch(engine: Engine, files: readonly InputFile[], opts: BatchOptions): Promise<BatchOutcome[]> {
   await mkdir(opts.outDir, { recursive: true });
   const bar =
@@ -55,7 +72,10 @@ export async function runBatch(engine: Engine, files: readonly InputFile[], opts
     try {
       const input = await readFile(file.path);
       const clip = opts.clipFormat ? { format: opts.clipFormat } : {};
-      const result = await engine.submit({ image: input, options: opts.options, requester: 'cli', includeFaces: opts.showFaces === true, clip });
+      const frames = opts.progress ? frameProgress(path.basename(file.path), bar) : undefined;
+      const result = await engine
+        .submit({ image: input, options: opts.options, requester: 'cli', includeFaces: opts.showFaces === true, clip }, frames ? { onProgress: frames.update } : {})
+        .finally(() => frames?.stop());
       const output = path.join(opts.outDir, outputName(file.path, result.model, result.format, taken));
       await writeFile(output, result.image);
       if (opts.showFaces && result.portrait?.boxes) {

@@ -16,7 +16,7 @@ import { round1, type JobInput, type JobOutput } from './pipeline.ts';
 import type { JobContext, JobOptions, QueueLimits, QueueStats } from './queueTypes.ts';
 import { listedStyles, styleNames } from './styles.ts';
 import { openTicket } from './ticket.ts';
-import type { CartoonRequest, CartoonResult, Engine, JobEvent, ReplyAddress, StyleInfo, SubmitOptions, Ticket, Timings } from './types.ts';
+import type { CartoonRequest, CartoonResult, Engine, JobEvent, Progress, ReplyAddress, StyleInfo, SubmitOptions, Ticket, Timings } from './types.ts';
 
 /** One accepted job, as a backend runs it: the photo (or clip), the size it was checked to, the options, who asked. */
 export interface BackendJob extends JobInput {
@@ -29,6 +29,8 @@ export interface BackendJob extends JobInput {
 export interface BackendContext extends JobContext {
   /** The place in line, for backends that keep the line themselves (see Backend.positions). */
   onPosition?: (position: number) => void;
+  /** A clip's frames drawn so far. */
+  onProgress?: (progress: Progress) => void;
 }
 
 /** Where the models run. */
@@ -232,9 +234,9 @@ export class EngineShell implements Engine {
       deadlineAt: Date.now() + deadlineMs,
       ...(request.replyTo ? { replyTo: request.replyTo } : {}),
     };
-    const { onPosition, signal } = options;
+    const { onPosition, onProgress, signal } = options;
     const own = this.backend.positions === 'backend';
-    const promise = enqueue((context) => this.backend.run(job, { ...context, ...(own && onPosition ? { onPosition } : {}) }), {
+    const promise = enqueue((context) => this.backend.run(job, { ...context, ...(own && onPosition ? { onPosition } : {}), ...(onProgress ? { onProgress } : {}) }), {
       ...(signal ? { signal } : {}),
       ...(!own && onPosition ? { onPosition } : {}),
       deadlineMs,

@@ -150,21 +150,53 @@ export class JobQueue {
       { once: true },
     );
 
-    const work = this.#queue.add(
-      async () => {
-        started = true;
-        this.#removeWaiting(entry);
-        this.#running += 1;
-        try {
-          job.signal.throwIfAborted();
-          notify(entry, 0);
-          return await task({ signal: job.signal, queuedMs: performance.now() - submitted });
-        } finally {
-          this.#running -= 1;
-        }
-      },
-      { signal: leaveLine.signal },
-    );
+    // The job holds an accelerator slot from its start to its end, except between the parts of a
+    // long job (a clip): its turn() gives the slot to the jobs waiting and queues the job's next
+    // part behind them, so a photo waits for one part of a clip, not for all of it.
+    let release = (): void => undefined;
+    const holdSlot = (): Promise<void> => new Promise<void>((resolve) => (release = resolve));
+    const turn = (): Promise<void> => {
+      if (job.signal.aborted) return Promise.reject(job.signal.reason as Error);
+      if (this.#waiting.length === 0) return Promise.resolve();
+      const again = new Promise<void>((resolve, reject) => {
+        const onAbort = (): void => reject(job.signal.reason as Error);
+        job.signal.addEventListener('abort', onAbort, { once: true });
+        this.#queue
+          .add(async () => {
+            if (job.signal.aborted) return;
+            job.signal.removeEventListener('abort', onAbort);
+            const held = holdSlot();
+            resolve();
+            await held;
+          })
+          .catch(reject);
+      });
+      release();
+      return again;
+    };
+    const work = new Promise<T>((resolve, reject) => {
+      this.#queue
+        .add(
+          async () => {
+            started = true;
+            this.#removeWaiting(entry);
+            this.#running += 1;
+            const held = holdSlot();
+            const ran = (async () => {
+              job.signal.throwIfAborted();
+              notify(entry, 0);
+              return task({ signal: job.signal, queuedMs: performance.now() - submitted, turn });
+            })();
+            ran.then(resolve, reject).finally(() => {
+              this.#running -= 1;
+              release();
+            });
+            await held;
+          },
+          { signal: leaveLine.signal },
+        )
+        .catch(reject);
+    });
 
     const settled = work.finally(() => {
       clearTimeout(timer);

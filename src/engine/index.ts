@@ -5,7 +5,7 @@
  */
 export { createEngine, DEFAULT_ENGINE_CONFIG } from './Engine.ts';
 export { styleNames } from './styles.ts';
-export type { CartoonRequest, CartoonResult, Engine, EngineOptions, JobEvent, LateOutcome, ReplyAddress, StyleInfo } from './types.ts';
+export type { CartoonRequest, CartoonResult, Engine, EngineOptions, JobEvent, LateOutcome, Progress, ReplyAddress, StyleInfo } from './types.ts';
 
 export { DEFAULT_OPTIONS, extensionOf, OPTION_LIMITS, OUTPUT_FORMATS } from './options.ts';
 export type { CartoonOptions, OutputFormat, RawOptions } from './options.ts';

@@ -10,7 +10,7 @@ import type { ModelEntry } from './manifest.ts';
 import { headEntry, type ModelCache } from './ModelCache.ts';
 import type { CartoonOptions } from './options.ts';
 import { stylisePortrait } from './portrait.ts';
-import type { PortraitInfo, Timings } from './types.ts';
+import type { PortraitInfo, Progress, Timings } from './types.ts';
 
 export interface JobInput {
   image: Uint8Array;
@@ -31,8 +31,15 @@ export interface JobOutput {
   timings: Omit<Timings, 'total'>;
 }
 
-export async function runJob(models: ModelCache, limits: ImageLimits, job: JobInput, { signal, queuedMs }: JobContext): Promise<JobOutput> {
-  if (job.clip) return runClipJob(models, job, job.clip, { signal, queuedMs });
+/** A job's context where it runs: its signal, its wait, and for a clip the way between its parts. */
+export interface RunContext extends Omit<JobContext, 'turn'> {
+  /** Between a clip's parts: reports its progress, resolves when it may go on (photos may pass first). */
+  between?: (progress: Progress) => Promise<void>;
+}
+
+export async function runJob(models: ModelCache, limits: ImageLimits, job: JobInput, context: RunContext): Promise<JobOutput> {
+  const { signal, queuedMs } = context;
+  if (job.clip) return runClipJob(models, job, job.clip, context);
   const { size, options } = job;
   let t = performance.now();
   const photo = await decodeImage(job.image, size.width, size.height, limits);
@@ -51,7 +58,7 @@ export async function runJob(models: ModelCache, limits: ImageLimits, job: JobIn
 }
 
 /** A clip: every frame through drawFrame, kept steady, encoded (clip/clip.ts). */
-async function runClipJob(models: ModelCache, job: JobInput, plan: ClipPlan, { signal, queuedMs }: JobContext): Promise<JobOutput> {
+async function runClipJob(models: ModelCache, job: JobInput, plan: ClipPlan, { signal, queuedMs, between }: RunContext): Promise<JobOutput> {
   const out = await runClip(
     job.image,
     plan,
@@ -60,6 +67,7 @@ async function runClipJob(models: ModelCache, job: JobInput, plan: ClipPlan, { s
       return { frame: drawn.frame, tiles: drawn.tiles, faces: drawn.portrait?.faces ?? 0 };
     },
     signal,
+    between,
   );
   return { image: out.image, tiles: out.tiles, clip: { frames: out.frames, fps: out.fps }, timings: { queued: queuedMs, ...out.timings } };
 }

@@ -39,6 +39,12 @@ export interface JobContext {
   signal: AbortSignal;
   /** Milliseconds the job waited before it started. */
   queuedMs: number;
+  /**
+   * Between the parts of a long job (a clip): when others wait, gives them the accelerator and
+   * resolves when this job's next turn comes (behind them); at once when nobody waits.
+   * @throws the job's abort reason when it is cancelled or timed out meanwhile
+   */
+  turn?: () => Promise<void>;
 }
 
 export interface QueueStats {

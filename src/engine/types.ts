@@ -92,6 +92,14 @@ export interface SubmitOptions {
   signal?: AbortSignal;
   /** Place in line: 1 = next, 0 = started. Called whenever it changes. */
   onPosition?: (position: number) => void;
+  /** A clip's frames drawn so far, about once a second while it runs. */
+  onProgress?: (progress: Progress) => void;
+}
+
+/** How far a clip has come: `frame` of about `frames` drawn. */
+export interface Progress {
+  frame: number;
+  frames: number;
 }
 
 export interface Timings {

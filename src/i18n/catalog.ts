@@ -26,6 +26,8 @@ export interface Catalog {
   /** The place in line inside the reply that will carry the result (Discord). */
   inLine: (position: number) => string;
   processing: string;
+  /** A clip being drawn: `frame` of `frames`. */
+  drawingFrame: (frame: number, frames: number) => string;
   /** Item `index` (1-based) of `count`, before a batch's status. */
   batchItem: (index: number, count: number) => string;
   batchPartial: (failed: number, total: number) => string;
@@ -90,6 +92,8 @@ export interface StudioTexts {
   inLine: string;
   uploading: string;
   processing: string;
+  /** "Cartoonising… frame {n}/{of}": `{n}` and `{of}` are replaced on the page. */
+  drawingFrame: string;
   before: string;
   after: string;
   download: string;

@@ -326,4 +326,71 @@ describe('JobQueue', () => {
     await tick();
     expect(queue.stats().running).toBe(0);
   });
+
+  describe('turns: a long job gives the line to waiting jobs between its parts', () => {
+    /** A job of `parts` parts, each waiting for the test's word; records when each part runs and how many tasks ever ran at once. */
+    function partedJob(queue: JobQueue, log: string[], parts: number, signal?: AbortSignal) {
+      const gates = Array.from({ length: parts }, () => deferred());
+      const result = queue.submit(
+        async ({ turn }) => {
+          for (const [k, gate] of gates.entries()) {
+            if (k > 0) await turn?.();
+            log.push(`clip part ${k + 1}`);
+            await gate.promise;
+          }
+          return 'clip';
+        },
+        { requester: 'clipper', ...(signal ? { signal } : {}) },
+      );
+      result.catch(() => undefined);
+      return { result, gates };
+    }
+
+    it('a photo submitted during a part runs before the next part, then the long job goes on', async () => {
+      const queue = new JobQueue();
+      const log: string[] = [];
+      const clip = partedJob(queue, log, 3);
+      await tick();
+      const photo = gatedJob(queue, 'u1', log, 'photo');
+      await tick();
+      expect(log).toEqual(['clip part 1']);
+      clip.gates[0]?.resolve();
+      await tick();
+      expect(log).toEqual(['clip part 1', 'start photo']);
+      expect(queue.stats()).toMatchObject({ running: 2, waiting: 0 });
+      photo.gate.resolve('P');
+      await expect(photo.result).resolves.toBe('P');
+      await tick();
+      expect(log).toEqual(['clip part 1', 'start photo', 'end photo', 'clip part 2']);
+      // Nobody waits: the next part follows at once, without leaving the slot.
+      clip.gates[1]?.resolve();
+      await tick();
+      expect(log.at(-1)).toBe('clip part 3');
+      clip.gates[2]?.resolve();
+      await expect(clip.result).resolves.toBe('clip');
+      expect(queue.stats()).toMatchObject({ running: 0, waiting: 0, done: 2 });
+    });
+
+    it('never runs two tasks at once, and a job cancelled while waiting for its turn ends at once and frees the line', async () => {
+      const queue = new JobQueue();
+      const log: string[] = [];
+      const cancel = new AbortController();
+      const clip = partedJob(queue, log, 2, cancel.signal);
+      await tick();
+      const photo = gatedJob(queue, 'u1', log, 'photo');
+      const later = gatedJob(queue, 'u2', log, 'later');
+      clip.gates[0]?.resolve();
+      await tick();
+      expect(log).toEqual(['clip part 1', 'start photo']);
+      cancel.abort();
+      await failsWith(clip.result, 'CANCELLED');
+      expect(log).toEqual(['clip part 1', 'start photo']);
+      photo.gate.resolve('P');
+      later.gate.resolve('L');
+      await expect(Promise.all([photo.result, later.result])).resolves.toEqual(['P', 'L']);
+      await queue.close();
+      expect(log).toEqual(['clip part 1', 'start photo', 'end photo', 'start later', 'end later']);
+      expect(queue.stats()).toMatchObject({ running: 0, waiting: 0, cancelled: 1, done: 2 });
+    });
+  });
 });

@@ -8,7 +8,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { videoFrames } from '../../src/engine/clip/ffmpeg.ts';
-import { type Engine } from '../../src/engine/index.ts';
+import { type Engine, type Progress } from '../../src/engine/index.ts';
 import { errorText } from '../../src/i18n/index.ts';
 import { clipOf, failsWith, fixture, scene, scratchFolder, sharedEngine, turningGif } from '../helpers.ts';
 
@@ -119,5 +119,43 @@ describe('clips', () => {
     expect(error.detail).toMatchObject({ seconds: 20, maxSeconds: 15 });
     expect(errorText('en', error, { platform: 'telegram', styles: ['toon'], maxMegapixels: 40 })).toBe('That clip is 20 s long; I cartoonise clips of up to 15 s. Trim it and send it again.');
     await failsWith(engine.submit({ image: long }), 'UNSUPPORTED_IMAGE');
+  });
+
+  it('photos pass between the frames of a clip, which reports its progress as it goes and can be cancelled between them', async () => {
+    const frame = await sharp(scene('cups')).resize(192, 144, { fit: 'cover' }).removeAlpha().raw().toBuffer();
+    const video = await clipOf(
+      Array.from({ length: 8 }, () => frame),
+      192,
+      144,
+    );
+    const order: string[] = [];
+    const progress: Progress[] = [];
+    let photo: Promise<number> | undefined;
+    const clip = engine.submit(
+      { image: video, clip: {} },
+      {
+        onProgress: (p) => {
+          progress.push(p);
+          // Sent while the clip is drawn: once its header is read it joins the line, and waits
+          // there for the frame under way at most.
+          photo ??= engine.submit({ image: fixture('coffee.png'), options: { resolution: 256 } }).then(() => order.push(`photo after frame ${progress.length}`));
+        },
+      },
+    );
+    const result = await clip;
+    order.push('clip');
+    await photo;
+    expect(order).toHaveLength(2);
+    expect(order[1]).toBe('clip');
+    expect(Number(/frame (\d+)/.exec(order[0] ?? '')?.[1])).toBeLessThanOrEqual(3);
+    expect(result.clip?.frames).toBe(8);
+    expect(progress.map((p) => p.frame)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(progress.every((p) => p.frames === 8)).toBe(true);
+
+    const cancel = new AbortController();
+    const cancelled = engine.submit({ image: video, clip: {} }, { signal: cancel.signal, onProgress: (p) => p.frame === 2 && cancel.abort() });
+    await failsWith(cancelled, 'CANCELLED');
+    // The engine goes on serving.
+    await expect(engine.submit({ image: fixture('coffee.png'), options: { resolution: 256 } })).resolves.toMatchObject({ width: 256 });
   });
 });

@@ -98,6 +98,7 @@ export class CartoonJobs {
               // A GIF or animated WebP comes back as a GIF (it animates inline), a video as an MP4.
               request: (image) => ({ image, options, deadlineMs: Math.max(1000, deadline - Date.now()), replyTo, clip: {} }),
               onPosition: (p) => status.position(p),
+              onProgress: (p) => status.progress(p),
               onHandle: (handle) => (current.job = handle),
             }),
           );

@@ -8,7 +8,7 @@
  *
  * A refusal (the line full, the sender at their cap, the day's photos used) downloads nothing.
  */
-import { ToonError, toToonError, type CartoonRequest, type CartoonResult, type Engine, type Logger } from '../../engine/index.ts';
+import { ToonError, toToonError, type CartoonRequest, type CartoonResult, type Engine, type Logger, type Progress } from '../../engine/index.ts';
 import { errorText, type Lang } from '../../i18n/index.ts';
 import type { Cancellable } from './Cancels.ts';
 import type { Platform } from '../../i18n/index.ts';
@@ -24,6 +24,8 @@ export interface JobSpec<T> {
   request: (fetched: T) => Omit<CartoonRequest, 'requester'>;
   /** The place in line changed (0: started). */
   onPosition?: (position: number) => void;
+  /** A clip's frames drawn so far. */
+  onProgress?: (progress: Progress) => void;
   /** Ends the job from outside (the browser went away); its reason is the job's error. */
   signal?: AbortSignal;
   /** The job's Cancel handle while it is open (for its button), then undefined. */
@@ -66,7 +68,7 @@ export class JobRunner {
       const ticket = this.engine.reserve(spec.requester);
       try {
         const fetched = await spec.fetch();
-        return await ticket.submit(spec.request(fetched), { onPosition, ...(signal ? { signal } : {}) });
+        return await ticket.submit(spec.request(fetched), { onPosition, ...(spec.onProgress ? { onProgress: spec.onProgress } : {}), ...(signal ? { signal } : {}) });
       } finally {
         ticket.release();
       }

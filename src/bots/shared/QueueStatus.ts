@@ -4,6 +4,7 @@
  * nothing), and "2/4 · " before each when a batch is worked through. Updates are coalesced to one
  * per `minIntervalMs`, within both platforms' edit limits; the platform only supplies the sink.
  */
+import type { Progress } from '../../engine/index.ts';
 import { texts, type Lang } from '../../i18n/index.ts';
 
 export interface StatusSink {
@@ -47,6 +48,12 @@ export class QueueStatus {
   /** The engine's onPosition: 1 = next in line, 0 = started. */
   position(position: number): void {
     if (position >= 1 || this.#wanted !== undefined) this.#want(this.#text(position));
+  }
+
+  /** A clip's progress while it is drawn (shown even when the job started at once: a clip takes a while). */
+  progress({ frame, frames }: Progress): void {
+    const { index, count } = this.#item;
+    this.#want((count > 1 ? texts(this.#lang).batchItem(index + 1, count) : '') + texts(this.#lang).drawingFrame(frame, frames));
   }
 
   /** Stops updates, waits for the one under way, then clears the status (or leaves `last` in it). */

@@ -178,6 +178,7 @@ export class PhotoJobs {
         fetch: () => this.#download(media),
         request: (image) => ({ image, options, replyTo, clip: clipRequest(media) }),
         onPosition: (p) => status.position(p),
+        onProgress: (p) => status.progress(p),
         onHandle: (handle) => (current.job = handle),
       });
     } finally {

@@ -5,7 +5,7 @@
  *
  * Two ways to answer, by the Accept header:
  * - `text/event-stream` (the page): `position` events while waiting ("#3 in line", 0 = started),
- *   then one `result` event (the image in base64, its size, the timings, the faces) or one
+ *   `progress` events while a clip is drawn (frame 34 of 120), then one `result` event (the image in base64, its size, the timings, the faces) or one
  *   `error` event (code and the user's text);
  * - anything else (curl, scripts): the image itself, timings in `Server-Timing`.
  * Refusals before the job is accepted are JSON `{ error: { code, message } }` with an HTTP status.
@@ -145,6 +145,7 @@ export class StudioJobs {
         // A clip comes back as a GIF: the page shows it in the same <img> as a photo.
         request: (job) => ({ ...job, clip: { format: 'gif' } }),
         onPosition: (position) => send?.('position', { position }),
+        onProgress: (progress) => send?.('progress', progress),
         signal: controller.signal,
       });
       const totalMs = performance.now() - started;

@@ -55,6 +55,8 @@ export interface StudioResult {
 export interface StudioEvents {
   /** Place in line; 0 once the photo is being cartoonised. */
   position: { position: number };
+  /** A clip being drawn: `frame` of about `frames`. */
+  progress: { frame: number; frames: number };
   /** The one last event of a job that worked; `image` is base64. */
   result: StudioResult & { image: string };
   /** The one last event of a job that did not. */

@@ -1,9 +1,10 @@
 /**
  * Clips: an animated GIF or WebP, or a short video (MP4, MOV, WebM), comes back as a cartoon clip.
  * The header is read before the job joins the line (size, length, frame rate: a clip too long is
- * refused before any work); in the line the clip is one job: its frames are decoded one at a time
- * (GIFs and WebPs by sharp, videos by ffmpeg), each drawn with the style's own pipeline (faces
- * included), kept steady from frame to frame (steady.ts), and encoded as they come.
+ * refused before any work); in the line the clip is one job whose frames are its parts: decoded one
+ * at a time (GIFs and WebPs by sharp, videos by ffmpeg), each drawn with the style's own pipeline
+ * (faces included), kept steady from frame to frame (steady.ts), and encoded as they come; between
+ * two frames the photos waiting in line go first (JobContext.turn).
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -11,6 +12,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { ToonError } from '../errors.ts';
 import type { RgbFrame } from '../image.ts';
+import type { Progress } from '../types.ts';
 import { encodeFrames, probeVideo, videoFrames, type ClipFormat, type FramePlan } from './ffmpeg.ts';
 import { Steadier } from './steady.ts';
 
@@ -150,15 +152,26 @@ export interface ClipOutput {
 
 /**
  * Draws every frame of the clip with `draw` (the style's pipeline for one frame) and encodes the
- * result. Runs on an inference thread; decoding and encoding run in ffmpeg's process.
+ * result. Runs on an inference thread; decoding and encoding run in ffmpeg's process. After each
+ * frame it reports its progress to `between` and waits there while the photos in line pass: a
+ * photo waits for one frame of a clip (a part), not for all of it; with nobody waiting the turn
+ * is a message to the main thread and back (well under a millisecond).
  */
-export async function runClip(bytes: Uint8Array, plan: ClipPlan, draw: (frame: RgbFrame) => Promise<{ frame: RgbFrame; tiles: number; faces: number }>, signal: AbortSignal): Promise<ClipOutput> {
+export async function runClip(
+  bytes: Uint8Array,
+  plan: ClipPlan,
+  draw: (frame: RgbFrame) => Promise<{ frame: RgbFrame; tiles: number; faces: number }>,
+  signal: AbortSignal,
+  between?: (progress: Progress) => Promise<void>,
+): Promise<ClipOutput> {
   return withScratch(bytes, async (file, dir) => {
     const timings = { decode: 0, inference: 0, encode: 0 };
     const steady = new Steadier();
     let frames = 0;
     let tiles = 0;
     let faces = 0;
+    let paused = 0;
+    const planned = plan.source.kind === 'frames' ? Math.min(plan.maxFrames, plan.pages ?? 1) : plan.maxFrames;
     const source = plan.source.kind === 'video' ? videoFrames(file, plan, signal) : pageFrames(bytes, plan);
     async function* drawn(): AsyncGenerator<Buffer> {
       let t = performance.now();
@@ -175,13 +188,18 @@ export async function runClip(bytes: Uint8Array, plan: ClipPlan, draw: (frame: R
         faces = Math.max(faces, out.faces);
         yield shown.data;
         t = performance.now();
+        if (between) {
+          await between({ frame: frames, frames: Math.max(frames, planned) });
+          paused += performance.now() - t;
+          t = performance.now();
+        }
       }
     }
     const out = path.join(dir, `out.${plan.format}`);
     const started = performance.now();
     await encodeFrames(drawn(), plan, plan.fps, plan.format, out, { signal });
     if (frames === 0) throw new ToonError('CORRUPT_IMAGE', { message: 'That clip has no frames I can read.', detail: { reason: 'no frames' } });
-    timings.encode = Math.max(0, performance.now() - started - timings.decode - timings.inference);
+    timings.encode = Math.max(0, performance.now() - started - timings.decode - timings.inference - paused);
     return { image: await readFile(out), frames, fps: plan.fps, timings, tiles, faces };
   });
 }

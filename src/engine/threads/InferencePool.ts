@@ -12,6 +12,7 @@ import type { Logger } from '../log.ts';
 import type { ModelEntry } from '../manifest.ts';
 import type { JobInput, JobOutput } from '../pipeline.ts';
 import type { RuntimeConfig } from '../runtime.ts';
+import type { Progress } from '../types.ts';
 import { fromWire, toWire, type FromThread, type ThreadData, type ToThread } from './protocol.ts';
 
 /** The thread's script: the TypeScript source when running from source (tsx), else the built file. */
@@ -37,6 +38,13 @@ interface PoolOptions {
 interface Pending {
   resolve: (message: FromThread) => void;
   reject: (error: ToonError) => void;
+  /** A clip between its parts (see 'turn'). */
+  onTurn?: (progress: Progress) => void;
+}
+
+/** A job's context in the pool: the line's, and where a clip's progress goes. */
+export interface PoolContext extends JobContext {
+  onProgress?: (progress: Progress) => void;
 }
 
 class Thread {
@@ -74,10 +82,10 @@ class Thread {
   }
 
   /** Sends a request and resolves with the thread's answer to it. */
-  request(message: ToThread): Promise<FromThread> {
+  request(message: ToThread, onTurn?: (progress: Progress) => void): Promise<FromThread> {
     if (!this.#alive) return Promise.reject(new ToonError('INTERNAL', { detail: { reason: 'inference thread stopped' } }));
     return new Promise<FromThread>((resolve, reject) => {
-      this.#pending.set(message.id, { resolve, reject });
+      this.#pending.set(message.id, { resolve, reject, ...(onTurn ? { onTurn } : {}) });
       // Held while it has work: a process whose engine is idle (or forgotten) can still exit.
       this.#worker.ref();
       this.#worker.postMessage(message);
@@ -97,6 +105,10 @@ class Thread {
     }
     const pending = this.#pending.get(message.id);
     if (!pending) return;
+    if (message.type === 'turn') {
+      pending.onTurn?.(message.progress);
+      return;
+    }
     this.#pending.delete(message.id);
     if ('providers' in message) this.providers = message.providers;
     if (message.type === 'failed') pending.reject(fromWire(message.error));
@@ -119,7 +131,7 @@ export class InferencePool {
   }
 
   /** Runs one job on the least busy thread; the job's signal (cancel, deadline, stop) follows it there. */
-  async run(input: JobInput, context: JobContext): Promise<JobOutput> {
+  async run(input: JobInput, context: PoolContext): Promise<JobOutput> {
     const thread = this.#thread();
     const id = this.#id();
     const { signal } = context;
@@ -127,7 +139,19 @@ export class InferencePool {
     const onAbort = (): void => thread.post({ type: 'cancel', id, error: toWire(signal.reason instanceof ToonError ? signal.reason : new ToonError('CANCELLED')) });
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      const answer = await thread.request({ type: 'job', id, input, queuedMs: context.queuedMs });
+      // A clip between its parts: its progress reported, its next part when the line gives it a turn.
+      const onTurn = (progress: Progress): void => {
+        try {
+          context.onProgress?.(progress);
+        } catch {
+          // A failing progress callback (a platform edit) must not hurt the job.
+        }
+        Promise.resolve(context.turn?.()).then(
+          () => thread.post({ type: 'go', id }),
+          () => undefined, // cancelled meanwhile: the cancel message ends it on the thread
+        );
+      };
+      const answer = await thread.request({ type: 'job', id, input, queuedMs: context.queuedMs }, onTurn);
       if (answer.type !== 'done') throw new ToonError('INTERNAL', { detail: { reason: `unexpected answer ${answer.type}` } });
       return { ...answer.output, image: Buffer.from(answer.output.image.buffer, answer.output.image.byteOffset, answer.output.image.byteLength) };
     } finally {

@@ -10,6 +10,7 @@ import type { RgbFrame } from '../image.ts';
 import type { Logger } from '../log.ts';
 import { frameModel, ModelCache } from '../ModelCache.ts';
 import { runJob } from '../pipeline.ts';
+import type { Progress } from '../types.ts';
 import { fromWire, toWire, type FromThread, type ThreadData, type ToThread } from './protocol.ts';
 
 const port = parentPort;
@@ -33,6 +34,25 @@ const emit =
 const logger: Logger = { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
 const models = new ModelCache(runtime, logger);
 const running = new Map<number, AbortController>();
+/** Clips waiting between their parts for their turn ('go'). */
+const turns = new Map<number, () => void>();
+
+/** Tells the engine how far clip `id` has come and waits for its turn (photos in line go first). */
+function between(id: number, signal: AbortSignal, progress: Progress): Promise<void> {
+  signal.throwIfAborted();
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => {
+      turns.delete(id);
+      reject(signal.reason as Error);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    turns.set(id, () => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    });
+    post({ type: 'turn', id, progress });
+  });
+}
 
 async function handle(message: ToThread): Promise<void> {
   switch (message.type) {
@@ -40,7 +60,8 @@ async function handle(message: ToThread): Promise<void> {
       const controller = new AbortController();
       running.set(message.id, controller);
       try {
-        const output = await runJob(models, limits, message.input, { signal: controller.signal, queuedMs: message.queuedMs });
+        const { signal } = controller;
+        const output = await runJob(models, limits, message.input, { signal, queuedMs: message.queuedMs, between: (progress) => between(message.id, signal, progress) });
         // The encoded result crosses as a transferable buffer; one that shares its memory with
         // other buffers (Node's small-buffer pool) is copied first, since transfer detaches it.
         const { image } = output;
@@ -53,6 +74,10 @@ async function handle(message: ToThread): Promise<void> {
       }
       return;
     }
+    case 'go':
+      turns.get(message.id)?.();
+      turns.delete(message.id);
+      return;
     case 'cancel':
       running.get(message.id)?.abort(fromWire(message.error));
       return;

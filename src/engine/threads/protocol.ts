@@ -8,6 +8,7 @@ import type { ImageLimits } from '../image.ts';
 import type { ModelEntry } from '../manifest.ts';
 import type { JobInput, JobOutput } from '../pipeline.ts';
 import type { RuntimeConfig } from '../runtime.ts';
+import type { Progress } from '../types.ts';
 
 /** What a thread is started with. */
 export interface ThreadData {
@@ -18,11 +19,18 @@ export interface ThreadData {
 }
 
 export type ToThread =
-  { type: 'job'; id: number; input: JobInput; queuedMs: number } | { type: 'cancel'; id: number; error: WireError } | { type: 'warmup'; id: number; entry: ModelEntry } | { type: 'close'; id: number };
+  | { type: 'job'; id: number; input: JobInput; queuedMs: number }
+  /** A clip's turn has come again: it may draw its next part. */
+  | { type: 'go'; id: number }
+  | { type: 'cancel'; id: number; error: WireError }
+  | { type: 'warmup'; id: number; entry: ModelEntry }
+  | { type: 'close'; id: number };
 
 export type FromThread =
   | { type: 'done'; id: number; output: JobOutput; providers: string[] }
   | { type: 'warm'; id: number; provider: string; providers: string[] }
+  /** A clip between its parts: how far it has come; it waits for 'go'. */
+  | { type: 'turn'; id: number; progress: Progress }
   | { type: 'failed'; id: number; error: WireError; providers: string[] }
   | { type: 'closed'; id: number }
   | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string; fields?: Record<string, unknown> };

@@ -80,6 +80,8 @@ describe('Discord /cartoon', () => {
     expect(final.files[0]?.name).toBe('cartoon.gif');
     expect((await sharp(final.files[0]?.data).metadata()).pages).toBe(3);
     expect(((final.body as { embeds: Embed[] }).embeds[0] as Embed).image.url).toBe('attachment://cartoon.gif');
+    // While it was drawn, the deferred reply counted its frames.
+    expect(discord.calls.some((c) => isEdit(gifSlash.token)(c) && /^Cartoonising… frame \d\/3$/.test((c.body as { content?: string }).content ?? ''))).toBe(true);
 
     const frame = await sharp(fixture('coffee.png')).resize(160, 120, { fit: 'cover' }).removeAlpha().raw().toBuffer();
     const mp4 = await clipOf([frame, frame, frame], 160, 120);

@@ -238,6 +238,10 @@ describe('Telegram: clips', () => {
     expect(String(sent.params.caption)).toMatch(/total/);
     expect(sent.files.animation?.data.subarray(4, 8).toString('latin1')).toBe('ftyp');
     expect(api.callsTo('sendChatAction').map((c) => c.params.action)).toContain('upload_video');
+    // While it was drawn, its frames were counted in a status message, removed once the clip was sent.
+    const status = api.callsTo('sendMessage').find((c) => /^Cartoonising… frame \d+\/\d+$/.test(String(c.params.text)));
+    expect(status).toBeDefined();
+    await api.waitFor((c) => c.method === 'deleteMessage');
   });
 
   it('answers a round video note with a round video note (square, under 640 px), then its timings', async () => {

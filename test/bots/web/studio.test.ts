@@ -115,7 +115,7 @@ describe('web studio: the page and its API', () => {
     expect([meta.format, meta.width, meta.height]).toEqual(['webp', 384, 384]);
   });
 
-  it('answers an uploaded clip (an MP4) with an animated GIF', async () => {
+  it("answers an uploaded clip (an MP4) with an animated GIF, its frames counted in the page's stream", async () => {
     const s = await start();
     const frame = await sharp(fixture('coffee.png')).resize(160, 120, { fit: 'cover' }).removeAlpha().raw().toBuffer();
     const res = await fetch(new URL('/api/cartoon', s.url), { method: 'POST', body: form(await clipOf([frame, frame, frame], 160, 120)) });
@@ -123,6 +123,10 @@ describe('web studio: the page and its API', () => {
     expect(res.headers.get('content-type')).toBe('image/gif');
     expect(res.headers.get('content-disposition')).toContain('cartoon.gif');
     expect((await sharp(Buffer.from(await res.arrayBuffer())).metadata()).pages).toBe(3);
+    // The page's stream counts the frames as they are drawn.
+    const { events } = await postEvents(s, form(await clipOf([frame, frame, frame], 160, 120)));
+    expect(events.filter((e) => e.event === 'progress').map((e) => e.data)).toEqual([1, 2, 3].map((frame) => ({ frame, frames: 3 })));
+    expect(events.at(-1)?.event).toBe('result');
   });
 
   it('streams the place in line while waiting, then the result with its timings', async () => {

@@ -18,15 +18,16 @@ export async function fetchInfo() {
 }
 
 /**
- * Sends one photo; calls `onPosition` while it waits and returns the result. A refusal or a
+ * Sends one photo; calls `onPosition` while it waits (and `onProgress` while a clip is drawn) and returns the result. A refusal or a
  * failed job throws an Error with the server's words; a connection that breaks, a TypeError.
  * Aborting `signal` closes the connection: the server takes the photo out of the line.
  * @param {FormData} form
  * @param {(position: number) => void} onPosition
  * @param {AbortSignal} signal
+ * @param {(progress: StudioEvents['progress']) => void} [onProgress]
  * @returns {Promise<StudioEvents['result']>}
  */
-export async function sendPhoto(form, onPosition, signal) {
+export async function sendPhoto(form, onPosition, signal, onProgress) {
   const res = await fetch(`/api/cartoon?lang=${lang}`, { method: 'POST', body: form, headers: { accept: 'text/event-stream' }, signal });
   if (!res.ok || !res.body) {
     /** @type {{ error?: StudioError } | undefined} */
@@ -37,6 +38,7 @@ export async function sendPhoto(form, onPosition, signal) {
   let result;
   for await (const [event, data] of readEvents(res.body)) {
     if (event === 'position') onPosition(/** @type {StudioEvents['position']} */ (data).position);
+    else if (event === 'progress') onProgress?.(/** @type {StudioEvents['progress']} */ (data));
     else if (event === 'error') throw new Error(/** @type {StudioError} */ (data).message);
     else if (event === 'result') result = /** @type {StudioEvents['result']} */ (data);
   }

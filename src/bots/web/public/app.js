@@ -94,7 +94,12 @@ async function cartoonise(info) {
   if (!$('faces-field').hidden && input('faces').checked) form.append('faces', '1');
   form.append('photo', photo, name);
   try {
-    const { image, ...result } = await sendPhoto(form, (position) => setStatus(position >= 1 ? info.texts.inLine.replace('{n}', String(position)) : info.texts.processing), job.signal);
+    const { image, ...result } = await sendPhoto(
+      form,
+      (position) => setStatus(position >= 1 ? info.texts.inLine.replace('{n}', String(position)) : info.texts.processing),
+      job.signal,
+      ({ frame, frames }) => setStatus(info.texts.drawingFrame.replace('{n}', String(frame)).replace('{of}', String(frames))),
+    );
     const blob = base64Blob(image, result.mime);
     setStatus('');
     showResult(info, blob, result, { beforeUrl, name });
