@@ -187,7 +187,7 @@ export class EngineShell implements Engine {
       // Waiting is all that was not processing: the line, the header check, the way to the runner.
       const timings: Timings = { ...output.timings, queued: Math.max(0, total - processing), total };
       for (const key of Object.keys(timings) as (keyof Timings)[]) timings[key] = round1(timings[key]);
-      this.#admission.done(processing);
+      this.#admission.done(processing, clip?.cost);
       this.log.info('job done', { model: opts.style, width: size.width, height: size.height, tiles: output.tiles, ...timings });
       this.#report({ requester, style, outcome: 'done', waitMs: timings.queued, processingMs: processing });
       return {
@@ -222,6 +222,7 @@ export class EngineShell implements Engine {
       const side = outputSide(opts.resolution, Math.max(probed.width, probed.height), this.limits, OPTION_LIMITS.resolution.min);
       size = targetSize(probed.width, probed.height, side);
     }
+    if (clip && options.onCost) await options.onCost(clip.cost);
     const deadlineMs = Math.min(request.deadlineMs ?? this.#deadlineMs, this.#deadlineMs);
     const job: BackendJob = {
       image: request.image,
@@ -239,6 +240,7 @@ export class EngineShell implements Engine {
     const promise = enqueue((context) => this.backend.run(job, { ...context, ...(own && onPosition ? { onPosition } : {}), ...(onProgress ? { onProgress } : {}) }), {
       ...(signal ? { signal } : {}),
       ...(!own && onPosition ? { onPosition } : {}),
+      ...(clip ? { weight: clip.cost } : {}),
       deadlineMs,
     });
     return { size, job: promise, clip };

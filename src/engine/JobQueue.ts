@@ -38,6 +38,8 @@ export class JobQueue {
   #running = 0;
   /** Places held by reservations not yet submitted. */
   #reserved = 0;
+  /** Places taken by weighted jobs (clips) beyond their one each. */
+  #extra = 0;
   #done = 0;
   #failed = 0;
   #cancelled = 0;
@@ -106,19 +108,45 @@ export class JobQueue {
   #admit(requester: string): void {
     if (this.#closed) throw new ToonError('SHUTTING_DOWN');
     // Full when every accelerator slot is busy and the waiting line (reservations included) is at its bound.
-    if (this.#waiting.length + this.#running + this.#reserved >= this.limits.concurrency + this.limits.maxWaiting) {
+    if (this.#taken() >= this.limits.concurrency + this.limits.maxWaiting) {
       throw new ToonError('QUEUE_FULL', { detail: { waiting: this.#waiting.length, running: this.#running, reserved: this.#reserved } });
     }
     const held = this.#perRequester.get(requester) ?? 0;
     if (held >= this.limits.perRequester) throw new ToonError('USER_BUSY', { detail: { held, cap: this.limits.perRequester } });
   }
 
-  #hold(requester: string): void {
-    this.#perRequester.set(requester, (this.#perRequester.get(requester) ?? 0) + 1);
+  /** Places in the line's bound taken now. */
+  #taken(): number {
+    return this.#waiting.length + this.#running + this.#reserved + this.#extra;
   }
 
-  #unhold(requester: string): void {
-    const left = (this.#perRequester.get(requester) ?? 1) - 1;
+  /**
+   * The places a weighted job (a clip, its one place already held) takes besides its one: in the
+   * line, up to its weight (all of it when the line is otherwise empty); of its requester's, all.
+   * @throws ToonError QUEUE_FULL (too much work in line for it now), USER_BUSY (the requester has other jobs)
+   */
+  #weigh(requester: string, weight: number): { line: number; requester: number } {
+    const line = Math.min(Math.ceil(weight), this.limits.concurrency + this.limits.maxWaiting) - 1;
+    if (line <= 0) return { line: 0, requester: 0 };
+    const others = this.#taken();
+    if (others > 0 && others + 1 + line > this.limits.concurrency + this.limits.maxWaiting) {
+      throw new ToonError('QUEUE_FULL', { detail: { weight, waiting: this.#waiting.length, running: this.#running, reserved: this.#reserved } });
+    }
+    const held = this.#perRequester.get(requester) ?? 0;
+    if (held > 1) throw new ToonError('USER_BUSY', { detail: { held, weight, cap: this.limits.perRequester } });
+    const extra = { line, requester: this.limits.perRequester - 1 };
+    this.#extra += extra.line;
+    this.#hold(requester, extra.requester);
+    return extra;
+  }
+
+  #hold(requester: string, places = 1): void {
+    this.#perRequester.set(requester, (this.#perRequester.get(requester) ?? 0) + places);
+  }
+
+  #unhold(requester: string, places = 1): void {
+    if (places <= 0) return;
+    const left = (this.#perRequester.get(requester) ?? places) - places;
     if (left > 0) this.#perRequester.set(requester, left);
     else this.#perRequester.delete(requester);
   }
@@ -128,6 +156,13 @@ export class JobQueue {
     if (options.signal?.aborted) {
       this.#unhold(options.requester);
       return Promise.reject(new ToonError('CANCELLED'));
+    }
+    let extra: { line: number; requester: number };
+    try {
+      extra = this.#weigh(options.requester, options.weight ?? 1);
+    } catch (error) {
+      this.#unhold(options.requester);
+      return Promise.reject(toToonError(error));
     }
     const submitted = performance.now();
     const job = new AbortController();
@@ -202,7 +237,8 @@ export class JobQueue {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onCallerAbort);
       this.#jobs.delete(job);
-      this.#unhold(options.requester);
+      this.#extra -= extra.line;
+      this.#unhold(options.requester, 1 + extra.requester);
     });
     this.#publishPositions();
 
@@ -244,6 +280,7 @@ export class JobQueue {
     const sorted = [...this.#latencies].sort((a, b) => a - b);
     return {
       waiting: this.#waiting.length,
+      work: this.#waiting.length + this.#running + this.#extra,
       reserved: this.#reserved,
       running: this.#running,
       done: this.#done,

@@ -25,6 +25,12 @@ export interface JobOptions {
   onPosition?: (position: number) => void;
   /** Overrides the queue's deadline for this job (never longer than the queue's). */
   deadlineMs?: number;
+  /**
+   * A job that is several photos' work (a clip): it takes this many places in the line's bound
+   * (though one alone in an idle line always gets in) and all of its requester's places.
+   * @default 1
+   */
+  weight?: number;
 }
 
 /** A place held in line; see JobQueue.reserve. */
@@ -49,6 +55,8 @@ export interface JobContext {
 
 export interface QueueStats {
   waiting: number;
+  /** The work waiting and running, in photos (a clip counts as its weight). */
+  work: number;
   /** Places held for jobs whose photo is still downloading. */
   reserved: number;
   running: number;

@@ -92,8 +92,13 @@ export interface SubmitOptions {
   signal?: AbortSignal;
   /** Place in line: 1 = next, 0 = started. Called whenever it changes. */
   onPosition?: (position: number) => void;
-  /** A clip's frames drawn so far, about once a second while it runs. */
+  /** A clip's frames drawn so far, after each frame. */
   onProgress?: (progress: Progress) => void;
+  /**
+   * A clip's cost in photos (its frames times their size), once its header is read and before it
+   * joins the line: a front end spends it from a daily allowance, and may refuse it by throwing.
+   */
+  onCost?: (photos: number) => Promise<void>;
 }
 
 /** How far a clip has come: `frame` of about `frames` drawn. */

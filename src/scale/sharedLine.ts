@@ -53,7 +53,9 @@ export class SharedLine {
 
   /** The line as users see it: this process's own figures, with the shared counts. */
   stats(local: QueueStats): QueueStats {
-    return { ...local, waiting: Math.max(this.#counts.waiting, this.#mineWaiting()), running: this.#counts.active };
+    const waiting = Math.max(this.#counts.waiting, this.#mineWaiting());
+    // This process's clips count for more than one photo's work each (local.work beyond its jobs).
+    return { ...local, waiting, running: this.#counts.active, work: waiting + this.#counts.active + Math.max(0, local.work - local.waiting - local.running) };
   }
 
   /**

@@ -208,7 +208,7 @@ describe('JobQueue', () => {
 
   it('reports waiting, running, done, failed and latency percentiles', async () => {
     const queue = new JobQueue();
-    expect(queue.stats()).toEqual({ waiting: 0, reserved: 0, running: 0, done: 0, failed: 0, cancelled: 0, p50: null, p95: null });
+    expect(queue.stats()).toEqual({ waiting: 0, work: 0, reserved: 0, running: 0, done: 0, failed: 0, cancelled: 0, p50: null, p95: null });
     for (let i = 0; i < 4; i += 1) await queue.submit(async () => i, { requester: 'u' });
     const stats = queue.stats();
     expect(stats.done).toBe(4);
@@ -391,6 +391,56 @@ describe('JobQueue', () => {
       await queue.close();
       expect(log).toEqual(['clip part 1', 'start photo', 'end photo', 'start later', 'end later']);
       expect(queue.stats()).toMatchObject({ running: 0, waiting: 0, cancelled: 1, done: 2 });
+    });
+  });
+
+  describe('weight: a clip takes places by its work', () => {
+    it('alone in an idle line it always gets in, whatever its weight; while it runs, its sender has no other place and the line counts its work', async () => {
+      const queue = new JobQueue({ maxWaiting: 4, perRequester: 2 });
+      const log: string[] = [];
+      const gate = deferred<string>();
+      const clip = queue.submit(async () => gate.promise, { requester: 'clipper', weight: 40 });
+      await tick();
+      expect(queue.stats()).toMatchObject({ running: 1, work: 5 });
+      // The bound is 1 running + 4 waiting, all taken by the clip's work.
+      await failsWith(gatedJob(queue, 'u1', log, 'photo').result, 'QUEUE_FULL');
+      gate.resolve('done');
+      await expect(clip).resolves.toBe('done');
+      await tick();
+      expect(queue.stats()).toMatchObject({ running: 0, work: 0 });
+      expect(queue.heldBy('clipper')).toBe(0);
+      // A clip of 3 leaves room for others, but none for its sender.
+      const small = deferred<string>();
+      const second = queue.submit(async () => small.promise, { requester: 'clipper', weight: 3 });
+      await tick();
+      expect(queue.stats()).toMatchObject({ running: 1, work: 3 });
+      await failsWith(gatedJob(queue, 'clipper', log, 'mine').result, 'USER_BUSY');
+      const other = gatedJob(queue, 'u1', log, 'other');
+      small.resolve('second');
+      other.gate.resolve('ok');
+      await expect(Promise.all([second, other.result])).resolves.toEqual(['second', 'ok']);
+    });
+
+    it('is refused while the line holds too much work for it, or while its sender has another job in line', async () => {
+      const queue = new JobQueue({ maxWaiting: 4, perRequester: 2 });
+      const log: string[] = [];
+      const first = gatedJob(queue, 'u1', log, 'first');
+      const second = gatedJob(queue, 'u2', log, 'second');
+      await tick();
+      // 2 places taken of 5: a clip of weight 3 fits, one of 4 does not.
+      await failsWith(
+        queue.submit(async () => 'x', { requester: 'clipper', weight: 4 }),
+        'QUEUE_FULL',
+      );
+      await failsWith(
+        queue.submit(async () => 'x', { requester: 'u2', weight: 2 }),
+        'USER_BUSY',
+      );
+      const fits = queue.submit(async () => 'fits', { requester: 'clipper', weight: 3 });
+      first.gate.resolve('');
+      second.gate.resolve('');
+      await expect(fits).resolves.toBe('fits');
+      expect(queue.stats()).toMatchObject({ work: 0, waiting: 0, running: 0 });
     });
   });
 });

@@ -9,7 +9,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-const stats = { waiting: 3, reserved: 1, running: 1, done: 0, failed: 0, cancelled: 0, p50: null, p95: null };
+const stats = { waiting: 3, work: 4, reserved: 1, running: 1, done: 0, failed: 0, cancelled: 0, p50: null, p95: null };
 
 describe('metrics', () => {
   it('counts jobs by platform and outcome, times finished ones, and never labels a user', async () => {

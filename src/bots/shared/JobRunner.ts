@@ -57,10 +57,15 @@ export class JobRunner {
     spec.onHandle?.(handle);
     const signals = [handle?.signal, spec.signal].filter((s): s is AbortSignal => s !== undefined);
     const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
-    let giveBack: (() => Promise<void>) | undefined;
+    const giveBack: (() => Promise<void>)[] = [];
+    const access = this.community?.access;
     try {
-      // The day's allowance is checked (and one photo of it spent) before the download.
-      giveBack = await this.community?.access.spend(spec.requester);
+      // The day's allowance is checked (and one photo of it spent) before the download; a clip
+      // spends the rest of its cost once its header is read, before it joins the line.
+      if (access) giveBack.push(await access.spend(spec.requester));
+      const onCost = async (photos: number): Promise<void> => {
+        if (access && photos > 1) giveBack.push(await access.spend(spec.requester, photos - 1, photos));
+      };
       const onPosition = (position: number): void => {
         handle?.position(position);
         spec.onPosition?.(position);
@@ -68,12 +73,12 @@ export class JobRunner {
       const ticket = this.engine.reserve(spec.requester);
       try {
         const fetched = await spec.fetch();
-        return await ticket.submit(spec.request(fetched), { onPosition, ...(spec.onProgress ? { onProgress: spec.onProgress } : {}), ...(signal ? { signal } : {}) });
+        return await ticket.submit(spec.request(fetched), { onPosition, onCost, ...(spec.onProgress ? { onProgress: spec.onProgress } : {}), ...(signal ? { signal } : {}) });
       } finally {
         ticket.release();
       }
     } catch (error) {
-      await giveBack?.();
+      for (const give of giveBack) await give();
       if (handle?.cancelled) throw new ToonError('CANCELLED', { detail: { pressed: true } });
       throw spec.signal?.aborted ? toToonError(spec.signal.reason, 'CANCELLED') : error;
     } finally {

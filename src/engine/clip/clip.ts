@@ -38,12 +38,21 @@ export const CLIP_LIMITS = { side: 480, maxSide: 720, fps: 15, seconds: 15, maxS
 
 type Source = { kind: 'frames'; format: 'gif' | 'webp' } | { kind: 'video' };
 
+/**
+ * A clip's cost is its work in photos: its frames times their pixels over a photo's at the default
+ * resolution (1024 x 768). A 3 s, 15 fps clip at 480 x 270 costs 8; a 15 s one, 38. It is the
+ * clip's weight in the line and what it takes of a daily allowance.
+ */
+const PHOTO_PIXELS = 1024 * 768;
+
 /** What the header check found, and how the frames will be cut. */
 export interface ClipPlan extends FramePlan {
   source: Source;
   format: ClipFormat;
   /** Frames in the input (GIF/WebP), for sampling. */
   pages?: number;
+  /** Its work in photos (PHOTO_PIXELS), at least 1. */
+  cost: number;
 }
 
 /** Whether `bytes` are a clip: an animated GIF or WebP, or a video container. */
@@ -109,7 +118,9 @@ export async function planClip(bytes: Uint8Array, source: Source, request: ClipR
   const size = square ? evenSize(1, 1, long) : evenSize(width, height, long);
   const format = request.format ?? (source.kind === 'video' ? 'mp4' : 'gif');
   const maxFrames = Math.max(1, Math.ceil(Math.max(seconds, 1 / fps) * fps));
-  return { source, format, ...size, square, fps: Math.round(fps * 100) / 100, maxFrames, ...(pages !== undefined ? { pages } : {}) };
+  const frames = pages === undefined ? maxFrames : Math.min(maxFrames, pages);
+  const cost = Math.max(1, Math.ceil((frames * size.width * size.height) / PHOTO_PIXELS));
+  return { source, format, ...size, square, fps: Math.round(fps * 100) / 100, maxFrames, ...(pages !== undefined ? { pages } : {}), cost };
 }
 
 /** Writes `bytes` to a scratch file for ffmpeg (an MP4's index may be at its end: it needs a file), removed after. */

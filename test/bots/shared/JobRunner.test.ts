@@ -9,7 +9,8 @@ import { FileAccessStore } from '../../../src/bots/shared/access/stores.ts';
 import { Cancels, type Cancellable } from '../../../src/bots/shared/Cancels.ts';
 import { JobRunner, pressed } from '../../../src/bots/shared/JobRunner.ts';
 import { createEngine, ToonError, type Engine, type Logger } from '../../../src/engine/index.ts';
-import { fixture } from '../../helpers.ts';
+import { errorText } from '../../../src/i18n/index.ts';
+import { clipOf, failsWith, fixture } from '../../helpers.ts';
 
 const options = { style: 'toon', resolution: 512, strength: 0.7, format: 'png' as const };
 
@@ -130,5 +131,30 @@ describe('JobRunner', () => {
     expect(ours.error.code).toBe('INTERNAL');
     expect(ours.text).not.toMatch(/boom/);
     expect(log.errors).toEqual(['telegram job failed']);
+  });
+
+  it('a clip costs its frames times their size in photos: spent from the allowance once its header is read, refused with its cost when more than is left', async () => {
+    const { run, access } = runner(3);
+    const frame = Buffer.alloc(320 * 320 * 3, 140);
+    // 12 frames of 320 x 320: 1.2 MP of work, 2 photos; 30 frames: 4 photos.
+    const [small, large] = await Promise.all(
+      [12, 30].map((n) =>
+        clipOf(
+          Array.from({ length: n }, () => frame),
+          320,
+          320,
+        ),
+      ),
+    );
+    const clip = (bytes: Buffer) => run.run({ requester: 'telegram:7', fetch: async () => bytes, request: (image) => ({ image, options, clip: {} }) });
+    const refused = await failsWith(clip(large), 'DAILY_LIMIT');
+    expect(refused.detail).toMatchObject({ limit: 3, cost: 4 });
+    expect(errorText('en', refused, { platform: 'telegram', styles: ['toon'], maxMegapixels: 40 })).toMatch(
+      /^That clip counts as 4 photos \(its frames times their size\), more than you have left of your 3 for today\. A shorter clip costs less/,
+    );
+    // Nothing of the allowance was kept for the refused clip: the 2-photo clip fits, then one photo is left.
+    await expect(clip(small)).resolves.toMatchObject({ format: 'mp4', clip: { frames: 12 } });
+    await access.spend('telegram:7');
+    await expect(access.spend('telegram:7')).rejects.toMatchObject({ code: 'DAILY_LIMIT' });
   });
 });

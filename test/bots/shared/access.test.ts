@@ -114,6 +114,14 @@ describe('the lists in Redis (scale-out: several bot processes)', () => {
       expect(await codeOf(two.check({ user: 'discord:44' }))).toBe('NOT_AVAILABLE');
       await one.spend('discord:45');
       expect(await codeOf(two.spend('discord:45'))).toBe('DAILY_LIMIT');
+      // A clip's cost is taken whole or not at all, and given back whole.
+      const three = new Access(new RedisAccessStore(redis.url), { ...rules, dailyLimit: 5 }, silentLogger);
+      const giveBack = await three.spend('discord:47', 4);
+      expect(await codeOf(three.spend('discord:47', 2))).toBe('DAILY_LIMIT');
+      await giveBack();
+      await three.spend('discord:47', 5);
+      expect(await codeOf(three.spend('discord:47'))).toBe('DAILY_LIMIT');
+      await three.close();
       await two.change('telegram:1', 'block', 'discord:44', false);
       expect(await codeOf(one.check({ user: 'discord:44' }))).toBe('ok');
       // Redis away: the photo gets the "send it again shortly" answer, never silence.

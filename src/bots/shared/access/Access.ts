@@ -78,24 +78,24 @@ export class Access {
   }
 
   /**
-   * One photo of `user`'s daily allowance; returns how to give it back (a job that failed on our
-   * side, or was cancelled, does not count).
-   * @throws ToonError DAILY_LIMIT with the limit and when it resets
+   * `photos` of `user`'s daily allowance (the rest of a clip's `cost`: it costs several); returns
+   * how to give them back (a job that failed on our side, or was cancelled, does not count).
+   * @throws ToonError DAILY_LIMIT with the limit, when it resets, and a clip's cost
    */
-  async spend(user: string): Promise<() => Promise<void>> {
+  async spend(user: string, photos = 1, cost = photos): Promise<() => Promise<void>> {
     const limit = this.config.dailyLimit;
     if (limit <= 0 || this.isOwner(user)) return async () => undefined;
     const day = utcDay();
-    if (!(await unavailableOnFailure(this.store.take(user, day, limit)))) {
-      this.log.info('access: daily limit reached', { user, limit });
+    if (!(await unavailableOnFailure(this.store.take(user, day, limit, photos)))) {
+      this.log.info('access: daily limit reached', { user, limit, photos });
       this.onRefused({ requester: user, style: '', outcome: 'DAILY_LIMIT' });
-      throw new ToonError('DAILY_LIMIT', { detail: { limit, resetAt: nextUtcMidnight() } });
+      throw new ToonError('DAILY_LIMIT', { detail: { limit, resetAt: nextUtcMidnight(), ...(cost > 1 ? { cost } : {}) } });
     }
     let given = false;
     return async () => {
       if (given) return;
       given = true;
-      await this.store.give(user, day).catch((error: unknown) => this.log.warn('access: could not give a photo back', { user, error }));
+      await this.store.give(user, day, photos).catch((error: unknown) => this.log.warn('access: could not give a photo back', { user, error }));
     };
   }
 

@@ -18,10 +18,10 @@ export interface AccessStore {
   lists(): Promise<Record<ListName, Set<string>>>;
   /** Adds `subject` to a list (`on`) or takes it off. */
   change(list: ListName, subject: string, on: boolean): Promise<void>;
-  /** One more photo for `user` on `day` if that keeps them within `limit`; false when it would not. */
-  take(user: string, day: string, limit: number): Promise<boolean>;
-  /** Gives a taken photo back (the job failed on our side, or was cancelled). */
-  give(user: string, day: string): Promise<void>;
+  /** `photos` more for `user` on `day` if that keeps them within `limit`; false (and none taken) when it would not. */
+  take(user: string, day: string, limit: number, photos?: number): Promise<boolean>;
+  /** Gives taken photos back (the job failed on our side, or was cancelled). */
+  give(user: string, day: string, photos?: number): Promise<void>;
   /** True the first time it is asked for `key` on `day` (a refusal said once a day). */
   firstToday(key: string, day: string): Promise<boolean>;
   close(): Promise<void>;
@@ -90,19 +90,19 @@ export class FileAccessStore implements AccessStore {
     await this.#save(true);
   }
 
-  async take(user: string, day: string, limit: number): Promise<boolean> {
+  async take(user: string, day: string, limit: number, photos = 1): Promise<boolean> {
     if (this.#data.counts.day !== day) this.#data.counts = { day, users: {} };
     const used = this.#data.counts.users[user] ?? 0;
-    if (used >= limit) return false;
-    this.#data.counts.users[user] = used + 1;
+    if (used + photos > limit) return false;
+    this.#data.counts.users[user] = used + photos;
     await this.#save(false);
     return true;
   }
 
-  async give(user: string, day: string): Promise<void> {
+  async give(user: string, day: string, photos = 1): Promise<void> {
     const users = this.#data.counts.day === day ? this.#data.counts.users : undefined;
     if (!users?.[user]) return;
-    users[user] -= 1;
+    users[user] = Math.max(0, users[user] - photos);
     await this.#save(false);
   }
 
@@ -165,18 +165,19 @@ export class RedisAccessStore implements AccessStore {
     else await this.#redis.srem(KEY.list(list), subject);
   }
 
-  async take(user: string, day: string, limit: number): Promise<boolean> {
+  async take(user: string, day: string, limit: number, photos = 1): Promise<boolean> {
     const key = KEY.count(day, user);
-    const used = await this.#redis.incr(key);
+    const used = await this.#redis.incrby(key, photos);
     await this.#redis.expire(key, DAY_TTL_S);
     if (used <= limit) return true;
-    await this.#redis.decr(key);
+    await this.#redis.decrby(key, photos);
     return false;
   }
 
-  async give(user: string, day: string): Promise<void> {
+  async give(user: string, day: string, photos = 1): Promise<void> {
     const key = KEY.count(day, user);
-    if (Number(await this.#redis.get(key)) > 0) await this.#redis.decr(key);
+    const used = Number(await this.#redis.get(key));
+    if (used > 0) await this.#redis.decrby(key, Math.min(used, photos));
   }
 
   async firstToday(key: string, day: string): Promise<boolean> {
