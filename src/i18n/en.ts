@@ -41,7 +41,7 @@ export const en: Catalog = {
     DAILY_LIMIT: (_c, d) =>
       d.cost === undefined
         ? `You have used your ${String(d.limit)} photos for today. The count starts again in ${resetIn(d)} (midnight UTC).`
-        : `That clip counts as ${String(d.cost)} photos (its frames times their size), more than you have left of your ${String(d.limit)} for today. A shorter clip costs less; the count starts again in ${resetIn(d)} (midnight UTC).`,
+        : `That clip counts as ${Number(d.cost)} photos (its frames times their size), more than you have left of your ${String(d.limit)} for today. A shorter clip costs less; the count starts again in ${resetIn(d)} (midnight UTC).`,
     OWNERS_ONLY: () => FRONT_END_MESSAGES.OWNERS_ONLY,
     GROUP_BUSY: (c) => `This ${c.platform === 'discord' ? 'server' : 'group'} already has many photos in line. Try again in a minute.`,
   },

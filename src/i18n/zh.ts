@@ -39,7 +39,7 @@ export const zh: Catalog = {
     DAILY_LIMIT: (_c, d) =>
       d.cost === undefined
         ? `你今天的 ${String(d.limit)} 张照片已用完，${resetIn(d, 'zh')}后（UTC 午夜）重新计数。`
-        : `这段动图/视频按 ${String(d.cost)} 张照片计（帧数乘以画面大小），超过了你今天 ${String(d.limit)} 张中剩下的额度。短一些的片段花费更少；${resetIn(d, 'zh')}后（UTC 午夜）重新计数。`,
+        : `这段动图/视频按 ${Number(d.cost)} 张照片计（帧数乘以画面大小），超过了你今天 ${String(d.limit)} 张中剩下的额度。短一些的片段花费更少；${resetIn(d, 'zh')}后（UTC 午夜）重新计数。`,
     OWNERS_ONLY: () => '只有机器人的所有者可以这样做。',
     GROUP_BUSY: (c) => `这个${c.platform === 'discord' ? '服务器' : '群组'}已有很多照片在排队，请一分钟后再试。`,
   },
