@@ -25,3 +25,4 @@ export type { Face, Point } from './faces/BlazeFace.ts';
 export { fitSimilarity, invert, apply as applySimilarity, warpCrop, pasteBack, REFERENCE, CROP_SIZE, type Similarity } from './faces/align.ts';
 export { cropSide } from './portrait.ts';
 export { planProviders, probeSystem, describeGpus } from './providers.ts';
+export { CLIP_LIMITS } from './clip/clip.ts';

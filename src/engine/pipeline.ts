@@ -18,7 +18,7 @@ export interface JobInput {
   entry: ModelEntry;
   options: CartoonOptions;
   includeFaces: boolean;
-  /** A clip: its plan, made when its header was read (embedded engine only: scale-out workers take photos). */
+  /** A clip: its plan, made when its header was read (a scale-out worker plans it again from the request). */
   clip?: ClipPlan;
 }
 

@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  CLIP_LIMITS,
   isToonError,
   ToonError,
   toToonError,
@@ -18,6 +19,7 @@ import {
   type ModelEntry,
   type QueueLimits,
   type LateOutcome,
+  type Progress,
   type QueueStats,
   type ReplyAddress,
 } from '../engine/expert.ts';
@@ -66,6 +68,7 @@ export class RedisBackend implements Backend {
     this.#channel = new JobChannel(options.redisUrl, options.logger, options.instance, {
       finished: (id, outcome) => this.settle(id, outcome),
       started: (id) => this.#line.started(id),
+      progress: (id, data) => this.#progress(id, data),
       moved: () => this.#line.moved(),
     });
     this.#line = new SharedLine(this.#channel, this.#pending, options.logger, {
@@ -116,9 +119,11 @@ export class RedisBackend implements Backend {
   }
 
   /** Photo to Redis, job to the queue, wait for a worker, cartoon back; cleans up after itself. */
-  async run(job: BackendJob, { signal, onPosition }: BackendContext): Promise<JobOutput> {
+  async run(job: BackendJob, { signal, onPosition, onProgress }: BackendContext): Promise<JobOutput> {
     const id = randomUUID();
-    const done = new Promise<JobReturn>((resolve, reject) => this.#pending.set(id, { resolve, reject, ...(onPosition ? { onPosition } : {}), addedAt: Date.now() }));
+    const done = new Promise<JobReturn>((resolve, reject) =>
+      this.#pending.set(id, { resolve, reject, ...(onPosition ? { onPosition } : {}), ...(onProgress ? { onProgress } : {}), addedAt: Date.now() }),
+    );
     done.catch(() => undefined);
     const abandon = () => {
       const withdrawal = this.#abandon(id, signal.reason);
@@ -134,6 +139,8 @@ export class RedisBackend implements Backend {
         includeFaces: job.includeFaces,
         deadlineAt: job.deadlineAt,
         ...(job.replyTo ? { replyTo: job.replyTo } : {}),
+        // The worker plans the clip again from the same request and options: the same size and frames.
+        ...(job.clip ? { clip: { format: job.clip.format, square: job.clip.square, maxSeconds: CLIP_LIMITS.maxSeconds } } : {}),
       };
       await this.#channel.add(id, job.image, data);
       this.#line.moved();
@@ -142,7 +149,7 @@ export class RedisBackend implements Backend {
       if (!taken) throw new ToonError('CANCELLED', { message: 'Already answered elsewhere.' });
       const { image } = taken;
       if (!image) throw new ToonError('INTERNAL', { message: 'The cartoon was not found in Redis.', detail: { jobId: id } });
-      return { image, tiles: result.tiles, timings: result.timings, ...(result.portrait ? { portrait: result.portrait } : {}) };
+      return { image, tiles: result.tiles, timings: result.timings, ...(result.portrait ? { portrait: result.portrait } : {}), ...(result.clip ? { clip: result.clip } : {}) };
     } catch (error) {
       if (signal.aborted) throw signal.reason;
       if (!isToonError(error)) throw new ToonError('INTERNAL', { message: 'The job queue (Redis) failed.', cause: error });
@@ -152,6 +159,17 @@ export class RedisBackend implements Backend {
     } finally {
       signal.removeEventListener('abort', abandon);
       this.#pending.delete(id);
+    }
+  }
+
+  /** A worker's progress report on a clip, passed to its caller. */
+  #progress(id: string, data: unknown): void {
+    const progress = data as Partial<Progress> | undefined;
+    if (typeof progress?.frame !== 'number' || typeof progress.frames !== 'number') return;
+    try {
+      this.#pending.get(id)?.onProgress?.({ frame: progress.frame, frames: progress.frames });
+    } catch {
+      // A failing progress callback (a platform edit) must not hurt the job.
     }
   }
 

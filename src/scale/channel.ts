@@ -20,6 +20,8 @@ export type QueuedJob = Job<JobData, JobReturn>;
 export interface ChannelEvents {
   finished(jobId: string, outcome: { returnvalue?: unknown; failedReason?: string }): void;
   started(jobId: string): void;
+  /** A worker's word on a running clip: its frames drawn so far. */
+  progress(jobId: string, data: unknown): void;
   /** The wait list changed (a job added, taken or removed). */
   moved(): void;
 }
@@ -44,6 +46,7 @@ export class JobChannel {
     this.#events.on('completed', ({ jobId, returnvalue }) => on.finished(jobId, { returnvalue }));
     this.#events.on('failed', ({ jobId, failedReason }) => on.finished(jobId, { failedReason }));
     this.#events.on('active', ({ jobId }) => on.started(jobId));
+    this.#events.on('progress', ({ jobId, data }) => on.progress(jobId, data));
     this.#events.on('waiting', () => on.moved());
     this.#events.on('removed', () => on.moved());
     // Connection errors are logged by Connections; these only need a listener.

@@ -7,7 +7,7 @@
  * answered.
  */
 import { Redis, type RedisOptions } from 'ioredis';
-import { isErrorCode, ToonError, type CartoonOptions, type CartoonResult, type Logger, type ReplyAddress } from '../engine/expert.ts';
+import { isErrorCode, ToonError, type CartoonOptions, type CartoonResult, type ClipRequest, type Logger, type ReplyAddress } from '../engine/expert.ts';
 
 /** The BullMQ queue's name (its keys are `bull:toonbot:*`). */
 export const QUEUE_NAME = 'toonbot';
@@ -34,6 +34,8 @@ export interface JobData {
   /** Epoch ms after which the job is not worth running: its answer would come too late. */
   deadlineAt: number;
   replyTo?: ReplyAddress;
+  /** A clip: answered in kind (its length was checked by the producer against the asker's limit). */
+  clip?: ClipRequest;
 }
 
 /** A finished job: the cartoon is under `keys.output(jobId)`. */

@@ -3,7 +3,7 @@
  * live workers (read every refreshMs and whenever an event says the line moved), each of this
  * process's jobs told its place, and the bound that refuses new photos when the line is full.
  */
-import { ToonError, type Logger, type QueueStats } from '../engine/expert.ts';
+import { ToonError, type Logger, type Progress, type QueueStats } from '../engine/expert.ts';
 import type { JobChannel, QueuedJob } from './channel.ts';
 import type { JobReturn } from './protocol.ts';
 
@@ -12,6 +12,8 @@ export interface Pending {
   resolve: (value: JobReturn) => void;
   reject: (error: ToonError) => void;
   onPosition?: (position: number) => void;
+  /** A clip's frames drawn, as its worker reports them. */
+  onProgress?: (progress: Progress) => void;
   /** Last place told; 0 once a worker has it. */
   position?: number;
   addedAt: number;

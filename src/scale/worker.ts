@@ -61,7 +61,11 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         if (left <= 0) throw new ToonError('TIMEOUT', { message: 'The job waited past its deadline.', detail: { lateMs: -left } });
         const image = await redis.getBuffer(keys.input(id));
         if (!image) throw new ToonError('TIMEOUT', { message: "The photo's key expired before a worker took the job." });
-        const { image: cartoon, ...result } = await engine.submit({ image, options: job.data.options, includeFaces: job.data.includeFaces, requester: job.data.requester, deadlineMs: left });
+        const { image: cartoon, ...result } = await engine.submit(
+          { image, options: job.data.options, includeFaces: job.data.includeFaces, requester: job.data.requester, deadlineMs: left, ...(job.data.clip ? { clip: job.data.clip } : {}) },
+          // A clip's frames, for the asker's status ("frame 34/120"), through the queue's events.
+          { onProgress: (progress) => void job.updateProgress({ ...progress }).catch(() => undefined) },
+        );
         await redis.set(keys.output(id), cartoon, 'PX', OUTPUT_TTL_MS);
         return { result };
       } catch (error) {

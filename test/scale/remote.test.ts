@@ -8,12 +8,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger, ToonError } from '../../src/engine/index.ts';
+import { silentLogger, ToonError, type Progress } from '../../src/engine/index.ts';
 import { createRemoteEngine, type RemoteEngine } from '../../src/scale/RemoteEngine.ts';
 import { decodeError, encodeError } from '../../src/scale/protocol.ts';
 import { startWorker, type RunningWorker } from '../../src/scale/worker.ts';
-import { fixture, pngHeaderClaiming } from '../helpers.ts';
+import { clipOf, fixture, pngHeaderClaiming } from '../helpers.ts';
 import { startRedis, type RedisServer } from '../../dev/redis.ts';
 
 let redis: RedisServer;
@@ -130,6 +131,26 @@ describe('scale-out: the bot side', () => {
       expect(await client.keys('toonbot:img:*')).toEqual([]);
       expect(await client.keys('toonbot:answered:*')).toEqual([]);
       expect(await client.zcard('bull:toonbot:completed')).toBe(0);
+    } finally {
+      await engine.close();
+      await worker.close();
+    }
+  });
+
+  it('with a worker: a clip comes back as a clip, its frames counted on the way', async () => {
+    const worker: RunningWorker = await startWorker({ redisUrl: redis.url, engine: {}, log: silentLogger, name: 'inproc-clip' });
+    const engine = await remote();
+    try {
+      const frame = await sharp(fixture('coffee.png')).resize(160, 120, { fit: 'cover' }).removeAlpha().raw().toBuffer();
+      const progress: Progress[] = [];
+      const note = await engine.submit({ image: await clipOf([frame, frame, frame, frame], 160, 120), requester: 'u', clip: { square: true } }, { onProgress: (p) => progress.push(p) });
+      expect([note.format, note.mime, note.width, note.height, note.clip?.frames]).toEqual(['mp4', 'video/mp4', 256, 256, 4]);
+      expect(note.image.subarray(4, 8).toString('latin1')).toBe('ftyp');
+      // BullMQ's progress events: the last one may come after the result, so the first ones are looked at.
+      expect(progress.length).toBeGreaterThanOrEqual(1);
+      // frames: the header's estimate (duration x rate), here 4 or 5.
+      expect(progress[0]?.frame).toBe(1);
+      expect(progress[0]?.frames).toBeGreaterThanOrEqual(4);
     } finally {
       await engine.close();
       await worker.close();

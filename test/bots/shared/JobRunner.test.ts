@@ -137,15 +137,8 @@ describe('JobRunner', () => {
     const { run, access } = runner(3);
     const frame = Buffer.alloc(320 * 320 * 3, 140);
     // 12 frames of 320 x 320: 1.2 MP of work, 2 photos; 30 frames: 4 photos.
-    const [small, large] = await Promise.all(
-      [12, 30].map((n) =>
-        clipOf(
-          Array.from({ length: n }, () => frame),
-          320,
-          320,
-        ),
-      ),
-    );
+    const clipOfFrames = (n: number): Promise<Buffer> => clipOf(new Array<Buffer>(n).fill(frame), 320, 320);
+    const [small, large] = [await clipOfFrames(12), await clipOfFrames(30)];
     const clip = (bytes: Buffer) => run.run({ requester: 'telegram:7', fetch: async () => bytes, request: (image) => ({ image, options, clip: {} }) });
     const refused = await failsWith(clip(large), 'DAILY_LIMIT');
     expect(refused.detail).toMatchObject({ limit: 3, cost: 4 });
