@@ -2,13 +2,13 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { crc32, deflateSync } from 'node:zlib';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { fixture } from '../dev/fixtures.ts';
-import { encodeFrames } from '../src/engine/clip/ffmpeg.ts';
+import { encodeFrames, videoFrames } from '../src/engine/clip/ffmpeg.ts';
 import { createEngine, ToonError, type Engine, type EngineOptions, type ErrorCode } from '../src/engine/index.ts';
 
 export { FIXTURES, fixture, SCENES, scene } from '../dev/fixtures.ts';
@@ -188,4 +188,18 @@ export function stopsAfterEach(): <T extends { stop(): unknown }>(thing: T) => T
     started.push(thing);
     return thing;
   };
+}
+
+/** The frames of an MP4, decoded at `width` x `height` (any size: ffmpeg scales them). */
+export async function framesOf(video: Buffer, width = 64, height = 48): Promise<Buffer[]> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'toonbot-clip-out-'));
+  try {
+    const file = path.join(dir, 'clip.mp4');
+    await writeFile(file, video);
+    const frames: Buffer[] = [];
+    for await (const f of videoFrames(file, { width, height, square: false, fps: 15, maxFrames: 1000 })) frames.push(f.data);
+    return frames;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

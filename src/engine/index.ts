@@ -10,6 +10,7 @@ export type { CartoonRequest, CartoonResult, Engine, EngineOptions, JobEvent, La
 export { DEFAULT_OPTIONS, extensionOf, OPTION_LIMITS, OUTPUT_FORMATS } from './options.ts';
 export type { CartoonOptions, OutputFormat, RawOptions } from './options.ts';
 export type { ClipFormat, ClipRequest } from './clip/clip.ts';
+export { shrinkClip } from './clip/clip.ts';
 
 export { ToonError, isToonError, toToonError, echo, DEFAULT_MESSAGES, addErrorCodes } from './errors.ts';
 export type { ErrorCode } from './errors.ts';

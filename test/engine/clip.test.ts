@@ -3,31 +3,16 @@
  * clip, steady where the shot is still, moving where it moves; too long a clip is refused before
  * any work, with its length in the error.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { videoFrames } from '../../src/engine/clip/ffmpeg.ts';
 import { type Engine, type Progress } from '../../src/engine/index.ts';
 import { errorText } from '../../src/i18n/index.ts';
-import { clipOf, failsWith, fixture, scene, scratchFolder, sharedEngine, turningGif } from '../helpers.ts';
+import { clipOf, failsWith, fixture, framesOf, scene, sharedEngine, turningGif } from '../helpers.ts';
 
 const SIDE = 256;
-const scratch = scratchFolder('toonbot-clip-');
 let engine: Engine;
 
 sharedEngine(undefined, (e) => (engine = e));
-
-/** The frames of an MP4, decoded at `width` x `height`. */
-async function framesOf(video: Buffer, width: number, height: number): Promise<Buffer[]> {
-  const dir = await mkdtemp(path.join(scratch.path, 'out-'));
-  const file = path.join(dir, 'clip.mp4');
-  await writeFile(file, video);
-  const frames: Buffer[] = [];
-  for await (const f of videoFrames(file, { width, height, square: false, fps: 15, maxFrames: 1000 })) frames.push(f.data);
-  await rm(dir, { recursive: true, force: true });
-  return frames;
-}
 
 /** Mean absolute change from one frame to the next, in grey levels. */
 function frameChange(frames: Buffer[]): number {

@@ -1,9 +1,10 @@
 /**
  * Makes a result fit a platform's upload limit instead of failing: the same picture as JPEG, then
- * WebP, then JPEG at smaller sizes. Returns the original when it already fits.
+ * WebP, then JPEG at smaller sizes; a clip compressed harder, then smaller. Returns the original
+ * when it already fits.
  */
 import sharp from 'sharp';
-import { ToonError } from './errors.ts';
+import { shrinkClip } from '../../engine/index.ts';
 
 interface Fitted {
   image: Buffer;
@@ -17,9 +18,8 @@ interface Fitted {
 /** @param options.reencode make a JPEG even when the original fits (a platform refused it as it is) */
 export async function fitSize(image: Buffer, format: Fitted['format'], width: number, height: number, maxBytes: number, options: { reencode?: boolean } = {}): Promise<Fitted> {
   if (image.length <= maxBytes && !options.reencode) return { image, format, width, height, changed: false };
-  // A clip is made within the platform's limit by its plan (size, length); re-encoding it here
-  // would lose its motion, so one that is still too large is not delivered.
-  if (format === 'mp4' || format === 'gif') throw new ToonError('DELIVERY_FAILED', { detail: { bytes: image.length, maxBytes } });
+  // A clip is compressed harder, then made smaller, its motion kept (in ffmpeg's process).
+  if (format === 'mp4' || format === 'gif') return { ...(await shrinkClip(image, format, width, height, maxBytes)), format, changed: true };
   const jpeg = await sharp(image).jpeg({ quality: 90 }).toBuffer();
   if (jpeg.length <= maxBytes) return { image: jpeg, format: 'jpeg', width, height, changed: true };
   const webp = await sharp(image).webp({ quality: 85 }).toBuffer();

@@ -13,7 +13,7 @@ import sharp from 'sharp';
 import { ToonError } from '../errors.ts';
 import type { RgbFrame } from '../image.ts';
 import type { Progress } from '../types.ts';
-import { encodeFrames, probeVideo, videoFrames, type ClipFormat, type FramePlan } from './ffmpeg.ts';
+import { encodeFrames, probeVideo, transcode, videoFrames, type ClipFormat, type FramePlan } from './ffmpeg.ts';
 import { Steadier } from './steady.ts';
 
 export type { ClipFormat } from './ffmpeg.ts';
@@ -133,6 +133,25 @@ async function withScratch<T>(bytes: Uint8Array, work: (file: string, dir: strin
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The cartoon clip made to fit `maxBytes` (a platform's upload limit): compressed harder first,
+ * then smaller frames (3/4 of the side a step), its length and motion kept. Runs in ffmpeg's process.
+ * @throws ToonError DELIVERY_FAILED when even the smallest try is too large
+ */
+export async function shrinkClip(image: Buffer, format: ClipFormat, width: number, height: number, maxBytes: number): Promise<{ image: Buffer; width: number; height: number }> {
+  return withScratch(image, async (file, dir) => {
+    const long = Math.max(width, height);
+    for (const [step, scale] of [1, 0.75, 0.5625, 0.42].entries()) {
+      const size = evenSize(width, height, Math.round(long * scale));
+      const out = path.join(dir, `fit${step}.${format}`);
+      await transcode(file, out, format, size, step);
+      const bytes = await readFile(out);
+      if (bytes.length <= maxBytes) return { image: bytes, ...size };
+    }
+    throw new ToonError('DELIVERY_FAILED', { detail: { bytes: image.length, maxBytes, reason: 'clip too large even made smaller' } });
+  });
 }
 
 /** A GIF's or WebP's frames at the plan's size and rate (pages sampled evenly when there are more). */

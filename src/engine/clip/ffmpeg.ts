@@ -176,9 +176,26 @@ export async function encodeFrames(
   { signal, crf = CRF }: { signal?: AbortSignal; crf?: number } = {},
 ): Promise<void> {
   const input = ['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${size.width}x${size.height}`, '-r', String(fps), '-i', 'pipe:0'];
-  const output =
-    format === 'mp4'
-      ? ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', String(crf), '-pix_fmt', 'yuv420p', '-movflags', '+faststart', '-an', '-f', 'mp4', '-y', file]
-      : ['-filter_complex', 'split[a][b];[a]palettegen=stats_mode=full:max_colors=128[p];[b][p]paletteuse=dither=none', '-loop', '0', '-f', 'gif', '-y', file];
-  await run([...input, ...output], frames, signal);
+  await run([...input, ...outputArgs(format, file, { crf, colours: GIF_COLOURS })], frames, signal);
+}
+
+/** A GIF's palette: 128 colours hold a cartoon's flat fills and lines; the whole clip shares it. */
+const GIF_COLOURS = 128;
+
+/** How a clip is written: MP4 at `crf`, or a GIF with one palette of `colours` (after `filter`, if any). */
+function outputArgs(format: ClipFormat, file: string, { crf, colours, filter }: { crf: number; colours: number; filter?: string }): string[] {
+  const pre = filter ? `${filter},` : '';
+  return format === 'mp4'
+    ? [...(filter ? ['-vf', filter] : []), '-c:v', 'libx264', '-preset', 'veryfast', '-crf', String(crf), '-pix_fmt', 'yuv420p', '-movflags', '+faststart', '-an', '-f', 'mp4', '-y', file]
+    : ['-filter_complex', `${pre}split[a][b];[a]palettegen=stats_mode=full:max_colors=${colours}[p];[b][p]paletteuse=dither=none`, '-loop', '0', '-f', 'gif', '-y', file];
+}
+
+/**
+ * Re-encodes the clip in `file` to `out` at `width` x `height`, compressed harder by `step` (0, 1,
+ * 2...): x264's CRF up by 5 then 2 a step, a GIF's palette halved then a quarter fewer a step.
+ */
+export async function transcode(file: string, out: string, format: ClipFormat, size: { width: number; height: number }, step: number): Promise<void> {
+  const crf = Math.min(40, CRF + 5 + 2 * step);
+  const colours = Math.max(16, Math.round((GIF_COLOURS / 2) * 0.75 ** step));
+  await run(['-i', file, ...outputArgs(format, out, { crf, colours, filter: `scale=${size.width}:${size.height}:flags=lanczos,setsar=1` })]);
 }

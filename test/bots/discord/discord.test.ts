@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { commandDefinitions, DiscordBot, DISCORD_DEFAULTS, registerCommands, type DiscordOptions } from '../../../src/bots/discord/index.ts';
 import { DEFAULT_MESSAGES, silentLogger, ToonError, type Engine } from '../../../src/engine/index.ts';
-import { clipOf, fixture, sharedEngine, turningGif, stopsAfterEach } from '../../helpers.ts';
+import { clipOf, fixture, framesOf, sharedEngine, stopsAfterEach, turningGif } from '../../helpers.ts';
 import { APP_ID, FakeDiscord, type RestCall } from '../../../dev/standins/discord/FakeDiscord.ts';
 import { ann, ben, button, contextMenu, GUILD_ID, slash, wei } from '../../../dev/standins/discord/payloads.ts';
 
@@ -91,6 +91,16 @@ describe('Discord /cartoon', () => {
     expect(video.files[0]?.name).toBe('cartoon.mp4');
     expect(video.files[0]?.data.subarray(4, 8).toString('latin1')).toBe('ftyp');
     expect(((video.body as { embeds: Embed[] }).embeds[0] as Partial<Embed>).image).toBeUndefined();
+
+    // A server whose upload limit the clip exceeds gets it compressed harder and smaller, still moving.
+    const limit = Math.floor((video.files[0]?.data.length ?? 0) * 0.6);
+    const tight = slash(ben, { url: discord.attachment('t.mp4', mp4), size: mp4.length, contentType: 'video/mp4', width: 160, height: 120, filename: 't.mp4' }, {}, { attachmentSizeLimit: limit });
+    discord.dispatch('INTERACTION_CREATE', tight);
+    const fitted = await discord.waitFor(isFinal(tight.token));
+    const file = fitted.files[0]?.data ?? Buffer.alloc(0);
+    expect(file.length).toBeLessThanOrEqual(limit);
+    expect(file.subarray(4, 8).toString('latin1')).toBe('ftyp');
+    expect((await framesOf(file)).length).toBe(3);
   });
 
   it('shows the place in line to a waiting user as the line moves', async () => {
