@@ -5,6 +5,7 @@
  */
 import sharp from 'sharp';
 import { shrinkClip } from '../../engine/index.ts';
+import { ToonError } from './errors.ts';
 
 interface Fitted {
   image: Buffer;
@@ -19,7 +20,11 @@ interface Fitted {
 export async function fitSize(image: Buffer, format: Fitted['format'], width: number, height: number, maxBytes: number, options: { reencode?: boolean } = {}): Promise<Fitted> {
   if (image.length <= maxBytes && !options.reencode) return { image, format, width, height, changed: false };
   // A clip is compressed harder, then made smaller, its motion kept (in ffmpeg's process).
-  if (format === 'mp4' || format === 'gif') return { ...(await shrinkClip(image, format, width, height, maxBytes)), format, changed: true };
+  if (format === 'mp4' || format === 'gif') {
+    const smaller = await shrinkClip(image, format, width, height, maxBytes);
+    if (!smaller) throw new ToonError('DELIVERY_FAILED', { detail: { bytes: image.length, maxBytes } });
+    return { ...smaller, format, changed: true };
+  }
   const jpeg = await sharp(image).jpeg({ quality: 90 }).toBuffer();
   if (jpeg.length <= maxBytes) return { image: jpeg, format: 'jpeg', width, height, changed: true };
   const webp = await sharp(image).webp({ quality: 85 }).toBuffer();

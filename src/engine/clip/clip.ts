@@ -138,9 +138,9 @@ async function withScratch<T>(bytes: Uint8Array, work: (file: string, dir: strin
 /**
  * The cartoon clip made to fit `maxBytes` (a platform's upload limit): compressed harder first,
  * then smaller frames (3/4 of the side a step), its length and motion kept. Runs in ffmpeg's process.
- * @throws ToonError DELIVERY_FAILED when even the smallest try is too large
+ * @returns undefined when even the smallest try is too large
  */
-export async function shrinkClip(image: Buffer, format: ClipFormat, width: number, height: number, maxBytes: number): Promise<{ image: Buffer; width: number; height: number }> {
+export async function shrinkClip(image: Buffer, format: ClipFormat, width: number, height: number, maxBytes: number): Promise<{ image: Buffer; width: number; height: number } | undefined> {
   return withScratch(image, async (file, dir) => {
     const long = Math.max(width, height);
     for (const [step, scale] of [1, 0.75, 0.5625, 0.42].entries()) {
@@ -150,7 +150,7 @@ export async function shrinkClip(image: Buffer, format: ClipFormat, width: numbe
       const bytes = await readFile(out);
       if (bytes.length <= maxBytes) return { image: bytes, ...size };
     }
-    throw new ToonError('DELIVERY_FAILED', { detail: { bytes: image.length, maxBytes, reason: 'clip too large even made smaller' } });
+    return undefined;
   });
 }
 

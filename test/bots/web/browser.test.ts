@@ -5,7 +5,7 @@
  * under test-artifacts/.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, silentLogger, type Engine } from '../../../src/engine/index.ts';
 import { startWebServer, type WebServer } from '../../../src/bots/web/server.ts';
 import type { StudioResult } from '../../../src/bots/web/wire.ts';
-import { fixture, FIXTURES } from '../../helpers.ts';
+import { clipOf, fixture, FIXTURES } from '../../helpers.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
@@ -123,6 +123,24 @@ describe('web studio in Chromium', () => {
     await page.waitForSelector('#recent button img');
     await page.screenshot({ path: path.join(ARTIFACTS, 'studio-en.png'), fullPage: true });
     expect((page as Page & { problems: string[] }).problems).toEqual([]);
+    await page.close();
+  });
+
+  it('uploads a short video: the video is its own "before", the cartoon comes back as an animated GIF', async () => {
+    const page = await open('en-US');
+    const frame = await sharp(fixture('coffee.png')).resize(160, 120, { fit: 'cover' }).removeAlpha().raw().toBuffer();
+    const file = path.join(ARTIFACTS, 'clip-upload.mp4');
+    await writeFile(file, await clipOf([frame, frame, frame], 160, 120));
+    await choose(page, file);
+    expect(await page.$eval('#preview-video', (e) => !(e as Dom).hidden && (e as Dom).src.startsWith('blob:'))).toBe(true);
+    expect(await page.$eval('#preview', (e) => (e as Dom).hidden)).toBe(true);
+    await page.click('#go');
+    await page.waitForSelector('#result:not([hidden])', { timeout: 20_000 });
+    expect(await page.$eval('#meta', (e) => e.textContent)).toMatch(/ · GIF$/);
+    expect(await page.$eval('#before-video', (e) => !(e as Dom).hidden && (e as Dom).src.startsWith('blob:'))).toBe(true);
+    expect(await page.$eval('#before', (e) => (e as Dom).hidden)).toBe(true);
+    const gif = await sharp(await downloaded(page)).metadata();
+    expect([gif.format, gif.pages]).toEqual(['gif', 3]);
     await page.close();
   });
 

@@ -73,7 +73,7 @@ function choose(info, file) {
   chosen.name = (file.name || 'photo').replace(/\.[^.]*$/, '');
   if (chosen.url) URL.revokeObjectURL(chosen.url);
   chosen.url = URL.createObjectURL(file);
-  showPreview(chosen.url);
+  showPreview(chosen.url, file.type.startsWith('video/'));
   /** @type {HTMLButtonElement} */ ($('go')).disabled = false;
 }
 
@@ -102,7 +102,7 @@ async function cartoonise(info) {
     );
     const blob = base64Blob(image, result.mime);
     setStatus('');
-    showResult(info, blob, result, { beforeUrl, name });
+    showResult(info, blob, result, { beforeUrl, beforeVideo: photo.type.startsWith('video/'), name });
     await remember(blob, result, name);
     await refreshRecent(info);
   } catch (error) {

@@ -83,21 +83,27 @@ export function showStyle(info) {
   $('faces-field').hidden = !style?.portrait;
 }
 
-/** @param {string} url */
-export function showPreview(url) {
-  const preview = img('preview');
-  preview.src = url;
-  preview.hidden = false;
+/**
+ * Shows the chosen file: a photo (or GIF) as an image, a video as a muted loop.
+ * @param {string} url
+ * @param {boolean} video
+ */
+export function showPreview(url, video) {
+  const [shown, other] = video ? [$('preview-video'), img('preview')] : [img('preview'), $('preview-video')];
+  /** @type {HTMLImageElement | HTMLVideoElement} */ (shown).src = url;
+  shown.hidden = false;
+  other.hidden = true;
+  other.removeAttribute('src');
 }
 
 /**
- * Shows a result; `beforeUrl` is the photo it came from (absent for a recent one).
+ * Shows a result; `beforeUrl` is the photo (or video: `beforeVideo`) it came from (absent for a recent one).
  * @param {StudioInfo} info
  * @param {Blob} blob
  * @param {StudioResult} result
- * @param {{ beforeUrl?: string, name: string }} from
+ * @param {{ beforeUrl?: string, beforeVideo?: boolean, name: string }} from
  */
-export function showResult(info, blob, result, { beforeUrl, name }) {
+export function showResult(info, blob, result, { beforeUrl, beforeVideo = false, name }) {
   const t = info.texts;
   if (urls.result) URL.revokeObjectURL(urls.result);
   urls.result = URL.createObjectURL(blob);
@@ -108,7 +114,11 @@ export function showResult(info, blob, result, { beforeUrl, name }) {
   $('before-clip').hidden = !beforeUrl;
   for (const tag of document.querySelectorAll('.tag')) /** @type {HTMLElement} */ (tag).hidden = !beforeUrl;
   $('split').hidden = !beforeUrl;
-  if (beforeUrl) img('before').src = beforeUrl;
+  const [before, other] = beforeVideo ? [$('before-video'), img('before')] : [img('before'), $('before-video')];
+  other.hidden = true;
+  other.removeAttribute('src');
+  before.hidden = false;
+  if (beforeUrl) /** @type {HTMLImageElement | HTMLVideoElement} */ (before).src = beforeUrl;
   /** @param {number} ms */
   const s = (ms) => `${(ms / 1000).toFixed(1)} s`;
   const { queueMs, processingMs, totalMs } = result.timings;
