@@ -5,7 +5,8 @@
  *   running), and a deadline per job. Refusals fail fast with QUEUE_FULL or USER_BUSY. A place
  *   can be reserved before the job exists (while its photo downloads), so nothing is fetched for
  *   a job the line would refuse.
- * - Order: first come, first served (p-queue, concurrency 1 by default).
+ * - Order: first come, first served (p-queue, concurrency 1 by default); a clip (a job of weight
+ *   > 1: more places in the bound, all of its sender's) lets waiting jobs pass between its frames.
  * - Positions: `onPosition(n)` whenever a job's place changes; n = 1 is next, 0 means started.
  * - Ending: an accepted job always settles. A job cancelled or past its deadline while waiting
  *   leaves the line at once; one that is running keeps its slot until its native work returns (so
@@ -13,26 +14,18 @@
  */
 import PQueue from 'p-queue';
 import { ToonError, toToonError } from './errors.ts';
+import { Latencies, notify, Slot, type Waiting } from './slot.ts';
 import { DEFAULT_QUEUE_LIMITS, type JobContext, type JobOptions, type QueueLimits, type QueueStats, type Reservation } from './queueTypes.ts';
 
 export { DEFAULT_QUEUE_LIMITS } from './queueTypes.ts';
 export type { JobContext, JobOptions, QueueLimits, QueueStats, Reservation } from './queueTypes.ts';
-
-interface Waiting {
-  requester: string;
-  onPosition?: (position: number) => void;
-  lastPosition: number;
-  leave: (reason: unknown) => void;
-}
-
-const LATENCY_WINDOW = 512;
 
 export class JobQueue {
   readonly limits: QueueLimits;
   readonly #queue: PQueue;
   readonly #waiting: Waiting[] = [];
   readonly #perRequester = new Map<string, number>();
-  readonly #latencies: number[] = [];
+  readonly #latencies = new Latencies();
   /** Every accepted job's controller, until it settles (for cancelAll). */
   readonly #jobs = new Set<AbortController>();
   #running = 0;
@@ -185,30 +178,8 @@ export class JobQueue {
       { once: true },
     );
 
-    // The job holds an accelerator slot from its start to its end, except between the parts of a
-    // long job (a clip): its turn() gives the slot to the jobs waiting and queues the job's next
-    // part behind them, so a photo waits for one part of a clip, not for all of it.
-    let release = (): void => undefined;
-    const holdSlot = (): Promise<void> => new Promise<void>((resolve) => (release = resolve));
-    const turn = (): Promise<void> => {
-      if (job.signal.aborted) return Promise.reject(job.signal.reason as Error);
-      if (this.#waiting.length === 0) return Promise.resolve();
-      const again = new Promise<void>((resolve, reject) => {
-        const onAbort = (): void => reject(job.signal.reason as Error);
-        job.signal.addEventListener('abort', onAbort, { once: true });
-        this.#queue
-          .add(async () => {
-            if (job.signal.aborted) return;
-            job.signal.removeEventListener('abort', onAbort);
-            const held = holdSlot();
-            resolve();
-            await held;
-          })
-          .catch(reject);
-      });
-      release();
-      return again;
-    };
+    // The job holds an accelerator slot from its start to its end, except between a clip's parts.
+    const slot = new Slot(this.#queue, job.signal, () => this.#waiting.length > 0);
     const work = new Promise<T>((resolve, reject) => {
       this.#queue
         .add(
@@ -216,15 +187,15 @@ export class JobQueue {
             started = true;
             this.#removeWaiting(entry);
             this.#running += 1;
-            const held = holdSlot();
+            const held = slot.hold();
             const ran = (async () => {
               job.signal.throwIfAborted();
               notify(entry, 0);
-              return task({ signal: job.signal, queuedMs: performance.now() - submitted, turn });
+              return task({ signal: job.signal, queuedMs: performance.now() - submitted, turn: () => slot.turn() });
             })();
             ran.then(resolve, reject).finally(() => {
               this.#running -= 1;
-              release();
+              slot.release();
             });
             await held;
           },
@@ -262,7 +233,7 @@ export class JobQueue {
           finish(() => {
             job.signal.removeEventListener('abort', onAbort);
             this.#done += 1;
-            this.#recordLatency(performance.now() - submitted);
+            this.#latencies.record(performance.now() - submitted);
             resolve(value);
           }),
         (error: unknown) =>
@@ -277,7 +248,6 @@ export class JobQueue {
   }
 
   stats(): QueueStats {
-    const sorted = [...this.#latencies].sort((a, b) => a - b);
     return {
       waiting: this.#waiting.length,
       work: this.#waiting.length + this.#running + this.#extra,
@@ -286,8 +256,7 @@ export class JobQueue {
       done: this.#done,
       failed: this.#failed,
       cancelled: this.#cancelled,
-      p50: percentile(sorted, 0.5),
-      p95: percentile(sorted, 0.95),
+      ...this.#latencies.quantiles(),
     };
   }
 
@@ -322,25 +291,4 @@ export class JobQueue {
   #publishPositions(): void {
     this.#waiting.forEach((entry, index) => notify(entry, index + 1));
   }
-
-  #recordLatency(ms: number): void {
-    this.#latencies.push(ms);
-    if (this.#latencies.length > LATENCY_WINDOW) this.#latencies.shift();
-  }
-}
-
-function notify(entry: Waiting, position: number): void {
-  if (entry.lastPosition === position) return;
-  entry.lastPosition = position;
-  try {
-    entry.onPosition?.(position);
-  } catch {
-    // A failing progress callback (a platform edit that failed, say) must not hurt the job.
-  }
-}
-
-function percentile(sorted: number[], q: number): number | null {
-  if (sorted.length === 0) return null;
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[index] ?? null;
 }
