@@ -8,7 +8,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { fixture } from '../dev/fixtures.ts';
-import { encodeFrames, videoFrames } from '../src/engine/clip/ffmpeg.ts';
+import { encodeFrames, probeVideo, videoFrames, withSound } from '../src/engine/clip/ffmpeg.ts';
 import { createEngine, ToonError, type Engine, type EngineOptions, type ErrorCode } from '../src/engine/index.ts';
 
 export { FIXTURES, fixture, SCENES, scene } from '../dev/fixtures.ts';
@@ -137,8 +137,13 @@ export function scratchFolder(prefix: string): { readonly path: string } {
   return folder;
 }
 
-/** Raw RGB frames of `width` x `height` as a clip file's bytes (MP4 by default; crf: x264's quality). */
-export async function clipOf(frames: Buffer[], width: number, height: number, { fps = 15, format = 'mp4', crf }: { fps?: number; format?: 'mp4' | 'gif'; crf?: number } = {}): Promise<Buffer> {
+/** Raw RGB frames of `width` x `height` as a clip file's bytes (MP4 by default; crf: x264's quality; tone: a 440 Hz sound). */
+export async function clipOf(
+  frames: Buffer[],
+  width: number,
+  height: number,
+  { fps = 15, format = 'mp4', crf, tone = false }: { fps?: number; format?: 'mp4' | 'gif'; crf?: number; tone?: boolean } = {},
+): Promise<Buffer> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'toonbot-clip-in-'));
   try {
     const file = path.join(dir, `clip.${format}`);
@@ -146,7 +151,10 @@ export async function clipOf(frames: Buffer[], width: number, height: number, { 
       yield* frames;
     }
     await encodeFrames(each(), { width, height }, fps, format, file, crf === undefined ? {} : { crf });
-    return await readFile(file);
+    if (!tone) return await readFile(file);
+    await writeFile(path.join(dir, 'tone.wav'), sineWav(440, frames.length / fps));
+    await withSound(file, path.join(dir, 'tone.wav'), path.join(dir, 'sound.mp4'));
+    return await readFile(path.join(dir, 'sound.mp4'));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -199,6 +207,38 @@ export async function framesOf(video: Buffer, width = 64, height = 48): Promise<
     const frames: Buffer[] = [];
     for await (const f of videoFrames(file, { width, height, square: false, fps: 15, maxFrames: 1000 })) frames.push(f.data);
     return frames;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** A mono 16-bit 22.05 kHz WAV of a sine at `hz` lasting `seconds`. */
+function sineWav(hz: number, seconds: number): Buffer {
+  const rate = 22_050;
+  const samples = Math.round(rate * seconds);
+  const wav = Buffer.alloc(44 + samples * 2);
+  wav.write('RIFF', 0, 'latin1');
+  wav.writeUInt32LE(36 + samples * 2, 4);
+  wav.write('WAVEfmt ', 8, 'latin1');
+  wav.writeUInt32LE(16, 16);
+  wav.writeUInt16LE(1, 20);
+  wav.writeUInt16LE(1, 22);
+  wav.writeUInt32LE(rate, 24);
+  wav.writeUInt32LE(rate * 2, 28);
+  wav.writeUInt16LE(2, 32);
+  wav.writeUInt16LE(16, 34);
+  wav.write('data', 36, 'latin1');
+  wav.writeUInt32LE(samples * 2, 40);
+  for (let i = 0; i < samples; i += 1) wav.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * hz * i) / rate)), 44 + i * 2);
+  return wav;
+}
+
+/** Whether the MP4 `video` has a sound track. */
+export async function hasSound(video: Buffer): Promise<boolean> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'toonbot-clip-probe-'));
+  try {
+    await writeFile(path.join(dir, 'clip.mp4'), video);
+    return (await probeVideo(path.join(dir, 'clip.mp4'))).audio;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -71,7 +71,7 @@ export async function runBatch(engine: Engine, files: readonly InputFile[], opts
     }
     try {
       const input = await readFile(file.path);
-      const clip = opts.clipFormat ? { format: opts.clipFormat } : {};
+      const clip = { sound: true, ...(opts.clipFormat ? { format: opts.clipFormat } : {}) };
       const frames = opts.progress ? frameProgress(path.basename(file.path), bar) : undefined;
       const result = await engine
         .submit({ image: input, options: opts.options, requester: 'cli', includeFaces: opts.showFaces === true, clip }, frames ? { onProgress: frames.update } : {})

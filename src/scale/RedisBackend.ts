@@ -140,7 +140,7 @@ export class RedisBackend implements Backend {
         deadlineAt: job.deadlineAt,
         ...(job.replyTo ? { replyTo: job.replyTo } : {}),
         // The worker plans the clip again from the same request and options: the same size and frames.
-        ...(job.clip ? { clip: { format: job.clip.format, square: job.clip.square, maxSeconds: CLIP_LIMITS.maxSeconds } } : {}),
+        ...(job.clip ? { clip: { format: job.clip.format, square: job.clip.square, maxSeconds: CLIP_LIMITS.maxSeconds, sound: job.clip.sound === true } } : {}),
       };
       await this.#channel.add(id, job.image, data);
       this.#line.moved();

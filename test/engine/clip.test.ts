@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { type Engine, type Progress } from '../../src/engine/index.ts';
 import { errorText } from '../../src/i18n/index.ts';
-import { clipOf, failsWith, fixture, framesOf, scene, sharedEngine, turningGif } from '../helpers.ts';
+import { clipOf, failsWith, fixture, framesOf, hasSound, scene, sharedEngine, turningGif } from '../helpers.ts';
 
 const SIDE = 256;
 let engine: Engine;
@@ -81,7 +81,7 @@ describe('clips', () => {
     for (let t = 2; t < output.length; t += 3) expect(Math.abs(shiftBetween(output[t - 1] as Buffer, output[t] as Buffer, w, h, 12) - step), `frame ${t}`).toBeLessThanOrEqual(1);
   });
 
-  it('an animated GIF comes back as an animated GIF; a video note as a square', async () => {
+  it('an animated GIF comes back as an animated GIF; a video note as a square; a video keeps its sound when asked', async () => {
     const gif = await turningGif('coffee.png', 200, 150, { step: 15, delayMs: 150 });
     const cartoon = await engine.submit({ image: gif, clip: {} });
     expect([cartoon.format, cartoon.mime]).toEqual(['gif', 'image/gif']);
@@ -90,6 +90,14 @@ describe('clips', () => {
     const wide = await sharp(scene('cups')).resize(320, 240, { fit: 'cover' }).removeAlpha().raw().toBuffer();
     const note = await engine.submit({ image: await clipOf([wide, wide, wide], 320, 240), clip: { square: true } });
     expect([note.format, note.width, note.height]).toEqual(['mp4', 320, 320]);
+
+    // A video with sound keeps it when asked (a platform's video), and loses it otherwise (animations, notes).
+    const talking = await clipOf(new Array<Buffer>(6).fill(wide), 320, 240, { tone: true });
+    expect(await hasSound(talking)).toBe(true);
+    const video = await engine.submit({ image: talking, clip: { sound: true } });
+    expect([video.format, video.clip?.frames, await hasSound(video.image)]).toEqual(['mp4', 6, true]);
+    const silent = await engine.submit({ image: talking, clip: {} });
+    expect(await hasSound(silent.image)).toBe(false);
   });
 
   it('refuses a clip longer than the limit before any work, saying how long it is; without a clip request a video is no image', async () => {

@@ -96,7 +96,7 @@ export class CartoonJobs {
               requester: user,
               fetch,
               // A GIF or animated WebP comes back as a GIF (it animates inline), a video as an MP4.
-              request: (image) => ({ image, options, deadlineMs: Math.max(1000, deadline - Date.now()), replyTo, clip: {} }),
+              request: (image) => ({ image, options, deadlineMs: Math.max(1000, deadline - Date.now()), replyTo, clip: { sound: true } }),
               onPosition: (p) => status.position(p),
               onProgress: (p) => status.progress(p),
               onHandle: (handle) => (current.job = handle),

@@ -57,10 +57,13 @@ export function acceptedType(mimeType: string): boolean {
 
 /**
  * What the engine is told about clips for this media: answered with an MP4 (what Telegram plays as
- * an animation, a video or a video note), a centre square for a video note, and its length limit.
+ * an animation, a video or a video note), a centre square for a video note, and its length limit;
+ * a video (or a video sent as a file) keeps its sound.
  */
 export function clipRequest(media: Media): ClipRequest {
-  return media.kind === 'video_note' ? { format: 'mp4', square: true, maxSeconds: VIDEO_NOTE_SECONDS } : { format: 'mp4' };
+  if (media.kind === 'video_note') return { format: 'mp4', square: true, maxSeconds: VIDEO_NOTE_SECONDS };
+  // A video keeps its sound; an animation has none.
+  return { format: 'mp4', sound: media.kind !== 'animation' };
 }
 
 /** The caption or text of a message, whichever it has. */

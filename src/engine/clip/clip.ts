@@ -13,7 +13,7 @@ import sharp from 'sharp';
 import { ToonError } from '../errors.ts';
 import type { RgbFrame } from '../image.ts';
 import type { Progress } from '../types.ts';
-import { encodeFrames, probeVideo, transcode, videoFrames, type ClipFormat, type FramePlan } from './ffmpeg.ts';
+import { encodeFrames, probeVideo, transcode, videoFrames, withSound, type ClipFormat, type FramePlan } from './ffmpeg.ts';
 import { Steadier } from './steady.ts';
 
 export type { ClipFormat } from './ffmpeg.ts';
@@ -27,6 +27,8 @@ export interface ClipRequest {
   square?: boolean;
   /** Longest clip taken, seconds. @default CLIP_LIMITS.seconds */
   maxSeconds?: number;
+  /** Keep a video's sound in an MP4 answer (a platform's video; animations and notes have none). */
+  sound?: boolean;
 }
 
 /**
@@ -53,6 +55,8 @@ export interface ClipPlan extends FramePlan {
   pages?: number;
   /** Its work in photos (PHOTO_PIXELS), at least 1. */
   cost: number;
+  /** The source's sound goes into the answer (an MP4 of a video with sound, when asked). */
+  sound?: boolean;
 }
 
 /** Whether `bytes` are a clip: an animated GIF or WebP, or a video container. */
@@ -90,6 +94,7 @@ export async function planClip(bytes: Uint8Array, source: Source, request: ClipR
   let seconds: number;
   let fps: number = CLIP_LIMITS.fps;
   let pages: number | undefined;
+  let audio = false;
   if (source.kind === 'frames') {
     const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
     width = meta.width ?? 0;
@@ -106,6 +111,7 @@ export async function planClip(bytes: Uint8Array, source: Source, request: ClipR
     height = info.height;
     seconds = Number.isFinite(info.durationS) ? info.durationS : 0;
     if (Number.isFinite(info.fps) && info.fps > 0) fps = Math.min(CLIP_LIMITS.fps, info.fps);
+    audio = info.audio;
   }
   if (width <= 0 || height <= 0) throw new ToonError('CORRUPT_IMAGE', { detail: { reason: 'no size in the clip header' } });
   if (width * height > maxPixels) throw new ToonError('IMAGE_TOO_LARGE', { detail: { width, height, maxPixels } });
@@ -120,7 +126,8 @@ export async function planClip(bytes: Uint8Array, source: Source, request: ClipR
   const maxFrames = Math.max(1, Math.ceil(Math.max(seconds, 1 / fps) * fps));
   const frames = pages === undefined ? maxFrames : Math.min(maxFrames, pages);
   const cost = Math.max(1, Math.ceil((frames * size.width * size.height) / PHOTO_PIXELS));
-  return { source, format, ...size, square, fps: Math.round(fps * 100) / 100, maxFrames, ...(pages !== undefined ? { pages } : {}), cost };
+  const sound = audio && format === 'mp4' && request.sound === true;
+  return { source, format, ...size, square, fps: Math.round(fps * 100) / 100, maxFrames, ...(pages !== undefined ? { pages } : {}), cost, ...(sound ? { sound } : {}) };
 }
 
 /** Writes `bytes` to a scratch file for ffmpeg (an MP4's index may be at its end: it needs a file), removed after. */
@@ -229,7 +236,12 @@ export async function runClip(
     const started = performance.now();
     await encodeFrames(drawn(), plan, plan.fps, plan.format, out, { signal });
     if (frames === 0) throw new ToonError('CORRUPT_IMAGE', { message: 'That clip has no frames I can read.', detail: { reason: 'no frames' } });
+    let answer = out;
+    if (plan.sound) {
+      answer = path.join(dir, 'sound.mp4');
+      await withSound(out, file, answer, signal);
+    }
     timings.encode = Math.max(0, performance.now() - started - timings.decode - timings.inference - paused);
-    return { image: await readFile(out), frames, fps: plan.fps, timings, tiles, faces };
+    return { image: await readFile(answer), frames, fps: plan.fps, timings, tiles, faces };
   });
 }

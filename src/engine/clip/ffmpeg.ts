@@ -191,6 +191,18 @@ function outputArgs(format: ClipFormat, file: string, { crf, colours, filter }: 
 }
 
 /**
+ * The video of `video` with the sound of `source` (AAC, 96 kb/s), cut to the shorter of the two:
+ * the cartoon of a video keeps its sound. The picture is copied, not encoded again.
+ */
+export async function withSound(video: string, source: string, out: string, signal?: AbortSignal): Promise<void> {
+  await run(
+    ['-i', video, '-i', source, '-map', '0:v:0', '-map', '1:a:0', '-c:v', 'copy', '-c:a', 'aac', '-b:a', '96k', '-shortest', '-movflags', '+faststart', '-f', 'mp4', '-y', out],
+    undefined,
+    signal,
+  );
+}
+
+/**
  * Re-encodes the clip in `file` to `out` at `width` x `height`, compressed harder by `step` (0, 1,
  * 2...): x264's CRF up by 5 then 2 a step, a GIF's palette halved then a quarter fewer a step.
  */
