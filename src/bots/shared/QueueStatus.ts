@@ -52,8 +52,7 @@ export class QueueStatus {
 
   /** A clip's progress while it is drawn (shown even when the job started at once: a clip takes a while). */
   progress({ frame, frames }: Progress): void {
-    const { index, count } = this.#item;
-    this.#want((count > 1 ? texts(this.#lang).batchItem(index + 1, count) : '') + texts(this.#lang).drawingFrame(frame, frames));
+    this.#want(this.#batch() + texts(this.#lang).drawingFrame(frame, frames));
   }
 
   /** Stops updates, waits for the one under way, then clears the status (or leaves `last` in it). */
@@ -68,8 +67,13 @@ export class QueueStatus {
 
   #text(position: number): string {
     const t = texts(this.#lang);
+    return this.#batch() + (position >= 1 ? (this.#sink.kind === 'message' ? t.queued(position) : t.inLine(position)) : t.processing);
+  }
+
+  /** "2/4 · " before the status of a batch's item; nothing for a single job. */
+  #batch(): string {
     const { index, count } = this.#item;
-    return (count > 1 ? t.batchItem(index + 1, count) : '') + (position >= 1 ? (this.#sink.kind === 'message' ? t.queued(position) : t.inLine(position)) : t.processing);
+    return count > 1 ? texts(this.#lang).batchItem(index + 1, count) : '';
   }
 
   #want(text: string): void {

@@ -53,6 +53,8 @@ export interface ClipPlan extends FramePlan {
   format: ClipFormat;
   /** Frames in the input (GIF/WebP), for sampling. */
   pages?: number;
+  /** Frames the answer will have: a GIF's sampled pages, a video's length times the rate (about). */
+  frames: number;
   /** Its work in photos (PHOTO_PIXELS), at least 1. */
   cost: number;
   /** The source's sound goes into the answer (an MP4 of a video with sound, when asked). */
@@ -127,7 +129,7 @@ export async function planClip(bytes: Uint8Array, source: Source, request: ClipR
   const frames = pages === undefined ? maxFrames : Math.min(maxFrames, pages);
   const cost = Math.max(1, Math.ceil((frames * size.width * size.height) / PHOTO_PIXELS));
   const sound = audio && format === 'mp4' && request.sound === true;
-  return { source, format, ...size, square, fps: Math.round(fps * 100) / 100, maxFrames, ...(pages !== undefined ? { pages } : {}), cost, ...(sound ? { sound } : {}) };
+  return { source, format, ...size, square, fps: Math.round(fps * 100) / 100, maxFrames, frames, ...(pages !== undefined ? { pages } : {}), cost, ...(sound ? { sound } : {}) };
 }
 
 /** Writes `bytes` to a scratch file for ffmpeg (an MP4's index may be at its end: it needs a file), removed after. */
@@ -164,7 +166,7 @@ export async function shrinkClip(image: Buffer, format: ClipFormat, width: numbe
 /** A GIF's or WebP's frames at the plan's size and rate (pages sampled evenly when there are more). */
 async function* pageFrames(bytes: Uint8Array, plan: ClipPlan): AsyncGenerator<RgbFrame> {
   const pages = plan.pages ?? 1;
-  const count = Math.min(plan.maxFrames, pages);
+  const count = plan.frames;
   for (let k = 0; k < count; k += 1) {
     const page = Math.min(pages - 1, Math.floor((k * pages) / count));
     const data = await sharp(bytes, { page, pages: 1, limitInputPixels: false })
@@ -208,7 +210,6 @@ export async function runClip(
     let tiles = 0;
     let faces = 0;
     let paused = 0;
-    const planned = plan.source.kind === 'frames' ? Math.min(plan.maxFrames, plan.pages ?? 1) : plan.maxFrames;
     const source = plan.source.kind === 'video' ? videoFrames(file, plan, signal) : pageFrames(bytes, plan);
     async function* drawn(): AsyncGenerator<Buffer> {
       let t = performance.now();
@@ -226,7 +227,7 @@ export async function runClip(
         yield shown.data;
         t = performance.now();
         if (between) {
-          await between({ frame: frames, frames: Math.max(frames, planned) });
+          await between({ frame: frames, frames: Math.max(frames, plan.frames) });
           paused += performance.now() - t;
           t = performance.now();
         }

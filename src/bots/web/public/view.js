@@ -89,11 +89,22 @@ export function showStyle(info) {
  * @param {boolean} video
  */
 export function showPreview(url, video) {
-  const [shown, other] = video ? [$('preview-video'), img('preview')] : [img('preview'), $('preview-video')];
-  /** @type {HTMLImageElement | HTMLVideoElement} */ (shown).src = url;
-  shown.hidden = false;
+  showMedia('preview', 'preview-video', url, video);
+}
+
+/**
+ * Shows `url` in the <img id={image}> or, for a video, the <video id={player}>; the other is emptied and hidden.
+ * @param {string} image
+ * @param {string} player
+ * @param {string | undefined} url
+ * @param {boolean} video
+ */
+function showMedia(image, player, url, video) {
+  const [shown, other] = video ? [$(player), img(image)] : [img(image), $(player)];
   other.hidden = true;
   other.removeAttribute('src');
+  shown.hidden = false;
+  if (url) /** @type {HTMLImageElement | HTMLVideoElement} */ (shown).src = url;
 }
 
 /**
@@ -114,11 +125,7 @@ export function showResult(info, blob, result, { beforeUrl, beforeVideo = false,
   $('before-clip').hidden = !beforeUrl;
   for (const tag of document.querySelectorAll('.tag')) /** @type {HTMLElement} */ (tag).hidden = !beforeUrl;
   $('split').hidden = !beforeUrl;
-  const [before, other] = beforeVideo ? [$('before-video'), img('before')] : [img('before'), $('before-video')];
-  other.hidden = true;
-  other.removeAttribute('src');
-  before.hidden = false;
-  if (beforeUrl) /** @type {HTMLImageElement | HTMLVideoElement} */ (before).src = beforeUrl;
+  showMedia('before', 'before-video', beforeUrl, beforeVideo);
   /** @param {number} ms */
   const s = (ms) => `${(ms / 1000).toFixed(1)} s`;
   const { queueMs, processingMs, totalMs } = result.timings;
