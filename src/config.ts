@@ -30,6 +30,8 @@ export interface AppConfig {
   scale: ScaleOptions | null;
   telegram: TelegramOptions | null;
   discord: DiscordOptions | null;
+  /** The durable line of the embedded mode: accepted jobs, until answered (bots/shared/Journal.ts). */
+  journalPath: string;
   /** Owners, allow and block lists, the daily limit (bots/shared/access). */
   access: AccessConfig & { path: string };
 }
@@ -165,6 +167,7 @@ export function parseConfig(env: Env): AppConfig {
           ...opt('secret', str('TOONBOT_WEB_SECRET')),
         }
       : null,
+    journalPath: str('TOONBOT_JOURNAL_PATH') ?? 'data/journal.log',
     access: {
       owners: subjects('TOONBOT_OWNERS', false),
       allow: subjects('TOONBOT_ALLOW', true),

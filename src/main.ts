@@ -14,6 +14,7 @@ import type { RunningBot } from './bots/shared/RunningBot.ts';
 import { Metrics } from './observe/metrics.ts';
 import { DailyStats } from './observe/stats.ts';
 import { communityFrom, type Community } from './bots/shared/community.ts';
+import { Journal } from './bots/shared/Journal.ts';
 import { startHealthServer, type HealthRoutes, type HealthServer, type Readiness } from './observe/server.ts';
 import { startWebServer, type WebServer } from './bots/web/server.ts';
 import { studioPassword } from './bots/web/options.ts';
@@ -85,6 +86,7 @@ async function main(): Promise<number> {
   let bots: RunningBot[] = [];
   let community: Community | undefined;
   let stats: DailyStats | undefined;
+  let journal: Journal | undefined;
   try {
     if (config.web) {
       if (config.http && config.http.port !== config.web.port)
@@ -97,7 +99,13 @@ async function main(): Promise<number> {
     await engine.warmup();
     if (config.telegram || config.discord) {
       stats = new DailyStats(metrics, engine);
-      community = await communityFrom(config.access, config.scale?.redisUrl, logger, metrics.observe, stats);
+      // The embedded line is in memory: the journal lets a killed bot answer what it accepted. In
+      // scale-out mode the line is in Redis already.
+      if (!remote) {
+        journal = await Journal.open(config.journalPath, logger);
+        metrics.watchJournal(journal);
+      }
+      community = { ...(await communityFrom(config.access, config.scale?.redisUrl, logger, metrics.observe, stats)), ...(journal ? { journal } : {}) };
       bots = await startAdapters(config, engine, logger, community);
     }
     if (web) bots.push(web.studio);
@@ -109,6 +117,7 @@ async function main(): Promise<number> {
     await Promise.allSettled(bots.map((b) => b.stop()));
     stats?.stop();
     await community?.access.close();
+    await journal?.close();
     await engine.close();
     await health?.close();
     return 1;
@@ -130,6 +139,7 @@ async function main(): Promise<number> {
   clearTimeout(grace);
   stats?.stop();
   await community?.access.close();
+  await journal?.close();
   await engine.close();
   await health?.close();
   logger.info('stopped', { ...engine.stats() });

@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { fixture } from '../dev/fixtures.ts';
 import { encodeFrames, probeVideo, videoFrames, withSound } from '../src/engine/clip/ffmpeg.ts';
-import { createEngine, ToonError, type Engine, type EngineOptions, type ErrorCode } from '../src/engine/index.ts';
+import { createEngine, ToonError, type Engine, type EngineOptions, type ErrorCode, type Logger } from '../src/engine/index.ts';
 
 export { FIXTURES, fixture, SCENES, scene } from '../dev/fixtures.ts';
 export { freePort } from '../dev/net.ts';
@@ -242,4 +242,11 @@ export async function hasSound(video: Buffer): Promise<boolean> {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** A logger that keeps its lines (`warn journal: ...`), to assert what was logged. */
+export function recordingLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  const log = (level: string) => (message: string) => void lines.push(`${level} ${message}`);
+  return { lines, debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
 }

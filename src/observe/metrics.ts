@@ -58,6 +58,23 @@ export class Metrics {
     });
   }
 
+  /** Gauges of the durable line (embedded mode with bots), read at each scrape. */
+  watchJournal(journal: { stats(): { jobs: number; bytes: number; recovered: number } }): void {
+    const registers = [this.registry];
+    const gauge = (name: string, help: string, read: (s: ReturnType<typeof journal.stats>) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(read(journal.stats()));
+        },
+      });
+    gauge('toonbot_journal_jobs', 'Accepted jobs written in the journal and not yet answered.', (s) => s.jobs);
+    gauge('toonbot_journal_bytes', 'Size of the journal file on disk.', (s) => s.bytes);
+    gauge('toonbot_journal_recovered_jobs', 'Jobs a previous run left unanswered, found in the journal at start.', (s) => s.recovered);
+  }
+
   /** The engine's onJob (and the bots' own refusals). */
   readonly observe = (event: JobEvent): void => {
     this.#jobs.inc({ platform: platformOf(event.requester), outcome: event.outcome });

@@ -5,18 +5,16 @@
  * answered (its cartoon, or "restarting" once the grace period is over), every "Queued" message
  * deleted, every process gone.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeBotApi, type Call } from '../../dev/standins/telegram/FakeBotApi.ts';
+import { FakeBotApi } from '../../dev/standins/telegram/FakeBotApi.ts';
 import { photoMessage, privateChat, type Person } from '../../dev/standins/telegram/updates.ts';
 import { fixture, freePort, groupAlive, stalledUpload } from '../helpers.ts';
+import { NODE, outcome, startMain, type Run } from './mainProcess.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const USERS: Person[] = Array.from({ length: 8 }, (_, i) => ({ id: 7000 + i, first_name: `User${i}`, language_code: 'en' }));
 const RESTARTING = 'I am restarting. Please send it again in a moment.';
 
@@ -30,39 +28,11 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-interface Run {
-  api: FakeBotApi;
-  child: ChildProcess;
-  stderr: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-/** Starts `command` in a process group of its own, against a fresh Bot API stand-in, and waits for "ready". */
-async function start(command: string[], env: Record<string, string> = {}): Promise<Run> {
+/** Starts `command` against a fresh Bot API stand-in, with its own data files, and waits for "ready". */
+async function start(command: string[] = NODE, env: Record<string, string> = {}): Promise<Run> {
   const api = new FakeBotApi();
   await api.start();
-  const child = spawn(command[0] as string, command.slice(1), {
-    cwd: ROOT,
-    detached: true,
-    env: {
-      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(TELEGRAM_|DISCORD_|TOONBOT_|LOG_LEVEL)/.test(k))),
-      TELEGRAM_BOT_TOKEN: api.token,
-      TELEGRAM_API_ROOT: api.apiRoot,
-      TELEGRAM_SETTINGS_PATH: path.join(dir, `settings-${Math.random().toString(36).slice(2)}.json`),
-      TOONBOT_MAX_WAITING: '64',
-      ...env,
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  const deadline = Date.now() + 30_000;
-  while (!stderr.includes('"msg":"ready"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  expect(stderr).toContain('"msg":"ready"');
-  return { api, child, stderr: () => stderr, exited };
+  return startMain(api, await mkdtemp(path.join(dir, 'run-')), command, env);
 }
 
 /** SIGTERM to the process of `run`: it exits 0, on its own (no signal), within `ms`. */
@@ -84,21 +54,6 @@ async function fillTheLine(api: FakeBotApi, resolution: number | ((user: number)
   await api.waitFor(() => api.callsTo('sendMessage').filter((c) => String(c.params.text).startsWith('Queued')).length >= 3, 30_000);
 }
 
-/** What each user got: their one final answer, and whether their "Queued" messages were deleted. */
-function outcome(api: FakeBotApi) {
-  const to = (user: Person) => (c: Call) => Number(c.params.chat_id) === user.id;
-  return USERS.map((user) => {
-    const photos = api.callsTo('sendPhoto').filter(to(user)).length;
-    const texts = api
-      .callsTo('sendMessage')
-      .filter(to(user))
-      .map((c) => String(c.params.text));
-    const queued = texts.filter((t) => t.startsWith('Queued')).length;
-    const answers = texts.filter((t) => !t.startsWith('Queued'));
-    return { photos, answers, queuedLeft: queued - api.callsTo('deleteMessage').filter(to(user)).length };
-  });
-}
-
 async function stopAndCheck(run: Run, signal: () => void): Promise<ReturnType<typeof outcome> & { exit: Awaited<Run['exited']> }> {
   const pgid = run.child.pid as number;
   try {
@@ -109,7 +64,7 @@ async function stopAndCheck(run: Run, signal: () => void): Promise<ReturnType<ty
     while (groupAlive(pgid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(groupAlive(pgid), run.stderr().slice(-1500)).toBe(false);
     expect(run.stderr()).toContain('"msg":"stopped"');
-    const result = outcome(run.api);
+    const result = outcome(run.api, USERS);
     for (const user of result) {
       expect(user.photos + user.answers.length).toBe(1);
       expect(user.queuedLeft).toBe(0);
@@ -120,8 +75,6 @@ async function stopAndCheck(run: Run, signal: () => void): Promise<ReturnType<ty
     await run.api.stop();
   }
 }
-
-const NODE = [process.execPath, '--import', 'tsx', 'src/main.ts'];
 
 describe('stopping the main job with photos in line', () => {
   it('SIGTERM to the process group: every photo answered, exit 0', async () => {

@@ -8,10 +8,13 @@ import type { StatsFacts } from '../../observe/stats.ts';
 import { Access, type AccessConfig } from './access/Access.ts';
 import { FileAccessStore, RedisAccessStore } from './access/stores.ts';
 import { Cancels } from './Cancels.ts';
+import type { Journal } from './Journal.ts';
 
 export interface Community {
   access: Access;
   cancels: Cancels;
+  /** The durable line of the embedded mode (absent: scale-out, where Redis keeps the line; tests). */
+  journal?: Journal;
   /** /stats (absent: the process keeps no metrics, as in some tests). */
   stats?: { facts(): Promise<StatsFacts>; place(place: string | undefined): void };
 }

@@ -10,6 +10,7 @@ import { resultCaption } from '../shared/captions.ts';
 import { download } from '../shared/download.ts';
 import { GroupCaps } from '../shared/GroupCaps.ts';
 import { JobRunner, pressed } from '../shared/JobRunner.ts';
+import { JobTrack } from '../shared/Journal.ts';
 import type { Cancellable } from '../shared/Cancels.ts';
 import type { Community } from '../shared/community.ts';
 import { withTimeout } from '../shared/timeout.ts';
@@ -52,14 +53,25 @@ export class PhotoJobs {
     this.#delivery = new Delivery(out, limits, (chatId, replyTo, lang, error) => this.#sendError(chatId, replyTo, lang, error));
   }
 
-  /** One photo: options, then the job; the reply is sent before this resolves. */
-  async single(request: PhotoRequest): Promise<void> {
+  /**
+   * One photo: options, then the job; the reply is sent before this resolves. `track`: its lines
+   * in the journal, marked delivered when the reply is out and done once the status is cleaned up.
+   */
+  async single(request: PhotoRequest, track = JobTrack.NONE): Promise<void> {
+    try {
+      await this.#single(request, track);
+    } finally {
+      await track.done();
+    }
+  }
+
+  async #single(request: PhotoRequest, track: JobTrack): Promise<void> {
     const lang = pickLang(request.asker.from?.language_code);
     const target = this.#target(request.photo, request.media, request.asker);
     if (!(await this.#admitted(target, request.asker, lang))) return;
     const options = this.#options(target.chatId, request.text);
     if (options instanceof ToonError) return this.#sendError(request.asker.chat.id, request.asker.message_id, lang, options);
-    const { status, current } = this.#status(target, lang);
+    const { status, current } = this.#status(target, lang, track);
     const stopAction = this.out.chatAction(target.chatId, chatActionFor(target.media));
     let last: string | undefined;
     try {
@@ -70,6 +82,7 @@ export class PhotoJobs {
       else await this.#sendError(target.chatId, target.photoMessageId, lang, error);
     } finally {
       stopAction();
+      await track.delivered();
       await status.close(last);
     }
   }
@@ -93,18 +106,27 @@ export class PhotoJobs {
     }
   }
 
-  /** The status message, with the Cancel button of the job in hand. */
-  #status(target: Target, lang: Lang): { status: QueueStatus; current: { job?: Cancellable } } {
+  /** The status message, with the Cancel button of the job in hand; its id goes in the journal (a restart deletes it). */
+  #status(target: Target, lang: Lang, track: JobTrack): { status: QueueStatus; current: { job?: Cancellable } } {
     const current: { job?: Cancellable } = {};
     const button = () => (current.job ? { text: texts(lang).ops.cancel, callback_data: `cancel:${current.job.token}` } : undefined);
-    return { status: new QueueStatus(this.out.statusSink(target.chatId, target.photoMessageId, button), lang), current };
+    const shown = (id: number) => track.note({ status: { chat: target.chatId, message: id } });
+    return { status: new QueueStatus(this.out.statusSink(target.chatId, target.photoMessageId, button, shown), lang), current };
   }
 
   /**
    * An album: one job at a time (the per-user cap holds, others get their turns), answered in
    * albums of up to 10 as they are done (so a long one never holds all its results in memory).
    */
-  async album(asker: PhotoRequest['asker'], text: ParsedText, photos: { photo: PhotoRequest['photo']; media: Media }[], skipped = 0): Promise<void> {
+  async album(asker: PhotoRequest['asker'], text: ParsedText, photos: { photo: PhotoRequest['photo']; media: Media }[], skipped = 0, track = JobTrack.NONE): Promise<void> {
+    try {
+      await this.#album(asker, text, photos, skipped, track);
+    } finally {
+      await track.done();
+    }
+  }
+
+  async #album(asker: PhotoRequest['asker'], text: ParsedText, photos: { photo: PhotoRequest['photo']; media: Media }[], skipped: number, track: JobTrack): Promise<void> {
     const lang = pickLang(asker.from?.language_code);
     const targets = photos.map((p) => this.#target(p.photo, p.media, asker));
     const head = targets[0];
@@ -112,7 +134,7 @@ export class PhotoJobs {
     if (!(await this.#admitted(head, asker, lang))) return;
     const options = this.#options(head.chatId, text);
     if (options instanceof ToonError) return this.#sendError(asker.chat.id, asker.message_id, lang, options);
-    const { status, current } = this.#status(head, lang);
+    const { status, current } = this.#status(head, lang, track);
     const stopAction = this.out.chatAction(head.chatId, chatActionFor(head.media));
     let chunk: Done[] = [];
     const failures: unknown[] = [];
@@ -136,6 +158,7 @@ export class PhotoJobs {
       if (notes.length > 0) await this.out.reply(head.chatId, head.photoMessageId, notes.join('\n'));
     } finally {
       stopAction();
+      await track.delivered();
       await status.close();
     }
   }

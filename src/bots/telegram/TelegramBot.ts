@@ -3,7 +3,10 @@
  * wiring of updates to their handlers (route.ts decides, PhotoJobs and SettingsMenu act).
  *
  * Handlers never await a job: they start it and return, so telegraf's 90 s handler timeout never
- * fires and polling keeps flowing while the queue works.
+ * fires and polling keeps flowing while the queue works. They do await the job's line in the
+ * journal (a few ms): telegraf confirms an update only after its handler returns, so a photo
+ * Telegram will not send again is always on disk, and a bot killed at any instant answers it
+ * after its restart (#recover).
  */
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
@@ -23,6 +26,16 @@ import { OwnerCommands } from './OwnerCommands.ts';
 import { openCommunity, type Community } from '../shared/community.ts';
 import { DEFAULT_RETRY, Outbox } from './send.ts';
 import { SettingsMenu } from './SettingsMenu.ts';
+import { JobTrack, type Journal } from '../shared/Journal.ts';
+
+/** A Telegram job as the journal keeps it: the message that asked (routed again after a restart). */
+interface JournalledMessage {
+  platform: 'telegram';
+  message: Message;
+}
+
+/** What makes a message unique: a platform re-delivering its update after a restart is recognised. */
+const messageKey = (message: Message): string => `telegram:${message.chat.id}:${message.message_id}`;
 
 /** Time limits of the webhook listener (ms): whole request, headers, idle keep-alive, idle socket. */
 const WEBHOOK_TIMEOUTS = { requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 10_000, timeout: 60_000 } as const;
@@ -42,9 +55,13 @@ export class TelegramBot implements RunningBot {
   #launched: Promise<void> | undefined;
 
   readonly #owners: OwnerCommands;
+  readonly #journal: Journal | undefined;
+  /** Journal ids of the album items still being collected, by message key. */
+  readonly #albumIds = new Map<string, number>();
 
   private constructor(engine: Engine, opts: TelegramOptions, log: Logger, store: SettingsStore, community: Community) {
     this.#engine = engine;
+    this.#journal = community.journal;
     this.#opts = opts;
     this.#log = log;
     this.#inFlight = new InFlight(log, 'telegram job');
@@ -95,6 +112,8 @@ export class TelegramBot implements RunningBot {
     });
     await Promise.race([onLaunch, this.#launched.then(() => Promise.reject(new Error('Telegram launch failed: check TELEGRAM_BOT_TOKEN and TELEGRAM_API_ROOT')))]);
     this.#username = this.#bot.botInfo?.username ?? '';
+    // Polling starts a round trip later (deleteWebhook first): the jobs of a killed run join the line before any new one.
+    await this.#recover();
     // telegraf's own webhook server has Node's open-ended defaults: a client that sends headers,
     // or a body, and then nothing would hold a socket for good. Telegram's updates are small.
     const server = (this.#bot as unknown as { webhookServer?: Server }).webhookServer;
@@ -139,7 +158,7 @@ export class TelegramBot implements RunningBot {
     return { username: this.#username, styles: styleNames(this.#engine.styles()) };
   }
 
-  #onMessage(message: Message): void {
+  #onMessage(message: Message): Promise<void> | void {
     const intent = route(message, this.#context());
     const lang = pickLang(message.from?.language_code);
     const reply = (text: string) => this.#inFlight.track(this.#out.reply(message.chat.id, message.message_id, text).then(() => undefined));
@@ -151,20 +170,83 @@ export class TelegramBot implements RunningBot {
       case 'settings':
         return this.#inFlight.track(this.#settings.show(message.chat.id, lang));
       case 'album-item':
-        return this.#albums.add(intent.message);
+        return this.#accept(intent.message, (track) => {
+          if (track.ids[0] !== undefined) this.#albumIds.set(messageKey(intent.message), track.ids[0]);
+          this.#albums.add(intent.message);
+        });
       case 'queue':
         return this.#inFlight.track(this.#owners.queue(intent.message));
       case 'owner':
         return this.#inFlight.track(this.#owners.run(intent.action, intent.message, intent.arg, intent.replyTo));
       case 'photo':
-        return this.#inFlight.track(this.#jobs.single(intent));
+        return this.#accept(message, (track) => this.#inFlight.track(this.#jobs.single(intent, track)));
       case 'ignore':
         return;
     }
   }
 
   #onAlbum(messages: Message[], skipped: number): void {
+    const ids = messages.flatMap((m) => {
+      const id = this.#albumIds.get(messageKey(m));
+      this.#albumIds.delete(messageKey(m));
+      return id ?? [];
+    });
+    const track = new JobTrack(this.#journal, ids, this.#log);
     const album = routeAlbum(messages, this.#context());
-    if (album) this.#inFlight.track(this.#jobs.album(album.asker, album.text, album.photos, skipped));
+    if (album) this.#inFlight.track(this.#jobs.album(album.asker, album.text, album.photos, skipped, track));
+    else this.#inFlight.track(track.done());
+  }
+
+  /**
+   * Writes the job's message to the journal, then starts it (`start`). A message the journal has
+   * already (Telegram sending an update again after a restart: the journal's copy is answered) is
+   * dropped. A journal that cannot be written is logged, and the job runs without it.
+   */
+  async #accept(message: Message, start: (track: JobTrack) => void): Promise<void> {
+    const journal = this.#journal;
+    if (!journal) return start(JobTrack.NONE);
+    const key = messageKey(message);
+    if (journal.has(key)) return this.#log.info('telegram: an update delivered again is already in hand', { chat: message.chat.id, message: message.message_id });
+    let track = JobTrack.NONE;
+    try {
+      const job: JournalledMessage = { platform: 'telegram', message };
+      track = new JobTrack(journal, [(await journal.add(key, job)).id], this.#log);
+    } catch (error) {
+      this.#log.error('journal: a job could not be written; it runs, but would not survive a crash', { chat: message.chat.id, error });
+    }
+    start(track);
+  }
+
+  /**
+   * The jobs a killed run left in the journal, in their order: each old status message deleted,
+   * what was delivered only cleaned up, the rest routed again as new (a new status, the reply).
+   */
+  async #recover(): Promise<void> {
+    const journal = this.#journal;
+    if (!journal) return;
+    const left = journal.recovered.filter((e) => e.key.startsWith('telegram:'));
+    if (left.length === 0) return;
+    this.#log.info('journal: answering the jobs a previous run accepted', { jobs: left.length });
+    await Promise.all(
+      left.map(async (entry) => {
+        const status = entry.notes.status as { chat: number; message: number } | undefined;
+        if (status) await this.#out.call('deleteMessage', () => this.#bot.telegram.deleteMessage(status.chat, status.message), true);
+      }),
+    );
+    for (const entry of left) {
+      const track = new JobTrack(journal, [entry.id], this.#log);
+      const { message } = entry.job as JournalledMessage;
+      if (entry.notes.delivered === true) {
+        this.#inFlight.track(track.done());
+        continue;
+      }
+      if ('media_group_id' in message && message.media_group_id) {
+        this.#albumIds.set(entry.key, entry.id);
+        this.#albums.add(message);
+        continue;
+      }
+      const intent = route(message, this.#context());
+      this.#inFlight.track(intent.kind === 'photo' ? this.#jobs.single(intent, track) : track.done());
+    }
   }
 }

@@ -110,7 +110,7 @@ export class Outbox {
    * The place in line as a message of its own, replying to the photo, with the job's Cancel button
    * while it has one (`button` is asked at each update); deleted when done, or left saying how it ended.
    */
-  statusSink(chatId: number, replyTo: number, button: () => InlineKeyboardButton | undefined = () => undefined): StatusSink {
+  statusSink(chatId: number, replyTo: number, button: () => InlineKeyboardButton | undefined = () => undefined, onShown?: (messageId: number) => void): StatusSink {
     let id: number | undefined;
     const edit = (text: string, keyboard: InlineKeyboardButton[][] | undefined) =>
       this.call('editMessageText', () => this.telegram.editMessageText(chatId, id, undefined, text, keyboard ? { reply_markup: { inline_keyboard: keyboard } } : {}), true);
@@ -118,8 +118,10 @@ export class Outbox {
       kind: 'message',
       show: async (text) => {
         const b = button();
-        if (id === undefined) id = await this.reply(chatId, replyTo, text, b ? [[b]] : undefined);
-        else await edit(text, b ? [[b]] : undefined);
+        if (id === undefined) {
+          id = await this.reply(chatId, replyTo, text, b ? [[b]] : undefined);
+          if (id !== undefined) onShown?.(id);
+        } else await edit(text, b ? [[b]] : undefined);
       },
       end: async (text) => {
         if (id === undefined) id = await this.reply(chatId, replyTo, text);

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SettingsStore } from '../../../src/bots/shared/SettingsStore.ts';
-import type { Logger } from '../../../src/engine/index.ts';
+import { recordingLogger } from '../../helpers.ts';
 
 let dir: string;
 beforeAll(async () => {
@@ -12,12 +12,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-function recordingLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const log = (level: string) => (message: string) => void lines.push(`${level} ${message}`);
-  return { lines, debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
-}
 
 describe('SettingsStore', () => {
   it('starts empty when the file does not exist, and creates its folder on the first save', async () => {

@@ -1,0 +1,66 @@
+/**
+ * The real main job as a child process against a Bot API stand-in: started in a process group of
+ * its own (so a signal can reach all of it), its stderr kept, "ready" awaited.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+import type { Call, FakeBotApi } from '../../dev/standins/telegram/FakeBotApi.ts';
+import type { Person } from '../../dev/standins/telegram/updates.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const NODE = [process.execPath, '--import', 'tsx', 'src/main.ts'];
+
+export interface Run {
+  api: FakeBotApi;
+  child: ChildProcess;
+  stderr: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * Starts `command` with the bot pointed at `api` (and its settings and journal in `dir`), in a
+ * process group of its own, and waits for "ready".
+ */
+export async function startMain(api: FakeBotApi, dir: string, command: string[] = NODE, env: Record<string, string> = {}): Promise<Run> {
+  const child = spawn(command[0] as string, command.slice(1), {
+    cwd: ROOT,
+    detached: true,
+    env: {
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(TELEGRAM_|DISCORD_|TOONBOT_|LOG_LEVEL)/.test(k))),
+      TELEGRAM_BOT_TOKEN: api.token,
+      TELEGRAM_API_ROOT: api.apiRoot,
+      TELEGRAM_SETTINGS_PATH: path.join(dir, 'settings.json'),
+      TOONBOT_JOURNAL_PATH: path.join(dir, 'journal.log'),
+      TOONBOT_ACCESS_PATH: path.join(dir, 'access.json'),
+      TOONBOT_MAX_WAITING: '64',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const deadline = Date.now() + 30_000;
+  while (!stderr.includes('"msg":"ready"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  expect(stderr).toContain('"msg":"ready"');
+  return { api, child, stderr: () => stderr, exited };
+}
+
+/** What each user got: their photos, their texts other than "Queued", and their "Queued" messages not deleted. */
+export function outcome(api: FakeBotApi, users: readonly Person[]): { photos: number; answers: string[]; queuedLeft: number }[] {
+  const to = (user: Person) => (c: Call) => Number(c.params.chat_id) === user.id;
+  return users.map((user) => {
+    const photos = api.callsTo('sendPhoto').filter(to(user)).length;
+    const texts = api
+      .callsTo('sendMessage')
+      .filter(to(user))
+      .map((c) => String(c.params.text));
+    const queued = texts.filter((t) => t.startsWith('Queued')).length;
+    const answers = texts.filter((t) => !t.startsWith('Queued'));
+    return { photos, answers, queuedLeft: queued - api.callsTo('deleteMessage').filter(to(user)).length };
+  });
+}
