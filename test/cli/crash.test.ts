@@ -14,7 +14,9 @@ import { FakeBotApi } from '../../dev/standins/telegram/FakeBotApi.ts';
 import { photoMessage, privateChat, type Person } from '../../dev/standins/telegram/updates.ts';
 import { Journal } from '../../src/bots/shared/Journal.ts';
 import { fixture, freePort, groupAlive, recordingLogger } from '../helpers.ts';
-import { NODE, outcome, startMain, type Run } from './mainProcess.ts';
+import { NODE, outcome, spawnMain, startMain, type Run } from './mainProcess.ts';
+import { APP_ID, FakeDiscord, type RestCall } from '../../dev/standins/discord/FakeDiscord.ts';
+import { ann, ben, slash, wei } from '../../dev/standins/discord/payloads.ts';
 
 const people = (from: number, n: number): Person[] => Array.from({ length: n }, (_, i) => ({ id: from + i, first_name: `User${i}`, language_code: 'en' }));
 
@@ -47,7 +49,7 @@ function send(api: FakeBotApi, users: readonly Person[], side: number): ReturnTy
 }
 
 /** SIGKILL to the whole process group (the bot, its threads, its children): nothing runs after it. */
-async function kill(run: Run): Promise<void> {
+async function kill(run: Pick<Run, 'child' | 'exited'>): Promise<void> {
   const pgid = run.child.pid as number;
   process.kill(-pgid, 'SIGKILL');
   expect((await run.exited).signal).toBe('SIGKILL');
@@ -56,7 +58,7 @@ async function kill(run: Run): Promise<void> {
 }
 
 /** A clean stop of the restarted bot; afterwards its journal holds no job. */
-async function stopClean(run: Run, data: string): Promise<void> {
+async function stopClean(run: Pick<Run, 'child' | 'exited'>, data: string): Promise<void> {
   process.kill(run.child.pid as number, 'SIGTERM');
   expect(await run.exited).toEqual({ code: 0, signal: null });
   const journal = await Journal.open(path.join(data, 'journal.log'), recordingLogger());
@@ -148,4 +150,36 @@ describe('killed with SIGKILL and started again: every accepted photo answered o
     await stopClean(second, data);
     await api.stop();
   }, 120_000);
+});
+
+describe('Discord: killed with SIGKILL and started again', () => {
+  it('the deferred /cartoon replies still thinking are edited into their cartoons after the restart, each once', async () => {
+    const discord = new FakeDiscord();
+    await discord.start();
+    const data = await mkdtemp(path.join(dir, 'discord-'));
+    const env = { DISCORD_TOKEN: 'MTEwMDAw.fake.discord-token-for-tests-only', DISCORD_APPLICATION_ID: APP_ID, DISCORD_API_ROOT: discord.apiRoot, DISCORD_ATTACHMENT_HOSTS: '127.0.0.1' };
+    const first = await spawnMain(data, env);
+    const interactions = [ann, ben, wei, ann, ben, wei].map((user, i) => {
+      const url = discord.attachment(`p${i}.jpg`, photo);
+      return slash(user, { url, size: photo.length, contentType: 'image/jpeg', width: 451, height: 512, filename: `p${i}.jpg` }, { resolution: 1024 });
+    });
+    for (const interaction of interactions) discord.dispatch('INTERACTION_CREATE', interaction);
+    const finals = (token: string) => discord.calls.filter((c: RestCall) => c.method === 'PATCH' && c.path.includes(`/${token}/messages/@original`) && c.files.length > 0);
+    // Two cartoons out and their jobs closed in the journal; the others deferred, "thinking…".
+    const journalled = () => readFile(path.join(data, 'journal.log'), 'utf8').catch(() => '');
+    for (const deadline = Date.now() + 90_000; (await journalled()).split('"t":"done"').length <= 2 && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 5));
+    await kill(first);
+    const answeredBefore = interactions.filter((i) => finals(i.token).length > 0);
+    expect(answeredBefore.length).toBeGreaterThanOrEqual(2);
+    expect(answeredBefore.length).toBeLessThan(interactions.length);
+
+    const second = await spawnMain(data, env);
+    const deadline = Date.now() + 90_000;
+    while (interactions.some((i) => finals(i.token).length === 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(interactions.map((i) => finals(i.token).length)).toEqual(interactions.map(() => 1));
+    expect(second.stderr()).toMatch(/"msg":"journal: answering the interactions a previous run accepted"/);
+    await stopClean(second, data);
+    await discord.stop();
+  }, 180_000);
 });

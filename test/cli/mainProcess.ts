@@ -19,19 +19,13 @@ export interface Run {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/**
- * Starts `command` with the bot pointed at `api` (and its settings and journal in `dir`), in a
- * process group of its own, and waits for "ready".
- */
-export async function startMain(api: FakeBotApi, dir: string, command: string[] = NODE, env: Record<string, string> = {}): Promise<Run> {
+/** The main job as a child, in a process group of its own, with `env` over a clean one; waits for "ready". */
+export async function spawnMain(dir: string, env: Record<string, string>, command: string[] = NODE): Promise<Omit<Run, 'api'>> {
   const child = spawn(command[0] as string, command.slice(1), {
     cwd: ROOT,
     detached: true,
     env: {
       ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(TELEGRAM_|DISCORD_|TOONBOT_|LOG_LEVEL)/.test(k))),
-      TELEGRAM_BOT_TOKEN: api.token,
-      TELEGRAM_API_ROOT: api.apiRoot,
-      TELEGRAM_SETTINGS_PATH: path.join(dir, 'settings.json'),
       TOONBOT_JOURNAL_PATH: path.join(dir, 'journal.log'),
       TOONBOT_ACCESS_PATH: path.join(dir, 'access.json'),
       TOONBOT_MAX_WAITING: '64',
@@ -47,7 +41,13 @@ export async function startMain(api: FakeBotApi, dir: string, command: string[] 
   const deadline = Date.now() + 30_000;
   while (!stderr.includes('"msg":"ready"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   expect(stderr).toContain('"msg":"ready"');
-  return { api, child, stderr: () => stderr, exited };
+  return { child, stderr: () => stderr, exited };
+}
+
+/** The main job with its Telegram bot pointed at `api`, its data files in `dir`. */
+export async function startMain(api: FakeBotApi, dir: string, command: string[] = NODE, env: Record<string, string> = {}): Promise<Run> {
+  const env0 = { TELEGRAM_BOT_TOKEN: api.token, TELEGRAM_API_ROOT: api.apiRoot, TELEGRAM_SETTINGS_PATH: path.join(dir, 'settings.json') };
+  return { api, ...(await spawnMain(dir, { ...env0, ...env }, command)) };
 }
 
 /** What each user got: their photos, their texts other than "Queued", and their "Queued" messages not deleted. */

@@ -5,6 +5,7 @@
  * friendly error in it.
  */
 import { ActionRowBuilder, ButtonBuilder, ButtonStyle, MessageFlags, Routes, type REST, type RepliableInteraction } from 'discord.js';
+import { JobTrack } from '../shared/Journal.ts';
 import { extensionOf, type CartoonOptions, type CartoonResult, type Engine, type Logger } from '../../engine/index.ts';
 import { ToonError } from '../shared/errors.ts';
 import { pickLang, texts, type Lang } from '../../i18n/index.ts';
@@ -24,6 +25,25 @@ import type { ImageSource, ResultButtons } from './ResultButtons.ts';
 
 /** Custom ids of Cancel buttons: the prefix, then the job's token. */
 export const CANCEL_PREFIX = 'toonbot-cancel:';
+
+/**
+ * What a job needs of its interaction: a live one, or one rebuilt from the journal after a restart
+ * (lateInteraction.ts), whose deferred reply is edited through the interaction's webhook.
+ */
+export type JobInteraction = Pick<
+  RepliableInteraction,
+  'id' | 'applicationId' | 'token' | 'guildId' | 'channelId' | 'locale' | 'createdTimestamp' | 'attachmentSizeLimit' | 'deferred' | 'replied' | 'editReply' | 'reply'
+> & { user: { id: string } };
+
+/** A Discord job as the journal keeps it: enough to run it again and edit its deferred reply while the token lives. */
+export interface JournalledInteraction {
+  platform: 'discord';
+  interaction: Pick<JobInteraction, 'id' | 'applicationId' | 'token' | 'guildId' | 'channelId' | 'locale' | 'createdTimestamp' | 'attachmentSizeLimit'> & { user: { id: string } };
+  lang: Lang;
+  sources: ImageSource[];
+  options: CartoonOptions;
+  ephemeral: boolean;
+}
 
 /** Where a job's answer goes after a restart (scale-out mode): the interaction's webhook while its token lives. */
 type LateAddress = { platform: 'discord'; applicationId: string; token: string; lang: string; expiresAt: number };
@@ -48,14 +68,38 @@ export class CartoonJobs {
   }
 
   /** When the token's 15 minutes started: its creation, or our clock if that is behind it. */
-  static createdAt(interaction: RepliableInteraction): number {
+  static createdAt(interaction: Pick<JobInteraction, 'createdTimestamp'>): number {
     return Math.min(interaction.createdTimestamp, Date.now());
   }
 
   /**
-   * Checks, downloads and cartoonises up to four images for one deferred interaction.
-   * `admitted`: the access lists were checked already (before the deferral, for /cartoon and the menu). */
-  async run(interaction: RepliableInteraction, lang: Lang, sources: readonly ImageSource[], options: CartoonOptions, ephemeral: boolean, admitted = false): Promise<void> {
+   * Checks, downloads and cartoonises up to four images for one deferred interaction, written to
+   * the journal first (a bot killed meanwhile answers it after its restart, while the token lives).
+   * `admitted`: the access lists were checked already (before the deferral, for /cartoon and the
+   * menu). `track`: the job's lines in the journal already (a job from before a restart).
+   */
+  async run(interaction: JobInteraction, lang: Lang, sources: readonly ImageSource[], options: CartoonOptions, ephemeral: boolean, admitted = false, track?: JobTrack): Promise<void> {
+    const lines = track ?? (await this.#journalled({ platform: 'discord', interaction: facts(interaction), lang, sources: sources.map(source), options, ephemeral }));
+    try {
+      await this.#run(interaction, lang, sources, options, ephemeral, admitted);
+    } finally {
+      // Editing the deferred reply is idempotent: a kill before this line only edits it again.
+      await lines.done();
+    }
+  }
+
+  async #journalled(job: JournalledInteraction): Promise<JobTrack> {
+    const journal = this.community.journal;
+    if (!journal) return JobTrack.NONE;
+    try {
+      return new JobTrack(journal, [(await journal.add(`discord:${job.interaction.id}`, job)).id], this.log);
+    } catch (error) {
+      this.log.error('journal: a job could not be written; it runs, but would not survive a crash', { interaction: job.interaction.id, error });
+      return JobTrack.NONE;
+    }
+  }
+
+  async #run(interaction: JobInteraction, lang: Lang, sources: readonly ImageSource[], options: CartoonOptions, ephemeral: boolean, admitted: boolean): Promise<void> {
     const guild = interaction.guildId ?? `dm:${interaction.user.id}`;
     const deadline = CartoonJobs.createdAt(interaction) + this.opts.tokenLifetimeMs;
     const user = `discord:${interaction.user.id}`;
@@ -123,7 +167,7 @@ export class CartoonJobs {
   }
 
   /** Answers the interaction with the error's text, in its deferred reply when there is one. */
-  async fail(interaction: RepliableInteraction, lang: Lang, error: unknown, ephemeral: boolean): Promise<void> {
+  async fail(interaction: JobInteraction, lang: Lang, error: unknown, ephemeral: boolean): Promise<void> {
     const { error: toon, text } = this.#runner.describe(lang, error, { interaction: interaction.id });
     if (toon.code === 'DOWNLOAD_FAILED') this.log.warn('attachment download refused or failed', { reason: toon.detail.reason });
     const content = `⚠️ ${text}`;
@@ -170,7 +214,7 @@ export class CartoonJobs {
 }
 
 /** The place in line in the deferred reply, with the job's Cancel button while it waits. */
-function replySink(interaction: RepliableInteraction, log: Logger, button: () => ActionRowBuilder<ButtonBuilder> | undefined): StatusSink {
+function replySink(interaction: JobInteraction, log: Logger, button: () => ActionRowBuilder<ButtonBuilder> | undefined): StatusSink {
   return {
     kind: 'reply',
     show: async (content) => {
@@ -182,7 +226,7 @@ function replySink(interaction: RepliableInteraction, log: Logger, button: () =>
 }
 
 /** Who asked, and in which server, for the access lists. */
-export function senderOf(interaction: RepliableInteraction): Sender {
+export function senderOf(interaction: Pick<JobInteraction, 'user' | 'guildId' | 'channelId'>): Sender {
   return {
     user: `discord:${interaction.user.id}`,
     ...(interaction.guildId ? { place: `discord:guild:${interaction.guildId}` } : {}),
@@ -193,4 +237,24 @@ export function senderOf(interaction: RepliableInteraction): Sender {
 /** The Cancel button of the job with `token`. */
 function cancelButton(token: string, lang: Lang): ActionRowBuilder<ButtonBuilder> {
   return new ActionRowBuilder<ButtonBuilder>().addComponents(new ButtonBuilder().setCustomId(`${CANCEL_PREFIX}${token}`).setLabel(texts(lang).ops.cancel).setStyle(ButtonStyle.Secondary));
+}
+
+/** The plain facts of an interaction (JSON for the journal). */
+function facts(i: JobInteraction): JournalledInteraction['interaction'] {
+  return {
+    id: i.id,
+    applicationId: i.applicationId,
+    token: i.token,
+    guildId: i.guildId,
+    channelId: i.channelId,
+    locale: i.locale,
+    createdTimestamp: i.createdTimestamp,
+    attachmentSizeLimit: i.attachmentSizeLimit,
+    user: { id: i.user.id },
+  };
+}
+
+/** An attachment's plain facts (JSON for the journal). */
+function source(a: ImageSource): ImageSource {
+  return { url: a.url, size: a.size, contentType: a.contentType, width: a.width, height: a.height, name: a.name };
 }

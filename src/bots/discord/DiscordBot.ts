@@ -14,7 +14,9 @@ import { openCommunity, type Community } from '../shared/community.ts';
 import { OwnerCommands } from './OwnerCommands.ts';
 import { InFlight } from '../shared/InFlight.ts';
 import type { LateOutcome, ReplyAddress, RunningBot } from '../shared/RunningBot.ts';
-import { CartoonJobs, senderOf } from './CartoonJobs.ts';
+import { CartoonJobs, senderOf, type JournalledInteraction } from './CartoonJobs.ts';
+import { lateInteraction } from './lateInteraction.ts';
+import { JobTrack } from '../shared/Journal.ts';
 import { CARTOON_COMMAND, CONTEXT_COMMAND, OWNER_COMMAND, QUEUE_COMMAND } from './commands.ts';
 import type { DiscordOptions } from './options.ts';
 import { ResultButtons } from './ResultButtons.ts';
@@ -54,7 +56,34 @@ export class DiscordBot implements RunningBot {
     await bot.client.login(opts.token);
     await ready;
     log.info('discord bot started', { user: bot.client.user?.id });
+    bot.#recover(opts, log);
     return bot;
+  }
+
+  /**
+   * The jobs a killed run left in the journal, in their order: run again and answered by editing
+   * their deferred replies while the tokens live; one whose token has died is logged with its
+   * requester (nobody can be told any more).
+   */
+  #recover(opts: DiscordOptions, log: Logger): void {
+    const journal = this.#community.journal;
+    const left = journal?.recovered.filter((e) => e.key.startsWith('discord:')) ?? [];
+    if (!journal || left.length === 0 || !this.client.isReady()) return;
+    log.info('journal: answering the interactions a previous run accepted', { jobs: left.length });
+    for (const entry of left) {
+      const job = entry.job as JournalledInteraction;
+      const track = new JobTrack(journal, [entry.id], log);
+      if (Date.now() >= CartoonJobs.createdAt(job.interaction) + opts.tokenLifetimeMs) {
+        log.warn('discord: a job from before the restart cannot be answered: its interaction token has expired', {
+          user: job.interaction.user.id,
+          guild: job.interaction.guildId,
+          interaction: job.interaction.id,
+        });
+        this.#inFlight.track(track.done());
+        continue;
+      }
+      this.#inFlight.track(this.#jobs.run(lateInteraction(this.client, job.interaction), job.lang, job.sources, job.options, job.ephemeral, true, track));
+    }
   }
 
   /** Stops taking interactions, answers the ones in flight, then logs out. */

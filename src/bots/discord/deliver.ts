@@ -2,7 +2,8 @@
  * The finished reply: the cartoons as attachments (made to fit the interaction's upload limit), an
  * embed with the options and the caption, and the result buttons.
  */
-import { AttachmentBuilder, EmbedBuilder, type Message, type RepliableInteraction } from 'discord.js';
+import { AttachmentBuilder, EmbedBuilder, type Message } from 'discord.js';
+import type { JobInteraction } from './CartoonJobs.ts';
 import { extensionOf, type CartoonOptions, type CartoonResult } from '../../engine/index.ts';
 import { texts, type Lang } from '../../i18n/index.ts';
 import { resultCaption } from '../shared/captions.ts';
@@ -13,7 +14,7 @@ import { ResultButtons } from './ResultButtons.ts';
 export const DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024;
 
 /** Edits the deferred reply into the result; `totalMs` is counted from the user's click. */
-export async function deliver(interaction: RepliableInteraction, lang: Lang, results: readonly CartoonResult[], options: CartoonOptions, totalMs: number): Promise<Message> {
+export async function deliver(interaction: JobInteraction, lang: Lang, results: readonly CartoonResult[], options: CartoonOptions, totalMs: number): Promise<Message> {
   const t = texts(lang);
   // The limit is shared by the files of one message.
   const limit = Math.floor((interaction.attachmentSizeLimit ?? DEFAULT_UPLOAD_LIMIT) / results.length);

@@ -3,12 +3,19 @@
  * gateway, receives INTERACTION_CREATE dispatches shaped like Discord's, and answers through the
  * REST routes. Assertions are on what the user would see.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Locale } from 'discord.js';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { commandDefinitions, DiscordBot, DISCORD_DEFAULTS, registerCommands, type DiscordOptions } from '../../../src/bots/discord/index.ts';
 import { DEFAULT_MESSAGES, silentLogger, ToonError, type Engine } from '../../../src/engine/index.ts';
-import { clipOf, fixture, framesOf, sharedEngine, stopsAfterEach, turningGif } from '../../helpers.ts';
+import { clipOf, fixture, framesOf, recordingLogger, sharedEngine, stopsAfterEach, turningGif } from '../../helpers.ts';
+import type { JournalledInteraction } from '../../../src/bots/discord/CartoonJobs.ts';
+import { openCommunity } from '../../../src/bots/shared/community.ts';
+import { Journal } from '../../../src/bots/shared/Journal.ts';
 import { APP_ID, FakeDiscord, type RestCall } from '../../../dev/standins/discord/FakeDiscord.ts';
 import { ann, ben, button, contextMenu, GUILD_ID, slash, wei } from '../../../dev/standins/discord/payloads.ts';
 
@@ -321,5 +328,51 @@ describe('npm run register', () => {
       { choices: ['png', 'jpeg', 'webp'].map((f) => ({ name: f, value: f })) },
       {},
     ]);
+  });
+});
+
+describe('Discord: the journal of a killed run (embedded mode)', () => {
+  it('edits in the cartoon of a job whose token lives; logs one whose token died, with its requester, and sends nothing', async () => {
+    discord = stopping(new FakeDiscord());
+    await discord.start();
+    const folder = await mkdtemp(path.join(os.tmpdir(), 'toonbot-discord-journal-'));
+    const file = path.join(folder, 'journal.log');
+    const before = await Journal.open(file, silentLogger);
+    const image = await photo('late.jpg');
+    const job = (token: string, createdTimestamp: number): JournalledInteraction => ({
+      platform: 'discord',
+      interaction: {
+        id: `i-${token}`,
+        applicationId: APP_ID,
+        token,
+        guildId: GUILD_ID,
+        channelId: null,
+        locale: Locale.EnglishUS,
+        createdTimestamp,
+        attachmentSizeLimit: 8 << 20,
+        user: { id: ben.id },
+      },
+      lang: 'en',
+      sources: [{ ...image, name: image.filename, contentType: image.contentType, width: image.width ?? null, height: image.height ?? null }],
+      options: engine.parseOptions({ resolution: 256 }),
+      ephemeral: false,
+    });
+    await before.add('discord:i-old', job('old-token', Date.now() - 20 * 60_000));
+    await before.add('discord:i-live', job('live-token', Date.now() - 60_000));
+    await before.close();
+
+    const log = recordingLogger();
+    const journal = await Journal.open(file, log);
+    bot = stopping(
+      await DiscordBot.start(engine, { ...DISCORD_DEFAULTS, token: TOKEN, applicationId: APP_ID, apiRoot: discord.apiRoot, attachmentHosts: ['127.0.0.1'] }, log, { ...openCommunity(log), journal }),
+    );
+    const final = await discord.waitFor(isFinal('live-token'));
+    expect((await sharp(final.files[0]?.data).metadata()).width).toBe(256);
+    await bot.idle();
+    expect(discord.calls.filter((c) => c.path.includes('old-token'))).toEqual([]);
+    expect(log.lines).toContain('warn discord: a job from before the restart cannot be answered: its interaction token has expired');
+    expect(journal.stats().jobs).toBe(0);
+    await journal.close();
+    await rm(folder, { recursive: true, force: true });
   });
 });
