@@ -1,6 +1,6 @@
 /**
  * A real Redis server for the scale-out tests (Debian's redis-server; .ci/run installs it): its own
- * process on a free loopback port, no persistence, stopped by the test.
+ * process on a free loopback port, no persistence unless asked, stopped by the test.
  */
 import { spawn } from 'node:child_process';
 import { freePort } from './net.ts';
@@ -8,13 +8,18 @@ import { freePort } from './net.ts';
 export interface RedisServer {
   url: string;
   port: number;
-  stop(): Promise<void>;
+  /** Ends the server: SIGKILL by default, SIGTERM for a clean shutdown (its data written out). */
+  stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** A Redis server on a free port, or on `port` (a restart of one that was stopped). */
-export async function startRedis(port?: number): Promise<RedisServer> {
+/**
+ * A Redis server on a free port, or on `port` (a restart of one that was stopped); with `aofDir`,
+ * persistent as a production one is (an append-only file there, fsynced every second).
+ */
+export async function startRedis(port?: number, aofDir?: string): Promise<RedisServer> {
   port ??= await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const persistence = aofDir ? ['--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', aofDir] : ['--appendonly', 'no'];
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--maxmemory-policy', 'noeviction'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   const failed = new Promise<never>((_, reject) => {
@@ -30,10 +35,10 @@ export async function startRedis(port?: number): Promise<RedisServer> {
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
-    stop: async () => {
+    stop: async (signal: NodeJS.Signals = 'SIGKILL') => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGKILL');
+      child.kill(signal);
       await exited;
     },
   };

@@ -38,8 +38,13 @@ async function startAdapters(config: AppConfig, engine: Engine, logger: Logger, 
   return bots;
 }
 
-/** Hands a job from before a restart to the adapter of its platform. */
-async function answerLater(bots: RunningBot[], replyTo: ReplyAddress, outcome: LateOutcome, logger: Logger): Promise<void> {
+/**
+ * Hands a job from before a restart to the adapter of its platform; not one the journal runs again
+ * (`rerun`: the bot was killed between handing it to Redis and recording that), which is answered
+ * by that run.
+ */
+async function answerLater(bots: RunningBot[], replyTo: ReplyAddress, outcome: LateOutcome, logger: Logger, rerun: ReadonlySet<string>): Promise<void> {
+  if (typeof replyTo.journal === 'string' && rerun.has(replyTo.journal)) return logger.info('scale-out: a job from before the restart is answered by its run from the journal instead');
   const bot = bots.find((b) => b.name === replyTo.platform);
   if (bot?.answerLater) await bot.answerLater(replyTo, outcome);
   else logger.warn('a job from before the restart has no adapter to answer it', { platform: replyTo.platform });
@@ -100,17 +105,18 @@ async function main(): Promise<number> {
     if (config.telegram || config.discord) {
       stats = new DailyStats(metrics, engine);
       // The embedded line is in memory: the journal lets a killed bot answer what it accepted. In
-      // scale-out mode the line is in Redis already.
-      if (!remote) {
-        journal = await Journal.open(config.journalPath, logger);
-        metrics.watchJournal(journal);
-      }
+      // scale-out mode it holds a job until Redis does (the download, the upload).
+      journal = await Journal.open(config.journalPath, logger);
+      metrics.watchJournal(journal);
       community = { ...(await communityFrom(config.access, config.scale?.redisUrl, logger, metrics.observe, stats)), ...(journal ? { journal } : {}) };
       bots = await startAdapters(config, engine, logger, community);
     }
     if (web) bots.push(web.studio);
     // Jobs this bot accepted before a restart, finished or still on a worker, are answered now.
-    if (remote) await remote.recover((replyTo, outcome) => answerLater(bots, replyTo, outcome, logger));
+    if (remote) {
+      const rerun = new Set(journal?.recovered.filter((e) => e.notes.delivered !== true).map((e) => e.key));
+      await remote.recover((replyTo, outcome) => answerLater(bots, replyTo, outcome, logger, rerun));
+    }
   } catch (error) {
     const inUse = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
     logger.error(inUse ? 'could not start: the port is in use (set TOONBOT_WEB_PORT or TOONBOT_HTTP_PORT to a free one)' : 'could not start', { error });

@@ -24,6 +24,7 @@ import {
 } from '../../src/engine/expert.ts';
 import { likenessPhotos } from '../likeness/likeness.ts';
 import { benchModel, type BenchModelId } from './models.ts';
+import { journalCost } from './journal.ts';
 import type { ClipRow, FaceCase, PortraitRow, Rows, ScaleRow, Int8Row, Task, TaskOf } from './rows.ts';
 
 const median = (xs: number[]): number => {
@@ -56,6 +57,7 @@ export async function measure(task: Task): Promise<Rows[Task['kind']]> {
   if (task.kind === 'int8') return int8Row(task);
   if (task.kind === 'portrait') return faceCost(task, image);
   if (task.kind === 'clip') return clipCost(task, image);
+  if (task.kind === 'journal') return journalCost(task, image);
   if (task.kind === 'untiled') {
     const entry = await benchModel(task.model);
     const session = await ModelSession.open(entry, runtime, silentLogger);

@@ -32,6 +32,10 @@ export function toMarkdown(r: BenchReport): string {
     ``,
     `${s(r.clip.frames)} frames at ${s(r.clip.fps)} fps, ${s(r.clip.width)}x${s(r.clip.height)}, toon with its face pass, MP4 in and out (${s(r.clip.bytes)} bytes): ${s(r.clip.clipMs)} ms end to end; the same frames as ${s(r.clip.frames)} PNG photos one by one: ${s(r.clip.photosMs)} ms (clip / photos ${s(r.clip.ratio)}x). A photo sent while a clip runs waited ${s(r.clip.photoWaitMs)} ms for its turn; peak RSS ${s(r.clip.peakRssMiB)} MiB.`,
     ``,
+    `## The journal`,
+    ``,
+    `Toon at ${s(r.journal.resolution)} px: ${s(r.journal.plainMs)} ms end to end; with the journal's four fsynced writes around it (the job written before it runs, the status, delivered, done) ${s(r.journal.journalledMs)} ms; the writes themselves ${s(r.journal.linesMs)} ms, ${s(Math.round(r.journal.added * 10_000) / 100)} % of the job (medians of ${s(r.journal.runs)}).`,
+    ``,
     `## Serial batch`,
     ``,
     md(

@@ -13,6 +13,7 @@ export type Task = { provider: string } & (
   | { kind: 'clip'; resolution: number; seconds: number; input: string }
   | { kind: 'scale'; resolution: number; runs: number; images: number; input: string }
   | { kind: 'int8'; resolution: number; runs: number; input: string }
+  | { kind: 'journal'; resolution: number; runs: number; input: string }
 );
 export type TaskKind = Task['kind'];
 export type TaskOf<K extends TaskKind> = Extract<Task, { kind: K }>;
@@ -118,6 +119,17 @@ export interface ClipRow {
   peakRssMiB: number;
 }
 
+/** A photo's end-to-end time, and the journal's four writes (fsynced) around it. */
+export interface JournalRow {
+  runs: number;
+  plainMs: number;
+  journalledMs: number;
+  /** The journal's own time per job: add, status note, delivered, done. */
+  linesMs: number;
+  /** linesMs over plainMs. */
+  added: number;
+}
+
 /** The row each kind of task prints. */
 export interface Rows {
   size: SizeRow;
@@ -128,6 +140,7 @@ export interface Rows {
   pair: PairRow;
   int8: Int8Row;
   scale: ScaleRow;
+  journal: JournalRow;
 }
 
 type At = { model: string; resolution: number };
@@ -149,4 +162,5 @@ export interface BenchReport {
   pairs: (At & PairRow)[];
   int8: At & Int8Row;
   scale: { resolution: number } & ScaleRow;
+  journal: { resolution: number } & JournalRow;
 }

@@ -31,6 +31,8 @@ export interface BackendContext extends JobContext {
   onPosition?: (position: number) => void;
   /** A clip's frames drawn so far. */
   onProgress?: (progress: Progress) => void;
+  /** The job is in a line that outlives this process (SubmitOptions.onDurable). */
+  onDurable?: () => void;
 }
 
 /** Where the models run. */
@@ -235,14 +237,17 @@ export class EngineShell implements Engine {
       deadlineAt: Date.now() + deadlineMs,
       ...(request.replyTo ? { replyTo: request.replyTo } : {}),
     };
-    const { onPosition, onProgress, signal } = options;
+    const { onPosition, onProgress, onDurable, signal } = options;
     const own = this.backend.positions === 'backend';
-    const promise = enqueue((context) => this.backend.run(job, { ...context, ...(own && onPosition ? { onPosition } : {}), ...(onProgress ? { onProgress } : {}) }), {
-      ...(signal ? { signal } : {}),
-      ...(!own && onPosition ? { onPosition } : {}),
-      ...(clip ? { weight: clip.cost } : {}),
-      deadlineMs,
-    });
+    const promise = enqueue(
+      (context) => this.backend.run(job, { ...context, ...(own && onPosition ? { onPosition } : {}), ...(onProgress ? { onProgress } : {}), ...(onDurable ? { onDurable } : {}) }),
+      {
+        ...(signal ? { signal } : {}),
+        ...(!own && onPosition ? { onPosition } : {}),
+        ...(clip ? { weight: clip.cost } : {}),
+        deadlineMs,
+      },
+    );
     return { size, job: promise, clip };
   }
 

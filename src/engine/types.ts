@@ -99,6 +99,11 @@ export interface SubmitOptions {
    * joins the line: a front end spends it from a daily allowance, and may refuse it by throwing.
    */
   onCost?: (photos: number) => Promise<void>;
+  /**
+   * The job is now kept by a line that outlives this process (scale-out: it is in Redis), so a
+   * restarted bot is answered from there; never called for the embedded line.
+   */
+  onDurable?: () => void;
 }
 
 /** How far a clip has come: `frame` of about `frames` drawn. */

@@ -119,7 +119,7 @@ export class RedisBackend implements Backend {
   }
 
   /** Photo to Redis, job to the queue, wait for a worker, cartoon back; cleans up after itself. */
-  async run(job: BackendJob, { signal, onPosition, onProgress }: BackendContext): Promise<JobOutput> {
+  async run(job: BackendJob, { signal, onPosition, onProgress, onDurable }: BackendContext): Promise<JobOutput> {
     const id = randomUUID();
     const done = new Promise<JobReturn>((resolve, reject) =>
       this.#pending.set(id, { resolve, reject, ...(onPosition ? { onPosition } : {}), ...(onProgress ? { onProgress } : {}), addedAt: Date.now() }),
@@ -143,6 +143,7 @@ export class RedisBackend implements Backend {
         ...(job.clip ? { clip: { format: job.clip.format, square: job.clip.square, maxSeconds: CLIP_LIMITS.maxSeconds, sound: job.clip.sound === true } } : {}),
       };
       await this.#channel.add(id, job.image, data);
+      onDurable?.();
       this.#line.moved();
       const { result } = await done;
       const taken = await this.#take(id, true);

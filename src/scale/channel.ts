@@ -26,6 +26,13 @@ export interface ChannelEvents {
   moved(): void;
 }
 
+/**
+ * A job that fails with a plain error (Redis away while a worker read or wrote it) is tried again,
+ * 1 s then 2 s later; the engine's refusals are final (worker.ts), and a job whose worker dies
+ * twice fails on its stall count, whatever its attempts.
+ */
+const RETRIES = { attempts: 3, backoff: { type: 'exponential', delay: 1000 } } as const;
+
 export class JobChannel {
   readonly #connections: Connections;
   readonly #redis: Redis;
@@ -67,7 +74,7 @@ export class JobChannel {
   async add(id: string, image: Uint8Array, data: JobData): Promise<void> {
     const ttl = Math.max(1000, data.deadlineAt - Date.now()) + RESULT_GRACE_MS;
     await this.#redis.set(keys.input(id), Buffer.from(image.buffer, image.byteOffset, image.byteLength), 'PX', ttl);
-    await this.#queue.add('cartoon', data, { jobId: id, attempts: 1, removeOnComplete: { age: KEEP_FINISHED_S }, removeOnFail: { age: KEEP_FINISHED_S } });
+    await this.#queue.add('cartoon', data, { jobId: id, ...RETRIES, removeOnComplete: { age: KEEP_FINISHED_S }, removeOnFail: { age: KEEP_FINISHED_S } });
   }
 
   /** The cartoon a worker left for the job, if it is still there. */

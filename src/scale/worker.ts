@@ -5,6 +5,11 @@
  * A worker that dies mid-job (kill -9, a lost machine) stops renewing the job's lock; another
  * worker's stalled-job check puts the job back in line once (maxStalledCount 1), and a second
  * stall fails it, which the bot answers with an error.
+ *
+ * Redis going away mid-job (a restart, a failover) does not cost the job: the cartoon's write is
+ * tried again until Redis is back (up to OUTPUT_WRITE_MS), and a job that still cannot be read or
+ * written fails with a plain error, which BullMQ retries (channel.ts: attempts), unlike the
+ * engine's own refusals (a corrupt photo, a timeout), which are final.
  */
 import os from 'node:os';
 import { UnrecoverableError, Worker } from 'bullmq';
@@ -39,6 +44,29 @@ const HEARTBEAT_MS = 5000;
  */
 const OWN_LINE = { concurrency: 1, maxWaiting: 1, perRequester: 2 } as const;
 
+/** How long a finished cartoon's write is tried again while Redis is away. */
+const OUTPUT_WRITE_MS = 60_000;
+
+/** An error BullMQ must not retry: the engine's answer, encoded for the bot. */
+function final(error: unknown): UnrecoverableError {
+  return new UnrecoverableError(encodeError(toToonError(error)));
+}
+
+/** Runs `write` until it succeeds, waiting longer between tries (0.25 s up to 4 s), for up to OUTPUT_WRITE_MS. */
+async function keepTrying(what: string, log: Logger, write: () => Promise<unknown>): Promise<void> {
+  const deadline = Date.now() + OUTPUT_WRITE_MS;
+  for (let wait = 250; ; wait = Math.min(wait * 2, 4000)) {
+    try {
+      await write();
+      return;
+    } catch (error) {
+      if (Date.now() + wait > deadline) throw error instanceof Error ? error : new Error(String(error));
+      log.warn(`could not write ${what} (Redis away?): trying again`, { inMs: wait, error: error instanceof Error ? error.message : String(error) });
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}
+
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const { log } = options;
   const name = options.name ?? `${os.hostname()}:${process.pid}`;
@@ -57,21 +85,24 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       const id = job.id as string;
       const left = job.data.deadlineAt - Date.now();
       log.info('job started', { jobId: id, attempt: job.attemptsStarted, stalled: job.stalledCounter ?? 0 });
+      if (left <= 0) throw final(new ToonError('TIMEOUT', { message: 'The job waited past its deadline.', detail: { lateMs: -left } }));
+      // Redis away: a plain error, retried by BullMQ.
+      const image = await redis.getBuffer(keys.input(id));
+      if (!image) throw final(new ToonError('TIMEOUT', { message: "The photo's key expired before a worker took the job." }));
+      let output;
       try {
-        if (left <= 0) throw new ToonError('TIMEOUT', { message: 'The job waited past its deadline.', detail: { lateMs: -left } });
-        const image = await redis.getBuffer(keys.input(id));
-        if (!image) throw new ToonError('TIMEOUT', { message: "The photo's key expired before a worker took the job." });
-        const { image: cartoon, ...result } = await engine.submit(
+        output = await engine.submit(
           { image, options: job.data.options, includeFaces: job.data.includeFaces, requester: job.data.requester, deadlineMs: left, ...(job.data.clip ? { clip: job.data.clip } : {}) },
           // A clip's frames, for the asker's status ("frame 34/120"), through the queue's events.
           { onProgress: (progress) => void job.updateProgress({ ...progress }).catch(() => undefined) },
         );
-        await redis.set(keys.output(id), cartoon, 'PX', OUTPUT_TTL_MS);
-        return { result };
       } catch (error) {
         // The engine's refusals (a corrupt photo, a timeout) are final: no retry.
-        throw new UnrecoverableError(encodeError(toToonError(error)));
+        throw final(error);
       }
+      const { image: cartoon, ...result } = output;
+      await keepTrying(`the cartoon of job ${id}`, log, () => redis.set(keys.output(id), cartoon, 'PX', OUTPUT_TTL_MS));
+      return { result };
     },
     {
       connection: connections.open('blocking'),

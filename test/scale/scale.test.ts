@@ -67,9 +67,21 @@ async function launch(args: string[], extra: Record<string, string>, readyLine: 
   return proc;
 }
 
-const worker = (name: string) => launch(['bin/toonbot.js', 'worker', '--name', name], {}, '"msg":"worker ready"');
-const bot = (api: FakeBotApi, settings: string) =>
-  launch(['--import', 'tsx', 'src/main.ts'], { TELEGRAM_BOT_TOKEN: api.token, TELEGRAM_API_ROOT: api.apiRoot, TELEGRAM_SETTINGS_PATH: settings, TOONBOT_MAX_WAITING: '64' }, '"msg":"ready"');
+const worker = (name: string, redisUrl = redis.url) => launch(['bin/toonbot.js', 'worker', '--name', name], { TOONBOT_REDIS_URL: redisUrl }, '"msg":"worker ready"');
+/** The bot process; its settings file names its journal too (a restart on the same one finds its jobs). */
+const bot = (api: FakeBotApi, settings: string, redisUrl = redis.url) =>
+  launch(
+    ['--import', 'tsx', 'src/main.ts'],
+    {
+      TOONBOT_REDIS_URL: redisUrl,
+      TELEGRAM_BOT_TOKEN: api.token,
+      TELEGRAM_API_ROOT: api.apiRoot,
+      TELEGRAM_SETTINGS_PATH: settings,
+      TOONBOT_JOURNAL_PATH: settings.replace(/\.json$/, '-journal.log'),
+      TOONBOT_MAX_WAITING: '64',
+    },
+    '"msg":"ready"',
+  );
 
 function count(log: string, line: string): number {
   return log.split('\n').filter((l) => l.includes(line)).length;
@@ -212,6 +224,54 @@ describe('scale-out: one bot, two workers, one Redis', () => {
       await until(async () => (await toonbotKeys()).length === 0, 10_000, 'Redis cleaned up');
     });
   }, 150_000);
+
+  it('a bot killed while a photo downloads (before Redis has it) answers it after its restart, from its journal', async () => {
+    await withBotApi(async (api) => {
+      await worker('j1');
+      const settings = path.join(dir, 's5.json');
+      const first = await bot(api, settings);
+      const [user] = people(8500, 1) as [Person];
+      api.stalled.add('j0-l');
+      send(api, [user], 'res=512', 'j');
+      await until(() => api.downloads.length >= 1, 30_000, 'the download to start');
+      first.child.kill('SIGKILL');
+      await first.exited;
+      api.stalled.clear();
+      await bot(api, settings);
+      await until(() => answers(api, [user]).every((a) => a.photos + a.texts.length >= 1), 60_000, 'the answer after the restart');
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(answers(api, [user])).toEqual([{ photos: 1, texts: [] }]);
+      await until(async () => (await toonbotKeys()).length === 0, 10_000, 'Redis cleaned up');
+    });
+  }, 150_000);
+
+  it('Redis with its append-only file restarted under load: every photo answered with its cartoon', async () => {
+    const aof = await mkdtemp(path.join(dir, 'aof-'));
+    let own = await startRedis(undefined, aof);
+    try {
+      await withBotApi(async (api) => {
+        const w = await worker('a1', own.url);
+        await bot(api, path.join(dir, 's6.json'), own.url);
+        const users = people(8600, 6);
+        send(api, users, 'res=1024', 'x');
+        // All in line (each shown its place, or answered), one of them on the worker.
+        await until(
+          () => users.every((u) => api.calls.some((c) => Number(c.params.chat_id) === u.id && (c.method === 'sendPhoto' || String(c.params.text).startsWith('Queued')))),
+          30_000,
+          'every photo in line',
+        );
+        await until(() => count(w.log(), '"msg":"job started"') >= 2, 60_000, 'the worker to be busy');
+        await own.stop('SIGTERM');
+        await new Promise((r) => setTimeout(r, 1500));
+        own = await startRedis(own.port, aof);
+        await until(() => answers(api, users).every((a) => a.photos + a.texts.length >= 1), 120_000, 'every answer');
+        await new Promise((r) => setTimeout(r, 1000));
+        expect(answers(api, users)).toEqual(users.map(() => ({ photos: 1, texts: [] })));
+      });
+    } finally {
+      await own.stop();
+    }
+  }, 240_000);
 
   it('while Redis is away the bot says so: /readyz 503 "unavailable", photos refused with "send it again shortly"; ready again when it is back', async () => {
     const own = await startRedis();

@@ -46,7 +46,7 @@ export interface JournalledInteraction {
 }
 
 /** Where a job's answer goes after a restart (scale-out mode): the interaction's webhook while its token lives. */
-type LateAddress = { platform: 'discord'; applicationId: string; token: string; lang: string; expiresAt: number };
+type LateAddress = { platform: 'discord'; applicationId: string; token: string; lang: string; expiresAt: number; journal: string };
 
 export class CartoonJobs {
   readonly #guilds: GroupCaps;
@@ -81,7 +81,7 @@ export class CartoonJobs {
   async run(interaction: JobInteraction, lang: Lang, sources: readonly ImageSource[], options: CartoonOptions, ephemeral: boolean, admitted = false, track?: JobTrack): Promise<void> {
     const lines = track ?? (await this.#journalled({ platform: 'discord', interaction: facts(interaction), lang, sources: sources.map(source), options, ephemeral }));
     try {
-      await this.#run(interaction, lang, sources, options, ephemeral, admitted);
+      await this.#run(interaction, lang, sources, options, ephemeral, admitted, lines);
     } finally {
       // Editing the deferred reply is idempotent: a kill before this line only edits it again.
       await lines.done();
@@ -99,7 +99,7 @@ export class CartoonJobs {
     }
   }
 
-  async #run(interaction: JobInteraction, lang: Lang, sources: readonly ImageSource[], options: CartoonOptions, ephemeral: boolean, admitted: boolean): Promise<void> {
+  async #run(interaction: JobInteraction, lang: Lang, sources: readonly ImageSource[], options: CartoonOptions, ephemeral: boolean, admitted: boolean, track: JobTrack): Promise<void> {
     const guild = interaction.guildId ?? `dm:${interaction.user.id}`;
     const deadline = CartoonJobs.createdAt(interaction) + this.opts.tokenLifetimeMs;
     const user = `discord:${interaction.user.id}`;
@@ -131,7 +131,7 @@ export class CartoonJobs {
         status.item(i, sources.length);
         this.#checkAttachment(source);
         // For a bot restarted while a worker has the job (scale-out): the interaction to edit, while its token lives.
-        const replyTo: LateAddress = { platform: 'discord', applicationId: interaction.applicationId, token: interaction.token, lang, expiresAt: deadline };
+        const replyTo: LateAddress = { platform: 'discord', applicationId: interaction.applicationId, token: interaction.token, lang, expiresAt: deadline, journal: `discord:${interaction.id}` };
         const fetch = () =>
           download(new URL(source.url), { maxBytes: this.opts.maxDownloadBytes, timeoutMs: this.opts.downloadTimeoutMs, allowHosts: this.opts.attachmentHosts, signal: this.downloads.signal });
         try {
@@ -144,6 +144,7 @@ export class CartoonJobs {
               onPosition: (p) => status.position(p),
               onProgress: (p) => status.progress(p),
               onHandle: (handle) => (current.job = handle),
+              onDurable: () => track.handed(sources.length),
             }),
           );
         } catch (error) {

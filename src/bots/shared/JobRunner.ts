@@ -26,6 +26,8 @@ export interface JobSpec<T> {
   onPosition?: (position: number) => void;
   /** A clip's frames drawn so far. */
   onProgress?: (progress: Progress) => void;
+  /** The job is in a line that outlives this process (scale-out): a restart is answered from there. */
+  onDurable?: () => void;
   /** Ends the job from outside (the browser went away); its reason is the job's error. */
   signal?: AbortSignal;
   /** The job's Cancel handle while it is open (for its button), then undefined. */
@@ -73,7 +75,8 @@ export class JobRunner {
       const ticket = this.engine.reserve(spec.requester);
       try {
         const fetched = await spec.fetch();
-        return await ticket.submit(spec.request(fetched), { onPosition, onCost, ...(spec.onProgress ? { onProgress: spec.onProgress } : {}), ...(signal ? { signal } : {}) });
+        const { onProgress, onDurable } = spec;
+        return await ticket.submit(spec.request(fetched), { onPosition, onCost, ...(onProgress ? { onProgress } : {}), ...(onDurable ? { onDurable } : {}), ...(signal ? { signal } : {}) });
       } finally {
         ticket.release();
       }

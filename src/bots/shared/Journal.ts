@@ -246,6 +246,7 @@ function ignoreMissing(error: NodeJS.ErrnoException): string {
  */
 export class JobTrack {
   static readonly NONE = new JobTrack(undefined, [], undefined);
+  #handed = 0;
 
   constructor(
     private readonly journal: Journal | undefined,
@@ -256,6 +257,15 @@ export class JobTrack {
   /** Records facts (the status message's id) without waiting for the disk. */
   note(facts: Record<string, unknown>): void {
     void this.#each('note', (journal, id) => journal.note(id, facts));
+  }
+
+  /**
+   * One of the job's `of` photos is in a line that outlives the process (scale-out: Redis answers
+   * it after a restart); once all are, the journal lets go of the job.
+   */
+  handed(of: number): void {
+    this.#handed += 1;
+    if (this.#handed >= of) void this.done();
   }
 
   /** The reply is out: from now on a restart only cleans up. */

@@ -26,7 +26,10 @@ import type { LateOutcome, ReplyAddress } from '../shared/RunningBot.ts';
 import type { SettingsMenu } from './SettingsMenu.ts';
 
 /** A job's reply address, kept with the job in scale-out mode (plain JSON). */
-type LateAddress = { platform: 'telegram'; chatId: number; messageId: number; userId: number; lang: Lang; media: Media };
+type LateAddress = { platform: 'telegram'; chatId: number; messageId: number; userId: number; lang: Lang; media: Media; journal: string };
+
+/** The journal's key of the message that asked: the same as TelegramBot's, so a restart finds it. */
+const journalKey = (message: { chat: { id: number }; message_id: number }): string => `telegram:${message.chat.id}:${message.message_id}`;
 
 type Limits = Pick<TelegramOptions, 'maxDownloadBytes' | 'downloadTimeoutMs' | 'maxPhotoBytes' | 'localFiles' | 'maxJobsPerGroup'>;
 
@@ -75,7 +78,7 @@ export class PhotoJobs {
     const stopAction = this.out.chatAction(target.chatId, chatActionFor(target.media));
     let last: string | undefined;
     try {
-      const done = await this.#cartoon(target, options, status, lang, current);
+      const done = await this.#cartoon(target, options, status, lang, current, { track, key: journalKey(request.asker), of: 1 });
       await this.#delivery.one(done.target, done.result, resultCaption(lang, [done.result], done.totalMs), lang);
     } catch (error) {
       if (pressed(error)) last = texts(lang).ops.cancelled;
@@ -142,7 +145,7 @@ export class PhotoJobs {
       for (const [i, target] of targets.entries()) {
         status.item(i, targets.length);
         try {
-          chunk.push(await this.#cartoon(target, options, status, lang, current));
+          chunk.push(await this.#cartoon(target, options, status, lang, current, { track, key: `telegram:${target.chatId}:${target.photoMessageId}`, of: targets.length }));
         } catch (error) {
           failures.push(error);
         }
@@ -179,7 +182,11 @@ export class PhotoJobs {
   }
 
   /** Checks what Telegram says of the file, downloads it and runs the job. `totalMs` counts from here. */
-  async #cartoon(target: Target, options: CartoonOptions, status: QueueStatus, lang: Lang, current: { job?: Cancellable }): Promise<Done> {
+  /**
+   * `journal`: the job's lines, and this photo's key there (the asker's message, or the album
+   * item's), kept with the job in scale-out mode so that a restart answers it once.
+   */
+  async #cartoon(target: Target, options: CartoonOptions, status: QueueStatus, lang: Lang, current: { job?: Cancellable }, journal: { track: JobTrack; key: string; of: number }): Promise<Done> {
     const started = performance.now();
     const user = `telegram:${target.userId}`;
     const { media } = target;
@@ -195,7 +202,7 @@ export class PhotoJobs {
     const releaseGroup = target.chatId < 0 ? this.#groups.hold(String(target.chatId)) : () => undefined;
     let result: CartoonResult;
     try {
-      const replyTo: LateAddress = { platform: 'telegram', chatId: target.chatId, messageId: target.photoMessageId, userId: target.userId, lang, media: target.media };
+      const replyTo: LateAddress = { platform: 'telegram', chatId: target.chatId, messageId: target.photoMessageId, userId: target.userId, lang, media: target.media, journal: journal.key };
       result = await this.#runner.run({
         requester: user,
         fetch: () => this.#download(media),
@@ -203,6 +210,7 @@ export class PhotoJobs {
         onPosition: (p) => status.position(p),
         onProgress: (p) => status.progress(p),
         onHandle: (handle) => (current.job = handle),
+        onDurable: () => journal.track.handed(journal.of),
       });
     } finally {
       releaseGroup();

@@ -2,10 +2,10 @@
  * The durable line's file: what is written stays written, a crash mid-write costs at most the
  * line being written, and the file stays as small as the jobs in hand.
  */
-import { appendFile, readFile, stat, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Journal } from '../../../src/bots/shared/Journal.ts';
+import { JobTrack, Journal } from '../../../src/bots/shared/Journal.ts';
 import { recordingLogger, scratchFolder } from '../../helpers.ts';
 
 const folder = scratchFolder('toonbot-journal-');
@@ -103,5 +103,39 @@ describe('Journal', () => {
     expect(next.recovered.map((e) => e.id)).toEqual([keep.id]);
     expect(next.stats().bytes).toBeLessThan(400);
     await next.close();
+  });
+});
+
+describe('JobTrack', () => {
+  it('lets go of a job once all its photos are in a durable line (scale-out), not before', async () => {
+    const file = fresh();
+    const journal = await Journal.open(file, recordingLogger());
+    const album = await Promise.all([journal.add('a1', {}), journal.add('a2', {}), journal.add('a3', {})]);
+    const track = new JobTrack(
+      journal,
+      album.map((e) => e.id),
+      recordingLogger(),
+    );
+    track.handed(3);
+    track.handed(3);
+    await journal.note(album[0]?.id, {});
+    expect(journal.stats().jobs).toBe(3);
+    track.handed(3);
+    await journal.close();
+    expect(journal.stats().jobs).toBe(0);
+    expect((await Journal.open(file, recordingLogger())).recovered).toEqual([]);
+  });
+
+  it('a journal that cannot be written is logged, and the reply in hand goes on', async () => {
+    const file = fresh();
+    const journal = await Journal.open(file, recordingLogger());
+    const entry = await journal.add('k', {});
+    await journal.close();
+    // Its folder is gone: every later write fails.
+    await rm(path.dirname(file), { recursive: true, force: true });
+    const log = recordingLogger();
+    const track = new JobTrack(journal, [entry.id], log);
+    await expect(track.delivered()).resolves.toBeUndefined();
+    expect(log.lines.some((l) => l.startsWith('warn journal: "delivered" was not written'))).toBe(true);
   });
 });
