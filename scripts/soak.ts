@@ -56,6 +56,8 @@ const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     TELEGRAM_BOT_TOKEN: telegram.token,
     TELEGRAM_API_ROOT: telegram.apiRoot,
     TELEGRAM_SETTINGS_PATH: path.join(dir, 'settings.json'),
+    TOONBOT_JOURNAL_PATH: path.join(dir, 'journal.log'),
+    TOONBOT_ACCESS_PATH: path.join(dir, 'access.json'),
     DISCORD_TOKEN: 'MTEw.fake.soak-token',
     DISCORD_APPLICATION_ID: APP_ID,
     DISCORD_API_ROOT: discord.apiRoot,

@@ -7,8 +7,8 @@ import cliProgress from 'cli-progress';
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig } from '../config.ts';
 import { DEFAULT_ENGINE_CONFIG, INSTALLED_DIR, loadManifests } from '../engine/expert.ts';
-import { DCTNET_STYLES, DEFAULT_MODELSCOPE_URL, importStyle, isDctnetStyle, pullStyle, quantizeInstalled, styleId, testRun, verifyInstalled } from '../models/index.ts';
-import { importOnnx, RANGES } from '../models/onnxImport.ts';
+import { DCTNET_STYLES, DEFAULT_MODELSCOPE_URL, importStyle, isDctnetStyle, pullStyle, quantizeInstalled, removeInstalled, styleId, testRun, verifyInstalled } from '../models/index.ts';
+import { checkOnnx, importOnnx, RANGES, type OnnxImportOptions } from '../models/onnxImport.ts';
 import { wholeNumber } from './args.ts';
 import { renderTable } from './table.ts';
 
@@ -18,13 +18,27 @@ function modelsDir(): string {
   return loadConfig().engine.modelsDir ?? DEFAULT_ENGINE_CONFIG.modelsDir;
 }
 
+/** The graph conventions given as flags (import, check); what is not given is found. */
+function conventions(flags: Record<string, unknown>): Omit<OnnxImportOptions, 'modelsDir' | 'licence'> {
+  const layout = typeof flags.layout === 'string' ? flags.layout.toUpperCase() : undefined;
+  if (layout !== undefined && layout !== 'NHWC' && layout !== 'NCHW') throw new InvalidArgumentError('--layout is NHWC or NCHW');
+  const range = typeof flags.range === 'string' ? RANGES[flags.range] : undefined;
+  if (flags.range !== undefined && !range) throw new InvalidArgumentError(`--range is one of ${Object.keys(RANGES).join(', ')}`);
+  return {
+    ...(layout ? { layout } : {}),
+    ...(range ? { range } : {}),
+    ...(flags.bgr ? { colorOrder: 'BGR' as const } : {}),
+    ...(typeof flags.multiple === 'number' ? { sizeMultiple: flags.multiple } : {}),
+  };
+}
+
 function styleArg(style: string): keyof typeof DCTNET_STYLES {
   if (!isDctnetStyle(style)) throw new Error(`unknown style "${style}": one of ${Object.keys(DCTNET_STYLES).join(', ')}`);
   return style;
 }
 
 export function addModelsCommand(program: Command): void {
-  const models = program.command('models').description('list, pull, import and verify styles');
+  const models = program.command('models').description('list, pull, import, check, remove and verify styles');
 
   models
     .command('list')
@@ -65,7 +79,7 @@ export function addModelsCommand(program: Command): void {
         },
       });
       bar?.stop();
-      print(`installed ${manifest.id} into ${path.join(dir, INSTALLED_DIR)}; test run: ${await testRun(dir, manifest.id)}`);
+      print(`installed ${manifest.id} into ${path.join(dir, INSTALLED_DIR)}; a photo at 1024: ${await testRun(dir, manifest.id)}`);
     });
 
   models
@@ -84,25 +98,34 @@ export function addModelsCommand(program: Command): void {
       const log = (line: string) => process.stderr.write(`${line}\n`);
       if (!from.toLowerCase().endsWith('.onnx')) {
         const manifest = await importStyle(styleArg(style), from, { modelsDir: dir, log });
-        print(`installed ${manifest.id}; test run: ${await testRun(dir, manifest.id)}`);
+        print(`installed ${manifest.id}; a photo at 1024: ${await testRun(dir, manifest.id)}`);
         return;
       }
       if (typeof flags.licence !== 'string') throw new InvalidArgumentError('say under which licence the weights may be used: --licence "..." (see the README on imported styles)');
-      const layout = typeof flags.layout === 'string' ? flags.layout.toUpperCase() : undefined;
-      if (layout !== undefined && layout !== 'NHWC' && layout !== 'NCHW') throw new InvalidArgumentError('--layout is NHWC or NCHW');
-      const range = typeof flags.range === 'string' ? RANGES[flags.range] : undefined;
-      if (flags.range !== undefined && !range) throw new InvalidArgumentError(`--range is one of ${Object.keys(RANGES).join(', ')}`);
-      const manifest = await importOnnx(style, from, {
-        modelsDir: dir,
-        licence: flags.licence,
-        log,
-        ...(typeof flags.source === 'string' ? { source: flags.source } : {}),
-        ...(layout ? { layout } : {}),
-        ...(range ? { range } : {}),
-        ...(flags.bgr ? { colorOrder: 'BGR' as const } : {}),
-        ...(typeof flags.multiple === 'number' ? { sizeMultiple: flags.multiple } : {}),
-      });
-      print(`installed ${manifest.id}; test run: ${await testRun(dir, manifest.id)}`);
+      const manifest = await importOnnx(style, from, { modelsDir: dir, licence: flags.licence, log, ...(typeof flags.source === 'string' ? { source: flags.source } : {}), ...conventions(flags) });
+      print(`installed ${manifest.id}; a photo at 1024: ${await testRun(dir, manifest.id)}`);
+    });
+
+  models
+    .command('check')
+    .description('check an image-to-image .onnx file before importing it: what the import finds, and how long a run at 1024 takes here; installs nothing')
+    .argument('<file>', 'the .onnx file')
+    .option('--layout <NHWC|NCHW>', 'where the colour channels are (default: read from the graph)')
+    .option('--range <range>', `the value range in and out, ${Object.keys(RANGES).join(', ')} (default: tried on a photo)`)
+    .option('--bgr', 'the graph takes and gives BGR (default RGB)')
+    .option('--multiple <n>', 'frame sides must be a multiple of this (default: found)', wholeNumber)
+    .action(async (file: string, flags: Record<string, unknown>) => {
+      const ms = await checkOnnx(file, { log: (line) => process.stderr.write(`${line}\n`), ...conventions(flags) });
+      print(`${path.basename(file)} can be imported: a 1024 run takes about ${(ms / 1000).toFixed(1)} s on this machine`);
+    });
+
+  models
+    .command('remove')
+    .description('take an installed style away (pulled or imported); running bots stop offering it at their next start')
+    .argument('<style>', 'an installed style id (see `toonbot models list`)')
+    .action(async (style: string) => {
+      await removeInstalled(modelsDir(), style);
+      print(`removed ${style}`);
     });
 
   models
@@ -114,7 +137,7 @@ export function addModelsCommand(program: Command): void {
       for (const id of ids) {
         const manifest = await quantizeInstalled(dir, id, (line) => process.stderr.write(`${line}\n`));
         const parts = [manifest.int8 ? 'background' : undefined, manifest.head?.int8 ? 'head' : undefined].filter(Boolean);
-        print(`${id}: ${parts.length > 0 ? `int8 for ${parts.join(' and ')}` : 'stays fp32'}; test run: ${await testRun(dir, id)}`);
+        print(`${id}: ${parts.length > 0 ? `int8 for ${parts.join(' and ')}` : 'stays fp32'}; a photo at 1024: ${await testRun(dir, id)}`);
       }
     });
 

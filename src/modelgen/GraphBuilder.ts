@@ -32,12 +32,12 @@ export class GraphBuilder {
     return `${prefix}_${this.#counter}`;
   }
 
-  input(name: string, dims: readonly Dim[], elem: 'float' | 'uint8' = 'float'): string {
+  input(name: string, dims: readonly Dim[], elem: Elem = 'float'): string {
     this.#inputs.push(valueInfo(name, dims, elem));
     return name;
   }
 
-  output(value: string, name: string, dims: readonly Dim[], elem: 'float' | 'uint8' = 'float'): void {
+  output(value: string, name: string, dims: readonly Dim[], elem: Elem = 'float'): void {
     this.op('Identity', [value], {}, name);
     this.#outputs.push(valueInfo(name, dims, elem));
   }
@@ -116,12 +116,16 @@ export class GraphBuilder {
   }
 }
 
-function valueInfo(name: string, dims: readonly Dim[], elem: 'float' | 'uint8' = 'float'): onnxProto.onnx.IValueInfoProto {
+/** Element types of graph inputs and outputs. */
+type Elem = 'float' | 'float16' | 'uint8';
+const ELEM_TYPES: Record<Elem, number> = { float: onnx.TensorProto.DataType.FLOAT, float16: onnx.TensorProto.DataType.FLOAT16, uint8: onnx.TensorProto.DataType.UINT8 };
+
+function valueInfo(name: string, dims: readonly Dim[], elem: Elem = 'float'): onnxProto.onnx.IValueInfoProto {
   return {
     name,
     type: {
       tensorType: {
-        elemType: elem === 'uint8' ? onnx.TensorProto.DataType.UINT8 : onnx.TensorProto.DataType.FLOAT,
+        elemType: ELEM_TYPES[elem],
         shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
       },
     },

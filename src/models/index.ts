@@ -4,5 +4,5 @@
  */
 export { DCTNET_STYLES, DEFAULT_MODELSCOPE_URL, InstallError, isDctnetStyle, styleId } from './styles.ts';
 export type { FetchProgress } from './styles.ts';
-export { importStyle, pullStyle, quantizeInstalled } from './install.ts';
+export { importStyle, pullStyle, quantizeInstalled, removeInstalled } from './install.ts';
 export { testRun, verifyInstalled } from './verify.ts';

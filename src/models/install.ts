@@ -6,13 +6,13 @@
  * Only the head and background graphs and alpha.jpg are used: faces come from BlazeFace, so the
  * packages' detector and landmark graphs are not fetched.
  */
-import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { INSTALLED_DIR, sha256, sha256OfFile, validateManifest, type Int8Spec, type ModelIO, type ModelManifest } from '../engine/expert.ts';
 import { convertFrozenGraph } from '../modelgen/tf/convert.ts';
 import { fetchResumable } from './fetch.ts';
 import { makeInt8, MAX_MEAN_ERROR } from './int8.ts';
-import { writeLock } from './lock.ts';
+import { dropLock, writeLock } from './lock.ts';
 import { DCTNET_STYLES, InstallError, STYLE_FILES, styleId, type DctnetStyle, type LockEntry, type PullOptions } from './styles.ts';
 
 interface ListedFile {
@@ -164,4 +164,21 @@ export async function quantizeInstalled(modelsDir: string, id: string, log?: (li
   const updated: ModelManifest = { ...plain, ...(int8 ? { int8 } : {}), ...(head ? { head } : {}) };
   await writeFile(where, `${JSON.stringify(updated, null, 2)}\n`);
   return updated;
+}
+
+/**
+ * Takes an installed style away: its manifest, its folder and its lock entry. Running bots stop
+ * offering it at their next start. The built-in styles are not installed and cannot be removed.
+ * @throws InstallError naming the installed styles when `id` is not one of them
+ */
+export async function removeInstalled(modelsDir: string, id: string): Promise<void> {
+  const root = path.join(modelsDir, INSTALLED_DIR);
+  const manifest = path.join(root, `${id}.json`);
+  if (!/^[a-z0-9][a-z0-9._-]{0,63}$/.test(id) || !(await stat(manifest).catch(() => undefined))) {
+    const installed = (await readdir(root).catch(() => [] as string[])).filter((f) => f.endsWith('.json') && f !== 'lock.json').map((f) => f.slice(0, -5));
+    throw new InstallError(`"${id}" is not an installed style (installed: ${installed.join(', ') || 'none'}; the built-in ones cannot be removed)`);
+  }
+  await rm(manifest);
+  await rm(path.join(root, id), { recursive: true, force: true });
+  await dropLock(modelsDir, id);
 }

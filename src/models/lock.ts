@@ -13,6 +13,14 @@ export async function readLocks(modelsDir: string): Promise<Record<string, LockE
   return JSON.parse(await readFile(lockFile(modelsDir), 'utf8').catch(() => '{}')) as Record<string, LockEntry>;
 }
 
+/** Takes a style's entry out of the lock (it was removed). */
+export async function dropLock(modelsDir: string, id: string): Promise<void> {
+  const locks = await readLocks(modelsDir);
+  if (!(id in locks)) return;
+  delete locks[id];
+  await writeFile(lockFile(modelsDir), `${JSON.stringify(locks, null, 2)}\n`);
+}
+
 export async function writeLock(modelsDir: string, id: string, entry: LockEntry): Promise<void> {
   const locks = await readLocks(modelsDir);
   locks[id] = entry;

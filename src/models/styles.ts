@@ -23,6 +23,8 @@ export interface LockEntry {
   model: string;
   source: string;
   files: Record<string, { size: number; sha256: string }>;
+  /** The file as it was given, when the installed one differs (float16 edges cast to float32). */
+  from?: { size: number; sha256: string };
 }
 
 export interface FetchProgress {

@@ -49,13 +49,14 @@ export async function verifyInstalled(modelsDir: string): Promise<Verdict[]> {
 }
 
 /** Runs one photo through an installed style: an install is only done when this works. */
-export async function testRun(modelsDir: string, id: string): Promise<string> {
+/** A job in style `id` at `resolution` (1024, what users get by default): its size, time and faces. */
+export async function testRun(modelsDir: string, id: string, resolution = 1024): Promise<string> {
   const engine = await createEngine({ modelsDir, logger: silentLogger });
   try {
     const fixture = path.join(CALIBRATION_DIR, 'astronaut.jpg');
     const image = (await readFile(fixture).catch(() => null)) ?? (await sharp({ create: { width: 64, height: 64, channels: 3, background: '#808080' } }).png().toBuffer());
-    const result = await engine.submit({ image, options: { style: id, resolution: 256 } });
-    return `${result.width}x${result.height} in ${result.timings.total} ms, ${result.portrait?.faces ?? 0} face(s)`;
+    const result = await engine.submit({ image, options: { style: id, resolution } });
+    return `${result.width}x${result.height} in ${result.timings.total} ms on this machine (${engine.providers().join(', ')}), ${result.portrait?.faces ?? 0} face(s)`;
   } finally {
     await engine.close();
   }

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, readFile, rm, writeFile, mkdir, cp } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile, mkdir, cp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -201,7 +201,8 @@ describe('toonbot models import, list and verify (the CLI)', () => {
     const run = (args: string[]) => promisify(execFile)(process.execPath, [path.join(ROOT, 'bin/toonbot.js'), ...args], { env, cwd: tmp, timeout: 120_000 });
 
     const imported = await run(['models', 'import', 'handdrawn', from]);
-    expect(imported.stdout).toMatch(/^installed dctnet-handdrawn; test run: 256x256 in [\d.]+ ms, 1 face\(s\)/);
+    // What a user's photo will cost here: the default 1024 on this machine's provider.
+    expect(imported.stdout).toMatch(/^installed dctnet-handdrawn; a photo at 1024: 1024x1024 in [\d.]+ ms on this machine \(cpu \(int8\)\), 1 face\(s\)/);
     const listed = await run(['models', 'list']);
     expect(listed.stdout).toMatch(/dctnet-handdrawn\s+portrait\s+yes\s+Apache-2.0\s+imported from/);
     expect(listed.stdout).toMatch(/dctnet-anime\s+portrait\s+not installed: toonbot models pull anime/);
@@ -216,7 +217,7 @@ describe('toonbot models import, list and verify (the CLI)', () => {
     } = JSON.parse(await readFile(manifestPath, 'utf8'));
     await writeFile(manifestPath, JSON.stringify({ ...old, head: oldHead }));
     const quantized = await run(['models', 'quantize', 'dctnet-handdrawn']);
-    expect(quantized.stdout).toMatch(/^dctnet-handdrawn: int8 for background and head; test run: 256x256/);
+    expect(quantized.stdout).toMatch(/^dctnet-handdrawn: int8 for background and head; a photo at 1024: 1024x1024/);
     expect(quantized.stderr).toMatch(/int8 background: mean error [\d.]+ grey levels, p99 [\d.]+: used on the CPU/);
     const again = JSON.parse(await readFile(manifestPath, 'utf8'));
     expect([again.int8.file, again.head.int8.file]).toEqual(['dctnet-handdrawn/background.int8.onnx', 'dctnet-handdrawn/head.int8.onnx']);
@@ -235,5 +236,17 @@ describe('toonbot models import, list and verify (the CLI)', () => {
     expect(verify?.code).toBe(1);
     expect(verify?.stdout).toMatch(/dctnet-handdrawn\s+FAILED: head.onnx: checksum differs/);
     expect(verify?.stdout).toMatch(/^toon\s+ok$/m);
+
+    // Taken away: files, manifest and lock entry; listed as not installed again. Built-ins stay.
+    expect((await run(['models', 'remove', 'dctnet-handdrawn'])).stdout).toBe('removed dctnet-handdrawn\n');
+    expect(await readdir(path.join(dir, 'installed'))).toEqual(['lock.json']);
+    expect(JSON.parse(await readFile(path.join(dir, 'installed', 'lock.json'), 'utf8'))).toEqual({});
+    expect((await run(['models', 'list'])).stdout).toMatch(/dctnet-handdrawn\s+portrait\s+not installed: toonbot models pull handdrawn/);
+    const builtIn = await run(['models', 'remove', 'toon']).then(
+      () => null,
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(builtIn?.code).toBe(2);
+    expect(builtIn?.stderr).toContain('"toon" is not an installed style (installed: none; the built-in ones cannot be removed)');
   }, 180_000);
 });
