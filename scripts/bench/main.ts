@@ -111,8 +111,9 @@ async function main(): Promise<void> {
   log(`[bench] scale-out: one worker behind Redis vs embedded @ ${scaleRes}...`);
   const scale = { resolution: scaleRes, ...(await runChild({ provider, kind: 'scale', resolution: scaleRes, runs: quick ? 2 : 7, images: quick ? 4 : 20, input })) };
 
-  log(`[bench] the journal (durable line) @ 1024...`);
-  const journal = { resolution: 1024, ...(await runChild({ provider, kind: 'journal', resolution: 1024, runs: quick ? 3 : 9, input })) };
+  const journalRes = quick ? 256 : 1024;
+  log(`[bench] the journal (durable line) @ ${journalRes}...`);
+  const journal = { resolution: journalRes, ...(await runChild({ provider, kind: 'journal', resolution: journalRes, runs: quick ? 2 : 9, input })) };
 
   const machine = `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${mib(os.totalmem())} MiB, Node ${process.version}, onnxruntime-node ${ort.env.versions.node ?? '?'}, sharp ${sharp.versions.sharp ?? '?'}`;
   const ranOn = [...new Set(sizes.flatMap((x) => x.providers))];

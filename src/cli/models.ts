@@ -137,7 +137,7 @@ export function addModelsCommand(program: Command): void {
       for (const id of ids) {
         const manifest = await quantizeInstalled(dir, id, (line) => process.stderr.write(`${line}\n`));
         const parts = [manifest.int8 ? 'background' : undefined, manifest.head?.int8 ? 'head' : undefined].filter(Boolean);
-        print(`${id}: ${parts.length > 0 ? `int8 for ${parts.join(' and ')}` : 'stays fp32'}; a photo at 1024: ${await testRun(dir, id)}`);
+        print(`${id}: ${parts.length > 0 ? `int8 for ${parts.join(' and ')}` : 'stays fp32'}; test run: ${await testRun(dir, id, 256)}`);
       }
     });
 

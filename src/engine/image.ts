@@ -117,8 +117,11 @@ export async function decodeImage(input: Uint8Array, width: number, height: numb
   }
 }
 
-/** Encodes an RGB frame. Metadata is not carried over (no EXIF, no GPS). */
-export async function encodeImage(frame: RgbFrame, format: OutputFormat): Promise<Buffer> {
+/**
+ * Encodes an RGB frame. Metadata is not carried over (no EXIF, no GPS). `quality`: a front end's
+ * own JPEG or WebP quality (CartoonOptions.quality).
+ */
+export async function encodeImage(frame: RgbFrame, format: OutputFormat, quality?: number): Promise<Buffer> {
   const img = sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 3 } });
   switch (format) {
     case 'png':
@@ -126,9 +129,9 @@ export async function encodeImage(frame: RgbFrame, format: OutputFormat): Promis
       // level 6 for ~4% more bytes (measured at 1024², see docs/BENCHMARKS.md).
       return img.png({ compressionLevel: 3, adaptiveFiltering: false }).toBuffer();
     case 'jpeg':
-      return img.jpeg({ quality: 92, chromaSubsampling: '4:4:4' }).toBuffer();
+      return img.jpeg(quality === undefined ? { quality: 92, chromaSubsampling: '4:4:4' } : { quality, chromaSubsampling: '4:2:0' }).toBuffer();
     case 'webp':
-      return img.webp({ quality: 90, effort: 3 }).toBuffer();
+      return img.webp({ quality: quality ?? 90, effort: 3 }).toBuffer();
   }
 }
 

@@ -52,7 +52,7 @@ export async function runJob(models: ModelCache, limits: ImageLimits, job: JobIn
   signal.throwIfAborted();
 
   t = performance.now();
-  const encoded = await encodeImage(drawn.frame, options.format);
+  const encoded = await encodeImage(drawn.frame, options.format, options.quality);
   const encode = performance.now() - t;
   return { image: encoded, tiles: drawn.tiles, ...(drawn.portrait ? { portrait: drawn.portrait } : {}), timings: { queued: queuedMs, decode, inference, encode } };
 }

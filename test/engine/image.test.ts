@@ -138,6 +138,16 @@ describe('encodeImage', () => {
     expect(meta).toMatchObject({ format: expected, width: 30, height: 20 });
   });
 
+  it("writes a front end's own JPEG quality as a photo does (4:2:0 chroma), and full chroma by default", async () => {
+    const data = Buffer.from(Array.from({ length: 64 * 64 * 3 }, (_, i) => (i * 37) % 256));
+    const frame = { data, width: 64, height: 64 };
+    const own = await encodeImage(frame, 'jpeg', 60);
+    const standard = await encodeImage(frame, 'jpeg');
+    expect((await sharp(own).metadata()).chromaSubsampling).toBe('4:2:0');
+    expect((await sharp(standard).metadata()).chromaSubsampling).toBe('4:4:4');
+    expect(own.length).toBeLessThan(standard.length);
+  });
+
   it('writes PNG losslessly', async () => {
     const data = Buffer.from(Array.from({ length: 5 * 4 * 3 }, (_, i) => (i * 37) % 256));
     const out = await encodeImage({ data, width: 5, height: 4 }, 'png');

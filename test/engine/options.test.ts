@@ -30,6 +30,13 @@ describe('parseOptions', () => {
     expect(parseOptions({ strength: '.5' }).strength).toBe(0.5);
   });
 
+  it('takes a JPEG/WebP quality from 1 to 100 when a caller names one, and has none otherwise', () => {
+    expect(parseOptions({ format: 'jpeg', quality: '88' })).toMatchObject({ format: 'jpeg', quality: 88 });
+    expect('quality' in parseOptions({ format: 'jpeg' })).toBe(false);
+    expect(invalid(() => parseOptions({ quality: 0 })).message).toBe('Invalid quality: expected a whole number from 1 to 100, got 0.');
+    expect(invalid(() => parseOptions({ quality: 88.5 })).detail.option).toBe('quality');
+  });
+
   it('refuses out-of-range values instead of clamping them, naming the option and its range', () => {
     const e = invalid(() => parseOptions({ strength: 1.5 }));
     expect(e.message).toBe('Invalid strength: expected a number from 0 to 1, got 1.5.');

@@ -33,6 +33,18 @@ const journalKey = (message: { chat: { id: number }; message_id: number }): stri
 
 type Limits = Pick<TelegramOptions, 'maxDownloadBytes' | 'downloadTimeoutMs' | 'maxPhotoBytes' | 'localFiles' | 'maxJobsPerGroup'>;
 
+/** A job's options: as asked, and for a compressed photo's reply. */
+type JobOptions = { options: CartoonOptions; photo: CartoonOptions };
+
+/**
+ * A compressed photo's reply when no format is asked for: Telegram re-encodes every photo it gets
+ * as its own JPEG, so a lossless PNG upload buys nothing. Chosen by measurement
+ * (scripts/telegram-jpeg.ts, docs/BENCHMARKS.md): after Telegram's re-encoding, quality 88 with
+ * 4:2:0 chroma is within 0.4 dB of a PNG upload (43.4 against 43.8 dB PSNR to the cartoon at
+ * 1024), for a tenth of the bytes.
+ */
+const PHOTO_REPLY = { format: 'jpeg', quality: 88 } as const;
+
 /** Items of one sendMediaGroup (Telegram's limit). */
 const ALBUM_CHUNK = 10;
 
@@ -170,26 +182,32 @@ export class PhotoJobs {
     return { chatId: photo.chat.id, photoMessageId: photo.message_id, media, userId: asker.from?.id ?? 0 };
   }
 
-  /** The chat's defaults overlaid with the caption's options, parsed once. */
-  #options(chatId: number, text: ParsedText): CartoonOptions | ToonError {
+  /**
+   * The chat's defaults overlaid with the caption's options, parsed once; and the same for a
+   * compressed photo's reply, which is a JPEG (PHOTO_REPLY) unless a format was asked for.
+   */
+  #options(chatId: number, text: ParsedText): JobOptions | ToonError {
     const wordError = unknownWordError(text);
     if (wordError) return wordError;
     try {
-      return this.engine.parseOptions({ ...this.settings.defaults(chatId), ...text.options });
+      const asked = { ...this.settings.defaults(chatId), ...text.options };
+      const options = this.engine.parseOptions(asked);
+      return { options, photo: asked.format === undefined ? this.engine.parseOptions({ ...asked, ...PHOTO_REPLY }) : options };
     } catch (error) {
       return toToonError(error);
     }
   }
 
-  /** Checks what Telegram says of the file, downloads it and runs the job. `totalMs` counts from here. */
   /**
+   * Checks what Telegram says of the file, downloads it and runs the job. `totalMs` counts from here.
    * `journal`: the job's lines, and this photo's key there (the asker's message, or the album
    * item's), kept with the job in scale-out mode so that a restart answers it once.
    */
-  async #cartoon(target: Target, options: CartoonOptions, status: QueueStatus, lang: Lang, current: { job?: Cancellable }, journal: { track: JobTrack; key: string; of: number }): Promise<Done> {
+  async #cartoon(target: Target, chosen: JobOptions, status: QueueStatus, lang: Lang, current: { job?: Cancellable }, journal: { track: JobTrack; key: string; of: number }): Promise<Done> {
     const started = performance.now();
     const user = `telegram:${target.userId}`;
     const { media } = target;
+    const options = media.kind === 'photo' ? chosen.photo : chosen.options;
     if (media.kind === 'document' && media.mimeType && !acceptedType(media.mimeType)) {
       throw new ToonError('UNSUPPORTED_IMAGE', { detail: { mimeType: media.mimeType } });
     }
