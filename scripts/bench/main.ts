@@ -115,6 +115,9 @@ async function main(): Promise<void> {
   log(`[bench] the journal (durable line) @ ${journalRes}...`);
   const journal = { resolution: journalRes, ...(await runChild({ provider, kind: 'journal', resolution: journalRes, runs: quick ? 2 : 9, input })) };
 
+  log('[bench] reply paths: a 1280 px JPEG in, JPEG or PNG out...');
+  const replies = await runChild({ provider, kind: 'replies', runs: quick ? 1 : 7, input });
+
   const machine = `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${mib(os.totalmem())} MiB, Node ${process.version}, onnxruntime-node ${ort.env.versions.node ?? '?'}, sharp ${sharp.versions.sharp ?? '?'}`;
   const ranOn = [...new Set(sizes.flatMap((x) => x.providers))];
   const report: BenchReport = {
@@ -134,6 +137,7 @@ async function main(): Promise<void> {
     int8,
     scale,
     journal,
+    replies,
   };
   await writeFile(path.join(outDir, 'bench.json'), `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(path.join(outDir, 'bench.md'), toMarkdown(report));

@@ -14,6 +14,7 @@ export type Task = { provider: string } & (
   | { kind: 'scale'; resolution: number; runs: number; images: number; input: string }
   | { kind: 'int8'; resolution: number; runs: number; input: string }
   | { kind: 'journal'; resolution: number; runs: number; input: string }
+  | { kind: 'replies'; runs: number; input: string }
 );
 export type TaskKind = Task['kind'];
 export type TaskOf<K extends TaskKind> = Extract<Task, { kind: K }>;
@@ -130,6 +131,12 @@ export interface JournalRow {
   added: number;
 }
 
+/** Each reply path from a 1280 px JPEG in (as Telegram sends a photo). */
+export interface RepliesRow {
+  inputBytes: number;
+  paths: { path: string; resolution: number; decodeMs: number; modelMs: number; encodeMs: number; totalMs: number; bytes: number }[];
+}
+
 /** The row each kind of task prints. */
 export interface Rows {
   size: SizeRow;
@@ -141,6 +148,7 @@ export interface Rows {
   int8: Int8Row;
   scale: ScaleRow;
   journal: JournalRow;
+  replies: RepliesRow;
 }
 
 type At = { model: string; resolution: number };
@@ -163,4 +171,5 @@ export interface BenchReport {
   int8: At & Int8Row;
   scale: { resolution: number } & ScaleRow;
   journal: { resolution: number } & JournalRow;
+  replies: RepliesRow;
 }

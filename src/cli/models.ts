@@ -79,7 +79,7 @@ export function addModelsCommand(program: Command): void {
         },
       });
       bar?.stop();
-      print(`installed ${manifest.id} into ${path.join(dir, INSTALLED_DIR)}; a photo at 1024: ${await testRun(dir, manifest.id)}`);
+      print(`installed ${manifest.id} into ${path.join(dir, INSTALLED_DIR)}; test run: ${await testRun(dir, manifest.id, 256)}`);
     });
 
   models
@@ -98,7 +98,7 @@ export function addModelsCommand(program: Command): void {
       const log = (line: string) => process.stderr.write(`${line}\n`);
       if (!from.toLowerCase().endsWith('.onnx')) {
         const manifest = await importStyle(styleArg(style), from, { modelsDir: dir, log });
-        print(`installed ${manifest.id}; a photo at 1024: ${await testRun(dir, manifest.id)}`);
+        print(`installed ${manifest.id}; test run: ${await testRun(dir, manifest.id, 256)}`);
         return;
       }
       if (typeof flags.licence !== 'string') throw new InvalidArgumentError('say under which licence the weights may be used: --licence "..." (see the README on imported styles)');

@@ -5,43 +5,33 @@
  * confirmed (as Telegram does), and kills at several points of a job's life. Every photo is
  * answered exactly once, and no "Queued" message is left behind.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeBotApi } from '../../dev/standins/telegram/FakeBotApi.ts';
 import { photoMessage, privateChat, type Person } from '../../dev/standins/telegram/updates.ts';
 import { Journal } from '../../src/bots/shared/Journal.ts';
-import { fixture, freePort, groupAlive, recordingLogger } from '../helpers.ts';
-import { NODE, outcome, spawnMain, startMain, type Run } from './mainProcess.ts';
+import { freePort, groupAlive, recordingLogger } from '../helpers.ts';
+import { mainFixtures, NODE, outcome, spawnMain, startMain, type Run } from './mainProcess.ts';
 import { APP_ID, FakeDiscord, type RestCall } from '../../dev/standins/discord/FakeDiscord.ts';
 import { ann, ben, slash, wei } from '../../dev/standins/discord/payloads.ts';
 
 const people = (from: number, n: number): Person[] => Array.from({ length: n }, (_, i) => ({ id: from + i, first_name: `User${i}`, language_code: 'en' }));
 
-let dir: string;
-let photo: Buffer;
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'toonbot-crash-'));
-  photo = await sharp(fixture('astronaut.png')).jpeg({ quality: 90 }).toBuffer();
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const fx = mainFixtures('toonbot-crash-');
 
 /** A Bot API stand-in that outlives the bot's runs, and a data folder for them. */
 async function world(): Promise<{ api: FakeBotApi; data: string }> {
   const api = new FakeBotApi();
   await api.start();
-  return { api, data: await mkdtemp(path.join(dir, 'data-')) };
+  return { api, data: await mkdtemp(path.join(fx.dir, 'data-')) };
 }
 
 /** Each user sends one photo (their own files), captioned `res=<side>`. */
 function send(api: FakeBotApi, users: readonly Person[], side: number): ReturnType<typeof photoMessage>[] {
   return users.map((user) => {
-    api.addFile(`p${user.id}-s`, photo);
-    api.addFile(`p${user.id}-l`, photo);
+    api.addFile(`p${user.id}-s`, fx.photo);
+    api.addFile(`p${user.id}-l`, fx.photo);
     const message = photoMessage(privateChat(user), user, { small: `p${user.id}-s`, large: `p${user.id}-l` }, { caption: `res=${side}` });
     api.push({ message });
     return message;
@@ -156,12 +146,12 @@ describe('Discord: killed with SIGKILL and started again', () => {
   it('the deferred /cartoon replies still thinking are edited into their cartoons after the restart, each once', async () => {
     const discord = new FakeDiscord();
     await discord.start();
-    const data = await mkdtemp(path.join(dir, 'discord-'));
+    const data = await mkdtemp(path.join(fx.dir, 'discord-'));
     const env = { DISCORD_TOKEN: 'MTEwMDAw.fake.discord-token-for-tests-only', DISCORD_APPLICATION_ID: APP_ID, DISCORD_API_ROOT: discord.apiRoot, DISCORD_ATTACHMENT_HOSTS: '127.0.0.1' };
     const first = await spawnMain(data, env);
     const interactions = [ann, ben, wei, ann, ben, wei].map((user, i) => {
-      const url = discord.attachment(`p${i}.jpg`, photo);
-      return slash(user, { url, size: photo.length, contentType: 'image/jpeg', width: 451, height: 512, filename: `p${i}.jpg` }, { resolution: 1024 });
+      const url = discord.attachment(`p${i}.jpg`, fx.photo);
+      return slash(user, { url, size: fx.photo.length, contentType: 'image/jpeg', width: 451, height: 512, filename: `p${i}.jpg` }, { resolution: 1024 });
     });
     for (const interaction of interactions) discord.dispatch('INTERACTION_CREATE', interaction);
     const finals = (token: string) => discord.calls.filter((c: RestCall) => c.method === 'PATCH' && c.path.includes(`/${token}/messages/@original`) && c.files.length > 0);

@@ -5,7 +5,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { expect } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import sharp from 'sharp';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { fixture } from '../helpers.ts';
 import type { Call, FakeBotApi } from '../../dev/standins/telegram/FakeBotApi.ts';
 import type { Person } from '../../dev/standins/telegram/updates.ts';
 
@@ -63,4 +67,15 @@ export function outcome(api: FakeBotApi, users: readonly Person[]): { photos: nu
     const answers = texts.filter((t) => !t.startsWith('Queued'));
     return { photos, answers, queuedLeft: queued - api.callsTo('deleteMessage').filter(to(user)).length };
   });
+}
+
+/** A test file's scratch folder and its photo (the astronaut as a phone's JPEG), made before its tests. */
+export function mainFixtures(prefix: string): { readonly dir: string; readonly photo: Buffer } {
+  const fx = { dir: '', photo: Buffer.alloc(0) };
+  beforeAll(async () => {
+    fx.dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+    fx.photo = await sharp(fixture('astronaut.png')).jpeg({ quality: 90 }).toBuffer();
+  });
+  afterAll(() => rm(fx.dir, { recursive: true, force: true }));
+  return fx;
 }

@@ -5,34 +5,24 @@
  * answered (its cartoon, or "restarting" once the grace period is over), every "Queued" message
  * deleted, every process gone.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdtemp } from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeBotApi } from '../../dev/standins/telegram/FakeBotApi.ts';
 import { photoMessage, privateChat, type Person } from '../../dev/standins/telegram/updates.ts';
-import { fixture, freePort, groupAlive, stalledUpload } from '../helpers.ts';
-import { NODE, outcome, startMain, type Run } from './mainProcess.ts';
+import { freePort, groupAlive, stalledUpload } from '../helpers.ts';
+import { mainFixtures, NODE, outcome, startMain, type Run } from './mainProcess.ts';
 
 const USERS: Person[] = Array.from({ length: 8 }, (_, i) => ({ id: 7000 + i, first_name: `User${i}`, language_code: 'en' }));
 const RESTARTING = 'I am restarting. Please send it again in a moment.';
 
-let dir: string;
-let photo: Buffer;
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'toonbot-stop-'));
-  photo = await sharp(fixture('astronaut.png')).jpeg({ quality: 90 }).toBuffer();
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const fx = mainFixtures('toonbot-stop-');
 
 /** Starts `command` against a fresh Bot API stand-in, with its own data files, and waits for "ready". */
 async function start(command: string[] = NODE, env: Record<string, string> = {}): Promise<Run> {
   const api = new FakeBotApi();
   await api.start();
-  return startMain(api, await mkdtemp(path.join(dir, 'run-')), command, env);
+  return startMain(api, await mkdtemp(path.join(fx.dir, 'run-')), command, env);
 }
 
 /** SIGTERM to the process of `run`: it exits 0, on its own (no signal), within `ms`. */
@@ -47,8 +37,8 @@ async function stopsCleanlyWithin(run: { child: { pid?: number | undefined }; ex
 async function fillTheLine(api: FakeBotApi, resolution: number | ((user: number) => number)): Promise<void> {
   const side = typeof resolution === 'number' ? () => resolution : resolution;
   USERS.forEach((_user, i) => {
-    api.addFile(`p${i}-s`, photo);
-    api.addFile(`p${i}-l`, photo);
+    api.addFile(`p${i}-s`, fx.photo);
+    api.addFile(`p${i}-l`, fx.photo);
   });
   for (const [i, user] of USERS.entries()) api.push({ message: photoMessage(privateChat(user), user, { small: `p${i}-s`, large: `p${i}-l` }, { caption: `res=${side(i)}` }) });
   await api.waitFor(() => api.callsTo('sendMessage').filter((c) => String(c.params.text).startsWith('Queued')).length >= 3, 30_000);
@@ -115,8 +105,8 @@ describe('stopping the main job with photos in line', () => {
   it('past the grace period, a download that stalls is cut too: the stop does not wait for it', async () => {
     const run = await start(NODE, { TOONBOT_STOP_GRACE_S: '1' });
     const slow: Person = { id: 7999, first_name: 'Slow', language_code: 'en' };
-    run.api.addFile('stall-s', photo);
-    run.api.addFile('stall-l', photo);
+    run.api.addFile('stall-s', fx.photo);
+    run.api.addFile('stall-l', fx.photo);
     run.api.stalled.add('stall-l');
     run.api.push({ message: photoMessage(privateChat(slow), slow, { small: 'stall-s', large: 'stall-l' }, { caption: 'res=256' }) });
     await run.api.waitFor((c) => c.method === 'getFile', 30_000);

@@ -11,6 +11,21 @@ async function decodeWhole(image: Buffer) {
 }
 
 describe('probeImage and decodeImage', () => {
+  it('every EXIF orientation comes out upright when decoded smaller (shrink-on-load with the turn), as turning first then resizing gives', async () => {
+    const photo = await sharp(fixture('coffee.png')).resize(400, 266).removeAlpha().toBuffer();
+    for (let orientation = 1; orientation <= 8; orientation += 1) {
+      const tagged = await sharp(photo).jpeg({ quality: 95 }).withMetadata({ orientation }).toBuffer();
+      const probed = await probeImage(tagged, limits);
+      const size = targetSize(probed.width, probed.height, 128);
+      const frame = await decodeImage(tagged, size.width, size.height, limits);
+      const expected = await sharp(tagged).rotate().resize(size.width, size.height, { fit: 'fill' }).removeAlpha().raw().toBuffer();
+      expect([frame.width, frame.height], `orientation ${orientation}`).toEqual([size.width, size.height]);
+      let diff = 0;
+      for (let i = 0; i < expected.length; i += 1) diff += Math.abs((expected[i] as number) - (frame.data[i] as number));
+      expect(diff / expected.length, `orientation ${orientation}`).toBeLessThan(3);
+    }
+  });
+
   it('applies EXIF orientation: a landscape JPEG tagged "rotate 90" comes out portrait', async () => {
     // Left half red, right half blue, stored 40x20, tagged orientation 6 (rotate 90° clockwise).
     const raw = Buffer.alloc(40 * 20 * 3);

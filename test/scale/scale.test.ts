@@ -252,7 +252,7 @@ describe('scale-out: one bot, two workers, one Redis', () => {
       await withBotApi(async (api) => {
         const w = await worker('a1', own.url);
         await bot(api, path.join(dir, 's6.json'), own.url);
-        const users = people(8600, 6);
+        const users = people(8600, 4);
         send(api, users, 'res=1024', 'x');
         // All in line (each shown its place, or answered), one of them on the worker.
         await until(

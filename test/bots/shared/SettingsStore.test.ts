@@ -1,21 +1,14 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SettingsStore } from '../../../src/bots/shared/SettingsStore.ts';
-import { recordingLogger } from '../../helpers.ts';
+import { recordingLogger, scratchFolder } from '../../helpers.ts';
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'toonbot-settings-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const scratch = scratchFolder('toonbot-settings-');
 
 describe('SettingsStore', () => {
   it('starts empty when the file does not exist, and creates its folder on the first save', async () => {
-    const file = path.join(dir, 'new', 'deeper', 'settings.json');
+    const file = path.join(scratch.path, 'new', 'deeper', 'settings.json');
     const store = await SettingsStore.open(file, recordingLogger());
     expect(store.get(42)).toEqual({});
     await store.set(42, { strength: 0.3 });
@@ -23,7 +16,7 @@ describe('SettingsStore', () => {
   });
 
   it('merges patches per chat and keeps them across a reopen', async () => {
-    const file = path.join(dir, 'merge.json');
+    const file = path.join(scratch.path, 'merge.json');
     const store = await SettingsStore.open(file, recordingLogger());
     await store.set(-100, { strength: 0.5 });
     await store.set(-100, { style: 'toon-portrait' });
@@ -34,7 +27,7 @@ describe('SettingsStore', () => {
   });
 
   it('hands out copies: changing what get returned changes nothing stored', async () => {
-    const store = await SettingsStore.open(path.join(dir, 'copies.json'), recordingLogger());
+    const store = await SettingsStore.open(path.join(scratch.path, 'copies.json'), recordingLogger());
     await store.set(1, { resolution: 512 });
     const got = store.get(1);
     got.resolution = 2048;
@@ -42,29 +35,29 @@ describe('SettingsStore', () => {
   });
 
   it('keeps every write when many arrive at once (the file ends with the last state)', async () => {
-    const file = path.join(dir, 'concurrent.json');
+    const file = path.join(scratch.path, 'concurrent.json');
     const store = await SettingsStore.open(file, recordingLogger());
     await Promise.all(Array.from({ length: 20 }, (_, i) => store.set(i, { resolution: 256 + i })));
     const saved = JSON.parse(await readFile(file, 'utf8')) as Record<string, { resolution: number }>;
     expect(Object.keys(saved)).toHaveLength(20);
     expect(saved['19']).toEqual({ resolution: 275 });
-    expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect((await readdir(scratch.path)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
   it('sets an unreadable file aside with a warning and starts empty', async () => {
-    const file = path.join(dir, 'broken.json');
+    const file = path.join(scratch.path, 'broken.json');
     await writeFile(file, '{ not json');
     const log = recordingLogger();
     const store = await SettingsStore.open(file, log);
     expect(store.get(1)).toEqual({});
     expect(log.lines).toContain('warn settings file unreadable, starting empty');
-    const aside = (await readdir(dir)).filter((f) => f.startsWith('broken.json.unreadable-'));
+    const aside = (await readdir(scratch.path)).filter((f) => f.startsWith('broken.json.unreadable-'));
     expect(aside).toHaveLength(1);
-    expect(await readFile(path.join(dir, aside[0] as string), 'utf8')).toBe('{ not json');
+    expect(await readFile(path.join(scratch.path, aside[0] as string), 'utf8')).toBe('{ not json');
   });
 
   it('reports a save that failed and keeps the last saved state', async () => {
-    const file = path.join(dir, 'unsavable.json');
+    const file = path.join(scratch.path, 'unsavable.json');
     const store = await SettingsStore.open(file, recordingLogger());
     expect(await store.set(5, { strength: 0.3 })).toEqual({ strength: 0.3 });
     // The temporary file's name is taken by a folder: the next save fails.
@@ -75,9 +68,9 @@ describe('SettingsStore', () => {
   });
 
   it('refuses a path that is a folder, and moves nothing', async () => {
-    const folder = path.join(dir, 'a-folder');
+    const folder = path.join(scratch.path, 'a-folder');
     await mkdir(folder);
     await expect(SettingsStore.open(folder, recordingLogger())).rejects.toThrow(/is not a file/);
-    expect((await readdir(dir)).filter((f) => f.startsWith('a-folder'))).toEqual(['a-folder']);
+    expect((await readdir(scratch.path)).filter((f) => f.startsWith('a-folder'))).toEqual(['a-folder']);
   });
 });
