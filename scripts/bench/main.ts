@@ -116,7 +116,7 @@ async function main(): Promise<void> {
   const journal = { resolution: journalRes, ...(await runChild({ provider, kind: 'journal', resolution: journalRes, runs: quick ? 2 : 9, input })) };
 
   log('[bench] reply paths: a 1280 px JPEG in, JPEG or PNG out...');
-  const replies = await runChild({ provider, kind: 'replies', runs: quick ? 1 : 7, input });
+  const replies = await runChild({ provider, kind: 'replies', runs: quick ? 1 : 7, quick, input });
 
   const machine = `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${mib(os.totalmem())} MiB, Node ${process.version}, onnxruntime-node ${ort.env.versions.node ?? '?'}, sharp ${sharp.versions.sharp ?? '?'}`;
   const ranOn = [...new Set(sizes.flatMap((x) => x.providers))];

@@ -14,7 +14,7 @@ export type Task = { provider: string } & (
   | { kind: 'scale'; resolution: number; runs: number; images: number; input: string }
   | { kind: 'int8'; resolution: number; runs: number; input: string }
   | { kind: 'journal'; resolution: number; runs: number; input: string }
-  | { kind: 'replies'; runs: number; input: string }
+  | { kind: 'replies'; runs: number; quick: boolean; input: string }
 );
 export type TaskKind = Task['kind'];
 export type TaskOf<K extends TaskKind> = Extract<Task, { kind: K }>;

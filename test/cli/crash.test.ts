@@ -70,7 +70,7 @@ describe('killed with SIGKILL and started again: every accepted photo answered o
     const { api, data } = await world();
     const users = people(8100, 10);
     const first = await startMain(api, data);
-    send(api, users, 1024);
+    send(api, users, 768);
     // Three cartoons out and recorded as delivered. (A kill between Telegram taking a reply and
     // the journal recording it sends that reply again: Telegram has no idempotency key.)
     const journalled = () => readFile(path.join(data, 'journal.log'), 'utf8').catch(() => '');
@@ -151,7 +151,7 @@ describe('Discord: killed with SIGKILL and started again', () => {
     const first = await spawnMain(data, env);
     const interactions = [ann, ben, wei, ann, ben, wei].map((user, i) => {
       const url = discord.attachment(`p${i}.jpg`, fx.photo);
-      return slash(user, { url, size: fx.photo.length, contentType: 'image/jpeg', width: 451, height: 512, filename: `p${i}.jpg` }, { resolution: 1024 });
+      return slash(user, { url, size: fx.photo.length, contentType: 'image/jpeg', width: 451, height: 512, filename: `p${i}.jpg` }, { resolution: 768 });
     });
     for (const interaction of interactions) discord.dispatch('INTERACTION_CREATE', interaction);
     const finals = (token: string) => discord.calls.filter((c: RestCall) => c.method === 'PATCH' && c.path.includes(`/${token}/messages/@original`) && c.files.length > 0);
