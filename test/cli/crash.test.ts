@@ -99,10 +99,12 @@ describe('killed with SIGKILL and started again: every accepted photo answered o
     await api.stop();
   }, 180_000);
 
-  it('killed while the photo downloads: answered after the restart', async () => {
+  it("killed while the photo downloads: answered after the restart, on the day's allowance the killed run spent", async () => {
     const { api, data } = await world();
     const [user] = people(8200, 1) as [Person];
-    const first = await startMain(api, data);
+    // One photo a day: the run after the restart must not spend it a second time.
+    const limit = { TOONBOT_DAILY_LIMIT: '1' };
+    const first = await startMain(api, data, NODE, limit);
     api.stalled.add(`p${user.id}-l`);
     send(api, [user], 512);
     await api.waitFor((c) => c.method === 'getFile', 30_000);
@@ -111,7 +113,7 @@ describe('killed with SIGKILL and started again: every accepted photo answered o
     await kill(first);
     api.stalled.clear();
 
-    const second = await startMain(api, data);
+    const second = await startMain(api, data, NODE, limit);
     await everyoneAnswered(api, [user], second);
     expect(outcome(api, [user])[0]).toMatchObject({ photos: 1, answers: [], queuedLeft: 0 });
     await stopClean(second, data);

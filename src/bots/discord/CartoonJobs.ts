@@ -145,6 +145,7 @@ export class CartoonJobs {
               onProgress: (p) => status.progress(p),
               onHandle: (handle) => (current.job = handle),
               onDurable: () => track.handed(sources.length),
+              prepaid: track.recovered,
             }),
           );
         } catch (error) {

@@ -72,7 +72,7 @@ export class DiscordBot implements RunningBot {
     log.info('journal: answering the interactions a previous run accepted', { jobs: left.length });
     for (const entry of left) {
       const job = entry.job as JournalledInteraction;
-      const track = new JobTrack(journal, [entry.id], log);
+      const track = new JobTrack(journal, [entry.id], log, true);
       if (Date.now() >= CartoonJobs.createdAt(job.interaction) + opts.tokenLifetimeMs) {
         log.warn('discord: a job from before the restart cannot be answered: its interaction token has expired', {
           user: job.interaction.user.id,

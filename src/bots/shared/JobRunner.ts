@@ -26,6 +26,11 @@ export interface JobSpec<T> {
   onPosition?: (position: number) => void;
   /** A clip's frames drawn so far. */
   onProgress?: (progress: Progress) => void;
+  /**
+   * A job run again after a restart (the journal): the killed run spent its allowance already, and
+   * a kill gives nothing back, so this run spends none.
+   */
+  prepaid?: boolean;
   /** The job is in a line that outlives this process (scale-out): a restart is answered from there. */
   onDurable?: () => void;
   /** Ends the job from outside (the browser went away); its reason is the job's error. */
@@ -60,7 +65,7 @@ export class JobRunner {
     const signals = [handle?.signal, spec.signal].filter((s): s is AbortSignal => s !== undefined);
     const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
     const giveBack: (() => Promise<void>)[] = [];
-    const access = this.community?.access;
+    const access = spec.prepaid ? undefined : this.community?.access;
     try {
       // The day's allowance is checked (and one photo of it spent) before the download; a clip
       // spends the rest of its cost once its header is read, before it joins the line.

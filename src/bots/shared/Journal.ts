@@ -252,6 +252,8 @@ export class JobTrack {
     private readonly journal: Journal | undefined,
     readonly ids: readonly number[],
     private readonly log: Logger | undefined,
+    /** A job a killed run left: run again, its allowance already spent. */
+    readonly recovered = false,
   ) {}
 
   /** Records facts (the status message's id) without waiting for the disk. */

@@ -229,6 +229,7 @@ export class PhotoJobs {
         onProgress: (p) => status.progress(p),
         onHandle: (handle) => (current.job = handle),
         onDurable: () => journal.track.handed(journal.of),
+        prepaid: journal.track.recovered,
       });
     } finally {
       releaseGroup();

@@ -191,7 +191,8 @@ export class TelegramBot implements RunningBot {
       this.#albumIds.delete(messageKey(m));
       return id ?? [];
     });
-    const track = new JobTrack(this.#journal, ids, this.#log);
+    const recovered = this.#journal?.recovered.some((e) => ids.includes(e.id)) === true;
+    const track = new JobTrack(this.#journal, ids, this.#log, recovered);
     const album = routeAlbum(messages, this.#context());
     if (album) this.#inFlight.track(this.#jobs.album(album.asker, album.text, album.photos, skipped, track));
     else this.#inFlight.track(track.done());
@@ -234,7 +235,7 @@ export class TelegramBot implements RunningBot {
       }),
     );
     for (const entry of left) {
-      const track = new JobTrack(journal, [entry.id], this.#log);
+      const track = new JobTrack(journal, [entry.id], this.#log, true);
       const { message } = entry.job as JournalledMessage;
       if (entry.notes.delivered === true) {
         this.#inFlight.track(track.done());

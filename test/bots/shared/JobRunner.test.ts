@@ -79,6 +79,14 @@ describe('JobRunner', () => {
     await expect(access.spend('telegram:2')).rejects.toMatchObject({ code: 'DAILY_LIMIT' });
   });
 
+  it("a job run again after a restart (prepaid) spends none of the day's allowance: the killed run spent it", async () => {
+    const { run, access } = runner(1);
+    await run.run({ requester: 'telegram:9', prepaid: true, fetch: async () => fixture('astronaut.png'), request: (image) => ({ image, options }) });
+    // The one photo of the day is still there.
+    await access.spend('telegram:9');
+    await expect(access.spend('telegram:9')).rejects.toMatchObject({ code: 'DAILY_LIMIT' });
+  });
+
   it('a failed fetch is rethrown as it is, its place in line freed and its photo given back', async () => {
     const { run, access } = runner(1);
     const broken = new ToonError('DOWNLOAD_FAILED', { detail: { reason: 'test' } });
