@@ -89,17 +89,19 @@ describe('stopping the main job with photos in line', () => {
     // The first photo is small and is delivered before the signal, whatever the machine's speed;
     // the other seven are 2048 px, more than any machine works through in the grace period.
     await fillTheLine(run.api, (i) => (i === 0 ? 256 : 2048));
-    const first = USERS[0] as Person;
-    await run.api.waitFor((c) => c.method === 'sendPhoto' && Number(c.params.chat_id) === first.id, 30_000);
+    // Signalled once a first cartoon is out (the small one, unless the line's order was shuffled by
+    // a busy machine): the rest are 2048 px, more than any machine works through in the grace.
+    await run.api.waitFor((c) => c.method === 'sendPhoto', 30_000);
+    const sentBefore = run.api.callsTo('sendPhoto').length;
     const signalled = performance.now();
     const result = await stopAndCheck(run, () => process.kill(run.child.pid as number, 'SIGTERM'));
     expect(result.exit).toEqual({ code: 0, signal: null });
     // The grace, plus the 2048 px job in hand (it keeps the accelerator until its native work returns).
     expect(performance.now() - signalled).toBeLessThan(graceS * 1000 + 30_000);
-    expect(result[0]?.photos).toBe(1);
-    // Everyone else got their cartoon (inside the grace) or, after it, exactly the restarting text.
-    for (const user of result.slice(1)) if (user.photos === 0) expect(user.answers).toEqual([RESTARTING]);
-    expect(result.filter((u) => u.answers[0] === RESTARTING).length).toBeGreaterThanOrEqual(2);
+    // Everyone got their cartoon (before the signal or inside the grace) or, after it, exactly the restarting text.
+    for (const user of result) if (user.photos === 0) expect(user.answers).toEqual([RESTARTING]);
+    const restarting = result.filter((u) => u.answers[0] === RESTARTING).length;
+    expect(restarting, `photos sent before the signal: ${sentBefore}\n${run.stderr().slice(-3000)}`).toBeGreaterThanOrEqual(2);
   }, 120_000);
 
   it('past the grace period, a download that stalls is cut too: the stop does not wait for it', async () => {
