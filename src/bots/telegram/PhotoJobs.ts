@@ -28,8 +28,8 @@ import type { SettingsMenu } from './SettingsMenu.ts';
 /** A job's reply address, kept with the job in scale-out mode (plain JSON). */
 type LateAddress = { platform: 'telegram'; chatId: number; messageId: number; userId: number; lang: Lang; media: Media; journal: string };
 
-/** The journal's key of the message that asked: the same as TelegramBot's, so a restart finds it. */
-const journalKey = (message: { chat: { id: number }; message_id: number }): string => `telegram:${message.chat.id}:${message.message_id}`;
+/** A message's key in the journal (TelegramBot writes it, a scale-out restart looks it up): unique per chat and message. */
+export const journalKey = (message: { chat: { id: number }; message_id: number }): string => `telegram:${message.chat.id}:${message.message_id}`;
 
 type Limits = Pick<TelegramOptions, 'maxDownloadBytes' | 'downloadTimeoutMs' | 'maxPhotoBytes' | 'localFiles' | 'maxJobsPerGroup'>;
 
@@ -157,7 +157,7 @@ export class PhotoJobs {
       for (const [i, target] of targets.entries()) {
         status.item(i, targets.length);
         try {
-          chunk.push(await this.#cartoon(target, options, status, lang, current, { track, key: `telegram:${target.chatId}:${target.photoMessageId}`, of: targets.length }));
+          chunk.push(await this.#cartoon(target, options, status, lang, current, { track, key: journalKey({ chat: { id: target.chatId }, message_id: target.photoMessageId }), of: targets.length }));
         } catch (error) {
           failures.push(error);
         }

@@ -20,7 +20,7 @@ import type { LateOutcome, ReplyAddress, RunningBot } from '../shared/RunningBot
 import { SettingsStore } from '../shared/SettingsStore.ts';
 import { AlbumCollector } from './AlbumCollector.ts';
 import type { TelegramOptions } from './options.ts';
-import { PhotoJobs } from './PhotoJobs.ts';
+import { journalKey, PhotoJobs } from './PhotoJobs.ts';
 import { cancelToken, route, routeAlbum, type RouteContext } from './route.ts';
 import { OwnerCommands } from './OwnerCommands.ts';
 import { openCommunity, type Community } from '../shared/community.ts';
@@ -33,9 +33,6 @@ interface JournalledMessage {
   platform: 'telegram';
   message: Message;
 }
-
-/** What makes a message unique: a platform re-delivering its update after a restart is recognised. */
-const messageKey = (message: Message): string => `telegram:${message.chat.id}:${message.message_id}`;
 
 /** Time limits of the webhook listener (ms): whole request, headers, idle keep-alive, idle socket. */
 const WEBHOOK_TIMEOUTS = { requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 10_000, timeout: 60_000 } as const;
@@ -171,7 +168,7 @@ export class TelegramBot implements RunningBot {
         return this.#inFlight.track(this.#settings.show(message.chat.id, lang));
       case 'album-item':
         return this.#accept(intent.message, (track) => {
-          if (track.ids[0] !== undefined) this.#albumIds.set(messageKey(intent.message), track.ids[0]);
+          if (track.ids[0] !== undefined) this.#albumIds.set(journalKey(intent.message), track.ids[0]);
           this.#albums.add(intent.message);
         });
       case 'queue':
@@ -187,8 +184,8 @@ export class TelegramBot implements RunningBot {
 
   #onAlbum(messages: Message[], skipped: number): void {
     const ids = messages.flatMap((m) => {
-      const id = this.#albumIds.get(messageKey(m));
-      this.#albumIds.delete(messageKey(m));
+      const id = this.#albumIds.get(journalKey(m));
+      this.#albumIds.delete(journalKey(m));
       return id ?? [];
     });
     const recovered = this.#journal?.recovered.some((e) => ids.includes(e.id)) === true;
@@ -206,7 +203,7 @@ export class TelegramBot implements RunningBot {
   async #accept(message: Message, start: (track: JobTrack) => void): Promise<void> {
     const journal = this.#journal;
     if (!journal) return start(JobTrack.NONE);
-    const key = messageKey(message);
+    const key = journalKey(message);
     if (journal.has(key)) return this.#log.info('telegram: an update delivered again is already in hand', { chat: message.chat.id, message: message.message_id });
     let track = JobTrack.NONE;
     try {
