@@ -26,7 +26,7 @@ import { FACE_PARAMS, type FaceLook } from './builtinParams.ts';
 import { channels, gradientMagnitude, kuwahara, labToRgb, lerp, rgbToLab, unit } from './styleLayers.ts';
 
 /** Crop sides the face graph is built for, √2 apart around DCT-Net's 288 (see FACE_PARAMS.referenceSide). */
-export const FACE_SIDES = [144, 204, 288, 408, 576] as const;
+export const FACE_SIDES = [72, 102, 144, 204, 288, 408, 576] as const;
 
 /** The face graph for crops of `side`² (a FACE_SIDES entry), in one look. */
 export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
@@ -59,8 +59,17 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
   // Colour calms down more than light: a*, b* smoothed further (skin one colour, lips still red).
   const abSmooth = smoothField(g, channels(g, skin, 1, 3), sigma(p.chromaSigma, 0.6), 2);
   const flat = g.op('Concat', [channels(g, skin, 0, 1), abSmooth], { axis: 1 });
-  const smooth = lerp(g, lerp(g, lab, k1, unit(g, s, 0, 0.3)), flat, unit(g, s, 0.3, 0.7));
-  const Ls = channels(g, smooth, 0, 1);
+  // The eyes themselves (the aligned crop puts them at DCT-Net's reference points) keep the first
+  // pass's detail, the iris against the white, instead of the skin's flattening.
+  const eyes = ellipsePrior(g, channels(g, lab, 0, 1), side, EYE_ELLIPSES);
+  const flatEyes = p.eyeDetail > 0 ? lerp(g, flat, k1, g.op('Mul', [eyes, g.scalar(p.eyeDetail)])) : flat;
+  const smooth = lerp(g, lerp(g, lab, k1, unit(g, s, 0, 0.3)), flatEyes, unit(g, s, 0.3, 0.7));
+  // And more contrast than the photo gives them: an iris, a lid and the white read from arm's
+  // length, as a cartoonist draws them, and a small face's eyes do not melt into the skin.
+  const Lsmooth = channels(g, smooth, 0, 1);
+  const around = smoothField(g, Lsmooth, sigma(p.eyeSigma, 1), 1);
+  const gain = g.op('Add', [g.scalar(1), g.op('Mul', [eyes, g.op('Mul', [s, g.scalar((p.eyeContrast - 1) / 0.7)])])]);
+  const Ls = g.op('Add', [around, g.op('Mul', [g.op('Sub', [Lsmooth, around]), gain])]);
   const ab = channels(g, smooth, 1, 3);
 
   // Soft luminance steps (as in the whole-frame graph), sharper on edges.
@@ -105,7 +114,7 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
   // The crop is aligned: the eyes, nose and mouth are where DCT-Net's reference points put them.
   // Away from them (cheeks, forehead, the folds of an older face) a stroke needs a stronger edge:
   // a cartoonist draws the features and leaves wrinkles out.
-  const prior = featurePrior(g, Ls, side);
+  const prior = ellipsePrior(g, Ls, side, FEATURE_ELLIPSES);
   const away = g.op('Add', [g.scalar(p.awayThreshold), g.op('Mul', [prior, g.scalar(1 - p.awayThreshold)])]);
   const threshold = g.op('Mul', [g.op('Mul', [g.scalar(p.inkThreshold), g.op('Max', [g.op('Add', [g.scalar(1 + 0.8 * 0.7), g.op('Mul', [s, g.scalar(-0.8)])]), g.scalar(0.6)])]), away]);
   const raw = g.op('Clip', [g.op('Div', [g.op('Sub', [response, threshold]), g.scalar(p.inkRange)]), g.scalar(0), g.scalar(1)]);
@@ -116,7 +125,10 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
   // A firm, antialiased stroke edge.
   const ink = unit(g, g.op('Mul', [raw, support]), p.strokeEdge[0], p.strokeEdge[1]);
 
-  const lab255 = renderFace(g, look, { Lshade, ab, ink, gradL, s, scale });
+  // How much darker than its surroundings each pixel of an eye is (the iris, the pupil, the lash line).
+  const eyeDark = g.op('Mul', [eyes, g.op('Relu', [g.op('Sub', [around, Ls])])]);
+  const cel = p.celSkin > 0 ? celSkin(g, { L: Lshade, Lsmooth: Ls, ab, features, prior, s }, side, look) : { L: Lshade, ab };
+  const lab255 = renderFace(g, look, { Lshade: cel.L, ab: cel.ab, ink, gradL, s, scale, eyes, eyeDark });
   const rgb = labToRgb(g, lab255);
   const bytes = g.op('Add', [g.op('Mul', [g.op('Clip', [rgb, g.scalar(0), g.scalar(1)]), g.scalar(255)]), g.scalar(0.5)]);
   g.output(g.op('Cast', [g.op('Transpose', [bytes], { perm: [0, 2, 3, 1] })], { to: 2 }), 'cartoon', [1, 'height', 'width', 3], 'uint8');
@@ -128,7 +140,7 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
  * soft ellipses over each eye with its brow, the nose and the mouth. Computed from the pixel
  * coordinates in the graph (a stored map would be ~330 KB per graph).
  */
-function featurePrior(g: GraphBuilder, like: string, side: number): string {
+function ellipsePrior(g: GraphBuilder, like: string, side: number, ellipses: readonly (readonly [number, number, number, number])[]): string {
   const k = side / FACE_PARAMS.referenceSide;
   const first = (axis: number) => g.op('Slice', [like, g.int64s('s', [0]), g.int64s('e', [1]), g.int64s('a', [axis])]);
   const ones = (t: string) => g.op('Add', [g.op('Mul', [t, g.scalar(0)]), g.scalar(1)]);
@@ -136,7 +148,7 @@ function featurePrior(g: GraphBuilder, like: string, side: number): string {
   const X = g.op('Mul', [g.op('Sub', [g.op('CumSum', [ones(first(2)), g.int64s('axis', [3])]), g.scalar(0.5)]), g.scalar(1 / k)]);
   const Y = g.op('Mul', [g.op('Sub', [g.op('CumSum', [ones(first(3)), g.int64s('axis', [2])]), g.scalar(0.5)]), g.scalar(1 / k)]);
   let prior = '';
-  for (const [cx, cy, rx, ry] of FEATURE_ELLIPSES) {
+  for (const [cx, cy, rx, ry] of ellipses) {
     const dx = g.op('Mul', [g.op('Sub', [X, g.scalar(cx)]), g.scalar(1 / rx)]);
     const dy = g.op('Mul', [g.op('Sub', [Y, g.scalar(cy)]), g.scalar(1 / ry)]);
     const d2 = g.op('Add', [g.op('Mul', [dx, dx]), g.op('Mul', [dy, dy])]);
@@ -147,6 +159,12 @@ function featurePrior(g: GraphBuilder, like: string, side: number): string {
   return prior;
 }
 
+/** [cx, cy, rx, ry] in the 288 px crop: the eyes alone (lids, iris, white). */
+const EYE_ELLIPSES = [
+  [111.8, 137.6, 20, 12],
+  [179.7, 137.3, 20, 12],
+] as const;
+
 /** [cx, cy, rx, ry] in the 288 px crop: eyes with their brows, the nose, the mouth (DCT-Net's reference points, align.ts). */
 const FEATURE_ELLIPSES = [
   [111.8, 131, 32, 26],
@@ -154,6 +172,40 @@ const FEATURE_ELLIPSES = [
   [146, 178, 22, 22],
   [146, 216, 40, 20],
 ] as const;
+
+/** [cx, cy, rx, ry] in the 288 px crop: the face's skin, brows to chin, cheek to cheek. */
+const FACE_ELLIPSE = [146, 182, 60, 76] as const;
+
+/**
+ * Skin painted the way a cartoonist paints it (toon, comic): the face's own skin colour, measured
+ * over its cheeks and forehead (away from the features), in two flat tones, light and shadow,
+ * split where the smoothed photo is darker than that colour. Only where a pixel is skin (close to
+ * that colour in a*, b* and L*) and not a feature; eyes, brows, lips, hair, glasses and beards keep
+ * their own drawing, and the ink is laid on top.
+ */
+function celSkin(g: GraphBuilder, v: { L: string; Lsmooth: string; ab: string; features: string; prior: string; s: string }, side: number, look: FaceLook): { L: string; ab: string } {
+  const p = FACE_PARAMS[look];
+  const face = ellipsePrior(g, v.Lsmooth, side, [FACE_ELLIPSE]);
+  const sample = g.op('Mul', [face, g.op('Sub', [g.scalar(1), v.prior])]);
+  const lab = g.op('Concat', [v.Lsmooth, v.ab], { axis: 1 });
+  const mean = g.op('Div', [g.op('GlobalAveragePool', [g.op('Mul', [lab, sample])]), g.op('Add', [g.op('GlobalAveragePool', [sample]), g.scalar(1e-4)])]);
+  const meanL = channels(g, mean, 0, 1);
+  const meanAb = channels(g, mean, 1, 3);
+  const dab = g.op('Sub', [v.ab, meanAb]);
+  const chroma = g.op('Sqrt', [g.op('ReduceSum', [g.op('Mul', [dab, dab]), g.int64s('axes', [1])], { keepdims: 1 })]);
+  const skinLike = unit(g, g.op('Sub', [g.scalar(p.celChroma), chroma]), 0, 4);
+  const lightLike = unit(g, g.op('Sub', [g.scalar(p.celReach), g.op('Abs', [g.op('Sub', [v.Lsmooth, meanL])])]), 0, 6);
+  const strength = g.op('Mul', [unit(g, v.s, 0.3, 0.7), g.scalar(p.celSkin)]);
+  // Painted or not, with a crisp border (a soft one is a ramp of colour, not a flat tone); the
+  // neck and ears are skin too, the paste's mask ends the face.
+  // The features differ from the skin in colour or light (brows, lids and irises darker, lips
+  // redder, the whites lighter): what is skin-coloured is painted, wrinkles and folds included.
+  const isSkin = unit(g, g.op('Mul', [skinLike, lightLike]), 0.4, 0.6);
+  const weight = g.op('Mul', [isSkin, strength]);
+  const shadow = unit(g, g.op('Sub', [g.op('Sub', [meanL, g.scalar(p.celShadowAt)]), v.Lsmooth]), 0, 2);
+  const toneL = g.op('Sub', [g.op('Add', [meanL, g.scalar(p.celLight)]), g.op('Mul', [shadow, g.scalar(p.celLight + p.celShadow)])]);
+  return { L: lerp(g, v.L, toneL, weight), ab: lerp(g, v.ab, meanAb, weight) };
+}
 
 /**
  * A wide Gaussian blur of a smooth field (shading, colour, weights), computed at half the size and
@@ -175,6 +227,10 @@ interface FaceLayers {
   gradL: string;
   s: string;
   scale: number;
+  /** The eyes' ellipses, 0..1. */
+  eyes: string;
+  /** L* below the surroundings inside the eyes. */
+  eyeDark: string;
 }
 
 /** The look's Lab output for a face, [1, 3, S, S]. */
@@ -194,7 +250,8 @@ function renderFace(g: GraphBuilder, look: FaceLook, v: FaceLayers): string {
       // smooth pencil shading for the shadows (no hatching across the features).
       const shade = g.op('Mul', [unit(g, g.op('Sub', [g.scalar(p.toneFrom), v.Lshade]), 0, p.toneRange), g.scalar(p.toneMax)]);
       const contour = g.op('Mul', [unit(g, g.op('Mul', [v.gradL, g.scalar(Math.max(v.scale, 0.5))]), 2, 6), g.scalar(0.45)]);
-      const graphite = g.op('Max', [g.op('Max', [alpha, contour]), shade]);
+      const strokes = p.eyeBlack > 0 ? g.op('Max', [alpha, unit(g, v.eyeDark, p.eyeBlack, p.eyeBlack + 8)]) : alpha;
+      const graphite = g.op('Max', [g.op('Max', [strokes, contour]), shade]);
       const Lout = lerp(g, g.scalar(96), g.scalar(p.inkL), graphite);
       const tint = g.op('Mul', [g.op('Sub', [g.scalar(1), graphite]), g.tensor('paper_ab', [0.6, 3.5], [1, 2, 1, 1])]);
       return g.op('Concat', [Lout, tint], { axis: 1 });
@@ -202,7 +259,10 @@ function renderFace(g: GraphBuilder, look: FaceLook, v: FaceLayers): string {
     case 'manga': {
       // Black ink on white: outlines, solid black for the darkest shapes (pupils, dark hair), and
       // one flat grey for the shadow side (what a screentone reads as from arm's length).
-      const black = unit(g, g.op('Sub', [g.scalar(p.blackFrom), v.Lshade]), 0, 8);
+      // An iris is solid black even where the photo shows it as a dark grey (a small or soft-lit
+      // face): black where an eye is much darker than its surroundings.
+      const dark = unit(g, g.op('Sub', [g.scalar(p.blackFrom), v.Lshade]), 0, 8);
+      const black = p.eyeBlack > 0 ? g.op('Max', [dark, unit(g, v.eyeDark, p.eyeBlack, p.eyeBlack + 8)]) : dark;
       const tone = g.op('Mul', [unit(g, g.op('Sub', [g.scalar(p.toneFrom), v.Lshade]), 0, p.toneRange), g.scalar(p.toneMax)]);
       const inkAll = g.op('Max', [g.op('Max', [black, alpha]), tone]);
       const Lout = g.op('Mul', [g.op('Sub', [g.scalar(1), inkAll]), g.scalar(100)]);

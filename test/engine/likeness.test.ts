@@ -11,15 +11,16 @@ import { judgePython } from '../../scripts/likeness/likeness.ts';
 /**
  * What a look must keep, by output size: the share of the judge's faces and eyes, and (toon and
  * comic) the mean flat share of the skin. The photos' own skin scores 0.00-0.02 on these photos,
- * so a face pasted back from the photo fails. These floors are what the face pass reaches today
- * (measured: faces 1.00 in every look and size; eyes 0.77-0.85 at 1024 and 0.71-0.86 at 512; flat
- * 0.31-0.35 at 1024 and 0.21-0.25 at 512), a little below, as guards against regressions. The
- * goal (issue 31) is eyes 0.8 everywhere and flat 0.4 / 0.3: faces under ~60 px (the street
- * group) are what keeps eyes and flatness below it.
+ * so a face pasted back from the photo fails. Flat: the issue's 0.40 at 1024 and 0.30 at 512
+ * (measured: toon 0.46 / 0.35, comic 0.43 / 0.33, since the skin is painted in two flat tones).
+ * Eyes: a little below what the face pass reaches today (toon 0.92 / 0.86, comic 0.85 / 0.86,
+ * sketch 0.77 / 0.71, manga 0.77 / 0.71), as guards against regressions; the goal (issue 31) is
+ * 0.8 everywhere, and sketch and manga fall short of it on Grace Hopper's eyes behind her glasses
+ * and one eye of a 54 px face at 512.
  */
 const LIKENESS_FLOORS = {
-  1024: { faces: 0.9, eyes: 0.75, flat: 0.28 },
-  512: { faces: 0.9, eyes: 0.7, flat: 0.18 },
+  1024: { faces: 0.9, eyes: 0.75, flat: 0.4 },
+  512: { faces: 0.9, eyes: 0.7, flat: 0.3 },
 } as const;
 const FLAT_LOOKS = new Set(['toon', 'comic']);
 
