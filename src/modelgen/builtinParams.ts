@@ -124,6 +124,8 @@ const FACE_BASE = {
   featureDark: [8, 20],
   /** Away from the eyes, nose and mouth a stroke needs this many times the edge (wrinkles are left out). */
   awayThreshold: 3.5,
+  /** ... and this many times more on the smallest faces (72 px crops), in proportion above it. */
+  smallAway: 1,
   /** The steps never sink a pixel more than this below the (lifted) photo. */
   darkenLimit: 9,
   /** Ink: DoG sigma and ratio; contrast window, the std that needs no boost, the largest boost. */
@@ -135,6 +137,8 @@ const FACE_BASE = {
   boostMax: 1.8,
   /** Specks: the window (radius) over which a stroke needs this mean ink around it to be kept. */
   speckRadius: 3,
+  /** Gaps in a stroke along the mouth up to twice this (reference px) are closed (teeth on a smile). */
+  toothWidth: 5,
   speckFrom: 0.12,
   /** DoG response where ink starts and over how much it reaches full; the stroke's antialiased edge. */
   inkThreshold: 0.55,

@@ -115,9 +115,20 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
   // Away from them (cheeks, forehead, the folds of an older face) a stroke needs a stronger edge:
   // a cartoonist draws the features and leaves wrinkles out.
   const prior = ellipsePrior(g, Ls, side, FEATURE_ELLIPSES);
-  const away = g.op('Add', [g.scalar(p.awayThreshold), g.op('Mul', [prior, g.scalar(1 - p.awayThreshold)])]);
+  // A small face (crops under 288) is drawn with fewer lines, as a face in a crowd is: away from
+  // the features only the strongest edges, none at the smallest crop.
+  const small = Math.min(1, Math.max(0, (1 - scale) / 0.75));
+  const awayThreshold = p.awayThreshold * (1 + p.smallAway * small);
+  const away = g.op('Add', [g.scalar(awayThreshold), g.op('Mul', [prior, g.scalar(1 - awayThreshold)])]);
   const threshold = g.op('Mul', [g.op('Mul', [g.scalar(p.inkThreshold), g.op('Max', [g.op('Add', [g.scalar(1 + 0.8 * 0.7), g.op('Mul', [s, g.scalar(-0.8)])]), g.scalar(0.6)])]), away]);
-  const raw = g.op('Clip', [g.op('Div', [g.op('Sub', [response, threshold]), g.scalar(p.inkRange)]), g.scalar(0), g.scalar(1)]);
+  const dashes = g.op('Clip', [g.op('Div', [g.op('Sub', [response, threshold]), g.scalar(p.inkRange)]), g.scalar(0), g.scalar(1)]);
+  // The lips' parting is one stroke: the gaps between teeth (dark lines a few px apart on a smile)
+  // are closed along the mouth, a morphological closing across the width of a tooth.
+  const mouth = ellipsePrior(g, Ls, side, [MOUTH_ELLIPSE]);
+  const k = r(p.toothWidth);
+  const across = { kernel_shape: [1, 2 * k + 1], pads: [0, k, 0, k], strides: [1, 1] };
+  const closed = g.op('Neg', [g.op('MaxPool', [g.op('Neg', [g.op('MaxPool', [dashes], across)])], across)]);
+  const raw = lerp(g, dashes, closed, mouth);
   // No specks: a stroke is kept where enough ink surrounds it (a freckle, a pore or a glint on
   // hair is a dot; a lid, a brow or the lips' parting is a stroke).
   const sr = r(p.speckRadius);
@@ -172,6 +183,9 @@ const FEATURE_ELLIPSES = [
   [146, 178, 22, 22],
   [146, 216, 40, 20],
 ] as const;
+
+/** [cx, cy, rx, ry] in the 288 px crop: the mouth, corner to corner. */
+const MOUTH_ELLIPSE = [146, 216, 34, 14] as const;
 
 /** [cx, cy, rx, ry] in the 288 px crop: the face's skin, brows to chin, cheek to cheek. */
 const FACE_ELLIPSE = [146, 182, 60, 76] as const;
