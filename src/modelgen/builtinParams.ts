@@ -113,10 +113,11 @@ const FACE_BASE = {
   eyeDetail: 1,
   /** Sketch: an eye's pixel this much (L*) darker than its surroundings is drawn solid (the iris); 0: not used. */
   eyeBlack: 0,
-  /** Cel skin (toon, comic; 0: off): the share painted flat; a*b* and L* distances from the skin's colour that still count as skin; light tone above it, shadow tone below, and where the shadow starts. */
+  /** Cel skin (toon, comic; 0: off): the share painted flat; the a*b* distance from the skin's colour, and the shares of its L* above and below it, that still count as skin; light tone above it, shadow tone below, and where the shadow starts. */
   celSkin: 0,
-  celChroma: 10,
-  celReach: 22,
+  celChroma: 9,
+  celAbove: 0.26,
+  celBelow: 0.4,
   celLight: 3,
   celShadow: 12,
   celShadowAt: 8,

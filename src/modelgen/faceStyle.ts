@@ -208,7 +208,13 @@ function celSkin(g: GraphBuilder, v: { L: string; Lsmooth: string; ab: string; f
   const dab = g.op('Sub', [v.ab, meanAb]);
   const chroma = g.op('Sqrt', [g.op('ReduceSum', [g.op('Mul', [dab, dab]), g.int64s('axes', [1])], { keepdims: 1 })]);
   const skinLike = unit(g, g.op('Sub', [g.scalar(p.celChroma), chroma]), 0, 4);
-  const lightLike = unit(g, g.op('Sub', [g.scalar(p.celReach), g.op('Abs', [g.op('Sub', [v.Lsmooth, meanL])])]), 0, 6);
+  // Lighter than the skin by a share of its lightness is not skin (teeth, the whites, a glint),
+  // nor darker by a larger share (brows, irises, nostrils): shares, so that a dark face keeps its
+  // teeth and eyes as a light one does.
+  const above = g.op('Sub', [v.Lsmooth, meanL]);
+  const lighter = unit(g, g.op('Sub', [g.op('Mul', [meanL, g.scalar(p.celAbove)]), above]), 0, 3);
+  const darker = unit(g, g.op('Add', [g.op('Mul', [meanL, g.scalar(p.celBelow)]), above]), 0, 5);
+  const lightLike = g.op('Mul', [lighter, darker]);
   const strength = g.op('Mul', [unit(g, v.s, 0.3, 0.7), g.scalar(p.celSkin)]);
   // Painted or not, with a crisp border (a soft one is a ramp of colour, not a flat tone); the
   // neck and ears are skin too, the paste's mask ends the face.

@@ -23,6 +23,7 @@ import {
   type Similarity,
 } from '../../src/engine/expert.ts';
 import { likenessPhotos, type LikenessPhoto } from '../../scripts/likeness/likeness.ts';
+import { FACE_SIDES } from '../../src/modelgen/faceStyle.ts';
 import { fixture, pixels } from '../helpers.ts';
 
 const limits = { maxPixels: 1e9, maxBytes: 1e9 };
@@ -245,7 +246,49 @@ describe('the face pass of the built-in looks', () => {
     expect(engine.parseOptions({ style: 'toon-portrait' }).style).toBe('toon-portrait');
   });
 
+  it("paints toon skin in flat tones of the face's own colour, and keeps eyes, brows and teeth apart from it, on a light face and a dark one", async () => {
+    const light = fixture('astronaut.png');
+    // The same face much darker (as a darker skin or an underexposed photo shows it).
+    const dark = await sharp(light).removeAlpha().linear([0.42, 0.36, 0.32], [0, 0, 0]).png().toBuffer();
+    for (const [image, strength] of [
+      [light, 0.7],
+      [dark, 0.7],
+      [light, 0],
+    ] as const) {
+      const result = await engine.submit({ image, options: { style: 'toon', resolution: 768, strength }, includeFaces: true });
+      const box = result.portrait?.boxes?.[0];
+      expect(box?.keypoints).toBeDefined();
+      const [eyeA, eyeB, nose, mouth] = box?.keypoints as [[number, number], [number, number], [number, number], [number, number]];
+      const { data, width } = await pixels(result.image);
+      const at = (x: number, y: number) => {
+        const i = (Math.round(y) * width + Math.round(x)) * 3;
+        return ((data[i] as number) + (data[i + 1] as number) + (data[i + 2] as number)) / 3;
+      };
+      const span = Math.hypot(eyeB[0] - eyeA[0], eyeB[1] - eyeA[1]);
+      const around = ([cx, cy]: [number, number], r: number) => {
+        const values: number[] = [];
+        for (let y = cy - r; y <= cy + r; y += 1) for (let x = cx - r; x <= cx + r; x += 1) values.push(at(x, y));
+        return values.sort((a, b) => a - b);
+      };
+      // A cheek (below an eye, beside the nose): one flat tone, at most two, not a gradient.
+      const cheek = around([(eyeA[0] + nose[0]) / 2 - span * 0.15, (eyeA[1] + mouth[1]) / 2], Math.round(span * 0.12));
+      const skin = cheek[cheek.length >> 1] as number;
+      const flat = cheek.filter((v) => Math.abs(v - skin) <= 3).length / cheek.length;
+      if (strength === 0) {
+        // The photo itself (strength 0): its skin is not flat, so the measure means something.
+        expect(flat, "the photo's cheek").toBeLessThan(0.6);
+        continue;
+      }
+      expect(flat, 'the cheek one flat tone').toBeGreaterThan(0.8);
+      // Each eye has pixels far darker than the skin (iris, lids), the mouth pixels lighter (teeth).
+      for (const eye of [eyeA, eyeB]) expect((around(eye, Math.round(span * 0.15))[0] as number) < skin - 40, 'a dark iris').toBe(true);
+      const lips = around(mouth, Math.round(span * 0.2));
+      expect((lips[lips.length - 1] as number) > skin + 12, 'teeth lighter than the skin').toBe(true);
+    }
+  });
+
   it('draws each face at its own scale: the crop side follows the face, not the output', () => {
+    expect(cropSide({ kind: 'face', sides: FACE_SIDES }, { a: 60 / CROP_SIZE, b: 0, tx: 0, ty: 0 })).toBe(72);
     const sides = [144, 204, 288, 408, 576];
     // A face whose reference crop spans `native` px of the photo.
     const aligned = (native: number): Similarity => ({ a: native / CROP_SIZE, b: 0, tx: 0, ty: 0 });
