@@ -172,7 +172,11 @@ export function buildBuiltinStyle(scale = 1, p: BuiltinStyleParams = BUILTIN_STY
   const mag = g.op('Sqrt', [g.op('Add', [g.op('Add', [g.op('Mul', [c, c]), g.op('Mul', [sn, sn])]), g.scalar(1e-6)])]);
   const coherence = g.op('Div', [mag, g.op('Add', [g.op('Add', [jxx, jyy]), g.scalar(1e-3)])]);
   const align = g.op('Div', [g.op('Concat', [g.op('Neg', [c]), g.op('Neg', [sn]), c, sn], { axis: 1 }), mag]);
-  const weights = g.op('Softmax', [g.op('Mul', [align, g.op('Mul', [coherence, g.scalar(6)])])], { axis: 1 });
+  // A softmax over the four directions, written out: onnxruntime's Softmax on axis 1 transposes
+  // to the last axis and back (16 ms at 1024 here, the graph's costliest node); the argument lies
+  // in [-6, 6], so exp needs no max subtracted.
+  const e = g.op('Exp', [g.op('Mul', [align, g.op('Mul', [coherence, g.scalar(6)])])]);
+  const weights = g.op('Div', [e, g.op('ReduceSum', [e, axes], { keepdims: 1 })]);
   const flow = g.op('ReduceSum', [g.op('Mul', [lines, weights]), axes], { keepdims: 1 });
   // Fewer lines at low strength, more at high: the threshold pivots around the default strength.
   const threshold = g.op('Mul', [g.scalar(p.inkThreshold), g.op('Max', [g.op('Add', [g.scalar(1 + 1.2 * 0.7), g.op('Mul', [s, g.scalar(-1.2)])]), g.scalar(0.6)])]);
