@@ -118,6 +118,10 @@ async function main(): Promise<void> {
   log('[bench] reply paths: a 1280 px JPEG in, JPEG or PNG out...');
   const replies = await runChild({ provider, kind: 'replies', runs: quick ? 1 : 7, quick, input });
 
+  const switchRes = quick ? 256 : 1024;
+  log(`[bench] switching looks @ ${switchRes}...`);
+  const switching = { resolution: switchRes, ...(await runChild({ provider, kind: 'switch', resolution: switchRes, rounds: quick ? 1 : 2, input })) };
+
   const machine = `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${mib(os.totalmem())} MiB, Node ${process.version}, onnxruntime-node ${ort.env.versions.node ?? '?'}, sharp ${sharp.versions.sharp ?? '?'}`;
   const ranOn = [...new Set(sizes.flatMap((x) => x.providers))];
   const report: BenchReport = {
@@ -138,6 +142,7 @@ async function main(): Promise<void> {
     scale,
     journal,
     replies,
+    switching,
   };
   await writeFile(path.join(outDir, 'bench.json'), `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(path.join(outDir, 'bench.md'), toMarkdown(report));

@@ -26,6 +26,7 @@ import { likenessPhotos } from '../likeness/likeness.ts';
 import { benchModel, type BenchModelId } from './models.ts';
 import { journalCost } from './journal.ts';
 import { replyPaths } from './replies.ts';
+import { switchCost } from './switching.ts';
 import type { ClipRow, FaceCase, PortraitRow, Rows, ScaleRow, Int8Row, Task, TaskOf } from './rows.ts';
 
 const median = (xs: number[]): number => {
@@ -60,6 +61,7 @@ export async function measure(task: Task): Promise<Rows[Task['kind']]> {
   if (task.kind === 'clip') return clipCost(task, image);
   if (task.kind === 'journal') return journalCost(task, image);
   if (task.kind === 'replies') return replyPaths(task, image);
+  if (task.kind === 'switch') return switchCost(task, image);
   if (task.kind === 'untiled') {
     const entry = await benchModel(task.model);
     const session = await ModelSession.open(entry, runtime, silentLogger);

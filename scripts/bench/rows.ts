@@ -15,6 +15,7 @@ export type Task = { provider: string } & (
   | { kind: 'int8'; resolution: number; runs: number; input: string }
   | { kind: 'journal'; resolution: number; runs: number; input: string }
   | { kind: 'replies'; runs: number; quick: boolean; input: string }
+  | { kind: 'switch'; resolution: number; rounds: number; input: string }
 );
 export type TaskKind = Task['kind'];
 export type TaskOf<K extends TaskKind> = Extract<Task, { kind: K }>;
@@ -137,6 +138,19 @@ export interface RepliesRow {
   paths: { path: string; resolution: number; decodeMs: number; modelMs: number; encodeMs: number; totalMs: number; bytes: number }[];
 }
 
+/** Switching looks: each look's first job after a change against its second in a row. */
+export interface SwitchRow {
+  jobs: { look: string; round: number; firstMs: number; againMs: number }[];
+  /** Median of the second jobs. */
+  warmMs: number;
+  /** Median of the first jobs. */
+  firstMs: number;
+  /** firstMs over warmMs, and the slowest first job over warmMs. */
+  ratio: number;
+  worstRatio: number;
+  peakRssMiB: number;
+}
+
 /** The row each kind of task prints. */
 export interface Rows {
   size: SizeRow;
@@ -149,6 +163,7 @@ export interface Rows {
   scale: ScaleRow;
   journal: JournalRow;
   replies: RepliesRow;
+  switch: SwitchRow;
 }
 
 type At = { model: string; resolution: number };
@@ -172,4 +187,5 @@ export interface BenchReport {
   scale: { resolution: number } & ScaleRow;
   journal: { resolution: number } & JournalRow;
   replies: RepliesRow;
+  switching: { resolution: number } & SwitchRow;
 }

@@ -51,6 +51,11 @@ describe('npm run bench -- --quick', () => {
       for (const k of ['fp32Ms', 'int8Ms', 'ratio', 'meanError', 'p99Error']) expect(report.int8[k]).toBeGreaterThan(0);
       expect(report.int8.int8Bytes).toBeLessThan(report.int8.fp32Bytes);
       expect(md).toContain('## int8 on the CPU');
+      // Switching looks: every look's first job after a change and its second, once round.
+      expect(report.switching.jobs.map((j: { look: string }) => j.look)).toEqual(['comic', 'sketch', 'manga', 'toon']);
+      for (const j of report.switching.jobs) expect(Math.min(j.firstMs, j.againMs)).toBeGreaterThan(0);
+      expect(report.switching.peakRssMiB).toBeGreaterThan(0);
+      expect(md).toContain('## Switching looks');
     } finally {
       await rm(out, { recursive: true, force: true });
     }
