@@ -13,7 +13,7 @@ const { files, manifest, looks } = builtinModels();
 const wanted = new Set(files.map((f) => f.file));
 // Graphs of an earlier generation that no manifest names any more.
 for (const name of await readdir(DEFAULT_MODELS_DIR)) {
-  if (/^(toon|sketch|manga|comic)(-[a-z0-9]+)*\.onnx$/.test(name) && !wanted.has(name)) await unlink(path.join(DEFAULT_MODELS_DIR, name));
+  if (/^(toon|sketch|manga|comic|looks|faces)(-[a-z0-9]+)*\.onnx$/.test(name) && !wanted.has(name)) await unlink(path.join(DEFAULT_MODELS_DIR, name));
 }
 let bytes = 0;
 for (const { file, bytes: b } of files) {

@@ -3,8 +3,8 @@
  * arena on): session creation, first run, median of paired runs, and the largest output
  * difference. How the manifests' `session.optimization` was chosen.
  *
- *   npx tsx scripts/compare-optimization.ts models/toon-1024.onnx 1024
- *   npx tsx scripts/compare-optimization.ts models/toon-512.onnx 512
+ *   npx tsx scripts/compare-optimization.ts models/looks.onnx 1024 [look]
+ *   npx tsx scripts/compare-optimization.ts models/looks-512.onnx 512 [look]
  */
 import * as ort from 'onnxruntime-node';
 
@@ -15,8 +15,10 @@ const RUNS = 7;
 /** The strength fed to graphs that take one (the default option). */
 const STRENGTH = 0.7;
 
-const file = process.argv[2] ?? 'models/toon-1024.onnx';
+const file = process.argv[2] ?? 'models/looks.onnx';
 const side = Number(process.argv[3] ?? 1024);
+/** Which look of a combined built-in graph (its `look` input: 0 toon, 1 sketch, 2 manga, 3 comic). */
+const look = Number(process.argv[4] ?? 0);
 
 function open(level: Level): Promise<ort.InferenceSession> {
   return ort.InferenceSession.create(file, { graphOptimizationLevel: level, enableCpuMemArena: true, enableMemPattern: true, executionProviders: ['cpu'] });
@@ -52,6 +54,8 @@ function feeds(session: ort.InferenceSession, image: ort.Tensor): Record<string,
   if (input === undefined) throw new Error(`${file} has no input`);
   const feed: Record<string, ort.Tensor> = { [input]: image };
   if (session.inputNames.includes('strength')) feed.strength = new ort.Tensor('float32', Float32Array.from([STRENGTH]), [1]);
+  if (session.inputNames.includes('origin')) feed.origin = new ort.Tensor('float32', Float32Array.from([0, 0]), [2]);
+  if (session.inputNames.includes('look')) feed.look = new ort.Tensor('int64', BigInt64Array.of(BigInt(look)), []);
   return feed;
 }
 

@@ -1,11 +1,12 @@
 /**
  * Where a graph spends its time, node by node, from onnxruntime's own profiler:
  *
- *   npx tsx scripts/profile-graph.ts [--model models/toon.onnx] [--side 1024] [--runs 4]
+ *   npx tsx scripts/profile-graph.ts [--model models/looks.onnx] [--side 1024] [--runs 4] [--look 0]
  *
  * Runs the graph on a synthetic photo of `side`² (a deterministic pattern: time does not depend
  * on the content), then prints the runs' times, the kernel time per operator type and the top
- * nodes with their output shapes. Used for docs/BENCHMARKS.md ("Where the graph's time goes").
+ * nodes with their output shapes. The built-in graphs hold every look (`--look`: 0 toon, 1 sketch,
+ * 2 manga, 3 comic); a look's nodes are named with its prefix (l0_, l1_...). Used for docs/BENCHMARKS.md ("Where the graph's time goes").
  */
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 
-const { values } = parseArgs({ options: { model: { type: 'string', default: 'models/toon.onnx' }, side: { type: 'string', default: '1024' }, runs: { type: 'string', default: '4' } } });
+const { values } = parseArgs({
+  options: { model: { type: 'string', default: 'models/looks.onnx' }, look: { type: 'string', default: '0' }, side: { type: 'string', default: '1024' }, runs: { type: 'string', default: '4' } },
+});
 const side = Number(values.side);
 const runs = Number(values.runs);
 const dir = await mkdtemp(path.join(tmpdir(), 'toonbot-profile-'));
@@ -28,6 +31,8 @@ try {
   };
   if (session.inputNames.includes('strength')) feeds.strength = new ort.Tensor('float32', new Float32Array([0.7]), [1]);
   if (session.inputNames.includes('origin')) feeds.origin = new ort.Tensor('float32', new Float32Array([0, 0]), [2]);
+  // The built-in graphs hold every look: 0 toon, 1 sketch, 2 manga, 3 comic.
+  if (session.inputNames.includes('look')) feeds.look = new ort.Tensor('int64', BigInt64Array.of(BigInt(values.look)), []);
   for (let i = 0; i < runs; i += 1) await session.run(feeds);
   session.endProfiling();
   await session.release();
@@ -40,7 +45,8 @@ try {
       .map((e) => (e.dur / 1000).toFixed(0))
       .join(', ')} ms`,
   );
-  const kernels = events.filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time'));
+  // An If node's time is its branch's nodes' time: counted once, in the branch.
+  const kernels = events.filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time') && e.args.op_name !== 'If');
   const total = kernels.reduce((sum, e) => sum + e.dur, 0);
   const perRun = (us: number) => `${(us / 1000 / runs).toFixed(1)} ms`;
   const byOp = new Map<string, number>();

@@ -16,15 +16,15 @@ import { ModelSession } from './session.ts';
 const MAX_MASKS = 32;
 /**
  * Sessions kept open at most by default (RuntimeConfig.maxSessions). Each keeps its arena at the
- * size of its largest run: measured through the engine, four looks at 1024 with every session
- * kept held 312 → 721 MiB, and two more at 2048 another 770 MiB. A job needs at most two (a
- * portrait's head and background), always the two most recently used.
+ * size of its largest run (one size at 2048: ~400 MiB). The built-in looks share one graph file
+ * per size (ModelIO.select), so these bound the output sizes open, not the looks. A job needs at
+ * most two (a portrait's head and background), always the two most recently used.
  */
 const MAX_SESSIONS = 2;
 
 /**
- * Face-pass graphs kept open besides: one job may draw faces of several sizes (a variant each),
- * and they are small (the largest, 576² crops, holds ~60 MiB while it runs; see docs/BENCHMARKS.md),
+ * Face-pass graphs kept open besides: one job may draw faces of several sizes (a variant each;
+ * the built-in looks share each variant's file, so a look change opens none), and they are small (the largest, 576² crops, holds ~60 MiB while it runs; see docs/BENCHMARKS.md),
  * so a group photo never reopens one between its faces.
  */
 const MAX_FACE_SESSIONS = 6;
@@ -53,7 +53,8 @@ export class ModelCache {
    */
   session(entry: ModelEntry, pool: 'frame' | 'face' = 'frame'): Promise<ModelSession> {
     const sessions = pool === 'face' ? this.#faceSessions : this.#sessions;
-    // Keyed by file and checksum: a portrait style whose head is its background shares one session.
+    // Keyed by file and checksum: styles that share a graph (the built-in looks, a portrait style
+    // whose head is its background) share one session, and each is fed its own way (frameModel).
     const key = `${entry.file}#${entry.manifest.sha256}`;
     const open = sessions.get(key);
     if (open) {
@@ -96,12 +97,14 @@ export class ModelCache {
 
   /** The session of the entry's graph for outputs of long side `side`, as a pipeline model. */
   async model(entry: ModelEntry, side: number): Promise<FrameModel & { provider: string }> {
-    return frameModel(await this.session(forSide(entry, side)));
+    const sized = forSide(entry, side);
+    return frameModel(await this.session(sized), sized);
   }
 
   /** The face pass's graph for crops of `side`² (a `crop: face` head's variant), from its own pool. */
   async faceModel(entry: ModelEntry, side: number): Promise<FrameModel & { provider: string }> {
-    return frameModel(await this.session(forSide(entry, side), 'face'));
+    const sized = forSide(entry, side);
+    return frameModel(await this.session(sized, 'face'), sized);
   }
 
   /** The face crops' soft mask at `size`²: the manifest's file, else the generated ellipse. */
@@ -155,8 +158,13 @@ function cached<T>(map: Map<string, Promise<T>>, key: string, make: () => Promis
   return value;
 }
 
-export function frameModel(session: ModelSession): FrameModel & { provider: string } {
-  return { io: session.entry.manifest.io, tile: session.entry.manifest.tile, run: session.run.bind(session), provider: session.provider };
+/**
+ * A session as the pipeline runs it, for `entry`'s style (by default the one that opened it):
+ * styles that share a graph file (ModelIO.select) share one session, each fed as its manifest says.
+ */
+export function frameModel(session: ModelSession, entry: ModelEntry = session.entry): FrameModel & { provider: string } {
+  const { io, tile } = entry.manifest;
+  return { io, tile, run: (data, dims, strength, origin) => session.run(data, dims, strength, origin, io), provider: session.provider };
 }
 
 /** The head model of a portrait entry, as an entry of its own. */

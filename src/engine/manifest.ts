@@ -44,6 +44,11 @@ export interface ModelIO {
    * across tiles with it.
    */
   origin?: string;
+  /**
+   * For a graph that holds several styles (the built-in looks share one file, and so one session
+   * and its memory): the name of its int64 scalar input that picks one, and this style's value.
+   */
+  select?: { input: string; value: number };
 }
 
 /** The same style as a graph built for another output size (long side, px). */
@@ -195,7 +200,12 @@ export function validateManifest(raw: unknown, where = 'manifest'): ModelManifes
       ...(io.strength === undefined ? {} : { strength: str(io.strength, `${field}.strength`) }),
       ...(io.origin === undefined ? {} : { origin: str(io.origin, `${field}.origin`) }),
       ...(io.pixels === undefined ? {} : { pixels: oneOf(io.pixels, `${field}.pixels`, ['float32', 'uint8'] as const) }),
+      ...(io.select === undefined ? {} : { select: parseSelect(io.select, `${field}.select`) }),
     };
+  };
+  const parseSelect = (select: unknown, field: string): { input: string; value: number } => {
+    const { input, value } = obj(select, field);
+    return { input: str(input, `${field}.input`), value: int(value, `${field}.value`, 0) };
   };
   const parseSession = (session: Record<string, unknown>): SessionTuning => ({
     ...(session.optimization === undefined ? {} : { optimization: oneOf(session.optimization, 'session.optimization', ['basic', 'extended', 'all'] as const) }),

@@ -8,7 +8,7 @@ import { Tensor } from 'onnxruntime-node';
 import { sha256 } from './checksum.ts';
 import { callSite, ToonError } from './errors.ts';
 import type { Logger } from './log.ts';
-import type { ModelEntry } from './manifest.ts';
+import type { ModelEntry, ModelIO } from './manifest.ts';
 import { planProviders } from './providers.ts';
 import { openSession, type RuntimeConfig } from './runtime.ts';
 
@@ -77,11 +77,12 @@ export class ModelSession {
 
   /**
    * Runs the model on one tensor and returns its output tensor's data. `strength` goes to the
-   * graph's strength input, for models that have one (see ModelIO.strength).
+   * graph's strength input, for models that have one (see ModelIO.strength). `io` is how the
+   * caller's style feeds the graph: styles that share one file (ModelIO.select) share the session.
    */
-  async run(data: TileData, dims: readonly number[], strength = 1, origin: readonly [number, number] = [0, 0]): Promise<TileData> {
+  async run(data: TileData, dims: readonly number[], strength = 1, origin: readonly [number, number] = [0, 0], io: ModelIO = this.entry.manifest.io): Promise<TileData> {
     try {
-      return await this.#run(data, dims, strength, origin);
+      return await this.#run(data, dims, strength, origin, io);
     } catch (error) {
       const reopen = this.#reopen;
       if (!reopen) throw error;
@@ -98,18 +99,19 @@ export class ModelSession {
       this.#provider = 'cpu';
       this.#reopen = undefined;
       await failed.release().catch(() => undefined);
-      return this.#run(data, dims, strength, origin);
+      return this.#run(data, dims, strength, origin, io);
     }
   }
 
-  async #run(data: TileData, dims: readonly number[], strength: number, origin: readonly [number, number]): Promise<TileData> {
-    const { input, output, strength: strengthInput, origin: originInput, pixels } = this.entry.manifest.io;
+  async #run(data: TileData, dims: readonly number[], strength: number, origin: readonly [number, number], io: ModelIO): Promise<TileData> {
+    const { input, output, strength: strengthInput, origin: originInput, select, pixels } = io;
     const withStack = callSite();
     try {
       if ((pixels === 'uint8') !== data instanceof Uint8Array) throw new Error(`input is ${data instanceof Uint8Array ? 'uint8' : 'float32'}, the model takes ${pixels ?? 'float32'}`);
       const feeds: Record<string, ort.Tensor> = { [input]: data instanceof Uint8Array ? new Tensor('uint8', data, dims) : new Tensor('float32', data, dims) };
       if (strengthInput) feeds[strengthInput] = new Tensor('float32', Float32Array.of(strength), [1]);
       if (originInput) feeds[originInput] = new Tensor('float32', Float32Array.from(origin), [2]);
+      if (select) feeds[select.input] = new Tensor('int64', BigInt64Array.of(BigInt(select.value)), []);
       const result = await this.#session.run(feeds);
       const tensor = result[output];
       if (!tensor || (tensor.type !== 'float32' && tensor.type !== 'uint8')) throw new Error(`model has no float32 or uint8 output named ${output}`);

@@ -185,9 +185,9 @@ describe('Models', () => {
     const manifest = JSON.parse(await readFile(path.join(DEFAULT_MODELS_DIR, 'toon.json'), 'utf8'));
     // One graph for every size (no size variants), so that the altered file is the one run.
     await writeFile(path.join(dir, 'toon.json'), JSON.stringify({ ...manifest, id: 'altered', side: undefined, variants: undefined }));
-    const bytes = await readFile(path.join(DEFAULT_MODELS_DIR, 'toon.onnx'));
+    const bytes = await readFile(path.join(DEFAULT_MODELS_DIR, manifest.file));
     bytes.writeUInt8(bytes.readUInt8(bytes.length - 1) ^ 0xff, bytes.length - 1);
-    await writeFile(path.join(dir, 'toon.onnx'), bytes);
+    await writeFile(path.join(dir, manifest.file), bytes);
     const errors: unknown[] = [];
     const logger: Logger = { ...silentLogger, error: (_m, f) => errors.push(f) };
     const altered = await createEngine({ modelsDir: dir, logger, defaultStyle: 'altered' });
@@ -202,8 +202,8 @@ describe('Models', () => {
   });
 
   it('falls back to cpu, with one log line, when the configured provider is not installed', async () => {
-    await copyFile(path.join(DEFAULT_MODELS_DIR, 'toon.onnx'), path.join(dir, 'toon.onnx'));
     const manifest = JSON.parse(await readFile(path.join(DEFAULT_MODELS_DIR, 'toon.json'), 'utf8'));
+    await copyFile(path.join(DEFAULT_MODELS_DIR, manifest.file), path.join(dir, manifest.file));
     // One plain graph (no size variants, no face pass): the one model whose fallback is logged.
     await writeFile(path.join(dir, 'toon.json'), JSON.stringify({ ...manifest, side: undefined, variants: undefined, pipeline: 'full-frame', head: undefined, aliases: undefined }));
     const warnings: [string, unknown][] = [];

@@ -16,7 +16,7 @@ import { fixture, pixels } from '../helpers.ts';
 /** Why WebGPU cannot be tested here, or null when it can. */
 async function noAdapter(): Promise<string | null> {
   try {
-    const session = await ort.InferenceSession.create(await readFile(path.join(DEFAULT_MODELS_DIR, 'toon-256.onnx')), { executionProviders: ['webgpu'] });
+    const session = await ort.InferenceSession.create(await readFile(path.join(DEFAULT_MODELS_DIR, 'looks-256.onnx')), { executionProviders: ['webgpu'] });
     await session.release();
     return null;
   } catch (error) {
@@ -27,11 +27,17 @@ async function noAdapter(): Promise<string | null> {
 const reason = await noAdapter();
 if (reason) console.warn(`WebGPU tests skipped: no WebGPU adapter on this machine (${reason}). See the README to install lavapipe.`);
 
-async function runBoth(file: string, width: number, height: number): Promise<number> {
+async function runBoth(file: string, width: number, height: number, look = 0): Promise<number> {
   const bytes = await readFile(path.join(DEFAULT_MODELS_DIR, file));
   // The built-in graphs take and give 8-bit RGB pixels (NHWC).
   const data = Uint8Array.from({ length: 3 * width * height }, (_, i) => Math.round(((Math.sin(i * 0.37) + 1) / 2) * 255));
-  const feeds = { image: new ort.Tensor('uint8', data, [1, height, width, 3]), strength: new ort.Tensor('float32', Float32Array.of(0.7), [1]) };
+  // The built-in looks share one graph per size (an int64 input picks the look).
+  const feeds = {
+    image: new ort.Tensor('uint8', data, [1, height, width, 3]),
+    strength: new ort.Tensor('float32', Float32Array.of(0.7), [1]),
+    look: new ort.Tensor('int64', BigInt64Array.of(BigInt(look)), []),
+    ...(file.startsWith('looks') ? { origin: new ort.Tensor('float32', Float32Array.of(0, 0), [2]) } : {}),
+  };
   const [gpu, cpu] = await Promise.all(['webgpu', 'cpu'].map((p) => ort.InferenceSession.create(bytes, { executionProviders: [p] })));
   const a = (await gpu!.run(feeds)).cartoon!.data as Uint8Array;
   const b = (await cpu!.run(feeds)).cartoon!.data as Uint8Array;
@@ -52,9 +58,14 @@ describe.skipIf(reason !== null)('WebGPU provider', () => {
     await engine?.close();
   });
 
-  it.each(['toon-256.onnx', 'toon-face-144.onnx', 'manga-face-144.onnx'])("%s gives the CPU provider's output within one grey level", async (file) => {
+  it.each([
+    ['looks-256.onnx', 0],
+    ['looks-256.onnx', 2],
+    ['faces-144.onnx', 0],
+    ['faces-144.onnx', 2],
+  ] as const)("%s, look %i, gives the CPU provider's output within one grey level", async (file, look) => {
     // Float results a hair apart can round to neighbouring levels, never further.
-    expect(await runBoth(file, 96, 64)).toBeLessThanOrEqual(1);
+    expect(await runBoth(file, 96, 64, look)).toBeLessThanOrEqual(1);
   });
 
   it('runs a whole engine job on WebGPU, faces included, and matches the CPU engine to a grey level', async () => {

@@ -85,7 +85,7 @@ async function handle(message: ToThread): Promise<void> {
       try {
         const { entry } = message;
         if (entry.manifest.pipeline === 'portrait') await models.faceFinder();
-        const model = frameModel(await models.session(entry));
+        const model = frameModel(await models.session(entry), entry);
         const frame: RgbFrame = { data: Buffer.alloc(64 * 64 * 3, 128), width: 64, height: 64 };
         await stylise(model, frame, 1);
         post({ type: 'warm', id: message.id, provider: model.provider, providers: models.providers() });
