@@ -138,8 +138,8 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
 
   // How much darker than its surroundings each pixel of an eye is (the iris, the pupil, the lash line).
   const eyeDark = g.op('Mul', [eyes, g.op('Relu', [g.op('Sub', [around, Ls])])]);
-  const cel = p.celSkin > 0 ? celSkin(g, { L: Lshade, Lsmooth: Ls, ab, features, prior, s }, side, look) : { L: Lshade, ab };
-  const lab255 = renderFace(g, look, { Lshade: cel.L, ab: cel.ab, ink, gradL, s, scale, eyes, eyeDark });
+  const cel = p.celSkin > 0 ? celSkin(g, { L: Lshade, Lsmooth: Ls, ab, prior, s }, side, look) : { L: Lshade, ab };
+  const lab255 = renderFace(g, look, { Lshade: cel.L, ab: cel.ab, ink, gradL, s, scale, eyeDark });
   const rgb = labToRgb(g, lab255);
   const bytes = g.op('Add', [g.op('Mul', [g.op('Clip', [rgb, g.scalar(0), g.scalar(1)]), g.scalar(255)]), g.scalar(0.5)]);
   g.output(g.op('Cast', [g.op('Transpose', [bytes], { perm: [0, 2, 3, 1] })], { to: 2 }), 'cartoon', [1, 'height', 'width', 3], 'uint8');
@@ -194,10 +194,10 @@ const FACE_ELLIPSE = [146, 182, 60, 76] as const;
  * Skin painted the way a cartoonist paints it (toon, comic): the face's own skin colour, measured
  * over its cheeks and forehead (away from the features), in two flat tones, light and shadow,
  * split where the smoothed photo is darker than that colour. Only where a pixel is skin (close to
- * that colour in a*, b* and L*) and not a feature; eyes, brows, lips, hair, glasses and beards keep
- * their own drawing, and the ink is laid on top.
+ * that colour in a*, b* and L*): eyes, brows, lips, hair, glasses and beards differ from it and
+ * keep their own drawing, and the ink is laid on top.
  */
-function celSkin(g: GraphBuilder, v: { L: string; Lsmooth: string; ab: string; features: string; prior: string; s: string }, side: number, look: FaceLook): { L: string; ab: string } {
+function celSkin(g: GraphBuilder, v: { L: string; Lsmooth: string; ab: string; prior: string; s: string }, side: number, look: FaceLook): { L: string; ab: string } {
   const p = FACE_PARAMS[look];
   const face = ellipsePrior(g, v.Lsmooth, side, [FACE_ELLIPSE]);
   const sample = g.op('Mul', [face, g.op('Sub', [g.scalar(1), v.prior])]);
@@ -216,10 +216,9 @@ function celSkin(g: GraphBuilder, v: { L: string; Lsmooth: string; ab: string; f
   const darker = unit(g, g.op('Add', [g.op('Mul', [meanL, g.scalar(p.celBelow)]), above]), 0, 5);
   const lightLike = g.op('Mul', [lighter, darker]);
   const strength = g.op('Mul', [unit(g, v.s, 0.3, 0.7), g.scalar(p.celSkin)]);
-  // Painted or not, with a crisp border (a soft one is a ramp of colour, not a flat tone); the
-  // neck and ears are skin too, the paste's mask ends the face.
-  // The features differ from the skin in colour or light (brows, lids and irises darker, lips
-  // redder, the whites lighter): what is skin-coloured is painted, wrinkles and folds included.
+  // Painted or not, with a crisp border (a soft one is a ramp of colour, not a flat tone).
+  // Wrinkles and folds are skin-coloured and painted over; the neck and ears are skin too, the
+  // paste's mask ends the face.
   const isSkin = unit(g, g.op('Mul', [skinLike, lightLike]), 0.4, 0.6);
   const weight = g.op('Mul', [isSkin, strength]);
   const shadow = unit(g, g.op('Sub', [g.op('Sub', [meanL, g.scalar(p.celShadowAt)]), v.Lsmooth]), 0, 2);
@@ -247,8 +246,6 @@ interface FaceLayers {
   gradL: string;
   s: string;
   scale: number;
-  /** The eyes' ellipses, 0..1. */
-  eyes: string;
   /** L* below the surroundings inside the eyes. */
   eyeDark: string;
 }
@@ -279,10 +276,7 @@ function renderFace(g: GraphBuilder, look: FaceLook, v: FaceLayers): string {
     case 'manga': {
       // Black ink on white: outlines, solid black for the darkest shapes (pupils, dark hair), and
       // one flat grey for the shadow side (what a screentone reads as from arm's length).
-      // An iris is solid black even where the photo shows it as a dark grey (a small or soft-lit
-      // face): black where an eye is much darker than its surroundings.
-      const dark = unit(g, g.op('Sub', [g.scalar(p.blackFrom), v.Lshade]), 0, 8);
-      const black = p.eyeBlack > 0 ? g.op('Max', [dark, unit(g, v.eyeDark, p.eyeBlack, p.eyeBlack + 8)]) : dark;
+      const black = unit(g, g.op('Sub', [g.scalar(p.blackFrom), v.Lshade]), 0, 8);
       const tone = g.op('Mul', [unit(g, g.op('Sub', [g.scalar(p.toneFrom), v.Lshade]), 0, p.toneRange), g.scalar(p.toneMax)]);
       const inkAll = g.op('Max', [g.op('Max', [black, alpha]), tone]);
       const Lout = g.op('Mul', [g.op('Sub', [g.scalar(1), inkAll]), g.scalar(100)]);
