@@ -185,6 +185,8 @@ export function headEntry(entry: ModelEntry): ModelEntry {
       sha256: head.sha256,
       ...(head.int8 ? { int8: head.int8 } : {}),
       io: head.io ?? entry.manifest.io,
+      // Face graphs are small and run between the whole frame's: their threads sleep after a run.
+      session: { ...rest.session, spinning: false },
       ...(head.side !== undefined ? { side: head.side } : {}),
       ...(head.variants ? { variants: head.variants } : {}),
     },

@@ -212,6 +212,7 @@ export function validateManifest(raw: unknown, where = 'manifest'): ModelManifes
     ...(session.memoryPattern === undefined
       ? {}
       : { memoryPattern: typeof session.memoryPattern === 'boolean' ? session.memoryPattern : fail('session.memoryPattern', 'a boolean', session.memoryPattern) }),
+    ...(session.spinning === undefined ? {} : { spinning: typeof session.spinning === 'boolean' ? session.spinning : fail('session.spinning', 'a boolean', session.spinning) }),
   });
   const parseVariants = (value: unknown, field: string): SizeVariant[] | undefined => {
     if (value === undefined) return undefined;

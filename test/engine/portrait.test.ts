@@ -103,7 +103,31 @@ describe('face detection (BlazeFace)', () => {
     expect(Math.abs(face.box.width - upright.box.width)).toBeLessThan(8);
   });
 
-  it('finds a small face in a large frame (tiles)', async () => {
+  it('runs the back model at any size: at 256² the same faces as the fixed graph, and a face moved inside a larger input is found moved by as much', async () => {
+    const face = await sharp(fixture('astronaut.png')).resize(256, 256).removeAlpha().raw().toBuffer();
+    const square: RgbFrame = { data: face, width: 256, height: 256 };
+    const fixed = await finder.back.detect(square);
+    const any = await finder.wide.detectScaled(square, 256, 256);
+    expect(fixed).toHaveLength(1);
+    expect(any).toHaveLength(1);
+    const [a, b] = [fixed[0] as Face, any[0] as Face];
+    for (const k of ['x', 'y', 'width', 'height'] as const) expect(Math.abs(a.box[k] - b.box[k])).toBeLessThan(0.01);
+    // The same portrait at (96, 64) of a grey 470×340 input (not a multiple of 32 in either side).
+    const big = await sharp({ create: { width: 470, height: 340, channels: 3, background: { r: 128, g: 128, b: 128 } } })
+      .composite([{ input: face, raw: { width: 256, height: 256, channels: 3 }, left: 96, top: 64 }])
+      .removeAlpha()
+      .raw()
+      .toBuffer();
+    const moved = await finder.wide.detectScaled({ data: big, width: 470, height: 340 }, 470, 340);
+    expect(moved).toHaveLength(1);
+    const m = moved[0] as Face;
+    expect(Math.abs(m.box.x - 96 - a.box.x)).toBeLessThan(3);
+    expect(Math.abs(m.box.y - 64 - a.box.y)).toBeLessThan(3);
+    expect(Math.abs(m.box.width - a.box.width)).toBeLessThan(4);
+    await expect(finder.back.detectScaled(square, 256, 256)).rejects.toThrow(/anySize/);
+  });
+
+  it('finds a small face in a large frame (the closer whole-frame pass)', async () => {
     const small = await sharp({ create: { width: 2400, height: 1600, channels: 3, background: { r: 120, g: 130, b: 140 } } })
       .composite([{ input: await sharp(fixture('astronaut.png')).resize(320).toBuffer(), left: 1500, top: 900 }])
       .png()

@@ -55,6 +55,8 @@ describe('the built-in style graphs', () => {
     expect(manifest.session).toEqual({ optimization: 'extended', memoryPattern: false });
     const raw = JSON.parse(JSON.stringify(manifest)) as Record<string, unknown>;
     expect(() => validateManifest({ ...raw, session: { memoryPattern: 'off' } })).toThrow(/session\.memoryPattern/);
+    expect(validateManifest({ ...raw, session: { spinning: false } }).session).toEqual({ spinning: false });
+    expect(() => validateManifest({ ...raw, session: { spinning: 'off' } })).toThrow(/session\.spinning/);
     expect(() => validateManifest({ ...raw, session: { optimization: 'max' } })).toThrow(/session\.optimization/);
   });
 });

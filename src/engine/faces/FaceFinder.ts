@@ -1,14 +1,13 @@
 /**
  * Finds faces at any scale with BlazeFace: the front (128) model for faces that fill the frame,
- * the back (256) model for smaller ones, and the back model again on overlapping tiles when the
- * frame is large enough for faces to be small relative to it. Passes are merged by the same
- * weighted overlap rule the detector uses.
+ * the back (256) model for smaller ones, and the back model again over the whole frame at a closer
+ * scale (one run at any size, anySize.ts) when the frame is large enough for faces to be small
+ * relative to it. Passes are merged by the same weighted overlap rule the detector uses.
  */
-import sharp from 'sharp';
 import type { RgbFrame } from '../image.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import type { RuntimeConfig } from '../runtime.ts';
-import { FaceDetector, mergeFaces, type Face } from './BlazeFace.ts';
+import { FaceDetector, mergeFaces, resized, type Face } from './BlazeFace.ts';
 
 interface FindOptions {
   /**
@@ -21,90 +20,61 @@ interface FindOptions {
 
 /**
  * The search for small faces: the frame scaled by this (so that a 40 px face, the smallest a look
- * draws, is ~22 px in the detector's 256 px input, which BlazeFace's back model still finds) and
- * covered by 256 px tiles overlapping by TILE_OVERLAP. Measured on the composed group photos of
- * scripts/likeness: every face down to 48 px at a 1024 output found, with 6 tiles at 1024 where
- * the earlier 2×2 and 3×3 grids of the whole frame took 13 (and a resize each).
+ * draws, is ~22 px at the detector's scale, which BlazeFace's back model still finds), in one run
+ * of the back model over the whole scaled frame (anySize.ts). Measured on the composed group
+ * photos of scripts/likeness: every face down to 48 px at a 1024 output found.
  */
 const SMALL_SCALE = 0.55;
-/** A face found in a tile counts only when its box is under this share of the frame's long side. */
+/** Faces found by the small-face search count only when under this share of the frame's long side. */
 const SMALL_FACE = 0.15;
-const TILE = 256;
-const TILE_OVERLAP = 64;
-/** Detector runs in flight at once: small graphs leave cores idle when run one at a time. */
-const PARALLEL = 2;
 
 export class FaceFinder {
   private constructor(
     readonly front: FaceDetector,
     readonly back: FaceDetector,
+    readonly wide: FaceDetector,
   ) {}
 
   static async open(runtime: RuntimeConfig, logger: Logger = silentLogger): Promise<FaceFinder> {
-    return new FaceFinder(await FaceDetector.open(runtime, logger, 'front'), await FaceDetector.open(runtime, logger, 'back'));
+    return new FaceFinder(await FaceDetector.open(runtime, logger, 'front'), await FaceDetector.open(runtime, logger, 'back'), await FaceDetector.open(runtime, logger, 'back', { anySize: true }));
   }
 
-  /** Faces, largest first. */
+  /**
+   * Faces, largest first. The passes run one after another: on a few cores, detector runs side by
+   * side only contend for the same threads (each session's pool spins on every core).
+   */
   async find(frame: RgbFrame, options: FindOptions = {}): Promise<Face[]> {
     const threshold = options.threshold ?? 0.8;
-    const [front, back] = await Promise.all([this.front.detect(frame, { threshold }), this.back.detect(frame, { threshold })]);
-    const found: Face[] = [...front, ...back];
     const long = Math.max(frame.width, frame.height);
-    // The whole-frame back pass sees the frame at 256/long; tiles look closer where that is coarser.
-    if (long * SMALL_SCALE > TILE) found.push(...(await this.#smallFaces(frame, threshold)));
-    return mergeFaces(found).sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
-  }
-
-  /** Faces too small for the whole-frame passes: the frame scaled once, then tiled. */
-  async #smallFaces(frame: RgbFrame, threshold: number): Promise<Face[]> {
-    const w = Math.max(TILE, Math.round(frame.width * SMALL_SCALE));
-    const h = Math.max(TILE, Math.round(frame.height * SMALL_SCALE));
-    const scaled: RgbFrame = {
-      data: await sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 3 } })
-        .resize(w, h, { fit: 'fill' })
-        .raw()
-        .toBuffer(),
-      width: w,
-      height: h,
-    };
+    // The whole-frame back pass sees the frame at 256/long; a closer look where that is coarser.
+    if (long * SMALL_SCALE <= this.back.size) return largestFirst([...(await this.front.detect(frame, { threshold })), ...(await this.back.detect(frame, { threshold }))]);
+    // The frame is scaled once; the whole-frame passes shrink that copy, which costs a fraction
+    // of shrinking the frame itself again (libvips' cost follows the source's size).
+    const w = Math.round(frame.width * SMALL_SCALE);
+    const h = Math.round(frame.height * SMALL_SCALE);
+    const small = await resized(frame, w, h);
     const [sx, sy] = [frame.width / w, frame.height / h];
-    const starts = (size: number) => {
-      const out: number[] = [];
-      for (let at = 0; ; at += TILE - TILE_OVERLAP) {
-        out.push(Math.min(at, size - TILE));
-        if (at + TILE >= size) return out;
-      }
-    };
-    const tiles = starts(w).flatMap((x0) => starts(h).map((y0) => [x0, y0] as const));
-    const found: Face[] = [];
-    for (let i = 0; i < tiles.length; i += PARALLEL) {
-      const batch = tiles.slice(i, i + PARALLEL);
-      const results = await Promise.all(batch.map(([x0, y0]) => this.back.detect(cut(scaled, x0, y0, TILE, TILE), { threshold })));
-      for (const [k, faces] of results.entries()) {
-        const [x0, y0] = batch[k] as readonly [number, number];
-        for (const f of faces) {
-          // Tiles are for faces too small for the whole-frame passes; large ones found only in a
-          // tile are partial views (a cat's face cut in half scores like a person's).
-          if (Math.max(f.box.width * sx, f.box.height * sy) > SMALL_FACE * Math.max(frame.width, frame.height)) continue;
-          found.push({
-            box: { x: (f.box.x + x0) * sx, y: (f.box.y + y0) * sy, width: f.box.width * sx, height: f.box.height * sy },
-            score: f.score,
-            keypoints: f.keypoints.map(([x, y]) => [(x + x0) * sx, (y + y0) * sy]),
-          });
-        }
-      }
-    }
-    return found;
+    const found = [
+      ...(await this.front.detect(small, { threshold })),
+      ...(await this.back.detect(small, { threshold })),
+      ...(await this.wide.detectScaled(small, w, h, { threshold })).filter((f) => Math.max(f.box.width * sx, f.box.height * sy) <= SMALL_FACE * long),
+    ];
+    return largestFirst(
+      found.map((f) => ({
+        box: { x: f.box.x * sx, y: f.box.y * sy, width: f.box.width * sx, height: f.box.height * sy },
+        score: f.score,
+        keypoints: f.keypoints.map(([x, y]) => [x * sx, y * sy]),
+      })),
+    );
   }
 
   async dispose(): Promise<void> {
     await this.front.dispose();
     await this.back.dispose();
+    await this.wide.dispose();
   }
 }
 
-function cut(frame: RgbFrame, x0: number, y0: number, w: number, h: number): RgbFrame {
-  const data = Buffer.alloc(w * h * 3);
-  for (let y = 0; y < h; y += 1) frame.data.copy(data, y * w * 3, ((y0 + y) * frame.width + x0) * 3, ((y0 + y) * frame.width + x0 + w) * 3);
-  return { data, width: w, height: h };
+function largestFirst(found: Face[]): Face[] {
+  return mergeFaces(found).sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
 }
