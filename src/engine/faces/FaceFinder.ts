@@ -41,7 +41,7 @@ export class FaceFinder {
 
   /**
    * Faces, largest first. The passes run one after another: on a few cores, detector runs side by
-   * side only contend for the same threads (each session's pool spins on every core).
+   * side only contend for the same cores (each session has a thread pool as wide as the machine).
    */
   async find(frame: RgbFrame, options: FindOptions = {}): Promise<Face[]> {
     const threshold = options.threshold ?? 0.8;
