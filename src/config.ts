@@ -110,6 +110,7 @@ export function parseConfig(env: Env): AppConfig {
       cpuArena: int('TOONBOT_CPU_ARENA', d.runtime.cpuArena ? 1 : 0, 0, 1) === 1,
       ...(int('TOONBOT_INT8', 1, 0, 1) === 0 ? { int8: false } : {}),
       ...(str('TOONBOT_MAX_SESSIONS') ? { maxSessions: int('TOONBOT_MAX_SESSIONS', 2, 2, 64) } : {}),
+      ...(int('TOONBOT_FACE_THREAD', 1, 0, 1) === 0 ? { faceThread: false } : {}),
     },
     queue: {
       concurrency: int('TOONBOT_CONCURRENCY', d.queue.concurrency, 1, 64),

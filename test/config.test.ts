@@ -16,6 +16,8 @@ describe('parseConfig', () => {
     expect(config.engine.queue).toEqual({ concurrency: 1, maxWaiting: 32, perRequester: 2, deadlineMs: 120_000 });
     expect(config.engine.limits).toEqual({ maxPixels: 40_000_000, maxBytes: 50 * 1024 * 1024, maxUpscale: 4 });
     expect(parseConfig({ TOONBOT_MAX_UPSCALE: '2' }).engine.limits?.maxUpscale).toBe(2);
+    expect(parseConfig({ TOONBOT_FACE_THREAD: '0' }).engine.runtime?.faceThread).toBe(false);
+    expect(() => parseConfig({ TOONBOT_FACE_THREAD: 'yes' })).toThrow(ConfigError);
     expect(config.engine.runtime).toEqual({ provider: 'auto', intraOpThreads: 0, interOpThreads: 0, cpuArena: true });
     expect(config.logLevel).toBe('info');
     expect(config.modelscopeUrl).toBe('https://modelscope.cn');

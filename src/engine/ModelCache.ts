@@ -10,7 +10,10 @@ import type { FrameModel } from './fullFrame.ts';
 import type { Logger } from './log.ts';
 import type { ModelEntry } from './manifest.ts';
 import type { RuntimeConfig } from './runtime.ts';
+import { planProviders } from './providers.ts';
 import { ModelSession } from './session.ts';
+import { drawFaces, type FaceModels, type FacePass } from './portrait.ts';
+import { FaceWorker } from './threads/FaceWorker.ts';
 
 /** Masks kept at most: native crops come in many sizes. */
 const MAX_MASKS = 32;
@@ -41,10 +44,17 @@ export class ModelCache {
   readonly #closedRanOn = new Set<string>();
   readonly #masks = new Map<string, Promise<Float32Array>>();
   #finder: Promise<FaceFinder> | undefined;
+  #faceWorker: FaceWorker | undefined;
+  /** Whether the built-in looks' faces are drawn in the face thread (see #threadedFaces). */
+  readonly #faceThread: boolean;
 
   constructor(runtime: RuntimeConfig, log: Logger) {
     this.#runtime = runtime;
     this.#log = log;
+    // On the CPU only: GPU sessions opened and run from two threads at once crashed the process
+    // (WebGPU through Mesa's Vulkan driver), and on a GPU the face graphs are a few small kernels.
+    const { candidates } = planProviders(runtime.provider);
+    this.#faceThread = runtime.faceThread !== false && candidates.length === 1 && candidates[0] === 'cpu';
   }
 
   /**
@@ -97,8 +107,49 @@ export class ModelCache {
 
   /** The session of the entry's graph for outputs of long side `side`, as a pipeline model. */
   async model(entry: ModelEntry, side: number): Promise<FrameModel & { provider: string }> {
-    const sized = forSide(entry, side);
+    let sized = forSide(entry, side);
+    // Beside the face thread, the look's graph shares the cores: its threads sleep after each
+    // operator instead of spinning, or they take the core the face thread is drawing on.
+    if (this.#threadedFaces(entry) && sized.manifest.session?.spinning === undefined) sized = { ...sized, manifest: { ...sized.manifest, session: { ...sized.manifest.session, spinning: false } } };
     return frameModel(await this.session(sized), sized);
+  }
+
+  /** The face pass of a portrait entry for outputs of long side `side`: in the face thread where it runs there. */
+  facePass(entry: ModelEntry, side: number): FacePass {
+    if (this.#threadedFaces(entry)) {
+      this.#faceWorker ??= new FaceWorker(this.#runtime, this.#log);
+      const worker = this.#faceWorker;
+      return (photo, inner, signal) => worker.draw(photo, entry, inner, signal);
+    }
+    return async (photo, inner, signal) => drawFaces(await this.faceModels(entry, side), photo, inner, signal);
+  }
+
+  /** Opens what a portrait entry's face pass needs (its finder), where it will run. */
+  async warmFaces(entry: ModelEntry): Promise<void> {
+    if (this.#threadedFaces(entry)) {
+      this.#faceWorker ??= new FaceWorker(this.#runtime, this.#log);
+      await this.#faceWorker.warm(entry);
+    } else await this.faceFinder();
+  }
+
+  /** The finder, head graphs and crop rule of a portrait entry's face pass, in this thread. */
+  async faceModels(entry: ModelEntry, side: number): Promise<FaceModels> {
+    const head = entry.manifest.head;
+    return {
+      finder: await this.faceFinder(),
+      // Heads drawn at the face's scale pick their variant by the crop; the others by the output.
+      head: (size: number) => (head?.crop === 'face' ? this.faceModel(headEntry(entry), size) : this.model(headEntry(entry), side)),
+      crop: head?.crop === 'face' ? { kind: 'face' as const, sides: headSides(entry) } : { kind: head?.crop === 'native' ? ('native' as const) : ('fixed' as const) },
+    };
+  }
+
+  /**
+   * Whether the entry's faces are drawn in the face thread: the built-in looks' small face graphs
+   * (`crop: face`). A portrait model whose head is a whole-frame graph (DCT-Net's) draws in line,
+   * so that its large head session is not held in a second thread.
+   */
+  #threadedFaces(entry: ModelEntry): boolean {
+    return this.#faceThread && entry.manifest.pipeline === 'portrait' && entry.manifest.head?.crop === 'face';
   }
 
   /** The face pass's graph for crops of `side`² (a `crop: face` head's variant), from its own pool. */
@@ -141,6 +192,9 @@ export class ModelCache {
     this.#faceSessions.clear();
     this.#open.clear();
     for (const s of await Promise.allSettled(sessions)) if (s.status === 'fulfilled') await s.value.dispose();
+    const worker = this.#faceWorker;
+    this.#faceWorker = undefined;
+    await worker?.close();
     const finder = this.#finder;
     this.#finder = undefined;
     if (finder) await (await finder.catch(() => undefined))?.dispose();
@@ -168,7 +222,7 @@ export function frameModel(session: ModelSession, entry: ModelEntry = session.en
 }
 
 /** The head model of a portrait entry, as an entry of its own. */
-export function headEntry(entry: ModelEntry): ModelEntry {
+function headEntry(entry: ModelEntry): ModelEntry {
   const { head } = entry.manifest;
   if (!head || !entry.headFile) throw new ToonError('MODEL_UNAVAILABLE', { detail: { model: entry.manifest.id, reason: 'portrait style without a head model' } });
   const { variants: _variants, ...manifest } = entry.manifest;
@@ -191,6 +245,12 @@ export function headEntry(entry: ModelEntry): ModelEntry {
       ...(head.variants ? { variants: head.variants } : {}),
     },
   };
+}
+
+/** The crop sides a `crop: face` head is built for: its own and its variants'. */
+function headSides(entry: ModelEntry): number[] {
+  const head = entry.manifest.head;
+  return [...(head?.side !== undefined ? [head.side] : []), ...(head?.variants ?? []).map((v) => v.side)];
 }
 
 /**

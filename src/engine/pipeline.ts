@@ -7,7 +7,7 @@ import { stylise } from './fullFrame.ts';
 import { decodeImage, encodeImage, type ImageLimits, type RgbFrame } from './image.ts';
 import type { JobContext } from './JobQueue.ts';
 import type { ModelEntry } from './manifest.ts';
-import { headEntry, type ModelCache } from './ModelCache.ts';
+import type { ModelCache } from './ModelCache.ts';
 import type { CartoonOptions } from './options.ts';
 import { stylisePortrait } from './portrait.ts';
 import type { PortraitInfo, Progress, Timings } from './types.ts';
@@ -83,16 +83,10 @@ async function drawFrame(
   const side = Math.max(photo.width, photo.height);
   if (entry.manifest.pipeline === 'portrait') {
     // Faces are looked for even at strength 0, so that the result reports them alike.
-    const [background, finder] = await Promise.all([models.model(entry, side), models.faceFinder()]);
+    const background = await models.model(entry, side);
     const head = entry.manifest.head;
-    const portraitModels = {
-      background,
-      // Heads drawn at the face's scale pick their variant by the crop; the others by the output.
-      head: (size: number) => (head?.crop === 'face' ? models.faceModel(headEntry(entry), size) : models.model(headEntry(entry), side)),
-      mask: (n: number) => models.mask(entry, n),
-      crop: head?.crop === 'face' ? { kind: 'face' as const, sides: headSides(entry) } : { kind: head?.crop === 'native' ? ('native' as const) : ('fixed' as const) },
-    };
-    const out = await stylisePortrait(portraitModels, finder, photo, options.strength, signal);
+    const portraitModels = { background, mask: (n: number) => models.mask(entry, n), faces: models.facePass(entry, side) };
+    const out = await stylisePortrait(portraitModels, photo, options.strength, signal);
     // A look that draws faces when it finds them (crop: face) is whole without one; a portrait
     // model (DCT-Net's) says so when it found none.
     const noFace = out.faces.length === 0 && head?.crop !== 'face';
@@ -102,12 +96,6 @@ async function drawFrame(
   if (options.strength <= 0) return { frame: photo, tiles: 0 };
   const styled = await stylise(await models.model(entry, side), photo, options.strength, signal);
   return { frame: styled.frame, tiles: styled.stats.tiles };
-}
-
-/** The crop sides a `crop: face` head is built for: its own and its variants'. */
-function headSides(entry: ModelEntry): number[] {
-  const head = entry.manifest.head;
-  return [...(head?.side !== undefined ? [head.side] : []), ...(head?.variants ?? []).map((v) => v.side)];
 }
 
 export function round1(ms: number): number {

@@ -15,12 +15,11 @@ import type { RgbFrame } from './image.ts';
 import { ToonError } from './errors.ts';
 import type { FaceBox } from './types.ts';
 
-interface PortraitModels {
-  background: FrameModel;
+/** What the face pass needs: the finder, the head graphs and how crops are cut. */
+export interface FaceModels {
+  finder: FaceFinder;
   /** The head model for crops of `size`² (its variant nearest that side, where it has variants). */
   head(size: number): Promise<FrameModel>;
-  /** The soft face mask for a crop of `size`², 0..1. */
-  mask(size: number): Promise<Float32Array>;
   /**
    * How crops are cut: `fixed`, DCT-Net's 288x288; `native`, at the photo's resolution; `face`, at
    * the one of `sides` nearest the photo's resolution (the head graph drawn at the face's scale).
@@ -28,11 +27,39 @@ interface PortraitModels {
   crop: { kind: 'fixed' } | { kind: 'native' } | { kind: 'face'; sides: readonly number[] };
 }
 
+/** A face found, where its crop is cut, and (when drawn) the crop drawn by the head graph. */
+interface DrawnFace {
+  box: FaceBox;
+  size: number;
+  transform: Similarity;
+  head?: RgbFrame;
+}
+
+export interface DrawnFaces {
+  faces: DrawnFace[];
+  detectMs: number;
+  headMs: number;
+}
+
+/**
+ * The face pass of one frame: finds the faces and, with `inner` (the strength a strength-aware
+ * head graph is fed, else 1), draws each one's crop. Pure work on the photo: it runs in the face
+ * thread (threads/FaceThread.ts) at the same time as the whole frame's graph, or in line.
+ */
+export type FacePass = (photo: RgbFrame, inner: number | undefined, signal?: AbortSignal) => Promise<DrawnFaces>;
+
+interface PortraitModels {
+  background: FrameModel;
+  /** The soft face mask for a crop of `size`², 0..1. */
+  mask(size: number): Promise<Float32Array>;
+  faces: FacePass;
+}
+
 /** How much finer than the photo a face crop may sample the face (an upsampled crop adds no detail). */
 const CROP_UPSAMPLE = 1.2;
 
 /** The crop side for a face aligned by `aligned`. */
-export function cropSide(crop: PortraitModels['crop'], aligned: Similarity): number {
+export function cropSide(crop: FaceModels['crop'], aligned: Similarity): number {
   if (crop.kind === 'fixed') return CROP_SIZE;
   if (crop.kind === 'native') return nativeCropSize(aligned);
   // The largest side that samples the face at most a little finer than the photo does: drawing
@@ -51,34 +78,47 @@ interface PortraitOutcome {
   tiles: number;
 }
 
-export async function stylisePortrait(models: PortraitModels, finder: FaceFinder, photo: RgbFrame, strength: number, signal?: AbortSignal): Promise<PortraitOutcome> {
+export async function drawFaces(models: FaceModels, photo: RgbFrame, inner: number | undefined, signal?: AbortSignal): Promise<DrawnFaces> {
   let t = performance.now();
-  const faces: Face[] = await finder.find(photo);
+  const found: Face[] = await models.finder.find(photo);
   const detectMs = performance.now() - t;
-
   // Where each face is cut, at the face's own scale.
-  const cuts = faces.map((face) => {
+  const faces: DrawnFace[] = found.map((face) => {
     const aligned = faceTransform(face.keypoints);
     const size = cropSide(models.crop, aligned);
     const transform = resizeCrop(aligned, size);
     const box: FaceBox = { ...face.box, score: face.score, keypoints: face.keypoints, region: footprint(transform, photo.width, photo.height, size) };
     return { size, transform, box };
   });
-  const boxes = cuts.map((c) => c.box);
-  // Strength 0 is the photo itself; the faces are still reported.
-  if (strength === 0) return { frame: photo, faces: boxes, detectMs, headMs: 0, tiles: 0 };
+  if (inner === undefined) return { faces, detectMs, headMs: 0 };
+  t = performance.now();
+  for (const face of faces) {
+    if (signal?.aborted) throw signal.reason instanceof ToonError ? signal.reason : new ToonError('CANCELLED');
+    face.head = (await stylise(await models.head(face.size), warpCrop(photo, face.transform, face.size), inner, signal)).frame;
+  }
+  return { faces, detectMs, headMs: performance.now() - t };
+}
 
+export async function stylisePortrait(models: PortraitModels, photo: RgbFrame, strength: number, signal?: AbortSignal): Promise<PortraitOutcome> {
+  // Strength 0 is the photo itself; the faces are still reported.
+  if (strength === 0) {
+    const found = await models.faces(photo, undefined, signal);
+    return { frame: photo, faces: found.faces.map((f) => f.box), detectMs: found.detectMs, headMs: 0, tiles: 0 };
+  }
   // Strength-aware graphs get the strength; others run at full and are blended at the end.
   const inner = models.background.io.strength !== undefined ? strength : 1;
+  // The face pass starts first: in its own thread it runs beside the whole frame's graph.
+  const drawing = models.faces(photo, inner, signal);
+  drawing.catch(() => undefined);
   const background = await stylise(models.background, photo, inner, signal);
+  const drawn = await drawing;
   const canvas = background.frame;
-  t = performance.now();
-  for (const { size, transform } of cuts) {
-    if (signal?.aborted) throw signal.reason instanceof ToonError ? signal.reason : new ToonError('CANCELLED');
-    const crop = warpCrop(photo, transform, size);
-    const head = await stylise(await models.head(size), crop, inner, signal);
-    pasteBack(canvas, head.frame, await models.mask(size), transform);
-  }
-  const headMs = performance.now() - t;
-  return { frame: mix(photo, canvas, photoMix(models.background.io, strength)), faces: boxes, detectMs, headMs, tiles: background.stats.tiles };
+  for (const { head, size, transform } of drawn.faces) if (head) pasteBack(canvas, head, await models.mask(size), transform);
+  return {
+    frame: mix(photo, canvas, photoMix(models.background.io, strength)),
+    faces: drawn.faces.map((f) => f.box),
+    detectMs: drawn.detectMs,
+    headMs: drawn.headMs,
+    tiles: background.stats.tiles,
+  };
 }

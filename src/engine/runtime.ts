@@ -38,6 +38,13 @@ export interface RuntimeConfig {
    * (a few hundred ms) on a switch. At least 2 (a portrait job uses two). @default 2
    */
   maxSessions?: number;
+  /**
+   * Draw the faces of the built-in looks (heads with `crop: face`) in a thread of their own, at
+   * the same time as the whole frame's graph (threads/FaceWorker.ts). Off, the face pass runs in
+   * line after the whole frame's graph, in the same thread. Only where the models run on the CPU
+   * alone (provider `cpu`, or `auto` without a GPU): on a GPU the pass runs in line. @default true
+   */
+  faceThread?: boolean;
 }
 
 /** Providers whose options take a `deviceId`. */

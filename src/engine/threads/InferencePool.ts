@@ -4,7 +4,7 @@
  * cartoon comes back as a transferred buffer; cancellation crosses as a message and reaches the
  * job between tiles. A thread that dies answers its jobs with an error and is replaced on next use.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { ToonError } from '../errors.ts';
 import type { ImageLimits } from '../image.ts';
 import type { JobContext } from '../JobQueue.ts';
@@ -14,16 +14,9 @@ import type { JobInput, JobOutput } from '../pipeline.ts';
 import type { RuntimeConfig } from '../runtime.ts';
 import type { Progress } from '../types.ts';
 import { fromWire, toWire, type FromThread, type ThreadData, type ToThread } from './protocol.ts';
+import { startThread, threadScript } from './spawn.ts';
 
-/** The thread's script: the TypeScript source when running from source (tsx), else the built file. */
-const INFERENCE_THREAD_URL = new URL(`./inferenceThread${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
-
-/**
- * From source, a thread needs tsx's loader of its own (loader hooks are per thread, and neither
- * `npx toonbot` nor a test runner passes them on): this small script registers it, then loads the
- * thread's own script.
- */
-const TS_THREAD_URL = new URL('./tsThread.mjs', import.meta.url);
+const INFERENCE_THREAD_URL = threadScript('inferenceThread');
 
 interface PoolOptions {
   runtime: RuntimeConfig;
@@ -57,10 +50,8 @@ class Thread {
   constructor(options: PoolOptions, onExit: (thread: Thread) => void) {
     this.#log = options.logger;
     const script = options.script ?? INFERENCE_THREAD_URL;
-    const data: ThreadData = { runtime: options.runtime, limits: options.limits, entry: script.href };
-    // The parent's flags are not passed on (a test runner's `--expose-gc` is refused in a worker).
-    this.#worker = new Worker(script.pathname.endsWith('.ts') ? TS_THREAD_URL : script, { workerData: data, execArgv: [], stdout: false, stderr: false });
-    this.#worker.unref();
+    const data: Omit<ThreadData, 'entry'> = { runtime: options.runtime, limits: options.limits };
+    this.#worker = startThread(script, data);
     this.#worker.on('message', (message: FromThread) => this.#receive(message));
     this.#worker.on('error', (error) => this.#log.error('inference thread failed', { error }));
     this.#worker.on('exit', (exitCode) => {

@@ -84,7 +84,7 @@ async function handle(message: ToThread): Promise<void> {
     case 'warmup': {
       try {
         const { entry } = message;
-        if (entry.manifest.pipeline === 'portrait') await models.faceFinder();
+        if (entry.manifest.pipeline === 'portrait') await models.warmFaces(entry);
         const model = frameModel(await models.session(entry), entry);
         const frame: RgbFrame = { data: Buffer.alloc(64 * 64 * 3, 128), width: 64, height: 64 };
         await stylise(model, frame, 1);

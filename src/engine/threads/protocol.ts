@@ -36,7 +36,7 @@ export type FromThread =
   | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string; fields?: Record<string, unknown> };
 
 /** A ToonError as data: its code, message and facts, and what caused it, as text. */
-interface WireError {
+export interface WireError {
   code: ErrorCode;
   message: string;
   detail: Record<string, unknown>;
