@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, decodeImage, DEFAULT_ENGINE_CONFIG, DEFAULT_MODELS_DIR, loadManifests, silentLogger, ToonError, type ModelEntry, type RgbFrame } from '../../src/engine/expert.ts';
 import { ModelCache } from '../../src/engine/ModelCache.ts';
+import { FaceWorker } from '../../src/engine/threads/FaceWorker.ts';
 import { pixels } from '../helpers.ts';
 
 /** Grace Hopper's portrait (public domain, dev/fixtures/README.md). */
@@ -66,6 +67,22 @@ describe('the face thread', () => {
     await expect(pass({ data: Buffer.alloc(30), width: 640, height: 480 }, 0.7)).rejects.toBeInstanceOf(ToonError);
     const after = await pass(photo, 0.7);
     expect(after.faces.length).toBeGreaterThan(0);
+  });
+
+  it('answers with an error when the thread dies mid-request, and starts a new one for the next', async () => {
+    const errors: string[] = [];
+    const logger = { ...silentLogger, error: (message: string) => void errors.push(message) };
+    const worker = new FaceWorker({ ...DEFAULT_ENGINE_CONFIG.runtime, provider: 'cpu' }, logger, new URL('./crashingFaceThread.ts', import.meta.url));
+    try {
+      const dying = worker.draw({ data: Buffer.alloc(13 * 13 * 3, 128), width: 13, height: 13 }, toon, 0.7);
+      await expect(dying).rejects.toMatchObject({ code: 'INTERNAL', detail: { reason: 'face thread stopped' } });
+      expect(errors).toContain('face thread failed');
+      const after = await worker.draw(photo, toon, 0.7);
+      expect(after.faces.length).toBeGreaterThan(0);
+      expect(after.faces[0]?.head?.width).toBe(after.faces[0]?.size);
+    } finally {
+      await worker.close();
+    }
   });
 
   it('gives the engine the same cartoon as the face pass in line', async () => {

@@ -62,12 +62,15 @@ export class FaceWorker {
   readonly #runtime: RuntimeConfig;
   readonly #log: Logger;
   readonly #pending = new Map<number, Pending>();
+  readonly #script: URL;
   #worker: Worker | undefined;
   #nextId = 0;
 
-  constructor(runtime: RuntimeConfig, log: Logger) {
+  /** `script`: another thread script (tests); it must answer the same messages. */
+  constructor(runtime: RuntimeConfig, log: Logger, script: URL = FACE_THREAD_URL) {
     this.#runtime = runtime;
     this.#log = log;
+    this.#script = script;
   }
 
   /** Finds the faces of `photo` and, with `inner`, draws them (portrait.ts drawFaces, in the thread). */
@@ -120,7 +123,7 @@ export class FaceWorker {
   #start(): Worker {
     if (this.#worker) return this.#worker;
     const data: FaceThreadData = { runtime: { ...this.#runtime, intraOpThreads: faceThreads(this.#runtime) } };
-    const worker = startThread(FACE_THREAD_URL, data);
+    const worker = startThread(this.#script, data);
     worker.on('message', (message: FromFaceThread) => this.#receive(message));
     worker.on('error', (error) => this.#log.error('face thread failed', { error }));
     worker.on('exit', (exitCode) => {
