@@ -18,7 +18,7 @@ import type { Logger } from '../log.ts';
 import type { ModelEntry } from '../manifest.ts';
 import type { DrawnFaces } from '../portrait.ts';
 import type { RuntimeConfig } from '../runtime.ts';
-import { fromWire, type WireError } from './protocol.ts';
+import { fromWire, type LogLine, type WireError } from './protocol.ts';
 import { startThread, threadScript } from './spawn.ts';
 
 const FACE_THREAD_URL = threadScript('faceThread');
@@ -39,11 +39,7 @@ export type ToFaceThread =
   { type: 'faces'; id: number; photo: WireFrame; entry: ModelEntry; inner?: number } | { type: 'warm'; id: number; entry: ModelEntry } | { type: 'cancel'; id: number } | { type: 'close'; id: number };
 
 export type FromFaceThread =
-  | { type: 'faces'; id: number; drawn: DrawnFaces }
-  | { type: 'warm'; id: number }
-  | { type: 'failed'; id: number; error: WireError }
-  | { type: 'closed'; id: number }
-  | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string; fields?: Record<string, unknown> };
+  { type: 'faces'; id: number; drawn: DrawnFaces } | { type: 'warm'; id: number } | { type: 'failed'; id: number; error: WireError } | { type: 'closed'; id: number } | LogLine;
 
 interface Pending {
   resolve: (message: FromFaceThread) => void;

@@ -4,11 +4,10 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { ToonError, toToonError } from '../errors.ts';
-import type { Logger } from '../log.ts';
 import { ModelCache } from '../ModelCache.ts';
 import { drawFaces } from '../portrait.ts';
 import type { FaceThreadData, FromFaceThread, ToFaceThread } from './FaceWorker.ts';
-import { toWire } from './protocol.ts';
+import { threadLogger, toWire, transferable } from './protocol.ts';
 
 const port = parentPort;
 if (!port) throw new Error('faceThread.ts runs as a worker thread (see FaceWorker)');
@@ -18,23 +17,10 @@ function post(message: FromFaceThread, transfer: ArrayBuffer[] = []): void {
   port?.postMessage(message, transfer);
 }
 
-const emit =
-  (level: 'debug' | 'info' | 'warn' | 'error') =>
-  (message: string, fields?: Record<string, unknown>): void => {
-    try {
-      post({ type: 'log', level, message, ...(fields ? { fields } : {}) });
-    } catch {
-      post({ type: 'log', level, message, fields: { unclonable: Object.keys(fields ?? {}) } });
-    }
-  };
-const logger: Logger = { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
+const logger = threadLogger(post);
 // The face pass runs here in line: this thread is the face thread.
 const models = new ModelCache({ ...runtime, faceThread: false }, logger);
 const running = new Map<number, AbortController>();
-
-function owned(data: Buffer): Buffer {
-  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : Buffer.from(data);
-}
 
 async function handle(message: ToFaceThread): Promise<void> {
   switch (message.type) {
@@ -46,12 +32,11 @@ async function handle(message: ToFaceThread): Promise<void> {
         const photo = { data: Buffer.from(data.buffer, data.byteOffset, data.byteLength), width, height };
         const side = Math.max(width, height);
         const drawn = await drawFaces(await models.faceModels(message.entry, side), photo, message.inner, controller.signal);
-        // Each drawn crop crosses as a transferred buffer; one that shares its memory with other
-        // buffers (Node's small-buffer pool) is copied first, since transfer detaches it.
+        // Each drawn crop crosses as a transferred buffer.
         const transfer: ArrayBuffer[] = [];
         for (const face of drawn.faces) {
           if (!face.head) continue;
-          const own = owned(face.head.data);
+          const own = transferable(face.head.data);
           face.head = { ...face.head, data: own };
           transfer.push(own.buffer as ArrayBuffer);
         }

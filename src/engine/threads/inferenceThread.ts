@@ -7,11 +7,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { toToonError } from '../errors.ts';
 import { stylise } from '../fullFrame.ts';
 import type { RgbFrame } from '../image.ts';
-import type { Logger } from '../log.ts';
 import { frameModel, ModelCache } from '../ModelCache.ts';
 import { runJob } from '../pipeline.ts';
 import type { Progress } from '../types.ts';
-import { fromWire, toWire, type FromThread, type ThreadData, type ToThread } from './protocol.ts';
+import { fromWire, threadLogger, toWire, transferable, type FromThread, type ThreadData, type ToThread } from './protocol.ts';
 
 const port = parentPort;
 if (!port) throw new Error('inferenceThread.ts runs as a worker thread (see InferencePool)');
@@ -21,17 +20,7 @@ function post(message: FromThread, transfer: ArrayBuffer[] = []): void {
   port?.postMessage(message, transfer);
 }
 
-const emit =
-  (level: 'debug' | 'info' | 'warn' | 'error') =>
-  (message: string, fields?: Record<string, unknown>): void => {
-    try {
-      post({ type: 'log', level, message, ...(fields ? { fields } : {}) });
-    } catch {
-      // A field that cannot be cloned: the line without it.
-      post({ type: 'log', level, message, fields: { unclonable: Object.keys(fields ?? {}) } });
-    }
-  };
-const logger: Logger = { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
+const logger = threadLogger(post);
 const models = new ModelCache(runtime, logger);
 const running = new Map<number, AbortController>();
 /** Clips waiting between their parts for their turn ('go'). */
@@ -62,10 +51,8 @@ async function handle(message: ToThread): Promise<void> {
       try {
         const { signal } = controller;
         const output = await runJob(models, limits, message.input, { signal, queuedMs: message.queuedMs, between: (progress) => between(message.id, signal, progress) });
-        // The encoded result crosses as a transferable buffer; one that shares its memory with
-        // other buffers (Node's small-buffer pool) is copied first, since transfer detaches it.
-        const { image } = output;
-        const own = image.byteOffset === 0 && image.byteLength === image.buffer.byteLength ? image : Buffer.from(image);
+        // The encoded result crosses as a transferred buffer.
+        const own = transferable(output.image);
         post({ type: 'done', id: message.id, output: { ...output, image: own }, providers: models.providers() }, [own.buffer as ArrayBuffer]);
       } catch (error) {
         post({ type: 'failed', id: message.id, error: toWire(toToonError(error)), providers: models.providers() });

@@ -5,6 +5,7 @@
 import { inspect } from 'node:util';
 import { ToonError, type ErrorCode } from '../errors.ts';
 import type { ImageLimits } from '../image.ts';
+import type { Logger } from '../log.ts';
 import type { ModelEntry } from '../manifest.ts';
 import type { JobInput, JobOutput } from '../pipeline.ts';
 import type { RuntimeConfig } from '../runtime.ts';
@@ -33,7 +34,38 @@ export type FromThread =
   | { type: 'turn'; id: number; progress: Progress }
   | { type: 'failed'; id: number; error: WireError; providers: string[] }
   | { type: 'closed'; id: number }
-  | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string; fields?: Record<string, unknown> };
+  | LogLine;
+
+/** A log line from a thread, written by its parent's logger. */
+export interface LogLine {
+  type: 'log';
+  level: 'debug' | 'info' | 'warn' | 'error';
+  message: string;
+  fields?: Record<string, unknown>;
+}
+
+/** A thread's logger: each line posted to its parent through `post`. */
+export function threadLogger(post: (line: LogLine) => void): Logger {
+  const emit =
+    (level: LogLine['level']) =>
+    (message: string, fields?: Record<string, unknown>): void => {
+      try {
+        post({ type: 'log', level, message, ...(fields ? { fields } : {}) });
+      } catch {
+        // A field that cannot be cloned: the line without it.
+        post({ type: 'log', level, message, fields: { unclonable: Object.keys(fields ?? {}) } });
+      }
+    };
+  return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
+}
+
+/**
+ * `data` as a buffer that may be transferred: transfer detaches the whole ArrayBuffer, so one that
+ * shares its memory with other buffers (Node's small-buffer pool) is copied first.
+ */
+export function transferable(data: Buffer): Buffer {
+  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : Buffer.from(data);
+}
 
 /** A ToonError as data: its code, message and facts, and what caused it, as text. */
 export interface WireError {
