@@ -154,6 +154,8 @@ const FACE_BASE = {
   toneRange: 35,
   toneMax: 0.45,
   blackFrom: 20,
+  /** Sketch: the face is lifted by this share of its skin's L* distance from the paper (L* 96) before the tone (0: not). */
+  skinPaper: 0,
 } as const;
 
 type Widen<T> = { readonly [K in keyof T]: T[K] extends readonly number[] ? readonly [number, number] : number };
@@ -165,7 +167,7 @@ export const FACE_PARAMS: { referenceSide: number } & Record<FaceLook, FaceParam
   comic: { ...FACE_BASE, celSkin: 1, levels: [8, 5], stepSharp: 10, saturation: 1.35, inkThreshold: 0.45, inkAlpha: [0.7, 1] },
   // Graphite pressed harder on a face than on the page (the page's darkest is L* 36): eyes and
   // lips must read from arm's length.
-  sketch: { ...FACE_BASE, inkL: 24, inkAlpha: [0.85, 1], toneFrom: 90, toneRange: 60, toneMax: 1, eyeBlack: 14 },
+  sketch: { ...FACE_BASE, inkL: 24, inkAlpha: [0.85, 1], toneFrom: 90, toneRange: 60, toneMax: 1, eyeBlack: 14, skinPaper: 0.6 },
   // Manga's faces keep the earlier treatment (no eye contrast, soft skin steps): its black and
   // white already separates the iris from the skin, and the judge lost an eye behind glasses
   // with any of the changes (docs/BENCHMARKS.md, "Faces in every look").

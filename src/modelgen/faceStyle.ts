@@ -138,8 +138,9 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
 
   // How much darker than its surroundings each pixel of an eye is (the iris, the pupil, the lash line).
   const eyeDark = g.op('Mul', [eyes, g.op('Relu', [g.op('Sub', [around, Ls])])]);
-  const cel = p.celSkin > 0 ? celSkin(g, { L: Lshade, Lsmooth: Ls, ab, prior, s }, side, look) : { L: Lshade, ab };
-  const lab255 = renderFace(g, look, { Lshade: cel.L, ab: cel.ab, ink, gradL, s, scale, eyeDark });
+  const skinMean = p.celSkin > 0 || p.skinPaper > 0 ? skinColour(g, Ls, ab, prior, side) : undefined;
+  const cel = skinMean && p.celSkin > 0 ? celSkin(g, { L: Lshade, Lsmooth: Ls, ab, s }, skinMean, look) : { L: Lshade, ab };
+  const lab255 = renderFace(g, look, { Lshade: cel.L, ab: cel.ab, ink, gradL, s, scale, eyeDark, ...(skinMean ? { skinL: skinMean.L } : {}) });
   const rgb = labToRgb(g, lab255);
   const bytes = g.op('Add', [g.op('Mul', [g.op('Clip', [rgb, g.scalar(0), g.scalar(1)]), g.scalar(255)]), g.scalar(0.5)]);
   g.output(g.op('Cast', [g.op('Transpose', [bytes], { perm: [0, 2, 3, 1] })], { to: 2 }), 'cartoon', [1, 'height', 'width', 3], 'uint8');
@@ -190,6 +191,21 @@ const MOUTH_ELLIPSE = [146, 216, 34, 14] as const;
 /** [cx, cy, rx, ry] in the 288 px crop: the face's skin, brows to chin, cheek to cheek. */
 const FACE_ELLIPSE = [146, 182, 60, 76] as const;
 
+/** The face's own skin colour in CIELab: L* [1, 1, 1, 1] and a*, b* [1, 2, 1, 1]. */
+interface SkinColour {
+  L: string;
+  ab: string;
+}
+
+/** The face's skin colour: the mean over its cheeks and forehead (the face ellipse less the features). */
+function skinColour(g: GraphBuilder, Lsmooth: string, ab: string, prior: string, side: number): SkinColour {
+  const face = ellipsePrior(g, Lsmooth, side, [FACE_ELLIPSE]);
+  const sample = g.op('Mul', [face, g.op('Sub', [g.scalar(1), prior])]);
+  const lab = g.op('Concat', [Lsmooth, ab], { axis: 1 });
+  const mean = g.op('Div', [g.op('GlobalAveragePool', [g.op('Mul', [lab, sample])]), g.op('Add', [g.op('GlobalAveragePool', [sample]), g.scalar(1e-4)])]);
+  return { L: channels(g, mean, 0, 1), ab: channels(g, mean, 1, 3) };
+}
+
 /**
  * Skin painted the way a cartoonist paints it (toon, comic): the face's own skin colour, measured
  * over its cheeks and forehead (away from the features), in two flat tones, light and shadow,
@@ -197,14 +213,9 @@ const FACE_ELLIPSE = [146, 182, 60, 76] as const;
  * that colour in a*, b* and L*): eyes, brows, lips, hair, glasses and beards differ from it and
  * keep their own drawing, and the ink is laid on top.
  */
-function celSkin(g: GraphBuilder, v: { L: string; Lsmooth: string; ab: string; prior: string; s: string }, side: number, look: FaceLook): { L: string; ab: string } {
+function celSkin(g: GraphBuilder, v: { L: string; Lsmooth: string; ab: string; s: string }, skin: SkinColour, look: FaceLook): { L: string; ab: string } {
   const p = FACE_PARAMS[look];
-  const face = ellipsePrior(g, v.Lsmooth, side, [FACE_ELLIPSE]);
-  const sample = g.op('Mul', [face, g.op('Sub', [g.scalar(1), v.prior])]);
-  const lab = g.op('Concat', [v.Lsmooth, v.ab], { axis: 1 });
-  const mean = g.op('Div', [g.op('GlobalAveragePool', [g.op('Mul', [lab, sample])]), g.op('Add', [g.op('GlobalAveragePool', [sample]), g.scalar(1e-4)])]);
-  const meanL = channels(g, mean, 0, 1);
-  const meanAb = channels(g, mean, 1, 3);
+  const { L: meanL, ab: meanAb } = skin;
   const dab = g.op('Sub', [v.ab, meanAb]);
   const chroma = g.op('Sqrt', [g.op('ReduceSum', [g.op('Mul', [dab, dab]), g.int64s('axes', [1])], { keepdims: 1 })]);
   const skinLike = unit(g, g.op('Sub', [g.scalar(p.celChroma), chroma]), 0, 4);
@@ -248,6 +259,8 @@ interface FaceLayers {
   scale: number;
   /** L* below the surroundings inside the eyes. */
   eyeDark: string;
+  /** The face's own skin L* (where the look measures it). */
+  skinL?: string;
 }
 
 /** The look's Lab output for a face, [1, 3, S, S]. */
@@ -265,7 +278,12 @@ function renderFace(g: GraphBuilder, look: FaceLook, v: FaceLayers): string {
     case 'sketch': {
       // Graphite on paper: the strokes, a light contour on every boundary of the flat tones, and
       // smooth pencil shading for the shadows (no hatching across the features).
-      const shade = g.op('Mul', [unit(g, g.op('Sub', [g.scalar(p.toneFrom), v.Lshade]), 0, p.toneRange), g.scalar(p.toneMax)]);
+      // The skin is drawn near the paper, as a pencil portrait leaves it, whatever the light: the
+      // face is lifted by a share of its skin's distance from the paper (a face in warm or dim
+      // light was a grey mask on a white page), and the shading is drawn on what is darker than
+      // that skin: its shadows, the hair, the features.
+      const lifted = v.skinL && p.skinPaper > 0 ? g.op('Add', [v.Lshade, g.op('Mul', [g.op('Relu', [g.op('Sub', [g.scalar(96), v.skinL])]), g.scalar(p.skinPaper)])]) : v.Lshade;
+      const shade = g.op('Mul', [unit(g, g.op('Sub', [g.scalar(p.toneFrom), lifted]), 0, p.toneRange), g.scalar(p.toneMax)]);
       const contour = g.op('Mul', [unit(g, g.op('Mul', [v.gradL, g.scalar(Math.max(v.scale, 0.5))]), 2, 6), g.scalar(0.45)]);
       const strokes = p.eyeBlack > 0 ? g.op('Max', [alpha, unit(g, v.eyeDark, p.eyeBlack, p.eyeBlack + 8)]) : alpha;
       const graphite = g.op('Max', [g.op('Max', [strokes, contour]), shade]);

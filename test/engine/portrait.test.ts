@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -308,6 +309,36 @@ describe('the face pass of the built-in looks', () => {
       for (const eye of [eyeA, eyeB]) expect((around(eye, Math.round(span * 0.15))[0] as number) < skin - 40, 'a dark iris').toBe(true);
       const lips = around(mouth, Math.round(span * 0.2));
       expect((lips[lips.length - 1] as number) > skin + 12, 'teeth lighter than the skin').toBe(true);
+    }
+  });
+
+  it('sketch draws a face near the paper, whatever its light, with its eyes in dark graphite', async () => {
+    // Grace Hopper in warm studio light (a face the sketch drew as a grey mask), and the
+    // astronaut made much darker.
+    const hopper = readFileSync(new URL('../../dev/fixtures/hopper.jpg', import.meta.url));
+    const dark = await sharp(fixture('astronaut.png')).removeAlpha().linear([0.42, 0.36, 0.32], [0, 0, 0]).png().toBuffer();
+    for (const image of [hopper, dark]) {
+      const result = await engine.submit({ image, options: { style: 'sketch', resolution: 768 }, includeFaces: true });
+      const [eyeA, eyeB, , mouth] = result.portrait?.boxes?.[0]?.keypoints as [[number, number], [number, number], [number, number], [number, number]];
+      const { data, width } = await pixels(result.image);
+      const grey = (x: number, y: number) => {
+        const i = (Math.round(y) * width + Math.round(x)) * 3;
+        return ((data[i] as number) + (data[i + 1] as number) + (data[i + 2] as number)) / 3;
+      };
+      const span = Math.hypot(eyeB[0] - eyeA[0], eyeB[1] - eyeA[1]);
+      const around = ([cx, cy]: [number, number], r: number) => {
+        const values: number[] = [];
+        for (let y = cy - r; y <= cy + r; y += 1) for (let x = cx - r; x <= cx + r; x += 1) values.push(grey(x, y));
+        return values.sort((a, b) => a - b);
+      };
+      // The face from the brows to the mouth, cheek to cheek: mostly skin, its median the skin's tone.
+      const face: number[] = [];
+      const [x0, x1] = [Math.min(eyeA[0], eyeB[0]) - span * 0.3, Math.max(eyeA[0], eyeB[0]) + span * 0.3];
+      for (let y = Math.round(Math.min(eyeA[1], eyeB[1]) - span * 0.3); y <= mouth[1]; y += 1) for (let x = Math.round(x0); x <= x1; x += 1) face.push(grey(x, y));
+      const skin = face.sort((a, b) => a - b)[face.length >> 1] as number;
+      // The paper is ~244 grey.
+      expect(skin, 'the face near the paper').toBeGreaterThan(200);
+      for (const eye of [eyeA, eyeB]) expect((around(eye, Math.round(span * 0.15))[0] as number) < skin - 100, 'a dark iris').toBe(true);
     }
   });
 
