@@ -85,6 +85,22 @@ describe('the face thread', () => {
     }
   });
 
+  it('answers a job cancelled while its faces are drawn at once, and tells the thread to stop', async () => {
+    const cancels: unknown[] = [];
+    const logger = { ...silentLogger, info: (message: string, fields?: Record<string, unknown>) => void (message === 'cancel received' && cancels.push(fields?.id)) };
+    const worker = new FaceWorker({ ...DEFAULT_ENGINE_CONFIG.runtime, provider: 'cpu' }, logger, new URL('./stuckFaceThread.ts', import.meta.url));
+    try {
+      const controller = new AbortController();
+      const drawing = worker.draw(photo, toon, 0.7, controller.signal);
+      controller.abort(new ToonError('TIMEOUT'));
+      // The thread never answers: only the abort can end this request.
+      await expect(drawing).rejects.toMatchObject({ code: 'TIMEOUT' });
+      await expect.poll(() => cancels.length, { timeout: 10_000 }).toBe(1);
+    } finally {
+      await worker.close();
+    }
+  });
+
   it('gives the engine the same cartoon as the face pass in line', async () => {
     const engines = [true, false].map((faceThread) => createEngine({ runtime: { ...DEFAULT_ENGINE_CONFIG.runtime, provider: 'cpu', faceThread }, logger: silentLogger }));
     try {

@@ -43,7 +43,8 @@ export type FromFaceThread =
 
 interface Pending {
   resolve: (message: FromFaceThread) => void;
-  reject: (error: ToonError) => void;
+  /** With a ToonError, or the abort signal's reason. */
+  reject: (error: unknown) => void;
 }
 
 /**
@@ -75,7 +76,14 @@ export class FaceWorker {
     const id = this.#id();
     // A copy the thread owns: the photo stays here for the whole frame's graph and the blend.
     const data = new Uint8Array(photo.data);
-    const onAbort = (): void => this.#worker?.postMessage({ type: 'cancel', id } satisfies ToFaceThread);
+    // A cancelled job is answered now; the thread is told to stop between faces, and its late
+    // answer, if any, finds no one waiting and is dropped.
+    const onAbort = (): void => {
+      this.#worker?.postMessage({ type: 'cancel', id } satisfies ToFaceThread);
+      const pending = this.#pending.get(id);
+      this.#pending.delete(id);
+      pending?.reject(signal?.reason);
+    };
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const message: ToFaceThread = { type: 'faces', id, photo: { data, width: photo.width, height: photo.height }, entry, ...(inner === undefined ? {} : { inner }) };
