@@ -26,8 +26,8 @@ export interface JobOutput {
   image: Buffer;
   tiles: number;
   portrait?: PortraitInfo;
-  /** A clip's frames and rate. */
-  clip?: { frames: number; fps: number };
+  /** A clip's frames and rate, and the most faces drawn in one of its frames. */
+  clip?: { frames: number; fps: number; faces: number };
   timings: Omit<Timings, 'total'>;
 }
 
@@ -69,7 +69,7 @@ async function runClipJob(models: ModelCache, job: JobInput, plan: ClipPlan, { s
     signal,
     between,
   );
-  return { image: out.image, tiles: out.tiles, clip: { frames: out.frames, fps: out.fps }, timings: { queued: queuedMs, ...out.timings } };
+  return { image: out.image, tiles: out.tiles, clip: { frames: out.frames, fps: out.fps, faces: out.faces }, timings: { queued: queuedMs, ...out.timings } };
 }
 
 /** One frame through the style's pipeline: whole frame, or whole frame and each face at its own scale. */

@@ -125,8 +125,8 @@ export interface CartoonResult {
   mime: string;
   /** An image format for a photo; `mp4` or `gif` for a clip. */
   format: OutputFormat | ClipFormat;
-  /** A clip's frames and their rate. */
-  clip?: { frames: number; fps: number };
+  /** A clip's frames and their rate, and the most faces a look drew in one of its frames. */
+  clip?: { frames: number; fps: number; faces: number };
   width: number;
   height: number;
   model: string;

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -315,7 +314,7 @@ describe('the face pass of the built-in looks', () => {
   it('sketch draws a face near the paper, whatever its light, with its eyes in dark graphite', async () => {
     // Grace Hopper in warm studio light (a face the sketch drew as a grey mask), and the
     // astronaut made much darker.
-    const hopper = readFileSync(new URL('../../dev/fixtures/hopper.jpg', import.meta.url));
+    const hopper = fixture('hopper.jpg');
     const dark = await sharp(fixture('astronaut.png')).removeAlpha().linear([0.42, 0.36, 0.32], [0, 0, 0]).png().toBuffer();
     for (const image of [hopper, dark]) {
       const result = await engine.submit({ image, options: { style: 'sketch', resolution: 768 }, includeFaces: true });
