@@ -361,4 +361,36 @@ describe('the face pass of the built-in looks', () => {
     const widths = (result.portrait?.boxes ?? []).map((b) => b.width);
     expect(Math.min(...widths)).toBeLessThan(60);
   });
+
+  it('finds every face of a group photo at a 512 output too, the smallest ~37 px wide, and draws it with its features', async () => {
+    const group = (await likenessPhotos()).find((p) => p.name === 'group-lawn') as LikenessPhoto;
+    const [drawn, photo] = await Promise.all([
+      engine.submit({ image: group.image, options: { style: 'toon', resolution: 512 }, includeFaces: true }),
+      engine.submit({ image: group.image, options: { style: 'toon', resolution: 512, strength: 0 }, includeFaces: true }),
+    ]);
+    expect(drawn.portrait?.faces).toBe(5);
+    const smallest = (drawn.portrait?.boxes ?? []).reduce((a, b) => (b.width < a.width ? b : a));
+    expect(smallest.width).toBeLessThan(40);
+    // Drawn, not blank: the darkest px by each eye is far darker than the face's median, as in the photo.
+    const [eyeA, eyeB] = smallest.keypoints as [[number, number], [number, number]];
+    const contrast = async (image: Uint8Array) => {
+      const { data, width } = await pixels(image);
+      const grey = (x: number, y: number) => {
+        const i = (Math.round(y) * width + Math.round(x)) * 3;
+        return ((data[i] as number) + (data[i + 1] as number) + (data[i + 2] as number)) / 3;
+      };
+      const face: number[] = [];
+      for (let y = smallest.y; y < smallest.y + smallest.height; y += 1) for (let x = smallest.x; x < smallest.x + smallest.width; x += 1) face.push(grey(x, y));
+      const median = face.sort((a, b) => a - b)[face.length >> 1] as number;
+      const darkest = ([cx, cy]: [number, number]) => {
+        let least = 255;
+        for (let y = cy - 2; y <= cy + 2; y += 1) for (let x = cx - 2; x <= cx + 2; x += 1) least = Math.min(least, grey(x, y));
+        return least;
+      };
+      return median - (darkest(eyeA) + darkest(eyeB)) / 2;
+    };
+    const [inPhoto, inCartoon] = [await contrast(photo.image), await contrast(drawn.image)];
+    console.log(`smallest face at 512: eyes ${inCartoon.toFixed(0)} levels darker than the skin (${inPhoto.toFixed(0)} in the photo)`);
+    expect(inCartoon).toBeGreaterThan(Math.min(20, inPhoto / 2));
+  });
 });

@@ -19,12 +19,23 @@ interface FindOptions {
 }
 
 /**
- * The search for small faces: the frame scaled by this (so that a 40 px face, the smallest a look
- * draws, is ~22 px at the detector's scale, which BlazeFace's back model still finds), in one run
- * of the back model over the whole scaled frame (anySize.ts). Measured on the composed group
- * photos of scripts/likeness: every face down to 48 px at a 1024 output found.
+ * The search for small faces: the frame scaled by this at a 1024 output and above (so that a 40 px
+ * face, the smallest a look draws, is ~22 px at the detector's scale, which BlazeFace's back model
+ * still finds), in one run of the back model over the whole scaled frame (anySize.ts). Measured
+ * on the composed group photos of scripts/likeness: every face down to 48 px at a 1024 output
+ * found. A smaller output holds less of each face, so it is scaled by more (smallScale).
  */
 const SMALL_SCALE = 0.55;
+
+/**
+ * The small-face search's scale for a frame of long side `long`: SMALL_SCALE, raised by
+ * √(1024 / long) below 1024. At a 512 output the lawn group's smallest face (37 px, its eyes a few
+ * px) was missed at 0.55 (21 px at the detector) and drawn by the whole frame's graph, blank; it
+ * is found from 0.7 on (0.78 here).
+ */
+function smallScale(long: number): number {
+  return SMALL_SCALE * Math.max(1, Math.sqrt(1024 / long));
+}
 /** Faces found by the small-face search count only when under this share of the frame's long side. */
 const SMALL_FACE = 0.15;
 
@@ -47,25 +58,27 @@ export class FaceFinder {
     const threshold = options.threshold ?? 0.8;
     const long = Math.max(frame.width, frame.height);
     // The whole-frame back pass sees the frame at 256/long; a closer look where that is coarser.
-    if (long * SMALL_SCALE <= this.back.size) return largestFirst([...(await this.front.detect(frame, { threshold })), ...(await this.back.detect(frame, { threshold }))]);
-    // The frame is scaled once; the whole-frame passes shrink that copy, which costs a fraction
-    // of shrinking the frame itself again (libvips' cost follows the source's size).
-    const w = Math.round(frame.width * SMALL_SCALE);
-    const h = Math.round(frame.height * SMALL_SCALE);
-    const small = await resized(frame, w, h);
-    const [sx, sy] = [frame.width / w, frame.height / h];
-    const found = [
-      ...(await this.front.detect(small, { threshold })),
-      ...(await this.back.detect(small, { threshold })),
-      ...(await this.wide.detectScaled(small, w, h, { threshold })).filter((f) => Math.max(f.box.width * sx, f.box.height * sy) <= SMALL_FACE * long),
-    ];
-    return largestFirst(
-      found.map((f) => ({
-        box: { x: f.box.x * sx, y: f.box.y * sy, width: f.box.width * sx, height: f.box.height * sy },
-        score: f.score,
-        keypoints: f.keypoints.map(([x, y]) => [x * sx, y * sy]),
-      })),
-    );
+    const scale = smallScale(long);
+    if (long * scale <= this.back.size) return largestFirst([...(await this.front.detect(frame, { threshold })), ...(await this.back.detect(frame, { threshold }))]);
+    // The frame is scaled once for the whole-frame passes, which shrink that copy (cheaper than
+    // shrinking the frame itself again: libvips' cost follows the source's size), and once more,
+    // closer, for the small-face search where a small output asks for it.
+    const atScale = async (k: number) => {
+      const w = Math.round(frame.width * k);
+      const h = Math.round(frame.height * k);
+      return { image: await resized(frame, w, h), w, h, sx: frame.width / w, sy: frame.height / h };
+    };
+    // (Below a 466 px frame the whole-frame passes read the frame itself, as they did alone.)
+    const near = long * SMALL_SCALE <= this.back.size ? { image: frame, w: frame.width, h: frame.height, sx: 1, sy: 1 } : await atScale(SMALL_SCALE);
+    const close = scale > SMALL_SCALE ? await atScale(scale) : near;
+    const toFrame = (f: Face, { sx, sy }: { sx: number; sy: number }): Face => ({
+      box: { x: f.box.x * sx, y: f.box.y * sy, width: f.box.width * sx, height: f.box.height * sy },
+      score: f.score,
+      keypoints: f.keypoints.map(([x, y]) => [x * sx, y * sy]),
+    });
+    const whole = [...(await this.front.detect(near.image, { threshold })), ...(await this.back.detect(near.image, { threshold }))].map((f) => toFrame(f, near));
+    const small = (await this.wide.detectScaled(close.image, close.w, close.h, { threshold })).map((f) => toFrame(f, close)).filter((f) => Math.max(f.box.width, f.box.height) <= SMALL_FACE * long);
+    return largestFirst([...whole, ...small]);
   }
 
   async dispose(): Promise<void> {
