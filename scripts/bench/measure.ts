@@ -6,6 +6,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
+import { panFrames } from '../../dev/pan.ts';
 import { encodeFrames } from '../../src/engine/clip/ffmpeg.ts';
 import * as ort from 'onnxruntime-node';
 import {
@@ -348,16 +349,7 @@ async function clipCost(task: TaskOf<'clip'>, photo: Buffer): Promise<ClipRow> {
   const count = Math.round(task.seconds * fps);
   const side = task.resolution;
   const step = 2;
-  const wide = await sharp(photo)
-    .resize(side + count * step, side, { fit: 'cover' })
-    .removeAlpha()
-    .raw()
-    .toBuffer();
-  const frames = Array.from({ length: count }, (_, t) => {
-    const f = Buffer.alloc(side * side * 3);
-    for (let y = 0; y < side; y += 1) wide.copy(f, y * side * 3, (y * (side + count * step) + t * step) * 3, (y * (side + count * step) + t * step + side) * 3);
-    return f;
-  });
+  const frames = await panFrames(photo, side, side, { step, count });
   const dir = await mkdtemp(path.join(os.tmpdir(), 'toonbot-bench-clip-'));
   const file = path.join(dir, 'clip.mp4');
   async function* each(): AsyncGenerator<Buffer> {

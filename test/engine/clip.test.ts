@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { type Engine, type Progress } from '../../src/engine/index.ts';
 import { errorText } from '../../src/i18n/index.ts';
+import { panFrames } from '../../dev/pan.ts';
 import { clipOf, failsWith, fixture, framesOf, hasSound, scene, sharedEngine, turningGif } from '../helpers.ts';
 
 const SIDE = 256;
@@ -65,16 +66,7 @@ describe('clips', () => {
 
   it('a pan keeps its motion: each cartoon frame moves by the camera step', async () => {
     const [w, h, step] = [SIDE, 160, 6];
-    const wide = await sharp(scene('lawn'))
-      .resize(w + 12 * step, h, { fit: 'cover' })
-      .removeAlpha()
-      .raw()
-      .toBuffer();
-    const frames = Array.from({ length: 12 }, (_, t) => {
-      const f = Buffer.alloc(w * h * 3);
-      for (let y = 0; y < h; y += 1) wide.copy(f, y * w * 3, (y * (w + 12 * step) + t * step) * 3, (y * (w + 12 * step) + t * step + w) * 3);
-      return f;
-    });
+    const frames = await panFrames(scene('lawn'), w, h, { step, count: 12 });
     const result = await engine.submit({ image: await clipOf(frames, w, h), clip: {} });
     const output = await framesOf(result.image, w, h);
     expect(output.length).toBe(12);
@@ -84,16 +76,7 @@ describe('clips', () => {
   it("a pan over a portrait: the face moves with the camera and its drawing (cel skin, eyes, strokes) changes no more than the background's", async () => {
     // Grace Hopper's head and shoulders (a face ~150 px wide), the camera moving 3 px a frame.
     const [w, h, step, count] = [384, 384, 3, 8];
-    const wide = await sharp(fixture('hopper.jpg'))
-      .resize(w + count * step, h, { fit: 'cover', position: 'top' })
-      .removeAlpha()
-      .raw()
-      .toBuffer();
-    const frames = Array.from({ length: count }, (_, t) => {
-      const f = Buffer.alloc(w * h * 3);
-      for (let y = 0; y < h; y += 1) wide.copy(f, y * w * 3, (y * (w + count * step) + t * step) * 3, (y * (w + count * step) + t * step + w) * 3);
-      return f;
-    });
+    const frames = await panFrames(fixture('hopper.jpg'), w, h, { step, count, position: 'top' });
     const result = await engine.submit({ image: await clipOf(frames, w, h, { crf: 4 }), clip: {} });
     expect(result.clip).toMatchObject({ frames: count, faces: 1 });
     const output = await framesOf(result.image, w, h);

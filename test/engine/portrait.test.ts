@@ -39,6 +39,22 @@ afterAll(async () => {
   await engine.close();
 });
 
+/** A picture's grey levels (the mean of R, G and B): at a point, and sorted over a box or a square around a point. */
+async function greyLevels(image: Uint8Array) {
+  const { data, width } = await pixels(image);
+  const at = (x: number, y: number): number => {
+    const i = (Math.round(y) * width + Math.round(x)) * 3;
+    return ((data[i] as number) + (data[i + 1] as number) + (data[i + 2] as number)) / 3;
+  };
+  const box = (x0: number, y0: number, x1: number, y1: number): number[] => {
+    const values: number[] = [];
+    for (let y = y0; y <= y1; y += 1) for (let x = x0; x <= x1; x += 1) values.push(at(x, y));
+    return values.sort((a, b) => a - b);
+  };
+  const around = ([cx, cy]: readonly [number, number], r: number): number[] => box(cx - r, cy - r, cx + r, cy + r);
+  return { at, box, around };
+}
+
 async function facesIn(image: Buffer): Promise<{ faces: Face[]; width: number; height: number }> {
   const probed = await probeImage(image, limits);
   const frame = await decodeImage(image, probed.width, probed.height, limits);
@@ -283,17 +299,8 @@ describe('the face pass of the built-in looks', () => {
       const box = result.portrait?.boxes?.[0];
       expect(box?.keypoints).toBeDefined();
       const [eyeA, eyeB, nose, mouth] = box?.keypoints as [[number, number], [number, number], [number, number], [number, number]];
-      const { data, width } = await pixels(result.image);
-      const at = (x: number, y: number) => {
-        const i = (Math.round(y) * width + Math.round(x)) * 3;
-        return ((data[i] as number) + (data[i + 1] as number) + (data[i + 2] as number)) / 3;
-      };
+      const { around } = await greyLevels(result.image);
       const span = Math.hypot(eyeB[0] - eyeA[0], eyeB[1] - eyeA[1]);
-      const around = ([cx, cy]: [number, number], r: number) => {
-        const values: number[] = [];
-        for (let y = cy - r; y <= cy + r; y += 1) for (let x = cx - r; x <= cx + r; x += 1) values.push(at(x, y));
-        return values.sort((a, b) => a - b);
-      };
       // A cheek (below an eye, beside the nose): one flat tone, at most two, not a gradient.
       const cheek = around([(eyeA[0] + nose[0]) / 2 - span * 0.15, (eyeA[1] + mouth[1]) / 2], Math.round(span * 0.12));
       const skin = cheek[cheek.length >> 1] as number;
@@ -319,22 +326,11 @@ describe('the face pass of the built-in looks', () => {
     for (const image of [hopper, dark]) {
       const result = await engine.submit({ image, options: { style: 'sketch', resolution: 768 }, includeFaces: true });
       const [eyeA, eyeB, , mouth] = result.portrait?.boxes?.[0]?.keypoints as [[number, number], [number, number], [number, number], [number, number]];
-      const { data, width } = await pixels(result.image);
-      const grey = (x: number, y: number) => {
-        const i = (Math.round(y) * width + Math.round(x)) * 3;
-        return ((data[i] as number) + (data[i + 1] as number) + (data[i + 2] as number)) / 3;
-      };
+      const { box, around } = await greyLevels(result.image);
       const span = Math.hypot(eyeB[0] - eyeA[0], eyeB[1] - eyeA[1]);
-      const around = ([cx, cy]: [number, number], r: number) => {
-        const values: number[] = [];
-        for (let y = cy - r; y <= cy + r; y += 1) for (let x = cx - r; x <= cx + r; x += 1) values.push(grey(x, y));
-        return values.sort((a, b) => a - b);
-      };
       // The face from the brows to the mouth, cheek to cheek: mostly skin, its median the skin's tone.
-      const face: number[] = [];
-      const [x0, x1] = [Math.min(eyeA[0], eyeB[0]) - span * 0.3, Math.max(eyeA[0], eyeB[0]) + span * 0.3];
-      for (let y = Math.round(Math.min(eyeA[1], eyeB[1]) - span * 0.3); y <= mouth[1]; y += 1) for (let x = Math.round(x0); x <= x1; x += 1) face.push(grey(x, y));
-      const skin = face.sort((a, b) => a - b)[face.length >> 1] as number;
+      const face = box(Math.round(Math.min(eyeA[0], eyeB[0]) - span * 0.3), Math.round(Math.min(eyeA[1], eyeB[1]) - span * 0.3), Math.max(eyeA[0], eyeB[0]) + span * 0.3, mouth[1]);
+      const skin = face[face.length >> 1] as number;
       // The paper is ~244 grey.
       expect(skin, 'the face near the paper').toBeGreaterThan(200);
       for (const eye of [eyeA, eyeB]) expect((around(eye, Math.round(span * 0.15))[0] as number) < skin - 100, 'a dark iris').toBe(true);
@@ -374,19 +370,10 @@ describe('the face pass of the built-in looks', () => {
     // Drawn, not blank: the darkest px by each eye is far darker than the face's median, as in the photo.
     const [eyeA, eyeB] = smallest.keypoints as [[number, number], [number, number]];
     const contrast = async (image: Uint8Array) => {
-      const { data, width } = await pixels(image);
-      const grey = (x: number, y: number) => {
-        const i = (Math.round(y) * width + Math.round(x)) * 3;
-        return ((data[i] as number) + (data[i + 1] as number) + (data[i + 2] as number)) / 3;
-      };
-      const face: number[] = [];
-      for (let y = smallest.y; y < smallest.y + smallest.height; y += 1) for (let x = smallest.x; x < smallest.x + smallest.width; x += 1) face.push(grey(x, y));
-      const median = face.sort((a, b) => a - b)[face.length >> 1] as number;
-      const darkest = ([cx, cy]: [number, number]) => {
-        let least = 255;
-        for (let y = cy - 2; y <= cy + 2; y += 1) for (let x = cx - 2; x <= cx + 2; x += 1) least = Math.min(least, grey(x, y));
-        return least;
-      };
+      const { box, around } = await greyLevels(image);
+      const face = box(smallest.x, smallest.y, smallest.x + smallest.width - 1, smallest.y + smallest.height - 1);
+      const median = face[face.length >> 1] as number;
+      const darkest = (eye: [number, number]) => around(eye, 2)[0] as number;
       return median - (darkest(eyeA) + darkest(eyeB)) / 2;
     };
     const [inPhoto, inCartoon] = [await contrast(photo.image), await contrast(drawn.image)];
