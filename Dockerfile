@@ -25,7 +25,11 @@ WORKDIR /app
 # addresses, behind a password generated into the data volume on the first start: read it with
 # `docker exec <container> cat /app/data/studio-password`) and serves /healthz there; with tokens,
 # /healthz, /readyz and /metrics are on 8080. An empty value in an env file counts as unset.
+# MALLOC_ARENA_MAX=2: glibc's malloc gives each thread that allocates an arena of its own, up to 8
+# per core, and each keeps what it freed; the engine's threads (inference, faces, onnxruntime's,
+# libvips') then hold ~27 MiB more at a 1024 px job's peak, for no speed (docs/BENCHMARKS.md).
 ENV NODE_ENV=production \
+    MALLOC_ARENA_MAX=2 \
     TOONBOT_HTTP_HOST=0.0.0.0 \
     TOONBOT_HTTP_PORT=8080 \
     TOONBOT_WEB_HOST=0.0.0.0 \

@@ -14,7 +14,8 @@ import type { Call, FakeBotApi } from '../../dev/standins/telegram/FakeBotApi.ts
 import type { Person } from '../../dev/standins/telegram/updates.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const NODE = [process.execPath, '--import', 'tsx', 'src/main.ts'];
+/** The main job's command in the README. */
+export const NODE = [process.execPath, 'bin/source.mjs', 'src/main.ts'];
 
 export interface Run {
   api: FakeBotApi;

@@ -8,6 +8,7 @@ import { ModelCache } from '../ModelCache.ts';
 import { drawFaces } from '../portrait.ts';
 import type { FaceThreadData, FromFaceThread, ToFaceThread } from './FaceWorker.ts';
 import { threadLogger, toWire, transferable } from './protocol.ts';
+import { sweepWhenIdle } from './sweep.ts';
 
 const port = parentPort;
 if (!port) throw new Error('faceThread.ts runs as a worker thread (see FaceWorker)');
@@ -45,6 +46,7 @@ async function handle(message: ToFaceThread): Promise<void> {
         post({ type: 'failed', id: message.id, error: toWire(toToonError(error)) });
       } finally {
         running.delete(message.id);
+        sweepWhenIdle(() => running.size === 0);
       }
       return;
     }

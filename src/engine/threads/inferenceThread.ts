@@ -10,6 +10,7 @@ import type { RgbFrame } from '../image.ts';
 import { frameModel, ModelCache } from '../ModelCache.ts';
 import { runJob } from '../pipeline.ts';
 import type { Progress } from '../types.ts';
+import { sweepWhenIdle } from './sweep.ts';
 import { fromWire, threadLogger, toWire, transferable, type FromThread, type ThreadData, type ToThread } from './protocol.ts';
 
 const port = parentPort;
@@ -58,6 +59,7 @@ async function handle(message: ToThread): Promise<void> {
         post({ type: 'failed', id: message.id, error: toWire(toToonError(error)), providers: models.providers() });
       } finally {
         running.delete(message.id);
+        sweepWhenIdle(() => running.size === 0);
       }
       return;
     }
