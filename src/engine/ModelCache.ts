@@ -4,7 +4,7 @@
  */
 import sharp from 'sharp';
 import { ToonError } from './errors.ts';
-import { CROP_SIZE, ellipseMask } from './faces/align.ts';
+import { CROP_SIZE, ellipseMask, FACE_CROP_SHIFT } from './faces/align.ts';
 import { FaceFinder } from './faces/FaceFinder.ts';
 import type { FrameModel } from './fullFrame.ts';
 import type { Logger } from './log.ts';
@@ -161,7 +161,9 @@ export class ModelCache {
   /** The face crops' soft mask at `size`²: the manifest's file, else the generated ellipse. */
   mask(entry: ModelEntry, size = CROP_SIZE): Promise<Float32Array> {
     if (this.#masks.size > MAX_MASKS) this.#masks.clear();
-    return cached(this.#masks, `${entry.maskFile ?? ''}#${size}`, () =>
+    // The built-in looks' face crops hold the face higher (align.ts, FACE_CROP_SHIFT).
+    const shift = entry.manifest.head?.crop === 'face' ? FACE_CROP_SHIFT : 0;
+    return cached(this.#masks, `${entry.maskFile ?? ''}#${size}#${shift}`, () =>
       entry.maskFile
         ? sharp(entry.maskFile)
             .greyscale()
@@ -169,7 +171,7 @@ export class ModelCache {
             .raw()
             .toBuffer()
             .then((b) => Float32Array.from(b, (v) => v / 255))
-        : Promise.resolve(ellipseMask(size)),
+        : Promise.resolve(ellipseMask(size, shift)),
     );
   }
 

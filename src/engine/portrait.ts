@@ -7,7 +7,7 @@
  * pipelines; graphs with a strength input get it directly and nothing is blended.
  */
 import type { Face } from './faces/BlazeFace.ts';
-import { CROP_SIZE, faceTransform, footprint, nativeCropSize, pasteBack, resizeCrop, warpCrop, type Similarity } from './faces/align.ts';
+import { CROP_SIZE, FACE_CROP_SHIFT, faceTransform, footprint, nativeCropSize, pasteBack, resizeCrop, warpCrop, type Similarity } from './faces/align.ts';
 import type { FaceFinder } from './faces/FaceFinder.ts';
 import { mix, photoMix } from './blend.ts';
 import { stylise, type FrameModel } from './fullFrame.ts';
@@ -84,7 +84,7 @@ export async function drawFaces(models: FaceModels, photo: RgbFrame, inner: numb
   const detectMs = performance.now() - t;
   // Where each face is cut, at the face's own scale.
   const faces: DrawnFace[] = found.map((face) => {
-    const aligned = faceTransform(face.keypoints);
+    const aligned = faceTransform(face.keypoints, models.crop.kind === 'face' ? FACE_CROP_SHIFT : 0);
     const size = cropSide(models.crop, aligned);
     const transform = resizeCrop(aligned, size);
     const box: FaceBox = { ...face.box, score: face.score, keypoints: face.keypoints, region: footprint(transform, photo.width, photo.height, size) };

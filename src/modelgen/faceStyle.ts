@@ -20,6 +20,7 @@
  * Input: 8-bit RGB pixels, NHWC ("image", uint8 [1, S, S, 3]) and the strength ("strength", float
  * [1]). Output: the drawn face ("cartoon"), same type and layout.
  */
+import { FACE_CROP_SHIFT } from '../engine/faces/align.ts';
 import { GraphBuilder } from './GraphBuilder.ts';
 import { gaussianBlur, boxMean } from './filters.ts';
 import { FACE_PARAMS, type FaceLook } from './builtinParams.ts';
@@ -162,7 +163,8 @@ function ellipsePrior(g: GraphBuilder, like: string, side: number, ellipses: rea
   let prior = '';
   for (const [cx, cy, rx, ry] of ellipses) {
     const dx = g.op('Mul', [g.op('Sub', [X, g.scalar(cx)]), g.scalar(1 / rx)]);
-    const dy = g.op('Mul', [g.op('Sub', [Y, g.scalar(cy)]), g.scalar(1 / ry)]);
+    // The crops hold the face FACE_CROP_SHIFT px higher than DCT-Net's reference.
+    const dy = g.op('Mul', [g.op('Sub', [Y, g.scalar(cy - FACE_CROP_SHIFT)]), g.scalar(1 / ry)]);
     const d2 = g.op('Add', [g.op('Mul', [dx, dx]), g.op('Mul', [dy, dy])]);
     // 1 inside, fading to 0 from 0.7 to 1.3 of the radius.
     const e = unit(g, g.op('Sub', [g.scalar(1.69), d2]), 0, 1.69 - 0.49);

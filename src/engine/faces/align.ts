@@ -65,12 +65,25 @@ export function fitSimilarity(from: readonly Point[], to: readonly Point[]): Sim
   return { a: a as number, b: b as number, tx: tx as number, ty: ty as number };
 }
 
-/** The crop→image transform for a face's keypoints (BlazeFace order). */
-export function faceTransform(keypoints: readonly Point[]): Similarity {
+/**
+ * How far up (reference px) the built-in looks' face crops (`crop: face`) hold the face, against
+ * DCT-Net's reference: DCT-Net's crop ends just below the chin, so a mask that must fall to 0
+ * before the crop's edge faded out over the chin and jaw, and the whole frame's drawing (a
+ * sketch's hatching, a manga's screentone) showed there. Moved up by 16, the crop has room below
+ * the chin, and its mask covers the face from the hairline to the chin (ellipseMask).
+ */
+export const FACE_CROP_SHIFT = 16;
+
+/**
+ * The crop→image transform for a face's keypoints (BlazeFace order); with `shift`, the face sits
+ * that many reference px higher in the crop.
+ */
+export function faceTransform(keypoints: readonly Point[], shift = 0): Similarity {
   const [e0, e1, nose, mouth] = keypoints as [Point, Point, Point, Point];
   // Left/right as seen in the image, whatever the detector called them.
   const [left, right] = e0[0] <= e1[0] ? [e0, e1] : [e1, e0];
-  return fitSimilarity(REFERENCE, [left, right, nose, mouth]);
+  const reference = shift === 0 ? REFERENCE : REFERENCE.map(([x, y]): Point => [x, y - shift]);
+  return fitSimilarity(reference, [left, right, nose, mouth]);
 }
 
 /**
@@ -171,11 +184,14 @@ function maskBounds(mask: Float32Array, size: number): { x0: number; y0: number;
 
 /**
  * The project's own soft face mask: a feathered ellipse over the reference face (forehead to
- * chin, ear to ear), 1 inside, 0 at the crop's edges.
+ * chin, ear to ear), 1 inside, 0 at the crop's edges. With `shift` (the face held that much higher,
+ * faceTransform), its top moves up with the face and its bottom stays 4 px inside the crop: it
+ * covers 14 reference px more of the chin (1 from y 69 to 271 of the face, instead of 67 to 257).
  */
-export function ellipseMask(size = CROP_SIZE): Float32Array {
+export function ellipseMask(size = CROP_SIZE, shift = 0): Float32Array {
   const k = size / CROP_SIZE;
-  const [cx, cy, rx, ry, feather] = [146 * k, 162 * k, 98 * k, 122 * k, 0.22];
+  const [top, bottom] = [40 - shift, 284];
+  const [cx, cy, rx, ry, feather] = [146 * k, ((top + bottom) / 2) * k, 98 * k, ((bottom - top) / 2) * k, 0.22];
   const mask = new Float32Array(size * size);
   for (let y = 0; y < size; y += 1) {
     for (let x = 0; x < size; x += 1) {
