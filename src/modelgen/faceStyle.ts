@@ -140,7 +140,10 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
   // How much darker than its surroundings each pixel of an eye is (the iris, the pupil, the lash line).
   const eyeDark = g.op('Mul', [eyes, g.op('Relu', [g.op('Sub', [around, Ls])])]);
   const skinMean = p.celSkin > 0 || p.skinPaper > 0 ? skinColour(g, Ls, ab, prior, side) : undefined;
-  const cel = skinMean && p.celSkin > 0 ? celSkin(g, { L: Lshade, Lsmooth: Ls, ab, s }, skinMean, look) : { L: Lshade, ab };
+  const cel =
+    skinMean && p.celSkin > 0
+      ? celSkin(g, { L: Lshade, Lsmooth: Ls, ab, s, glintable: g.op('Mul', [ellipsePrior(g, Ls, side, [FACE_ELLIPSE]), g.op('Sub', [g.scalar(1), g.op('Max', [eyes, mouth])])]) }, skinMean, look)
+      : { L: Lshade, ab };
   const lab255 = renderFace(g, look, { Lshade: cel.L, ab: cel.ab, ink, gradL, s, scale, eyeDark, ...(skinMean ? { skinL: skinMean.L } : {}) });
   const rgb = labToRgb(g, lab255);
   const bytes = g.op('Add', [g.op('Mul', [g.op('Clip', [rgb, g.scalar(0), g.scalar(1)]), g.scalar(255)]), g.scalar(0.5)]);
@@ -215,7 +218,7 @@ function skinColour(g: GraphBuilder, Lsmooth: string, ab: string, prior: string,
  * that colour in a*, b* and L*): eyes, brows, lips, hair, glasses and beards differ from it and
  * keep their own drawing, and the ink is laid on top.
  */
-function celSkin(g: GraphBuilder, v: { L: string; Lsmooth: string; ab: string; s: string }, skin: SkinColour, look: FaceLook): { L: string; ab: string } {
+function celSkin(g: GraphBuilder, v: { L: string; Lsmooth: string; ab: string; s: string; glintable: string }, skin: SkinColour, look: FaceLook): { L: string; ab: string } {
   const p = FACE_PARAMS[look];
   const { L: meanL, ab: meanAb } = skin;
   const dab = g.op('Sub', [v.ab, meanAb]);
@@ -232,7 +235,22 @@ function celSkin(g: GraphBuilder, v: { L: string; Lsmooth: string; ab: string; s
   // Painted or not, with a crisp border (a soft one is a ramp of colour, not a flat tone).
   // Wrinkles and folds are skin-coloured and painted over; the neck and ears are skin too, the
   // paste's mask ends the face.
-  const isSkin = unit(g, g.op('Mul', [skinLike, lightLike]), 0.4, 0.6);
+  // A glint on the skin (a forehead's or a cheek's highlight) is the skin's colour mixed with
+  // white: lighter, its a*, b* between the skin's and grey. Inside the face's oval and outside
+  // the eyes and the mouth (`glintable`: the whites and the teeth are such pixels too, and so is
+  // a white wall beside a cheek), it is skin: painted, not left as a white spot.
+  const along = g.op('Clip', [
+    g.op('Div', [
+      g.op('ReduceSum', [g.op('Mul', [v.ab, meanAb]), g.int64s('axes', [1])], { keepdims: 1 }),
+      g.op('Add', [g.op('ReduceSum', [g.op('Mul', [meanAb, meanAb]), g.int64s('axes', [1])], { keepdims: 1 }), g.scalar(1e-3)]),
+    ]),
+    g.scalar(0),
+    g.scalar(1),
+  ]);
+  const dGlint = g.op('Sub', [v.ab, g.op('Mul', [meanAb, along])]);
+  const glintChroma = g.op('Sqrt', [g.op('ReduceSum', [g.op('Mul', [dGlint, dGlint]), g.int64s('axes', [1])], { keepdims: 1 })]);
+  const glint = g.op('Mul', [g.op('Mul', [unit(g, g.op('Sub', [g.scalar(p.celChroma), glintChroma]), 0, 4), unit(g, above, 0, 3)]), v.glintable]);
+  const isSkin = unit(g, g.op('Max', [g.op('Mul', [skinLike, lightLike]), glint]), 0.4, 0.6);
   const weight = g.op('Mul', [isSkin, strength]);
   const shadow = unit(g, g.op('Sub', [g.op('Sub', [meanL, g.scalar(p.celShadowAt)]), v.Lsmooth]), 0, 2);
   const toneL = g.op('Sub', [g.op('Add', [meanL, g.scalar(p.celLight)]), g.op('Mul', [shadow, g.scalar(p.celLight + p.celShadow)])]);

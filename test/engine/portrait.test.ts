@@ -337,6 +337,41 @@ describe('the face pass of the built-in looks', () => {
     }
   });
 
+  it('paints a glint on the cheek as skin in toon and comic, and keeps the teeth light', async () => {
+    const photo = await sharp(fixture('astronaut.png')).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const { width, height } = photo.info;
+    const plain = await engine.submit({ image: fixture('astronaut.png'), options: { style: 'toon', resolution: width }, includeFaces: true });
+    const [eyeA, eyeB, , mouth] = plain.portrait?.boxes?.[0]?.keypoints as [[number, number], [number, number], [number, number], [number, number]];
+    const span = Math.hypot(eyeB[0] - eyeA[0], eyeB[1] - eyeA[1]);
+    // A flash's highlight on the left cheek: the skin there mixed 3:2 with white, a round spot
+    // 0.16 of the eyes' span across.
+    const [cx, cy] = [eyeA[0] - 0.1 * span, (eyeA[1] + mouth[1]) / 2 + 0.05 * span];
+    const r = 0.08 * span;
+    const data = Buffer.from(photo.data);
+    for (let y = Math.floor(cy - r); y <= cy + r; y += 1) {
+      for (let x = Math.floor(cx - r); x <= cx + r; x += 1) {
+        if (Math.hypot(x - cx, y - cy) > r) continue;
+        for (let c = 0; c < 3; c += 1) data[(y * width + x) * 3 + c] = Math.round((data[(y * width + x) * 3 + c] as number) * 0.4 + 255 * 0.6);
+      }
+    }
+    const glinted = await sharp(data, { raw: { width, height, channels: 3 } })
+      .png()
+      .toBuffer();
+    for (const style of ['toon', 'comic']) {
+      const result = await engine.submit({ image: glinted, options: { style, resolution: width } });
+      const { at, around } = await greyLevels(result.image);
+      // The spot's median against the cheek's just beside it (the same ring outside the spot).
+      const spot = around([cx, cy], Math.round(r * 0.6));
+      const cheek = [at(cx - 2 * r, cy), at(cx + 2 * r, cy), at(cx, cy - 2 * r), at(cx, cy + 2 * r)].sort((a, b) => a - b);
+      const spotLevel = spot[spot.length >> 1] as number;
+      const cheekLevel = ((cheek[1] as number) + (cheek[2] as number)) / 2;
+      expect(spotLevel - cheekLevel, `${style}: the glint painted as the cheek`).toBeLessThan(12);
+      // The teeth, as light as the photo's, lighter than the skin, are not painted.
+      const teeth = around(mouth, Math.round(0.12 * span));
+      expect((teeth[Math.floor(teeth.length * 0.9)] as number) - cheekLevel, `${style}: the teeth`).toBeGreaterThan(25);
+    }
+  });
+
   it("draws the chin in the face's own hand: sketch's hatching and manga's screentone start below it", async () => {
     for (const style of ['sketch', 'manga']) {
       const result = await engine.submit({ image: fixture('hopper.jpg'), options: { style, resolution: 768 }, includeFaces: true });
