@@ -191,12 +191,17 @@ describe('scale-out: the bot side', () => {
       const back = await startRedis(own.port);
       try {
         const returned = performance.now();
+        // Bounded, so that a job never answered fails as 'still waiting' (and says which), not
+        // as the test's own timeout.
         const outcomes = await Promise.all(
           lost.map((p) =>
-            p.then(
-              () => 'done',
-              (e: ToonError) => e.code,
-            ),
+            Promise.race([
+              p.then(
+                () => 'done',
+                (e: ToonError) => e.code,
+              ),
+              new Promise<string>((resolve) => setTimeout(() => resolve('still waiting after 30 s'), 30_000).unref()),
+            ]),
           ),
         );
         expect(outcomes).toEqual(['UNAVAILABLE', 'UNAVAILABLE']);
