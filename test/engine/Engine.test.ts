@@ -250,7 +250,7 @@ describe('Models', () => {
       const result = await cuda.submit({ image: fixture('astronaut.png'), options: { resolution: 256 } });
       expect(result.portrait?.faces).toBe(1);
       const models = warnings.map((w) => (w as { model: string }).model);
-      expect(models).toEqual(expect.arrayContaining(['blazeface-front', 'blazeface-back', 'toon', 'toon:head']));
+      expect(models).toEqual(expect.arrayContaining(['blazeface-front', 'blazeface-back-any-size', 'toon', 'toon:head']));
     } finally {
       await cuda.close();
     }
