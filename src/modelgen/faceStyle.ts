@@ -139,10 +139,12 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
 
   // How much darker than its surroundings each pixel of an eye is (the iris, the pupil, the lash line).
   const eyeDark = g.op('Mul', [eyes, g.op('Relu', [g.op('Sub', [around, Ls])])]);
-  const skinMean = p.celSkin > 0 || p.skinPaper > 0 ? skinColour(g, Ls, ab, prior, side) : undefined;
+  // The face's oval (brows to chin, cheek to cheek), where its skin is measured and its glints painted.
+  const oval = p.celSkin > 0 || p.skinPaper > 0 ? ellipsePrior(g, Ls, side, [FACE_ELLIPSE]) : undefined;
+  const skinMean = oval ? skinColour(g, Ls, ab, g.op('Mul', [oval, g.op('Sub', [g.scalar(1), prior])])) : undefined;
   const cel =
-    skinMean && p.celSkin > 0
-      ? celSkin(g, { L: Lshade, Lsmooth: Ls, ab, s, glintable: g.op('Mul', [ellipsePrior(g, Ls, side, [FACE_ELLIPSE]), g.op('Sub', [g.scalar(1), g.op('Max', [eyes, mouth])])]) }, skinMean, look)
+    oval && skinMean && p.celSkin > 0
+      ? celSkin(g, { L: Lshade, Lsmooth: Ls, ab, s, glintable: g.op('Mul', [oval, g.op('Sub', [g.scalar(1), g.op('Max', [eyes, mouth])])]) }, skinMean, look)
       : { L: Lshade, ab };
   const lab255 = renderFace(g, look, { Lshade: cel.L, ab: cel.ab, ink, gradL, s, scale, eyeDark, ...(skinMean ? { skinL: skinMean.L } : {}) });
   const rgb = labToRgb(g, lab255);
@@ -202,10 +204,8 @@ interface SkinColour {
   ab: string;
 }
 
-/** The face's skin colour: the mean over its cheeks and forehead (the face ellipse less the features). */
-function skinColour(g: GraphBuilder, Lsmooth: string, ab: string, prior: string, side: number): SkinColour {
-  const face = ellipsePrior(g, Lsmooth, side, [FACE_ELLIPSE]);
-  const sample = g.op('Mul', [face, g.op('Sub', [g.scalar(1), prior])]);
+/** The face's skin colour: the mean over `sample`, its cheeks and forehead (the face's oval less the features). */
+function skinColour(g: GraphBuilder, Lsmooth: string, ab: string, sample: string): SkinColour {
   const lab = g.op('Concat', [Lsmooth, ab], { axis: 1 });
   const mean = g.op('Div', [g.op('GlobalAveragePool', [g.op('Mul', [lab, sample])]), g.op('Add', [g.op('GlobalAveragePool', [sample]), g.scalar(1e-4)])]);
   return { L: channels(g, mean, 0, 1), ab: channels(g, mean, 1, 3) };
