@@ -34,10 +34,10 @@ export function toMarkdown(r: BenchReport): string {
     ``,
     `## Reply paths`,
     ``,
-    `A ${s(Math.round(r.replies.inputBytes / 1024))} KiB 1280 px JPEG in (as Telegram hands a bot a photo), toon with its face pass; "model" is the whole-frame graph and the face pass.`,
+    `A ${s(Math.round(r.replies.inputBytes / 1024))} KiB 1280 px JPEG in (as Telegram hands a bot a photo), toon with its face pass; "model" is the whole-frame graph and the face pass. "In a burst": ${s(r.replies.paths[0]?.burst ?? 0)} replies submitted at once, the wall time per reply (decode and encode run beside the neighbouring jobs' graphs).`,
     ``,
     md(
-      ['path', 'output', 'decode ms', 'model ms', 'encode ms', 'end to end ms', 'end to end / model', 'upload KiB'],
+      ['path', 'output', 'decode ms', 'model ms', 'encode ms', 'end to end ms', 'end to end / model', 'per reply in a burst ms', 'burst / model', 'upload KiB'],
       r.replies.paths.map((p) => [
         p.path,
         s(p.resolution),
@@ -46,6 +46,8 @@ export function toMarkdown(r: BenchReport): string {
         s(p.encodeMs),
         s(p.totalMs),
         s(Math.round((p.totalMs / p.modelMs) * 100) / 100),
+        s(p.burstMs),
+        s(Math.round((p.burstMs / p.modelMs) * 100) / 100),
         s(Math.round(p.bytes / 1024)),
       ]),
     ),

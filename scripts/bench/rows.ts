@@ -135,7 +135,18 @@ export interface JournalRow {
 /** Each reply path from a 1280 px JPEG in (as Telegram sends a photo). */
 export interface RepliesRow {
   inputBytes: number;
-  paths: { path: string; resolution: number; decodeMs: number; modelMs: number; encodeMs: number; totalMs: number; bytes: number }[];
+  paths: {
+    path: string;
+    resolution: number;
+    decodeMs: number;
+    modelMs: number;
+    encodeMs: number;
+    totalMs: number;
+    bytes: number;
+    /** `burst` replies submitted at once: the wall time from the first submit to the last answer, per reply. */
+    burstMs: number;
+    burst: number;
+  }[];
 }
 
 /** Switching looks: each look's first job after a change against its second in a row. */

@@ -12,7 +12,7 @@ import { silentLogger, type Logger } from './log.ts';
 import { loadManifests, type ModelEntry } from './manifest.ts';
 import { DEFAULT_OPTIONS } from './options.ts';
 import type { JobOutput } from './pipeline.ts';
-import { InferencePool } from './threads/InferencePool.ts';
+import { InferencePool, type DecodedAhead } from './threads/InferencePool.ts';
 import type { Engine, EngineConfig, EngineOptions } from './types.ts';
 
 /** The project's `models/` folder. */
@@ -88,6 +88,10 @@ class ThreadBackend implements Backend {
 
   run({ image, size, entry, options, includeFaces, clip }: BackendJob, context: BackendContext): Promise<JobOutput> {
     return this.#threads.run({ image, size, entry, options, includeFaces, ...(clip ? { clip } : {}) }, context);
+  }
+
+  decodeAhead({ image, size }: BackendJob): DecodedAhead | undefined {
+    return this.#threads.decodeAhead({ image, size });
   }
 
   providers(): string[] {

@@ -13,6 +13,7 @@ import type { Logger } from './log.ts';
 import type { ModelEntry } from './manifest.ts';
 import { DEFAULT_OPTIONS, isParsed, OPTION_LIMITS, parseOptions, type CartoonOptions, type RawOptions } from './options.ts';
 import { round1, type JobInput, type JobOutput } from './pipeline.ts';
+import type { DecodedAhead } from './threads/InferencePool.ts';
 import type { JobContext, JobOptions, QueueLimits, QueueStats } from './queueTypes.ts';
 import { listedStyles, styleNames } from './styles.ts';
 import { openTicket } from './ticket.ts';
@@ -33,6 +34,8 @@ export interface BackendContext extends JobContext {
   onProgress?: (progress: Progress) => void;
   /** The job is in a line that outlives this process (SubmitOptions.onDurable). */
   onDurable?: () => void;
+  /** Its photo, decoded ahead while it waited next in line (Backend.decodeAhead). */
+  ahead?: DecodedAhead;
 }
 
 /** Where the models run. */
@@ -50,6 +53,11 @@ export interface Backend {
   checkRoom?(reserved: number): void;
   /** Runs one job: the encoded cartoon, its tiles, faces and stage timings. */
   run(job: BackendJob, context: BackendContext): Promise<JobOutput>;
+  /**
+   * Starts decoding a photo whose job is next in line for a runner (the shell's line), so that
+   * its decode runs beside the job before it; `run` then gets it as `context.ahead`.
+   */
+  decodeAhead?(job: BackendJob): DecodedAhead | undefined;
   /** The line as users see it, from this process's own figures. */
   stats?(local: QueueStats): QueueStats;
   providers(): string[];
@@ -190,7 +198,7 @@ export class EngineShell implements Engine {
       const timings: Timings = { ...output.timings, queued: Math.max(0, total - processing), total };
       for (const key of Object.keys(timings) as (keyof Timings)[]) timings[key] = round1(timings[key]);
       this.#admission.done(processing, clip?.cost);
-      this.log.info('job done', { model: opts.style, width: size.width, height: size.height, tiles: output.tiles, ...timings });
+      this.log.info('job done', { model: opts.style, width: size.width, height: size.height, tiles: output.tiles, ...timings, ...(output.decodedAhead ? { decodedAhead: true } : {}) });
       this.#report({ requester, style, outcome: 'done', waitMs: timings.queued, processingMs: processing });
       return {
         image: output.image,
@@ -237,10 +245,32 @@ export class EngineShell implements Engine {
       deadlineAt: Date.now() + deadlineMs,
       ...(request.replyTo ? { replyTo: request.replyTo } : {}),
     };
-    const { onPosition, onProgress, onDurable, signal } = options;
+    const { onProgress, onDurable, signal } = options;
     const own = this.backend.positions === 'backend';
+    // Next in line for a runner: the photo is decoded now, beside the job before it.
+    let ahead: DecodedAhead | undefined;
+    let started = false;
+    const lookAhead = (position: number): void => {
+      if (!ahead && !started && !clip && position >= 1 && position <= this.backend.runners()) ahead = this.backend.decodeAhead?.(job);
+    };
+    const onPosition =
+      own || !this.backend.decodeAhead
+        ? options.onPosition
+        : (position: number): void => {
+            lookAhead(position);
+            options.onPosition?.(position);
+          };
     const promise = enqueue(
-      (context) => this.backend.run(job, { ...context, ...(own && onPosition ? { onPosition } : {}), ...(onProgress ? { onProgress } : {}), ...(onDurable ? { onDurable } : {}) }),
+      (context) => {
+        started = true;
+        return this.backend.run(job, {
+          ...context,
+          ...(own && onPosition ? { onPosition } : {}),
+          ...(onProgress ? { onProgress } : {}),
+          ...(onDurable ? { onDurable } : {}),
+          ...(ahead ? { ahead } : {}),
+        });
+      },
       {
         ...(signal ? { signal } : {}),
         ...(!own && onPosition ? { onPosition } : {}),
@@ -248,6 +278,10 @@ export class EngineShell implements Engine {
         deadlineMs,
       },
     );
+    // A job that left the line before its turn drops its photo decoded ahead.
+    promise.catch(() => {
+      if (!started) ahead?.drop();
+    });
     return { size, job: promise, clip };
   }
 

@@ -11,6 +11,8 @@
  * - Ending: an accepted job always settles. A job cancelled or past its deadline while waiting
  *   leaves the line at once; one that is running keeps its slot until its native work returns (so
  *   two inferences never overlap), but its caller is answered at once.
+ * - Overlap: a job done with the accelerator (`release()`: drawn, encoding) gives its slot to the
+ *   next job and finishes beside it; it keeps its place in the line's bound until it settles.
  */
 import PQueue from 'p-queue';
 import { ToonError, toToonError } from './errors.ts';
@@ -29,6 +31,10 @@ export class JobQueue {
   /** Every accepted job's controller, until it settles (for cancelAll). */
   readonly #jobs = new Set<AbortController>();
   #running = 0;
+  /** Jobs that gave their slot back early (release) and are finishing. */
+  #finishing = 0;
+  /** Every started job's end, for close(). */
+  readonly #started = new Set<Promise<unknown>>();
   /** Places held by reservations not yet submitted. */
   #reserved = 0;
   /** Places taken by weighted jobs (clips) beyond their one each. */
@@ -110,7 +116,7 @@ export class JobQueue {
 
   /** Places in the line's bound taken now. */
   #taken(): number {
-    return this.#waiting.length + this.#running + this.#reserved + this.#extra;
+    return this.#waiting.length + this.#running + this.#finishing + this.#reserved + this.#extra;
   }
 
   /**
@@ -188,15 +194,29 @@ export class JobQueue {
             this.#removeWaiting(entry);
             this.#running += 1;
             const held = slot.hold();
+            // Given back early: the slot goes to the next job, this one finishes beside it.
+            let released = false;
+            const release = (): void => {
+              if (released) return;
+              released = true;
+              this.#running -= 1;
+              this.#finishing += 1;
+              slot.release();
+            };
+            // A job that gave its slot back has no more turns to wait for.
+            const turn = (): Promise<void> => (released ? Promise.resolve() : slot.turn());
             const ran = (async () => {
               job.signal.throwIfAborted();
               notify(entry, 0);
-              return task({ signal: job.signal, queuedMs: performance.now() - submitted, turn: () => slot.turn() });
+              return task({ signal: job.signal, queuedMs: performance.now() - submitted, turn, release });
             })();
-            ran.then(resolve, reject).finally(() => {
-              this.#running -= 1;
+            const ended = ran.then(resolve, reject).finally(() => {
+              if (released) this.#finishing -= 1;
+              else this.#running -= 1;
               slot.release();
+              this.#started.delete(ended);
             });
+            this.#started.add(ended);
             await held;
           },
           { signal: leaveLine.signal },
@@ -253,6 +273,7 @@ export class JobQueue {
       work: this.#waiting.length + this.#running + this.#extra,
       reserved: this.#reserved,
       running: this.#running,
+      finishing: this.#finishing,
       done: this.#done,
       failed: this.#failed,
       cancelled: this.#cancelled,
@@ -269,6 +290,8 @@ export class JobQueue {
   async close(): Promise<void> {
     this.#closed = true;
     await this.#queue.onIdle();
+    // Jobs that gave their slot back are still finishing.
+    await Promise.allSettled([...this.#started]);
   }
 
   #count(reason: unknown): void {

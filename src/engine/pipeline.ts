@@ -1,6 +1,8 @@
 /**
  * One job's work, inside the queue: decode, the style's pipeline (full frame, or portrait with
  * faces), encode; for a clip, the same pipeline on every frame (clip/clip.ts). Each stage is timed; the job's signal is checked between them.
+ * A photo gives the accelerator back once drawn: its encode runs beside the next job's work; and
+ * a photo next in line may be decoded ahead, beside the job before it (decodeAhead).
  */
 import { runClip, type ClipPlan } from './clip/clip.ts';
 import { stylise } from './fullFrame.ts';
@@ -29,32 +31,62 @@ export interface JobOutput {
   /** A clip's frames and rate, and the most faces drawn in one of its frames. */
   clip?: { frames: number; fps: number; faces: number };
   timings: Omit<Timings, 'total'>;
+  /** The photo was decoded ahead, while the job waited next in line (its decode time was spent then). */
+  decodedAhead?: boolean;
 }
 
-/** A job's context where it runs: its signal, its wait, and for a clip the way between its parts. */
+/**
+ * A job's context where it runs: its signal, its wait, for a clip the way between its parts, and
+ * for a photo the moment it is done with the accelerator (`release`, before its encode).
+ */
 export interface RunContext extends Omit<JobContext, 'turn'> {
   /** Between a clip's parts: reports its progress, resolves when it may go on (photos may pass first). */
   between?: (progress: Progress) => Promise<void>;
+  /** The photo, decoded ahead while the job waited next in line (see decodeAhead), and how long that took. */
+  decoded?: Promise<Decoded>;
+}
+
+/** A photo decoded ahead of its job, and the decode's own time (ms). */
+export interface Decoded {
+  frame: RgbFrame;
+  ms: number;
+}
+
+/**
+ * Decodes a job's photo before its turn (it waits next in line while another job draws): its
+ * decode then runs beside that job's graph instead of before its own. Rejects as the job's
+ * decode would (a corrupt photo fails its job, when the job runs).
+ */
+export async function decodeAhead(limits: ImageLimits, job: Pick<JobInput, 'image' | 'size'>): Promise<Decoded> {
+  const t = performance.now();
+  const frame = await decodeImage(job.image, job.size.width, job.size.height, limits);
+  return { frame, ms: performance.now() - t };
 }
 
 export async function runJob(models: ModelCache, limits: ImageLimits, job: JobInput, context: RunContext): Promise<JobOutput> {
   const { signal, queuedMs } = context;
   if (job.clip) return runClipJob(models, job, job.clip, context);
-  const { size, options } = job;
-  let t = performance.now();
-  const photo = await decodeImage(job.image, size.width, size.height, limits);
-  const decode = performance.now() - t;
+  const { options } = job;
+  const { frame: photo, ms: decode } = await (context.decoded ?? decodeAhead(limits, job));
   signal.throwIfAborted();
 
-  t = performance.now();
+  let t = performance.now();
   const drawn = await drawFrame(models, job, photo, signal);
   const inference = performance.now() - t;
   signal.throwIfAborted();
+  // Drawn: the accelerator may serve the next job while this one encodes.
+  context.release?.();
 
   t = performance.now();
   const encoded = await encodeImage(drawn.frame, options.format, options.quality);
   const encode = performance.now() - t;
-  return { image: encoded, tiles: drawn.tiles, ...(drawn.portrait ? { portrait: drawn.portrait } : {}), timings: { queued: queuedMs, decode, inference, encode } };
+  return {
+    image: encoded,
+    tiles: drawn.tiles,
+    ...(drawn.portrait ? { portrait: drawn.portrait } : {}),
+    timings: { queued: queuedMs, decode, inference, encode },
+    ...(context.decoded ? { decodedAhead: true } : {}),
+  };
 }
 
 /** A clip: every frame through drawFrame, kept steady, encoded (clip/clip.ts). */

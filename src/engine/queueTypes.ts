@@ -51,6 +51,13 @@ export interface JobContext {
    * @throws the job's abort reason when it is cancelled or timed out meanwhile
    */
   turn?: () => Promise<void>;
+  /**
+   * The job is done with the accelerator (its model runs are over; what is left is encoding):
+   * its slot goes to the next job in line while this one finishes, so that the encode runs
+   * beside the next job's decode and graph. Its place in the line's bound stays taken until it
+   * settles. Once; later calls do nothing (nor do `turn` calls after it).
+   */
+  release?: () => void;
 }
 
 export interface QueueStats {
@@ -60,6 +67,8 @@ export interface QueueStats {
   /** Places held for jobs whose photo is still downloading. */
   reserved: number;
   running: number;
+  /** Jobs past the accelerator, encoding, that gave their slot to the next job (JobContext.release). */
+  finishing: number;
   done: number;
   failed: number;
   cancelled: number;

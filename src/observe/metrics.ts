@@ -56,6 +56,14 @@ export class Metrics {
         this.set(engine.stats().running);
       },
     });
+    new Gauge({
+      name: 'toonbot_jobs_finishing',
+      help: 'Jobs past the accelerator, encoding their reply beside the next job.',
+      registers,
+      collect() {
+        this.set(engine.stats().finishing);
+      },
+    });
   }
 
   /** Gauges of the durable line (embedded mode with bots), read at each scrape. */

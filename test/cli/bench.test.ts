@@ -56,6 +56,10 @@ describe('npm run bench -- --quick', () => {
       for (const j of report.switching.jobs) expect(Math.min(j.firstMs, j.againMs)).toBeGreaterThan(0);
       expect(report.switching.peakRssMiB).toBeGreaterThan(0);
       expect(md).toContain('## Switching looks');
+      // Reply paths: each path's single job and a burst of two.
+      expect(report.replies.paths.map((p: { resolution: number }) => p.resolution)).toEqual([512, 512]);
+      for (const p of report.replies.paths) for (const k of ['decodeMs', 'modelMs', 'encodeMs', 'totalMs', 'burstMs', 'bytes']) expect(p[k]).toBeGreaterThan(0);
+      expect(md).toContain('per reply in a burst ms');
     } finally {
       await rm(out, { recursive: true, force: true });
     }

@@ -208,7 +208,7 @@ describe('JobQueue', () => {
 
   it('reports waiting, running, done, failed and latency percentiles', async () => {
     const queue = new JobQueue();
-    expect(queue.stats()).toEqual({ waiting: 0, work: 0, reserved: 0, running: 0, done: 0, failed: 0, cancelled: 0, p50: null, p95: null });
+    expect(queue.stats()).toEqual({ waiting: 0, work: 0, reserved: 0, running: 0, finishing: 0, done: 0, failed: 0, cancelled: 0, p50: null, p95: null });
     for (let i = 0; i < 4; i += 1) await queue.submit(async () => i, { requester: 'u' });
     const stats = queue.stats();
     expect(stats.done).toBe(4);
@@ -391,6 +391,75 @@ describe('JobQueue', () => {
       await queue.close();
       expect(log).toEqual(['clip part 1', 'start photo', 'end photo', 'start later', 'end later']);
       expect(queue.stats()).toMatchObject({ running: 0, waiting: 0, cancelled: 1, done: 2 });
+    });
+  });
+
+  describe('release: a job done with the accelerator finishes beside the next one', () => {
+    /** A job that draws until `drawn`, releases its slot, and encodes until `encoded`. */
+    function twoStageJob(queue: JobQueue, requester: string, log: string[], name: string) {
+      const drawn = deferred();
+      const encoded = deferred<string>();
+      const result = queue.submit(
+        async ({ release }) => {
+          log.push(`draw ${name}`);
+          await drawn.promise;
+          release?.();
+          release?.();
+          log.push(`encode ${name}`);
+          return encoded.promise;
+        },
+        { requester },
+      );
+      result.catch(() => undefined);
+      return { result, drawn, encoded };
+    }
+
+    it("gives the slot to the next job while it encodes; its place in the line's bound stays taken until it ends", async () => {
+      const queue = new JobQueue({ maxWaiting: 2 });
+      const log: string[] = [];
+      const a = twoStageJob(queue, 'u1', log, 'a');
+      const b = twoStageJob(queue, 'u2', log, 'b');
+      const c = twoStageJob(queue, 'u3', log, 'c');
+      await tick();
+      expect(log).toEqual(['draw a']);
+      a.drawn.resolve();
+      await tick();
+      // a encodes while b draws; a released twice, and c still waits: the second call gave nothing away.
+      expect(log).toEqual(['draw a', 'encode a', 'draw b']);
+      expect(queue.stats()).toMatchObject({ running: 1, finishing: 1, waiting: 1 });
+      // The bound (1 running + 2 waiting) still counts a: a fourth job is refused until a ends.
+      await failsWith(
+        queue.submit(async () => 'x', { requester: 'u4' }),
+        'QUEUE_FULL',
+      );
+      a.encoded.resolve('A');
+      await expect(a.result).resolves.toBe('A');
+      await tick();
+      expect(log).toEqual(['draw a', 'encode a', 'draw b']);
+      const d = queue.submit(async () => 'D', { requester: 'u4' });
+      b.drawn.resolve();
+      await tick();
+      expect(log).toEqual(['draw a', 'encode a', 'draw b', 'encode b', 'draw c']);
+      c.drawn.resolve();
+      for (const job of [b, c]) job.encoded.resolve('done');
+      await expect(Promise.all([b.result, c.result, d])).resolves.toEqual(['done', 'done', 'D']);
+      expect(queue.stats()).toMatchObject({ running: 0, finishing: 0, waiting: 0, done: 4 });
+    });
+
+    it('on close, waits for a job that gave its slot back and is still encoding', async () => {
+      const queue = new JobQueue();
+      const log: string[] = [];
+      const a = twoStageJob(queue, 'u1', log, 'a');
+      await tick();
+      a.drawn.resolve();
+      await tick();
+      let closed = false;
+      const closing = queue.close().then(() => (closed = true));
+      await tick();
+      expect(closed).toBe(false);
+      a.encoded.resolve('A');
+      await closing;
+      await expect(a.result).resolves.toBe('A');
     });
   });
 

@@ -10,10 +10,10 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import Fastify from 'fastify';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine, type Engine } from '../../src/engine/expert.ts';
+import { createEngine, silentLogger, type Engine } from '../../src/engine/expert.ts';
 import { healthRoutes } from '../../src/observe/server.ts';
 import { Metrics } from '../../src/observe/metrics.ts';
-import { fixture, pixels } from '../helpers.ts';
+import { deferred, failsWith, fixture, pixels } from '../helpers.ts';
 
 let photo: Buffer;
 beforeAll(async () => {
@@ -23,8 +23,10 @@ beforeAll(async () => {
 
 describe('inference threads', () => {
   let engine: Engine;
+  /** Each finished job's log fields. */
+  const finished: Record<string, unknown>[] = [];
   beforeAll(async () => {
-    engine = await createEngine();
+    engine = await createEngine({ logger: { ...silentLogger, info: (message, fields) => void (message === 'job done' && fields && finished.push(fields)) } });
     await engine.warmup();
   });
   afterAll(async () => {
@@ -75,6 +77,47 @@ describe('inference threads', () => {
     const b = await pixels((await engine.submit({ image: photo, options: { resolution: 256 } })).image);
     expect(Buffer.compare(a.data, b.data)).toBe(0);
     expect([a.width, a.height]).toEqual([256, 256]);
+  });
+
+  it('overlaps what surrounds the graph: the job next in line is decoded while the one before it draws, and starts while that one encodes; each gets its own cartoon', async () => {
+    const events: string[] = [];
+    finished.length = 0;
+    const first = engine.submit({ image: photo, options: { resolution: 1024, format: 'png' }, requester: 'a' }).then((r) => {
+      events.push('first answered');
+      return r;
+    });
+    const second = engine.submit(
+      { image: await sharp(fixture('coffee.png')).jpeg().toBuffer(), options: { resolution: 512, format: 'png' }, requester: 'b' },
+      // Started: the first is drawn and still encoding (it finishes beside this one).
+      { onPosition: (position) => events.push(`second at ${position}${position === 0 ? `, ${engine.stats().finishing} finishing` : ''}`) },
+    );
+    const [a, b] = await Promise.all([first, second]);
+    expect(events).toEqual(['second at 1', 'second at 0, 1 finishing', 'first answered']);
+    expect(engine.stats().finishing).toBe(0);
+    // The first started at once (nothing to decode ahead); the second was decoded while it waited.
+    expect(finished.map((f) => [f.width, f.decodedAhead ?? false])).toEqual([
+      [1024, false],
+      [512, true],
+    ]);
+    expect([a.width, b.width]).toEqual([1024, 512]);
+    expect(a.portrait?.faces).toBe(1);
+    expect(b.portrait?.faces).toBe(0);
+  });
+
+  it('a photo decoded ahead that turns out corrupt fails its own job only, and one that leaves the line before its turn is dropped', async () => {
+    const truncated = photo.subarray(0, photo.length >> 1);
+    const cancel = new AbortController();
+    const started = deferred();
+    const first = engine.submit({ image: photo, options: { resolution: 1024 }, requester: 'a' }, { onPosition: (p) => p === 0 && started.resolve() });
+    await started.promise;
+    // Next in line (its photo decoding ahead), then gone; the broken one takes its place.
+    const leaving = engine.submit({ image: photo, options: { resolution: 512 }, requester: 'c' }, { signal: cancel.signal, onPosition: (p) => p === 1 && cancel.abort() });
+    await failsWith(leaving, 'CANCELLED');
+    const broken = engine.submit({ image: truncated, options: { resolution: 512 }, requester: 'b' });
+    await failsWith(broken, 'CORRUPT_IMAGE');
+    expect((await first).width).toBe(1024);
+    // The thread goes on serving.
+    expect((await engine.submit({ image: photo, options: { resolution: 256 } })).width).toBe(256);
   });
 });
 

@@ -9,7 +9,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-const stats = { waiting: 3, work: 4, reserved: 1, running: 1, done: 0, failed: 0, cancelled: 0, p50: null, p95: null };
+const stats = { waiting: 3, work: 4, reserved: 1, running: 1, finishing: 1, done: 0, failed: 0, cancelled: 0, p50: null, p95: null };
 
 describe('metrics', () => {
   it('counts jobs by platform and outcome, times finished ones, and never labels a user', async () => {
@@ -25,6 +25,7 @@ describe('metrics', () => {
     expect(text).toContain('toonbot_job_processing_seconds_sum{style="toon"} 1');
     expect(text).toContain('toonbot_queue_waiting 4');
     expect(text).toContain('toonbot_jobs_running 1');
+    expect(text).toContain('toonbot_jobs_finishing 1');
     expect(text).toContain('process_resident_memory_bytes');
     expect(text).not.toMatch(/123456789|998877665544/);
   });

@@ -33,11 +33,31 @@ interface Pending {
   reject: (error: ToonError) => void;
   /** A clip between its parts (see 'turn'). */
   onTurn?: (progress: Progress) => void;
+  /** The job is drawn and encoding (see 'released'). */
+  onReleased?: () => void;
 }
 
-/** A job's context in the pool: the line's, and where a clip's progress goes. */
+/** A job's context in the pool: the line's, where a clip's progress goes, its photo decoded ahead. */
 export interface PoolContext extends JobContext {
   onProgress?: (progress: Progress) => void;
+  ahead?: DecodedAhead;
+}
+
+/** A photo being decoded ahead on one thread, for one job (InferencePool.decodeAhead). */
+export interface DecodedAhead {
+  /** Drops the photo if its job never ran (it left the line); harmless after it ran. */
+  drop(): void;
+}
+
+class Ahead implements DecodedAhead {
+  constructor(
+    readonly thread: Thread,
+    readonly id: number,
+  ) {}
+
+  drop(): void {
+    this.thread.post({ type: 'forget', id: this.id });
+  }
 }
 
 class Thread {
@@ -73,10 +93,10 @@ class Thread {
   }
 
   /** Sends a request and resolves with the thread's answer to it. */
-  request(message: ToThread, onTurn?: (progress: Progress) => void): Promise<FromThread> {
+  request(message: ToThread, on: Pick<Pending, 'onTurn' | 'onReleased'> = {}): Promise<FromThread> {
     if (!this.#alive) return Promise.reject(new ToonError('INTERNAL', { detail: { reason: 'inference thread stopped' } }));
     return new Promise<FromThread>((resolve, reject) => {
-      this.#pending.set(message.id, { resolve, reject, ...(onTurn ? { onTurn } : {}) });
+      this.#pending.set(message.id, { resolve, reject, ...on });
       // Held while it has work: a process whose engine is idle (or forgotten) can still exit.
       this.#worker.ref();
       this.#worker.postMessage(message);
@@ -98,6 +118,10 @@ class Thread {
     if (!pending) return;
     if (message.type === 'turn') {
       pending.onTurn?.(message.progress);
+      return;
+    }
+    if (message.type === 'released') {
+      pending.onReleased?.();
       return;
     }
     this.#pending.delete(message.id);
@@ -123,10 +147,15 @@ export class InferencePool {
 
   /** Runs one job on the least busy thread; the job's signal (cancel, deadline, stop) follows it there. */
   async run(input: JobInput, context: PoolContext): Promise<JobOutput> {
-    const thread = this.#thread();
+    // Where its photo was decoded ahead, if that thread still lives; else the least busy.
+    const ahead = context.ahead instanceof Ahead && context.ahead.thread.alive && !this.#closed ? context.ahead : undefined;
+    const thread = ahead?.thread ?? this.#thread();
     const id = this.#id();
     const { signal } = context;
-    signal.throwIfAborted();
+    if (signal.aborted) {
+      ahead?.drop();
+      signal.throwIfAborted();
+    }
     const onAbort = (): void => thread.post({ type: 'cancel', id, error: toWire(signal.reason instanceof ToonError ? signal.reason : new ToonError('CANCELLED')) });
     signal.addEventListener('abort', onAbort, { once: true });
     try {
@@ -142,12 +171,26 @@ export class InferencePool {
           () => undefined, // cancelled meanwhile: the cancel message ends it on the thread
         );
       };
-      const answer = await thread.request({ type: 'job', id, input, queuedMs: context.queuedMs }, onTurn);
+      // Drawn and encoding: the line's slot goes to the next job (JobContext.release).
+      const onReleased = (): void => context.release?.();
+      const answer = await thread.request({ type: 'job', id, input, queuedMs: context.queuedMs, ...(ahead ? { decoded: ahead.id } : {}) }, { onTurn, onReleased });
       if (answer.type !== 'done') throw new ToonError('INTERNAL', { detail: { reason: `unexpected answer ${answer.type}` } });
       return { ...answer.output, image: Buffer.from(answer.output.image.buffer, answer.output.image.byteOffset, answer.output.image.byteLength) };
     } finally {
       signal.removeEventListener('abort', onAbort);
     }
+  }
+
+  /**
+   * Starts decoding a photo whose job is next in line, on the thread least busy now (where the
+   * job then runs): the decode runs beside the job before it, off its own critical path.
+   */
+  decodeAhead(input: Pick<JobInput, 'image' | 'size'>): DecodedAhead | undefined {
+    if (this.#closed) return undefined;
+    const thread = this.#thread();
+    const id = this.#id();
+    thread.post({ type: 'decode', id, image: input.image, size: input.size });
+    return new Ahead(thread, id);
   }
 
   /** Opens the entry's model on every thread and runs it once; resolves with the provider it runs on. */

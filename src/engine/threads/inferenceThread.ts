@@ -8,7 +8,7 @@ import { toToonError } from '../errors.ts';
 import { stylise } from '../fullFrame.ts';
 import type { RgbFrame } from '../image.ts';
 import { frameModel, ModelCache } from '../ModelCache.ts';
-import { runJob } from '../pipeline.ts';
+import { decodeAhead, runJob, type Decoded } from '../pipeline.ts';
 import type { Progress } from '../types.ts';
 import { sweepWhenIdle } from './sweep.ts';
 import { fromWire, threadLogger, toWire, transferable, type FromThread, type ThreadData, type ToThread } from './protocol.ts';
@@ -26,6 +26,14 @@ const models = new ModelCache(runtime, logger);
 const running = new Map<number, AbortController>();
 /** Clips waiting between their parts for their turn ('go'). */
 const turns = new Map<number, () => void>();
+/**
+ * Jobs of this thread that gave their slot back and are encoding. At most one: another job
+ * drawn meanwhile keeps its slot until its own encode ends, so that finished frames never pile
+ * up waiting for the encoder (their memory stays bounded by the slots).
+ */
+let encoding = 0;
+/** Photos decoded ahead of their jobs ('decode'), by the decode's id, until the job takes its photo or is forgotten. */
+const ahead = new Map<number, Promise<Decoded>>();
 
 /** Tells the engine how far clip `id` has come and waits for its turn (photos in line go first). */
 function between(id: number, signal: AbortSignal, progress: Progress): Promise<void> {
@@ -49,20 +57,47 @@ async function handle(message: ToThread): Promise<void> {
     case 'job': {
       const controller = new AbortController();
       running.set(message.id, controller);
+      let released = false;
+      const release = (): void => {
+        if (released || encoding > 0) return;
+        released = true;
+        encoding += 1;
+        post({ type: 'released', id: message.id });
+      };
+      const decoded = message.decoded === undefined ? undefined : ahead.get(message.decoded);
+      if (message.decoded !== undefined) ahead.delete(message.decoded);
       try {
         const { signal } = controller;
-        const output = await runJob(models, limits, message.input, { signal, queuedMs: message.queuedMs, between: (progress) => between(message.id, signal, progress) });
+        const output = await runJob(models, limits, message.input, {
+          signal,
+          queuedMs: message.queuedMs,
+          between: (progress) => between(message.id, signal, progress),
+          release,
+          ...(decoded ? { decoded } : {}),
+        });
         // The encoded result crosses as a transferred buffer.
         const own = transferable(output.image);
         post({ type: 'done', id: message.id, output: { ...output, image: own }, providers: models.providers() }, [own.buffer as ArrayBuffer]);
       } catch (error) {
         post({ type: 'failed', id: message.id, error: toWire(toToonError(error)), providers: models.providers() });
       } finally {
+        if (released) encoding -= 1;
         running.delete(message.id);
         sweepWhenIdle(() => running.size === 0);
       }
       return;
     }
+    case 'decode': {
+      const decoding = decodeAhead(limits, message);
+      // A bad photo fails its job when the job runs (or never, if it leaves the line first).
+      decoding.catch(() => undefined);
+      ahead.set(message.id, decoding);
+      return;
+    }
+    case 'forget':
+      ahead.delete(message.id);
+      sweepWhenIdle(() => running.size === 0);
+      return;
     case 'go':
       turns.get(message.id)?.();
       turns.delete(message.id);

@@ -20,7 +20,12 @@ export interface ThreadData {
 }
 
 export type ToThread =
-  | { type: 'job'; id: number; input: JobInput; queuedMs: number }
+  /** `decoded`: the id of a 'decode' this thread ran ahead for this job. */
+  | { type: 'job'; id: number; input: JobInput; queuedMs: number; decoded?: number }
+  /** Decode a photo next in line ahead of its job, and keep it for that job. */
+  | { type: 'decode'; id: number; image: Uint8Array; size: { width: number; height: number } }
+  /** The job decoded ahead left the line without running: drop its photo. */
+  | { type: 'forget'; id: number }
   /** A clip's turn has come again: it may draw its next part. */
   | { type: 'go'; id: number }
   | { type: 'cancel'; id: number; error: WireError }
@@ -32,6 +37,8 @@ export type FromThread =
   | { type: 'warm'; id: number; provider: string; providers: string[] }
   /** A clip between its parts: how far it has come; it waits for 'go'. */
   | { type: 'turn'; id: number; progress: Progress }
+  /** A photo is drawn and encoding: its slot may go to the next job. */
+  | { type: 'released'; id: number }
   | { type: 'failed'; id: number; error: WireError; providers: string[] }
   | { type: 'closed'; id: number }
   | LogLine;
