@@ -2,12 +2,12 @@
  * The built-in style's measures on every test photo (fixtures and scenes), built in memory from
  * src/modelgen/builtinStyle.ts so that a change can be judged before `npm run models`:
  *
- *   npx tsx scripts/style-report.ts [--side 1024] [--strength 0.7] [--sheet out.png] [--only name,...]
+ *   npx tsx scripts/style-report.ts [--side 1024] [--strength 0.7] [--sheet out.png] [--out dir] [--only name,...]
  *
- * Prints, per photo: ink share, dash share, texture ink ratio, flat share, specks, chroma drift,
- * and the graph's time; then the likeness of every look (faces, eyes kept; skin flat); with --sheet, writes photo | cartoon pairs side by side to look at.
+ * Prints, per photo: ink share, dash share, long strokes, texture ink ratio, flat share, specks,
+ * chroma drift, and the graph's time; with --out, writes each cartoon at full size (PNG); then the likeness of every look (faces, eyes kept; skin flat); with --sheet, writes photo | cartoon pairs side by side to look at.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
@@ -15,13 +15,14 @@ import sharp from 'sharp';
 import { BUILTIN_STYLE_PARAMS, type BuiltinStyleParams } from '../src/modelgen/builtinParams.ts';
 import { BUILTIN_SIDES, buildBuiltinStyle } from '../src/modelgen/builtinStyle.ts';
 import { formatLikeness, LIKENESS_LOOKS, likenessTable } from './likeness/report.ts';
-import { chromaDrift, dashShare, flatNeighbourhoodShare, inkMask, share, speckShare, textureInkRatio, type Raster } from '../dev/metrics.ts';
+import { longStrokeShare, chromaDrift, dashShare, flatNeighbourhoodShare, inkMask, share, speckShare, textureInkRatio, type Raster } from '../dev/metrics.ts';
 
 const { values } = parseArgs({
   options: {
     side: { type: 'string', default: '1024' },
     strength: { type: 'string', default: '0.7' },
     sheet: { type: 'string' },
+    out: { type: 'string' },
     only: { type: 'string' },
     maps: { type: 'boolean', default: false },
     likeness: { type: 'boolean', default: true },
@@ -37,6 +38,7 @@ for (const kv of values.set) {
   params[name] = value.includes(',') ? value.split(',').map(Number) : Number(value);
 }
 const side = Number(values.side);
+if (values.out) mkdirSync(values.out, { recursive: true });
 const strength = Number(values.strength);
 const root = path.join(import.meta.dirname, '../dev/fixtures');
 const photos = [
@@ -84,9 +86,9 @@ const blur = async (r: Raster, sigma: number): Promise<Raster> => ({
 });
 const rows: string[] = [];
 const pairs: Buffer[] = [];
-const totals = { dash: 0, tex: 0, ink: 0, flat: 0, n: 0 };
+const totals = { dash: 0, long: 0, tex: 0, ink: 0, flat: 0, specks: 0, n: 0 };
 console.log(`graph ${graphSide}, output ${side}, strength ${strength}`);
-console.log('photo            ink    dash   texture flat   specks drift  ms');
+console.log('photo            ink    dash   long   texture flat   specks drift  ms');
 for (const file of photos) {
   const { data, info } = await sharp(readFileSync(file)).removeAlpha().resize(side, side, { fit: 'inside' }).raw().toBuffer({ resolveWithObject: true });
   const { width, height } = info;
@@ -97,20 +99,31 @@ for (const file of photos) {
   const m = {
     ink: share(mask),
     dash: dashShare(mask, width, height),
+    long: longStrokeShare(mask, width, height),
     tex: textureInkRatio(photo, mask).ratio,
     flat: flatNeighbourhoodShare(result),
     specks: speckShare(mask, width, height, 16 * (side / 1024) ** 2),
     drift: chromaDrift(await blur(photo, 0.01 * side), await blur(result, 0.01 * side)).drift,
   };
   totals.dash += m.dash;
+  totals.long += m.long;
+  totals.specks += m.specks;
   totals.tex += m.tex;
   totals.ink += m.ink;
   totals.flat += m.flat;
   totals.n += 1;
   rows.push(
-    `${path.basename(file).padEnd(16)} ${m.ink.toFixed(3)}  ${m.dash.toFixed(3)}  ${m.tex.toFixed(2).padStart(5)}   ${m.flat.toFixed(2)}   ${m.specks.toFixed(3)}  ${m.drift.toFixed(2)}  ${ms.toFixed(0)}`,
+    `${path.basename(file).padEnd(16)} ${m.ink.toFixed(3)}  ${m.dash.toFixed(3)}  ${m.long.toFixed(3)}  ${m.tex.toFixed(2).padStart(5)}   ${m.flat.toFixed(2)}   ${m.specks.toFixed(3)}  ${m.drift.toFixed(2)}  ${ms.toFixed(0)}`,
   );
   console.log(rows.at(-1));
+  if (values.out)
+    await sharp(out, { raw: { width, height, channels: 3 } })
+      .png()
+      .toFile(path.join(values.out, `${path.parse(file).name}.png`));
+  if (values.out && maps)
+    await sharp(maps, { raw: { width: mapsWidth as number, height: mapsHeight as number, channels: 3 } })
+      .png()
+      .toFile(path.join(values.out, `${path.parse(file).name}.maps.png`));
   if (values.sheet) {
     const left = maps
       ? await sharp(maps, { raw: { width: mapsWidth as number, height: mapsHeight as number, channels: 3 } })
@@ -129,7 +142,7 @@ for (const file of photos) {
   }
 }
 console.log(
-  `mean             ${(totals.ink / totals.n).toFixed(3)}  ${(totals.dash / totals.n).toFixed(3)}  ${(totals.tex / totals.n).toFixed(2).padStart(5)}   ${(totals.flat / totals.n).toFixed(2)}`,
+  `mean             ${(totals.ink / totals.n).toFixed(3)}  ${(totals.dash / totals.n).toFixed(3)}  ${(totals.long / totals.n).toFixed(3)}  ${(totals.tex / totals.n).toFixed(2).padStart(5)}   ${(totals.flat / totals.n).toFixed(2)}   ${(totals.specks / totals.n).toFixed(3)}`,
 );
 if (values.sheet) {
   await sharp({ create: { width: 1200, height: 400 * pairs.length, channels: 3, background: '#fff' } })

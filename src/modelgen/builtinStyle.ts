@@ -187,8 +187,18 @@ export function buildBuiltinStyle(scale = 1, p: BuiltinStyleParams = BUILTIN_STY
   const long = g.op('ReduceSum', [g.op('Mul', [orientedLines(g, above(1), k.long, LINE_TAPS, k.longSpacing), weights]), axes], { keepdims: 1 });
   let ink = g.op('Min', [above(1), unit(g, long, p.seedFrom, p.seedFrom + 0.25)]);
   // Hysteresis: a weak response is ink only where it touches ink, step by step along the line.
+  // A step reaches along the stroke's own direction: across rows for a level line, down columns
+  // for an upright one, both ways for a diagonal (MaxPool windows are upright rectangles), so a
+  // stroke grows along its edge, not sideways into the strokes beside it (grass, hair).
+  const K = 2 * k.link + 1;
+  const pool = (x: string, kh: number, kw: number) => g.op('MaxPool', [x], { kernel_shape: [kh, kw], pads: [(kh - 1) / 2, (kw - 1) / 2, (kh - 1) / 2, (kw - 1) / 2], strides: [1, 1] });
+  const wLevel = channels(g, weights, 0, 1);
+  const wUpright = channels(g, weights, 2, 3);
+  const wDiagonal = g.op('Add', [channels(g, weights, 1, 2), channels(g, weights, 3, 4)]);
   for (let i = 0; i < p.linkSteps; i += 1) {
-    const near = g.op('MaxPool', [ink], { kernel_shape: [2 * k.link + 1, 2 * k.link + 1], pads: [k.link, k.link, k.link, k.link], strides: [1, 1] });
+    // The square window is the level one's maximum taken down columns (a max is separable).
+    const level = pool(ink, 1, K);
+    const near = p.linkAlong ? g.op('Add', [g.op('Add', [g.op('Mul', [level, wLevel]), g.op('Mul', [pool(ink, K, 1), wUpright])]), g.op('Mul', [pool(level, K, 1), wDiagonal])]) : pool(ink, K, K);
     ink = g.op('Max', [ink, g.op('Min', [weak, near])]);
   }
 

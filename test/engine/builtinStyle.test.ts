@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { type Engine } from '../../src/engine/expert.ts';
 import { fixture, greyRamp, pixels, scene, SCENES, sharedEngine } from '../helpers.ts';
-import { chromaDrift, dashShare, flatNeighbourhoodShare, inkMask, maxChroma, meanDeltaE, share, speckShare, textureInkRatio, type Raster } from '../../dev/metrics.ts';
+import { chromaDrift, dashShare, flatNeighbourhoodShare, inkMask, longStrokeShare, maxChroma, meanDeltaE, share, speckShare, textureInkRatio, type Raster } from '../../dev/metrics.ts';
 
 let engine: Engine;
 sharedEngine(undefined, (e) => (engine = e));
@@ -42,6 +42,8 @@ interface Measures {
   dashes: number;
   /** Ink density inside the photo's texture over that on its large-scale edges. */
   texture: number;
+  /** Share of the ink in strokes at least 8 % of the long side across (outlines drawn whole). */
+  long: number;
 }
 
 /**
@@ -62,6 +64,7 @@ async function measure(photo: Raster, result: Raster, faces: Regions = []): Prom
     // Blobs under 16 px at 1024, scaled with the area.
     specks: speckShare(outside, result.width, result.height, 16 * (side / 1024) ** 2),
     dashes: dashShare(outside, result.width, result.height),
+    long: longStrokeShare(outside, result.width, result.height),
     texture: textureInkRatio(photo, mask).ratio,
   };
 }
@@ -101,6 +104,11 @@ describe('the built-in style at the defaults (1024 px, strength 0.7)', () => {
       if (m.ink >= 0.005) expect(m.dashes, m.name).toBeLessThanOrEqual(0.15);
       else expect(m.dashes * m.ink, m.name).toBeLessThan(0.002);
     }
+    // Outlines drawn whole, not as dashed lines: the lemon's and the orange's rinds (0.39 when a
+    // stroke reached 9 px along a fading edge, 0.68 at 36 px), and over all the scenes.
+    const fruits = all.find((m) => m.name === 'fruits');
+    expect(fruits?.long).toBeGreaterThanOrEqual(0.6);
+    expect(all.reduce((sum, m) => sum + m.long, 0) / all.length).toBeGreaterThanOrEqual(0.58);
     // Sparse scenes (a desk, a rocket at night) get little ink; over all of them, a drawing's worth.
     const meanInk = all.reduce((sum, m) => sum + m.ink, 0) / all.length;
     expect(meanInk).toBeGreaterThanOrEqual(0.02);
