@@ -231,7 +231,11 @@ function celSkin(g: GraphBuilder, v: { L: string; Lsmooth: string; ab: string; s
   const lighter = unit(g, g.op('Sub', [g.op('Mul', [meanL, g.scalar(p.celAbove)]), above]), 0, 3);
   const darker = unit(g, g.op('Add', [g.op('Mul', [meanL, g.scalar(p.celBelow)]), above]), 0, 5);
   const lightLike = g.op('Mul', [lighter, darker]);
-  const strength = g.op('Mul', [unit(g, v.s, 0.3, 0.7), g.scalar(p.celSkin)]);
+  // A face in a black-and-white photo has no skin colour to tell its skin from the grey of a
+  // shirt, a camera or the sky beside it (every grey is "skin-like" and "a glint"): it keeps its
+  // drawn tones, unpainted.
+  const skinChroma = g.op('Sqrt', [g.op('ReduceSum', [g.op('Mul', [meanAb, meanAb]), g.int64s('axes', [1])], { keepdims: 1 })]);
+  const strength = g.op('Mul', [g.op('Mul', [unit(g, v.s, 0.3, 0.7), g.scalar(p.celSkin)]), unit(g, skinChroma, 3, 6)]);
   // Painted or not, with a crisp border (a soft one is a ramp of colour, not a flat tone).
   // Wrinkles and folds are skin-coloured and painted over; the neck and ears are skin too, the
   // paste's mask ends the face.

@@ -330,6 +330,33 @@ describe('the face pass of the built-in looks', () => {
     }
   });
 
+  it("leaves a face in a black-and-white photo unpainted: nothing grey beside it takes the skin's tone", async () => {
+    // The cameraman: a profile behind a camera, in grey. With no skin colour, every grey was
+    // "skin" to the cel paint and "a glint" to the glint paint: the camera's grip, the collar and
+    // the nose's shadow came out as flat light patches (mean difference from the photo around the
+    // nose 27 levels, around the mouth 21).
+    const image = fixture('cameraman.jpg');
+    for (const style of ['toon', 'comic']) {
+      const result = await engine.submit({ image, options: { style, resolution: 1024 }, includeFaces: true });
+      const box = result.portrait?.boxes?.[0];
+      expect(box?.keypoints, style).toBeDefined();
+      const [, , nose, mouth] = box?.keypoints as [number, number][];
+      const drawn = await greyLevels(result.image);
+      const photo = await greyLevels(await sharp(image).resize(1024).png().toBuffer());
+      for (const [name, point, r] of [
+        ['nose', nose, 0.21],
+        ['mouth', mouth, 0.28],
+      ] as const) {
+        const radius = Math.round((box?.width as number) * r);
+        const a = drawn.around(point as [number, number], radius);
+        const b = photo.around(point as [number, number], radius);
+        // Sorted levels compared rank by rank: how far the drawing's tones are from the photo's.
+        const gap = a.reduce((sum, v, i) => sum + Math.abs(v - (b[i] as number)), 0) / a.length;
+        expect(gap, `${style}, around the ${name}`).toBeLessThan(12);
+      }
+    }
+  });
+
   it('sketch draws a face near the paper, whatever its light, with its eyes in dark graphite', async () => {
     // Grace Hopper in warm studio light (a face the sketch drew as a grey mask), and the
     // astronaut made much darker.
