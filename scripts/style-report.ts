@@ -3,6 +3,7 @@
  * src/modelgen/builtinStyle.ts so that a change can be judged before `npm run models`:
  *
  *   npx tsx scripts/style-report.ts [--side 1024] [--strength 0.7] [--sheet out.png] [--out dir] [--only name,...]
+ *   npx tsx scripts/style-report.ts --ab --set linkSteps=3 [--side 1024]
  *
  * Prints, per photo: ink share, dash share, long strokes, texture ink ratio, flat share, specks,
  * chroma drift, and the graph's time; with --out, writes each cartoon at full size (PNG); then the likeness of every look (faces, eyes kept; skin flat); with --sheet, writes photo | cartoon pairs side by side to look at.
@@ -26,6 +27,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     maps: { type: 'boolean', default: false },
     likeness: { type: 'boolean', default: true },
+    ab: { type: 'boolean', default: false },
     set: { type: 'string', multiple: true, default: [] },
   },
   allowNegative: true,
@@ -50,6 +52,28 @@ const photos = [
 ].filter((f) => !values.only || values.only.split(',').some((o) => path.basename(f).startsWith(o)));
 
 const graphSide = BUILTIN_SIDES.reduce((best, s) => (Math.abs(Math.log(s / side)) < Math.abs(Math.log(best / side)) ? s : best));
+// --ab: the graph built with the --set values against the committed parameters, run alternately
+// on a busy test image at --side (medians of 10 after two warm-up rounds), and nothing else.
+if (values.ab) {
+  const opts = { graphOptimizationLevel: 'extended' as const };
+  const scaleAb = graphSide / BUILTIN_STYLE_PARAMS.referenceSide;
+  const sessions = [await ort.InferenceSession.create(buildBuiltinStyle(scaleAb), opts), await ort.InferenceSession.create(buildBuiltinStyle(scaleAb, params as BuiltinStyleParams), opts)];
+  const pixels = new Uint8Array(side * side * 3).map((_, i) => (i * 7919) % 251);
+  const feeds = { image: new ort.Tensor('uint8', pixels, [1, side, side, 3]), strength: new ort.Tensor('float32', Float32Array.of(strength), [1]) };
+  const times: number[][] = [[], []];
+  for (let round = 0; round < 12; round += 1) {
+    for (const [i, session] of sessions.entries()) {
+      const t0 = performance.now();
+      await session.run(feeds);
+      if (round >= 2) times[i]?.push(performance.now() - t0);
+    }
+  }
+  const median = (t: number[] = []) => [...t].sort((a, b) => a - b)[t.length >> 1] ?? NaN;
+  console.log(
+    `graph at ${side}², strength ${strength}: committed ${median(times[0]).toFixed(1)} ms, with ${values.set.join(' ') || 'no change'} ${median(times[1]).toFixed(1)} ms (medians of 10, alternating)`,
+  );
+  process.exit(0);
+}
 const session = await ort.InferenceSession.create(buildBuiltinStyle(graphSide / BUILTIN_STYLE_PARAMS.referenceSide, params as BuiltinStyleParams, values.maps), { graphOptimizationLevel: 'extended' });
 
 async function run(rgb: Buffer, width: number, height: number): Promise<{ out: Buffer; ms: number; maps?: Buffer; mapsWidth?: number; mapsHeight?: number }> {
