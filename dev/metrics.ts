@@ -92,13 +92,7 @@ export function inkMask(photo: Raster, result: Raster): Uint8Array {
 
 /** Of the ink pixels, the share in 8-connected blobs smaller than `minArea` pixels. */
 export function speckShare(mask: Uint8Array, width: number, height: number, minArea: number): number {
-  let ink = 0;
-  let specks = 0;
-  for (const { area } of pieces(mask, width, height)) {
-    ink += area;
-    if (area < minArea) specks += area;
-  }
-  return ink === 0 ? 0 : specks / ink;
+  return inkShareIn(mask, width, height, ({ area }) => area < minArea);
 }
 
 /** Share of set pixels in a mask. */
@@ -163,6 +157,17 @@ function pieces(mask: Uint8Array, width: number, height: number): { area: number
   return out;
 }
 
+/** Of the ink pixels, the share in the 8-connected pieces that `pick` takes. */
+function inkShareIn(mask: Uint8Array, width: number, height: number, pick: (piece: { area: number; diagonal: number }) => boolean): number {
+  let ink = 0;
+  let picked = 0;
+  for (const piece of pieces(mask, width, height)) {
+    ink += piece.area;
+    if (pick(piece)) picked += piece.area;
+  }
+  return ink === 0 ? 0 : picked / ink;
+}
+
 /**
  * Long strokes: of the ink pixels, the share in 8-connected pieces at least `relative` (8 %) of
  * the image's long side across. An outline drawn in one stroke counts whole; the same outline
@@ -171,13 +176,7 @@ function pieces(mask: Uint8Array, width: number, height: number): { area: number
  */
 export function longStrokeShare(mask: Uint8Array, width: number, height: number, relative = 0.08): number {
   const limit = relative * Math.max(width, height);
-  let ink = 0;
-  let long = 0;
-  for (const piece of pieces(mask, width, height)) {
-    ink += piece.area;
-    if (piece.diagonal >= limit) long += piece.area;
-  }
-  return ink === 0 ? 0 : long / ink;
+  return inkShareIn(mask, width, height, ({ diagonal }) => diagonal >= limit);
 }
 
 /**
@@ -186,13 +185,7 @@ export function longStrokeShare(mask: Uint8Array, width: number, height: number,
  */
 export function dashShare(mask: Uint8Array, width: number, height: number, relative = 0.025): number {
   const limit = relative * Math.max(width, height);
-  let ink = 0;
-  let dashes = 0;
-  for (const piece of pieces(mask, width, height)) {
-    ink += piece.area;
-    if (piece.diagonal < limit) dashes += piece.area;
-  }
-  return ink === 0 ? 0 : dashes / ink;
+  return inkShareIn(mask, width, height, ({ diagonal }) => diagonal < limit);
 }
 
 /** Separable Gaussian blur of a one-channel float image (edges clamped), truncated at 3 sigma. */
