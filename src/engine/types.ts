@@ -112,8 +112,11 @@ export interface Progress {
   frames: number;
 }
 
+/** A job's stages in ms. total is from submission to the answer. */
 export interface Timings {
+  /** Waiting (the line, the header check, the way to the runner): total less the stages on the job's own path. */
   queued: number;
+  /** Decoding the photo; with a photo decoded ahead, while it waited (so it is inside `queued`). */
   decode: number;
   inference: number;
   encode: number;
