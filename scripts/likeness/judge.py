@@ -37,10 +37,19 @@ def faces_in(grey, confirm=False):
     return [f for f in found if any(iou(f, o) > 0.4 for o in other)]
 
 
-def eyes_in(grey, box):
+def eyes_in(grey, box, local=False):
     x, y, w, h = box
-    # Eyes sit in the upper part of the face box.
-    top = grey[y:y + int(h * 0.62), x:x + w]
+    if local:
+        # The contrast evened out over the face's neighbourhood (three face boxes square) instead
+        # of the whole picture: the verdict on an eye then does not depend on how much grass, sky
+        # or ink the rest of the picture holds. `grey` is not equalised here.
+        H, W = grey.shape[:2]
+        x0, y0, x1, y1 = max(0, x - w), max(0, y - h), min(W, x + 2 * w), min(H, y + 2 * h)
+        around = cv2.equalizeHist(np.ascontiguousarray(grey[y0:y1, x0:x1]))
+        top = around[y - y0:y - y0 + int(h * 0.62), x - x0:x - x0 + w]
+    else:
+        # Eyes sit in the upper part of the face box.
+        top = grey[y:y + int(h * 0.62), x:x + w]
     size = max(8, w // 9)
     found = EYE.detectMultiScale(top, scaleFactor=1.05, minNeighbors=4, minSize=(size, size), maxSize=(w // 2, w // 2))
     return [(int(ex + x), int(ey + y), int(ew), int(eh)) for ex, ey, ew, eh in found]
@@ -85,9 +94,11 @@ def judge(photo_path, cartoon_path):
         photo = cv2.resize(photo, (cartoon.shape[1], cartoon.shape[0]), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
     long_side = max(photo.shape[:2])
     sigma = 1.5 * long_side / 1024
-    grey = cv2.equalizeHist(cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY))
+    raw = cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY)
+    grey = cv2.equalizeHist(raw)
     seen = cv2.GaussianBlur(cartoon, (0, 0), sigma) if sigma > 0.3 else cartoon
-    cgrey = cv2.equalizeHist(cv2.cvtColor(seen, cv2.COLOR_BGR2GRAY))
+    craw = cv2.cvtColor(seen, cv2.COLOR_BGR2GRAY)
+    cgrey = cv2.equalizeHist(craw)
     cartoon_faces = faces_in(cgrey)
     out = []
     for box in faces_in(grey, confirm=True):
@@ -95,11 +106,15 @@ def judge(photo_path, cartoon_path):
         match = max(cartoon_faces, key=lambda c: iou(box, c), default=None)
         kept = match is not None and iou(box, match) > 0.3
         ceyes = eyes_in(cgrey, box)
+        local = eyes_in(raw, box, local=True)[:2]
+        clocal = eyes_in(craw, box, local=True)
         out.append({
             'box': box,
             'kept': bool(kept),
             'eyes': len(eyes),
             'eyesKept': sum(1 for e in eyes if near(e, ceyes)),
+            'eyesLocal': len(local),
+            'eyesKeptLocal': sum(1 for e in local if near(e, clocal)),
             'flat': round(flat_share(cartoon, box), 3),
             'photoFlat': round(flat_share(photo, box), 3),
         })

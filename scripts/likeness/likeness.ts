@@ -89,6 +89,9 @@ export interface JudgedFace {
   kept: boolean;
   eyes: number;
   eyesKept: number;
+  /** The same with the contrast evened out over the face's neighbourhood, not the whole picture. */
+  eyesLocal: number;
+  eyesKeptLocal: number;
   flat: number;
   photoFlat: number;
 }
@@ -98,6 +101,13 @@ export interface Likeness {
   facesKept: number;
   eyes: number;
   eyesKept: number;
+  /**
+   * Eyes judged with the contrast evened out over each face's neighbourhood: a second verdict that
+   * does not move with the rest of the picture (the first one equalises the whole picture, so ink
+   * or grass far from a small face can flip one of its eyes). Reported, not held to a floor.
+   */
+  eyesLocal: number;
+  eyesKeptLocal: number;
   /** Mean over faces of the share of the inner face box whose 3x3 colour range is under 8 levels. */
   flat: number;
   photoFlat: number;
@@ -137,6 +147,8 @@ export async function judge(pairs: { name: string; photo: Uint8Array; cartoon: U
     facesKept: all.filter((f) => f.kept).length,
     eyes: all.reduce((s, f) => s + f.eyes, 0),
     eyesKept: all.reduce((s, f) => s + f.eyesKept, 0),
+    eyesLocal: all.reduce((s, f) => s + f.eyesLocal, 0),
+    eyesKeptLocal: all.reduce((s, f) => s + f.eyesKeptLocal, 0),
     flat: mean((f) => f.flat),
     photoFlat: mean((f) => f.photoFlat),
     perPhoto,

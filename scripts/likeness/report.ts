@@ -51,10 +51,12 @@ export async function likenessTable(looks: readonly string[], sides: readonly nu
 }
 
 export function formatLikeness(rows: LikenessRow[]): string {
-  const lines = ['look     side  faces kept     eyes kept      skin flat (photo)'];
+  const lines = ['look     side  faces kept     eyes kept      skin flat (photo)  eyes, local contrast'];
   for (const { look, side, likeness: l } of rows) {
     const share = (a: number, b: number) => `${a}/${b} ${(b === 0 ? 0 : a / b).toFixed(2)}`.padEnd(15);
-    lines.push(`${look.padEnd(8)} ${String(side).padEnd(5)} ${share(l.facesKept, l.faces)}${share(l.eyesKept, l.eyes)}${l.flat.toFixed(2)} (${l.photoFlat.toFixed(2)})`);
+    lines.push(
+      `${look.padEnd(8)} ${String(side).padEnd(5)} ${share(l.facesKept, l.faces)}${share(l.eyesKept, l.eyes)}${`${l.flat.toFixed(2)} (${l.photoFlat.toFixed(2)})`.padEnd(19)}${share(l.eyesKeptLocal, l.eyesLocal)}`.trimEnd(),
+    );
   }
   return lines.join('\n');
 }

@@ -33,7 +33,10 @@ beforeAll(async () => {
 }, 240_000);
 afterAll(() => {
   // The figures, for the log of a run that fails (and for anyone reading a passing one).
-  for (const r of rows) console.log(`${r.look} ${r.side}: faces ${r.likeness.facesKept}/${r.likeness.faces}, eyes ${r.likeness.eyesKept}/${r.likeness.eyes}, flat ${r.likeness.flat.toFixed(2)}`);
+  for (const r of rows)
+    console.log(
+      `${r.look} ${r.side}: faces ${r.likeness.facesKept}/${r.likeness.faces}, eyes ${r.likeness.eyesKept}/${r.likeness.eyes} (local contrast ${r.likeness.eyesKeptLocal}/${r.likeness.eyesLocal}), flat ${r.likeness.flat.toFixed(2)}`,
+    );
 });
 
 describe('every look keeps the person', () => {
