@@ -51,9 +51,9 @@ export const BUILTIN_STYLE_PARAMS = {
   seedSigma: 16,
   seedFrom: 0.45,
   /**
-   * Hysteresis: how far (reference px) one linking step reaches, and the steps. Eight steps of 3 px
-   * carry a stroke 24 px along a fading edge (a cup's rim, a lemon's rind), where three left it
-   * dashed (docs/BENCHMARKS.md, "Continuous outlines").
+   * Hysteresis: how far (reference px) one linking step reaches, and the steps. Twelve steps of
+   * 3 px carry a stroke 36 px along a fading edge (a cup's rim, a lemon's rind), where three left
+   * it dashed (docs/BENCHMARKS.md, "Scenes and continuous outlines").
    */
   linkRadius: 3,
   linkSteps: 12,
@@ -81,7 +81,7 @@ export type BuiltinStyleParams = { readonly [K in keyof typeof BUILTIN_STYLE_PAR
 /** The other built-in looks' layers (looks.ts): the same abstraction, fewer luminance steps. */
 export const LOOK_STYLE_PARAMS: Record<'sketch' | 'manga' | 'comic', BuiltinStyleParams> = {
   // The sketch keeps the short linking: a pencil's line may break, and with the longer one the
-  // likeness judge lost an eye of a small face (docs/BENCHMARKS.md, "Continuous outlines").
+  // likeness judge lost an eye of a small face (docs/BENCHMARKS.md, "Scenes and continuous outlines").
   sketch: { ...BUILTIN_STYLE_PARAMS, levels: [12, 8], linkSteps: 3, linkAlong: 0 },
   manga: { ...BUILTIN_STYLE_PARAMS, levels: [10, 6] },
   comic: { ...BUILTIN_STYLE_PARAMS, levels: [8, 4], stepSharp: 14, saturation: 1 },
