@@ -195,9 +195,8 @@ export class EngineShell implements Engine {
       const processing = output.timings.decode + output.timings.inference + output.timings.encode;
       const total = performance.now() - started;
       // Waiting is all that was not processing: the line, the header check, the way to the runner.
-      // A photo decoded ahead was decoded while it waited: that decode is not on the job's path.
-      const ownPath = output.decodedAhead ? processing - output.timings.decode : processing;
-      const timings: Timings = { ...output.timings, queued: Math.max(0, total - ownPath), total };
+      // The stages add up to the total; a photo decoded ahead spent its decode in the line (Timings).
+      const timings: Timings = { ...output.timings, queued: Math.max(0, total - processing), total };
       for (const key of Object.keys(timings) as (keyof Timings)[]) timings[key] = round1(timings[key]);
       this.#admission.done(processing, clip?.cost);
       this.log.info('job done', { model: opts.style, width: size.width, height: size.height, tiles: output.tiles, ...timings, ...(output.decodedAhead ? { decodedAhead: true } : {}) });

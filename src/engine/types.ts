@@ -112,11 +112,14 @@ export interface Progress {
   frames: number;
 }
 
-/** A job's stages in ms. total is from submission to the answer. */
+/** A job's stages in ms, which add up to total (from submission to the answer). */
 export interface Timings {
-  /** Waiting (the line, the header check, the way to the runner): total less the stages on the job's own path. */
+  /**
+   * Waiting with nothing done for the job: the line, the header check, the way to the runner.
+   * A photo decoded ahead (next in line) was decoded while it waited, so its time in the line
+   * was queued + decode.
+   */
   queued: number;
-  /** Decoding the photo; with a photo decoded ahead, while it waited (so it is inside `queued`). */
   decode: number;
   inference: number;
   encode: number;

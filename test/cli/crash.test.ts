@@ -70,12 +70,17 @@ describe('killed with SIGKILL and started again: every accepted photo answered o
     const { api, data } = await world();
     const users = people(8100, 10);
     const first = await startMain(api, data);
+    // Three cartoons out and recorded as delivered, and no fourth taken by "Telegram" before the
+    // kill: a kill between Telegram taking a reply and the journal recording it sends that reply
+    // again (Telegram has no idempotency key), and with the next reply encoded beside the
+    // previous one, a fourth could reach the stand-in in the moment between the third's record
+    // and the kill. Held, it is sent once, after the restart.
+    api.holdPhotosAfter = 3;
     send(api, users, 768);
-    // Three cartoons out and recorded as delivered. (A kill between Telegram taking a reply and
-    // the journal recording it sends that reply again: Telegram has no idempotency key.)
     const journalled = () => readFile(path.join(data, 'journal.log'), 'utf8').catch(() => '');
     for (const deadline = Date.now() + 90_000; (await journalled()).split('"delivered":true').length <= 3 && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 5));
     await kill(first);
+    api.releasePhotos();
     const before = outcome(api, users);
     expect(before.filter((u) => u.photos === 1).length).toBeGreaterThanOrEqual(3);
     expect(before.filter((u) => u.photos === 0).length).toBeGreaterThanOrEqual(5);

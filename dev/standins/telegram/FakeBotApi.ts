@@ -51,6 +51,13 @@ export class FakeBotApi {
   localDir: string | undefined;
   /** Files served one byte a second (a stalled download). */
   readonly stalled = new Set<string>();
+  /**
+   * sendPhoto calls beyond this many are held: not recorded and not answered, as if Telegram had
+   * not taken them yet, until {@link releasePhotos}; a held call whose client is gone by then is
+   * dropped. (A test can then kill the bot knowing which replies reached "Telegram".)
+   */
+  holdPhotosAfter = Infinity;
+  #released: (() => void)[] = [];
 
   constructor(token = '123456:TEST-token-not-real') {
     this.token = token;
@@ -90,6 +97,12 @@ export class FakeBotApi {
   /** The next `times` calls of `method` fail with `error`. */
   fail(method: string, error: ApiError, times = 1): void {
     this.#failures.set(method, [...(this.#failures.get(method) ?? []), ...Array.from({ length: times }, () => error)]);
+  }
+
+  /** Lets the held sendPhoto calls through, and holds no more. */
+  releasePhotos(): void {
+    this.holdPhotosAfter = Infinity;
+    for (const resolve of this.#released.splice(0)) resolve();
   }
 
   callsTo(method: string): Call[] {
@@ -132,6 +145,11 @@ export class FakeBotApi {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
     const { params, files } = await parseBody(req.headers['content-type'] ?? '', body);
+    if (method === 'sendPhoto' && this.callsTo('sendPhoto').length >= this.holdPhotosAfter) {
+      const released = new Promise<'released'>((resolve) => this.#released.push(() => resolve('released')));
+      const gone = new Promise<'gone'>((resolve) => req.socket.once('close', () => resolve('gone')));
+      if ((await Promise.race([released, gone])) === 'gone' || res.destroyed) return;
+    }
     if (method !== 'getUpdates') this.calls.push({ method, params, files });
 
     const failure = this.#failures.get(method)?.shift();
