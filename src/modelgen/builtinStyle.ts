@@ -192,13 +192,15 @@ export function buildBuiltinStyle(scale = 1, p: BuiltinStyleParams = BUILTIN_STY
   // stroke grows along its edge, not sideways into the strokes beside it (grass, hair).
   const K = 2 * k.link + 1;
   const pool = (x: string, kh: number, kw: number) => g.op('MaxPool', [x], { kernel_shape: [kh, kw], pads: [(kh - 1) / 2, (kw - 1) / 2, (kh - 1) / 2, (kw - 1) / 2], strides: [1, 1] });
-  const wLevel = channels(g, weights, 0, 1);
-  const wUpright = channels(g, weights, 2, 3);
-  const wDiagonal = g.op('Add', [channels(g, weights, 1, 2), channels(g, weights, 3, 4)]);
-  for (let i = 0; i < p.linkSteps; i += 1) {
+  const along = p.linkAlong ? { level: channels(g, weights, 0, 1), upright: channels(g, weights, 2, 3), diagonal: g.op('Add', [channels(g, weights, 1, 2), channels(g, weights, 3, 4)]) } : undefined;
+  const reach = (x: string): string => {
+    if (!along) return pool(x, K, K);
     // The square window is the level one's maximum taken down columns (a max is separable).
-    const level = pool(ink, 1, K);
-    const near = p.linkAlong ? g.op('Add', [g.op('Add', [g.op('Mul', [level, wLevel]), g.op('Mul', [pool(ink, K, 1), wUpright])]), g.op('Mul', [pool(level, K, 1), wDiagonal])]) : pool(ink, K, K);
+    const level = pool(x, 1, K);
+    return g.op('Add', [g.op('Add', [g.op('Mul', [level, along.level]), g.op('Mul', [pool(x, K, 1), along.upright])]), g.op('Mul', [pool(level, K, 1), along.diagonal])]);
+  };
+  for (let i = 0; i < p.linkSteps; i += 1) {
+    const near = reach(ink);
     ink = g.op('Max', [ink, g.op('Min', [weak, near])]);
   }
 
