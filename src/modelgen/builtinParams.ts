@@ -135,6 +135,8 @@ const FACE_BASE = {
   awayThreshold: 3.5,
   /** ... and this many times more on the smallest faces (72 px crops), in proportion above it. */
   smallAway: 1,
+  /** The ink threshold is this share lower on the smallest faces (72 px crops), in proportion above it (0: not): a face in a crowd keeps firm strokes for its eyes. */
+  smallInk: 0,
   /** The steps never sink a pixel more than this below the (lifted) photo. */
   darkenLimit: 9,
   /** Ink: DoG sigma and ratio; contrast window, the std that needs no boost, the largest boost. */
@@ -171,8 +173,8 @@ export type FaceParams = Widen<typeof FACE_BASE>;
 
 export const FACE_PARAMS: { referenceSide: number } & Record<FaceLook, FaceParams> = {
   referenceSide: 288,
-  toon: { ...FACE_BASE, celSkin: 1 },
-  comic: { ...FACE_BASE, celSkin: 1, levels: [8, 5], stepSharp: 10, saturation: 1.35, inkThreshold: 0.45, inkAlpha: [0.7, 1] },
+  toon: { ...FACE_BASE, celSkin: 1, smallInk: 0.3 },
+  comic: { ...FACE_BASE, celSkin: 1, smallInk: 0.3, levels: [8, 5], stepSharp: 10, saturation: 1.35, inkThreshold: 0.45, inkAlpha: [0.7, 1] },
   // Graphite pressed harder on a face than on the page (the page's darkest is L* 36): eyes and
   // lips must read from arm's length.
   sketch: { ...FACE_BASE, inkL: 24, inkAlpha: [0.85, 1], toneFrom: 90, toneRange: 60, toneMax: 1, eyeBlack: 14, skinPaper: 0.6 },

@@ -117,11 +117,16 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
   // a cartoonist draws the features and leaves wrinkles out.
   const prior = ellipsePrior(g, Ls, side, FEATURE_ELLIPSES);
   // A small face (crops under 288) is drawn with fewer lines, as a face in a crowd is: away from
-  // the features only the strongest edges, none at the smallest crop.
+  // the features only the strongest edges, none at the smallest crop. In toon and comic its
+  // strokes start lower (smallInk): at a few px an eye is one or two strokes, and a faint one
+  // melts into the flat skin from arm's length.
   const small = Math.min(1, Math.max(0, (1 - scale) / 0.75));
   const awayThreshold = p.awayThreshold * (1 + p.smallAway * small);
   const away = g.op('Add', [g.scalar(awayThreshold), g.op('Mul', [prior, g.scalar(1 - awayThreshold)])]);
-  const threshold = g.op('Mul', [g.op('Mul', [g.scalar(p.inkThreshold), g.op('Max', [g.op('Add', [g.scalar(1 + 0.8 * 0.7), g.op('Mul', [s, g.scalar(-0.8)])]), g.scalar(0.6)])]), away]);
+  const threshold = g.op('Mul', [
+    g.op('Mul', [g.scalar(p.inkThreshold * (1 - p.smallInk * small)), g.op('Max', [g.op('Add', [g.scalar(1 + 0.8 * 0.7), g.op('Mul', [s, g.scalar(-0.8)])]), g.scalar(0.6)])]),
+    away,
+  ]);
   const dashes = g.op('Clip', [g.op('Div', [g.op('Sub', [response, threshold]), g.scalar(p.inkRange)]), g.scalar(0), g.scalar(1)]);
   // The lips' parting is one stroke: the gaps between teeth (dark lines a few px apart on a smile)
   // are closed along the mouth, a morphological closing across the width of a tooth.

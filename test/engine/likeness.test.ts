@@ -12,18 +12,22 @@ import { judgePython } from '../../scripts/likeness/likeness.ts';
  * What a look must keep, by output size: the share of the judge's faces and eyes, and (toon and
  * comic) the mean flat share of the skin. The photos' own skin scores 0.00-0.02 on these photos,
  * so a face pasted back from the photo fails. Flat: the issue's 0.40 at 1024 and 0.30 at 512
- * (measured: toon 0.46 / 0.35, comic 0.43 / 0.32, since the skin is painted in two flat tones).
- * Eyes: a little below what the face pass reaches today (toon 0.92 / 0.71, comic 0.92 / 0.71,
- * sketch 0.77 / 0.71, manga 0.77 / 0.86), as guards against regressions; the goal (issue 31) is
- * 0.8 everywhere. What the judge misses: one eye of a 54 px face at 512 in every look, single
- * eyes of the 58-73 px faces, and at 512 one eye of a 62 px face whose drawing moves by under a
- * pixel with its landmarks (toon and comic 0.86 -> 0.71 when the small-face search was brought
- * closer at 512, which finds the lawn group's 37 px face; docs/BENCHMARKS.md).
+ * (measured: toon 0.48 / 0.38, comic 0.46 / 0.35, since the skin is painted in two flat tones).
+ * Eyes: toon and comic hold the issue's 0.8 at both sizes (today toon 1.00 / 0.86, comic 0.85 /
+ * 0.86); sketch and manga a little below what they reach (0.77 / 0.71 both), as guards against
+ * regressions, the goal being 0.8 there too. What the judge misses: one eye of a 54 px face at 512
+ * in every look; single eyes of the 58-73 px faces at 1024; in sketch and manga at 512, one of
+ * Hopper's eyes behind her glasses (the judge's eye box lands 28 px beside the photo's). Toon and
+ * comic keep a 62 px face's second eye at 512 since a small face's strokes start lower there
+ * (FACE_PARAMS.smallInk); it had gone 0.86 -> 0.71 when the small-face search was brought closer
+ * at 512, which finds the lawn group's 37 px face (docs/BENCHMARKS.md).
  */
 const LIKENESS_FLOORS = {
   1024: { faces: 0.9, eyes: 0.75, flat: 0.4 },
   512: { faces: 0.9, eyes: 0.7, flat: 0.3 },
 } as const;
+/** The looks held to the issue's eye share, 0.8, at both sizes. */
+const EYES_AT_GOAL = new Set(['toon', 'comic']);
 const FLAT_LOOKS = new Set(['toon', 'comic']);
 
 let rows: LikenessRow[] = [];
@@ -55,7 +59,7 @@ describe('every look keeps the person', () => {
         const { likeness } = rows.find((r) => r.look === look && r.side === side) as LikenessRow;
         const floor = LIKENESS_FLOORS[side];
         expect(likeness.facesKept / likeness.faces, 'faces kept').toBeGreaterThanOrEqual(floor.faces);
-        expect(likeness.eyesKept / likeness.eyes, 'eyes kept').toBeGreaterThanOrEqual(floor.eyes);
+        expect(likeness.eyesKept / likeness.eyes, 'eyes kept').toBeGreaterThanOrEqual(EYES_AT_GOAL.has(look) ? 0.8 : floor.eyes);
         if (FLAT_LOOKS.has(look)) expect(likeness.flat, 'skin flat share').toBeGreaterThanOrEqual(floor.flat);
       });
     }
