@@ -7,7 +7,7 @@
  * pipelines; graphs with a strength input get it directly and nothing is blended.
  */
 import type { Face } from './faces/BlazeFace.ts';
-import { CROP_SIZE, FACE_CROP_SHIFT, faceTransform, footprint, nativeCropSize, pasteBack, resizeCrop, warpCrop, type Similarity } from './faces/align.ts';
+import { CROP_SIZE, FACE_CROP_SHIFT, faceTransform, faceTurn, footprint, nativeCropSize, pasteBack, resizeCrop, turnedMask, warpCrop, type Similarity } from './faces/align.ts';
 import type { FaceFinder } from './faces/FaceFinder.ts';
 import { mix, photoMix } from './blend.ts';
 import { stylise, type FrameModel } from './fullFrame.ts';
@@ -113,7 +113,8 @@ export async function stylisePortrait(models: PortraitModels, photo: RgbFrame, s
   const background = await stylise(models.background, photo, inner, signal);
   const drawn = await drawing;
   const canvas = background.frame;
-  for (const { head, size, transform } of drawn.faces) if (head) pasteBack(canvas, head, await models.mask(size), transform);
+  // A turned face's paste ends closer to its nose on the side it looks to (align.ts, turnedMask).
+  for (const { head, size, transform, box } of drawn.faces) if (head) pasteBack(canvas, head, turnedMask(await models.mask(size), size, faceTurn(box.keypoints)), transform);
   return {
     frame: mix(photo, canvas, photoMix(models.background.io, strength)),
     faces: drawn.faces.map((f) => f.box),

@@ -203,6 +203,50 @@ export function ellipseMask(size = CROP_SIZE, shift = 0): Float32Array {
   return mask;
 }
 
+/**
+ * How far a face is turned, from its keypoints (BlazeFace order): the nose's offset from the eyes'
+ * midpoint along the eye line, in eye distances, positive when the nose points to the image's
+ * right. About 0 for a frontal face (0.00-0.08 on the fixtures' frontal faces), 0.2-0.3 for a
+ * face turned a little, 0.8-0.9 for a profile.
+ */
+export function faceTurn(keypoints: readonly Point[]): number {
+  const [e0, e1, nose] = keypoints as [Point, Point, Point];
+  const [left, right] = e0[0] <= e1[0] ? [e0, e1] : [e1, e0];
+  const [ex, ey] = [right[0] - left[0], right[1] - left[1]];
+  const d2 = ex * ex + ey * ey;
+  if (d2 < 1e-6) return 0;
+  return ((nose[0] - (left[0] + right[0]) / 2) * ex + (nose[1] - (left[1] + right[1]) / 2) * ey) / d2;
+}
+
+/** From this turn on, the paste's side in front of the face is pulled in; fully from TURN_FULL. */
+const TURN_FROM = 0.3;
+const TURN_FULL = 0.8;
+
+/**
+ * The face mask for a turned face: on the side the face looks to, the paste ends closer to the
+ * nose. The crop is fitted to frontal reference points, so on a profile (eyes close together) it
+ * reaches far in front of the face, over whatever is there (a camera, a hand, a friend's face),
+ * and the face pass drew that as skin and features. Behind the face (cheek, ear, hair) the mask
+ * is unchanged. A frontal face (|turn| ≤ 0.3) gets `mask` itself.
+ */
+export function turnedMask(mask: Float32Array, size: number, turn: number): Float32Array {
+  const u = Math.min(1, Math.max(0, (Math.abs(turn) - TURN_FROM) / (TURN_FULL - TURN_FROM)));
+  if (u === 0) return mask;
+  const k = size / CROP_SIZE;
+  // The ellipse's half width is 98 reference px from x 146; in front it ends up to half as far.
+  const reach = 98 * (1 - 0.5 * u) * k;
+  const feather = 0.22 * 98 * k;
+  const out = new Float32Array(mask.length);
+  for (let x = 0; x < size; x += 1) {
+    // How far ahead of the face's centre this column is, and how far inside the front edge.
+    const ahead = Math.sign(turn) * (x - 146 * k);
+    const inside = Math.min(1, Math.max(0, (reach - ahead) / feather));
+    const w = inside * inside * (3 - 2 * inside);
+    for (let y = 0; y < size; y += 1) out[y * size + x] = (mask[y * size + x] as number) * w;
+  }
+  return out;
+}
+
 function sampleRgb(frame: RgbFrame, u: number, v: number, out: Buffer, at: number, border: number): void {
   const x0 = Math.floor(u);
   const y0 = Math.floor(v);
