@@ -55,6 +55,7 @@ function feeds(session: ort.InferenceSession, image: ort.Tensor): Record<string,
   const feed: Record<string, ort.Tensor> = { [input]: image };
   if (session.inputNames.includes('strength')) feed.strength = new ort.Tensor('float32', Float32Array.from([STRENGTH]), [1]);
   if (session.inputNames.includes('origin')) feed.origin = new ort.Tensor('float32', Float32Array.from([0, 0]), [2]);
+  if (session.inputNames.includes('placement')) feed.placement = new ort.Tensor('float32', Float32Array.from([1, 0, 0, 0, 1]), [5]);
   if (session.inputNames.includes('look')) feed.look = new ort.Tensor('int64', BigInt64Array.of(BigInt(look)), []);
   return feed;
 }

@@ -31,6 +31,7 @@ try {
   };
   if (session.inputNames.includes('strength')) feeds.strength = new ort.Tensor('float32', new Float32Array([0.7]), [1]);
   if (session.inputNames.includes('origin')) feeds.origin = new ort.Tensor('float32', new Float32Array([0, 0]), [2]);
+  if (session.inputNames.includes('placement')) feeds.placement = new ort.Tensor('float32', new Float32Array([1, 0, 0, 0, 1]), [5]);
   // The built-in graphs hold every look: 0 toon, 1 sketch, 2 manga, 3 comic.
   if (session.inputNames.includes('look')) feeds.look = new ort.Tensor('int64', BigInt64Array.of(BigInt(values.look)), []);
   for (let i = 0; i < runs; i += 1) await session.run(feeds);

@@ -10,7 +10,7 @@ export async function tiledAgainstWhole(id: string): Promise<{ entry: ModelEntry
   const session = await ModelSession.open(entry, DEFAULT_ENGINE_CONFIG.runtime, silentLogger);
   try {
     const frame = await decodeImage(fixture('coffee.png'), 1600, 1200, { maxPixels: 1e8, maxBytes: 1e8 });
-    const run = session.run.bind(session);
+    const run = (data: Parameters<typeof session.run>[0], dims: readonly number[], strength?: number, origin?: readonly [number, number]) => session.run(data, dims, strength, origin);
     const { margin, feather } = entry.manifest.tile;
     const maxSide = 2 * margin + feather + 400 - ((2 * margin + feather) % 4);
     const whole = await stylise({ io: entry.manifest.io, tile: entry.manifest.tile, run }, frame, 1);

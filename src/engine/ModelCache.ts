@@ -32,6 +32,9 @@ const MAX_SESSIONS = 2;
  */
 const MAX_FACE_SESSIONS = 6;
 
+/** The output side at which a graph's pattern is drawn at scale 1 (the built-in looks' radii are reference px at 1024). */
+const PAGE_SIDE = 1024;
+
 export class ModelCache {
   readonly #runtime: RuntimeConfig;
   readonly #log: Logger;
@@ -137,6 +140,8 @@ export class ModelCache {
     const head = entry.manifest.head;
     return {
       finder: await this.faceFinder(),
+      // The whole frame's graph for this output (its size variant): the scale its pattern is drawn at.
+      pageScale: (forSide(entry, side).manifest.side ?? PAGE_SIDE) / PAGE_SIDE,
       // Heads drawn at the face's scale pick their variant by the crop; the others by the output.
       head: (size: number) => (head?.crop === 'face' ? this.faceModel(headEntry(entry), size) : this.model(headEntry(entry), side)),
       crop: head?.crop === 'face' ? { kind: 'face' as const, sides: headSides(entry) } : { kind: head?.crop === 'native' ? ('native' as const) : ('fixed' as const) },
@@ -220,7 +225,7 @@ function cached<T>(map: Map<string, Promise<T>>, key: string, make: () => Promis
  */
 export function frameModel(session: ModelSession, entry: ModelEntry = session.entry): FrameModel & { provider: string } {
   const { io, tile } = entry.manifest;
-  return { io, tile, run: (data, dims, strength, origin) => session.run(data, dims, strength, origin, io), provider: session.provider };
+  return { io, tile, run: (data, dims, strength, origin, placement) => session.run(data, dims, strength, origin, io, placement), provider: session.provider };
 }
 
 /** The head model of a portrait entry, as an entry of its own. */

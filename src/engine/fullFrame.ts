@@ -8,7 +8,7 @@
 import { ToonError } from './errors.ts';
 import type { RgbFrame } from './image.ts';
 import type { ModelIO, TileSpec } from './manifest.ts';
-import type { TileData } from './session.ts';
+import type { Placement, TileData } from './session.ts';
 import { mix, photoMix } from './blend.ts';
 import { planAxis, roundUp, type AxisTile } from './tiling.ts';
 
@@ -16,8 +16,11 @@ import { planAxis, roundUp, type AxisTile } from './tiling.ts';
 export interface FrameModel {
   io: ModelIO;
   tile: TileSpec;
-  /** `origin`: the tile's top-left corner in the frame (x, y), for graphs that take it. */
-  run(data: TileData, dims: readonly number[], strength?: number, origin?: readonly [number, number]): Promise<TileData>;
+  /**
+   * `origin`: the tile's top-left corner in the frame (x, y), for graphs that take it;
+   * `placement`: where a face crop sits in the frame (ModelIO.placement), for graphs that take it.
+   */
+  run(data: TileData, dims: readonly number[], strength?: number, origin?: readonly [number, number], placement?: Placement): Promise<TileData>;
 }
 
 interface FrameStats {
@@ -54,7 +57,7 @@ export function planTiles(width: number, height: number, io: ModelIO, tile: Tile
  * Several tiles are first stitched with weights.
  * `signal` is checked between tiles, so a cancelled or late job stops at the next tile.
  */
-export async function stylise(model: FrameModel, frame: RgbFrame, strength: number, signal?: AbortSignal): Promise<{ frame: RgbFrame; stats: FrameStats }> {
+export async function stylise(model: FrameModel, frame: RgbFrame, strength: number, signal?: AbortSignal, placement?: Placement): Promise<{ frame: RgbFrame; stats: FrameStats }> {
   const { io } = model;
   const xs = planAxis(padded(frame.width, io, model.tile), model.tile, io.sizeMultiple);
   const ys = planAxis(padded(frame.height, io, model.tile), model.tile, io.sizeMultiple);
@@ -63,7 +66,7 @@ export async function stylise(model: FrameModel, frame: RgbFrame, strength: numb
     if (signal?.aborted) throw signal.reason instanceof ToonError ? signal.reason : new ToonError('CANCELLED', { cause: signal.reason });
     const input = toTensor(frame, tx, ty, io);
     const t0 = performance.now();
-    const output = await model.run(input.data, input.dims, strength, [tx.start, ty.start]);
+    const output = await model.run(input.data, input.dims, strength, [tx.start, ty.start], placement);
     stats.modelMs += performance.now() - t0;
     stats.tiles += 1;
     return output;

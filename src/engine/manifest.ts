@@ -45,6 +45,14 @@ export interface ModelIO {
    */
   origin?: string;
   /**
+   * Name of a graph input (float32, shape [5]) that takes where a face crop sits in the frame and
+   * the page's scale: [a, b, tx, ty, scale], crop pixel (x, y) at frame pixel (a·x + b·y + tx,
+   * −b·x + a·y + ty), and the whole-frame graph's scale (its side / 1024). A face graph that draws
+   * part of the page's pattern (manga's screentone on the hair) lines it up with the page with it.
+   * A size variant without that input is run without it.
+   */
+  placement?: string;
+  /**
    * For a graph that holds several styles (the built-in looks share one file, and so one session
    * and its memory): the name of its int64 scalar input that picks one, and this style's value.
    */
@@ -199,6 +207,7 @@ export function validateManifest(raw: unknown, where = 'manifest'): ModelManifes
       minSide: int(io.minSide, `${field}.minSide`, 1),
       ...(io.strength === undefined ? {} : { strength: str(io.strength, `${field}.strength`) }),
       ...(io.origin === undefined ? {} : { origin: str(io.origin, `${field}.origin`) }),
+      ...(io.placement === undefined ? {} : { placement: str(io.placement, `${field}.placement`) }),
       ...(io.pixels === undefined ? {} : { pixels: oneOf(io.pixels, `${field}.pixels`, ['float32', 'uint8'] as const) }),
       ...(io.select === undefined ? {} : { select: parseSelect(io.select, `${field}.select`) }),
     };

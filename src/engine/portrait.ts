@@ -25,6 +25,8 @@ export interface FaceModels {
    * the one of `sides` nearest the photo's resolution (the head graph drawn at the face's scale).
    */
   crop: { kind: 'fixed' } | { kind: 'native' } | { kind: 'face'; sides: readonly number[] };
+  /** The whole frame's graph's scale (its side / 1024), for head graphs that draw its pattern (ModelIO.placement). */
+  pageScale: number;
 }
 
 /** A face found, where its crop is cut, and (when drawn) the crop drawn by the head graph. */
@@ -94,7 +96,9 @@ export async function drawFaces(models: FaceModels, photo: RgbFrame, inner: numb
   t = performance.now();
   for (const face of faces) {
     if (signal?.aborted) throw signal.reason instanceof ToonError ? signal.reason : new ToonError('CANCELLED');
-    face.head = (await stylise(await models.head(face.size), warpCrop(photo, face.transform, face.size), inner, signal)).frame;
+    // Where the crop sits in the frame, for a head graph that lines the page's pattern up with it.
+    const { a, b, tx, ty } = face.transform;
+    face.head = (await stylise(await models.head(face.size), warpCrop(photo, face.transform, face.size), inner, signal, [a, b, tx, ty, models.pageScale])).frame;
   }
   return { faces, detectMs, headMs: performance.now() - t };
 }

@@ -14,6 +14,15 @@ import { openSession, type RuntimeConfig } from './runtime.ts';
 
 export type { RuntimeConfig } from './runtime.ts';
 
+/**
+ * Where a face crop sits in the frame, and the page's scale (ModelIO.placement): [a, b, tx, ty,
+ * scale], crop pixel (x, y) at frame pixel (a·x + b·y + tx, −b·x + a·y + ty).
+ */
+export type Placement = readonly [number, number, number, number, number];
+
+/** A crop that is the frame itself, at a 1024 page. */
+const NO_PLACEMENT: Placement = [1, 0, 0, 0, 1];
+
 /** One tile's tensor data: float32 for most models, the frame's 8-bit pixels for `io.pixels: uint8`. */
 export type TileData = Float32Array | Uint8Array;
 
@@ -80,9 +89,16 @@ export class ModelSession {
    * graph's strength input, for models that have one (see ModelIO.strength). `io` is how the
    * caller's style feeds the graph: styles that share one file (ModelIO.select) share the session.
    */
-  async run(data: TileData, dims: readonly number[], strength = 1, origin: readonly [number, number] = [0, 0], io: ModelIO = this.entry.manifest.io): Promise<TileData> {
+  async run(
+    data: TileData,
+    dims: readonly number[],
+    strength = 1,
+    origin: readonly [number, number] = [0, 0],
+    io: ModelIO = this.entry.manifest.io,
+    placement: Placement = NO_PLACEMENT,
+  ): Promise<TileData> {
     try {
-      return await this.#run(data, dims, strength, origin, io);
+      return await this.#run(data, dims, strength, origin, io, placement);
     } catch (error) {
       const reopen = this.#reopen;
       if (!reopen) throw error;
@@ -99,18 +115,20 @@ export class ModelSession {
       this.#provider = 'cpu';
       this.#reopen = undefined;
       await failed.release().catch(() => undefined);
-      return this.#run(data, dims, strength, origin, io);
+      return this.#run(data, dims, strength, origin, io, placement);
     }
   }
 
-  async #run(data: TileData, dims: readonly number[], strength: number, origin: readonly [number, number], io: ModelIO): Promise<TileData> {
-    const { input, output, strength: strengthInput, origin: originInput, select, pixels } = io;
+  async #run(data: TileData, dims: readonly number[], strength: number, origin: readonly [number, number], io: ModelIO, placement: Placement): Promise<TileData> {
+    const { input, output, strength: strengthInput, origin: originInput, placement: placementInput, select, pixels } = io;
     const withStack = callSite();
     try {
       if ((pixels === 'uint8') !== data instanceof Uint8Array) throw new Error(`input is ${data instanceof Uint8Array ? 'uint8' : 'float32'}, the model takes ${pixels ?? 'float32'}`);
       const feeds: Record<string, ort.Tensor> = { [input]: data instanceof Uint8Array ? new Tensor('uint8', data, dims) : new Tensor('float32', data, dims) };
       if (strengthInput) feeds[strengthInput] = new Tensor('float32', Float32Array.of(strength), [1]);
       if (originInput) feeds[originInput] = new Tensor('float32', Float32Array.from(origin), [2]);
+      // A style's size variants share its io; a variant that draws no pattern takes no placement.
+      if (placementInput && this.#session.inputNames.includes(placementInput)) feeds[placementInput] = new Tensor('float32', Float32Array.from(placement), [5]);
       if (select) feeds[select.input] = new Tensor('int64', BigInt64Array.of(BigInt(select.value)), []);
       const result = await this.#session.run(feeds);
       const tensor = result[output];

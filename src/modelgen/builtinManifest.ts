@@ -94,9 +94,10 @@ function faceGraphs(): { files: GeneratedFile[]; main: SizeVariant; variants: Si
 
 /** A look's face pass as its manifest's `head` (crop: face): the combined face graphs, its index. */
 function faceHead(look: FaceLook, faces: ReturnType<typeof faceGraphs>): NonNullable<ModelManifest['head']> {
-  // The face graphs take no tile corner: they lay no pattern.
+  // The face graphs take no tile corner, but where the crop sits in the frame: manga lays the
+  // page's screentone on the hair around a face, lined up with the page's own.
   const { origin: _origin, ...faceIo } = BUILTIN_IO;
-  const io = { ...faceIo, select: { input: LOOK_INPUT, value: ALL_LOOKS.indexOf(look) } };
+  const io = { ...faceIo, placement: 'placement', select: { input: LOOK_INPUT, value: ALL_LOOKS.indexOf(look) } };
   return { file: faces.main.file, sha256: faces.main.sha256, side: faces.main.side, variants: faces.variants, io, crop: 'face' };
 }
 

@@ -15,15 +15,20 @@
  * features are short shapes (an eye is a few strokes), and skin, once smoothed at this scale, has
  * no texture left to draw. The looks render the same layers without screen patterns: a face in
  * manga or a sketch is drawn in line and flat tone (dots or hatching laid over a small face
- * swallow its eyes, and a pattern cut in the crop's frame would not line up with the page's).
+ * swallow its eyes). One exception: manga's hair above a face (above the brows, outside the
+ * face's oval, where it is dark) takes the page's own screentone, on the page's grid, told where
+ * the crop sits by the `placement` input (not on the smallest crops, where its dots are coarse).
  *
- * Input: 8-bit RGB pixels, NHWC ("image", uint8 [1, S, S, 3]) and the strength ("strength", float
- * [1]). Output: the drawn face ("cartoon"), same type and layout.
+ * Input: 8-bit RGB pixels, NHWC ("image", uint8 [1, S, S, 3]), the strength ("strength", float
+ * [1]) and, in manga's graphs, the crop's place on the page ("placement", float [5]: the crop→frame
+ * similarity a, b, tx, ty and the page's scale). Output: the drawn face ("cartoon"), same type and
+ * layout.
  */
 import { FACE_CROP_SHIFT } from '../engine/faces/align.ts';
 import { GraphBuilder } from './GraphBuilder.ts';
 import { gaussianBlur, boxMean } from './filters.ts';
 import { FACE_PARAMS, type FaceLook } from './builtinParams.ts';
+import { dotScreen, LOOK_PARAMS } from './looks.ts';
 import { channels, gradientMagnitude, kuwahara, labToRgb, lerp, rgbToLab, unit } from './styleLayers.ts';
 
 /** Crop sides the face graph is built for, √2 apart around DCT-Net's 288 (see FACE_PARAMS.referenceSide). */
@@ -151,7 +156,10 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
     oval && skinMean && p.celSkin > 0
       ? celSkin(g, { L: Lshade, Lsmooth: Ls, ab, s, glintable: g.op('Mul', [oval, g.op('Sub', [g.scalar(1), g.op('Max', [eyes, mouth])])]) }, skinMean, look)
       : { L: Lshade, ab };
-  const lab255 = renderFace(g, look, { Lshade: cel.L, ab: cel.ab, ink, gradL, s, scale, eyeDark, ...(skinMean ? { skinL: skinMean.L } : {}) });
+  // Not on the smallest faces: there the page's dots are coarse against the face (a 50 px face's
+  // fringe in dots hid its forehead, and the judge lost the face).
+  const screen = look === 'manga' && small < 1 ? pageScreen(g, Ls, side, 1 - small) : undefined;
+  const lab255 = renderFace(g, look, { Lshade: cel.L, ab: cel.ab, ink, gradL, s, scale, eyeDark, ...(skinMean ? { skinL: skinMean.L } : {}), ...(screen ? { screen } : {}) });
   const rgb = labToRgb(g, lab255);
   const bytes = g.op('Add', [g.op('Mul', [g.op('Clip', [rgb, g.scalar(0), g.scalar(1)]), g.scalar(255)]), g.scalar(0.5)]);
   g.output(g.op('Cast', [g.op('Transpose', [bytes], { perm: [0, 2, 3, 1] })], { to: 2 }), 'cartoon', [1, 'height', 'width', 3], 'uint8');
@@ -182,6 +190,48 @@ function ellipsePrior(g: GraphBuilder, like: string, side: number, ellipses: rea
   }
   return prior;
 }
+
+/** The page's screentone, seen from the crop: its frame coordinates, its period, and where the hair is. */
+interface PageScreen {
+  /** Frame pixel coordinates of each crop pixel, [1, 1, S, S]. */
+  X: string;
+  Y: string;
+  /** The page's dot period in frame px, [1]. */
+  period: string;
+  /** 1 on the hair above the face (above the brows, outside the face's oval), 0 on the face. */
+  hair: string;
+}
+
+/**
+ * Where the crop's pixels are on the page (the graph's `placement` input: the crop→frame similarity
+ * and the page's scale, ModelIO.placement), so that the face pass lays the page's own screentone
+ * on the hair, dot for dot: with the face's one flat grey there, dark hair came out as a light
+ * smear where the blend met the page's near-black dots at the hairline.
+ */
+function pageScreen(g: GraphBuilder, like: string, side: number, share: number): PageScreen {
+  const placement = g.input('placement', [5]);
+  const at = (i: number) => g.op('Slice', [placement, g.int64s('s', [i]), g.int64s('e', [i + 1]), g.int64s('a', [0])]);
+  const first = (axis: number) => g.op('Slice', [like, g.int64s('s', [0]), g.int64s('e', [1]), g.int64s('a', [axis])]);
+  const ones = (t: string) => g.op('Add', [g.op('Mul', [t, g.scalar(0)]), g.scalar(1)]);
+  // Crop pixel indices: a row [1, 1, 1, S] and a column [1, 1, S, 1].
+  const x = g.op('Sub', [g.op('CumSum', [ones(first(2)), g.int64s('axis', [3])]), g.scalar(1)]);
+  const y = g.op('Sub', [g.op('CumSum', [ones(first(3)), g.int64s('axis', [2])]), g.scalar(1)]);
+  const [a, b, tx, ty, pageScale] = [0, 1, 2, 3, 4].map(at) as [string, string, string, string, string];
+  const X = g.op('Add', [g.op('Add', [g.op('Mul', [a, x]), g.op('Mul', [b, y])]), tx]);
+  const Y = g.op('Add', [g.op('Sub', [g.op('Mul', [a, y]), g.op('Mul', [b, x])]), ty]);
+  // Above the brows (reference px of the crop, which holds the face FACE_CROP_SHIFT higher), and
+  // outside the face's oval: the forehead's skin stays the face pass's.
+  const yRef = g.op('Mul', [g.op('Add', [y, g.scalar(0.5)]), g.scalar(FACE_PARAMS.referenceSide / side)]);
+  const above = unit(g, g.op('Sub', [g.scalar(HAIR_BELOW - FACE_CROP_SHIFT), yRef]), 0, 24);
+  const hair = g.op('Mul', [g.op('Mul', [above, g.scalar(share)]), g.op('Sub', [g.scalar(1), ellipsePrior(g, like, side, [FACE_ELLIPSE])])]);
+  return { X, Y, period: g.op('Mul', [pageScale, g.scalar(LOOK_PARAMS.manga.dotPeriod)]), hair };
+}
+
+/** L* from which down (over 15) the hair takes the page's ink: darker than any forehead here. */
+const HAIR_DARK = 75;
+
+/** Reference y (DCT-Net's 288 px crop) above which the page's screentone takes over from the face's tone: the brows' top. */
+const HAIR_BELOW = 116;
 
 /** [cx, cy, rx, ry] in the 288 px crop: the eyes alone (lids, iris, white). */
 const EYE_ELLIPSES = [
@@ -290,6 +340,18 @@ interface FaceLayers {
   eyeDark: string;
   /** The face's own skin L* (where the look measures it). */
   skinL?: string;
+  /** Manga: the page's screentone, for the hair around the face. */
+  screen?: PageScreen;
+}
+
+/** Manga's page ink (looks.ts) at the face's tones: solid black, the screentone's dots, and the face's strokes. */
+function pageInk(g: GraphBuilder, v: FaceLayers, screen: PageScreen, strokes: string): string {
+  const p = LOOK_PARAMS.manga;
+  const shift = g.op('Mul', [g.op('Sub', [v.s, g.scalar(0.7)]), g.scalar(p.simplify)]);
+  const black = unit(g, g.op('Sub', [g.scalar(p.blackFrom + p.blackRange), g.op('Sub', [v.Lshade, shift])]), 0, p.blackRange);
+  const tone = unit(g, g.op('Sub', [g.scalar(p.whiteFrom), g.op('Add', [v.Lshade, shift])]), 0, p.whiteFrom - p.blackFrom);
+  const dots = dotScreen(g, screen.X, screen.Y, screen.period, tone, 0.75);
+  return g.op('Max', [g.op('Max', [black, dots]), strokes]);
 }
 
 /** The look's Lab output for a face, [1, 3, S, S]. */
@@ -325,7 +387,11 @@ function renderFace(g: GraphBuilder, look: FaceLook, v: FaceLayers): string {
       // one flat grey for the shadow side (what a screentone reads as from arm's length).
       const black = unit(g, g.op('Sub', [g.scalar(p.blackFrom), v.Lshade]), 0, 8);
       const tone = g.op('Mul', [unit(g, g.op('Sub', [g.scalar(p.toneFrom), v.Lshade]), 0, p.toneRange), g.scalar(p.toneMax)]);
-      const inkAll = g.op('Max', [g.op('Max', [black, alpha]), tone]);
+      const faceInk = g.op('Max', [g.op('Max', [black, alpha]), tone]);
+      // On the hair, the page's own blacks and dots (looks.ts, manga), lined up with the page's;
+      // only where it is dark (hair, a hat), so that a forehead stays the face's white.
+      const onHair = v.screen ? g.op('Mul', [v.screen.hair, unit(g, g.op('Sub', [g.scalar(HAIR_DARK), v.Lshade]), 0, 15)]) : undefined;
+      const inkAll = v.screen && onHair ? lerp(g, faceInk, pageInk(g, v, v.screen, alpha), onHair) : faceInk;
       const Lout = g.op('Mul', [g.op('Sub', [g.scalar(1), inkAll]), g.scalar(100)]);
       return g.op('Concat', [Lout, g.op('Mul', [v.ab, g.scalar(0)])], { axis: 1 });
     }

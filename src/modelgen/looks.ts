@@ -42,7 +42,7 @@ export interface LookLayers {
 }
 
 /** Per-look constants (reference px at a 1024 px output, L* units). */
-const LOOK_PARAMS = {
+export const LOOK_PARAMS = {
   sketch: { hatchPeriod: 7, crossFrom: 0.6, toneFrom: 64, toneRange: 48, graphite: 36, paper: 96, grain: 2.5, lineEdge: [0.5, 0.8], contour: [1.5, 4] },
   manga: { dotPeriod: 5, blackFrom: 20, blackRange: 8, whiteFrom: 74, simplify: 10, lineEdge: [0.25, 0.55] },
   comic: { dotPeriod: 6, shadowFrom: 52, shadowRange: 30, dotShade: 0.55, saturation: 1.5, lineEdge: [0.15, 0.45] },
@@ -129,15 +129,19 @@ function wrap(g: GraphBuilder, t: string): string {
  * Ink of a dot screen at 45°, `period` px between dots: each dot covers `coverage` (0..1) of its
  * cell, so the ink's area follows the tone (dots merge past ~0.78).
  */
-function dotScreen(g: GraphBuilder, X: string, Y: string, period: number, coverage: string, aa: number): string {
-  const k = 1 / (period * Math.SQRT2);
-  const u = wrap(g, g.op('Mul', [g.op('Add', [X, Y]), g.scalar(k)]));
-  const w = wrap(g, g.op('Mul', [g.op('Sub', [X, Y]), g.scalar(k)]));
+export function dotScreen(g: GraphBuilder, X: string, Y: string, period: number | string, coverage: string, aa: number): string {
+  // `period` a number (the page's graphs, built per size) or a tensor of shape [1] (a face crop's
+  // graph, told the page's scale when it runs).
+  const perCell = typeof period === 'number' ? undefined : g.op('Reciprocal', [g.op('Mul', [period, g.scalar(Math.SQRT2)])]);
+  const k = () => perCell ?? g.scalar(1 / ((period as number) * Math.SQRT2));
+  const u = wrap(g, g.op('Mul', [g.op('Add', [X, Y]), k()]));
+  const w = wrap(g, g.op('Mul', [g.op('Sub', [X, Y]), k()]));
   const dist = g.op('Sqrt', [g.op('Add', [g.op('Mul', [u, u]), g.op('Mul', [w, w])])]);
   const radius = g.op('Sqrt', [g.op('Div', [g.op('Clip', [coverage, g.scalar(0), g.scalar(1)]), g.scalar(Math.PI)])]);
   // The antialiased edge is centred on the radius (the dot keeps its area at any period); where
   // there is no tone there is no dot (no stray specks).
-  const ink = g.op('Clip', [g.op('Add', [g.op('Mul', [g.op('Sub', [radius, dist]), g.scalar(period / aa)]), g.scalar(0.5)]), g.scalar(0), g.scalar(1)]);
+  const sharpness = () => (typeof period === 'number' ? g.scalar(period / aa) : g.op('Mul', [period, g.scalar(1 / aa)]));
+  const ink = g.op('Clip', [g.op('Add', [g.op('Mul', [g.op('Sub', [radius, dist]), sharpness()]), g.scalar(0.5)]), g.scalar(0), g.scalar(1)]);
   return g.op('Mul', [ink, unit(g, coverage, 0, 0.04)]);
 }
 

@@ -31,14 +31,18 @@ async function runBoth(file: string, width: number, height: number, look = 0): P
   const bytes = await readFile(path.join(DEFAULT_MODELS_DIR, file));
   // The built-in graphs take and give 8-bit RGB pixels (NHWC).
   const data = Uint8Array.from({ length: 3 * width * height }, (_, i) => Math.round(((Math.sin(i * 0.37) + 1) / 2) * 255));
-  // The built-in looks share one graph per size (an int64 input picks the look).
-  const feeds = {
+  const [gpu, cpu] = await Promise.all(['webgpu', 'cpu'].map((p) => ort.InferenceSession.create(bytes, { executionProviders: [p] })));
+  // The built-in looks share one graph per size (an int64 input picks the look); the pages take
+  // their tile's corner, manga's face graphs where the crop sits on the page (a crop turned 10°).
+  const turn = (10 * Math.PI) / 180;
+  const all: Record<string, ort.Tensor> = {
     image: new ort.Tensor('uint8', data, [1, height, width, 3]),
     strength: new ort.Tensor('float32', Float32Array.of(0.7), [1]),
     look: new ort.Tensor('int64', BigInt64Array.of(BigInt(look)), []),
-    ...(file.startsWith('looks') ? { origin: new ort.Tensor('float32', Float32Array.of(0, 0), [2]) } : {}),
+    origin: new ort.Tensor('float32', Float32Array.of(0, 0), [2]),
+    placement: new ort.Tensor('float32', Float32Array.of(1.3 * Math.cos(turn), 1.3 * Math.sin(turn), 40, 25, 0.7), [5]),
   };
-  const [gpu, cpu] = await Promise.all(['webgpu', 'cpu'].map((p) => ort.InferenceSession.create(bytes, { executionProviders: [p] })));
+  const feeds = Object.fromEntries(Object.entries(all).filter(([name]) => gpu!.inputNames.includes(name)));
   const a = (await gpu!.run(feeds)).cartoon!.data as Uint8Array;
   const b = (await cpu!.run(feeds)).cartoon!.data as Uint8Array;
   await Promise.all([gpu!.release(), cpu!.release()]);

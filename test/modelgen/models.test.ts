@@ -34,6 +34,8 @@ describe('looks combined in one graph', () => {
         image: new ort.Tensor('uint8', image, [1, side, side, 3]),
         strength: new ort.Tensor('float32', Float32Array.of(0.7), [1]),
         look: new ort.Tensor('int64', BigInt64Array.of(BigInt(look)), []),
+        // Where the crop sits on the page (manga lays the page's screentone on the hair).
+        placement: new ort.Tensor('float32', Float32Array.of(1.2, 0.1, 30, 40, 1), [5]),
       };
       const [a, b] = await Promise.all(sessions.map(async (session) => (await session.run(feeds)).cartoon?.data as Uint8Array));
       expect(Buffer.from(b as Uint8Array).equals(Buffer.from(a as Uint8Array)), `look ${look}`).toBe(true);
