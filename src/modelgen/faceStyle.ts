@@ -29,7 +29,7 @@ import { GraphBuilder } from './GraphBuilder.ts';
 import { gaussianBlur, boxMean } from './filters.ts';
 import { FACE_PARAMS, type FaceLook } from './builtinParams.ts';
 import { dotScreen, LOOK_PARAMS } from './looks.ts';
-import { channels, gradientMagnitude, kuwahara, labToRgb, lerp, rgbToLab, unit } from './styleLayers.ts';
+import { channels, gradientMagnitude, kuwahara, labToRgb, lerp, pixelCount, rgbToLab, unit } from './styleLayers.ts';
 
 /** Crop sides the face graph is built for, √2 apart around DCT-Net's 288 (see FACE_PARAMS.referenceSide). */
 export const FACE_SIDES = [72, 102, 144, 204, 288, 408, 576] as const;
@@ -173,11 +173,9 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
  */
 function ellipsePrior(g: GraphBuilder, like: string, side: number, ellipses: readonly (readonly [number, number, number, number])[]): string {
   const k = side / FACE_PARAMS.referenceSide;
-  const first = (axis: number) => g.op('Slice', [like, g.int64s('s', [0]), g.int64s('e', [1]), g.int64s('a', [axis])]);
-  const ones = (t: string) => g.op('Add', [g.op('Mul', [t, g.scalar(0)]), g.scalar(1)]);
   // Pixel centres in reference px: a row [1, 1, 1, W] and a column [1, 1, H, 1].
-  const X = g.op('Mul', [g.op('Sub', [g.op('CumSum', [ones(first(2)), g.int64s('axis', [3])]), g.scalar(0.5)]), g.scalar(1 / k)]);
-  const Y = g.op('Mul', [g.op('Sub', [g.op('CumSum', [ones(first(3)), g.int64s('axis', [2])]), g.scalar(0.5)]), g.scalar(1 / k)]);
+  const X = g.op('Mul', [g.op('Sub', [pixelCount(g, like, 'x'), g.scalar(0.5)]), g.scalar(1 / k)]);
+  const Y = g.op('Mul', [g.op('Sub', [pixelCount(g, like, 'y'), g.scalar(0.5)]), g.scalar(1 / k)]);
   let prior = '';
   for (const [cx, cy, rx, ry] of ellipses) {
     const dx = g.op('Mul', [g.op('Sub', [X, g.scalar(cx)]), g.scalar(1 / rx)]);
@@ -211,11 +209,9 @@ interface PageScreen {
 function pageScreen(g: GraphBuilder, like: string, side: number, share: number): PageScreen {
   const placement = g.input('placement', [5]);
   const at = (i: number) => g.op('Slice', [placement, g.int64s('s', [i]), g.int64s('e', [i + 1]), g.int64s('a', [0])]);
-  const first = (axis: number) => g.op('Slice', [like, g.int64s('s', [0]), g.int64s('e', [1]), g.int64s('a', [axis])]);
-  const ones = (t: string) => g.op('Add', [g.op('Mul', [t, g.scalar(0)]), g.scalar(1)]);
   // Crop pixel indices: a row [1, 1, 1, S] and a column [1, 1, S, 1].
-  const x = g.op('Sub', [g.op('CumSum', [ones(first(2)), g.int64s('axis', [3])]), g.scalar(1)]);
-  const y = g.op('Sub', [g.op('CumSum', [ones(first(3)), g.int64s('axis', [2])]), g.scalar(1)]);
+  const x = g.op('Sub', [pixelCount(g, like, 'x'), g.scalar(1)]);
+  const y = g.op('Sub', [pixelCount(g, like, 'y'), g.scalar(1)]);
   const [a, b, tx, ty, pageScale] = [0, 1, 2, 3, 4].map(at) as [string, string, string, string, string];
   const X = g.op('Add', [g.op('Add', [g.op('Mul', [a, x]), g.op('Mul', [b, y])]), tx]);
   const Y = g.op('Add', [g.op('Sub', [g.op('Mul', [a, y]), g.op('Mul', [b, x])]), ty]);

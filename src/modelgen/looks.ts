@@ -14,7 +14,7 @@
  * follows the output size like every radius.
  */
 import type { GraphBuilder } from './GraphBuilder.ts';
-import { lerp, unit } from './styleLayers.ts';
+import { lerp, pixelCount, unit } from './styleLayers.ts';
 
 export const LOOK_IDS = ['sketch', 'manga', 'comic'] as const;
 export type LookId = (typeof LOOK_IDS)[number];
@@ -113,10 +113,8 @@ function firm(g: GraphBuilder, v: LookLayers, edge: readonly [number, number]): 
  */
 function coords(g: GraphBuilder, like: string, origin: string): { X: string; Y: string } {
   const at = (i: number) => g.op('Slice', [origin, g.int64s('s', [i]), g.int64s('e', [i + 1]), g.int64s('a', [0])]);
-  const first = (axis: number) => g.op('Slice', [like, g.int64s('s', [0]), g.int64s('e', [1]), g.int64s('a', [axis])]);
-  const ones = (t: string) => g.op('Add', [g.op('Mul', [t, g.scalar(0)]), g.scalar(1)]);
-  const X = g.op('Add', [g.op('CumSum', [ones(first(2)), g.int64s('axis', [3])]), g.op('Sub', [at(0), g.scalar(1)])]);
-  const Y = g.op('Add', [g.op('CumSum', [ones(first(3)), g.int64s('axis', [2])]), g.op('Sub', [at(1), g.scalar(1)])]);
+  const X = g.op('Add', [pixelCount(g, like, 'x'), g.op('Sub', [at(0), g.scalar(1)])]);
+  const Y = g.op('Add', [pixelCount(g, like, 'y'), g.op('Sub', [at(1), g.scalar(1)])]);
   return { X, Y };
 }
 

@@ -152,3 +152,15 @@ function invert3(m: readonly (readonly number[])[]): number[][] {
     [(d * i - e * h) / det, (b * h - a * i) / det, (a * e - b * d) / det],
   ];
 }
+
+/**
+ * Pixel counts (1, 2, 3, ...) of a [1, C, H, W] tensor along its width, as a row [1, 1, 1, W] ('x'),
+ * or along its height, as a column [1, 1, H, 1] ('y'): coordinates that broadcast wherever they
+ * meet, with no full-size coordinate planes.
+ */
+export function pixelCount(g: GraphBuilder, like: string, along: 'x' | 'y'): string {
+  const [slice, count] = along === 'x' ? [2, 3] : [3, 2];
+  const first = g.op('Slice', [like, g.int64s('s', [0]), g.int64s('e', [1]), g.int64s('a', [slice])]);
+  const ones = g.op('Add', [g.op('Mul', [first, g.scalar(0)]), g.scalar(1)]);
+  return g.op('CumSum', [ones, g.int64s('axis', [count])]);
+}

@@ -182,6 +182,11 @@ function maskBounds(mask: Float32Array, size: number): { x0: number; y0: number;
   return x1 < 0 ? { x0: 0, y0: 0, x1: 0, y1: 0 } : { x0: Math.max(0, x0 - 1), y0: Math.max(0, y0 - 1), x1: Math.min(size - 1, x1 + 1), y1: Math.min(size - 1, y1 + 1) };
 }
 
+/** The face mask's centre and half width (reference px of the 288 crop), and its feather (a share of the radius). */
+const MASK_CX = 146;
+const MASK_RX = 98;
+const MASK_FEATHER = 0.22;
+
 /**
  * The project's own soft face mask: a feathered ellipse over the reference face (forehead to
  * chin, ear to ear), 1 inside, 0 at the crop's edges. With `shift` (the face held that much higher,
@@ -191,7 +196,7 @@ function maskBounds(mask: Float32Array, size: number): { x0: number; y0: number;
 export function ellipseMask(size = CROP_SIZE, shift = 0): Float32Array {
   const k = size / CROP_SIZE;
   const [top, bottom] = [40 - shift, 284];
-  const [cx, cy, rx, ry, feather] = [146 * k, ((top + bottom) / 2) * k, 98 * k, ((bottom - top) / 2) * k, 0.22];
+  const [cx, cy, rx, ry, feather] = [MASK_CX * k, ((top + bottom) / 2) * k, MASK_RX * k, ((bottom - top) / 2) * k, MASK_FEATHER];
   const mask = new Float32Array(size * size);
   for (let y = 0; y < size; y += 1) {
     for (let x = 0; x < size; x += 1) {
@@ -233,13 +238,13 @@ export function turnedMask(mask: Float32Array, size: number, turn: number): Floa
   const u = Math.min(1, Math.max(0, (Math.abs(turn) - TURN_FROM) / (TURN_FULL - TURN_FROM)));
   if (u === 0) return mask;
   const k = size / CROP_SIZE;
-  // The ellipse's half width is 98 reference px from x 146; in front it ends up to half as far.
-  const reach = 98 * (1 - 0.5 * u) * k;
-  const feather = 0.22 * 98 * k;
+  // In front, the ellipse's half width (ellipseMask) shrinks to as little as half.
+  const reach = MASK_RX * (1 - 0.5 * u) * k;
+  const feather = MASK_FEATHER * MASK_RX * k;
   const out = new Float32Array(mask.length);
   for (let x = 0; x < size; x += 1) {
     // How far ahead of the face's centre this column is, and how far inside the front edge.
-    const ahead = Math.sign(turn) * (x - 146 * k);
+    const ahead = Math.sign(turn) * (x - MASK_CX * k);
     const inside = Math.min(1, Math.max(0, (reach - ahead) / feather));
     const w = inside * inside * (3 - 2 * inside);
     for (let y = 0; y < size; y += 1) out[y * size + x] = (mask[y * size + x] as number) * w;
