@@ -32,6 +32,11 @@ interface DetectOptions {
   threshold?: number;
   /** Overlap above which detections merge. @default 0.3 */
   iou?: number;
+  /**
+   * Also the faces scored from this up to the threshold, merged among themselves only (so the
+   * faces at the threshold are what they are without it); a face's score tells which it is.
+   */
+  weakFrom?: number;
 }
 
 /** The two models in the package: `front` for close selfies, `back` for faces further away. */
@@ -118,8 +123,9 @@ export class FaceDetector {
   /** One run: the image placed at (padX, padY) in an inputW×inputH input, RGB in [-1, 1]. */
   async #run(small: Uint8Array, w: number, h: number, inputW: number, inputH: number, padX: number, padY: number, toPhoto: (u: number, v: number) => Point, options: DetectOptions): Promise<Face[]> {
     const threshold = options.threshold ?? 0.6;
-    // The score's logit, so that only the anchors above the threshold pay for a sigmoid.
-    const logit = Math.log(threshold / (1 - threshold));
+    const floor = Math.min(threshold, options.weakFrom ?? threshold);
+    // The score's logit, so that only the anchors above the floor pay for a sigmoid.
+    const logit = Math.log(floor / (1 - floor));
     const input = new Float32Array(inputW * inputH * 3);
     for (let y = 0; y < h; y += 1) {
       let s = y * w * 3;
@@ -152,7 +158,8 @@ export class FaceDetector {
         });
       }
     }
-    return weightedNms(candidates, options.iou ?? 0.3).map((c) => {
+    const merged = (these: Candidate[]) => weightedNms(these, options.iou ?? 0.3);
+    return [...merged(candidates.filter((c) => c.score >= threshold)), ...merged(candidates.filter((c) => c.score < threshold))].map((c) => {
       const [x0, y0] = toPhoto(c.cx - c.w / 2, c.cy - c.h / 2);
       const [x1, y1] = toPhoto(c.cx + c.w / 2, c.cy + c.h / 2);
       return { box: { x: x0, y: y0, width: x1 - x0, height: y1 - y0 }, score: c.score, keypoints: c.keypoints.map(([u, v]) => toPhoto(u, v)) };
