@@ -4,7 +4,7 @@
  */
 
 /** Interleaved RGB (0..255) to interleaved CIELab (L* 0..100, a*, b*). */
-function toLab(rgb: Uint8Array): Float32Array {
+export function toLab(rgb: Uint8Array): Float32Array {
   const lin = new Float32Array(256);
   for (let v = 0; v < 256; v += 1) {
     const c = v / 255;

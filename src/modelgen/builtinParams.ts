@@ -121,6 +121,8 @@ const FACE_BASE = {
   eyeDetail: 1,
   /** Sketch: an eye's pixel this much (L*) darker than its surroundings is drawn solid (the iris); 0: not used. */
   eyeBlack: 0,
+  /** Toon, comic: the share of its colour (where of the skin's hue) that an eye's dark (lashes, the lid's crease, a socket in deep shadow) gives up, from 15 to 40 L* under the skin's; 0: none. */
+  eyeDarkFade: 0,
   /** Cel skin (toon, comic; 0: off): the share painted flat; the a*b* distance from the skin's colour, and the shares of its L* above and below it, that still count as skin; light tone above it, shadow tone below, and where the shadow starts. */
   celSkin: 0,
   celChroma: 9,
@@ -173,8 +175,8 @@ export type FaceParams = Widen<typeof FACE_BASE>;
 
 export const FACE_PARAMS: { referenceSide: number } & Record<FaceLook, FaceParams> = {
   referenceSide: 288,
-  toon: { ...FACE_BASE, celSkin: 1, smallInk: 0.3 },
-  comic: { ...FACE_BASE, celSkin: 1, smallInk: 0.3, levels: [8, 5], stepSharp: 10, saturation: 1.35, inkThreshold: 0.45, inkAlpha: [0.7, 1] },
+  toon: { ...FACE_BASE, celSkin: 1, smallInk: 0.3, eyeDarkFade: 0.45 },
+  comic: { ...FACE_BASE, celSkin: 1, smallInk: 0.3, eyeDarkFade: 0.45, levels: [8, 5], stepSharp: 10, saturation: 1.35, inkThreshold: 0.45, inkAlpha: [0.7, 1] },
   // Graphite pressed harder on a face than on the page (the page's darkest is L* 36): eyes and
   // lips must read from arm's length.
   sketch: { ...FACE_BASE, inkL: 24, inkAlpha: [0.85, 1], toneFrom: 90, toneRange: 60, toneMax: 1, eyeBlack: 14, skinPaper: 0.6 },

@@ -156,10 +156,16 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
     oval && skinMean && p.celSkin > 0
       ? celSkin(g, { L: Lshade, Lsmooth: Ls, ab, s, glintable: g.op('Mul', [oval, g.op('Sub', [g.scalar(1), g.op('Max', [eyes, mouth])])]) }, skinMean, look)
       : { L: Lshade, ab };
+  // The dark around an eye in the skin's colour: in warm light a socket's shadow and the lashes
+  // are a saturated red-brown in the photo (Hopper: L* 19-26, a* 28-31), and painted as such they
+  // read as red almonds round the eyes. A cartoonist draws them in the ink's dark brown: a
+  // skin-hued colour fades the further under the skin's light it is (an iris's blue or green stays).
+  const eyeAb =
+    p.eyeDarkFade > 0 && skinMean ? fadeSkinHue(g, cel.ab, skinMean.ab, g.op('Mul', [eyes, g.op('Mul', [unit(g, g.op('Sub', [skinMean.L, cel.L]), 15, 40), g.scalar(p.eyeDarkFade)])])) : cel.ab;
   // Not on the smallest faces: there the page's dots are coarse against the face (a 50 px face's
   // fringe in dots hid its forehead, and the judge lost the face).
   const screen = look === 'manga' && small < 1 ? pageScreen(g, Ls, side, 1 - small) : undefined;
-  const lab255 = renderFace(g, look, { Lshade: cel.L, ab: cel.ab, ink, gradL, s, scale, eyeDark, ...(skinMean ? { skinL: skinMean.L } : {}), ...(screen ? { screen } : {}) });
+  const lab255 = renderFace(g, look, { Lshade: cel.L, ab: eyeAb, ink, gradL, s, scale, eyeDark, ...(skinMean ? { skinL: skinMean.L } : {}), ...(screen ? { screen } : {}) });
   const rgb = labToRgb(g, lab255);
   const bytes = g.op('Add', [g.op('Mul', [g.op('Clip', [rgb, g.scalar(0), g.scalar(1)]), g.scalar(255)]), g.scalar(0.5)]);
   g.output(g.op('Cast', [g.op('Transpose', [bytes], { perm: [0, 2, 3, 1] })], { to: 2 }), 'cartoon', [1, 'height', 'width', 3], 'uint8');
@@ -310,6 +316,17 @@ function celSkin(g: GraphBuilder, v: { L: string; Lsmooth: string; ab: string; s
   const shadow = unit(g, g.op('Sub', [g.op('Sub', [meanL, g.scalar(p.celShadowAt)]), v.Lsmooth]), 0, 2);
   const toneL = g.op('Sub', [g.op('Add', [meanL, g.scalar(p.celLight)]), g.op('Mul', [shadow, g.scalar(p.celLight + p.celShadow)])]);
   return { L: lerp(g, v.L, toneL, weight), ab: lerp(g, v.ab, meanAb, weight) };
+}
+
+/**
+ * a*, b* faded by `share` in proportion to how close their hue is to the skin's (the cosine of
+ * the angle between them, where positive): a skin-hued dark turns the ink's brown, an iris's blue
+ * or green keeps its colour. [1, 2, S, S].
+ */
+function fadeSkinHue(g: GraphBuilder, ab: string, skinAb: string, share: string): string {
+  const norm = (v: string) => g.op('Add', [g.op('Sqrt', [g.op('ReduceSum', [g.op('Mul', [v, v]), g.int64s('axes', [1])], { keepdims: 1 })]), g.scalar(1e-3)]);
+  const cosine = g.op('Div', [g.op('ReduceSum', [g.op('Mul', [ab, skinAb]), g.int64s('axes', [1])], { keepdims: 1 }), g.op('Mul', [norm(ab), norm(skinAb)])]);
+  return g.op('Mul', [ab, g.op('Sub', [g.scalar(1), g.op('Mul', [g.op('Relu', [cosine]), share])])]);
 }
 
 /**

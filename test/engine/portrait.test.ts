@@ -26,6 +26,7 @@ import { likenessPhotos, type LikenessPhoto } from '../../scripts/likeness/liken
 import { FaceDetector } from '../../src/engine/faces/BlazeFace.ts';
 import { silentLogger } from '../../src/engine/log.ts';
 import { FACE_SIDES } from '../../src/modelgen/faceStyle.ts';
+import { toLab } from '../../dev/metrics.ts';
 import { fixture, pixels, scene } from '../helpers.ts';
 
 const limits = { maxPixels: 1e9, maxBytes: 1e9 };
@@ -351,6 +352,33 @@ describe('the face pass of the built-in looks', () => {
       const lips = around(mouth, Math.round(span * 0.2));
       expect((lips[lips.length - 1] as number) > skin + 12, 'teeth lighter than the skin').toBe(true);
     }
+  });
+
+  it("draws the dark around an eye in the ink's brown, not in the skin's red (Hopper's \"red almonds\")", async () => {
+    // Mean chroma (CIELab) of the pixels darker than L* 40 around each eye: the lashes, the lid's
+    // crease and the socket's shadow, a saturated red-brown in this photo.
+    const darkChroma = async (style: string, strength: number): Promise<number> => {
+      const result = await engine.submit({ image: fixture('hopper.jpg'), options: { style, resolution: 1024, strength }, includeFaces: true });
+      const [eyeA, eyeB] = result.portrait?.boxes?.[0]?.keypoints as [[number, number], [number, number]];
+      const { data, width, channels } = await pixels(result.image);
+      expect(channels).toBe(3);
+      const lab = toLab(data);
+      const span = Math.hypot(eyeB[0] - eyeA[0], eyeB[1] - eyeA[1]);
+      let [n, chroma] = [0, 0];
+      for (const [ex, ey] of [eyeA, eyeB])
+        for (let y = Math.round(ey - 0.15 * span); y <= ey + 0.15 * span; y += 1)
+          for (let x = Math.round(ex - 0.35 * span); x <= ex + 0.35 * span; x += 1) {
+            const i = (y * width + x) * 3;
+            if ((lab[i] as number) >= 40) continue;
+            n += 1;
+            chroma += Math.hypot(lab[i + 1] as number, lab[i + 2] as number);
+          }
+      expect(n, `${style}: dark pixels around the eyes`).toBeGreaterThan(1000);
+      return chroma / n;
+    };
+    const photo = await darkChroma('toon', 0);
+    // Measured: the photo 36; toon 26 and comic 29 (were 34 and 38, comic's saturation on top).
+    for (const style of ['toon', 'comic']) expect(await darkChroma(style, 0.7), style).toBeLessThan(0.85 * photo);
   });
 
   it("leaves a face in a black-and-white photo unpainted: nothing grey beside it takes the skin's tone", async () => {
