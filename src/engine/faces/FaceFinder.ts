@@ -41,8 +41,8 @@ const SMALL_FACE = 0.15;
 
 /**
  * A face that both whole-frame models see at the same place counts from this score, under the
- * threshold. Two models agreeing is the evidence one model's score gives alone: the cameraman's
- * profile (dev/fixtures/cameraman.jpg) scores 0.79-0.80 with the front model and 0.76-0.77 with
+ * threshold: two models that agree on a place say what one score under the threshold cannot.
+ * The cameraman's profile (dev/fixtures/cameraman.jpg) scores 0.79-0.80 with the front model and 0.76-0.77 with
  * the back one at every output size from 256 to 2048, and was lost at 2048, where the small-face
  * search (which finds it at 1024) sees it too large. No photo without a face (the cat, the
  * scenes of dev/fixtures) gave an agreeing pair even at 0.7, at any of those sizes.
