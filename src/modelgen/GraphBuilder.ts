@@ -22,6 +22,7 @@ export class GraphBuilder {
   readonly #inputs: onnxProto.onnx.IValueInfoProto[] = [];
   readonly #outputs: onnxProto.onnx.IValueInfoProto[] = [];
   readonly #scalars = new Map<string, string>();
+  readonly #int64s = new Map<string, string>();
   #counter = 0;
 
   constructor(readonly name: string) {}
@@ -59,9 +60,13 @@ export class GraphBuilder {
     return name;
   }
 
-  /** An int64 initializer (shapes, pads, axes). */
+  /** An int64 initializer (shapes, pads, axes), shared between all uses of the same values. */
   int64s(prefix: string, values: readonly number[]): string {
+    const key = values.join(',');
+    const known = this.#int64s.get(key);
+    if (known !== undefined) return known;
     const name = this.fresh(prefix);
+    this.#int64s.set(key, name);
     const raw = new BigInt64Array(values.map((v) => BigInt(v)));
     this.#initializers.push({
       name,
@@ -94,6 +99,19 @@ export class GraphBuilder {
       attribute: Object.entries(attrs).map(([name, value]) => attribute(name, value)),
     });
     return out;
+  }
+
+  /** A node with `count` outputs (Split), their names in order. */
+  ops(type: string, inputs: readonly string[], count: number, attrs: Record<string, AttrValue> = {}): string[] {
+    const outs = Array.from({ length: count }, () => this.fresh(type.toLowerCase()));
+    this.#nodes.push({
+      opType: type,
+      name: `${type}_${this.#nodes.length}`,
+      input: [...inputs],
+      output: outs,
+      attribute: Object.entries(attrs).map(([name, value]) => attribute(name, value)),
+    });
+    return outs;
   }
 
   /** Serialises the model (ModelProto, IR version 8). */

@@ -41,7 +41,7 @@ import { GraphBuilder } from './GraphBuilder.ts';
 import { boxMean, gaussianBlur, orientedLines } from './filters.ts';
 import { BUILTIN_STYLE_PARAMS, type BuiltinStyleParams } from './builtinParams.ts';
 import { renderLook, type LookId } from './looks.ts';
-import { channels, gradientMagnitude, kuwahara, labToRgb, lerp, rgbToLab, softPool, sobel, unit } from './styleLayers.ts';
+import { channels, gradientMagnitude, kuwahara, labToRgb, lerp, rgbToLab, softPool, sobel, sumChannels, unit } from './styleLayers.ts';
 
 /**
  * Output sizes (long side) the graph is built for, √2 apart: the engine runs the one nearest the
@@ -120,7 +120,6 @@ export function buildBuiltinStyle(scale = 1, p: BuiltinStyleParams = BUILTIN_STY
   // Looks with a pattern fixed to the page take the tile's corner in the frame.
   const origin = look === 'toon' ? '' : g.input('origin', [2]);
   const s = g.op('Clip', [strength, g.scalar(0), g.scalar(1)]);
-  const axes = g.int64s('axes', [1]);
 
   const lab = rgbToLab(g, x);
   const L = channels(g, lab, 0, 1);
@@ -132,10 +131,10 @@ export function buildBuiltinStyle(scale = 1, p: BuiltinStyleParams = BUILTIN_STY
   // via Relative Total Variation*, 2012): over a window, the signed gradients of an outline add
   // up while those of texture cancel, so |Σ∇L| / Σ|∇L| is near 1 on shapes and near 0 on texture.
   const fine = sobel(g, gaussianBlur(g, LW, k.fine, 1));
-  const sums = softPool(g, g.op('Concat', [fine, g.op('Sqrt', [g.op('Add', [g.op('ReduceSum', [g.op('Mul', [fine, fine]), axes], { keepdims: 1 }), g.scalar(1e-6)])])], { axis: 1 }), k.pool);
+  const sums = softPool(g, g.op('Concat', [fine, g.op('Sqrt', [g.op('Add', [sumChannels(g, g.op('Mul', [fine, fine]), 2), g.scalar(1e-6)])])], { axis: 1 }), k.pool);
   const inherent = channels(g, sums, 0, 2);
   const total = channels(g, sums, 2, 3);
-  const net = g.op('Sqrt', [g.op('Add', [g.op('ReduceSum', [g.op('Mul', [inherent, inherent]), axes], { keepdims: 1 }), g.scalar(1e-6)])]);
+  const net = g.op('Sqrt', [g.op('Add', [sumChannels(g, g.op('Mul', [inherent, inherent]), 2), g.scalar(1e-6)])]);
   // Gradients are per working px; a working px spans f/scale reference px.
   const ratio = g.op('Div', [net, g.op('Add', [total, g.scalar((p.gateFloor * k.f) / scale)])]);
   const gate = unit(g, ratio, p.gateFrom, p.gateFrom + p.gateRange);
@@ -176,15 +175,15 @@ export function buildBuiltinStyle(scale = 1, p: BuiltinStyleParams = BUILTIN_STY
   // to the last axis and back (16 ms at 1024 here, the graph's costliest node); the argument lies
   // in [-6, 6], so exp needs no max subtracted.
   const e = g.op('Exp', [g.op('Mul', [align, g.op('Mul', [coherence, g.scalar(6)])])]);
-  const weights = g.op('Div', [e, g.op('ReduceSum', [e, axes], { keepdims: 1 })]);
-  const flow = g.op('ReduceSum', [g.op('Mul', [lines, weights]), axes], { keepdims: 1 });
+  const weights = g.op('Div', [e, sumChannels(g, e, 4)]);
+  const flow = sumChannels(g, g.op('Mul', [lines, weights]), 4);
   // Fewer lines at low strength, more at high: the threshold pivots around the default strength.
   const threshold = g.op('Mul', [g.scalar(p.inkThreshold), g.op('Max', [g.op('Add', [g.scalar(1 + 1.2 * 0.7), g.op('Mul', [s, g.scalar(-1.2)])]), g.scalar(0.6)])]);
   const above = (share: number) => g.op('Clip', [g.op('Div', [g.op('Sub', [flow, g.op('Mul', [threshold, g.scalar(share)])]), g.scalar(p.inkRange)]), g.scalar(0), g.scalar(1)]);
   const weak = above(p.weakShare);
   // Seeds: ink that is still there when averaged along the flow over a long stretch. A short dash
   // or a spot averages away; a stroke along an outline does not.
-  const long = g.op('ReduceSum', [g.op('Mul', [orientedLines(g, above(1), k.long, LINE_TAPS, k.longSpacing), weights]), axes], { keepdims: 1 });
+  const long = sumChannels(g, g.op('Mul', [orientedLines(g, above(1), k.long, LINE_TAPS, k.longSpacing), weights]), 4);
   let ink = g.op('Min', [above(1), unit(g, long, p.seedFrom, p.seedFrom + 0.25)]);
   // Hysteresis: a weak response is ink only where it touches ink, step by step along the line.
   // A step reaches along the stroke's own direction: across rows for a level line, down columns

@@ -29,7 +29,7 @@ import { GraphBuilder } from './GraphBuilder.ts';
 import { gaussianBlur, boxMean } from './filters.ts';
 import { FACE_PARAMS, type FaceLook } from './builtinParams.ts';
 import { dotScreen, LOOK_PARAMS } from './looks.ts';
-import { channels, gradientMagnitude, kuwahara, labToRgb, lerp, pixelCount, rgbToLab, unit } from './styleLayers.ts';
+import { channels, gradientMagnitude, kuwahara, labToRgb, lerp, pixelCount, rgbToLab, sumChannels, unit } from './styleLayers.ts';
 
 /** Crop sides the face graph is built for, √2 apart around DCT-Net's 288 (see FACE_PARAMS.referenceSide). */
 export const FACE_SIDES = [72, 102, 144, 204, 288, 408, 576] as const;
@@ -279,7 +279,7 @@ function celSkin(g: GraphBuilder, v: { L: string; Lsmooth: string; ab: string; s
   const p = FACE_PARAMS[look];
   const { L: meanL, ab: meanAb } = skin;
   const dab = g.op('Sub', [v.ab, meanAb]);
-  const chroma = g.op('Sqrt', [g.op('ReduceSum', [g.op('Mul', [dab, dab]), g.int64s('axes', [1])], { keepdims: 1 })]);
+  const chroma = g.op('Sqrt', [sumChannels(g, g.op('Mul', [dab, dab]), 2)]);
   const skinLike = unit(g, g.op('Sub', [g.scalar(p.celChroma), chroma]), 0, 4);
   // Lighter than the skin by a share of its lightness is not skin (teeth, the whites, a glint),
   // nor darker by a larger share (brows, irises, nostrils): shares, so that a dark face keeps its
@@ -291,7 +291,7 @@ function celSkin(g: GraphBuilder, v: { L: string; Lsmooth: string; ab: string; s
   // A face in a black-and-white photo has no skin colour to tell its skin from the grey of a
   // shirt, a camera or the sky beside it (every grey is "skin-like" and "a glint"): it keeps its
   // drawn tones, unpainted.
-  const skinChroma = g.op('Sqrt', [g.op('ReduceSum', [g.op('Mul', [meanAb, meanAb]), g.int64s('axes', [1])], { keepdims: 1 })]);
+  const skinChroma = g.op('Sqrt', [sumChannels(g, g.op('Mul', [meanAb, meanAb]), 2)]);
   const strength = g.op('Mul', [g.op('Mul', [unit(g, v.s, 0.3, 0.7), g.scalar(p.celSkin)]), unit(g, skinChroma, 3, 6)]);
   // Painted or not, with a crisp border (a soft one is a ramp of colour, not a flat tone).
   // Wrinkles and folds are skin-coloured and painted over; the neck and ears are skin too, the
@@ -301,15 +301,12 @@ function celSkin(g: GraphBuilder, v: { L: string; Lsmooth: string; ab: string; s
   // the eyes and the mouth (`glintable`: the whites and the teeth are such pixels too, and so is
   // a white wall beside a cheek), it is skin: painted, not left as a white spot.
   const along = g.op('Clip', [
-    g.op('Div', [
-      g.op('ReduceSum', [g.op('Mul', [v.ab, meanAb]), g.int64s('axes', [1])], { keepdims: 1 }),
-      g.op('Add', [g.op('ReduceSum', [g.op('Mul', [meanAb, meanAb]), g.int64s('axes', [1])], { keepdims: 1 }), g.scalar(1e-3)]),
-    ]),
+    g.op('Div', [sumChannels(g, g.op('Mul', [v.ab, meanAb]), 2), g.op('Add', [sumChannels(g, g.op('Mul', [meanAb, meanAb]), 2), g.scalar(1e-3)])]),
     g.scalar(0),
     g.scalar(1),
   ]);
   const dGlint = g.op('Sub', [v.ab, g.op('Mul', [meanAb, along])]);
-  const glintChroma = g.op('Sqrt', [g.op('ReduceSum', [g.op('Mul', [dGlint, dGlint]), g.int64s('axes', [1])], { keepdims: 1 })]);
+  const glintChroma = g.op('Sqrt', [sumChannels(g, g.op('Mul', [dGlint, dGlint]), 2)]);
   const glint = g.op('Mul', [g.op('Mul', [unit(g, g.op('Sub', [g.scalar(p.celChroma), glintChroma]), 0, 4), unit(g, above, 0, 3)]), v.glintable]);
   const isSkin = unit(g, g.op('Max', [g.op('Mul', [skinLike, lightLike]), glint]), 0.4, 0.6);
   const weight = g.op('Mul', [isSkin, strength]);
@@ -324,8 +321,8 @@ function celSkin(g: GraphBuilder, v: { L: string; Lsmooth: string; ab: string; s
  * or green keeps its colour. [1, 2, S, S].
  */
 function fadeSkinHue(g: GraphBuilder, ab: string, skinAb: string, share: string): string {
-  const norm = (v: string) => g.op('Add', [g.op('Sqrt', [g.op('ReduceSum', [g.op('Mul', [v, v]), g.int64s('axes', [1])], { keepdims: 1 })]), g.scalar(1e-3)]);
-  const cosine = g.op('Div', [g.op('ReduceSum', [g.op('Mul', [ab, skinAb]), g.int64s('axes', [1])], { keepdims: 1 }), g.op('Mul', [norm(ab), norm(skinAb)])]);
+  const norm = (v: string) => g.op('Add', [g.op('Sqrt', [sumChannels(g, g.op('Mul', [v, v]), 2)]), g.scalar(1e-3)]);
+  const cosine = g.op('Div', [sumChannels(g, g.op('Mul', [ab, skinAb]), 2), g.op('Mul', [norm(ab), norm(skinAb)])]);
   return g.op('Mul', [ab, g.op('Sub', [g.scalar(1), g.op('Mul', [g.op('Relu', [cosine]), share])])]);
 }
 

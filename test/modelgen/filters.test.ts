@@ -1,12 +1,14 @@
 /**
  * The graphs' box mean against a mean taken pixel by pixel: short windows are pooled, long ones
  * are running sums (filters.ts), and both must give the mean over the window cut at the frame's
- * edge, at the sizes and value ranges the looks use.
+ * edge, at the sizes and value ranges the looks use. And the sum over channels (slices added,
+ * styleLayers.ts) against onnxruntime's own ReduceSum, which it replaces.
  */
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { boxMean } from '../../src/modelgen/filters.ts';
 import { GraphBuilder } from '../../src/modelgen/GraphBuilder.ts';
+import { sumChannels } from '../../src/modelgen/styleLayers.ts';
 
 interface Window {
   top: number;
@@ -82,5 +84,30 @@ describe('boxMean', () => {
     // Float32 sums of up to 2·10⁷ are exact to a few units: under half a level² on means of
     // thousands, so a standard deviation taken from them is off by under 0.7 of a level of L*.
     expect(difference).toBeLessThan(0.5);
+  });
+});
+
+describe('sumChannels', () => {
+  it.each([2, 3, 8])('gives what ReduceSum over the channels gives, %i channels', async (count) => {
+    const dims: [number, number, number, number] = [1, count, 19, 23];
+    const x = values(count * 19 * 23, 100);
+    const g = new GraphBuilder('sum');
+    const input = g.input('x', ['n', 'c', 'h', 'w']);
+    g.output(sumChannels(g, input, count), 'ours', ['n', 1, 'h', 'w']);
+    g.output(g.op('ReduceSum', [input, g.int64s('axes', [1])], { keepdims: 1 }), 'theirs', ['n', 1, 'h', 'w']);
+    const session = await ort.InferenceSession.create(g.toBytes());
+    try {
+      const out = await session.run({ x: new ort.Tensor('float32', x, dims) });
+      expect(out.ours?.dims).toEqual([1, 1, 19, 23]);
+      const ours = out.ours?.data as Float32Array;
+      expect(maxDifference(ours, out.theirs?.data as Float32Array)).toBeLessThan(1e-4);
+      // And not a constant: the first pixel is the sum of its channels.
+      expect(ours[0]).toBeCloseTo(
+        Array.from({ length: count }, (_, c) => x[c * 19 * 23] as number).reduce((a, b) => a + b),
+        3,
+      );
+    } finally {
+      await session.release();
+    }
   });
 });
