@@ -110,9 +110,11 @@ export function kuwahara(g: GraphBuilder, lab: string, r: number, sharpness: num
 }
 
 /**
- * The sum over the `count` channels of x, [1, 1, H, W]: slices added in order. onnxruntime's
- * ReduceSum over the channel axis walks the tensor with a stride (0.35 ms for 3x288² on one
- * thread here, against 0.05 ms for the slices and adds; 2x slower at 8 channels).
+ * The sum over the `count` channels of x, [1, 1, H, W]: a Split and the parts added in order.
+ * onnxruntime's ReduceSum over the channel axis walks the tensor with a stride: on one thread here
+ * the face graph at 288² ran 43.0 → 34.4 ms with this, the whole frame's at 1024 180 → 173 ms
+ * (docs/BENCHMARKS.md, "Cost"). One Split node, not a Slice per channel: each node costs time
+ * when a session opens.
  */
 export function sumChannels(g: GraphBuilder, x: string, count: number): string {
   const [first, ...rest] = g.ops('Split', [x], count, { axis: 1 });
