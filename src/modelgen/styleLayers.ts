@@ -110,15 +110,14 @@ export function kuwahara(g: GraphBuilder, lab: string, r: number, sharpness: num
 }
 
 /**
- * The sum over the `count` channels of x, [1, 1, H, W]: a Split and the parts added in order.
+ * The sum over the `count` channels of x, [1, 1, H, W]: a Split and one Sum of its parts.
  * onnxruntime's ReduceSum over the channel axis walks the tensor with a stride: on one thread here
- * the face graph at 288² ran 43.0 → 34.4 ms with this, the whole frame's at 1024 180 → 173 ms
- * (docs/BENCHMARKS.md, "Cost"). One Split node, not a Slice per channel: each node costs time
- * when a session opens.
+ * the face graph at 288² ran 47.6 → 37.8 ms with this, the whole frame's at 1024 238 → 213 ms
+ * (docs/BENCHMARKS.md, "Cost"). Two nodes, not a Slice or an Add per channel: a session's opening
+ * time grows faster than its node count (onnxruntime plans each look's memory in one pass).
  */
 export function sumChannels(g: GraphBuilder, x: string, count: number): string {
-  const [first, ...rest] = g.ops('Split', [x], count, { axis: 1 });
-  return rest.reduce((sum, c) => g.op('Add', [sum, c]), first as string);
+  return g.op('Sum', g.ops('Split', [x], count, { axis: 1 }));
 }
 
 export function channels(g: GraphBuilder, x: string, from: number, to: number): string {
