@@ -91,27 +91,25 @@ export class GraphBuilder {
   /** Appends a node and returns the name of its (first) output. */
   op(type: string, inputs: readonly string[], attrs: Record<string, AttrValue> = {}, outName?: string): string {
     const out = outName ?? this.fresh(type.toLowerCase());
-    this.#nodes.push({
-      opType: type,
-      name: `${type}_${this.#nodes.length}`,
-      input: [...inputs],
-      output: [out],
-      attribute: Object.entries(attrs).map(([name, value]) => attribute(name, value)),
-    });
+    this.#node(type, inputs, [out], attrs);
     return out;
   }
 
   /** A node with `count` outputs (Split), their names in order. */
   ops(type: string, inputs: readonly string[], count: number, attrs: Record<string, AttrValue> = {}): string[] {
     const outs = Array.from({ length: count }, () => this.fresh(type.toLowerCase()));
+    this.#node(type, inputs, outs, attrs);
+    return outs;
+  }
+
+  #node(type: string, inputs: readonly string[], outputs: string[], attrs: Record<string, AttrValue>): void {
     this.#nodes.push({
       opType: type,
       name: `${type}_${this.#nodes.length}`,
       input: [...inputs],
-      output: outs,
+      output: outputs,
       attribute: Object.entries(attrs).map(([name, value]) => attribute(name, value)),
     });
-    return outs;
   }
 
   /** Serialises the model (ModelProto, IR version 8). */

@@ -1,8 +1,8 @@
 /**
  * The graphs' box mean against a mean taken pixel by pixel: short windows are pooled, long ones
  * are running sums (filters.ts), and both must give the mean over the window cut at the frame's
- * edge, at the sizes and value ranges the looks use. And the sum over channels (slices added,
- * styleLayers.ts) against onnxruntime's own ReduceSum, which it replaces.
+ * edge, at the sizes and value ranges the looks use. And the sum over channels (a Split and a
+ * Sum, styleLayers.ts) against onnxruntime's own ReduceSum, which it replaces.
  */
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';

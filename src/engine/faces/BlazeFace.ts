@@ -210,11 +210,17 @@ function iou(a: Candidate, b: Candidate): number {
   return inter / (a.w * a.h + b.w * b.h - inter);
 }
 
+function candidate(f: Face): Candidate {
+  return { cx: f.box.x + f.box.width / 2, cy: f.box.y + f.box.height / 2, w: f.box.width, h: f.box.height, score: f.score, keypoints: f.keypoints };
+}
+
+/** Intersection over union of two faces' boxes. */
+export function faceOverlap(a: Face, b: Face): number {
+  return iou(candidate(a), candidate(b));
+}
+
 /** Merges detections from several passes (pixel coordinates) with the same weighted rule. */
 export function mergeFaces(faces: readonly Face[], iouThreshold = 0.3): Face[] {
-  const merged = weightedNms(
-    faces.map((f) => ({ cx: f.box.x + f.box.width / 2, cy: f.box.y + f.box.height / 2, w: f.box.width, h: f.box.height, score: f.score, keypoints: f.keypoints })),
-    iouThreshold,
-  );
+  const merged = weightedNms(faces.map(candidate), iouThreshold);
   return merged.map((c) => ({ box: { x: c.cx - c.w / 2, y: c.cy - c.h / 2, width: c.w, height: c.h }, score: c.score, keypoints: c.keypoints }));
 }

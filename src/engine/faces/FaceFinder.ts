@@ -7,7 +7,7 @@
 import type { RgbFrame } from '../image.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import type { RuntimeConfig } from '../runtime.ts';
-import { FaceDetector, mergeFaces, resized, type Face } from './BlazeFace.ts';
+import { FaceDetector, faceOverlap, mergeFaces, resized, type Face } from './BlazeFace.ts';
 
 interface FindOptions {
   /**
@@ -78,11 +78,11 @@ export class FaceFinder {
     const wholeFrame = async (image: RgbFrame): Promise<{ found: Face[]; confirmed: Face[] }> => {
       const front = await this.front.detect(image, { threshold, weakFrom: CONFIRMED });
       const back = await this.back.detect(image, { threshold, weakFrom: CONFIRMED });
-      const weak = (these: Face[], others: Face[]) => these.filter((f) => f.score < threshold && others.some((o) => overlap(f, o) >= SAME_FACE));
+      const weak = (these: Face[], others: Face[]) => these.filter((f) => f.score < threshold && others.some((o) => faceOverlap(f, o) >= SAME_FACE));
       return { found: [...front, ...back].filter((f) => f.score >= threshold), confirmed: [...weak(front, back), ...weak(back, front)] };
     };
     // A confirmed face only where nothing was found: it adds a face, and moves none found.
-    const withConfirmed = (found: Face[], confirmed: Face[]): Face[] => largestFirst([...found, ...mergeFaces(confirmed).filter((c) => !found.some((f) => overlap(c, f) > 0))]);
+    const withConfirmed = (found: Face[], confirmed: Face[]): Face[] => largestFirst([...found, ...mergeFaces(confirmed).filter((c) => !found.some((f) => faceOverlap(c, f) > 0))]);
     // The whole-frame back pass sees the frame at 256/long; a closer look where that is coarser.
     const scale = smallScale(long);
     if (long * scale <= this.back.size) {
@@ -118,14 +118,6 @@ export class FaceFinder {
     await this.back.dispose();
     if (this.wide !== this.back) await this.wide.dispose();
   }
-}
-
-/** Intersection over union of two faces' boxes. */
-function overlap(a: Face, b: Face): number {
-  const ix = Math.max(0, Math.min(a.box.x + a.box.width, b.box.x + b.box.width) - Math.max(a.box.x, b.box.x));
-  const iy = Math.max(0, Math.min(a.box.y + a.box.height, b.box.y + b.box.height) - Math.max(a.box.y, b.box.y));
-  const inter = ix * iy;
-  return inter / (a.box.width * a.box.height + b.box.width * b.box.height - inter);
 }
 
 function largestFirst(found: Face[]): Face[] {
