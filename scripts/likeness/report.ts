@@ -1,10 +1,12 @@
 /**
  * The likeness figures of every built-in look through the real engine (face pass included):
  *
- *   npx tsx scripts/likeness/report.ts [--sides 1024,512] [--looks toon,comic,sketch,manga] [--out dir]
+ *   npx tsx scripts/likeness/report.ts [--sides 1024,512] [--looks toon,comic,sketch,manga] [--out dir] [--references]
  *
  * Per look and output size: faces and eyes the judge finds in the photos and still finds in the
- * cartoons, and the skin's flat share. With --out, writes every cartoon there to look at.
+ * cartoons, and the skin's flat share. With --out, writes every cartoon there to look at. With
+ * --references, also the same figures for pictures made without the engine (references.ts: the
+ * photo blurred, and a classic pencil sketch of it), to read the looks' figures against.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { createEngine } from '../../src/engine/expert.ts';
 import { judge, likenessPhotos, type Likeness } from './likeness.ts';
+import { referencePicture, REFERENCES } from './references.ts';
 
 export const LIKENESS_LOOKS = ['toon', 'comic', 'sketch', 'manga'] as const;
 
@@ -50,19 +53,49 @@ export async function likenessTable(looks: readonly string[], sides: readonly nu
   }
 }
 
+/** The judge's figures for the reference pictures (references.ts), one row per reference and size. */
+export async function referenceTable(sides: readonly number[], out?: string): Promise<LikenessRow[]> {
+  const photos = await likenessPhotos();
+  const work = await mkdtemp(path.join(tmpdir(), 'toonbot-likeness-'));
+  try {
+    const rows: LikenessRow[] = [];
+    for (const kind of REFERENCES) {
+      for (const side of sides) {
+        const pairs = [];
+        for (const photo of photos) {
+          const cartoon = await referencePicture(kind, photo.image, side);
+          pairs.push({ name: photo.name, photo: photo.image, cartoon });
+          if (out) {
+            await mkdir(out, { recursive: true });
+            await writeFile(path.join(out, `${photo.name}.reference-${kind}.${side}.png`), cartoon);
+          }
+        }
+        rows.push({ look: `(${kind})`, side, likeness: await judge(pairs, path.join(work, `${kind}-${side}`)) });
+      }
+    }
+    return rows;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
 export function formatLikeness(rows: LikenessRow[]): string {
-  const lines = ['look     side  faces kept     eyes kept      skin flat (photo)  eyes, local contrast'];
+  const lines = ['look       side  faces kept     eyes kept      skin flat (photo)  eyes, local contrast'];
   for (const { look, side, likeness: l } of rows) {
     const share = (a: number, b: number) => `${a}/${b} ${(b === 0 ? 0 : a / b).toFixed(2)}`.padEnd(15);
     lines.push(
-      `${look.padEnd(8)} ${String(side).padEnd(5)} ${share(l.facesKept, l.faces)}${share(l.eyesKept, l.eyes)}${`${l.flat.toFixed(2)} (${l.photoFlat.toFixed(2)})`.padEnd(19)}${share(l.eyesKeptLocal, l.eyesLocal)}`.trimEnd(),
+      `${look.padEnd(10)} ${String(side).padEnd(5)} ${share(l.facesKept, l.faces)}${share(l.eyesKept, l.eyes)}${`${l.flat.toFixed(2)} (${l.photoFlat.toFixed(2)})`.padEnd(19)}${share(l.eyesKeptLocal, l.eyesLocal)}`.trimEnd(),
     );
   }
   return lines.join('\n');
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { values } = parseArgs({ options: { sides: { type: 'string', default: '1024,512' }, looks: { type: 'string', default: LIKENESS_LOOKS.join(',') }, out: { type: 'string' } } });
-  const rows = await likenessTable(values.looks.split(','), values.sides.split(',').map(Number), values.out);
+  const { values } = parseArgs({
+    options: { sides: { type: 'string', default: '1024,512' }, looks: { type: 'string', default: LIKENESS_LOOKS.join(',') }, out: { type: 'string' }, references: { type: 'boolean', default: false } },
+  });
+  const sides = values.sides.split(',').map(Number);
+  const rows = await likenessTable(values.looks.split(','), sides, values.out);
+  if (values.references) rows.push(...(await referenceTable(sides, values.out)));
   console.log(formatLikeness(rows));
 }
