@@ -381,6 +381,37 @@ describe('the face pass of the built-in looks', () => {
     for (const style of ['toon', 'comic']) expect(await darkChroma(style, 0.7), style).toBeLessThan(0.85 * photo);
   });
 
+  it('keeps the catchlight in each eye as a light dot inside the dark iris, in every look', async () => {
+    // The astronaut's eyes each hold a 2 px reflection of the light. The Kuwahara passes erased
+    // it: the iris came out a flat dark blob. Now a light pixel sits inside each iris, with the
+    // iris's dark on both sides of it.
+    const catchlights = async (style: string): Promise<number> => {
+      const result = await engine.submit({ image: fixture('astronaut.png'), options: { style, resolution: 1024 }, includeFaces: true });
+      const [eyeA, eyeB] = result.portrait?.boxes?.[0]?.keypoints as [[number, number], [number, number]];
+      const { data, width, channels } = await pixels(result.image);
+      const grey = (x: number, y: number) => {
+        const i = (y * width + x) * channels;
+        return ((data[i] as number) + (data[i + 1] as number) + (data[i + 2] as number)) / 3;
+      };
+      const span = Math.hypot(eyeB[0] - eyeA[0], eyeB[1] - eyeA[1]);
+      let found = 0;
+      for (const [ex, ey] of [eyeA, eyeB]) {
+        const r = Math.round(0.12 * span);
+        let dot = false;
+        for (let y = Math.round(ey) - r; y <= ey + r && !dot; y += 1)
+          for (let x = Math.round(ex) - r; x <= ex + r && !dot; x += 1) {
+            if (grey(x, y) < 200) continue;
+            // Dark (the iris) within 4 px on the left and on the right, and above or below.
+            const darkWithin = (dx: number, dy: number) => [1, 2, 3, 4].some((k) => grey(x + k * dx, y + k * dy) < 110);
+            dot = darkWithin(-1, 0) && darkWithin(1, 0) && (darkWithin(0, -1) || darkWithin(0, 1));
+          }
+        if (dot) found += 1;
+      }
+      return found;
+    };
+    for (const style of ['toon', 'comic', 'sketch', 'manga']) expect(await catchlights(style), style).toBe(2);
+  });
+
   it("leaves a face in a black-and-white photo unpainted: nothing grey beside it takes the skin's tone", async () => {
     // The cameraman: a profile behind a camera, in grey. With no skin colour, every grey was
     // "skin" to the cel paint and "a glint" to the glint paint: the camera's grip, the collar and
