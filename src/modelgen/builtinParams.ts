@@ -119,7 +119,7 @@ const FACE_BASE = {
   eyeContrast: 1.5,
   /** How much of the first pass's detail the eyes keep instead of the skin's flattening (0..1). */
   eyeDetail: 1,
-  /** Sketch: an eye's pixel this much (L*) darker than its surroundings is drawn solid (the iris); 0: not used. */
+  /** Sketch, manga: an eye's pixel this much (L*) darker than its surroundings is drawn solid (the iris); 0: not used. */
   eyeBlack: 0,
   /** Toon, comic: the share of its colour (where of the skin's hue) that an eye's dark (lashes, the lid's crease, a socket in deep shadow) gives up, from 15 to 40 L* under the skin's; 0: none. */
   eyeDarkFade: 0,
@@ -182,6 +182,8 @@ export const FACE_PARAMS: { referenceSide: number } & Record<FaceLook, FaceParam
   sketch: { ...FACE_BASE, inkL: 24, inkAlpha: [0.85, 1], toneFrom: 90, toneRange: 60, toneMax: 1, eyeBlack: 14, skinPaper: 0.6 },
   // Manga's faces keep the earlier treatment (no eye contrast, soft skin steps): its black and
   // white already separates the iris from the skin, and the judge lost an eye behind glasses
-  // with any of the changes (docs/BENCHMARKS.md, "Faces in every look").
-  manga: { ...FACE_BASE, inkAlpha: [0.8, 1], toneFrom: 52, toneRange: 22, toneMax: 0.3, blackFrom: 22, eyeContrast: 1, eyeDetail: 0, skinStep: 8, darkenLimit: 6 },
+  // with any of the changes (docs/BENCHMARKS.md, "Faces in every look"). The iris is filled
+  // black where it is darker than round it, as manga draws it, its catchlight left white (the
+  // astronaut's light-brown irises were a grey square in an outline).
+  manga: { ...FACE_BASE, inkAlpha: [0.8, 1], toneFrom: 52, toneRange: 22, toneMax: 0.3, blackFrom: 22, eyeContrast: 1, eyeDetail: 0, skinStep: 8, darkenLimit: 6, eyeBlack: 12 },
 };

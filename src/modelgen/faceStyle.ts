@@ -396,6 +396,8 @@ function pageInk(g: GraphBuilder, v: FaceLayers, screen: PageScreen, strokes: st
 function renderFace(g: GraphBuilder, look: FaceLook, v: FaceLayers): string {
   const p = FACE_PARAMS[look];
   const alpha = g.op('Mul', [v.ink, g.op('Add', [g.scalar(p.inkAlpha[0]), g.op('Mul', [v.s, g.scalar(p.inkAlpha[1] - p.inkAlpha[0])])])]);
+  // The strokes with the iris drawn solid where the look fills it (sketch, manga).
+  const strokes = p.eyeBlack > 0 ? g.op('Max', [alpha, unit(g, v.eyeDark, p.eyeBlack, p.eyeBlack + 8)]) : alpha;
   switch (look) {
     case 'toon':
     case 'comic': {
@@ -414,7 +416,6 @@ function renderFace(g: GraphBuilder, look: FaceLook, v: FaceLayers): string {
       const lifted = v.skinL && p.skinPaper > 0 ? g.op('Add', [v.Lshade, g.op('Mul', [g.op('Relu', [g.op('Sub', [g.scalar(96), v.skinL])]), g.scalar(p.skinPaper)])]) : v.Lshade;
       const shade = g.op('Mul', [unit(g, g.op('Sub', [g.scalar(p.toneFrom), lifted]), 0, p.toneRange), g.scalar(p.toneMax)]);
       const contour = g.op('Mul', [unit(g, g.op('Mul', [v.gradL, g.scalar(Math.max(v.scale, 0.5))]), 2, 6), g.scalar(0.45)]);
-      const strokes = p.eyeBlack > 0 ? g.op('Max', [alpha, unit(g, v.eyeDark, p.eyeBlack, p.eyeBlack + 8)]) : alpha;
       const graphite = g.op('Mul', [g.op('Max', [g.op('Max', [strokes, contour]), shade]), g.op('Sub', [g.scalar(1), v.glint])]);
       const Lout = lerp(g, g.scalar(96), g.scalar(p.inkL), graphite);
       const tint = g.op('Mul', [g.op('Sub', [g.scalar(1), graphite]), g.tensor('paper_ab', [0.6, 3.5], [1, 2, 1, 1])]);
@@ -425,7 +426,7 @@ function renderFace(g: GraphBuilder, look: FaceLook, v: FaceLayers): string {
       // one flat grey for the shadow side (what a screentone reads as from arm's length).
       const black = unit(g, g.op('Sub', [g.scalar(p.blackFrom), v.Lshade]), 0, 8);
       const tone = g.op('Mul', [unit(g, g.op('Sub', [g.scalar(p.toneFrom), v.Lshade]), 0, p.toneRange), g.scalar(p.toneMax)]);
-      const faceInk = g.op('Max', [g.op('Max', [black, alpha]), tone]);
+      const faceInk = g.op('Max', [g.op('Max', [black, strokes]), tone]);
       // On the hair, the page's own blacks and dots (looks.ts, manga), lined up with the page's;
       // only where it is dark (hair, a hat), so that a forehead stays the face's white.
       const onHair = v.screen ? g.op('Mul', [v.screen.hair, unit(g, g.op('Sub', [g.scalar(HAIR_DARK), v.Lshade]), 0, 15)]) : undefined;
