@@ -68,7 +68,9 @@ export class ModelCache {
     const sessions = pool === 'face' ? this.#faceSessions : this.#sessions;
     // Keyed by file and checksum: styles that share a graph (the built-in looks, a portrait style
     // whose head is its background) share one session, and each is fed its own way (frameModel).
-    const key = `${entry.file}#${entry.manifest.sha256}`;
+    // Opened on one look alone (RuntimeConfig.sharedLooks off), a session serves that look only.
+    const select = this.#runtime.sharedLooks === false ? entry.manifest.io.select : undefined;
+    const key = `${entry.file}#${entry.manifest.sha256}${select ? `#${select.value}` : ''}`;
     const open = sessions.get(key);
     if (open) {
       // Most recently used last.

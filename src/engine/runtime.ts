@@ -45,6 +45,14 @@ export interface RuntimeConfig {
    * alone (provider `cpu`, or `auto` without a GPU): on a GPU the pass runs in line. @default true
    */
   faceThread?: boolean;
+  /**
+   * Styles that share a graph file (the built-in looks, ModelIO.select) share one session, which
+   * holds every look: a change of look opens nothing, and the looks share one memory arena. Off,
+   * each style opens its own look alone (branch.ts): the same output, a quarter of the nodes, so
+   * the session opens ~3x faster (the whole-frame graph at 1024: ~0.3 against ~1 s). For runs
+   * that keep to one style (the CLI). @default true
+   */
+  sharedLooks?: boolean;
 }
 
 /** Providers whose options take a `deviceId`. */

@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import type * as ort from 'onnxruntime-node';
 import { Tensor } from 'onnxruntime-node';
+import { selectBranch } from './branch.ts';
 import { sha256 } from './checksum.ts';
 import { callSite, ToonError } from './errors.ts';
 import type { Logger } from './log.ts';
@@ -76,6 +77,9 @@ export class ModelSession {
     if (actual !== sha256Expected) {
       throw new ToonError('MODEL_UNAVAILABLE', { detail: { model: id, reason: 'checksum mismatch', expected: sha256Expected, actual } });
     }
+    // The style's own look alone, where the run keeps to one style (RuntimeConfig.sharedLooks).
+    const { select } = entry.manifest.io;
+    if (runtime.sharedLooks === false && select) bytes = selectBranch(bytes, select.input, select.value) ?? bytes;
     try {
       const { session, provider } = await openSession(bytes, runtime, logger, id, entry.manifest.session);
       return new ModelSession(session, provider, entry, provider === 'cpu' ? undefined : { bytes, runtime, logger }, int8 !== undefined);
@@ -129,7 +133,8 @@ export class ModelSession {
       if (originInput) feeds[originInput] = new Tensor('float32', Float32Array.from(origin), [2]);
       // A style's size variants share its io; a variant that draws no pattern takes no placement.
       if (placementInput && this.#session.inputNames.includes(placementInput)) feeds[placementInput] = new Tensor('float32', Float32Array.from(placement), [5]);
-      if (select) feeds[select.input] = new Tensor('int64', BigInt64Array.of(BigInt(select.value)), []);
+      // A session opened on one look alone (branch.ts) has no look to pick.
+      if (select && this.#session.inputNames.includes(select.input)) feeds[select.input] = new Tensor('int64', BigInt64Array.of(BigInt(select.value)), []);
       const result = await this.#session.run(feeds);
       const tensor = result[output];
       if (!tensor || (tensor.type !== 'float32' && tensor.type !== 'uint8')) throw new Error(`model has no float32 or uint8 output named ${output}`);
