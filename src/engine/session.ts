@@ -79,7 +79,14 @@ export class ModelSession {
     }
     // The style's own look alone, where the run keeps to one style (RuntimeConfig.sharedLooks).
     const { select } = entry.manifest.io;
-    if (runtime.sharedLooks === false && select) bytes = selectBranch(bytes, select.input, select.value) ?? bytes;
+    if (runtime.sharedLooks === false && select) {
+      try {
+        bytes = selectBranch(bytes, select.input, select.value) ?? bytes;
+      } catch (error) {
+        // The graph of every look still runs this one.
+        logger.debug('could not open the look alone', { model: id, error });
+      }
+    }
     try {
       const { session, provider } = await openSession(bytes, runtime, logger, id, entry.manifest.session);
       return new ModelSession(session, provider, entry, provider === 'cpu' ? undefined : { bytes, runtime, logger }, int8 !== undefined);
