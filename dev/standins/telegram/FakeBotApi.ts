@@ -58,6 +58,8 @@ export class FakeBotApi {
    */
   holdPhotosAfter = Infinity;
   #released: (() => void)[] = [];
+  /** The held calls' connections not closed yet. */
+  readonly #heldOpen = new Set<Promise<'gone'>>();
 
   constructor(token = '123456:TEST-token-not-real') {
     this.token = token;
@@ -97,6 +99,17 @@ export class FakeBotApi {
   /** The next `times` calls of `method` fail with `error`. */
   fail(method: string, error: ApiError, times = 1): void {
     this.#failures.set(method, [...(this.#failures.get(method) ?? []), ...Array.from({ length: times }, () => error)]);
+  }
+
+  /**
+   * Resolves once every held call's connection has closed (its client killed), within
+   * `timeoutMs`: a client's death reaches this server as a socket event, a moment later, and a
+   * held call released before it is seen would be taken as delivered.
+   * @returns whether they all closed in time
+   */
+  async heldClosed(timeoutMs = 10_000): Promise<boolean> {
+    const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref());
+    return Promise.race([Promise.all([...this.#heldOpen]).then(() => true), timeout]);
   }
 
   /** Lets the held sendPhoto calls through, and holds no more. */
@@ -148,8 +161,14 @@ export class FakeBotApi {
     if (method === 'sendPhoto' && this.callsTo('sendPhoto').length >= this.holdPhotosAfter) {
       const released = new Promise<'released'>((resolve) => this.#released.push(() => resolve('released')));
       const gone = new Promise<'gone'>((resolve) => req.socket.once('close', () => resolve('gone')));
-      if ((await Promise.race([released, gone])) === 'gone' || res.destroyed) return;
+      this.#heldOpen.add(gone);
+      const outcome = await Promise.race([released, gone]);
+      this.#heldOpen.delete(gone);
+      if (outcome === 'gone' || res.destroyed) return;
     }
+    // A photo whose sender is already gone (killed while this server read it) is not taken: a
+    // test that kills the bot then knows which replies reached "Telegram".
+    if (method === 'sendPhoto' && req.socket.destroyed) return;
     if (method !== 'getUpdates') this.calls.push({ method, params, files });
 
     const failure = this.#failures.get(method)?.shift();
