@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { createEngine } from '../../src/engine/expert.ts';
 import { judge, likenessPhotos, type Likeness } from './likeness.ts';
-import { referencePicture, REFERENCES } from './references.ts';
+import { referencePicture, REFERENCES, type Reference } from './references.ts';
 
 export const LIKENESS_LOOKS = ['toon', 'comic', 'sketch', 'manga'] as const;
 
@@ -25,58 +25,56 @@ export interface LikenessRow {
   likeness: Likeness;
 }
 
-/** Runs every photo through the engine in each look and size, and judges the results. */
-export async function likenessTable(looks: readonly string[], sides: readonly number[], out?: string): Promise<LikenessRow[]> {
+/**
+ * One row per label and size: every likeness photo drawn by `draw`, written to `out` (when given)
+ * as `<photo>.<file label>.<side>.png`, and judged.
+ */
+async function judgedRows(
+  labels: readonly string[],
+  sides: readonly number[],
+  draw: (label: string, photo: Buffer, side: number) => Promise<Uint8Array>,
+  naming: { row: (label: string) => string; file: (label: string) => string },
+  out?: string,
+): Promise<LikenessRow[]> {
   const photos = await likenessPhotos();
-  const engine = await createEngine({ queue: { perRequester: 100 } });
   const work = await mkdtemp(path.join(tmpdir(), 'toonbot-likeness-'));
   try {
     const rows: LikenessRow[] = [];
-    for (const look of looks) {
+    for (const label of labels) {
       for (const side of sides) {
         const pairs = [];
         for (const photo of photos) {
-          const result = await engine.submit({ image: photo.image, options: { style: look, resolution: side, format: 'png' } });
-          pairs.push({ name: photo.name, photo: photo.image, cartoon: result.image });
+          const cartoon = await draw(label, photo.image, side);
+          pairs.push({ name: photo.name, photo: photo.image, cartoon });
           if (out) {
             await mkdir(out, { recursive: true });
-            await writeFile(path.join(out, `${photo.name}.${look}.${side}.png`), result.image);
+            await writeFile(path.join(out, `${photo.name}.${naming.file(label)}.${side}.png`), cartoon);
           }
         }
-        rows.push({ look, side, likeness: await judge(pairs, path.join(work, `${look}-${side}`)) });
+        rows.push({ look: naming.row(label), side, likeness: await judge(pairs, path.join(work, `${naming.file(label)}-${side}`)) });
       }
     }
     return rows;
   } finally {
-    await engine.close();
     await rm(work, { recursive: true, force: true });
   }
 }
 
-/** The judge's figures for the reference pictures (references.ts), one row per reference and size. */
-export async function referenceTable(sides: readonly number[], out?: string): Promise<LikenessRow[]> {
-  const photos = await likenessPhotos();
-  const work = await mkdtemp(path.join(tmpdir(), 'toonbot-likeness-'));
+/** Runs every photo through the engine in each look and size, and judges the results. */
+export async function likenessTable(looks: readonly string[], sides: readonly number[], out?: string): Promise<LikenessRow[]> {
+  const engine = await createEngine({ queue: { perRequester: 100 } });
   try {
-    const rows: LikenessRow[] = [];
-    for (const kind of REFERENCES) {
-      for (const side of sides) {
-        const pairs = [];
-        for (const photo of photos) {
-          const cartoon = await referencePicture(kind, photo.image, side);
-          pairs.push({ name: photo.name, photo: photo.image, cartoon });
-          if (out) {
-            await mkdir(out, { recursive: true });
-            await writeFile(path.join(out, `${photo.name}.reference-${kind}.${side}.png`), cartoon);
-          }
-        }
-        rows.push({ look: `(${kind})`, side, likeness: await judge(pairs, path.join(work, `${kind}-${side}`)) });
-      }
-    }
-    return rows;
+    const draw = async (look: string, image: Buffer, side: number) => (await engine.submit({ image, options: { style: look, resolution: side, format: 'png' } })).image;
+    return await judgedRows(looks, sides, draw, { row: (look) => look, file: (look) => look }, out);
   } finally {
-    await rm(work, { recursive: true, force: true });
+    await engine.close();
   }
+}
+
+/** The judge's figures for the reference pictures (references.ts), one row per reference and size. */
+export function referenceTable(sides: readonly number[], out?: string): Promise<LikenessRow[]> {
+  const draw = (kind: string, image: Buffer, side: number) => referencePicture(kind as Reference, image, side);
+  return judgedRows(REFERENCES, sides, draw, { row: (kind) => `(${kind})`, file: (kind) => `reference-${kind}` }, out);
 }
 
 export function formatLikeness(rows: LikenessRow[]): string {
