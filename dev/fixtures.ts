@@ -5,7 +5,7 @@ import path from 'node:path';
 export const FIXTURES = path.join(import.meta.dirname, 'fixtures');
 
 /** A fixture photo. */
-export function fixture(name: 'astronaut.png' | 'chelsea.png' | 'coffee.png' | 'hopper.jpg' | 'cameraman.jpg'): Buffer {
+export function fixture(name: 'astronaut.png' | 'chelsea.png' | 'coffee.png' | 'hopper.jpg' | 'cameraman.jpg' | 'friends.jpg'): Buffer {
   return readFileSync(path.join(FIXTURES, name));
 }
 

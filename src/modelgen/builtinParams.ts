@@ -114,6 +114,12 @@ const FACE_BASE = {
   liftSigma: 10,
   liftBelow: 55,
   lift: 0.5,
+  /** Where shadows are lifted: 0 everywhere; 1 on the skin's hue (skinHued: cosine to the skin's a*b* from..to, chroma a share of the skin's from..to); 2 on the skin's hue above the upper lip (not on a beard). */
+  liftWhere: 2,
+  /** With liftWhere 2, the share of the lift that still applies below the upper lip. */
+  liftChin: 0.5,
+  hueCos: [0.6, 0.85],
+  hueChroma: [0.2, 0.4],
   /** The eyes' contrast at the default strength (L* around its mean over this sigma, times this). */
   eyeSigma: 6,
   eyeContrast: 1.5,
@@ -179,7 +185,7 @@ export const FACE_PARAMS: { referenceSide: number } & Record<FaceLook, FaceParam
   comic: { ...FACE_BASE, celSkin: 1, smallInk: 0.3, eyeDarkFade: 0.45, levels: [8, 5], stepSharp: 10, saturation: 1.35, inkThreshold: 0.45, inkAlpha: [0.7, 1] },
   // Graphite pressed harder on a face than on the page (the page's darkest is L* 36): eyes and
   // lips must read from arm's length.
-  sketch: { ...FACE_BASE, inkL: 24, inkAlpha: [0.85, 1], toneFrom: 90, toneRange: 60, toneMax: 1, eyeBlack: 14, skinPaper: 0.6 },
+  sketch: { ...FACE_BASE, inkL: 24, inkAlpha: [0.85, 1], toneFrom: 90, toneRange: 60, toneMax: 1, eyeBlack: 14, skinPaper: 0.6, liftWhere: 1 },
   // Manga's faces keep the earlier treatment (no eye contrast, soft skin steps): its black and
   // white already separates the iris from the skin, and the judge lost an eye behind glasses
   // with any of the changes (docs/BENCHMARKS.md, "Faces in every look"). The iris is filled

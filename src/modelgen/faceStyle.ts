@@ -27,8 +27,8 @@
 import { FACE_CROP_SHIFT } from '../engine/faces/align.ts';
 import { GraphBuilder } from './GraphBuilder.ts';
 import { gaussianBlur, boxMean } from './filters.ts';
-import { FACE_PARAMS, type FaceLook } from './builtinParams.ts';
-import { dotScreen, LOOK_PARAMS } from './looks.ts';
+import { FACE_PARAMS, type FaceLook, type FaceParams } from './builtinParams.ts';
+import { dotScreen, LOOK_PARAMS, sketchDarkness } from './looks.ts';
 import { channels, gradientMagnitude, kuwahara, labToRgb, lerp, pixelCount, rgbToLab, sumChannels, unit } from './styleLayers.ts';
 
 /** Crop sides the face graph is built for, √2 apart around DCT-Net's 288 (see FACE_PARAMS.referenceSide). */
@@ -99,7 +99,21 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
   // Pixels much darker than their surroundings (a pupil, a lid's line, a nostril) are features,
   // not shadow: they are not lifted.
   const local = g.op('Sub', [g.scalar(1), unit(g, g.op('Sub', [broad, Ls]), p.featureDark[0], p.featureDark[1])]);
-  const lift = g.op('Mul', [g.op('Mul', [g.op('Relu', [g.op('Sub', [g.scalar(p.liftBelow), broad])]), g.scalar(p.lift)]), local]);
+  // The face's oval (brows to chin, cheek to cheek), where its skin is measured and its glints
+  // painted, and its skin colour (over the oval less the features).
+  const prior = ellipsePrior(g, Ls, side, FEATURE_ELLIPSES);
+  const oval = ellipsePrior(g, Ls, side, [FACE_ELLIPSE]);
+  const skinMean = skinColour(g, Ls, ab, g.op('Mul', [oval, g.op('Sub', [g.scalar(1), prior])]));
+  // Only shadows on the skin are lifted, where a cartoonist draws them light: in the skin's own
+  // hue, and (liftWhere 2) less below the upper lip, where a beard grows (a goatee is the skin's
+  // hue in shadow: only its place tells it from a shadow). Hair, a dark background beside the
+  // face and clothes keep their darkness (lifted, black hair and a night sky came out grey in an
+  // oval round every face, and a goatee as a light smear).
+  const skinHue = skinHued(g, ab, skinMean, p);
+  const liftable =
+    p.liftWhere === 0 ? undefined : p.liftWhere === 1 ? skinHue : g.op('Mul', [skinHue, g.op('Add', [g.scalar(p.liftChin), g.op('Mul', [aboveLip(g, Ls, side), g.scalar(1 - p.liftChin)])])]);
+  const liftRaw = g.op('Mul', [g.op('Mul', [g.op('Relu', [g.op('Sub', [g.scalar(p.liftBelow), broad])]), g.scalar(p.lift)]), local]);
+  const lift = liftable ? g.op('Mul', [liftRaw, liftable]) : liftRaw;
   const lifted = g.op('Add', [Ls, lift]);
   const Lshade = g.op('Max', [g.op('Add', [Lq, g.op('Sub', [lifted, Ls])]), g.op('Sub', [lifted, g.scalar(p.darkenLimit)])]);
 
@@ -120,7 +134,6 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
   // The crop is aligned: the eyes, nose and mouth are where DCT-Net's reference points put them.
   // Away from them (cheeks, forehead, the folds of an older face) a stroke needs a stronger edge:
   // a cartoonist draws the features and leaves wrinkles out.
-  const prior = ellipsePrior(g, Ls, side, FEATURE_ELLIPSES);
   // A small face (crops under 288) is drawn with fewer lines, as a face in a crowd is: away from
   // the features only the strongest edges, none at the smallest crop. In toon and comic its
   // strokes start lower (smallInk): at a few px an eye is one or two strokes, and a faint one
@@ -150,23 +163,16 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
   // How much darker than its surroundings each pixel of an eye is (the iris, the pupil, the lash line).
   const eyeDark = g.op('Mul', [eyes, g.op('Relu', [g.op('Sub', [around, Ls])])]);
   const glint = catchlight(g, channels(g, lab, 0, 1), broad, eyes, side);
-  // The face's oval (brows to chin, cheek to cheek), where its skin is measured and its glints painted.
-  const oval = p.celSkin > 0 || p.skinPaper > 0 ? ellipsePrior(g, Ls, side, [FACE_ELLIPSE]) : undefined;
-  const skinMean = oval ? skinColour(g, Ls, ab, g.op('Mul', [oval, g.op('Sub', [g.scalar(1), prior])])) : undefined;
-  const cel =
-    oval && skinMean && p.celSkin > 0
-      ? celSkin(g, { L: Lshade, Lsmooth: Ls, ab, s, glintable: g.op('Mul', [oval, g.op('Sub', [g.scalar(1), g.op('Max', [eyes, mouth])])]) }, skinMean, look)
-      : { L: Lshade, ab };
+  const cel = p.celSkin > 0 ? celSkin(g, { L: Lshade, Lsmooth: Ls, ab, s, glintable: g.op('Mul', [oval, g.op('Sub', [g.scalar(1), g.op('Max', [eyes, mouth])])]) }, skinMean, look) : { L: Lshade, ab };
   // The dark around an eye in the skin's colour: in warm light a socket's shadow and the lashes
   // are a saturated red-brown in the photo (Hopper: L* 19-26, a* 28-31), and painted as such they
   // read as red almonds round the eyes. A cartoonist draws them in the ink's dark brown: a
   // skin-hued colour fades the further under the skin's light it is (an iris's blue or green stays).
-  const eyeAb =
-    p.eyeDarkFade > 0 && skinMean ? fadeSkinHue(g, cel.ab, skinMean.ab, g.op('Mul', [eyes, g.op('Mul', [unit(g, g.op('Sub', [skinMean.L, cel.L]), 15, 40), g.scalar(p.eyeDarkFade)])])) : cel.ab;
+  const eyeAb = p.eyeDarkFade > 0 ? fadeSkinHue(g, cel.ab, skinMean.ab, g.op('Mul', [eyes, g.op('Mul', [unit(g, g.op('Sub', [skinMean.L, cel.L]), 15, 40), g.scalar(p.eyeDarkFade)])])) : cel.ab;
   // Not on the smallest faces: there the page's dots are coarse against the face (a 50 px face's
   // fringe in dots hid its forehead, and the judge lost the face).
   const screen = look === 'manga' && small < 1 ? pageScreen(g, Ls, side, 1 - small) : undefined;
-  const lab255 = renderFace(g, look, { Lshade: cel.L, ab: eyeAb, ink, gradL, s, scale, eyeDark, glint, ...(skinMean ? { skinL: skinMean.L } : {}), ...(screen ? { screen } : {}) });
+  const lab255 = renderFace(g, look, { Lshade: cel.L, ab: eyeAb, ink, gradL, s, scale, eyeDark, glint, skinL: skinMean.L, skinHue, oval, pageShare: 1 - small, ...(screen ? { screen } : {}) });
   const rgb = labToRgb(g, lab255);
   const bytes = g.op('Add', [g.op('Mul', [g.op('Clip', [rgb, g.scalar(0), g.scalar(1)]), g.scalar(255)]), g.scalar(0.5)]);
   g.output(g.op('Cast', [g.op('Transpose', [bytes], { perm: [0, 2, 3, 1] })], { to: 2 }), 'cartoon', [1, 'height', 'width', 3], 'uint8');
@@ -250,6 +256,16 @@ const FEATURE_ELLIPSES = [
   [146, 216, 40, 20],
 ] as const;
 
+/** Reference y (DCT-Net's 288 px crop) of the upper lip, and the fade below it (aboveLip). */
+const LIFT_ABOVE = 200;
+const LIFT_FADE = 16;
+
+/** 1 above the upper lip (reference y LIFT_ABOVE of the 288 crop), fading to 0 over LIFT_FADE below it: where a face's shadows are lifted, and not on the chin or jaw where a beard grows. */
+function aboveLip(g: GraphBuilder, like: string, side: number): string {
+  const yRef = g.op('Mul', [g.op('Sub', [pixelCount(g, like, 'y'), g.scalar(0.5)]), g.scalar(FACE_PARAMS.referenceSide / side)]);
+  return unit(g, g.op('Sub', [g.scalar(LIFT_ABOVE + LIFT_FADE - FACE_CROP_SHIFT), yRef]), 0, LIFT_FADE);
+}
+
 /** [cx, cy, rx, ry] in the 288 px crop: the mouth, corner to corner. */
 const MOUTH_ELLIPSE = [146, 216, 34, 14] as const;
 
@@ -267,6 +283,21 @@ function skinColour(g: GraphBuilder, Lsmooth: string, ab: string, sample: string
   const lab = g.op('Concat', [Lsmooth, ab], { axis: 1 });
   const mean = g.op('Div', [g.op('GlobalAveragePool', [g.op('Mul', [lab, sample])]), g.op('Add', [g.op('GlobalAveragePool', [sample]), g.scalar(1e-4)])]);
   return { L: channels(g, mean, 0, 1), ab: channels(g, mean, 1, 3) };
+}
+
+/**
+ * 1 where a pixel has the skin's hue (lit or in shadow: a*, b* pointing the skin's way, with at
+ * least a share of its chroma), 0 on what is grey or of another hue (black or grey hair, a beard's
+ * shadow side, a blue or night background). In a black-and-white photo (no skin colour to go by)
+ * 1 everywhere.
+ */
+function skinHued(g: GraphBuilder, ab: string, skin: SkinColour, p: FaceParams): string {
+  const chroma = g.op('Sqrt', [g.op('Add', [sumChannels(g, g.op('Mul', [ab, ab]), 2), g.scalar(1e-4)])]);
+  const skinChroma = g.op('Sqrt', [g.op('Add', [sumChannels(g, g.op('Mul', [skin.ab, skin.ab]), 2), g.scalar(1e-4)])]);
+  const cos = g.op('Div', [sumChannels(g, g.op('Mul', [ab, skin.ab]), 2), g.op('Mul', [chroma, skinChroma])]);
+  const hued = g.op('Mul', [unit(g, cos, p.hueCos[0], p.hueCos[1]), unit(g, g.op('Div', [chroma, skinChroma]), p.hueChroma[0], p.hueChroma[1])]);
+  const colour = unit(g, skinChroma, 3, 6);
+  return g.op('Add', [g.op('Mul', [hued, colour]), g.op('Sub', [g.scalar(1), colour])]);
 }
 
 /**
@@ -376,8 +407,14 @@ interface FaceLayers {
   eyeDark: string;
   /** The eyes' catchlights, 0..1 (catchlight()): drawn white over everything. */
   glint: string;
-  /** The face's own skin L* (where the look measures it). */
-  skinL?: string;
+  /** The face's own skin L*. */
+  skinL: string;
+  /** 1 on the skin's hue (skinHued). */
+  skinHue: string;
+  /** The face's oval (brows to chin, cheek to cheek), 0..1. */
+  oval: string;
+  /** How much of the page's own drawing a face takes where it is not skin: none on the smallest crops (as the hair's screentone in manga). */
+  pageShare: number;
   /** Manga: the page's screentone, for the hair around the face. */
   screen?: PageScreen;
 }
@@ -390,6 +427,16 @@ function pageInk(g: GraphBuilder, v: FaceLayers, screen: PageScreen, strokes: st
   const tone = unit(g, g.op('Sub', [g.scalar(p.whiteFrom), g.op('Add', [v.Lshade, shift])]), 0, p.whiteFrom - p.blackFrom);
   const dots = dotScreen(g, screen.X, screen.Y, screen.period, tone, 0.75);
   return g.op('Max', [g.op('Max', [black, dots]), strokes]);
+}
+
+/**
+ * Sketch's page shading (looks.ts) at a tone, as the mean graphite its hatching lays, 0..1: its
+ * strokes cover 0.9 of their weight, the crossing layer adds where the tone is darkest.
+ */
+function pageHatchingMean(g: GraphBuilder, L: string, s: string): string {
+  const dark = sketchDarkness(g, L, s);
+  const cross = unit(g, dark, LOOK_PARAMS.sketch.crossFrom, 1);
+  return g.op('Min', [g.op('Mul', [g.op('Add', [g.op('Mul', [dark, g.scalar(0.55)]), g.op('Mul', [cross, g.scalar(0.45)])]), g.scalar(0.9)]), g.scalar(0.95)]);
 }
 
 /** The look's Lab output for a face, [1, 3, S, S]. */
@@ -413,10 +460,20 @@ function renderFace(g: GraphBuilder, look: FaceLook, v: FaceLayers): string {
       // face is lifted by a share of its skin's distance from the paper (a face in warm or dim
       // light was a grey mask on a white page), and the shading is drawn on what is darker than
       // that skin: its shadows, the hair, the features.
-      const lifted = v.skinL && p.skinPaper > 0 ? g.op('Add', [v.Lshade, g.op('Mul', [g.op('Relu', [g.op('Sub', [g.scalar(96), v.skinL])]), g.scalar(p.skinPaper)])]) : v.Lshade;
+      // Only the skin (and the features on it) is lifted: hair, a beard and a dark background
+      // beside the face keep the page's tone (lifted, they made a pale oval round every face).
+      const paperLift = g.op('Mul', [g.op('Relu', [g.op('Sub', [g.scalar(96), v.skinL])]), g.scalar(p.skinPaper)]);
+      const lifted = p.skinPaper > 0 ? g.op('Add', [v.Lshade, p.liftWhere > 0 ? g.op('Mul', [paperLift, g.op('Max', [v.skinHue, v.oval])]) : paperLift]) : v.Lshade;
       const shade = g.op('Mul', [unit(g, g.op('Sub', [g.scalar(p.toneFrom), lifted]), 0, p.toneRange), g.scalar(p.toneMax)]);
       const contour = g.op('Mul', [unit(g, g.op('Mul', [v.gradL, g.scalar(Math.max(v.scale, 0.5))]), 2, 6), g.scalar(0.45)]);
-      const graphite = g.op('Mul', [g.op('Max', [g.op('Max', [strokes, contour]), shade]), g.op('Sub', [g.scalar(1), v.glint])]);
+      // Beyond the skin (hair, a background beside the face), the tone the page's hatching gives
+      // that tone from arm's length: in the face's own pencil grey, dark hair and a night sky round
+      // a face made an oval patch on the hatched page, lighter or darker than it. (The strokes
+      // themselves, on the page's grid, join the page seamlessly, but the likeness judge lost
+      // eyes of small faces beside them: docs/BENCHMARKS.md.)
+      const beyond = () => g.op('Mul', [g.op('Sub', [g.scalar(1), g.op('Max', [v.skinHue, v.oval])]), g.scalar(v.pageShare)]);
+      const tone = v.pageShare > 0 ? lerp(g, shade, pageHatchingMean(g, v.Lshade, v.s), beyond()) : shade;
+      const graphite = g.op('Mul', [g.op('Max', [g.op('Max', [strokes, contour]), tone]), g.op('Sub', [g.scalar(1), v.glint])]);
       const Lout = lerp(g, g.scalar(96), g.scalar(p.inkL), graphite);
       const tint = g.op('Mul', [g.op('Sub', [g.scalar(1), graphite]), g.tensor('paper_ab', [0.6, 3.5], [1, 2, 1, 1])]);
       return g.op('Concat', [Lout, tint], { axis: 1 });

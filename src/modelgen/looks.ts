@@ -56,8 +56,7 @@ export function renderLook(g: GraphBuilder, look: LookId, v: LookLayers): string
     case 'sketch': {
       const p = LOOK_PARAMS.sketch;
       const period = p.hatchPeriod * v.scale;
-      // How dark the shading is: 0 on light areas, 1 on the darkest; more of it at full strength.
-      const dark = g.op('Mul', [unit(g, g.op('Sub', [g.scalar(p.toneFrom), v.Lshade]), 0, p.toneRange), g.op('Add', [g.scalar(0.6), g.op('Mul', [v.s, g.scalar(0.4)])])]);
+      const dark = sketchDarkness(g, v.Lshade, v.s);
       const hatch1 = stripes(g, X, Y, 1, period, dark, aa);
       const hatch2 = stripes(g, X, Y, -1, period, unit(g, dark, p.crossFrom, 1), aa);
       const line = g.op('Mul', [firm(g, v, p.lineEdge), g.op('Add', [g.scalar(0.7), g.op('Mul', [v.s, g.scalar(0.3)])])]);
@@ -141,6 +140,12 @@ export function dotScreen(g: GraphBuilder, X: string, Y: string, period: number 
   const sharpness = () => (typeof period === 'number' ? g.scalar(period / aa) : g.op('Mul', [period, g.scalar(1 / aa)]));
   const ink = g.op('Clip', [g.op('Add', [g.op('Mul', [g.op('Sub', [radius, dist]), sharpness()]), g.scalar(0.5)]), g.scalar(0), g.scalar(1)]);
   return g.op('Mul', [ink, unit(g, coverage, 0, 0.04)]);
+}
+
+/** How dark sketch's shading is at a tone L*: 0 on light areas, 1 on the darkest; more of it at full strength `s`. */
+export function sketchDarkness(g: GraphBuilder, L: string, s: string): string {
+  const p = LOOK_PARAMS.sketch;
+  return g.op('Mul', [unit(g, g.op('Sub', [g.scalar(p.toneFrom), L]), 0, p.toneRange), g.op('Add', [g.scalar(0.6), g.op('Mul', [s, g.scalar(0.4)])])]);
 }
 
 /** Ink of parallel strokes at ±45°, `period` px apart, each as wide as `weight` (0..1) of the period. */

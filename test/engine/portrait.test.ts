@@ -553,6 +553,52 @@ describe('the face pass of the built-in looks', () => {
     }
   });
 
+  it('keeps the dark beyond the skin dark: no pale oval round a face on a night background, and a beard stays a beard', async () => {
+    // Three friends in a bar, lit by a flash: black hair on a dark blue wall, one with a goatee.
+    // The face pass lifted every dark of its crop toward the skin (meant for eye sockets), so
+    // each face sat in a pale oval of lifted hair and wall, and the goatee came out as a light
+    // grey smear.
+    const image = fixture('friends.jpg');
+    const looks = ['toon', 'comic', 'sketch', 'manga'] as const;
+    for (const style of looks) {
+      const result = await engine.submit({ image, options: { style, resolution: 1024 }, includeFaces: true });
+      const full = await frameOnly.submit({ image, options: { style, resolution: 1024 } });
+      const boxes = result.portrait?.boxes ?? [];
+      expect(boxes, style).toHaveLength(3);
+      const a = await greyLevels(result.image);
+      const b = await greyLevels(full.image);
+      const photo = await greyLevels(await sharp(image).resize(result.width, result.height, { fit: 'fill' }).png().toBuffer());
+      for (const [n, face] of boxes.entries()) {
+        // Round the face (a ring from 0.5 to 0.8 of its box from its centre), where the photo is
+        // dark: drawn as the page draws it, not lighter (the oval) nor much darker.
+        const [cx, cy] = [face.x + face.width / 2, face.y + face.height / 2];
+        let [count, sum] = [0, 0];
+        for (let y = Math.round(cy - 0.8 * face.height); y <= cy + 0.8 * face.height; y += 1) {
+          for (let x = Math.round(cx - 0.8 * face.width); x <= cx + 0.8 * face.width; x += 1) {
+            const r = Math.hypot((x - cx) / face.width, (y - cy) / face.height);
+            if (r < 0.5 || r > 0.8 || x < 0 || y < 0 || x >= result.width || y >= result.height || photo.at(x, y) >= 40) continue;
+            count += 1;
+            sum += a.at(x, y) - b.at(x, y);
+          }
+        }
+        expect(count, `${style}, face ${n}: dark round it`).toBeGreaterThan(2000);
+        expect(Math.abs(sum / count), `${style}, face ${n}: the dark round it against the page's drawing of it`).toBeLessThan(12);
+      }
+      if (style === 'toon' || style === 'comic') {
+        // The goatee: below the mouth of the face whose chin is darkest in the photo.
+        const chins = boxes.map((face) => {
+          const mouth = face.keypoints[3] as [number, number];
+          const [x, y, r] = [mouth[0], mouth[1] + 0.3 * face.width, Math.round(0.08 * face.width)];
+          const mean = (g: typeof a) => g.box(Math.round(x - r), Math.round(y - r), Math.round(x + r), Math.round(y + r)).reduce((t, v, _, all) => t + v / all.length, 0);
+          return { photo: mean(photo), cartoon: mean(a) };
+        });
+        const beard = chins.reduce((d, c) => (c.photo < d.photo ? c : d));
+        expect(beard.photo, 'the goatee in the photo').toBeLessThan(60);
+        expect(beard.cartoon, `${style}: the goatee drawn dark`).toBeLessThan(beard.photo + 20);
+      }
+    }
+  });
+
   it('paints a glint on the cheek as skin in toon and comic, and keeps the teeth light', async () => {
     const photo = await sharp(fixture('astronaut.png')).removeAlpha().raw().toBuffer({ resolveWithObject: true });
     const { width, height } = photo.info;
