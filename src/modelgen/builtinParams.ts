@@ -137,6 +137,10 @@ const FACE_BASE = {
   celLight: 3,
   celShadow: 12,
   celShadowAt: 8,
+  /** ... and on the plain skin (away from the features) the chroma and lighter limits this share wider. */
+  celPlain: 0.7,
+  /** Islands of the cel's light or shadow tone narrower than twice this (reference px) join the tone round them; 0: kept. */
+  celClean: 5,
   /** A pixel this much (L*, from..to) darker than its broad surroundings is a feature, not shadow: not lifted. */
   featureDark: [8, 20],
   /** Away from the eyes, nose and mouth a stroke needs this many times the edge (wrinkles are left out). */

@@ -163,7 +163,23 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
   // How much darker than its surroundings each pixel of an eye is (the iris, the pupil, the lash line).
   const eyeDark = g.op('Mul', [eyes, g.op('Relu', [g.op('Sub', [around, Ls])])]);
   const glint = catchlight(g, channels(g, lab, 0, 1), broad, eyes, side);
-  const cel = p.celSkin > 0 ? celSkin(g, { L: Lshade, Lsmooth: Ls, ab, s, glintable: g.op('Mul', [oval, g.op('Sub', [g.scalar(1), g.op('Max', [eyes, mouth])])]) }, skinMean, look) : { L: Lshade, ab };
+  const cel =
+    p.celSkin > 0
+      ? celSkin(
+          g,
+          {
+            L: Lshade,
+            Lsmooth: Ls,
+            clean: r(p.celClean),
+            plain: g.op('Mul', [ellipsePrior(g, Ls, side, [FACE_ELLIPSE, FOREHEAD_ELLIPSE]), g.op('Sub', [g.scalar(1), prior])]),
+            ab,
+            s,
+            glintable: g.op('Mul', [oval, g.op('Sub', [g.scalar(1), g.op('Max', [eyes, mouth])])]),
+          },
+          skinMean,
+          look,
+        )
+      : { L: Lshade, ab };
   // The dark around an eye in the skin's colour: in warm light a socket's shadow and the lashes
   // are a saturated red-brown in the photo (Hopper: L* 19-26, a* 28-31), and painted as such they
   // read as red almonds round the eyes. A cartoonist draws them in the ink's dark brown: a
@@ -272,6 +288,9 @@ const MOUTH_ELLIPSE = [146, 216, 34, 14] as const;
 /** [cx, cy, rx, ry] in the 288 px crop: the face's skin, brows to chin, cheek to cheek. */
 const FACE_ELLIPSE = [146, 182, 60, 76] as const;
 
+/** [cx, cy, rx, ry] in the 288 px crop: the forehead, from the brows up to the hairline. */
+const FOREHEAD_ELLIPSE = [146, 96, 52, 26] as const;
+
 /** The face's own skin colour in CIELab: L* [1, 1, 1, 1] and a*, b* [1, 2, 1, 1]. */
 interface SkinColour {
   L: string;
@@ -307,17 +326,25 @@ function skinHued(g: GraphBuilder, ab: string, skin: SkinColour, p: FaceParams):
  * that colour in a*, b* and L*): eyes, brows, lips, hair, glasses and beards differ from it and
  * keep their own drawing, and the ink is laid on top.
  */
-function celSkin(g: GraphBuilder, v: { L: string; Lsmooth: string; ab: string; s: string; glintable: string }, skin: SkinColour, look: FaceLook): { L: string; ab: string } {
+function celSkin(
+  g: GraphBuilder,
+  v: { L: string; Lsmooth: string; clean: number; plain: string; ab: string; s: string; glintable: string },
+  skin: SkinColour,
+  look: FaceLook,
+): { L: string; ab: string } {
   const p = FACE_PARAMS[look];
   const { L: meanL, ab: meanAb } = skin;
   const dab = g.op('Sub', [v.ab, meanAb]);
   const chroma = g.op('Sqrt', [sumChannels(g, g.op('Mul', [dab, dab]), 2)]);
-  const skinLike = unit(g, g.op('Sub', [g.scalar(p.celChroma), chroma]), 0, 4);
+  // On the plain skin (the oval and forehead away from the eyes, brows, nose and mouth) a blush, a
+  // flash's highlight or a blotch of a small, noisy photo is skin too: the limits widen there.
+  const widen = (limit: number) => g.op('Mul', [g.scalar(limit), g.op('Add', [g.scalar(1), g.op('Mul', [v.plain, g.scalar(p.celPlain)])])]);
+  const skinLike = unit(g, g.op('Sub', [widen(p.celChroma), chroma]), 0, 4);
   // Lighter than the skin by a share of its lightness is not skin (teeth, the whites, a glint),
   // nor darker by a larger share (brows, irises, nostrils): shares, so that a dark face keeps its
   // teeth and eyes as a light one does.
   const above = g.op('Sub', [v.Lsmooth, meanL]);
-  const lighter = unit(g, g.op('Sub', [g.op('Mul', [meanL, g.scalar(p.celAbove)]), above]), 0, 3);
+  const lighter = unit(g, g.op('Sub', [g.op('Mul', [meanL, widen(p.celAbove)]), above]), 0, 3);
   const darker = unit(g, g.op('Add', [g.op('Mul', [meanL, g.scalar(p.celBelow)]), above]), 0, 5);
   const lightLike = g.op('Mul', [lighter, darker]);
   // A face in a black-and-white photo has no skin colour to tell its skin from the grey of a
@@ -342,9 +369,31 @@ function celSkin(g: GraphBuilder, v: { L: string; Lsmooth: string; ab: string; s
   const glint = g.op('Mul', [g.op('Mul', [unit(g, g.op('Sub', [g.scalar(p.celChroma), glintChroma]), 0, 4), unit(g, above, 0, 3)]), v.glintable]);
   const isSkin = unit(g, g.op('Max', [g.op('Mul', [skinLike, lightLike]), glint]), 0.4, 0.6);
   const weight = g.op('Mul', [isSkin, strength]);
-  const shadow = unit(g, g.op('Sub', [g.op('Sub', [meanL, g.scalar(p.celShadowAt)]), v.Lsmooth]), 0, 2);
+  const rawShadow = unit(g, g.op('Sub', [g.op('Sub', [meanL, g.scalar(p.celShadowAt)]), v.Lsmooth]), 0, 2);
+  // One shadow shape, not a scatter: islands of light or shadow narrower than the window (a flash's
+  // highlights on noisy skin) join the tone round them (an opening, then a closing).
+  const shadow = v.clean > 0 ? closing(g, opening(g, rawShadow, v.clean), v.clean) : rawShadow;
   const toneL = g.op('Sub', [g.op('Add', [meanL, g.scalar(p.celLight)]), g.op('Mul', [shadow, g.scalar(p.celLight + p.celShadow)])]);
   return { L: lerp(g, v.L, toneL, weight), ab: lerp(g, v.ab, meanAb, weight) };
+}
+
+/** Max over a (2k+1)² window, as a row pass then a column pass. */
+function dilate(g: GraphBuilder, x: string, k: number): string {
+  const row = g.op('MaxPool', [x], { kernel_shape: [1, 2 * k + 1], pads: [0, k, 0, k], strides: [1, 1] });
+  return g.op('MaxPool', [row], { kernel_shape: [2 * k + 1, 1], pads: [k, 0, k, 0], strides: [1, 1] });
+}
+
+/** Min over a (2k+1)² window. */
+function erode(g: GraphBuilder, x: string, k: number): string {
+  return g.op('Neg', [dilate(g, g.op('Neg', [x]), k)]);
+}
+
+/** Morphological opening (what is narrower than the window goes) and closing (gaps narrower than it fill). */
+function opening(g: GraphBuilder, x: string, k: number): string {
+  return dilate(g, erode(g, x, k), k);
+}
+function closing(g: GraphBuilder, x: string, k: number): string {
+  return erode(g, dilate(g, x, k), k);
 }
 
 /**
