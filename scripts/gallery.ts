@@ -6,7 +6,7 @@
  *
  * - before-after.jpg: the astronaut and the coffee, photo | toon;
  * - looks.jpg: a portrait and a scene, photo | toon | sketch | manga | comic;
- * - groups.jpg: the two composed group photos of scripts/likeness, photo | every look;
+ * - groups.jpg: the two composed group photos of scripts/likeness and a real one (friends.jpg), photo | every look;
  * - faces.jpg: one face close up in every look (a crop of the 1024 result, not shrunk).
  */
 import { readFileSync } from 'node:fs';
@@ -111,8 +111,8 @@ try {
     await sheet([[astronaut, await cartoon(astronaut, 'toon'), coffee, await cartoon(coffee, 'toon')]], 300, path.join(values.out, 'before-after.jpg'));
     const looksRow = async (photo: Buffer) => [photo, ...(await Promise.all(LOOKS.map((look) => cartoon(photo, look))))];
     await sheet([await looksRow(hopper), await looksRow(fruits)], 260, path.join(values.out, 'looks.jpg'));
-    const groups = (await likenessPhotos()).filter((p) => p.name.startsWith('group'));
-    await sheet(await Promise.all(groups.map((g) => looksRow(g.image))), 170, path.join(values.out, 'groups.jpg'));
+    const groups = [...(await likenessPhotos()).filter((p) => p.name.startsWith('group')).map((g) => g.image), readFileSync(path.join(FIXTURES, 'friends.jpg'))];
+    await sheet(await Promise.all(groups.map((g) => looksRow(g))), 170, path.join(values.out, 'groups.jpg'));
     // One face close up: the astronaut's, from the 1024 results, at 1:1.
     const close = async (img: Buffer) => sharp(img).extract({ left: 300, top: 70, width: 360, height: 400 }).png().toBuffer();
     const photo1024 = await sharp(astronaut).resize(1024).png().toBuffer();
