@@ -1,13 +1,16 @@
 /**
  * The likeness figures of every built-in look through the real engine (face pass included):
  *
- *   npx tsx scripts/likeness/report.ts [--sides 1024,512] [--looks toon,comic,sketch,manga] [--out dir] [--references]
+ *   npx tsx scripts/likeness/report.ts [--sides 1024,512] [--looks toon,comic,sketch,manga] [--out dir] [--references] [--jitter]
  *
  * Per look and output size: faces and eyes the judge finds in the photos and still finds in the
  * cartoons, and the skin's flat share. With --out, writes every cartoon there to look at. With
  * --references, also the same figures for pictures made without the engine (references.ts: the
- * photo blurred, and a classic pencil sketch of it), to read the looks' figures against.
+ * photo blurred, and a classic pencil sketch of it), to read the looks' figures against. With
+ * --jitter, also the eyes kept when the same cartoons are shifted by a pixel or saved as a JPEG
+ * of quality 95 (changes no one sees): how far the judge's verdict moves by itself.
  */
+import sharp from 'sharp';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -23,6 +26,28 @@ export interface LikenessRow {
   look: string;
   side: number;
   likeness: Likeness;
+  /** With jitter: the same cartoons changed by what no one sees (JITTERS), judged again. */
+  jittered?: { label: string; likeness: Likeness }[];
+}
+
+/** Changes to a cartoon that no one sees: a pixel's shift (the edge pixel repeated) or a JPEG of quality 95. */
+export const JITTERS: { label: string; apply: (png: Uint8Array) => Promise<Uint8Array> }[] = [
+  { label: '1 px right', apply: (png) => shifted(png, 1, 0) },
+  { label: '1 px down', apply: (png) => shifted(png, 0, 1) },
+  {
+    label: 'JPEG 95',
+    apply: async (png) =>
+      sharp(await sharp(png).jpeg({ quality: 95 }).toBuffer())
+        .png()
+        .toBuffer(),
+  },
+];
+
+async function shifted(png: Uint8Array, dx: number, dy: number): Promise<Uint8Array> {
+  const { width, height } = await sharp(png).metadata();
+  // Two pipelines: sharp extends after it extracts within one.
+  const extended = await sharp(png).extend({ left: dx, top: dy, extendWith: 'copy' }).png().toBuffer();
+  return sharp(extended).extract({ left: 0, top: 0, width, height }).png().toBuffer();
 }
 
 /**
@@ -35,6 +60,7 @@ async function judgedRows(
   draw: (label: string, photo: Buffer, side: number) => Promise<Uint8Array>,
   naming: { row: (label: string) => string; file: (label: string) => string },
   out?: string,
+  jitter = false,
 ): Promise<LikenessRow[]> {
   const photos = await likenessPhotos();
   const work = await mkdtemp(path.join(tmpdir(), 'toonbot-likeness-'));
@@ -51,7 +77,15 @@ async function judgedRows(
             await writeFile(path.join(out, `${photo.name}.${naming.file(label)}.${side}.png`), cartoon);
           }
         }
-        rows.push({ look: naming.row(label), side, likeness: await judge(pairs, path.join(work, `${naming.file(label)}-${side}`)) });
+        const row: LikenessRow = { look: naming.row(label), side, likeness: await judge(pairs, path.join(work, `${naming.file(label)}-${side}`)) };
+        if (jitter) {
+          row.jittered = [];
+          for (const [i, j] of JITTERS.entries()) {
+            const changed = await Promise.all(pairs.map(async (p) => ({ ...p, cartoon: await j.apply(p.cartoon) })));
+            row.jittered.push({ label: j.label, likeness: await judge(changed, path.join(work, `${naming.file(label)}-${side}-jitter${i}`)) });
+          }
+        }
+        rows.push(row);
       }
     }
     return rows;
@@ -61,11 +95,11 @@ async function judgedRows(
 }
 
 /** Runs every photo through the engine in each look and size, and judges the results. */
-export async function likenessTable(looks: readonly string[], sides: readonly number[], out?: string): Promise<LikenessRow[]> {
+export async function likenessTable(looks: readonly string[], sides: readonly number[], out?: string, jitter = false): Promise<LikenessRow[]> {
   const engine = await createEngine({ queue: { perRequester: 100 } });
   try {
     const draw = async (look: string, image: Buffer, side: number) => (await engine.submit({ image, options: { style: look, resolution: side, format: 'png' } })).image;
-    return await judgedRows(looks, sides, draw, { row: (look) => look, file: (look) => look }, out);
+    return await judgedRows(looks, sides, draw, { row: (look) => look, file: (look) => look }, out, jitter);
   } finally {
     await engine.close();
   }
@@ -85,15 +119,27 @@ export function formatLikeness(rows: LikenessRow[]): string {
       `${look.padEnd(10)} ${String(side).padEnd(5)} ${share(l.facesKept, l.faces)}${share(l.eyesKept, l.eyes)}${`${l.flat.toFixed(2)} (${l.photoFlat.toFixed(2)})`.padEnd(19)}${share(l.eyesKeptLocal, l.eyesLocal)}`.trimEnd(),
     );
   }
+  if (rows.some((r) => r.jittered)) {
+    lines.push('', `faces kept · eyes kept: as drawn | ${JITTERS.map((j) => j.label).join(' | ')}`);
+    for (const { look, side, likeness: l, jittered } of rows) {
+      if (jittered) lines.push(`${look.padEnd(10)} ${String(side).padEnd(5)} ${[l, ...jittered.map((j) => j.likeness)].map((x) => `${x.facesKept}/${x.faces} · ${x.eyesKept}/${x.eyes}`).join(' | ')}`);
+    }
+  }
   return lines.join('\n');
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const { values } = parseArgs({
-    options: { sides: { type: 'string', default: '1024,512' }, looks: { type: 'string', default: LIKENESS_LOOKS.join(',') }, out: { type: 'string' }, references: { type: 'boolean', default: false } },
+    options: {
+      sides: { type: 'string', default: '1024,512' },
+      looks: { type: 'string', default: LIKENESS_LOOKS.join(',') },
+      out: { type: 'string' },
+      references: { type: 'boolean', default: false },
+      jitter: { type: 'boolean', default: false },
+    },
   });
   const sides = values.sides.split(',').map(Number);
-  const rows = await likenessTable(values.looks.split(','), sides, values.out);
+  const rows = await likenessTable(values.looks.split(','), sides, values.out, values.jitter);
   if (values.references) rows.push(...(await referenceTable(sides, values.out)));
   console.log(formatLikeness(rows));
 }

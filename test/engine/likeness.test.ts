@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import sharp, { type OutputInfo } from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LIKENESS_LOOKS, likenessTable, type LikenessRow } from '../../scripts/likeness/report.ts';
+import { JITTERS, LIKENESS_LOOKS, likenessTable, type LikenessRow } from '../../scripts/likeness/report.ts';
 import { judgePython } from '../../scripts/likeness/likeness.ts';
 import { referencePicture } from '../../scripts/likeness/references.ts';
 
@@ -104,5 +104,43 @@ describe('the reference pictures the figures are read against (report.ts --refer
     expect(detail(blurred)).toBeLessThan(detail(scaled) / 2);
     const mean = (p: Buffer) => p.reduce((s, v) => s + v, 0) / p.length;
     expect(Math.abs(mean(blurred.data) - mean(scaled.data))).toBeLessThan(2);
+  });
+});
+
+describe("the judge's own noise (report.ts --jitter)", () => {
+  it('changes a cartoon only by what no one sees: the same size, moved by one pixel, or re-saved as a JPEG of quality 95', async () => {
+    const png = await sharp(readFileSync(new URL('../../dev/fixtures/astronaut.png', import.meta.url)))
+      .removeAlpha()
+      .png()
+      .toBuffer();
+    const original = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+    const { width, height, channels } = original.info;
+    const at = (data: Buffer, x: number, y: number, c: number) => data[(y * width + x) * channels + c] as number;
+    expect(JITTERS.map((j) => j.label)).toEqual(['1 px right', '1 px down', 'JPEG 95']);
+    for (const [j, [dx, dy]] of [
+      [JITTERS[0], [1, 0]],
+      [JITTERS[1], [0, 1]],
+      [JITTERS[2], [0, 0]],
+    ] as const) {
+      const changed = await sharp(await j!.apply(png))
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      expect([changed.info.width, changed.info.height, changed.info.channels], j!.label).toEqual([width, height, channels]);
+      // Every pixel is where the original's pixel (x - dx, y - dy) was, within a JPEG's error.
+      let worst = 0;
+      let sum = 0;
+      for (let y = dy; y < height; y += 1) {
+        for (let x = dx; x < width; x += 1) {
+          for (let c = 0; c < channels; c += 1) {
+            const d = Math.abs(at(changed.data, x, y, c) - at(original.data, x - dx, y - dy, c));
+            worst = Math.max(worst, d);
+            sum += d;
+          }
+        }
+      }
+      const mean = sum / ((width - dx) * (height - dy) * channels);
+      if (dx + dy > 0) expect(worst, j!.label).toBe(0);
+      else expect(mean, j!.label).toBeLessThan(2);
+    }
   });
 });
