@@ -246,8 +246,7 @@ function pageScreen(g: GraphBuilder, like: string, side: number, share: number):
   const Y = g.op('Add', [g.op('Sub', [g.op('Mul', [a, y]), g.op('Mul', [b, x])]), ty]);
   // Above the brows (reference px of the crop, which holds the face FACE_CROP_SHIFT higher), and
   // outside the face's oval: the forehead's skin stays the face pass's.
-  const yRef = g.op('Mul', [g.op('Add', [y, g.scalar(0.5)]), g.scalar(FACE_PARAMS.referenceSide / side)]);
-  const above = unit(g, g.op('Sub', [g.scalar(HAIR_BELOW - FACE_CROP_SHIFT), yRef]), 0, 24);
+  const above = unit(g, g.op('Sub', [g.scalar(HAIR_BELOW - FACE_CROP_SHIFT), referenceY(g, like, side)]), 0, 24);
   const hair = g.op('Mul', [g.op('Mul', [above, g.scalar(share)]), g.op('Sub', [g.scalar(1), ellipsePrior(g, like, side, [FACE_ELLIPSE])])]);
   return { X, Y, period: g.op('Mul', [pageScale, g.scalar(LOOK_PARAMS.manga.dotPeriod)]), hair };
 }
@@ -278,8 +277,12 @@ const LIFT_FADE = 16;
 
 /** 1 above the upper lip (reference y LIFT_ABOVE of the 288 crop), fading to 0 over LIFT_FADE below it: where a face's shadows are lifted, and not on the chin or jaw where a beard grows. */
 function aboveLip(g: GraphBuilder, like: string, side: number): string {
-  const yRef = g.op('Mul', [g.op('Sub', [pixelCount(g, like, 'y'), g.scalar(0.5)]), g.scalar(FACE_PARAMS.referenceSide / side)]);
-  return unit(g, g.op('Sub', [g.scalar(LIFT_ABOVE + LIFT_FADE - FACE_CROP_SHIFT), yRef]), 0, LIFT_FADE);
+  return unit(g, g.op('Sub', [g.scalar(LIFT_ABOVE + LIFT_FADE - FACE_CROP_SHIFT), referenceY(g, like, side)]), 0, LIFT_FADE);
+}
+
+/** Each crop pixel's centre row in reference px (DCT-Net's 288 px crop), a column [1, 1, S, 1]. */
+function referenceY(g: GraphBuilder, like: string, side: number): string {
+  return g.op('Mul', [g.op('Sub', [pixelCount(g, like, 'y'), g.scalar(0.5)]), g.scalar(FACE_PARAMS.referenceSide / side)]);
 }
 
 /** [cx, cy, rx, ry] in the 288 px crop: the mouth, corner to corner. */
@@ -422,8 +425,7 @@ function catchlight(g: GraphBuilder, L: string, broad: string, eyes: string, sid
   const scale = side / FACE_PARAMS.referenceSide;
   const fine = gaussianBlur(g, L, Math.max(0.5, 0.6 * scale), 1);
   const r = Math.max(1, Math.round(CATCH.radius * scale));
-  const window = { kernel_shape: [2 * r + 1, 2 * r + 1], pads: [r, r, r, r], strides: [1, 1] };
-  const opened = g.op('MaxPool', [g.op('Neg', [g.op('MaxPool', [g.op('Neg', [fine])], window)])], window);
+  const opened = opening(g, fine, r);
   const spot = unit(g, g.op('Sub', [fine, opened]), CATCH.from, CATCH.from + CATCH.range);
   const inIris = unit(g, g.op('Sub', [g.op('Sub', [broad, g.scalar(CATCH.darker)]), opened]), 0, 8);
   return g.op('Mul', [g.op('Mul', [eyes, spot]), inIris]);
