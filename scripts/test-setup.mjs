@@ -8,7 +8,9 @@
 //   suite of the machine's own Debian source (bookworm's own Mesa is too old for Dawn). Without
 //   it the WebGPU tests are reported as skipped.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 const has = (command) => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
@@ -36,6 +38,8 @@ if (missing.length > 0) {
   apt(['update', '-qq']);
   apt(['install', '-y', '-qq', '--no-install-recommends', ...missing]);
 }
+
+realPhotos();
 
 const LAVAPIPE = '/usr/share/vulkan/icd.d/lvp_icd.json';
 const codename = /VERSION_CODENAME=(\w+)/.exec(existsSync('/etc/os-release') ? readFileSync('/etc/os-release', 'utf8') : '')?.[1];
@@ -87,4 +91,65 @@ function backportsSource(codename) {
     }
   }
   return undefined;
+}
+
+/**
+ * The likeness measure's real group photos (scripts/likeness/real-photos.json): the example faces
+ * of Debian's dlib package, downloaded as a package file (`apt-get download`, no root needed, no
+ * install) and unpacked into the repository's .cache. Photos already there with the right
+ * checksums are kept; nothing is fetched then.
+ */
+function realPhotos() {
+  const root = path.join(import.meta.dirname, '..');
+  const manifest = JSON.parse(readFileSync(path.join(root, 'scripts/likeness/real-photos.json'), 'utf8'));
+  const cache = path.join(root, manifest.cache);
+  const sha256 = (file) => createHash('sha256').update(readFileSync(file)).digest('hex');
+  const good = (photo) => existsSync(path.join(cache, photo.file)) && sha256(path.join(cache, photo.file)) === photo.sha256;
+  if (manifest.photos.every(good)) return;
+  const fail = (why) => {
+    say(
+      `the likeness test's real group photos could not be fetched (${why}): install apt and dpkg, or copy ${manifest.photos.map((p) => p.file).join(', ')} from Debian's libdlib package's examples/faces into ${manifest.cache}`,
+    );
+    process.exit(1);
+  };
+  if (!has('apt-get') || !has('dpkg-deb')) fail('no apt-get or dpkg-deb');
+  const work = mkdtempSync(path.join(tmpdir(), 'toonbot-photos-'));
+  // apt downloads as its own user (_apt) where it can.
+  chmodSync(work, 0o777);
+  try {
+    const find = () =>
+      spawnSync('apt-cache', ['search', '--names-only', manifest.package], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .map((line) => line.split(' ')[0])
+        .filter(Boolean)
+        .sort()
+        .pop();
+    let pkg = find();
+    const download = () => pkg && spawnSync('apt-get', ['download', '-qq', pkg], { cwd: work, stdio: ['ignore', 'ignore', 'inherit'] }).status === 0;
+    if (!download()) {
+      // A fresh machine may have no package lists yet.
+      if (!canApt) fail(`no package ${manifest.package} in apt's lists (run apt-get update as root)`);
+      apt(['update', '-qq']);
+      pkg = find();
+      if (!download()) fail(`apt-get download ${pkg ?? manifest.package} failed`);
+    }
+    say(`unpacking the likeness test's real group photos from ${pkg}...`);
+    const deb = readdirSync(work).find((f) => f.endsWith('.deb'));
+    const tree = path.join(work, 'tree');
+    mkdirSync(tree);
+    execFileSync('sh', ['-c', 'dpkg-deb --fsys-tarfile "$1" | tar -x -C "$2" --wildcards "./$3/*.jpg"', 'sh', path.join(work, deb), tree, manifest.dir], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const docs = path.join(tree, 'usr/share/doc');
+    const faces = readdirSync(docs)
+      .map((d) => path.join(docs, d, 'examples/faces'))
+      .find((d) => existsSync(d));
+    if (!faces) fail(`${pkg} has no examples/faces`);
+    mkdirSync(cache, { recursive: true });
+    for (const photo of manifest.photos) {
+      const from = path.join(faces, photo.file);
+      if (!existsSync(from) || sha256(from) !== photo.sha256) fail(`${photo.file} in ${pkg} is missing or not the one the floors were set on`);
+      copyFileSync(from, path.join(cache, photo.file));
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 }

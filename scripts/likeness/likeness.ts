@@ -6,6 +6,7 @@
  * the cartoon's skin is. Used by the likeness tests and by scripts/style-report.ts.
  */
 import { execFile, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -73,8 +74,40 @@ async function composeGroup(group: (typeof GROUPS)[number]): Promise<Buffer> {
   return sharp(background).composite(layers).jpeg({ quality: 92 }).toBuffer();
 }
 
-/** The photos the likeness is measured on: portraits, a match, and the composed groups. */
-export async function likenessPhotos(): Promise<LikenessPhoto[]> {
+/**
+ * The two sets of photos the likeness is measured on:
+ * - composed: two portraits, a match, and groups composed of the portraits' heads (this repository's
+ *   fixtures; sharp, evenly lit, the same two faces again and again);
+ * - real: real group photos from Debian's dlib package (real-photos.json; fetched by
+ *   scripts/test-setup.mjs, not in the repository): parties, bars, a classroom, flash and dim
+ *   light, small and soft faces of every age, and a collage of 24 press portraits, light and dark
+ *   skin, bald heads.
+ */
+export const LIKENESS_SETS = ['composed', 'real'] as const;
+export type LikenessSet = (typeof LIKENESS_SETS)[number];
+
+interface RealPhotos {
+  cache: string;
+  photos: { file: string; sha256: string }[];
+}
+
+/** The real group photos, checked against the checksums the floors were set on. */
+export function realPhotos(): LikenessPhoto[] {
+  const manifest = JSON.parse(readFileSync(path.join(import.meta.dirname, 'real-photos.json'), 'utf8')) as RealPhotos;
+  const dir = path.join(import.meta.dirname, '../..', manifest.cache);
+  return manifest.photos.map(({ file, sha256 }) => {
+    const at = path.join(dir, file);
+    if (!existsSync(at))
+      throw new Error(`the likeness measure's real group photos are not in ${manifest.cache}: run node scripts/test-setup.mjs (npm test runs it), which unpacks them from Debian's dlib package`);
+    const image = readFileSync(at);
+    if (createHash('sha256').update(image).digest('hex') !== sha256) throw new Error(`${manifest.cache}/${file} is not the photo the likeness floors were set on (sha256 differs)`);
+    return { name: path.parse(file).name, image };
+  });
+}
+
+/** The photos of a set (LIKENESS_SETS). */
+export async function likenessPhotos(set: LikenessSet = 'composed'): Promise<LikenessPhoto[]> {
+  if (set === 'real') return realPhotos();
   const read = (file: string) => readFileSync(path.join(FIXTURES, file));
   return [
     { name: 'astronaut', image: read('astronaut.png') },

@@ -1,9 +1,9 @@
 /**
  * The likeness figures of every built-in look through the real engine (face pass included):
  *
- *   npx tsx scripts/likeness/report.ts [--sides 1024,512] [--looks toon,comic,sketch,manga] [--out dir] [--references] [--jitter]
+ *   npx tsx scripts/likeness/report.ts [--sides 1024,512] [--looks toon,comic,sketch,manga] [--sets composed,real] [--out dir] [--references] [--jitter]
  *
- * Per look and output size: faces and eyes the judge finds in the photos and still finds in the
+ * Per set of photos (likeness.ts), look and output size: faces and eyes the judge finds in the photos and still finds in the
  * cartoons, and the skin's flat share. With --out, writes every cartoon there to look at. With
  * --references, also the same figures for pictures made without the engine (references.ts: the
  * photo blurred, and a classic pencil sketch of it), to read the looks' figures against. With
@@ -17,7 +17,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { createEngine } from '../../src/engine/expert.ts';
-import { judge, likenessPhotos, type Likeness } from './likeness.ts';
+import { judge, LIKENESS_SETS, likenessPhotos, type Likeness, type LikenessSet } from './likeness.ts';
 import { referencePicture, REFERENCES, type Reference } from './references.ts';
 
 export const LIKENESS_LOOKS = ['toon', 'comic', 'sketch', 'manga'] as const;
@@ -25,6 +25,8 @@ export const LIKENESS_LOOKS = ['toon', 'comic', 'sketch', 'manga'] as const;
 export interface LikenessRow {
   look: string;
   side: number;
+  /** Which photos (likeness.ts, LIKENESS_SETS). */
+  set: LikenessSet;
   likeness: Likeness;
   /** With jitter: the same cartoons changed by what no one sees (JITTERS), judged again. */
   jittered?: { label: string; likeness: Likeness }[];
@@ -51,10 +53,11 @@ async function shifted(png: Uint8Array, dx: number, dy: number): Promise<Uint8Ar
 }
 
 /**
- * One row per label and size: every likeness photo drawn by `draw`, written to `out` (when given)
- * as `<photo>.<file label>.<side>.png`, and judged.
+ * One row per set, label and size: every photo of the set drawn by `draw`, written to `out` (when
+ * given) as `<photo>.<file label>.<side>.png`, and judged.
  */
 async function judgedRows(
+  sets: readonly LikenessSet[],
   labels: readonly string[],
   sides: readonly number[],
   draw: (label: string, photo: Buffer, side: number) => Promise<Uint8Array>,
@@ -62,30 +65,33 @@ async function judgedRows(
   out?: string,
   jitter = false,
 ): Promise<LikenessRow[]> {
-  const photos = await likenessPhotos();
   const work = await mkdtemp(path.join(tmpdir(), 'toonbot-likeness-'));
   try {
     const rows: LikenessRow[] = [];
-    for (const label of labels) {
-      for (const side of sides) {
-        const pairs = [];
-        for (const photo of photos) {
-          const cartoon = await draw(label, photo.image, side);
-          pairs.push({ name: photo.name, photo: photo.image, cartoon });
-          if (out) {
-            await mkdir(out, { recursive: true });
-            await writeFile(path.join(out, `${photo.name}.${naming.file(label)}.${side}.png`), cartoon);
+    for (const set of sets) {
+      const photos = await likenessPhotos(set);
+      for (const label of labels) {
+        for (const side of sides) {
+          const pairs = [];
+          for (const photo of photos) {
+            const cartoon = await draw(label, photo.image, side);
+            pairs.push({ name: photo.name, photo: photo.image, cartoon });
+            if (out) {
+              await mkdir(out, { recursive: true });
+              await writeFile(path.join(out, `${photo.name}.${naming.file(label)}.${side}.png`), cartoon);
+            }
           }
-        }
-        const row: LikenessRow = { look: naming.row(label), side, likeness: await judge(pairs, path.join(work, `${naming.file(label)}-${side}`)) };
-        if (jitter) {
-          row.jittered = [];
-          for (const [i, j] of JITTERS.entries()) {
-            const changed = await Promise.all(pairs.map(async (p) => ({ ...p, cartoon: await j.apply(p.cartoon) })));
-            row.jittered.push({ label: j.label, likeness: await judge(changed, path.join(work, `${naming.file(label)}-${side}-jitter${i}`)) });
+          const dir = path.join(work, `${set}-${naming.file(label)}-${side}`);
+          const row: LikenessRow = { look: naming.row(label), side, set, likeness: await judge(pairs, dir) };
+          if (jitter) {
+            row.jittered = [];
+            for (const [i, j] of JITTERS.entries()) {
+              const changed = await Promise.all(pairs.map(async (p) => ({ ...p, cartoon: await j.apply(p.cartoon) })));
+              row.jittered.push({ label: j.label, likeness: await judge(changed, `${dir}-jitter${i}`) });
+            }
           }
+          rows.push(row);
         }
-        rows.push(row);
       }
     }
     return rows;
@@ -94,35 +100,38 @@ async function judgedRows(
   }
 }
 
-/** Runs every photo through the engine in each look and size, and judges the results. */
-export async function likenessTable(looks: readonly string[], sides: readonly number[], out?: string, jitter = false): Promise<LikenessRow[]> {
+/** Runs every photo of the sets through the engine in each look and size, and judges the results. */
+export async function likenessTable(looks: readonly string[], sides: readonly number[], out?: string, jitter = false, sets: readonly LikenessSet[] = LIKENESS_SETS): Promise<LikenessRow[]> {
   const engine = await createEngine({ queue: { perRequester: 100 } });
   try {
     const draw = async (look: string, image: Buffer, side: number) => (await engine.submit({ image, options: { style: look, resolution: side, format: 'png' } })).image;
-    return await judgedRows(looks, sides, draw, { row: (look) => look, file: (look) => look }, out, jitter);
+    return await judgedRows(sets, looks, sides, draw, { row: (look) => look, file: (look) => look }, out, jitter);
   } finally {
     await engine.close();
   }
 }
 
-/** The judge's figures for the reference pictures (references.ts), one row per reference and size. */
-export function referenceTable(sides: readonly number[], out?: string): Promise<LikenessRow[]> {
+/** The judge's figures for the reference pictures (references.ts), one row per set, reference and size. */
+export function referenceTable(sides: readonly number[], out?: string, sets: readonly LikenessSet[] = LIKENESS_SETS): Promise<LikenessRow[]> {
   const draw = (kind: string, image: Buffer, side: number) => referencePicture(kind as Reference, image, side);
-  return judgedRows(REFERENCES, sides, draw, { row: (kind) => `(${kind})`, file: (kind) => `reference-${kind}` }, out);
+  return judgedRows(sets, REFERENCES, sides, draw, { row: (kind) => `(${kind})`, file: (kind) => `reference-${kind}` }, out);
 }
 
 export function formatLikeness(rows: LikenessRow[]): string {
-  const lines = ['look       side  faces kept     eyes kept      skin flat (photo)  eyes, local contrast'];
-  for (const { look, side, likeness: l } of rows) {
+  const lines = ['set       look       side  faces kept     eyes kept      skin flat (photo)  eyes, local contrast'];
+  for (const { set, look, side, likeness: l } of rows) {
     const share = (a: number, b: number) => `${a}/${b} ${(b === 0 ? 0 : a / b).toFixed(2)}`.padEnd(15);
     lines.push(
-      `${look.padEnd(10)} ${String(side).padEnd(5)} ${share(l.facesKept, l.faces)}${share(l.eyesKept, l.eyes)}${`${l.flat.toFixed(2)} (${l.photoFlat.toFixed(2)})`.padEnd(19)}${share(l.eyesKeptLocal, l.eyesLocal)}`.trimEnd(),
+      `${set.padEnd(9)} ${look.padEnd(10)} ${String(side).padEnd(5)} ${share(l.facesKept, l.faces)}${share(l.eyesKept, l.eyes)}${`${l.flat.toFixed(2)} (${l.photoFlat.toFixed(2)})`.padEnd(19)}${share(l.eyesKeptLocal, l.eyesLocal)}`.trimEnd(),
     );
   }
   if (rows.some((r) => r.jittered)) {
     lines.push('', `faces kept · eyes kept: as drawn | ${JITTERS.map((j) => j.label).join(' | ')}`);
-    for (const { look, side, likeness: l, jittered } of rows) {
-      if (jittered) lines.push(`${look.padEnd(10)} ${String(side).padEnd(5)} ${[l, ...jittered.map((j) => j.likeness)].map((x) => `${x.facesKept}/${x.faces} · ${x.eyesKept}/${x.eyes}`).join(' | ')}`);
+    for (const { set, look, side, likeness: l, jittered } of rows) {
+      if (jittered)
+        lines.push(
+          `${set.padEnd(9)} ${look.padEnd(10)} ${String(side).padEnd(5)} ${[l, ...jittered.map((j) => j.likeness)].map((x) => `${x.facesKept}/${x.faces} · ${x.eyesKept}/${x.eyes}`).join(' | ')}`,
+        );
     }
   }
   return lines.join('\n');
@@ -136,10 +145,13 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       out: { type: 'string' },
       references: { type: 'boolean', default: false },
       jitter: { type: 'boolean', default: false },
+      sets: { type: 'string', default: LIKENESS_SETS.join(',') },
     },
   });
   const sides = values.sides.split(',').map(Number);
-  const rows = await likenessTable(values.looks.split(','), sides, values.out, values.jitter);
-  if (values.references) rows.push(...(await referenceTable(sides, values.out)));
+  const sets = values.sets.split(',') as LikenessSet[];
+  for (const set of sets) if (!(LIKENESS_SETS as readonly string[]).includes(set)) throw new Error(`--sets: ${set} is not one of ${LIKENESS_SETS.join(', ')}`);
+  const rows = await likenessTable(values.looks.split(','), sides, values.out, values.jitter, sets);
+  if (values.references) rows.push(...(await referenceTable(sides, values.out, sets)));
   console.log(formatLikeness(rows));
 }

@@ -35,39 +35,67 @@ const LIKENESS_FLOORS = {
 const EYES_AT_GOAL = new Set(['toon', 'comic']);
 const FLAT_LOOKS = new Set(['toon', 'comic']);
 
+/**
+ * The real group photos (likeness.ts, Debian's dlib examples: 66 faces and 94 eyes the judge finds
+ * at 1024, 54 faces and 14 eyes at 512): soft, small, flash-lit and dimly lit faces, where the
+ * composed set's sharp portraits flatter the looks. Floors per look, a little under what each
+ * keeps today (docs/BENCHMARKS.md, "Real group photos"), as guards; the issue's 0.9 and 0.8 are
+ * the goal. At 512 the judge finds eyes on only a few faces (its eye boxes start at 8 px, a 70 px
+ * face), 14 in all: too few for an eye share to mean anything, so only the faces are held there.
+ */
+const REAL_FLOORS: Record<string, { faces1024: number; eyes1024: number; faces512: number }> = {
+  toon: { faces1024: 0.8, eyes1024: 0.6, faces512: 0.85 },
+  comic: { faces1024: 0.8, eyes1024: 0.6, faces512: 0.85 },
+  sketch: { faces1024: 0.85, eyes1024: 0.8, faces512: 0.9 },
+  manga: { faces1024: 0.9, eyes1024: 0.45, faces512: 0.9 },
+};
+
 let rows: LikenessRow[] = [];
 beforeAll(async () => {
   if (!judgePython()) throw new Error('the likeness judge needs OpenCV for Python: apt-get install python3-opencv opencv-data (npm test installs them as root)');
   rows = await likenessTable(LIKENESS_LOOKS, [1024, 512]);
-}, 240_000);
+}, 420_000);
 afterAll(() => {
   // The figures, for the log of a run that fails (and for anyone reading a passing one).
   for (const r of rows)
     console.log(
-      `${r.look} ${r.side}: faces ${r.likeness.facesKept}/${r.likeness.faces}, eyes ${r.likeness.eyesKept}/${r.likeness.eyes} (local contrast ${r.likeness.eyesKeptLocal}/${r.likeness.eyesLocal}), flat ${r.likeness.flat.toFixed(2)}`,
+      `${r.set} ${r.look} ${r.side}: faces ${r.likeness.facesKept}/${r.likeness.faces}, eyes ${r.likeness.eyesKept}/${r.likeness.eyes} (local contrast ${r.likeness.eyesKeptLocal}/${r.likeness.eyesLocal}), flat ${r.likeness.flat.toFixed(2)}`,
     );
 });
+const row = (set: string, look: string, side: number) => rows.find((r) => r.set === set && r.look === look && r.side === side) as LikenessRow;
 
 describe('every look keeps the person', () => {
   it('the judge finds enough faces and eyes in the photos for the shares to mean something', () => {
     for (const side of [1024, 512] as const) {
-      const row = rows.find((r) => r.side === side) as LikenessRow;
-      expect(row.likeness.faces).toBeGreaterThanOrEqual(side === 1024 ? 12 : 7);
-      expect(row.likeness.eyes).toBeGreaterThanOrEqual(side === 1024 ? 10 : 5);
-      expect(row.likeness.photoFlat).toBeLessThan(0.1);
+      const { likeness } = row('composed', 'toon', side);
+      expect(likeness.faces).toBeGreaterThanOrEqual(side === 1024 ? 12 : 7);
+      expect(likeness.eyes).toBeGreaterThanOrEqual(side === 1024 ? 10 : 5);
+      expect(likeness.photoFlat).toBeLessThan(0.1);
     }
+    expect(row('real', 'toon', 1024).likeness.faces).toBeGreaterThanOrEqual(60);
+    expect(row('real', 'toon', 1024).likeness.eyes).toBeGreaterThanOrEqual(85);
+    expect(row('real', 'toon', 512).likeness.faces).toBeGreaterThanOrEqual(50);
   });
 
   for (const look of LIKENESS_LOOKS) {
     for (const side of [1024, 512] as const) {
       it(`${look} at ${side}: faces and eyes kept${FLAT_LOOKS.has(look) ? ', skin flat' : ''}`, () => {
-        const { likeness } = rows.find((r) => r.look === look && r.side === side) as LikenessRow;
+        const { likeness } = row('composed', look, side);
         const floor = LIKENESS_FLOORS[side];
         expect(likeness.facesKept / likeness.faces, 'faces kept').toBeGreaterThanOrEqual(floor.faces);
         expect(likeness.eyesKept / likeness.eyes, 'eyes kept').toBeGreaterThanOrEqual(EYES_AT_GOAL.has(look) ? 0.8 : floor.eyes);
         if (FLAT_LOOKS.has(look)) expect(likeness.flat, 'skin flat share').toBeGreaterThanOrEqual(floor.flat);
       });
     }
+    it(`${look} on real group photos: faces kept at 1024 and 512, eyes at 1024`, () => {
+      const floor = REAL_FLOORS[look]!;
+      const big = row('real', look, 1024).likeness;
+      const small = row('real', look, 512).likeness;
+      expect(big.facesKept / big.faces, 'faces kept at 1024').toBeGreaterThanOrEqual(floor.faces1024);
+      expect(big.eyesKept / big.eyes, 'eyes kept at 1024').toBeGreaterThanOrEqual(floor.eyes1024);
+      expect(small.facesKept / small.faces, 'faces kept at 512').toBeGreaterThanOrEqual(floor.faces512);
+      if (FLAT_LOOKS.has(look)) expect(big.flat, 'skin flat share at 1024').toBeGreaterThanOrEqual(LIKENESS_FLOORS[1024].flat);
+    });
   }
 });
 
