@@ -129,7 +129,7 @@ const FACE_BASE = {
   eyeBlack: 0,
   /** Toon, comic: the share of its colour (where of the skin's hue) that an eye's dark (lashes, the lid's crease, a socket in deep shadow) gives up, from 15 to 40 L* under the skin's; 0: none. */
   eyeDarkFade: 0,
-  /** Cel skin (toon, comic; 0: off): the share painted flat; the a*b* distance from the skin's colour, and the shares of its L* above and below it, that still count as skin; light tone above it, shadow tone below, and where the shadow starts. */
+  /** Cel skin (toon, comic; 0: off): the share painted flat; the a*b* distance from the skin's colour, and the shares of its L* above and below it, that still count as skin; light tone above it (or the mean of the lit half of the skin, where higher), shadow tone below, and where the shadow starts. */
   celSkin: 0,
   celChroma: 9,
   celAbove: 0.26,
@@ -137,6 +137,9 @@ const FACE_BASE = {
   celLight: 3,
   celShadow: 12,
   celShadowAt: 8,
+  /** ... and round the eyes and brows (the shadow tone from the skin's mean there, its small shapes kept). */
+  celEyeShadowAt: 0,
+  celEyeShadow: 6,
   /** ... and on the plain skin (away from the features) the chroma and lighter limits this share wider. */
   celPlain: 0.7,
   /** Islands of the cel's light or shadow tone narrower than twice this (reference px) join the tone round them; 0: kept. */

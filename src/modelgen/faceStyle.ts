@@ -172,6 +172,7 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
             Lsmooth: Ls,
             clean: r(p.celClean),
             plain: g.op('Mul', [ellipsePrior(g, Ls, side, [FACE_ELLIPSE, FOREHEAD_ELLIPSE]), g.op('Sub', [g.scalar(1), prior])]),
+            browsEyes: ellipsePrior(g, Ls, side, FEATURE_ELLIPSES.slice(0, 2)),
             ab,
             s,
             glintable: g.op('Mul', [oval, g.op('Sub', [g.scalar(1), g.op('Max', [eyes, mouth])])]),
@@ -331,7 +332,7 @@ function skinHued(g: GraphBuilder, ab: string, skin: SkinColour, p: FaceParams):
  */
 function celSkin(
   g: GraphBuilder,
-  v: { L: string; Lsmooth: string; clean: number; plain: string; ab: string; s: string; glintable: string },
+  v: { L: string; Lsmooth: string; clean: number; plain: string; browsEyes: string; ab: string; s: string; glintable: string },
   skin: SkinColour,
   look: FaceLook,
 ): { L: string; ab: string } {
@@ -372,11 +373,24 @@ function celSkin(
   const glint = g.op('Mul', [g.op('Mul', [unit(g, g.op('Sub', [g.scalar(p.celChroma), glintChroma]), 0, 4), unit(g, above, 0, 3)]), v.glintable]);
   const isSkin = unit(g, g.op('Max', [g.op('Mul', [skinLike, lightLike]), glint]), 0.4, 0.6);
   const weight = g.op('Mul', [isSkin, strength]);
-  const rawShadow = unit(g, g.op('Sub', [g.op('Sub', [meanL, g.scalar(p.celShadowAt)]), v.Lsmooth]), 0, 2);
+  // Round the eyes and brows (browsEyes) the shadow tone starts at the skin's mean and keeps its
+  // small shapes: a socket, a lid's crease, a brow are the shapes that make an eye read, and on a
+  // soft or evenly lit face they are only a little darker than the skin. (Painted in the light
+  // tone, or cleaned away as islands, the eyes of small faces in real group photos were short
+  // dashes on a flat mask: docs/BENCHMARKS.md, "Real group photos".)
+  const shadowAt = lerp(g, g.scalar(p.celShadowAt), g.scalar(p.celEyeShadowAt), v.browsEyes);
+  const rawShadow = unit(g, g.op('Sub', [g.op('Sub', [meanL, shadowAt]), v.Lsmooth]), 0, 2);
   // One shadow shape, not a scatter: islands of light or shadow narrower than the window (a flash's
   // highlights on noisy skin) join the tone round them (an opening, then a closing).
-  const shadow = v.clean > 0 ? closing(g, opening(g, rawShadow, v.clean), v.clean) : rawShadow;
-  const toneL = g.op('Sub', [g.op('Add', [meanL, g.scalar(p.celLight)]), g.op('Mul', [shadow, g.scalar(p.celLight + p.celShadow)])]);
+  const shadow = v.clean > 0 ? lerp(g, closing(g, opening(g, rawShadow, v.clean), v.clean), rawShadow, v.browsEyes) : rawShadow;
+  // The light tone is the skin where the light falls (the mean of the plain skin's lighter half),
+  // not the skin's mean, which a face in dim, uneven or flash light pulls down: painted at its
+  // mean such a face came out a dull brown mask. The shadow tone stays under the mean.
+  const litSample = g.op('Mul', [v.plain, unit(g, above, 0, 2)]);
+  const litL = g.op('Div', [g.op('GlobalAveragePool', [g.op('Mul', [v.Lsmooth, litSample])]), g.op('Add', [g.op('GlobalAveragePool', [litSample]), g.scalar(1e-4)])]);
+  const lightL = g.op('Max', [litL, g.op('Add', [meanL, g.scalar(p.celLight)])]);
+  const shadowL = g.op('Sub', [meanL, lerp(g, g.scalar(p.celShadow), g.scalar(p.celEyeShadow), v.browsEyes)]);
+  const toneL = lerp(g, lightL, shadowL, shadow);
   return { L: lerp(g, v.L, toneL, weight), ab: lerp(g, v.ab, meanAb, weight) };
 }
 

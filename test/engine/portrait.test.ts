@@ -604,8 +604,12 @@ describe('the face pass of the built-in looks', () => {
     // small face. They were left in their own light colour, a scatter of islands on every face.
     const image = fixture('friends.jpg');
     // The mean share over the three faces at 1024 and 512 was 0.75 and 0.58 in toon, 0.71 and
-    // 0.54 in comic; now 0.80 / 0.66 and 0.76 / 0.61.
-    const floors = { toon: [0.775, 0.62], comic: [0.735, 0.575] } as const;
+    // 0.54 in comic; 0.80 / 0.66 and 0.76 / 0.61 with the plain skin's wider limits (celPlain).
+    // Since the sockets, lids and brows keep their shadow shapes (celEyeShadowAt: the eyes of
+    // small faces in real group photos), the inner face box holds those shapes too: 0.755 / 0.604
+    // and 0.717 / 0.562 now, against 0.742 / 0.570 and 0.702 / 0.523 without celPlain. The floors
+    // sit between.
+    const floors = { toon: [0.748, 0.587], comic: [0.71, 0.543] } as const;
     for (const style of ['toon', 'comic'] as const) {
       for (const resolution of [1024, 512]) {
         const result = await engine.submit({ image, options: { style, resolution }, includeFaces: true });
