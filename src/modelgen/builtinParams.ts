@@ -140,6 +140,8 @@ const FACE_BASE = {
   /** ... and round the eyes and brows (the shadow tone from the skin's mean there, its small shapes kept). */
   celEyeShadowAt: 0,
   celEyeShadow: 6,
+  /** ... and a cast shadow of the skin's hue on the plain skin or the nose, above the upper lip, however dark, is skin in shadow (1) or keeps its drawing (0). */
+  celCast: 1,
   /** ... and on the plain skin (away from the features) the chroma and lighter limits this share wider. */
   celPlain: 0.7,
   /** Islands of the cel's light or shadow tone narrower than twice this (reference px) join the tone round them; 0: kept. */

@@ -173,6 +173,9 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
             clean: r(p.celClean),
             plain: g.op('Mul', [ellipsePrior(g, Ls, side, [FACE_ELLIPSE, FOREHEAD_ELLIPSE]), g.op('Sub', [g.scalar(1), prior])]),
             browsEyes: ellipsePrior(g, Ls, side, FEATURE_ELLIPSES.slice(0, 2)),
+            // Where a shadow of the skin's hue is a cast shadow, however dark: the plain skin and
+            // the nose down to the lip, above the upper lip (a beard below it has that hue too).
+            castable: g.op('Mul', [g.op('Mul', [skinHue, aboveLip(g, Ls, side)]), ellipsePrior(g, Ls, side, [NOSE_ELLIPSE])]),
             ab,
             s,
             glintable: g.op('Mul', [oval, g.op('Sub', [g.scalar(1), g.op('Max', [eyes, mouth])])]),
@@ -286,6 +289,9 @@ function referenceY(g: GraphBuilder, like: string, side: number): string {
   return g.op('Mul', [g.op('Sub', [pixelCount(g, like, 'y'), g.scalar(0.5)]), g.scalar(FACE_PARAMS.referenceSide / side)]);
 }
 
+/** [cx, cy, rx, ry] in the 288 px crop: the nose down to the upper lip (where a cast shadow falls under it). */
+const NOSE_ELLIPSE = [146, 186, 26, 24] as const;
+
 /** [cx, cy, rx, ry] in the 288 px crop: the mouth, corner to corner. */
 const MOUTH_ELLIPSE = [146, 216, 34, 14] as const;
 
@@ -332,7 +338,7 @@ function skinHued(g: GraphBuilder, ab: string, skin: SkinColour, p: FaceParams):
  */
 function celSkin(
   g: GraphBuilder,
-  v: { L: string; Lsmooth: string; clean: number; plain: string; browsEyes: string; ab: string; s: string; glintable: string },
+  v: { L: string; Lsmooth: string; clean: number; plain: string; browsEyes: string; castable: string; ab: string; s: string; glintable: string },
   skin: SkinColour,
   look: FaceLook,
 ): { L: string; ab: string } {
@@ -371,7 +377,11 @@ function celSkin(
   const dGlint = g.op('Sub', [v.ab, g.op('Mul', [meanAb, along])]);
   const glintChroma = g.op('Sqrt', [sumChannels(g, g.op('Mul', [dGlint, dGlint]), 2)]);
   const glint = g.op('Mul', [g.op('Mul', [unit(g, g.op('Sub', [g.scalar(p.celChroma), glintChroma]), 0, 4), unit(g, above, 0, 3)]), v.glintable]);
-  const isSkin = unit(g, g.op('Max', [g.op('Mul', [skinLike, lightLike]), glint]), 0.4, 0.6);
+  // A cast shadow (under the nose, beside it in hard light) is the skin's hue far darker than the
+  // limits above allow: left in its own drawing it was a dark blob under the nose. A cartoonist
+  // paints it in the shadow tone.
+  const cast = g.op('Mul', [g.op('Mul', [v.castable, lighter]), g.scalar(p.celCast)]);
+  const isSkin = unit(g, g.op('Max', [g.op('Max', [g.op('Mul', [skinLike, lightLike]), glint]), cast]), 0.4, 0.6);
   const weight = g.op('Mul', [isSkin, strength]);
   // Round the eyes and brows (browsEyes) the shadow tone starts at the skin's mean and keeps its
   // small shapes: a socket, a lid's crease, a brow are the shapes that make an eye read, and on a
