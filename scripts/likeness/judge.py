@@ -6,12 +6,16 @@ of the same size, it finds faces and eyes in the photo, then looks for them agai
 seen from arm's length (a 1.5 px Gaussian blur, scaled with the picture), and measures how flat the
 cartoon's skin is inside each face box.
 
-    /usr/bin/python3 scripts/likeness/judge.py photo1.png cartoon1.png [photo2 cartoon2 ...]
+    /usr/bin/python3 scripts/likeness/judge.py [--cache DIR] photo1.png cartoon1.png [photo2 cartoon2 ...]
+
+With --cache, what it finds in a photo (the same for every look drawn from it) is kept in DIR and
+read back the next time the same photo is judged at the same size.
 
 Prints one JSON document: per pair, the faces found in the photo, and for each whether the
 cartoon keeps it, how many of its eyes the photo shows and the cartoon keeps, and the share of
 the face box whose 3x3 colour range is under 8 levels.
 """
+import hashlib
 import json
 import os
 import sys
@@ -84,47 +88,76 @@ def flat_share(image, box):
     return float((span < 8).mean()) if span.size else 0.0
 
 
-def judge(photo_path, cartoon_path):
+def photo_side(photo, size, cache):
+    """What the judge finds in the photo at the cartoon's size: the same for every look, so it is
+    kept in `cache` (a folder, or None) by the photo's bytes and the size."""
+    key = None
+    if cache:
+        key = os.path.join(cache, '%s-%dx%d.json' % (hashlib.sha256(photo.tobytes()).hexdigest()[:32], size[0], size[1]))
+        if os.path.exists(key):
+            with open(key) as f:
+                return json.load(f)
+    if photo.shape[:2] != (size[1], size[0]):
+        shrink = size[0] < photo.shape[1]
+        photo = cv2.resize(photo, size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
+    raw = cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY)
+    grey = cv2.equalizeHist(raw)
+    faces = []
+    for box in faces_in(grey, confirm=True):
+        faces.append({
+            'box': box,
+            'eyes': eyes_in(grey, box)[:2],
+            'local': eyes_in(raw, box, local=True)[:2],
+            'photoFlat': round(flat_share(photo, box), 3),
+        })
+    if key:
+        with open(key + '.part', 'w') as f:
+            json.dump(faces, f)
+        os.replace(key + '.part', key)
+    return faces
+
+
+def judge(photo_path, cartoon_path, cache=None):
     photo = cv2.imread(photo_path, cv2.IMREAD_COLOR)
     cartoon = cv2.imread(cartoon_path, cv2.IMREAD_COLOR)
     if photo is None or cartoon is None:
         raise SystemExit(f'cannot read {photo_path if photo is None else cartoon_path}')
-    if cartoon.shape[:2] != photo.shape[:2]:
-        shrink = cartoon.shape[1] < photo.shape[1]
-        photo = cv2.resize(photo, (cartoon.shape[1], cartoon.shape[0]), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
-    long_side = max(photo.shape[:2])
+    long_side = max(cartoon.shape[:2])
     sigma = 1.5 * long_side / 1024
-    raw = cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY)
-    grey = cv2.equalizeHist(raw)
     seen = cv2.GaussianBlur(cartoon, (0, 0), sigma) if sigma > 0.3 else cartoon
     craw = cv2.cvtColor(seen, cv2.COLOR_BGR2GRAY)
     cgrey = cv2.equalizeHist(craw)
     cartoon_faces = faces_in(cgrey)
     out = []
-    for box in faces_in(grey, confirm=True):
-        eyes = eyes_in(grey, box)[:2]
+    for face in photo_side(photo, (cartoon.shape[1], cartoon.shape[0]), cache):
+        box = tuple(face['box'])
+        eyes = [tuple(e) for e in face['eyes']]
+        local = [tuple(e) for e in face['local']]
         match = max(cartoon_faces, key=lambda c: iou(box, c), default=None)
         kept = match is not None and iou(box, match) > 0.3
         ceyes = eyes_in(cgrey, box)
-        local = eyes_in(raw, box, local=True)[:2]
         clocal = eyes_in(craw, box, local=True)
         out.append({
-            'box': box,
+            'box': list(box),
             'kept': bool(kept),
             'eyes': len(eyes),
             'eyesKept': sum(1 for e in eyes if near(e, ceyes)),
             'eyesLocal': len(local),
             'eyesKeptLocal': sum(1 for e in local if near(e, clocal)),
             'flat': round(flat_share(cartoon, box), 3),
-            'photoFlat': round(flat_share(photo, box), 3),
+            'photoFlat': face['photoFlat'],
         })
     return {'photo': photo_path, 'cartoon': cartoon_path, 'faces': out}
 
 
 def main(argv):
+    cache = None
+    if argv[:1] == ['--cache']:
+        cache, argv = argv[1], argv[2:]
+        os.makedirs(cache, exist_ok=True)
     if len(argv) % 2:
-        raise SystemExit('usage: judge.py photo cartoon [photo cartoon ...]')
-    print(json.dumps([judge(argv[i], argv[i + 1]) for i in range(0, len(argv), 2)]))
+        raise SystemExit('usage: judge.py [--cache DIR] photo cartoon [photo cartoon ...]')
+    print(json.dumps([judge(argv[i], argv[i + 1], cache) for i in range(0, len(argv), 2)]))
 
 
 if __name__ == '__main__':

@@ -82,12 +82,12 @@ async function judgedRows(
             }
           }
           const dir = path.join(work, `${set}-${naming.file(label)}-${side}`);
-          const row: LikenessRow = { look: naming.row(label), side, set, likeness: await judge(pairs, dir) };
+          const row: LikenessRow = { look: naming.row(label), side, set, likeness: await judge(pairs, dir, path.join(work, 'photos')) };
           if (jitter) {
             row.jittered = [];
             for (const [i, j] of JITTERS.entries()) {
               const changed = await Promise.all(pairs.map(async (p) => ({ ...p, cartoon: await j.apply(p.cartoon) })));
-              row.jittered.push({ label: j.label, likeness: await judge(changed, `${dir}-jitter${i}`) });
+              row.jittered.push({ label: j.label, likeness: await judge(changed, `${dir}-jitter${i}`, path.join(work, 'photos')) });
             }
           }
           rows.push(row);
