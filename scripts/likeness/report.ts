@@ -66,13 +66,16 @@ async function judgedRows(
   jitter = false,
 ): Promise<LikenessRow[]> {
   const work = await mkdtemp(path.join(tmpdir(), 'toonbot-likeness-'));
+  // The judge (another process) runs while the next look is drawn, one judging at a time: on two
+  // cores neither keeps both busy all the time.
+  let judging: Promise<unknown> = Promise.resolve();
+  const judged: Promise<LikenessRow>[] = [];
   try {
-    const rows: LikenessRow[] = [];
     for (const set of sets) {
       const photos = await likenessPhotos(set);
       for (const label of labels) {
         for (const side of sides) {
-          const pairs = [];
+          const pairs: { name: string; photo: Buffer; cartoon: Uint8Array }[] = [];
           for (const photo of photos) {
             const cartoon = await draw(label, photo.image, side);
             pairs.push({ name: photo.name, photo: photo.image, cartoon });
@@ -82,20 +85,26 @@ async function judgedRows(
             }
           }
           const dir = path.join(work, `${set}-${naming.file(label)}-${side}`);
-          const row: LikenessRow = { look: naming.row(label), side, set, likeness: await judge(pairs, dir, path.join(work, 'photos')) };
-          if (jitter) {
-            row.jittered = [];
-            for (const [i, j] of JITTERS.entries()) {
-              const changed = await Promise.all(pairs.map(async (p) => ({ ...p, cartoon: await j.apply(p.cartoon) })));
-              row.jittered.push({ label: j.label, likeness: await judge(changed, `${dir}-jitter${i}`, path.join(work, 'photos')) });
+          const row = judging.then(async (): Promise<LikenessRow> => {
+            const done: LikenessRow = { look: naming.row(label), side, set, likeness: await judge(pairs, dir, path.join(work, 'photos')) };
+            if (jitter) {
+              done.jittered = [];
+              for (const [i, j] of JITTERS.entries()) {
+                const changed = await Promise.all(pairs.map(async (p) => ({ ...p, cartoon: await j.apply(p.cartoon) })));
+                done.jittered.push({ label: j.label, likeness: await judge(changed, `${dir}-jitter${i}`, path.join(work, 'photos')) });
+              }
             }
-          }
-          rows.push(row);
+            return done;
+          });
+          judging = row.catch(() => undefined);
+          judged.push(row);
         }
       }
     }
-    return rows;
+    return await Promise.all(judged);
   } finally {
+    // Nothing may still be writing to the work folder when it is removed.
+    await Promise.allSettled(judged);
     await rm(work, { recursive: true, force: true });
   }
 }
