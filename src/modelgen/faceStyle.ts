@@ -163,6 +163,7 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
   // How much darker than its surroundings each pixel of an eye is (the iris, the pupil, the lash line).
   const eyeDark = g.op('Mul', [eyes, g.op('Relu', [g.op('Sub', [around, Ls])])]);
   const glint = catchlight(g, channels(g, lab, 0, 1), broad, eyes, side);
+  const browsEyes = ellipsePrior(g, Ls, side, FEATURE_ELLIPSES.slice(0, 2));
   const cel =
     p.celSkin > 0
       ? celSkin(
@@ -172,7 +173,7 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
             Lsmooth: Ls,
             clean: r(p.celClean),
             plain: g.op('Mul', [ellipsePrior(g, Ls, side, [FACE_ELLIPSE, FOREHEAD_ELLIPSE]), g.op('Sub', [g.scalar(1), prior])]),
-            browsEyes: ellipsePrior(g, Ls, side, FEATURE_ELLIPSES.slice(0, 2)),
+            browsEyes,
             // Where a shadow of the skin's hue is a cast shadow, however dark: the plain skin and
             // the nose down to the lip, above the upper lip (a beard below it has that hue too).
             castable: g.op('Mul', [g.op('Mul', [skinHue, aboveLip(g, Ls, side)]), ellipsePrior(g, Ls, side, [NOSE_ELLIPSE])]),
@@ -192,7 +193,22 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
   // Not on the smallest faces: there the page's dots are coarse against the face (a 50 px face's
   // fringe in dots hid its forehead, and the judge lost the face).
   const screen = look === 'manga' && small < 1 ? pageScreen(g, Ls, side, 1 - small) : undefined;
-  const lab255 = renderFace(g, look, { Lshade: cel.L, ab: eyeAb, ink, gradL, s, scale, eyeDark, glint, skinL: skinMean.L, skinHue, oval, pageShare: 1 - small, ...(screen ? { screen } : {}) });
+  const lab255 = renderFace(g, look, {
+    Lshade: cel.L,
+    ab: eyeAb,
+    ink,
+    gradL,
+    s,
+    scale,
+    eyeDark,
+    glint,
+    skinL: skinMean.L,
+    skinHue,
+    oval,
+    browsEyes,
+    pageShare: 1 - small,
+    ...(screen ? { screen } : {}),
+  });
   const rgb = labToRgb(g, lab255);
   const bytes = g.op('Add', [g.op('Mul', [g.op('Clip', [rgb, g.scalar(0), g.scalar(1)]), g.scalar(255)]), g.scalar(0.5)]);
   g.output(g.op('Cast', [g.op('Transpose', [bytes], { perm: [0, 2, 3, 1] })], { to: 2 }), 'cartoon', [1, 'height', 'width', 3], 'uint8');
@@ -490,6 +506,8 @@ interface FaceLayers {
   oval: string;
   /** How much of the page's own drawing a face takes where it is not skin: none on the smallest crops (as the hair's screentone in manga). */
   pageShare: number;
+  /** The eyes with their brows (FEATURE_ELLIPSES' first two), 0..1. */
+  browsEyes: string;
   /** Manga: the page's screentone, for the hair around the face. */
   screen?: PageScreen;
 }
@@ -555,9 +573,14 @@ function renderFace(g: GraphBuilder, look: FaceLook, v: FaceLayers): string {
     }
     case 'manga': {
       // Black ink on white: outlines, solid black for the darkest shapes (pupils, dark hair), and
-      // one flat grey for the shadow side (what a screentone reads as from arm's length).
-      const black = unit(g, g.op('Sub', [g.scalar(p.blackFrom), v.Lshade]), 0, 8);
-      const tone = g.op('Mul', [unit(g, g.op('Sub', [g.scalar(p.toneFrom), v.Lshade]), 0, p.toneRange), g.scalar(p.toneMax)]);
+      // a grey for the shade (what a screentone reads as from arm's length). The tones are read
+      // as if the skin were at skinAt, so that the lit skin is paper in any light and the shade is
+      // measured from the skin; round the eyes and brows the grey starts nearer the skin's tone
+      // (the sockets, the brow's shadow: a white face with line eyes lost them from arm's length).
+      const Lm = p.skinAt > 0 ? g.op('Add', [v.Lshade, g.op('Clip', [g.op('Sub', [g.scalar(p.skinAt), v.skinL]), g.scalar(-p.skinShiftMax), g.scalar(p.skinShiftMax)])]) : v.Lshade;
+      const black = unit(g, g.op('Sub', [g.scalar(p.blackFrom), Lm]), 0, 8);
+      const toneFrom = p.eyeToneFrom > 0 ? lerp(g, g.scalar(p.toneFrom), g.scalar(p.eyeToneFrom), v.browsEyes) : g.scalar(p.toneFrom);
+      const tone = g.op('Mul', [unit(g, g.op('Sub', [toneFrom, Lm]), 0, p.toneRange), g.scalar(p.toneMax)]);
       const faceInk = g.op('Max', [g.op('Max', [black, strokes]), tone]);
       // On the hair, the page's own blacks and dots (looks.ts, manga), lined up with the page's;
       // only where it is dark (hair, a hat), so that a forehead stays the face's white.

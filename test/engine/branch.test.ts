@@ -29,9 +29,11 @@ async function run(session: ort.InferenceSession, side: number, look?: number): 
 
 describe('one look out of the graph of every look', () => {
   // The smallest whole-frame graph and a face graph with shared (hoisted) nodes and manga's placement.
-  for (const [file, side] of [
-    ['looks-256.onnx', 80],
-    ['faces-144.onnx', 144],
+  // A look alone keeps at most this share of the bytes: a face graph's looks share most of their
+  // nodes (hoisted: 0.64-0.71 of it is one look's), the whole-frame graph's far fewer (0.23-0.26).
+  for (const [file, side, share] of [
+    ['looks-256.onnx', 80, 0.4],
+    ['faces-144.onnx', 144, 0.8],
   ] as const) {
     it(`${file}: each look alone draws what the combined graph draws with that look picked`, async () => {
       const bytes = model(file);
@@ -41,8 +43,8 @@ describe('one look out of the graph of every look', () => {
         for (const look of [0, 1, 2, 3, 4]) {
           const alone = selectBranch(bytes, 'look', look);
           expect(alone, `look ${look}`).toBeInstanceOf(Uint8Array);
-          // The other looks' nodes and weights are gone (a face graph's shared half stays).
-          expect((alone as Uint8Array).length).toBeLessThan(bytes.length * 0.6);
+          // The other looks' nodes and weights are gone (a face graph's shared part stays).
+          expect((alone as Uint8Array).length).toBeLessThan(bytes.length * share);
           const session = await ort.InferenceSession.create(alone as Uint8Array, OPTIONS);
           try {
             expect(session.inputNames).not.toContain('look');

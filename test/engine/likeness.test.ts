@@ -18,9 +18,9 @@ import { referencePicture } from '../../scripts/likeness/references.ts';
  * 1024 and 0.30 at 512 (measured: toon 0.51 / 0.42, comic 0.48 / 0.40, since the skin is painted
  * in two flat tones). Eyes: toon and comic hold the issue's 0.8 at both sizes (today 0.85 / 0.86
  * in both: both eyes of the street group's 58 px face are lost at 1024, since the eye zone keeps
- * its shadow shapes for the real photos' sake); sketch and manga a little below what they reach
- * (sketch 0.77 / 0.71, manga 0.77 / 0.86), as guards against regressions, the goal being 0.8
- * there too. What the judge misses: one eye of a 54 px face at 512 in every look; single eyes of
+ * its shadow shapes for the real photos' sake), and so does manga since its faces are toned
+ * (0.92 / 0.86); sketch a little below what it reaches (0.77 / 0.71), as a guard against
+ * regressions, the goal being 0.8 there too. What the judge misses: one eye of a 54 px face at 512 in every look; single eyes of
  * the 58-73 px faces at 1024; in sketch at 512,
  * one of Hopper's eyes behind her glasses (the judge's eye box lands 28 px beside the photo's).
  * Toon and comic keep a 62 px face's second eye at 512 since a small face's strokes start lower
@@ -34,15 +34,15 @@ const LIKENESS_FLOORS = {
   512: { faces: 0.9, eyes: 0.7, flat: 0.3 },
 } as const;
 /** The looks held to the issue's eye share, 0.8, at both sizes. */
-const EYES_AT_GOAL = new Set(['toon', 'comic']);
+const EYES_AT_GOAL = new Set(['toon', 'comic', 'manga']);
 const FLAT_LOOKS = new Set(['toon', 'comic']);
 
 /**
  * The real group photos (likeness.ts, Debian's dlib examples: 66 faces and 94 eyes the judge finds
  * at 1024, 54 faces and 14 eyes at 512): soft, small, flash-lit and dimly lit faces, where the
  * composed set's sharp portraits flatter the looks. Held at the issue's 0.9 of the faces and 0.8
- * of the eyes where a look reaches them (toon: 62/66, 81/94, 53/54 today); comic's eyes (76/94)
- * and the others a little under what they keep today (docs/BENCHMARKS.md, "Real group photos"),
+ * of the eyes where a look reaches them (toon: 62/66, 82/94, 53/54 today; manga 61/66, 86/94,
+ * 53/54); comic's eyes (75/94) and sketch's a little under what they keep today (docs/BENCHMARKS.md, "Real group photos"),
  * as guards, the goal being the same. At 512 the judge finds eyes on only a few faces (its eye
  * boxes start at 8 px, a 70 px face), 14 in all: too few for an eye share to mean anything, so
  * only the faces are held there.
@@ -51,7 +51,7 @@ const REAL_FLOORS: Record<string, { faces1024: number; eyes1024: number; faces51
   toon: { faces1024: 0.9, eyes1024: 0.8, faces512: 0.9 },
   comic: { faces1024: 0.9, eyes1024: 0.78, faces512: 0.9 },
   sketch: { faces1024: 0.88, eyes1024: 0.82, faces512: 0.9 },
-  manga: { faces1024: 0.9, eyes1024: 0.45, faces512: 0.9 },
+  manga: { faces1024: 0.9, eyes1024: 0.8, faces512: 0.9 },
 };
 
 let rows: LikenessRow[] = [];
