@@ -199,7 +199,7 @@ export const FACE_PARAMS: { referenceSide: number } & Record<FaceLook, FaceParam
   comic: { ...FACE_BASE, celSkin: 1, smallInk: 0.3, eyeDarkFade: 0.45, levels: [8, 5], stepSharp: 10, saturation: 1.35, inkThreshold: 0.45, inkAlpha: [0.7, 1] },
   // Graphite pressed harder on a face than on the page (the page's darkest is L* 36): eyes and
   // lips must read from arm's length.
-  sketch: { ...FACE_BASE, inkL: 24, inkAlpha: [0.85, 1], toneFrom: 90, toneRange: 60, toneMax: 1, eyeBlack: 14, skinPaper: 0.6, liftWhere: 1 },
+  sketch: { ...FACE_BASE, inkL: 24, inkAlpha: [0.85, 1], toneFrom: 90, toneRange: 60, toneMax: 1, eyeBlack: 14, skinPaper: 0.6, liftWhere: 1, eyeToneFrom: 100 },
   // Manga: black ink, white paper and a grey wash for the shade. The iris is filled black where it
   // is darker than round it, its catchlight left white. The face is toned as if its skin were at
   // L* 80 (skinAt; a face in dim or warm light is not a grey mask, a pale one not all paper), its

@@ -532,6 +532,11 @@ function pageHatchingMean(g: GraphBuilder, L: string, s: string): string {
   return g.op('Min', [g.op('Mul', [g.op('Add', [g.op('Mul', [dark, g.scalar(0.55)]), g.op('Mul', [cross, g.scalar(0.45)])]), g.scalar(0.9)]), g.scalar(0.95)]);
 }
 
+/** Where a look's tone starts (L*): toneFrom, and eyeToneFrom round the eyes and brows where set. */
+function toneFromAt(g: GraphBuilder, p: FaceParams, v: FaceLayers): string {
+  return p.eyeToneFrom > 0 ? lerp(g, g.scalar(p.toneFrom), g.scalar(p.eyeToneFrom), v.browsEyes) : g.scalar(p.toneFrom);
+}
+
 /** The look's Lab output for a face, [1, 3, S, S]. */
 function renderFace(g: GraphBuilder, look: FaceLook, v: FaceLayers): string {
   const p = FACE_PARAMS[look];
@@ -557,7 +562,7 @@ function renderFace(g: GraphBuilder, look: FaceLook, v: FaceLayers): string {
       // beside the face keep the page's tone (lifted, they made a pale oval round every face).
       const paperLift = g.op('Mul', [g.op('Relu', [g.op('Sub', [g.scalar(96), v.skinL])]), g.scalar(p.skinPaper)]);
       const lifted = p.skinPaper > 0 ? g.op('Add', [v.Lshade, p.liftWhere > 0 ? g.op('Mul', [paperLift, g.op('Max', [v.skinHue, v.oval])]) : paperLift]) : v.Lshade;
-      const shade = g.op('Mul', [unit(g, g.op('Sub', [g.scalar(p.toneFrom), lifted]), 0, p.toneRange), g.scalar(p.toneMax)]);
+      const shade = g.op('Mul', [unit(g, g.op('Sub', [toneFromAt(g, p, v), lifted]), 0, p.toneRange), g.scalar(p.toneMax)]);
       const contour = g.op('Mul', [unit(g, g.op('Mul', [v.gradL, g.scalar(Math.max(v.scale, 0.5))]), 2, 6), g.scalar(0.45)]);
       // Beyond the skin (hair, a background beside the face), the tone the page's hatching gives
       // that tone from arm's length: in the face's own pencil grey, dark hair and a night sky round
@@ -579,8 +584,7 @@ function renderFace(g: GraphBuilder, look: FaceLook, v: FaceLayers): string {
       // (the sockets, the brow's shadow: a white face with line eyes lost them from arm's length).
       const Lm = p.skinAt > 0 ? g.op('Add', [v.Lshade, g.op('Clip', [g.op('Sub', [g.scalar(p.skinAt), v.skinL]), g.scalar(-p.skinShiftMax), g.scalar(p.skinShiftMax)])]) : v.Lshade;
       const black = unit(g, g.op('Sub', [g.scalar(p.blackFrom), Lm]), 0, 8);
-      const toneFrom = p.eyeToneFrom > 0 ? lerp(g, g.scalar(p.toneFrom), g.scalar(p.eyeToneFrom), v.browsEyes) : g.scalar(p.toneFrom);
-      const tone = g.op('Mul', [unit(g, g.op('Sub', [toneFrom, Lm]), 0, p.toneRange), g.scalar(p.toneMax)]);
+      const tone = g.op('Mul', [unit(g, g.op('Sub', [toneFromAt(g, p, v), Lm]), 0, p.toneRange), g.scalar(p.toneMax)]);
       const faceInk = g.op('Max', [g.op('Max', [black, strokes]), tone]);
       // On the hair, the page's own blacks and dots (looks.ts, manga), lined up with the page's;
       // only where it is dark (hair, a hat), so that a forehead stays the face's white.

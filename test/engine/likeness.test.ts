@@ -12,45 +12,41 @@ import { judgePython } from '../../scripts/likeness/likeness.ts';
 import { referencePicture } from '../../scripts/likeness/references.ts';
 
 /**
- * The composed set: what a look must keep, by output size: the share of the judge's faces and
- * eyes, and (toon and comic) the mean flat share of the skin. The photos' own skin scores
- * 0.00-0.02 on these photos, so a face pasted back from the photo fails. Flat: the issue's 0.40 at
- * 1024 and 0.30 at 512 (measured: toon 0.51 / 0.42, comic 0.48 / 0.40, since the skin is painted
- * in two flat tones). Eyes: toon and comic hold the issue's 0.8 at both sizes (today 0.85 / 0.86
- * in both: both eyes of the street group's 58 px face are lost at 1024, since the eye zone keeps
- * its shadow shapes for the real photos' sake), and so does manga since its faces are toned
- * (0.92 / 0.86); sketch a little below what it reaches (0.77 / 0.71), as a guard against
- * regressions, the goal being 0.8 there too. What the judge misses: one eye of a 54 px face at 512 in every look; single eyes of
- * the 58-73 px faces at 1024; in sketch at 512,
- * one of Hopper's eyes behind her glasses (the judge's eye box lands 28 px beside the photo's).
- * Toon and comic keep a 62 px face's second eye at 512 since a small face's strokes start lower
- * there (FACE_PARAMS.smallInk); it had gone 0.86 -> 0.71 when the small-face search was brought
- * closer at 512, which finds the lawn group's 37 px face (docs/BENCHMARKS.md). Read against the
- * references (report.ts --references): the same judge keeps 0.15 / 0.29 of the eyes in a classic
- * pencil sketch of these photos, every eye drawn, and 0.54 / 0.71 in the photo blurred 6 px.
+ * The composed set: what every look must keep, by output size: the issue's shares of the judge's
+ * faces (0.9) and eyes (0.8), and (toon and comic) the mean flat share of the skin. The photos'
+ * own skin scores 0.00-0.02 on these photos, so a face pasted back from the photo fails. Flat: the
+ * issue's 0.40 at 1024 and 0.30 at 512 (measured: toon 0.51 / 0.42, comic 0.48 / 0.40, since the
+ * skin is painted in two flat tones). Eyes, today at 1024 / 512: toon and comic 11/13 / 6/7 (both
+ * eyes of the street group's 58 px face are lost at 1024, since the eye zone keeps its shadow
+ * shapes for the real photos' sake), manga 12/13 / 6/7 and sketch 13/13 / 6/7 since the shade
+ * round their eyes is drawn (FACE_PARAMS.eyeToneFrom; sketch had 10/13 and 5/7, manga 10/13).
+ * What the judge misses: one eye of a 54 px face at 512 in every look. Toon and comic keep a 62 px
+ * face's second eye at 512 since a small face's strokes start lower there
+ * (FACE_PARAMS.smallInk); it had gone 0.86 -> 0.71 when the small-face search was brought closer at
+ * 512, which finds the lawn group's 37 px face (docs/BENCHMARKS.md). Read against the references
+ * (report.ts --references): the same judge keeps 0.15 / 0.29 of the eyes in a classic pencil
+ * sketch of these photos, every eye drawn, and 0.54 / 0.71 in the photo blurred 6 px.
  */
 const LIKENESS_FLOORS = {
-  1024: { faces: 0.9, eyes: 0.75, flat: 0.4 },
-  512: { faces: 0.9, eyes: 0.7, flat: 0.3 },
+  1024: { faces: 0.9, eyes: 0.8, flat: 0.4 },
+  512: { faces: 0.9, eyes: 0.8, flat: 0.3 },
 } as const;
-/** The looks held to the issue's eye share, 0.8, at both sizes. */
-const EYES_AT_GOAL = new Set(['toon', 'comic', 'manga']);
 const FLAT_LOOKS = new Set(['toon', 'comic']);
 
 /**
  * The real group photos (likeness.ts, Debian's dlib examples: 66 faces and 94 eyes the judge finds
  * at 1024, 54 faces and 14 eyes at 512): soft, small, flash-lit and dimly lit faces, where the
  * composed set's sharp portraits flatter the looks. Held at the issue's 0.9 of the faces and 0.8
- * of the eyes where a look reaches them (toon: 62/66, 82/94, 53/54 today; manga 61/66, 86/94,
- * 53/54); comic's eyes (75/94) and sketch's a little under what they keep today (docs/BENCHMARKS.md, "Real group photos"),
- * as guards, the goal being the same. At 512 the judge finds eyes on only a few faces (its eye
+ * of the eyes where a look reaches them (today toon 62/66, 82/94, 53/54; sketch 60/66, 87/94,
+ * 52/54; manga 61/66, 86/94, 53/54); comic's eyes (75/94) a little under, as a guard, the goal
+ * being the same (docs/BENCHMARKS.md, "Real group photos"). At 512 the judge finds eyes on only a few faces (its eye
  * boxes start at 8 px, a 70 px face), 14 in all: too few for an eye share to mean anything, so
  * only the faces are held there.
  */
 const REAL_FLOORS: Record<string, { faces1024: number; eyes1024: number; faces512: number }> = {
   toon: { faces1024: 0.9, eyes1024: 0.8, faces512: 0.9 },
   comic: { faces1024: 0.9, eyes1024: 0.78, faces512: 0.9 },
-  sketch: { faces1024: 0.88, eyes1024: 0.82, faces512: 0.9 },
+  sketch: { faces1024: 0.9, eyes1024: 0.8, faces512: 0.9 },
   manga: { faces1024: 0.9, eyes1024: 0.8, faces512: 0.9 },
 };
 
@@ -87,7 +83,7 @@ describe('every look keeps the person', () => {
         const { likeness } = row('composed', look, side);
         const floor = LIKENESS_FLOORS[side];
         expect(likeness.facesKept / likeness.faces, 'faces kept').toBeGreaterThanOrEqual(floor.faces);
-        expect(likeness.eyesKept / likeness.eyes, 'eyes kept').toBeGreaterThanOrEqual(EYES_AT_GOAL.has(look) ? 0.8 : floor.eyes);
+        expect(likeness.eyesKept / likeness.eyes, 'eyes kept').toBeGreaterThanOrEqual(floor.eyes);
         if (FLAT_LOOKS.has(look)) expect(likeness.flat, 'skin flat share').toBeGreaterThanOrEqual(floor.flat);
       });
     }
