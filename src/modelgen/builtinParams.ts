@@ -146,6 +146,9 @@ const FACE_BASE = {
   celPlain: 0.7,
   /** Islands of the cel's light or shadow tone narrower than twice this (reference px) join the tone round them; 0: kept. */
   celClean: 5,
+  /** ... and its corners rounded: the shape blurred with this sigma (reference px; 0: not) and cut again at half, over ±celRoundEdge. */
+  celRound: 4,
+  celRoundEdge: 0.1,
   /** A pixel this much (L*, from..to) darker than its broad surroundings is a feature, not shadow: not lifted. */
   featureDark: [8, 20],
   /** Away from the eyes, nose and mouth a stroke needs this many times the edge (wrinkles are left out). */

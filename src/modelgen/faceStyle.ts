@@ -172,6 +172,7 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
             L: Lshade,
             Lsmooth: Ls,
             clean: r(p.celClean),
+            round: p.celRound * scale,
             plain: g.op('Mul', [ellipsePrior(g, Ls, side, [FACE_ELLIPSE, FOREHEAD_ELLIPSE]), g.op('Sub', [g.scalar(1), prior])]),
             browsEyes,
             // Where a shadow of the skin's hue is a cast shadow, however dark: the plain skin and
@@ -354,7 +355,7 @@ function skinHued(g: GraphBuilder, ab: string, skin: SkinColour, p: FaceParams):
  */
 function celSkin(
   g: GraphBuilder,
-  v: { L: string; Lsmooth: string; clean: number; plain: string; browsEyes: string; castable: string; ab: string; s: string; glintable: string },
+  v: { L: string; Lsmooth: string; clean: number; round: number; plain: string; browsEyes: string; castable: string; ab: string; s: string; glintable: string },
   skin: SkinColour,
   look: FaceLook,
 ): { L: string; ab: string } {
@@ -408,7 +409,9 @@ function celSkin(
   const rawShadow = unit(g, g.op('Sub', [g.op('Sub', [meanL, shadowAt]), v.Lsmooth]), 0, 2);
   // One shadow shape, not a scatter: islands of light or shadow narrower than the window (a flash's
   // highlights on noisy skin) join the tone round them (an opening, then a closing).
-  const shadow = v.clean > 0 ? lerp(g, closing(g, opening(g, rawShadow, v.clean), v.clean), rawShadow, v.browsEyes) : rawShadow;
+  const cleaned = v.clean > 0 ? closing(g, opening(g, rawShadow, v.clean), v.clean) : rawShadow;
+  const rounded = v.round > 0 ? unit(g, smoothField(g, cleaned, v.round, 1), 0.5 - p.celRoundEdge, 0.5 + p.celRoundEdge) : cleaned;
+  const shadow = v.clean > 0 || v.round > 0 ? lerp(g, rounded, rawShadow, v.browsEyes) : rawShadow;
   // The light tone is the skin where the light falls (the mean of the plain skin's lighter half),
   // not the skin's mean, which a face in dim, uneven or flash light pulls down: painted at its
   // mean such a face came out a dull brown mask. The shadow tone stays under the mean.

@@ -757,6 +757,38 @@ describe('the face pass of the built-in looks', () => {
     }
   });
 
+  it('paints a shadow on the skin as a rounded shape in toon and comic, not a box', async () => {
+    // The cel skin cleans its shadow tone of islands with square windows (an opening and a
+    // closing); its shapes kept their corners, and the shadow beside a nose or a mouth came out as
+    // a rectangle. A square shadow on the cheek (the skin darkened to 0.65) is now painted with
+    // its corners rounded: a corner's pixel takes the cheek's light tone, the middle the shadow's.
+    const photo = await sharp(fixture('astronaut.png')).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const { width, height } = photo.info;
+    const plain = await engine.submit({ image: fixture('astronaut.png'), options: { style: 'toon', resolution: width }, includeFaces: true });
+    const [eyeA, eyeB, , mouth] = plain.portrait?.boxes?.[0]?.keypoints as [[number, number], [number, number], [number, number], [number, number]];
+    const span = Math.hypot(eyeB[0] - eyeA[0], eyeB[1] - eyeA[1]);
+    const [cx, cy] = [eyeA[0] - 0.05 * span, (eyeA[1] + mouth[1]) / 2 + 0.05 * span];
+    const half = Math.round(0.2 * span);
+    const data = Buffer.from(photo.data);
+    for (let y = Math.round(cy) - half; y <= cy + half; y += 1)
+      for (let x = Math.round(cx) - half; x <= cx + half; x += 1) for (let c = 0; c < 3; c += 1) data[(y * width + x) * 3 + c] = Math.round((data[(y * width + x) * 3 + c] as number) * 0.65);
+    const shaded = await sharp(data, { raw: { width, height, channels: 3 } })
+      .png()
+      .toBuffer();
+    for (const style of ['toon', 'comic']) {
+      const result = await engine.submit({ image: shaded, options: { style, resolution: width } });
+      const { at } = await greyLevels(result.image);
+      const inset = Math.max(1, Math.round(0.03 * span));
+      const middle = at(cx, cy);
+      const cheek = at(cx, cy + half + 2 * inset);
+      const corners = [-1, 1].flatMap((sx) => [-1, 1].map((sy) => at(Math.round(cx) + sx * (half - inset), Math.round(cy) + sy * (half - inset))));
+      // Measured, grey levels: toon middle 135, cheek 192, corners 181-192 (135-192 before: two
+      // of them shadow); comic 134, 192, 168-188 (134-184).
+      expect(cheek - middle, `${style}: the square painted in the shadow tone`).toBeGreaterThan(30);
+      for (const corner of corners) expect(corner, `${style}: a corner rounded off`).toBeGreaterThan((cheek + middle) / 2);
+    }
+  });
+
   it("draws the chin in the face's own hand: sketch's hatching and manga's screentone start below it", async () => {
     for (const style of ['sketch', 'manga']) {
       const result = await engine.submit({ image: fixture('hopper.jpg'), options: { style, resolution: 768 }, includeFaces: true });
