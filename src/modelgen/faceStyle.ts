@@ -275,6 +275,9 @@ function pageScreen(g: GraphBuilder, like: string, side: number, share: number):
 /** L* from which down (over 15) the hair takes the page's ink: darker than any forehead here. */
 const HAIR_DARK = 75;
 
+/** ... and at least this much (L*) under the face's skin: a dim face's forehead is not hair. */
+const HAIR_UNDER_SKIN = 6;
+
 /** Reference y (DCT-Net's 288 px crop) above which the page's screentone takes over from the face's tone: the brows' top. */
 const HAIR_BELOW = 116;
 
@@ -591,7 +594,8 @@ function renderFace(g: GraphBuilder, look: FaceLook, v: FaceLayers): string {
       const faceInk = g.op('Max', [g.op('Max', [black, strokes]), tone]);
       // On the hair, the page's own blacks and dots (looks.ts, manga), lined up with the page's;
       // only where it is dark (hair, a hat), so that a forehead stays the face's white.
-      const onHair = v.screen ? g.op('Mul', [v.screen.hair, unit(g, g.op('Sub', [g.scalar(HAIR_DARK), v.Lshade]), 0, 15)]) : undefined;
+      const hairFrom = g.op('Min', [g.scalar(HAIR_DARK), g.op('Sub', [v.skinL, g.scalar(HAIR_UNDER_SKIN)])]);
+      const onHair = v.screen ? g.op('Mul', [v.screen.hair, unit(g, g.op('Sub', [hairFrom, v.Lshade]), 0, 15)]) : undefined;
       const inkAll = v.screen && onHair ? lerp(g, faceInk, pageInk(g, v, v.screen, alpha), onHair) : faceInk;
       const Lout = g.op('Mul', [g.op('Sub', [g.scalar(1), g.op('Mul', [inkAll, g.op('Sub', [g.scalar(1), v.glint])])]), g.scalar(100)]);
       return g.op('Concat', [Lout, g.op('Mul', [v.ab, g.scalar(0)])], { axis: 1 });
