@@ -164,6 +164,8 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
   const eyeDark = g.op('Mul', [eyes, g.op('Relu', [g.op('Sub', [around, Ls])])]);
   const glint = catchlight(g, channels(g, lab, 0, 1), broad, eyes, side);
   const browsEyes = ellipsePrior(g, Ls, side, FEATURE_ELLIPSES.slice(0, 2));
+  // The plain skin: the oval and the forehead, less the eyes with brows, the nose and the mouth.
+  const plain = g.op('Mul', [ellipsePrior(g, Ls, side, [FACE_ELLIPSE, FOREHEAD_ELLIPSE]), g.op('Sub', [g.scalar(1), prior])]);
   const cel =
     p.celSkin > 0
       ? celSkin(
@@ -173,7 +175,7 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
             Lsmooth: Ls,
             clean: r(p.celClean),
             round: p.celRound * scale,
-            plain: g.op('Mul', [ellipsePrior(g, Ls, side, [FACE_ELLIPSE, FOREHEAD_ELLIPSE]), g.op('Sub', [g.scalar(1), prior])]),
+            plain,
             browsEyes,
             // Where a shadow of the skin's hue is a cast shadow, however dark: the plain skin and
             // the nose down to the lip, above the upper lip (a beard below it has that hue too).
@@ -207,6 +209,8 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
     skinHue,
     oval,
     browsEyes,
+    plain,
+    plainSigma: p.plainSmooth * scale,
     pageShare: 1 - small,
     ...(screen ? { screen } : {}),
   });
@@ -514,6 +518,9 @@ interface FaceLayers {
   pageShare: number;
   /** The eyes with their brows (FEATURE_ELLIPSES' first two), 0..1. */
   browsEyes: string;
+  /** The plain skin (the oval and forehead less the features), 0..1, and the sigma (crop px) its tone is smoothed with where the look does (0: not). */
+  plain: string;
+  plainSigma: number;
   /** Manga: the page's screentone, for the hair around the face. */
   screen?: PageScreen;
 }
@@ -536,6 +543,17 @@ function pageHatchingMean(g: GraphBuilder, L: string, s: string): string {
   const dark = sketchDarkness(g, L, s);
   const cross = unit(g, dark, LOOK_PARAMS.sketch.crossFrom, 1);
   return g.op('Min', [g.op('Mul', [g.op('Add', [g.op('Mul', [dark, g.scalar(0.55)]), g.op('Mul', [cross, g.scalar(0.45)])]), g.scalar(0.9)]), g.scalar(0.95)]);
+}
+
+/**
+ * Lshade with the plain skin's tone smoothed (a normalised blur over the plain skin only, so the
+ * features' dark does not leak into it): a flash's highlights and a small face's blotches join the
+ * skin's wash instead of standing out as white ovals.
+ */
+function plainTone(g: GraphBuilder, v: FaceLayers): string {
+  const spread = smoothField(g, g.op('Concat', [g.op('Mul', [v.Lshade, v.plain]), v.plain], { axis: 1 }), v.plainSigma, 2);
+  const mean = g.op('Div', [channels(g, spread, 0, 1), g.op('Add', [channels(g, spread, 1, 2), g.scalar(1e-3)])]);
+  return lerp(g, v.Lshade, mean, v.plain);
 }
 
 /** Where a look's tone starts (L*): toneFrom, and eyeToneFrom round the eyes and brows where set. */
@@ -567,7 +585,8 @@ function renderFace(g: GraphBuilder, look: FaceLook, v: FaceLayers): string {
       // Only the skin (and the features on it) is lifted: hair, a beard and a dark background
       // beside the face keep the page's tone (lifted, they made a pale oval round every face).
       const paperLift = g.op('Mul', [g.op('Relu', [g.op('Sub', [g.scalar(96), v.skinL])]), g.scalar(p.skinPaper)]);
-      const lifted = p.skinPaper > 0 ? g.op('Add', [v.Lshade, p.liftWhere > 0 ? g.op('Mul', [paperLift, g.op('Max', [v.skinHue, v.oval])]) : paperLift]) : v.Lshade;
+      const Lsrc = v.plainSigma > 0 ? plainTone(g, v) : v.Lshade;
+      const lifted = p.skinPaper > 0 ? g.op('Add', [Lsrc, p.liftWhere > 0 ? g.op('Mul', [paperLift, g.op('Max', [v.skinHue, v.oval])]) : paperLift]) : Lsrc;
       const shade = g.op('Mul', [unit(g, g.op('Sub', [toneFromAt(g, p, v), lifted]), 0, p.toneRange), g.scalar(p.toneMax)]);
       const contour = g.op('Mul', [unit(g, g.op('Mul', [v.gradL, g.scalar(Math.max(v.scale, 0.5))]), 2, 6), g.scalar(0.45)]);
       // Beyond the skin (hair, a background beside the face), the tone the page's hatching gives
@@ -588,7 +607,8 @@ function renderFace(g: GraphBuilder, look: FaceLook, v: FaceLayers): string {
       // as if the skin were at skinAt, so that the lit skin is paper in any light and the shade is
       // measured from the skin; round the eyes and brows the grey starts nearer the skin's tone
       // (the sockets, the brow's shadow: a white face with line eyes lost them from arm's length).
-      const Lm = p.skinAt > 0 ? g.op('Add', [v.Lshade, g.op('Clip', [g.op('Sub', [g.scalar(p.skinAt), v.skinL]), g.scalar(-p.skinShiftMax), g.scalar(p.skinShiftMax)])]) : v.Lshade;
+      const Lsrc = v.plainSigma > 0 ? plainTone(g, v) : v.Lshade;
+      const Lm = p.skinAt > 0 ? g.op('Add', [Lsrc, g.op('Clip', [g.op('Sub', [g.scalar(p.skinAt), v.skinL]), g.scalar(-p.skinShiftMax), g.scalar(p.skinShiftMax)])]) : Lsrc;
       const black = unit(g, g.op('Sub', [g.scalar(p.blackFrom), Lm]), 0, 8);
       const tone = g.op('Mul', [unit(g, g.op('Sub', [toneFromAt(g, p, v), Lm]), 0, p.toneRange), g.scalar(p.toneMax)]);
       const faceInk = g.op('Max', [g.op('Max', [black, strokes]), tone]);
