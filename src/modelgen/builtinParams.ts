@@ -189,9 +189,9 @@ const FACE_BASE = {
   /** Manga: the face's tones are read as if its skin were at this L* (0: as they are), moved by at most skinShiftMax. */
   skinAt: 0,
   skinShiftMax: 20,
-  /** Manga: round the eyes and brows the tone starts from this L* instead (0: toneFrom). */
+  /** Sketch, manga: round the eyes and brows the tone starts from this L* instead (0: toneFrom). */
   eyeToneFrom: 0,
-  /** Manga: the plain skin's tone smoothed with this sigma (reference px; 0: not). */
+  /** Sketch, manga: the plain skin's tone (cheeks, forehead) smoothed with this sigma (reference px; 0: not). */
   plainSmooth: 0,
 } as const;
 

@@ -59,8 +59,7 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
   // lands on one side of it, not on both in patches.
   const skinWeight = g.op('Sub', [g.scalar(1), features]);
   const skinSigma = sigma(p.skinSigma, 1);
-  const spread = smoothField(g, g.op('Concat', [g.op('Mul', [k2, skinWeight]), skinWeight], { axis: 1 }), skinSigma, 4);
-  const skinBlur = g.op('Div', [channels(g, spread, 0, 3), g.op('Add', [channels(g, spread, 3, 4), g.scalar(1e-3)])]);
+  const skinBlur = weightedBlur(g, k2, skinWeight, skinSigma, 3);
   const skin = lerp(g, skinBlur, k2, features);
   // Colour calms down more than light: a*, b* smoothed further (skin one colour, lips still red).
   const abSmooth = smoothField(g, channels(g, skin, 1, 3), sigma(p.chromaSigma, 0.6), 2);
@@ -551,9 +550,13 @@ function pageHatchingMean(g: GraphBuilder, L: string, s: string): string {
  * skin's wash instead of standing out as white ovals.
  */
 function plainTone(g: GraphBuilder, v: FaceLayers): string {
-  const spread = smoothField(g, g.op('Concat', [g.op('Mul', [v.Lshade, v.plain]), v.plain], { axis: 1 }), v.plainSigma, 2);
-  const mean = g.op('Div', [channels(g, spread, 0, 1), g.op('Add', [channels(g, spread, 1, 2), g.scalar(1e-3)])]);
-  return lerp(g, v.Lshade, mean, v.plain);
+  return lerp(g, v.Lshade, weightedBlur(g, v.Lshade, v.plain, v.plainSigma, 1), v.plain);
+}
+
+/** A normalised convolution: `x` ([1, C, S, S]) blurred over where `weight` is, so that what has no weight does not leak in. */
+function weightedBlur(g: GraphBuilder, x: string, weight: string, sigma: number, channelCount: number): string {
+  const spread = smoothField(g, g.op('Concat', [g.op('Mul', [x, weight]), weight], { axis: 1 }), sigma, channelCount + 1);
+  return g.op('Div', [channels(g, spread, 0, channelCount), g.op('Add', [channels(g, spread, channelCount, channelCount + 1), g.scalar(1e-3)])]);
 }
 
 /** Where a look's tone starts (L*): toneFrom, and eyeToneFrom round the eyes and brows where set. */

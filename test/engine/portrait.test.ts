@@ -777,17 +777,21 @@ describe('the face pass of the built-in looks', () => {
     }
   });
 
-  it('paints a glint on the cheek as skin in toon and comic, and keeps the teeth light', async () => {
+  /** The astronaut's RGB pixels at its own size (a copy to paint on), and where its face's eyes and mouth are. */
+  async function astronautFace() {
     const photo = await sharp(fixture('astronaut.png')).removeAlpha().raw().toBuffer({ resolveWithObject: true });
     const { width, height } = photo.info;
     const plain = await engine.submit({ image: fixture('astronaut.png'), options: { style: 'toon', resolution: width }, includeFaces: true });
     const [eyeA, eyeB, , mouth] = plain.portrait?.boxes?.[0]?.keypoints as [[number, number], [number, number], [number, number], [number, number]];
-    const span = Math.hypot(eyeB[0] - eyeA[0], eyeB[1] - eyeA[1]);
+    return { data: Buffer.from(photo.data), width, height, eyeA, mouth, span: Math.hypot(eyeB[0] - eyeA[0], eyeB[1] - eyeA[1]) };
+  }
+
+  it('paints a glint on the cheek as skin in toon and comic, and keeps the teeth light', async () => {
+    const { data, width, height, eyeA, mouth, span } = await astronautFace();
     // A flash's highlight on the left cheek: the skin there mixed 3:2 with white, a round spot
     // 0.16 of the eyes' span across.
     const [cx, cy] = [eyeA[0] - 0.1 * span, (eyeA[1] + mouth[1]) / 2 + 0.05 * span];
     const r = 0.08 * span;
-    const data = Buffer.from(photo.data);
     for (let y = Math.floor(cy - r); y <= cy + r; y += 1) {
       for (let x = Math.floor(cx - r); x <= cx + r; x += 1) {
         if (Math.hypot(x - cx, y - cy) > r) continue;
@@ -817,14 +821,9 @@ describe('the face pass of the built-in looks', () => {
     // closing); its shapes kept their corners, and the shadow beside a nose or a mouth came out as
     // a rectangle. A square shadow on the cheek (the skin darkened to 0.65) is now painted with
     // its corners rounded: a corner's pixel takes the cheek's light tone, the middle the shadow's.
-    const photo = await sharp(fixture('astronaut.png')).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-    const { width, height } = photo.info;
-    const plain = await engine.submit({ image: fixture('astronaut.png'), options: { style: 'toon', resolution: width }, includeFaces: true });
-    const [eyeA, eyeB, , mouth] = plain.portrait?.boxes?.[0]?.keypoints as [[number, number], [number, number], [number, number], [number, number]];
-    const span = Math.hypot(eyeB[0] - eyeA[0], eyeB[1] - eyeA[1]);
+    const { data, width, height, eyeA, mouth, span } = await astronautFace();
     const [cx, cy] = [eyeA[0] - 0.05 * span, (eyeA[1] + mouth[1]) / 2 + 0.05 * span];
     const half = Math.round(0.2 * span);
-    const data = Buffer.from(photo.data);
     for (let y = Math.round(cy) - half; y <= cy + half; y += 1)
       for (let x = Math.round(cx) - half; x <= cx + half; x += 1) for (let c = 0; c < 3; c += 1) data[(y * width + x) * 3 + c] = Math.round((data[(y * width + x) * 3 + c] as number) * 0.65);
     const shaded = await sharp(data, { raw: { width, height, channels: 3 } })
