@@ -28,7 +28,7 @@ import { FACE_CROP_SHIFT } from '../engine/faces/align.ts';
 import { GraphBuilder } from './GraphBuilder.ts';
 import { gaussianBlur, boxMean } from './filters.ts';
 import { FACE_PARAMS, type FaceLook, type FaceParams } from './builtinParams.ts';
-import { dotScreen, LOOK_PARAMS, sketchDarkness } from './looks.ts';
+import { dotScreen, LOOK_PARAMS, sketchDarkness, stripes } from './looks.ts';
 import { channels, gradientMagnitude, kuwahara, labToRgb, lerp, pixelCount, rgbToLab, sumChannels, unit } from './styleLayers.ts';
 
 /** Crop sides the face graph is built for, √2 apart around DCT-Net's 288 (see FACE_PARAMS.referenceSide). */
@@ -195,6 +195,9 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
   // Not on the smallest faces: there the page's dots are coarse against the face (a 50 px face's
   // fringe in dots hid its forehead, and the judge lost the face).
   const screen = look === 'manga' && small < 1 ? pageScreen(g, Ls, side, 1 - small) : undefined;
+  // Sketch: beyond the skin, the page's own hatching, stroke for stroke (its mean tone made a
+  // grey fog where the blend met the page's strokes, a ring round a large face).
+  const page = look === 'sketch' && small < 1 ? pagePlace(g, Ls) : undefined;
   const lab255 = renderFace(g, look, {
     Lshade: cel.L,
     ab: eyeAb,
@@ -212,6 +215,7 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
     plainSigma: p.plainSmooth * scale,
     pageShare: 1 - small,
     ...(screen ? { screen } : {}),
+    ...(page ? { page } : {}),
   });
   const rgb = labToRgb(g, lab255);
   const bytes = g.op('Add', [g.op('Mul', [g.op('Clip', [rgb, g.scalar(0), g.scalar(1)]), g.scalar(255)]), g.scalar(0.5)]);
@@ -260,6 +264,23 @@ interface PageScreen {
  * smear where the blend met the page's near-black dots at the hairline.
  */
 function pageScreen(g: GraphBuilder, like: string, side: number, share: number): PageScreen {
+  const { X, Y, pageScale } = pagePlace(g, like);
+  // Above the brows (reference px of the crop, which holds the face FACE_CROP_SHIFT higher), and
+  // outside the face's oval: the forehead's skin stays the face pass's.
+  const above = unit(g, g.op('Sub', [g.scalar(HAIR_BELOW - FACE_CROP_SHIFT), referenceY(g, like, side)]), 0, 24);
+  const hair = g.op('Mul', [g.op('Mul', [above, g.scalar(share)]), g.op('Sub', [g.scalar(1), ellipsePrior(g, like, side, [FACE_ELLIPSE])])]);
+  return { X, Y, period: g.op('Mul', [pageScale, g.scalar(LOOK_PARAMS.manga.dotPeriod)]), hair };
+}
+
+/** Where each crop pixel is on the page (frame px), and the page's scale (its graph's side / 1024), [1]. */
+interface PagePlace {
+  X: string;
+  Y: string;
+  pageScale: string;
+}
+
+/** The crop's pixels on the page, from the graph's `placement` input (see pageScreen). */
+function pagePlace(g: GraphBuilder, like: string): PagePlace {
   const placement = g.input('placement', [5]);
   const at = (i: number) => g.op('Slice', [placement, g.int64s('s', [i]), g.int64s('e', [i + 1]), g.int64s('a', [0])]);
   // Crop pixel indices: a row [1, 1, 1, S] and a column [1, 1, S, 1].
@@ -268,11 +289,7 @@ function pageScreen(g: GraphBuilder, like: string, side: number, share: number):
   const [a, b, tx, ty, pageScale] = [0, 1, 2, 3, 4].map(at) as [string, string, string, string, string];
   const X = g.op('Add', [g.op('Add', [g.op('Mul', [a, x]), g.op('Mul', [b, y])]), tx]);
   const Y = g.op('Add', [g.op('Sub', [g.op('Mul', [a, y]), g.op('Mul', [b, x])]), ty]);
-  // Above the brows (reference px of the crop, which holds the face FACE_CROP_SHIFT higher), and
-  // outside the face's oval: the forehead's skin stays the face pass's.
-  const above = unit(g, g.op('Sub', [g.scalar(HAIR_BELOW - FACE_CROP_SHIFT), referenceY(g, like, side)]), 0, 24);
-  const hair = g.op('Mul', [g.op('Mul', [above, g.scalar(share)]), g.op('Sub', [g.scalar(1), ellipsePrior(g, like, side, [FACE_ELLIPSE])])]);
-  return { X, Y, period: g.op('Mul', [pageScale, g.scalar(LOOK_PARAMS.manga.dotPeriod)]), hair };
+  return { X, Y, pageScale };
 }
 
 /** L* from which down (over 15) the hair takes the page's ink: darker than any forehead here. */
@@ -522,6 +539,8 @@ interface FaceLayers {
   plainSigma: number;
   /** Manga: the page's screentone, for the hair around the face. */
   screen?: PageScreen;
+  /** Sketch: where the crop is on the page, for the page's hatching beyond the skin. */
+  page?: PagePlace;
 }
 
 /** Manga's page ink (looks.ts) at the face's tones: solid black, the screentone's dots, and the face's strokes. */
@@ -542,6 +561,15 @@ function pageHatchingMean(g: GraphBuilder, L: string, s: string): string {
   const dark = sketchDarkness(g, L, s);
   const cross = unit(g, dark, LOOK_PARAMS.sketch.crossFrom, 1);
   return g.op('Min', [g.op('Mul', [g.op('Add', [g.op('Mul', [dark, g.scalar(0.55)]), g.op('Mul', [cross, g.scalar(0.45)])]), g.scalar(0.9)]), g.scalar(0.95)]);
+}
+
+/** Sketch's page shading (looks.ts) at a tone, stroke for stroke on the page's grid, 0..1. */
+function pageHatching(g: GraphBuilder, L: string, s: string, page: PagePlace): string {
+  const dark = sketchDarkness(g, L, s);
+  const period = g.op('Mul', [page.pageScale, g.scalar(LOOK_PARAMS.sketch.hatchPeriod)]);
+  const hatch1 = stripes(g, page.X, page.Y, 1, period, dark, 0.75);
+  const hatch2 = stripes(g, page.X, page.Y, -1, period, unit(g, dark, LOOK_PARAMS.sketch.crossFrom, 1), 0.75);
+  return g.op('Min', [g.op('Add', [g.op('Mul', [hatch1, g.scalar(0.55)]), g.op('Mul', [hatch2, g.scalar(0.45)])]), g.scalar(0.95)]);
 }
 
 /**
@@ -598,7 +626,8 @@ function renderFace(g: GraphBuilder, look: FaceLook, v: FaceLayers): string {
       // themselves, on the page's grid, join the page seamlessly, but the likeness judge lost
       // eyes of small faces beside them: docs/BENCHMARKS.md.)
       const beyond = () => g.op('Mul', [g.op('Sub', [g.scalar(1), g.op('Max', [v.skinHue, v.oval])]), g.scalar(v.pageShare)]);
-      const tone = v.pageShare > 0 ? lerp(g, shade, pageHatchingMean(g, v.Lshade, v.s), beyond()) : shade;
+      const pageTone = v.page ? pageHatching(g, v.Lshade, v.s, v.page) : pageHatchingMean(g, v.Lshade, v.s);
+      const tone = v.pageShare > 0 ? lerp(g, shade, pageTone, beyond()) : shade;
       const graphite = g.op('Mul', [g.op('Max', [g.op('Max', [strokes, contour]), tone]), g.op('Sub', [g.scalar(1), v.glint])]);
       const Lout = lerp(g, g.scalar(96), g.scalar(p.inkL), graphite);
       const tint = g.op('Mul', [g.op('Sub', [g.scalar(1), graphite]), g.tensor('paper_ab', [0.6, 3.5], [1, 2, 1, 1])]);

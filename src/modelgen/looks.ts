@@ -149,10 +149,17 @@ export function sketchDarkness(g: GraphBuilder, L: string, s: string): string {
 }
 
 /** Ink of parallel strokes at ±45°, `period` px apart, each as wide as `weight` (0..1) of the period. */
-function stripes(g: GraphBuilder, X: string, Y: string, sign: 1 | -1, period: number, weight: string, aa: number): string {
-  const t = g.op('Mul', [g.op(sign > 0 ? 'Add' : 'Sub', [X, Y]), g.scalar(Math.SQRT1_2 / period)]);
-  const dist = g.op('Mul', [g.op('Abs', [wrap(g, t)]), g.scalar(period)]);
-  const half = g.op('Mul', [weight, g.scalar(period * 0.45)]);
+/**
+ * One layer of hatching at 45° (`sign` picks the diagonal), `period` px apart: a number (the
+ * page's graphs, built per size) or a tensor of shape [1] (a face crop's graph, told the page's
+ * scale when it runs); each stroke as wide as 0.9 of the period times `weight`.
+ */
+export function stripes(g: GraphBuilder, X: string, Y: string, sign: 1 | -1, period: number | string, weight: string, aa: number): string {
+  const times = (k: number) => (typeof period === 'number' ? g.scalar(period * k) : g.op('Mul', [period, g.scalar(k)]));
+  const perStep = () => (typeof period === 'number' ? g.scalar(Math.SQRT1_2 / period) : g.op('Reciprocal', [g.op('Mul', [period, g.scalar(Math.SQRT2)])]));
+  const t = g.op('Mul', [g.op(sign > 0 ? 'Add' : 'Sub', [X, Y]), perStep()]);
+  const dist = g.op('Mul', [g.op('Abs', [wrap(g, t)]), times(1)]);
+  const half = g.op('Mul', [weight, times(0.45)]);
   // The antialiased edge is centred on the stroke's edge; no weight, no stroke.
   const ink = g.op('Clip', [g.op('Add', [g.op('Mul', [g.op('Sub', [half, dist]), g.scalar(1 / aa)]), g.scalar(0.5)]), g.scalar(0), g.scalar(1)]);
   return g.op('Mul', [ink, unit(g, weight, 0, 0.06)]);

@@ -598,6 +598,71 @@ describe('the face pass of the built-in looks', () => {
     }
   });
 
+  it("sketch: beyond a face's skin, the page's hatching goes on, stroke for stroke (no grey fog round the face)", async () => {
+    // The friends in a bar, drawn at 2048 (a small photo, upsampled): dark hair and the dark bar
+    // round each face are hatched on the page. The face pass drew what is beyond the skin in the
+    // hatching's mean grey, and where the blend met the page the strokes faded into a fog, a ring
+    // round each face. It now draws the page's own hatching there, on the page's grid.
+    const image = fixture('friends.jpg');
+    const withFaces = await engine.submit({ image, options: { style: 'sketch', resolution: 2048 }, includeFaces: true });
+    const full = await frameOnly.submit({ image, options: { style: 'sketch', resolution: 2048 } });
+    const a = await pixels(withFaces.image);
+    const b = await pixels(full.image);
+    const { width, height } = a;
+    const grey = (d: Uint8Array, i: number) => ((d[i * 3] as number) + (d[i * 3 + 1] as number) + (d[i * 3 + 2] as number)) / 3;
+    // The standard deviation of the grey levels over a 7x7 window: the hatching's contrast.
+    const spread = (d: Uint8Array, x: number, y: number): number => {
+      let [sum, sq] = [0, 0];
+      for (let dy = -3; dy <= 3; dy += 1)
+        for (let dx = -3; dx <= 3; dx += 1) {
+          const v = grey(d, (y + dy) * width + x + dx);
+          sum += v;
+          sq += v * v;
+        }
+      return Math.sqrt(Math.max(0, sq / 49 - (sum / 49) ** 2));
+    };
+    const faces = withFaces.portrait?.boxes ?? [];
+    expect(faces.length).toBe(3);
+    const ratios: number[] = [];
+    for (const face of faces) {
+      // The blend's feathered edge (align.ts, ellipseMask): 0.8-1.0 of the ellipse round the face,
+      // whose centre is 0.48 eye distances below the eyes, half axes 1.44 and 1.91 eye distances.
+      const [eyeA, eyeB] = face.keypoints as [[number, number], [number, number]];
+      const e = Math.hypot(eyeB[0] - eyeA[0], eyeB[1] - eyeA[1]);
+      const [ux, uy] = [(eyeB[0] - eyeA[0]) / e, (eyeB[1] - eyeA[1]) / e];
+      const [down, side] =
+        ux >= 0
+          ? [
+              [-uy, ux],
+              [ux, uy],
+            ]
+          : [
+              [uy, -ux],
+              [-ux, -uy],
+            ];
+      const [cx, cy] = [(eyeA[0] + eyeB[0]) / 2 + 0.48 * e * (down[0] as number), (eyeA[1] + eyeB[1]) / 2 + 0.48 * e * (down[1] as number)];
+      let [drawn, page] = [0, 0];
+      for (let y = 3; y < height - 3; y += 2) {
+        for (let x = 3; x < width - 3; x += 2) {
+          const [px, py] = [x - cx, y - cy];
+          const d = Math.hypot((px * (side[0] as number) + py * (side[1] as number)) / (1.44 * e), (px * (down[0] as number) + py * (down[1] as number)) / (1.91 * e));
+          if (d < 0.8 || d > 1) continue;
+          const onPage = spread(b.data, x, y);
+          // Only where the page hatches (its strokes against the paper between them).
+          if (onPage < 25) continue;
+          drawn += spread(a.data, x, y);
+          page += onPage;
+        }
+      }
+      ratios.push(drawn / page);
+    }
+    // The drawing's hatching contrast over the page's there, per face: 0.96, 0.87, 0.95 (0.92,
+    // 0.77, 0.81 with the mean grey). What is left is the skin's own smooth shade inside the ring.
+    const mean = ratios.reduce((x, y) => x + y, 0) / ratios.length;
+    expect(mean, 'mean contrast kept').toBeGreaterThan(0.88);
+    for (const ratio of ratios) expect(ratio, 'contrast kept round each face').toBeGreaterThan(0.84);
+  });
+
   it("manga: a dim face's forehead is drawn in the face's tone, not in the hair's dots", async () => {
     // The friends in a bar: their skin is dim (L* ~50), under the fixed L* 75 below which the
     // face pass took the page's screentone above the brows as hair, so each forehead was dotted
