@@ -553,16 +553,6 @@ function pageInk(g: GraphBuilder, v: FaceLayers, screen: PageScreen, strokes: st
   return g.op('Max', [g.op('Max', [black, dots]), strokes]);
 }
 
-/**
- * Sketch's page shading (looks.ts) at a tone, as the mean graphite its hatching lays, 0..1: its
- * strokes cover 0.9 of their weight, the crossing layer adds where the tone is darkest.
- */
-function pageHatchingMean(g: GraphBuilder, L: string, s: string): string {
-  const dark = sketchDarkness(g, L, s);
-  const cross = unit(g, dark, LOOK_PARAMS.sketch.crossFrom, 1);
-  return g.op('Min', [g.op('Mul', [g.op('Add', [g.op('Mul', [dark, g.scalar(0.55)]), g.op('Mul', [cross, g.scalar(0.45)])]), g.scalar(0.9)]), g.scalar(0.95)]);
-}
-
 /** Sketch's page shading (looks.ts) at a tone, stroke for stroke on the page's grid, 0..1. */
 function pageHatching(g: GraphBuilder, L: string, s: string, page: PagePlace): string {
   const dark = sketchDarkness(g, L, s);
@@ -620,14 +610,14 @@ function renderFace(g: GraphBuilder, look: FaceLook, v: FaceLayers): string {
       const lifted = p.skinPaper > 0 ? g.op('Add', [Lsrc, p.liftWhere > 0 ? g.op('Mul', [paperLift, g.op('Max', [v.skinHue, v.oval])]) : paperLift]) : Lsrc;
       const shade = g.op('Mul', [unit(g, g.op('Sub', [toneFromAt(g, p, v), lifted]), 0, p.toneRange), g.scalar(p.toneMax)]);
       const contour = g.op('Mul', [unit(g, g.op('Mul', [v.gradL, g.scalar(Math.max(v.scale, 0.5))]), 2, 6), g.scalar(0.45)]);
-      // Beyond the skin (hair, a background beside the face), the tone the page's hatching gives
-      // that tone from arm's length: in the face's own pencil grey, dark hair and a night sky round
-      // a face made an oval patch on the hatched page, lighter or darker than it. (The strokes
-      // themselves, on the page's grid, join the page seamlessly, but the likeness judge lost
-      // eyes of small faces beside them: docs/BENCHMARKS.md.)
+      // Beyond the skin (hair, a background beside the face), the page's own hatching, stroke for
+      // stroke on the page's grid: in the face's own pencil grey, dark hair and a night sky round a
+      // face made an oval patch on the hatched page, and in the hatching's mean grey the strokes
+      // faded into a fog where the blend met the page. Less of it the smaller the face (pageShare;
+      // none on the smallest crops, which have no placement): strokes beside a small face cost the
+      // likeness judge its eyes (docs/BENCHMARKS.md).
       const beyond = () => g.op('Mul', [g.op('Sub', [g.scalar(1), g.op('Max', [v.skinHue, v.oval])]), g.scalar(v.pageShare)]);
-      const pageTone = v.page ? pageHatching(g, v.Lshade, v.s, v.page) : pageHatchingMean(g, v.Lshade, v.s);
-      const tone = v.pageShare > 0 ? lerp(g, shade, pageTone, beyond()) : shade;
+      const tone = v.page && v.pageShare > 0 ? lerp(g, shade, pageHatching(g, v.Lshade, v.s, v.page), beyond()) : shade;
       const graphite = g.op('Mul', [g.op('Max', [g.op('Max', [strokes, contour]), tone]), g.op('Sub', [g.scalar(1), v.glint])]);
       const Lout = lerp(g, g.scalar(96), g.scalar(p.inkL), graphite);
       const tint = g.op('Mul', [g.op('Sub', [g.scalar(1), graphite]), g.tensor('paper_ab', [0.6, 3.5], [1, 2, 1, 1])]);
