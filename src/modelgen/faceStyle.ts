@@ -109,6 +109,10 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
   // face and clothes keep their darkness (lifted, black hair and a night sky came out grey in an
   // oval round every face, and a goatee as a light smear).
   const skinHue = skinHued(g, ab, skinMean, p);
+  // What manga lifts with the skin: the skin's hue, but outside the oval not what is far darker
+  // than the skin (a dark warm background or the soft dark edge round a head has the skin's hue;
+  // lifted with the skin, it was a grey glow round the face on the page's black).
+  const skinLike = g.op('Mul', [skinHue, g.op('Max', [oval, unit(g, g.op('Sub', [Ls, g.op('Sub', [skinMean.L, g.scalar(NOT_SKIN_UNDER)])]), 0, 15)])]);
   const liftable =
     p.liftWhere === 0 ? undefined : p.liftWhere === 1 ? skinHue : g.op('Mul', [skinHue, g.op('Add', [g.scalar(p.liftChin), g.op('Mul', [aboveLip(g, Ls, side), g.scalar(1 - p.liftChin)])])]);
   const liftRaw = g.op('Mul', [g.op('Mul', [g.op('Relu', [g.op('Sub', [g.scalar(p.liftBelow), broad])]), g.scalar(p.lift)]), local]);
@@ -209,6 +213,7 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
     glint,
     skinL: skinMean.L,
     skinHue,
+    skinLike,
     oval,
     browsEyes,
     plain,
@@ -291,6 +296,9 @@ function pagePlace(g: GraphBuilder, like: string): PagePlace {
   const Y = g.op('Add', [g.op('Sub', [g.op('Mul', [a, y]), g.op('Mul', [b, x])]), ty]);
   return { X, Y, pageScale };
 }
+
+/** Outside the face's oval, what is this much (L*) and more under the skin's mean is not skin, whatever its hue (over 15 L*). */
+const NOT_SKIN_UNDER = 35;
 
 /** L* from which down (over 15) the hair takes the page's ink: darker than any forehead here. */
 const HAIR_DARK = 75;
@@ -528,6 +536,8 @@ interface FaceLayers {
   skinL: string;
   /** 1 on the skin's hue (skinHued). */
   skinHue: string;
+  /** ... and outside the oval only where not far darker than the skin (NOT_SKIN_UNDER): what manga lifts with the skin. */
+  skinLike: string;
   /** The face's oval (brows to chin, cheek to cheek), 0..1. */
   oval: string;
   /** How much of the page's own drawing a face takes where it is not skin: none on the smallest crops (as the hair's screentone in manga). */
@@ -630,7 +640,10 @@ function renderFace(g: GraphBuilder, look: FaceLook, v: FaceLayers): string {
       // measured from the skin; round the eyes and brows the grey starts nearer the skin's tone
       // (the sockets, the brow's shadow: a white face with line eyes lost them from arm's length).
       const Lsrc = v.plainSigma > 0 ? plainTone(g, v) : v.Lshade;
-      const Lm = p.skinAt > 0 ? g.op('Add', [Lsrc, g.op('Clip', [g.op('Sub', [g.scalar(p.skinAt), v.skinL]), g.scalar(-p.skinShiftMax), g.scalar(p.skinShiftMax)])]) : Lsrc;
+      const skinShift = g.op('Clip', [g.op('Sub', [g.scalar(p.skinAt), v.skinL]), g.scalar(-p.skinShiftMax), g.scalar(p.skinShiftMax)]);
+      // Only the skin (and the features on it) is moved: a dark background beside a dim face,
+      // lifted with it, was a grey ring round the face on the page's black.
+      const Lm = p.skinAt > 0 ? g.op('Add', [Lsrc, g.op('Mul', [skinShift, g.op('Max', [v.skinLike, v.oval])])]) : Lsrc;
       const black = unit(g, g.op('Sub', [g.scalar(p.blackFrom), Lm]), 0, 8);
       const tone = g.op('Mul', [unit(g, g.op('Sub', [toneFromAt(g, p, v), Lm]), 0, p.toneRange), g.scalar(p.toneMax)]);
       const faceInk = g.op('Max', [g.op('Max', [black, strokes]), tone]);
