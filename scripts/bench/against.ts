@@ -7,7 +7,8 @@
  *
  * The `npm run bench` face row sets the face pass against the same build without it; this sets the
  * build against an older one, whose toon had no face pass (issue 31's "what it costs today": the
- * commit before its first, 87e9a08). The commit is checked out into a temporary git worktree that
+ * commit before its first, 87e9a08; `npm run bench` runs it too, `--against <commit>` picks
+ * another, `--no-against` skips it). The commit is checked out into a temporary git worktree that
  * borrows this tree's node_modules (a commit whose dependencies differ may not run), with the
  * models it committed. Each tree runs in a child process of its own per round (two untimed runs,
  * then `--runs` timed ones; their median), the order swapped every round; the report gives each
@@ -74,6 +75,92 @@ async function runChild(task: ChildTask): Promise<Record<string, number>> {
   return JSON.parse(stdout.trim().split('\n').at(-1) as string) as Record<string, number>;
 }
 
+/** One photo's times, this tree's ("now") against the commit's ("then"), ms. */
+export interface AgainstCase {
+  photo: string;
+  /** Each round's median, per build. */
+  now: number[];
+  then: number[];
+  nowMs: number;
+  thenMs: number;
+  /** nowMs / thenMs. */
+  ratio: number;
+}
+
+export interface AgainstReport {
+  /** The commit's short hash. */
+  commit: string;
+  style: string;
+  resolution: number;
+  rounds: number;
+  runs: number;
+  cases: AgainstCase[];
+}
+
+export interface AgainstOptions {
+  rounds?: number;
+  runs?: number;
+  resolution?: number;
+  style?: string;
+  /** Each round's medians as they come. */
+  log?: (line: string) => void;
+}
+
+/**
+ * This tree against `commit` (any name git resolves), on the face row's three photos. Throws
+ * when git cannot check the commit out (no git, a shallow clone, an unknown name).
+ */
+export async function compareWith(commit: string, options: AgainstOptions = {}): Promise<AgainstReport> {
+  const { rounds = 3, runs = 7, resolution = 1024, style = 'toon', log } = options;
+  const { stdout } = await exec('git', ['rev-parse', '--verify', `${commit}^{commit}`], { cwd: ROOT }).catch(() => {
+    throw new Error(`git cannot find the commit ${commit} here (no git, or a shallow clone)`);
+  });
+  const sha = stdout.trim();
+  const work = await mkdtemp(path.join(os.tmpdir(), 'toonbot-against-'));
+  const then = path.join(work, 'tree');
+  try {
+    await exec('git', ['worktree', 'add', '--detach', then, sha], { cwd: ROOT });
+    await symlink(path.join(ROOT, 'node_modules'), path.join(then, 'node_modules'), 'dir');
+    // The bench's photos: the portrait as `npm run bench` makes it (a 2048² JPEG), the street
+    // group of six (scripts/likeness), the coffee (no face).
+    const portrait = path.join(work, 'portrait-2048.jpg');
+    await sharp(path.join(ROOT, 'dev/fixtures/astronaut.png')).resize(2048, 2048, { kernel: 'lanczos3' }).jpeg({ quality: 92 }).toFile(portrait);
+    const group = path.join(work, 'group-street.jpg');
+    const street = (await likenessPhotos()).find((p) => p.name === 'group-street');
+    if (!street) throw new Error('the likeness set has no group-street photo');
+    await writeFile(group, street.image);
+    const photos = { 'portrait (1 face)': portrait, 'group (6 faces)': group, 'coffee (no face)': path.join(ROOT, 'dev/fixtures/coffee.png') };
+    const base = { runs, resolution, style, photos };
+    const now: Record<string, number>[] = [];
+    const before: Record<string, number>[] = [];
+    for (let round = 0; round < rounds; round += 1) {
+      for (const which of round % 2 === 0 ? ['now', 'then'] : ['then', 'now']) {
+        const row = await runChild({ ...base, tree: which === 'now' ? ROOT : then });
+        (which === 'now' ? now : before).push(row);
+        log?.(`round ${round + 1} ${which}: ${JSON.stringify(row)}`);
+      }
+    }
+    const cases = Object.keys(photos).map((photo): AgainstCase => {
+      const a = now.map((r) => r[photo] as number);
+      const b = before.map((r) => r[photo] as number);
+      return { photo, now: a, then: b, nowMs: median(a), thenMs: median(b), ratio: Math.round((median(a) / median(b)) * 100) / 100 };
+    });
+    return { commit: sha.slice(0, 7), style, resolution, rounds, runs, cases };
+  } finally {
+    await exec('git', ['worktree', 'remove', '--force', then], { cwd: ROOT }).catch(() => undefined);
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** The report's table, markdown. */
+export function againstTable(r: AgainstReport): string {
+  return [
+    `| photo | now (rounds) | then (rounds) | now | then | now / then |`,
+    `| --- | --- | --- | --- | --- | --- |`,
+    ...r.cases.map((c) => `| ${c.photo} | ${c.now.join(' / ')} | ${c.then.join(' / ')} | ${c.nowMs} | ${c.thenMs} | ${c.ratio.toFixed(2)} |`),
+  ].join('\n');
+}
+
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
@@ -91,44 +178,16 @@ async function main(): Promise<void> {
   }
   const commit = positionals[0];
   if (!commit) throw new Error('usage: npx tsx scripts/bench/against.ts <commit> [--rounds 3] [--runs 7] [--resolution 1024] [--style toon]');
-  const { stdout: sha } = await exec('git', ['rev-parse', '--verify', `${commit}^{commit}`], { cwd: ROOT });
-  const work = await mkdtemp(path.join(os.tmpdir(), 'toonbot-against-'));
-  const then = path.join(work, 'tree');
-  await exec('git', ['worktree', 'add', '--detach', then, sha.trim()], { cwd: ROOT });
-  try {
-    await symlink(path.join(ROOT, 'node_modules'), path.join(then, 'node_modules'), 'dir');
-    // The bench's photos: the portrait as `npm run bench` makes it (a 2048² JPEG), the street
-    // group of six (scripts/likeness), the coffee (no face).
-    const portrait = path.join(work, 'portrait-2048.jpg');
-    await sharp(path.join(ROOT, 'dev/fixtures/astronaut.png')).resize(2048, 2048, { kernel: 'lanczos3' }).jpeg({ quality: 92 }).toFile(portrait);
-    const group = path.join(work, 'group-street.jpg');
-    const street = (await likenessPhotos()).find((p) => p.name === 'group-street');
-    if (!street) throw new Error('the likeness set has no group-street photo');
-    await writeFile(group, street.image);
-    const photos = { 'portrait (1 face)': portrait, 'group (6 faces)': group, 'coffee (no face)': path.join(ROOT, 'dev/fixtures/coffee.png') };
-    const base = { runs: Number(values.runs), resolution: Number(values.resolution), style: values.style, photos };
-    const now: Record<string, number>[] = [];
-    const before: Record<string, number>[] = [];
-    for (let round = 0; round < Number(values.rounds); round += 1) {
-      const order = round % 2 === 0 ? ['now', 'then'] : ['then', 'now'];
-      for (const which of order) {
-        const row = await runChild({ ...base, tree: which === 'now' ? ROOT : then });
-        (which === 'now' ? now : before).push(row);
-        process.stderr.write(`round ${round + 1} ${which}: ${JSON.stringify(row)}\n`);
-      }
-    }
-    console.log(`${values.style} at ${values.resolution}, ms end to end (medians of ${values.runs} per round; ${values.rounds} rounds), this tree against ${sha.trim().slice(0, 7)}:`);
-    console.log('| photo | now (rounds) | then (rounds) | now | then | now / then |');
-    console.log('| --- | --- | --- | --- | --- | --- |');
-    for (const name of Object.keys(photos)) {
-      const a = now.map((r) => r[name] as number);
-      const b = before.map((r) => r[name] as number);
-      console.log(`| ${name} | ${a.join(' / ')} | ${b.join(' / ')} | ${median(a)} | ${median(b)} | ${(median(a) / median(b)).toFixed(2)} |`);
-    }
-  } finally {
-    await exec('git', ['worktree', 'remove', '--force', then], { cwd: ROOT }).catch(() => undefined);
-    await rm(work, { recursive: true, force: true });
-  }
+  const r = await compareWith(commit, {
+    rounds: Number(values.rounds),
+    runs: Number(values.runs),
+    resolution: Number(values.resolution),
+    style: values.style,
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  console.log(`${r.style} at ${r.resolution}, ms end to end (medians of ${r.runs} per round; ${r.rounds} rounds), this tree against ${r.commit}:`);
+  console.log(againstTable(r));
 }
 
-await main();
+// Run as a script (or as its own child); imported by the benchmark, it only exports.
+if (process.argv[1] && path.resolve(process.argv[1]) === HERE) await main();

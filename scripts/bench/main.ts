@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import * as ort from 'onnxruntime-node';
+import { compareWith } from './against.ts';
 import { measure, mib, round } from './measure.ts';
 import { BENCH_LOOK_IDS, BENCH_MODEL_IDS, type BenchModelId } from './models.ts';
 import { toMarkdown } from './report.ts';
@@ -31,6 +32,11 @@ import type { BenchReport, Rows, Task, TaskKind, TaskOf } from './rows.ts';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
 const PHOTO = path.join(ROOT, 'dev/fixtures/astronaut.png');
+/**
+ * The build before every look drew faces (issue 31's "a photo without faces costs what it costs
+ * today"): the face row's photos through it and through this build (against.ts).
+ */
+const BEFORE_FACES = '87e9a08';
 
 const exec = promisify(execFile);
 
@@ -97,6 +103,15 @@ async function main(): Promise<void> {
   // At 1024 even for --quick: the group's faces are 45-110 px there, the size the face pass is for.
   log('[bench] the face pass @ 1024...');
   const portrait = { model: 'toon', resolution: 1024, ...(await runChild({ provider, kind: 'portrait', resolution: 1024, runs: quick ? 1 : 7, input })) };
+  // Skipped for a quick run, with --no-against, and where git cannot check the commit out (a
+  // shallow clone, a container without git): the report says why.
+  let against: BenchReport['against'];
+  if (!quick && !args.includes('--no-against')) {
+    const againstAt = args.indexOf('--against');
+    const commit = againstAt >= 0 ? (args[againstAt + 1] as string) : BEFORE_FACES;
+    log(`[bench] toon @ 1024 against ${commit}...`);
+    against = await compareWith(commit).catch((error: unknown) => ({ commit, skipped: (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '' }));
+  }
   const clipRes = quick ? 256 : 480;
   log(`[bench] a clip @ ${clipRes}...`);
   const clip = { resolution: clipRes, ...(await runChild({ provider, kind: 'clip', resolution: clipRes, seconds: quick ? 1 : 3, input })) };
@@ -141,6 +156,7 @@ async function main(): Promise<void> {
     sizes,
     untiled,
     portrait,
+    ...(against ? { against } : {}),
     clip,
     batches,
     pairs,

@@ -1,4 +1,5 @@
 /** The benchmark's report as markdown (bench-results/bench.md). */
+import { againstTable } from './against.ts';
 import type { BenchReport } from './rows.ts';
 
 export function toMarkdown(r: BenchReport): string {
@@ -28,6 +29,16 @@ export function toMarkdown(r: BenchReport): string {
       ['photo', 'faces', 'detection ms', 'faces ms', 'end-to-end ms', 'without the face pass ms', 'added'],
       r.portrait.cases.map((c) => [c.photo, s(c.faces), s(c.detectMs), s(c.headMs), s(c.totalMs), s(c.frameOnlyMs), `${Math.round(c.added * 100)} %`]),
     ),
+    ...(r.against
+      ? [
+          `## Against an older build`,
+          ``,
+          'skipped' in r.against
+            ? `Not measured against ${r.against.commit}: ${r.against.skipped}.`
+            : `${r.against.style} at ${r.against.resolution} px, end to end (queue wait left out), this build against ${r.against.commit} (the build before every look drew faces unless --against named another), each in a child process of its own per round, the order swapped every round; medians of ${r.against.runs} runs per round, ${r.against.rounds} rounds.\n\n${againstTable(r.against)}\n`,
+          ``,
+        ]
+      : []),
     `## A clip`,
     ``,
     `${s(r.clip.frames)} frames at ${s(r.clip.fps)} fps, ${s(r.clip.width)}x${s(r.clip.height)}, toon with its face pass, MP4 in and out (${s(r.clip.bytes)} bytes): ${s(r.clip.clipMs)} ms end to end; the same frames as ${s(r.clip.frames)} PNG photos one by one: ${s(r.clip.photosMs)} ms (clip / photos ${s(r.clip.ratio)}x). A photo sent while a clip runs waited ${s(r.clip.photoWaitMs)} ms for its turn; peak RSS ${s(r.clip.peakRssMiB)} MiB.`,

@@ -2,6 +2,7 @@
  * What the benchmark measures, typed: the task a child process runs, and the row it prints back.
  * The report (bench.json) is these rows with the model and size they were measured at.
  */
+import type { AgainstReport } from './against.ts';
 import type { BenchModelId } from './models.ts';
 
 export type Task = { provider: string } & (
@@ -199,4 +200,6 @@ export interface BenchReport {
   journal: { resolution: number } & JournalRow;
   replies: RepliesRow;
   switching: { resolution: number } & SwitchRow;
+  /** The face row's photos through this build and an older one (against.ts); absent for --quick and --no-against. */
+  against?: AgainstReport | { commit: string; skipped: string };
 }
