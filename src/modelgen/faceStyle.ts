@@ -28,7 +28,7 @@ import { FACE_CROP_SHIFT } from '../engine/faces/align.ts';
 import { GraphBuilder } from './GraphBuilder.ts';
 import { gaussianBlur, boxMean } from './filters.ts';
 import { FACE_PARAMS, type FaceLook, type FaceParams } from './builtinParams.ts';
-import { dotScreen, LOOK_PARAMS, sketchDarkness, stripes } from './looks.ts';
+import { crossHatching, dotScreen, LOOK_PARAMS, sketchDarkness, stripes } from './looks.ts';
 import { channels, gradientMagnitude, kuwahara, labToRgb, lerp, pixelCount, rgbToLab, sumChannels, unit } from './styleLayers.ts';
 
 /** Crop sides the face graph is built for, √2 apart around DCT-Net's 288 (see FACE_PARAMS.referenceSide). */
@@ -569,7 +569,7 @@ function pageHatching(g: GraphBuilder, L: string, s: string, page: PagePlace): s
   const period = g.op('Mul', [page.pageScale, g.scalar(LOOK_PARAMS.sketch.hatchPeriod)]);
   const hatch1 = stripes(g, page.X, page.Y, 1, period, dark, 0.75);
   const hatch2 = stripes(g, page.X, page.Y, -1, period, unit(g, dark, LOOK_PARAMS.sketch.crossFrom, 1), 0.75);
-  return g.op('Min', [g.op('Add', [g.op('Mul', [hatch1, g.scalar(0.55)]), g.op('Mul', [hatch2, g.scalar(0.45)])]), g.scalar(0.95)]);
+  return crossHatching(g, hatch1, hatch2);
 }
 
 /**

@@ -63,8 +63,7 @@ export function renderLook(g: GraphBuilder, look: LookId, v: LookLayers): string
       // A light pencil line on every boundary of the flattened picture (eyes, mouths, folds the
       // ink layer leaves out); texture is already flat there, so it draws shapes only.
       const contour = g.op('Mul', [unit(g, v.gradL, p.contour[0], p.contour[1]), g.scalar(0.5)]);
-      // Cross-hatching adds to the first layer where they cross: the darkest areas read darkest.
-      const hatching = g.op('Min', [g.op('Add', [g.op('Mul', [hatch1, g.scalar(0.55)]), g.op('Mul', [hatch2, g.scalar(0.45)])]), g.scalar(0.95)]);
+      const hatching = crossHatching(g, hatch1, hatch2);
       const graphite = g.op('Max', [g.op('Max', [line, contour]), hatching]);
       const paper = g.op('Add', [g.scalar(p.paper), g.op('Mul', [g.op('Sub', [noise(g, X, Y), g.scalar(0.5)]), g.scalar(2 * p.grain)])]);
       const Lout = lerp(g, paper, g.scalar(p.graphite), graphite);
@@ -149,6 +148,11 @@ export function sketchDarkness(g: GraphBuilder, L: string, s: string): string {
 }
 
 /** Ink of parallel strokes at ±45°, `period` px apart, each as wide as `weight` (0..1) of the period. */
+/** Sketch's two layers of hatching as one: the crossing layer adds to the first where they cross, so the darkest areas read darkest. */
+export function crossHatching(g: GraphBuilder, hatch1: string, hatch2: string): string {
+  return g.op('Min', [g.op('Add', [g.op('Mul', [hatch1, g.scalar(0.55)]), g.op('Mul', [hatch2, g.scalar(0.45)])]), g.scalar(0.95)]);
+}
+
 /**
  * One layer of hatching at 45° (`sign` picks the diagonal), `period` px apart: a number (the
  * page's graphs, built per size) or a tensor of shape [1] (a face crop's graph, told the page's

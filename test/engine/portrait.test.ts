@@ -261,6 +261,11 @@ describe('alignment math', () => {
   });
 });
 
+/** The grey level (mean of R, G and B) of pixel `i` of packed RGB bytes. */
+function grey(d: Uint8Array, i: number): number {
+  return ((d[i * 3] as number) + (d[i * 3 + 1] as number) + (d[i * 3 + 2] as number)) / 3;
+}
+
 /**
  * Whether a pixel is in the blend's feathered edge round a face (align.ts, ellipseMask: 0.8-1.0 of
  * the ellipse whose centre is 0.48 eye distances below the eyes, half axes 1.44 and 1.91 eye
@@ -301,6 +306,16 @@ describe('the face pass of the built-in looks', () => {
   afterAll(async () => {
     await frameOnly.close();
   });
+
+  /** The friends in a bar drawn at 2048 in `style`, with its face pass (a) and without (b, the page alone), and their three faces. */
+  async function friendsAt2048(style: string) {
+    const image = fixture('friends.jpg');
+    const withFaces = await engine.submit({ image, options: { style, resolution: 2048 }, includeFaces: true });
+    const full = await frameOnly.submit({ image, options: { style, resolution: 2048 } });
+    const faces = withFaces.portrait?.boxes ?? [];
+    expect(faces.length).toBe(3);
+    return { faces, a: await pixels(withFaces.image), b: await pixels(full.image) };
+  }
 
   for (const style of ['toon', 'manga']) {
     it(`${style}: returns the requested size, keeps the whole-frame drawing outside the faces and redraws the faces`, async () => {
@@ -630,13 +645,8 @@ describe('the face pass of the built-in looks', () => {
     // round each face are hatched on the page. The face pass drew what is beyond the skin in the
     // hatching's mean grey, and where the blend met the page the strokes faded into a fog, a ring
     // round each face. It now draws the page's own hatching there, on the page's grid.
-    const image = fixture('friends.jpg');
-    const withFaces = await engine.submit({ image, options: { style: 'sketch', resolution: 2048 }, includeFaces: true });
-    const full = await frameOnly.submit({ image, options: { style: 'sketch', resolution: 2048 } });
-    const a = await pixels(withFaces.image);
-    const b = await pixels(full.image);
+    const { faces, a, b } = await friendsAt2048('sketch');
     const { width, height } = a;
-    const grey = (d: Uint8Array, i: number) => ((d[i * 3] as number) + (d[i * 3 + 1] as number) + (d[i * 3 + 2] as number)) / 3;
     // The standard deviation of the grey levels over a 7x7 window: the hatching's contrast.
     const spread = (d: Uint8Array, x: number, y: number): number => {
       let [sum, sq] = [0, 0];
@@ -648,8 +658,6 @@ describe('the face pass of the built-in looks', () => {
         }
       return Math.sqrt(Math.max(0, sq / 49 - (sum / 49) ** 2));
     };
-    const faces = withFaces.portrait?.boxes ?? [];
-    expect(faces.length).toBe(3);
     const ratios: number[] = [];
     for (const face of faces) {
       const ring = featherRing(face.keypoints as [Point, Point]);
@@ -679,15 +687,8 @@ describe('the face pass of the built-in looks', () => {
     // crop, and the soft dark edge round a head (the skin's hue, far darker), so the black beside
     // each face came out grey, a glow round it where the blend met the page's black. Only the skin
     // moves now, and outside the face's oval only what is not far darker than the skin.
-    const image = fixture('friends.jpg');
-    const withFaces = await engine.submit({ image, options: { style: 'manga', resolution: 2048 }, includeFaces: true });
-    const full = await frameOnly.submit({ image, options: { style: 'manga', resolution: 2048 } });
-    const a = await pixels(withFaces.image);
-    const b = await pixels(full.image);
-    const photo = await sharp(image).resize(a.width, a.height).removeAlpha().raw().toBuffer();
-    const grey = (d: Uint8Array, i: number) => ((d[i * 3] as number) + (d[i * 3 + 1] as number) + (d[i * 3 + 2] as number)) / 3;
-    const faces = withFaces.portrait?.boxes ?? [];
-    expect(faces.length).toBe(3);
+    const { faces, a, b } = await friendsAt2048('manga');
+    const photo = await sharp(fixture('friends.jpg')).resize(a.width, a.height).removeAlpha().raw().toBuffer();
     const lighter: number[] = [];
     for (const face of faces) {
       const ring = featherRing(face.keypoints as [Point, Point]);
