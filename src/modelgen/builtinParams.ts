@@ -149,6 +149,9 @@ const FACE_BASE = {
   /** ... and its corners rounded: the shape blurred with this sigma (reference px; 0: not) and cut again at half, over ±celRoundEdge. */
   celRound: 4,
   celRoundEdge: 0.1,
+  /** Over the brows (faceStyle's BROW_ELLIPSES), what is this much (L*, over 6 more) darker than the skin's mean is brow: not lifted, not painted as skin, and drawn browDeepen darker at the default strength. */
+  browFrom: 8,
+  browDeepen: 10,
   /** A pixel this much (L*, from..to) darker than its broad surroundings is a feature, not shadow: not lifted. */
   featureDark: [8, 20],
   /** Away from the eyes, nose and mouth a stroke needs this many times the edge (wrinkles are left out). */

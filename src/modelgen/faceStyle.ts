@@ -109,6 +109,10 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
   // face and clothes keep their darkness (lifted, black hair and a night sky came out grey in an
   // oval round every face, and a goatee as a light smear).
   const skinHue = skinHued(g, ab, skinMean, p);
+  // The brows: what is darker than the skin there is a brow (or the hair over it), drawn as a
+  // shape of its own. Lifted with the skin's shadows and painted in its cel tones, a brow a little
+  // darker than a dim or dark face's skin came out as a faint patch or not at all.
+  const brows = g.op('Mul', [ellipsePrior(g, Ls, side, BROW_ELLIPSES), unit(g, g.op('Sub', [g.op('Sub', [skinMean.L, Ls]), g.scalar(p.browFrom)]), 0, 6)]);
   // What manga lifts with the skin: the skin's hue, but outside the oval not what is far darker
   // than the skin (a dark warm background or the soft dark edge round a head has the skin's hue;
   // lifted with the skin, it was a grey glow round the face on the page's black).
@@ -116,8 +120,12 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
   const liftable =
     p.liftWhere === 0 ? undefined : p.liftWhere === 1 ? skinHue : g.op('Mul', [skinHue, g.op('Add', [g.scalar(p.liftChin), g.op('Mul', [aboveLip(g, Ls, side), g.scalar(1 - p.liftChin)])])]);
   const liftRaw = g.op('Mul', [g.op('Mul', [g.op('Relu', [g.op('Sub', [g.scalar(p.liftBelow), broad])]), g.scalar(p.lift)]), local]);
-  const lift = liftable ? g.op('Mul', [liftRaw, liftable]) : liftRaw;
-  const lifted = g.op('Add', [Ls, lift]);
+  const lift = g.op('Mul', [liftable ? g.op('Mul', [liftRaw, liftable]) : liftRaw, g.op('Sub', [g.scalar(1), brows])]);
+  // Where the skin is painted in cel tones (toon, comic), a shadow is lifted no higher than the
+  // skin's shadow tone: the dark hair or shade at a temple has the skin's hue and was lifted above
+  // it, a pale band between the hair and the painted cheek.
+  const liftedFree = g.op('Add', [Ls, lift]);
+  const lifted = p.celSkin > 0 ? g.op('Min', [liftedFree, g.op('Max', [Ls, g.op('Sub', [skinMean.L, g.scalar(p.celShadow)])])]) : liftedFree;
   const Lshade = g.op('Max', [g.op('Add', [Lq, g.op('Sub', [lifted, Ls])]), g.op('Sub', [lifted, g.scalar(p.darkenLimit)])]);
 
   // Lines: the dark side of a narrow DoG, with a contrast boost so that a face in soft light gets
@@ -186,6 +194,7 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
             ab,
             s,
             glintable: g.op('Mul', [oval, g.op('Sub', [g.scalar(1), g.op('Max', [eyes, mouth])])]),
+            brows,
           },
           skinMean,
           look,
@@ -202,8 +211,10 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
   // Sketch: beyond the skin, the page's own hatching, stroke for stroke (its mean tone made a
   // grey fog where the blend met the page's strokes, a ring round a large face).
   const page = look === 'sketch' && small < 1 ? pagePlace(g, Ls) : undefined;
+  // ... and a brow is drawn darker than the photo has it, as a cartoonist draws it (with strength).
+  const browL = g.op('Sub', [cel.L, g.op('Mul', [brows, g.op('Mul', [unit(g, s, 0.3, 0.7), g.scalar(p.browDeepen)])])]);
   const lab255 = renderFace(g, look, {
-    Lshade: cel.L,
+    Lshade: browL,
     ab: eyeAb,
     ink,
     gradL,
@@ -315,6 +326,15 @@ const EYE_ELLIPSES = [
   [179.7, 137.3, 20, 12],
 ] as const;
 
+/**
+ * [cx, cy, rx, ry] in the 288 px crop: the brows, about 20 px (a third of the eyes' distance) above
+ * the eyes' reference points and reaching a little further out than the eyes.
+ */
+const BROW_ELLIPSES = [
+  [109.8, 117, 24, 9],
+  [181.7, 117, 24, 9],
+] as const;
+
 /** [cx, cy, rx, ry] in the 288 px crop: eyes with their brows, the nose, the mouth (DCT-Net's reference points, align.ts). */
 const FEATURE_ELLIPSES = [
   [111.8, 131, 32, 26],
@@ -386,7 +406,7 @@ function skinHued(g: GraphBuilder, ab: string, skin: SkinColour, p: FaceParams):
  */
 function celSkin(
   g: GraphBuilder,
-  v: { L: string; Lsmooth: string; clean: number; round: number; plain: string; browsEyes: string; castable: string; ab: string; s: string; glintable: string },
+  v: { L: string; Lsmooth: string; clean: number; round: number; plain: string; browsEyes: string; castable: string; ab: string; s: string; glintable: string; brows: string },
   skin: SkinColour,
   look: FaceLook,
 ): { L: string; ab: string } {
@@ -430,7 +450,8 @@ function celSkin(
   // paints it in the shadow tone.
   const cast = g.op('Mul', [g.op('Mul', [v.castable, lighter]), g.scalar(p.celCast)]);
   const isSkin = unit(g, g.op('Max', [g.op('Max', [g.op('Mul', [skinLike, lightLike]), glint]), cast]), 0.4, 0.6);
-  const weight = g.op('Mul', [isSkin, strength]);
+  // A brow is not skin, however close to its colour (faceStyle's `brows`).
+  const weight = g.op('Mul', [g.op('Mul', [isSkin, strength]), g.op('Sub', [g.scalar(1), v.brows])]);
   // Round the eyes and brows (browsEyes) the shadow tone starts at the skin's mean and keeps its
   // small shapes: a socket, a lid's crease, a brow are the shapes that make an eye read, and on a
   // soft or evenly lit face they are only a little darker than the skin. (Painted in the light

@@ -396,6 +396,88 @@ describe('the face pass of the built-in looks', () => {
     }
   });
 
+  it('draws the brows as shapes of their own in toon and comic, as dark against the cheek as the photo has them, on a dim face too', async () => {
+    // A brow a little darker than a dim face's skin was lifted with the skin's shadows and painted
+    // in its cel tones: a faint patch or nothing (2008_001009's woman: 8 grey levels under the
+    // cheek where the photo has 15; with its own shape, 34).
+    const dim = realPhotos().find((p) => p.name === '2008_001009')?.image as Buffer;
+    for (const [name, image] of [
+      ['friends', fixture('friends.jpg')],
+      ['2008_001009', dim],
+    ] as const) {
+      const photo = await engine.submit({ image, options: { style: 'toon', resolution: 1024, strength: 0 }, includeFaces: true });
+      for (const style of ['toon', 'comic'] as const) {
+        const drawn = await engine.submit({ image, options: { style, resolution: 1024 }, includeFaces: true });
+        const big = (drawn.portrait?.boxes ?? []).filter((b) => {
+          const [a, c] = b.keypoints as [[number, number], [number, number]];
+          return Math.hypot(c[0] - a[0], c[1] - a[1]) >= 70;
+        });
+        expect(big.length, `${name}: faces with eyes 70 px apart or more`).toBeGreaterThan(0);
+        for (const face of big) {
+          const [eyeA, eyeB, nose, mouth] = face.keypoints as [[number, number], [number, number], [number, number], [number, number]];
+          const span = Math.hypot(eyeB[0] - eyeA[0], eyeB[1] - eyeA[1]);
+          // Up, across the eyes' line: the brows sit about a third of the eyes' distance above them.
+          let [ux, uy] = [(eyeB[1] - eyeA[1]) / span, -(eyeB[0] - eyeA[0]) / span];
+          if (uy > 0) [ux, uy] = [-ux, -uy];
+          const r = Math.round(span * 0.1);
+          /** The cheek's median less the brow's darker quarter, grey levels, mean of both sides. */
+          const browContrast = async (image: Uint8Array) => {
+            const { around } = await greyLevels(image);
+            const side = (eye: [number, number]) => {
+              const brow = around([eye[0] + ux * span * 0.32, eye[1] + uy * span * 0.32], r);
+              const cheek = around([(eye[0] + nose[0]) / 2, (eye[1] + mouth[1]) / 2], r);
+              return (cheek[cheek.length >> 1] as number) - (brow[brow.length >> 2] as number);
+            };
+            return (side(eyeA) + side(eyeB)) / 2;
+          };
+          const [inPhoto, inCartoon] = [await browContrast(photo.image), await browContrast(drawn.image)];
+          expect(
+            inCartoon,
+            `${name}, ${style}, face at ${Math.round(face.x)},${Math.round(face.y)}: brows ${inCartoon.toFixed(0)} levels under the cheek, the photo ${inPhoto.toFixed(0)}`,
+          ).toBeGreaterThanOrEqual(0.8 * inPhoto);
+        }
+      }
+    }
+  });
+
+  it('lifts no shadow above the painted skin in toon and comic: no pale band where the dark hair or shade meets the cheek', async () => {
+    // The dark at a temple has the skin's hue and was lifted with the skin's shadows, above the
+    // cel's shadow tone: a pale band between the hair and the cheek (2008_001009's girl: 8-11 % of
+    // the face box's dark pixels came out lighter than her painted cheek).
+    const dim = realPhotos().find((p) => p.name === '2008_001009')?.image as Buffer;
+    for (const [name, image] of [
+      ['friends', fixture('friends.jpg')],
+      ['2008_001009', dim],
+    ] as const) {
+      for (const style of ['toon', 'comic'] as const) {
+        const [drawn, photo] = await Promise.all([
+          engine.submit({ image, options: { style, resolution: 1024 }, includeFaces: true }),
+          engine.submit({ image, options: { style, resolution: 1024, strength: 0 } }),
+        ]);
+        const [out, inPhoto] = [await greyLevels(drawn.image), await greyLevels(photo.image)];
+        for (const face of drawn.portrait?.boxes ?? []) {
+          const [eyeA, eyeB, nose, mouth] = face.keypoints as [[number, number], [number, number], [number, number], [number, number]];
+          // The cheeks' median grey, both sides.
+          const cheek = (levels: Awaited<ReturnType<typeof greyLevels>>) => {
+            const both = [eyeA, eyeB].flatMap((eye) => levels.around([(eye[0] + nose[0]) / 2, (eye[1] + mouth[1]) / 2], 4)).sort((a, b) => a - b);
+            return both[both.length >> 1] as number;
+          };
+          const [cheekOut, cheekPhoto] = [cheek(out), cheek(inPhoto)];
+          let dark = 0;
+          let paler = 0;
+          for (let y = Math.max(0, Math.round(face.y)); y < Math.min(drawn.height, face.y + face.height); y += 1)
+            for (let x = Math.max(0, Math.round(face.x)); x < Math.min(drawn.width, face.x + face.width); x += 1) {
+              if (inPhoto.at(x, y) > cheekPhoto - 20) continue;
+              dark += 1;
+              if (out.at(x, y) > cheekOut + 4) paler += 1;
+            }
+          expect(dark, `${name}: the face at ${Math.round(face.x)},${Math.round(face.y)} has dark pixels to look at`).toBeGreaterThan(1000);
+          expect(paler / dark, `${name}, ${style}, face at ${Math.round(face.x)},${Math.round(face.y)}: dark pixels drawn paler than the cheek`).toBeLessThan(0.01);
+        }
+      }
+    }
+  });
+
   it("draws the dark around an eye in the ink's brown, not in the skin's red (Hopper's \"red almonds\")", async () => {
     // Mean chroma (CIELab) of the pixels darker than L* 40 around each eye: the lashes, the lid's
     // crease and the socket's shadow, a saturated red-brown in this photo.
