@@ -22,7 +22,7 @@ export { decodeImage, encodeImage, probeImage, targetSize } from './image.ts';
 export type { RgbFrame } from './image.ts';
 export { FaceFinder } from './faces/FaceFinder.ts';
 export type { Face, Point } from './faces/BlazeFace.ts';
-export { fitSimilarity, invert, apply as applySimilarity, warpCrop, pasteBack, REFERENCE, CROP_SIZE, type Similarity } from './faces/align.ts';
+export { faceTurn, fitSimilarity, invert, apply as applySimilarity, warpCrop, pasteBack, REFERENCE, CROP_SIZE, type Similarity } from './faces/align.ts';
 export { cropSide } from './portrait.ts';
 export { planProviders, probeSystem, describeGpus } from './providers.ts';
 export { CLIP_LIMITS } from './clip/clip.ts';

@@ -121,11 +121,14 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
     p.liftWhere === 0 ? undefined : p.liftWhere === 1 ? skinHue : g.op('Mul', [skinHue, g.op('Add', [g.scalar(p.liftChin), g.op('Mul', [aboveLip(g, Ls, side), g.scalar(1 - p.liftChin)])])]);
   const liftRaw = g.op('Mul', [g.op('Mul', [g.op('Relu', [g.op('Sub', [g.scalar(p.liftBelow), broad])]), g.scalar(p.lift)]), local]);
   const lift = g.op('Mul', [liftable ? g.op('Mul', [liftRaw, liftable]) : liftRaw, g.op('Sub', [g.scalar(1), brows])]);
-  // Where the skin is painted in cel tones (toon, comic), a shadow is lifted no higher than the
-  // skin's shadow tone: the dark hair or shade at a temple has the skin's hue and was lifted above
-  // it, a pale band between the hair and the painted cheek.
+  // Where the skin is painted in cel tones (toon, comic), what is darker than the skin's shadow
+  // tone is lifted no higher than it: the dark hair or shade at a temple has the skin's hue and was
+  // lifted above it, a pale band between the hair and the painted cheek. Above the shadow tone the
+  // lift comes back over as many L* as it lifts (continuous: min(L + lift, max(cap, 2L − cap))),
+  // so the teeth and the whites of a dim face are lifted as before.
   const liftedFree = g.op('Add', [Ls, lift]);
-  const lifted = p.celSkin > 0 ? g.op('Min', [liftedFree, g.op('Max', [Ls, g.op('Sub', [skinMean.L, g.scalar(p.celShadow)])])]) : liftedFree;
+  const cap = g.op('Sub', [skinMean.L, g.scalar(p.celShadow)]);
+  const lifted = p.celSkin > 0 ? g.op('Min', [liftedFree, g.op('Max', [cap, g.op('Sub', [g.op('Mul', [Ls, g.scalar(2)]), cap])])]) : liftedFree;
   const Lshade = g.op('Max', [g.op('Add', [Lq, g.op('Sub', [lifted, Ls])]), g.op('Sub', [lifted, g.scalar(p.darkenLimit)])]);
 
   // Lines: the dark side of a narrow DoG, with a contrast boost so that a face in soft light gets

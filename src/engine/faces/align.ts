@@ -223,29 +223,43 @@ export function faceTurn(keypoints: readonly Point[]): number {
   return ((nose[0] - (left[0] + right[0]) / 2) * ex + (nose[1] - (left[1] + right[1]) / 2) * ey) / d2;
 }
 
-/** From this turn on, the paste's side in front of the face is pulled in; fully from TURN_FULL. */
-const TURN_FROM = 0.3;
-const TURN_FULL = 0.8;
+/**
+ * From this turn on, the paste's side in front of the face is pulled in; fully (FRONT_EDGE) from
+ * TURN_FULL. The far cheek comes in fast as a head turns: a turn of 0.4 (about 45°, the nose
+ * 0.4 of the eyes' distance ahead of their midpoint) puts its contour ~27 reference px ahead of
+ * the crop's centre, against ~75 for a frontal face, and 0.27 (~34°) at ~37. From 0.3 to 0.8 a
+ * three-quarter face's paste still reached ~50 px past its cheek, and the face pass painted a
+ * friend's white shirt there in the skin's tones (2008_002079).
+ */
+const TURN_FROM = 0.1;
+const TURN_FULL = 0.35;
+/** Reference px ahead of the crop's centre where a face turned TURN_FULL and more is blended at half, and its feather's width there (a share of the ellipse's). */
+const FRONT_EDGE = 45;
+const FRONT_FEATHER = 0.5;
 
 /**
  * The face mask for a turned face: on the side the face looks to, the paste ends closer to the
  * nose. The crop is fitted to frontal reference points, so on a profile (eyes close together) it
  * reaches far in front of the face, over whatever is there (a camera, a hand, a friend's face),
  * and the face pass drew that as skin and features. Behind the face (cheek, ear, hair) the mask
- * is unchanged. A frontal face (|turn| ≤ 0.3) gets `mask` itself.
+ * is unchanged. A frontal face (|turn| ≤ 0.1) gets `mask` itself.
  */
 export function turnedMask(mask: Float32Array, size: number, turn: number): Float32Array {
   const u = Math.min(1, Math.max(0, (Math.abs(turn) - TURN_FROM) / (TURN_FULL - TURN_FROM)));
   if (u === 0) return mask;
   const k = size / CROP_SIZE;
-  // In front, the ellipse's half width (ellipseMask) shrinks to as little as half.
-  const reach = MASK_RX * (1 - 0.5 * u) * k;
-  const feather = MASK_FEATHER * MASK_RX * k;
+  // In front, the blend's edge (where it is at half) comes in from the ellipse's (ellipseMask) to
+  // FRONT_EDGE, and its feather narrows to FRONT_FEATHER of the ellipse's: a three-quarter face's
+  // far cheek ends only a little short of it, and the wide feather either faded that cheek's shade
+  // and contour into the page (sketch lost the outline of the face) or reached the shirt beyond.
+  const wide = MASK_FEATHER * MASK_RX;
+  const feather = wide * (1 - (1 - FRONT_FEATHER) * u) * k;
+  const edge = (MASK_RX - wide / 2 + (FRONT_EDGE - (MASK_RX - wide / 2)) * u) * k;
   const out = new Float32Array(mask.length);
   for (let x = 0; x < size; x += 1) {
     // How far ahead of the face's centre this column is, and how far inside the front edge.
     const ahead = Math.sign(turn) * (x - MASK_CX * k);
-    const inside = Math.min(1, Math.max(0, (reach - ahead) / feather));
+    const inside = Math.min(1, Math.max(0, (edge + feather / 2 - ahead) / feather));
     const w = inside * inside * (3 - 2 * inside);
     for (let y = 0; y < size; y += 1) out[y * size + x] = (mask[y * size + x] as number) * w;
   }
