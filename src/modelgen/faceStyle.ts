@@ -196,7 +196,10 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
             castable: g.op('Mul', [g.op('Mul', [skinHue, aboveLip(g, Ls, side)]), ellipsePrior(g, Ls, side, [NOSE_ELLIPSE])]),
             ab,
             s,
-            glintable: g.op('Mul', [oval, g.op('Sub', [g.scalar(1), g.op('Max', [eyes, mouth])])]),
+            // Not the eyes' openings (the whites) nor the mouth (the teeth); the lids' highlights
+            // round an opening are (left in their own drawing, the light under the astronaut's
+            // brow was a white dash, and Hopper's lower lids had pale ovals).
+            glintable: g.op('Mul', [oval, g.op('Sub', [g.scalar(1), g.op('Max', [ellipsePrior(g, Ls, side, EYE_OPENINGS), mouth])])]),
             brows,
           },
           skinMean,
@@ -328,6 +331,9 @@ const EYE_ELLIPSES = [
   [111.8, 137.6, 20, 12],
   [179.7, 137.3, 20, 12],
 ] as const;
+
+/** [cx, cy, rx, ry] in the 288 px crop: the eyes' openings (the whites, the iris), without the lids round them. */
+const EYE_OPENINGS = EYE_ELLIPSES.map(([cx, cy, rx]) => [cx, cy, rx, 7] as const);
 
 /**
  * [cx, cy, rx, ry] in the 288 px crop: the brows, about 20 px (a third of the eyes' distance) above

@@ -37,9 +37,10 @@ const FLAT_LOOKS = new Set(['toon', 'comic']);
  * The real group photos (likeness.ts, Debian's dlib examples: 66 faces and 94 eyes the judge finds
  * at 1024, 54 faces and 14 eyes at 512): soft, small, flash-lit and dimly lit faces, where the
  * composed set's sharp portraits flatter the looks. Held at the issue's 0.9 of the faces and 0.8
- * of the eyes (today toon 62/66, 81/94, 53/54; comic 62/66, 82/94, 52/54 (drawing the brows as
+ * of the eyes (today toon 62/66, 79/94, 53/54; comic 62/66, 81/94, 52/54 (drawing the brows as
  * shapes of their own took both to 83, lifting no shadow above the painted skin's shadow tone
- * gave a little back: the Haar eye cascade reads a light temple beside an eye better); sketch
+ * and painting the lids' highlights as skin gave a little back: the Haar eye cascade reads a light
+ * temple or lid beside an eye better); sketch
  * 61/66, 86/94, 52/54; manga 62/66, 84/94, 53/54;
  * docs/BENCHMARKS.md, "Real group photos"). At 512 the judge finds eyes on only a few faces (its eye
  * boxes start at 8 px, a 70 px face), 14 in all: too few for an eye share to mean anything, so
