@@ -196,6 +196,8 @@ const FACE_BASE = {
   eyeToneFrom: 0,
   /** Sketch, manga: the plain skin's tone (cheeks, forehead) smoothed with this sigma (reference px; 0: not). */
   plainSmooth: 0,
+  /** ... and nowhere lighter than its mean at this many times that sigma (0: no limit; faceStyle's plainTone). */
+  plainWide: 0,
 } as const;
 
 type Widen<T> = { readonly [K in keyof T]: T[K] extends readonly number[] ? readonly [number, number] : number };
@@ -215,5 +217,5 @@ export const FACE_PARAMS: { referenceSide: number } & Record<FaceLook, FaceParam
   // sockets and the brow's shadow are what makes an eye read from arm's length. With a fixed
   // threshold the faces were white masks with thin line eyes (the judge kept 46 of 94 eyes on real
   // group photos; docs/BENCHMARKS.md, "Manga's faces in tone").
-  manga: { ...FACE_BASE, inkAlpha: [0.8, 1], toneFrom: 84, toneRange: 34, toneMax: 0.5, blackFrom: 42, eyeBlack: 12, skinAt: 80, eyeToneFrom: 96, plainSmooth: 4 },
+  manga: { ...FACE_BASE, inkAlpha: [0.8, 1], toneFrom: 84, toneRange: 34, toneMax: 0.5, blackFrom: 42, eyeBlack: 12, skinAt: 80, eyeToneFrom: 96, plainSmooth: 4, plainWide: 6 },
 };

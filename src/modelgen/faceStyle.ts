@@ -235,6 +235,7 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
     browsEyes,
     plain,
     plainSigma: p.plainSmooth * scale,
+    plainWide: p.plainWide,
     pageShare: 1 - small,
     ...(screen ? { screen } : {}),
     ...(page ? { page } : {}),
@@ -577,6 +578,8 @@ interface FaceLayers {
   /** The plain skin (the oval and forehead less the features), 0..1, and the sigma (crop px) its tone is smoothed with where the look does (0: not). */
   plain: string;
   plainSigma: number;
+  /** ... and not lighter than its mean at this many times that sigma (0: no such limit). */
+  plainWide: number;
   /** Manga: the page's screentone, for the hair around the face. */
   screen?: PageScreen;
   /** Sketch: where the crop is on the page, for the page's hatching beyond the skin. */
@@ -608,7 +611,13 @@ function pageHatching(g: GraphBuilder, L: string, s: string, page: PagePlace): s
  * skin's wash instead of standing out as white ovals.
  */
 function plainTone(g: GraphBuilder, v: FaceLayers): string {
-  return lerp(g, v.Lshade, weightedBlur(g, v.Lshade, v.plain, v.plainSigma, 1), v.plain);
+  const blurred = weightedBlur(g, v.Lshade, v.plain, v.plainSigma, 1);
+  // With plainWide, nothing on the plain skin is lighter than its mean at that many times the
+  // sigma: a dim, noisy photo's blotches and a flash's spots (lighter patches a cheek wide) were
+  // soft white discs on the face's grey.
+  // Its mean over the skin only: hair over a forehead (the astronaut's fringe) darkened it.
+  const washed = v.plainWide > 0 ? g.op('Min', [blurred, weightedBlur(g, v.Lshade, g.op('Mul', [v.plain, v.skinLike]), v.plainSigma * v.plainWide, 1)]) : blurred;
+  return lerp(g, v.Lshade, washed, v.plain);
 }
 
 /** A normalised convolution: `x` ([1, C, S, S]) blurred over where `weight` is, so that what has no weight does not leak in. */

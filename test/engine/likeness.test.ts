@@ -18,8 +18,9 @@ import { referencePicture } from '../../scripts/likeness/references.ts';
  * issue's 0.40 at 1024 and 0.30 at 512 (measured: toon 0.51 / 0.42, comic 0.48 / 0.40, since the
  * skin is painted in two flat tones). Eyes, today at 1024 / 512: toon and comic 11/13 / 6/7 (both
  * eyes of the street group's 58 px face are lost at 1024, since the eye zone keeps its shadow
- * shapes for the real photos' sake), manga and sketch 13/13 / 6/7 since the shade
- * round their eyes is drawn (FACE_PARAMS.eyeToneFrom; sketch had 10/13 and 5/7, manga 10/13).
+ * shapes for the real photos' sake), sketch 13/13 / 6/7 and manga 12/13 / 6/7 since the shade
+ * round their eyes is drawn (FACE_PARAMS.eyeToneFrom; sketch had 10/13 and 5/7, manga 10/13;
+ * manga 13/13 before each cheek became one wash, FACE_PARAMS.plainWide).
  * What the judge misses: one eye of a 54 px face at 512 in every look. Toon and comic keep a 62 px
  * face's second eye at 512 since a small face's strokes start lower there
  * (FACE_PARAMS.smallInk); it had gone 0.86 -> 0.71 when the small-face search was brought closer at
