@@ -309,6 +309,14 @@ describe('the face pass of the built-in looks', () => {
     await frameOnly.close();
   });
 
+  /** Dim and flash-lit faces: the friends in a bar, and 2008_001009 of the real likeness set (a woman and a girl in dim light). */
+  function dimFlashFaces(): [string, Buffer][] {
+    return [
+      ['friends', fixture('friends.jpg')],
+      ['2008_001009', realPhotos().find((p) => p.name === '2008_001009')?.image as Buffer],
+    ];
+  }
+
   /** The friends in a bar drawn at 2048 in `style`, with its face pass (a) and without (b, the page alone), and their three faces. */
   async function friendsAt2048(style: string) {
     const image = fixture('friends.jpg');
@@ -402,11 +410,7 @@ describe('the face pass of the built-in looks', () => {
     // A brow a little darker than a dim face's skin was lifted with the skin's shadows and painted
     // in its cel tones: a faint patch or nothing (2008_001009's woman: 8 grey levels under the
     // cheek where the photo has 15; with its own shape, 34).
-    const dim = realPhotos().find((p) => p.name === '2008_001009')?.image as Buffer;
-    for (const [name, image] of [
-      ['friends', fixture('friends.jpg')],
-      ['2008_001009', dim],
-    ] as const) {
+    for (const [name, image] of dimFlashFaces()) {
       const photo = await engine.submit({ image, options: { style: 'toon', resolution: 1024, strength: 0 }, includeFaces: true });
       for (const style of ['toon', 'comic'] as const) {
         const drawn = await engine.submit({ image, options: { style, resolution: 1024 }, includeFaces: true });
@@ -446,11 +450,7 @@ describe('the face pass of the built-in looks', () => {
     // The dark at a temple has the skin's hue and was lifted with the skin's shadows, above the
     // cel's shadow tone: a pale band between the hair and the cheek (2008_001009's girl: 8-11 % of
     // the face box's dark pixels came out lighter than her painted cheek).
-    const dim = realPhotos().find((p) => p.name === '2008_001009')?.image as Buffer;
-    for (const [name, image] of [
-      ['friends', fixture('friends.jpg')],
-      ['2008_001009', dim],
-    ] as const) {
+    for (const [name, image] of dimFlashFaces()) {
       for (const style of ['toon', 'comic'] as const) {
         const [drawn, photo] = await Promise.all([
           engine.submit({ image, options: { style, resolution: 1024 }, includeFaces: true }),
@@ -854,11 +854,7 @@ describe('the face pass of the built-in looks', () => {
     // Lighter patches a cheek wide (a flash's spots, a dim photo's blotches) were soft white
     // discs on the face's grey: of the cheeks' pixels, 22 % and 31 % were over 20 grey levels
     // lighter than their median on two of the friends' faces, 2 % on 2008_001009's woman.
-    const dim = realPhotos().find((p) => p.name === '2008_001009')?.image as Buffer;
-    for (const [name, image] of [
-      ['friends', fixture('friends.jpg')],
-      ['2008_001009', dim],
-    ] as const) {
+    for (const [name, image] of dimFlashFaces()) {
       const result = await engine.submit({ image, options: { style: 'manga', resolution: 1024 }, includeFaces: true });
       const { around } = await greyLevels(result.image);
       for (const face of result.portrait?.boxes ?? []) {
