@@ -1111,7 +1111,7 @@ describe('the face pass of the built-in looks', () => {
     }
   });
 
-  it('draws each face at its own scale: the crop side follows the face, not the output', () => {
+  it('draws each face at its own scale: the crop side follows the face (finer below a 1024 output)', () => {
     expect(cropSide({ kind: 'face', sides: FACE_SIDES }, { a: 60 / CROP_SIZE, b: 0, tx: 0, ty: 0 })).toBe(72);
     const sides = [144, 204, 288, 408, 576];
     // A face whose reference crop spans `native` px of the photo.
@@ -1124,6 +1124,14 @@ describe('the face pass of the built-in looks', () => {
     expect(cropSide({ kind: 'face', sides }, aligned(390))).toBe(408);
     expect(cropSide({ kind: 'face', sides }, aligned(570))).toBe(576);
     expect(cropSide({ kind: 'face', sides }, aligned(2000))).toBe(576);
+    // Below a 1024 output a small face is sampled up to 1.7x finer (its eyes a dozen px there).
+    expect(cropSide({ kind: 'face', sides: FACE_SIDES }, aligned(80), 1024)).toBe(72);
+    expect(cropSide({ kind: 'face', sides: FACE_SIDES }, aligned(80), 512)).toBe(102);
+    expect(cropSide({ kind: 'face', sides: FACE_SIDES }, aligned(130), 512)).toBe(204);
+    expect(cropSide({ kind: 'face', sides: FACE_SIDES }, aligned(130), 1023)).toBe(204);
+    expect(cropSide({ kind: 'face', sides: FACE_SIDES }, aligned(130), 2048)).toBe(144);
+    // ... but no finer than a face of 288 px.
+    expect(cropSide({ kind: 'face', sides: FACE_SIDES }, aligned(250), 512)).toBe(288);
     expect(cropSide({ kind: 'fixed' }, aligned(60))).toBe(CROP_SIZE);
     expect(cropSide({ kind: 'native' }, aligned(200))).toBe(200);
   });
