@@ -38,11 +38,12 @@ const FLAT_LOOKS = new Set(['toon', 'comic']);
  * The real group photos (likeness.ts, Debian's dlib examples: 66 faces and 94 eyes the judge finds
  * at 1024, 54 faces and 14 eyes at 512): soft, small, flash-lit and dimly lit faces, where the
  * composed set's sharp portraits flatter the looks. Held at the issue's 0.9 of the faces and 0.8
- * of the eyes (today toon 62/66, 79/94, 53/54; comic 62/66, 81/94, 52/54 (drawing the brows as
+ * of the eyes (today toon 64/66, 79/94, 53/54; comic 64/66, 81/94, 52/54 (drawing the brows as
  * shapes of their own took both to 83, lifting no shadow above the painted skin's shadow tone
  * and painting the lids' highlights as skin gave a little back: the Haar eye cascade reads a light
  * temple or lid beside an eye better); sketch
- * 61/66, 86/94, 52/54; manga 62/66, 84/94, 53/54;
+ * 63/66, 89/94, 53/54; manga 64/66, 86/94, 53/54; two faces more in every look at 1024 since the
+ * face finder's second look (FaceFinder.ts, SECOND_LOOK_FROM);
  * docs/BENCHMARKS.md, "Real group photos"). At 512 the judge finds eyes on only a few faces (its eye
  * boxes start at 8 px, a 70 px face), 14 in all: too few for one look's eye share to mean much (a
  * pixel's shift moves it by two), so each look is held on its faces there, and the four looks
