@@ -58,7 +58,10 @@ const CONFIRMED = 0.75;
  * On the real group photos three faces every pass scored 0.77-0.79 (a woman under a fringe, a man
  * in dim light, a turned head in the collage) score 0.84-0.91 there, and were drawn by the whole
  * frame's graph, featureless, before. The cat's face, a rocket and a desk, the only such
- * candidates on photos without a face at 512, 1024 and 2048, score 0.64 at most.
+ * candidates on photos without a face at 512, 1024 and 2048, score 0.64 at most. Only a candidate
+ * up to SMALL_FACE of the frame's long side gets it: a cut round a larger one holds about as many
+ * pixels of it as the whole-frame passes gave the model, and the cat's face (0.28-0.47 of the
+ * frame) cost two looks, ~25 ms, for nothing.
  */
 const SECOND_LOOK_FROM = 0.7;
 const SECOND_LOOK_SPAN = 2.2;
@@ -142,7 +145,10 @@ export class FaceFinder {
   /** The doubtful candidates (under the threshold) that a second look finds faces, where none of `faces` is (SECOND_LOOK_FROM). */
   async #secondLook(frame: RgbFrame, faces: readonly Face[], doubtful: readonly Face[], threshold: number): Promise<Face[]> {
     const kept: Face[] = [];
+    const long = Math.max(frame.width, frame.height);
     for (const candidate of mergeFaces(doubtful)) {
+      // A larger face is seen as closely by the whole-frame passes as by a cut round it.
+      if (Math.max(candidate.box.width, candidate.box.height) > SMALL_FACE * long) continue;
       if ([...faces, ...kept].some((f) => faceOverlap(candidate, f) > 0)) continue;
       const score = await this.#closer(frame, candidate);
       if (score >= threshold) kept.push({ ...candidate, score });
