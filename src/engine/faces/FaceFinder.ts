@@ -40,6 +40,11 @@ function smallScale(long: number): number {
 /** Faces found by the small-face search count only when under this share of the frame's long side. */
 const SMALL_FACE = 0.15;
 
+/** Whether `face` is at most SMALL_FACE of a frame whose long side is `long`. */
+function smallFace(face: Face, long: number): boolean {
+  return Math.max(face.box.width, face.box.height) <= SMALL_FACE * long;
+}
+
 /**
  * A face that both whole-frame models see at the same place counts from this score, under the
  * threshold: two models that agree on a place say what one score under the threshold cannot.
@@ -132,9 +137,7 @@ export class FaceFinder {
       keypoints: f.keypoints.map(([x, y]) => [x * sx, y * sy]),
     });
     const whole = await wholeFrame(near.image);
-    const small = (await this.wide.detectScaled(close.image, close.w, close.h, { threshold, weakFrom: SECOND_LOOK_FROM }))
-      .map((f) => toFrame(f, close))
-      .filter((f) => Math.max(f.box.width, f.box.height) <= SMALL_FACE * long);
+    const small = (await this.wide.detectScaled(close.image, close.w, close.h, { threshold, weakFrom: SECOND_LOOK_FROM })).map((f) => toFrame(f, close)).filter((f) => smallFace(f, long));
     return withConfirmed(
       [...whole.found.map((f) => toFrame(f, near)), ...small.filter((f) => f.score >= threshold)],
       whole.confirmed.map((f) => toFrame(f, near)),
@@ -148,7 +151,7 @@ export class FaceFinder {
     const long = Math.max(frame.width, frame.height);
     for (const candidate of mergeFaces(doubtful)) {
       // A larger face is seen as closely by the whole-frame passes as by a cut round it.
-      if (Math.max(candidate.box.width, candidate.box.height) > SMALL_FACE * long) continue;
+      if (!smallFace(candidate, long)) continue;
       if ([...faces, ...kept].some((f) => faceOverlap(candidate, f) > 0)) continue;
       const score = await this.#closer(frame, candidate);
       if (score >= threshold) kept.push({ ...candidate, score });
