@@ -140,6 +140,8 @@ const FACE_BASE = {
   /** ... and round the eyes and brows (the shadow tone from the skin's mean there, its small shapes kept). */
   celEyeShadowAt: 0,
   celEyeShadow: 6,
+  /** ... and round the eyes and brows this share of the skin keeps its own drawing (0: all painted). */
+  celEyeKeep: 0.5,
   /** ... and a cast shadow of the skin's hue on the plain skin or the nose, above the upper lip, however dark, is skin in shadow (1) or keeps its drawing (0). */
   celCast: 1,
   /** ... and on the plain skin (away from the features) the chroma and lighter limits this share wider. */

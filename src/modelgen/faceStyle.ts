@@ -460,8 +460,13 @@ function celSkin(
   // paints it in the shadow tone.
   const cast = g.op('Mul', [g.op('Mul', [v.castable, lighter]), g.scalar(p.celCast)]);
   const isSkin = unit(g, g.op('Max', [g.op('Max', [g.op('Mul', [skinLike, lightLike]), glint]), cast]), 0.4, 0.6);
-  // A brow is not skin, however close to its colour (faceStyle's `brows`).
-  const weight = g.op('Mul', [g.op('Mul', [isSkin, strength]), g.op('Sub', [g.scalar(1), v.brows])]);
+  // A brow is not skin, however close to its colour (faceStyle's `brows`). Round the eyes and
+  // brows only a share (celEyeKeep) is painted: the rest keeps its own drawing, the lid lighter
+  // than the brow over it and the socket under it. Painted in full, a soft socket's shadow was one
+  // flat patch from the brow to the cheek (goggles), and the brow, the lid and the eye in it one
+  // dark shape from arm's length.
+  const unpainted = p.celEyeKeep > 0 ? g.op('Max', [v.brows, g.op('Mul', [v.browsEyes, g.scalar(p.celEyeKeep)])]) : v.brows;
+  const weight = g.op('Mul', [g.op('Mul', [isSkin, strength]), g.op('Sub', [g.scalar(1), unpainted])]);
   // Round the eyes and brows (browsEyes) the shadow tone starts at the skin's mean and keeps its
   // small shapes: a socket, a lid's crease, a brow are the shapes that make an eye read, and on a
   // soft or evenly lit face they are only a little darker than the skin. (Painted in the light
