@@ -154,6 +154,8 @@ const FACE_BASE = {
   /** Over the brows (faceStyle's BROW_ELLIPSES), what is this much (L*, over 6 more) darker than the skin's mean is brow: not lifted, not painted as skin, and drawn browDeepen darker at the default strength. */
   browFrom: 8,
   browDeepen: 10,
+  /** ... or this much (L*, over 6 more) darker than the forehead just above it (0: not used; toon, comic). */
+  browAbove: 0,
   /** A pixel this much (L*, from..to) darker than its broad surroundings is a feature, not shadow: not lifted. */
   featureDark: [8, 20],
   /** Away from the eyes, nose and mouth a stroke needs this many times the edge (wrinkles are left out). */
@@ -207,8 +209,8 @@ export type FaceParams = Widen<typeof FACE_BASE>;
 
 export const FACE_PARAMS: { referenceSide: number } & Record<FaceLook, FaceParams> = {
   referenceSide: 288,
-  toon: { ...FACE_BASE, celSkin: 1, smallInk: 0.3, eyeDarkFade: 0.45 },
-  comic: { ...FACE_BASE, celSkin: 1, smallInk: 0.3, eyeDarkFade: 0.45, levels: [8, 5], stepSharp: 10, saturation: 1.35, inkThreshold: 0.45, inkAlpha: [0.7, 1] },
+  toon: { ...FACE_BASE, celSkin: 1, smallInk: 0.3, eyeDarkFade: 0.45, browAbove: 7 },
+  comic: { ...FACE_BASE, celSkin: 1, smallInk: 0.3, eyeDarkFade: 0.45, levels: [8, 5], stepSharp: 10, saturation: 1.35, inkThreshold: 0.45, inkAlpha: [0.7, 1], browAbove: 7 },
   // Graphite pressed harder on a face than on the page (the page's darkest is L* 36): eyes and
   // lips must read from arm's length.
   sketch: { ...FACE_BASE, inkL: 24, inkAlpha: [0.85, 1], toneFrom: 90, toneRange: 60, toneMax: 1, eyeBlack: 14, skinPaper: 0.6, liftWhere: 1, eyeToneFrom: 100, plainSmooth: 4 },

@@ -112,7 +112,14 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
   // The brows: what is darker than the skin there is a brow (or the hair over it), drawn as a
   // shape of its own. Lifted with the skin's shadows and painted in its cel tones, a brow a little
   // darker than a dim or dark face's skin came out as a faint patch or not at all.
-  const brows = g.op('Mul', [ellipsePrior(g, Ls, side, BROW_ELLIPSES), unit(g, g.op('Sub', [g.op('Sub', [skinMean.L, Ls]), g.scalar(p.browFrom)]), 0, 6)]);
+  // Or what is darker than the forehead just above it (the lightest within BROW_ABOVE reference px
+  // up): on a face lit from one side the skin's mean is the shade's, and the lit side's brow, no
+  // darker than that mean, was painted and lifted as skin, a faint patch over the eye.
+  const underSkin = unit(g, g.op('Sub', [g.op('Sub', [skinMean.L, Ls]), g.scalar(p.browFrom)]), 0, 6);
+  const reach = r(BROW_ABOVE);
+  const forehead = g.op('MaxPool', [Ls], { kernel_shape: [reach + 1, 1], pads: [reach, 0, 0, 0], strides: [1, 1] });
+  const underForehead = p.browAbove > 0 ? g.op('Max', [underSkin, unit(g, g.op('Sub', [g.op('Sub', [forehead, Ls]), g.scalar(p.browAbove)]), 0, 6)]) : underSkin;
+  const brows = g.op('Mul', [ellipsePrior(g, Ls, side, BROW_ELLIPSES), underForehead]);
   // What manga lifts with the skin: the skin's hue, but outside the oval not what is far darker
   // than the skin (a dark warm background or the soft dark edge round a head has the skin's hue;
   // lifted with the skin, it was a grey glow round the face on the page's black).
@@ -326,6 +333,9 @@ const HAIR_UNDER_SKIN = 6;
 
 /** Reference y (DCT-Net's 288 px crop) above which the page's screentone takes over from the face's tone: the brows' top. */
 const HAIR_BELOW = 116;
+
+/** How far above a brow (reference px of the 288 crop) the forehead it is measured against reaches: a brow's height and a little. */
+const BROW_ABOVE = 14;
 
 /** [cx, cy, rx, ry] in the 288 px crop: the eyes alone (lids, iris, white). */
 const EYE_ELLIPSES = [

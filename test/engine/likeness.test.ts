@@ -17,8 +17,9 @@ import { referencePicture } from '../../scripts/likeness/references.ts';
  * own skin scores 0.00-0.02 on these photos, so a face pasted back from the photo fails. Flat: the
  * issue's 0.40 at 1024 and 0.30 at 512 (measured: toon 0.47 / 0.42, comic 0.44 / 0.39, since the
  * skin is painted in two flat tones; round the eyes and brows half of it). Eyes, today at 1024 /
- * 512: toon and comic 12/13 / 6/7 (one eye of the street group's 58 px face is lost at 1024;
- * both were before the skin round the eyes was half painted, FACE_PARAMS.celEyeKeep), sketch 13/13 / 6/7 and manga 12/13 / 6/7 since the shade
+ * 512: toon 13/13 / 6/7 and comic 12/13 / 6/7 (comic loses one eye of the street group's 58 px
+ * face at 1024; both looks lost both before the skin round the eyes was half painted,
+ * FACE_PARAMS.celEyeKeep, and the brows measured against the forehead, browAbove), sketch 13/13 / 6/7 and manga 12/13 / 6/7 since the shade
  * round their eyes is drawn (FACE_PARAMS.eyeToneFrom; sketch had 10/13 and 5/7, manga 10/13;
  * manga 13/13 before each cheek became one wash, FACE_PARAMS.plainWide).
  * What the judge misses: one eye of a 54 px face at 512 in every look. Toon and comic keep a 62 px
@@ -38,7 +39,7 @@ const FLAT_LOOKS = new Set(['toon', 'comic']);
  * The real group photos (likeness.ts, Debian's dlib examples: 66 faces and 94 eyes the judge finds
  * at 1024, 54 faces and 14 eyes at 512): soft, small, flash-lit and dimly lit faces, where the
  * composed set's sharp portraits flatter the looks. Held at the issue's 0.9 of the faces and 0.8
- * of the eyes (today toon 64/66, 85/94, 53/54; comic 64/66, 82/94, 52/54 (drawing the brows as
+ * of the eyes (today toon 64/66, 86/94, 53/54; comic 64/66, 84/94, 52/54 (drawing the brows as
  * shapes of their own took both to 83, lifting no shadow above the painted skin's shadow tone
  * and painting the lids' highlights as skin gave a little back: the Haar eye cascade reads a light
  * temple or lid beside an eye better); sketch
