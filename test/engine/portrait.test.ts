@@ -471,6 +471,45 @@ describe('the face pass of the built-in looks', () => {
     }
   });
 
+  it("draws the lit side's brow of a face lit from one side in toon and comic, as far under the forehead as the photo has it", async () => {
+    // The collage's bald man (bald_guys, left of the middle) is lit from one side: the skin's mean
+    // is pulled down by the shade, and the lit side's brow, no darker than that mean, was painted
+    // and lifted as skin (58 grey levels under the forehead above it, where the photo has 73; 88
+    // since a brow is also what is darker than the forehead above it, FACE_PARAMS.browAbove).
+    const image = realPhotos().find((p) => p.name === 'bald_guys')?.image as Buffer;
+    const photo = await engine.submit({ image, options: { style: 'toon', resolution: 1024, strength: 0 }, includeFaces: true });
+    for (const style of ['toon', 'comic'] as const) {
+      const drawn = await engine.submit({ image, options: { style, resolution: 1024 }, includeFaces: true });
+      const span = (b: FaceBox) => {
+        const [a, c] = b.keypoints as [[number, number], [number, number]];
+        return Math.hypot(c[0] - a[0], c[1] - a[1]);
+      };
+      const faces = (drawn.portrait?.boxes ?? []).filter((b) => span(b) >= 50 && b.x < drawn.width / 2);
+      expect(faces.length, 'the side-lit face, eyes 50 px apart or more, in the left half').toBe(1);
+      const face = faces[0] as FaceBox;
+      const [eyeA, eyeB] = face.keypoints as [[number, number], [number, number]];
+      const d = span(face);
+      let [ux, uy] = [(eyeB[1] - eyeA[1]) / d, -(eyeB[0] - eyeA[0]) / d];
+      if (uy > 0) [ux, uy] = [-ux, -uy];
+      const r = Math.round(d * 0.08);
+      /** Per eye: the forehead's median above the brow less the brow's darker quarter, grey levels. */
+      const browUnderForehead = async (picture: Uint8Array) => {
+        const { around } = await greyLevels(picture);
+        return [eyeA, eyeB].map((eye) => {
+          const brow = around([eye[0] + ux * d * 0.3, eye[1] + uy * d * 0.3], r);
+          const forehead = around([eye[0] + ux * d * 0.6, eye[1] + uy * d * 0.6], r);
+          return (forehead[forehead.length >> 1] as number) - (brow[brow.length >> 2] as number);
+        });
+      };
+      const [inPhoto, inCartoon] = [await browUnderForehead(photo.image), await browUnderForehead(drawn.image)];
+      for (const i of [0, 1])
+        expect(
+          inCartoon[i] as number,
+          `${style}, brow ${i + 1}: ${inCartoon.map(Math.round).join(', ')} levels under the forehead, the photo ${inPhoto.map(Math.round).join(', ')}`,
+        ).toBeGreaterThanOrEqual(0.9 * (inPhoto[i] as number));
+    }
+  });
+
   it('lifts no shadow above the painted skin in toon and comic: no pale band where the dark hair or shade meets the cheek', async () => {
     // The dark at a temple has the skin's hue and was lifted with the skin's shadows, above the
     // cel's shadow tone: a pale band between the hair and the cheek (2008_001009's girl: 8-11 % of
