@@ -202,6 +202,11 @@ const FACE_BASE = {
   plainSmooth: 0,
   /** ... and nowhere lighter than its mean at this many times that sigma (0: no limit; faceStyle's plainTone). */
   plainWide: 0,
+  /**
+   * ... and (1) over the skin up to the eyes, brows, nose and mouth themselves, the cheeks under the
+   * eyes included; 0: only away from the eyes with their brows (faceStyle's FEATURE_ELLIPSES).
+   */
+  washTight: 0,
 } as const;
 
 type Widen<T> = { readonly [K in keyof T]: T[K] extends readonly number[] ? readonly [number, number] : number };
@@ -213,7 +218,21 @@ export const FACE_PARAMS: { referenceSide: number } & Record<FaceLook, FaceParam
   comic: { ...FACE_BASE, celSkin: 1, smallInk: 0.3, eyeDarkFade: 0.45, levels: [8, 5], stepSharp: 10, saturation: 1.35, inkThreshold: 0.45, inkAlpha: [0.7, 1], browAbove: 7 },
   // Graphite pressed harder on a face than on the page (the page's darkest is L* 36): eyes and
   // lips must read from arm's length.
-  sketch: { ...FACE_BASE, inkL: 24, inkAlpha: [0.85, 1], toneFrom: 90, toneRange: 60, toneMax: 1, eyeBlack: 14, skinPaper: 0.6, liftWhere: 1, eyeToneFrom: 100, plainSmooth: 4 },
+  sketch: {
+    ...FACE_BASE,
+    inkL: 24,
+    inkAlpha: [0.85, 1],
+    toneFrom: 90,
+    toneRange: 60,
+    toneMax: 1,
+    eyeBlack: 14,
+    skinPaper: 0.6,
+    liftWhere: 1,
+    eyeToneFrom: 100,
+    plainSmooth: 4,
+    plainWide: 6,
+    washTight: 1,
+  },
   // Manga: black ink, white paper and a grey wash for the shade. The iris is filled black where it
   // is darker than round it, its catchlight left white. The face is toned as if its skin were at
   // L* 80 (skinAt; a face in dim or warm light is not a grey mask, a pale one not all paper), its

@@ -240,7 +240,16 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
     skinLike,
     oval,
     browsEyes,
-    plain,
+    // Sketch washes the skin up to the features themselves: left out of the wash with the eyes'
+    // wide ellipses, a dim or flash-lit cheek under an eye kept its lighter patches, white discs
+    // on the face's grey.
+    plain:
+      p.washTight > 0
+        ? g.op('Mul', [
+            ellipsePrior(g, Ls, side, [FACE_ELLIPSE, FOREHEAD_ELLIPSE]),
+            g.op('Sub', [g.scalar(1), ellipsePrior(g, Ls, side, [...EYE_ELLIPSES, ...BROW_ELLIPSES, NOSE_ELLIPSE, MOUTH_ELLIPSE])]),
+          ])
+        : plain,
     plainSigma: p.plainSmooth * scale,
     plainWide: p.plainWide,
     pageShare: 1 - small,

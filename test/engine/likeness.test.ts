@@ -43,7 +43,8 @@ const FLAT_LOOKS = new Set(['toon', 'comic']);
  * shapes of their own took both to 83, lifting no shadow above the painted skin's shadow tone
  * and painting the lids' highlights as skin gave a little back: the Haar eye cascade reads a light
  * temple or lid beside an eye better); sketch
- * 63/66, 89/94, 53/54; manga 64/66, 86/94, 53/54; two faces more in every look at 1024 since the
+ * 62/66, 92/94, 53/54 (63/66, 89/94 before its cheeks were washed up to the eyes,
+ * FACE_PARAMS.washTight); manga 64/66, 86/94, 53/54; two faces more in every look at 1024 since the
  * face finder's second look (FaceFinder.ts, SECOND_LOOK_FROM);
  * docs/BENCHMARKS.md, "Real group photos"). At 512 the judge finds eyes on only a few faces (its eye
  * boxes start at 8 px, a 70 px face), 14 in all: too few for one look's eye share to mean much (a
