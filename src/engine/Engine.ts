@@ -86,8 +86,8 @@ class ThreadBackend implements Backend {
     return this.#concurrency;
   }
 
-  run({ image, size, entry, options, includeFaces, clip }: BackendJob, context: BackendContext): Promise<JobOutput> {
-    return this.#threads.run({ image, size, entry, options, includeFaces, ...(clip ? { clip } : {}) }, context);
+  run({ image, size, sourceLong, entry, options, includeFaces, clip }: BackendJob, context: BackendContext): Promise<JobOutput> {
+    return this.#threads.run({ image, size, ...(sourceLong === undefined ? {} : { sourceLong }), entry, options, includeFaces, ...(clip ? { clip } : {}) }, context);
   }
 
   decodeAhead({ image, size }: BackendJob): DecodedAhead | undefined {

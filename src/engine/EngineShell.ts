@@ -227,10 +227,12 @@ export class EngineShell implements Engine {
   async #admit(request: CartoonRequest, opts: CartoonOptions, entry: ModelEntry, options: SubmitOptions, enqueue: Enqueue) {
     const clip = request.clip ? await this.#planClip(request, opts) : undefined;
     let size: { width: number; height: number };
+    let sourceLong: number | undefined;
     if (clip) size = { width: clip.width, height: clip.height };
     else {
       const probed = await probeImage(request.image, this.limits);
-      const side = outputSide(opts.resolution, Math.max(probed.width, probed.height), this.limits, OPTION_LIMITS.resolution.min);
+      sourceLong = Math.max(probed.width, probed.height);
+      const side = outputSide(opts.resolution, sourceLong, this.limits, OPTION_LIMITS.resolution.min);
       size = targetSize(probed.width, probed.height, side);
     }
     if (clip && options.onCost) await options.onCost(clip.cost);
@@ -238,6 +240,7 @@ export class EngineShell implements Engine {
     const job: BackendJob = {
       image: request.image,
       size,
+      ...(sourceLong === undefined ? {} : { sourceLong }),
       entry,
       options: opts,
       includeFaces: request.includeFaces === true,

@@ -49,6 +49,8 @@ export interface RgbFrame {
   data: Buffer;
   width: number;
   height: number;
+  /** For a photo scaled to the frame: its own long side (px) before, where known (JobInput.sourceLong). */
+  sourceLong?: number;
 }
 
 /**

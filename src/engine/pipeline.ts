@@ -17,6 +17,11 @@ import type { PortraitInfo, Progress, Timings } from './types.ts';
 export interface JobInput {
   image: Uint8Array;
   size: { width: number; height: number };
+  /**
+   * The photo's own long side (px) before it is scaled to `size`: its faces are looked for no
+   * closer than the photo has them (FaceFinder, UPSCALED_FROM). Absent for a clip.
+   */
+  sourceLong?: number;
   entry: ModelEntry;
   options: CartoonOptions;
   includeFaces: boolean;
@@ -67,7 +72,8 @@ export async function runJob(models: ModelCache, limits: ImageLimits, job: JobIn
   const { signal, queuedMs } = context;
   if (job.clip) return runClipJob(models, job, job.clip, context);
   const { options } = job;
-  const { frame: photo, ms: decode } = await (context.decoded ?? decodeAhead(limits, job));
+  const { frame, ms: decode } = await (context.decoded ?? decodeAhead(limits, job));
+  const photo: RgbFrame = job.sourceLong === undefined ? frame : { ...frame, sourceLong: job.sourceLong };
   signal.throwIfAborted();
 
   let t = performance.now();

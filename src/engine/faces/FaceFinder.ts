@@ -72,6 +72,17 @@ const SECOND_LOOK_FROM = 0.7;
 const SECOND_LOOK_SPAN = 2.2;
 const SECOND_LOOK_CENTRE = 0.2;
 
+/**
+ * A frame over this long side that is a photo scaled up (RgbFrame.sourceLong under its long side)
+ * is searched once more at the photo's own size, but not under this, and what that finds where
+ * nothing was found is added. Scaled up, a face is only softer and larger, and the small-face
+ * search sees a mid-sized one larger than it finds well: at a 2048 output of a 500 px party photo
+ * (2008_007676) a woman found at 1024 scored 0.64-0.67 in every pass, four times enlarged, and was
+ * drawn by the whole frame's graph, featureless. The frame's own search stays: it is what finds a
+ * face 40 px wide at the output (smallScale). A frame no larger than this is searched as it is.
+ */
+const UPSCALED_FROM = 1024;
+
 /** How much two models' boxes must overlap (intersection over union) to be the same face. */
 const SAME_FACE = 0.3;
 
@@ -97,6 +108,17 @@ export class FaceFinder {
   async find(frame: RgbFrame, options: FindOptions = {}): Promise<Face[]> {
     const threshold = options.threshold ?? 0.8;
     const long = Math.max(frame.width, frame.height);
+    // A photo scaled up is searched at its own size too (UPSCALED_FROM), its faces scaled back
+    // where the frame's own search found none.
+    const own = frame.sourceLong !== undefined && frame.sourceLong < long && long > UPSCALED_FROM ? Math.max(UPSCALED_FROM, frame.sourceLong) : long;
+    if (own < long) {
+      const { sourceLong: _, ...asDrawn } = frame;
+      const found = await this.find(asDrawn, options);
+      const w = Math.max(1, Math.round((frame.width * own) / long));
+      const h = Math.max(1, Math.round((frame.height * own) / long));
+      const atOwn = (await this.find(await resized(frame, w, h), options)).map((f) => scaledFace(f, frame.width / w, frame.height / h));
+      return largestFirst([...found, ...atOwn.filter((f) => !found.some((g) => faceOverlap(f, g) > 0))]);
+    }
     // Both whole-frame models at the threshold, and the faces under it that both see (CONFIRMED).
     const wholeFrame = async (image: RgbFrame): Promise<{ found: Face[]; confirmed: Face[]; doubtful: Face[] }> => {
       const front = await this.front.detect(image, { threshold, weakFrom: SECOND_LOOK_FROM });
@@ -131,11 +153,7 @@ export class FaceFinder {
     // (Below a 466 px frame the whole-frame passes read the frame itself, as they did alone.)
     const near = long * SMALL_SCALE <= this.back.size ? { image: frame, w: frame.width, h: frame.height, sx: 1, sy: 1 } : await atScale(SMALL_SCALE);
     const close = scale > SMALL_SCALE ? await atScale(scale) : near;
-    const toFrame = (f: Face, { sx, sy }: { sx: number; sy: number }): Face => ({
-      box: { x: f.box.x * sx, y: f.box.y * sy, width: f.box.width * sx, height: f.box.height * sy },
-      score: f.score,
-      keypoints: f.keypoints.map(([x, y]) => [x * sx, y * sy]),
-    });
+    const toFrame = (f: Face, { sx, sy }: { sx: number; sy: number }): Face => scaledFace(f, sx, sy);
     const whole = await wholeFrame(near.image);
     const small = (await this.wide.detectScaled(close.image, close.w, close.h, { threshold, weakFrom: SECOND_LOOK_FROM })).map((f) => toFrame(f, close)).filter((f) => smallFace(f, long));
     return withConfirmed(
@@ -210,6 +228,15 @@ function mirrored(frame: RgbFrame): RgbFrame {
     }
   }
   return { data, width, height };
+}
+
+/** `face` with its box and keypoints scaled by sx, sy (from a scaled copy back to the frame). */
+function scaledFace(face: Face, sx: number, sy: number): Face {
+  return {
+    box: { x: face.box.x * sx, y: face.box.y * sy, width: face.box.width * sx, height: face.box.height * sy },
+    score: face.score,
+    keypoints: face.keypoints.map(([x, y]) => [x * sx, y * sy]),
+  };
 }
 
 function largestFirst(found: Face[]): Face[] {

@@ -33,6 +33,7 @@ interface WireFrame {
   data: Uint8Array;
   width: number;
   height: number;
+  sourceLong?: number;
 }
 
 export type ToFaceThread =
@@ -86,7 +87,13 @@ export class FaceWorker {
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const message: ToFaceThread = { type: 'faces', id, photo: { data, width: photo.width, height: photo.height }, entry, ...(inner === undefined ? {} : { inner }) };
+      const message: ToFaceThread = {
+        type: 'faces',
+        id,
+        photo: { data, width: photo.width, height: photo.height, ...(photo.sourceLong === undefined ? {} : { sourceLong: photo.sourceLong }) },
+        entry,
+        ...(inner === undefined ? {} : { inner }),
+      };
       const answer = await this.#request(message, [data.buffer]);
       if (answer.type !== 'faces') throw new ToonError('INTERNAL', { detail: { reason: `unexpected answer ${answer.type}` } });
       const { drawn } = answer;

@@ -29,8 +29,8 @@ async function handle(message: ToFaceThread): Promise<void> {
       const controller = new AbortController();
       running.set(message.id, controller);
       try {
-        const { data, width, height } = message.photo;
-        const photo = { data: Buffer.from(data.buffer, data.byteOffset, data.byteLength), width, height };
+        const { data, width, height, sourceLong } = message.photo;
+        const photo = { data: Buffer.from(data.buffer, data.byteOffset, data.byteLength), width, height, ...(sourceLong === undefined ? {} : { sourceLong }) };
         const side = Math.max(width, height);
         const drawn = await drawFaces(await models.faceModels(message.entry, side), photo, message.inner, controller.signal);
         // Each drawn crop crosses as a transferred buffer.
