@@ -82,6 +82,12 @@ const SECOND_LOOK_CENTRE = 0.2;
  * face 40 px wide at the output (smallScale). A frame no larger than this is searched as it is.
  */
 const UPSCALED_FROM = 1024;
+/**
+ * ... and only a photo enlarged this many times or more: the second search costs a 2048 output
+ * about 60 ms of detection, and a group photo of 1600 px drawn at 2048 took 1.19x as long with it
+ * for nothing (`npx tsx scripts/bench/against.ts … --resolution 2048`).
+ */
+const ENLARGED = 2;
 
 /** How much two models' boxes must overlap (intersection over union) to be the same face. */
 const SAME_FACE = 0.3;
@@ -110,7 +116,7 @@ export class FaceFinder {
     const long = Math.max(frame.width, frame.height);
     // A photo scaled up is searched at its own size too (UPSCALED_FROM), its faces scaled back
     // where the frame's own search found none.
-    const own = frame.sourceLong !== undefined && frame.sourceLong < long && long > UPSCALED_FROM ? Math.max(UPSCALED_FROM, frame.sourceLong) : long;
+    const own = frame.sourceLong !== undefined && frame.sourceLong * ENLARGED <= long && long > UPSCALED_FROM ? Math.max(UPSCALED_FROM, frame.sourceLong) : long;
     if (own < long) {
       const { sourceLong: _, ...asDrawn } = frame;
       const found = await this.find(asDrawn, options);
