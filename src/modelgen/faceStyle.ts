@@ -116,9 +116,8 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
   // up): on a face lit from one side the skin's mean is the shade's, and the lit side's brow, no
   // darker than that mean, was painted and lifted as skin, a faint patch over the eye.
   const underSkin = unit(g, g.op('Sub', [g.op('Sub', [skinMean.L, Ls]), g.scalar(p.browFrom)]), 0, 6);
-  const reach = r(BROW_ABOVE);
-  const forehead = g.op('MaxPool', [Ls], { kernel_shape: [reach + 1, 1], pads: [reach, 0, 0, 0], strides: [1, 1] });
-  const underForehead = p.browAbove > 0 ? g.op('Max', [underSkin, unit(g, g.op('Sub', [g.op('Sub', [forehead, Ls]), g.scalar(p.browAbove)]), 0, 6)]) : underSkin;
+  const forehead = () => g.op('MaxPool', [Ls], { kernel_shape: [r(BROW_ABOVE) + 1, 1], pads: [r(BROW_ABOVE), 0, 0, 0], strides: [1, 1] });
+  const underForehead = p.browAbove > 0 ? g.op('Max', [underSkin, unit(g, g.op('Sub', [g.op('Sub', [forehead(), Ls]), g.scalar(p.browAbove)]), 0, 6)]) : underSkin;
   const brows = g.op('Mul', [ellipsePrior(g, Ls, side, BROW_ELLIPSES), underForehead]);
   // What manga lifts with the skin: the skin's hue, but outside the oval not what is far darker
   // than the skin (a dark warm background or the soft dark edge round a head has the skin's hue;
