@@ -122,7 +122,9 @@ const FACE_BASE = {
   hueChroma: [0.2, 0.4],
   /** The eyes' contrast at the default strength (L* around its mean over this sigma, times this). */
   eyeSigma: 6,
-  eyeContrast: 1.5,
+  eyeContrast: 1.8,
+  /** ... and this for what is darker than that mean (the iris, the lash line; 0: eyeContrast). */
+  eyeDarkContrast: 2.4,
   /** How much of the first pass's detail the eyes keep instead of the skin's flattening (0..1). */
   eyeDetail: 1,
   /** Sketch, manga: an eye's pixel this much (L*) darker than its surroundings is drawn solid (the iris); 0: not used. */

@@ -73,8 +73,17 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
   // length, as a cartoonist draws them, and a small face's eyes do not melt into the skin.
   const Lsmooth = channels(g, smooth, 0, 1);
   const around = smoothField(g, Lsmooth, sigma(p.eyeSigma, 1), 1);
-  const gain = g.op('Add', [g.scalar(1), g.op('Mul', [eyes, g.op('Mul', [s, g.scalar((p.eyeContrast - 1) / 0.7)])])]);
-  const Ls = g.op('Add', [around, g.op('Mul', [g.op('Sub', [Lsmooth, around]), gain])]);
+  const eyeGain = (contrast: number) => g.op('Add', [g.scalar(1), g.op('Mul', [eyes, g.op('Mul', [s, g.scalar((contrast - 1) / 0.7)])])]);
+  const gain = eyeGain(p.eyeContrast);
+  const fromAround = g.op('Sub', [Lsmooth, around]);
+  // An eye's darks (the iris, the lash line) take more than its lights (the white, a lit lower
+  // lid): pushed as far as the darks, the lights were white blobs beside and under the iris; at
+  // the lights' gain, a small face's iris melted into its lids.
+  const drawn =
+    p.eyeDarkContrast > 0
+      ? g.op('Add', [g.op('Mul', [g.op('Relu', [fromAround]), gain]), g.op('Mul', [g.op('Min', [fromAround, g.scalar(0)]), eyeGain(p.eyeDarkContrast)])])
+      : g.op('Mul', [fromAround, gain]);
+  const Ls = g.op('Add', [around, drawn]);
   const ab = channels(g, smooth, 1, 3);
 
   // Soft luminance steps (as in the whole-frame graph), sharper on edges.

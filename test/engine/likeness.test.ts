@@ -39,35 +39,24 @@ const FLAT_LOOKS = new Set(['toon', 'comic']);
  * The real group photos (likeness.ts, Debian's dlib examples: 66 faces and 94 eyes the judge finds
  * at 1024, 54 faces and 14 eyes at 512): soft, small, flash-lit and dimly lit faces, where the
  * composed set's sharp portraits flatter the looks. Held at the issue's 0.9 of the faces and 0.8
- * of the eyes (today toon 64/66, 86/94, 53/54; comic 64/66, 84/94, 52/54 (drawing the brows as
- * shapes of their own took both to 83, lifting no shadow above the painted skin's shadow tone
- * and painting the lids' highlights as skin gave a little back: the Haar eye cascade reads a light
- * temple or lid beside an eye better); sketch
- * 62/66, 92/94, 53/54 (63/66, 89/94 before its cheeks were washed up to the eyes,
- * FACE_PARAMS.washTight); manga 64/66, 86/94, 53/54; two faces more in every look at 1024 since the
- * face finder's second look (FaceFinder.ts, SECOND_LOOK_FROM);
- * docs/BENCHMARKS.md, "Real group photos"). At 512 the judge finds eyes on only a few faces (its eye
- * boxes start at 8 px, a 70 px face), 14 in all: too few for one look's eye share to mean much (a
- * pixel's shift moves it by two), so each look is held on its faces there, and the four looks
- * together on their eyes (REAL_EYES_512: 56 verdicts).
+ * of the eyes, in every look at both sizes (today toon 64/66, 86/94, 53/54, 12/14; comic 64/66,
+ * 84/94, 52/54, 12/14; sketch 62/66, 92/94, 53/54, 12/14; manga 64/66, 90/94, 53/54, 13/14;
+ * docs/BENCHMARKS.md, "Real group photos").
+ * At 512 the judge finds eyes on only a few faces (its eye boxes start at 8 px, a 70 px face), 14
+ * in all, so one look's share there moves by 0.07 an eye: each look keeps 12-14 of them over four
+ * imperceptible changes of the same cartoons (report.ts --jitter), where 11 fails. Comic kept 11
+ * (10-11) before the looks drew an eye's darks with more contrast than its lights
+ * (FACE_PARAMS.eyeDarkContrast); the four looks together 44/56 before toon and comic painted only
+ * half the skin round the eyes and brows (FACE_PARAMS.celEyeKeep), 39/56 before small faces were
+ * drawn on finer crops below a 1024 output (portrait.ts, SMALL_OUTPUT_UPSAMPLE). The judge keeps
+ * 0.21 of these eyes in the photo blurred (report.ts --references).
  */
-const REAL_FLOORS: Record<string, { faces1024: number; eyes1024: number; faces512: number }> = {
-  toon: { faces1024: 0.9, eyes1024: 0.8, faces512: 0.9 },
-  comic: { faces1024: 0.9, eyes1024: 0.8, faces512: 0.9 },
-  sketch: { faces1024: 0.9, eyes1024: 0.8, faces512: 0.9 },
-  manga: { faces1024: 0.9, eyes1024: 0.8, faces512: 0.9 },
+const REAL_FLOORS: Record<string, { faces1024: number; eyes1024: number; faces512: number; eyes512: number }> = {
+  toon: { faces1024: 0.9, eyes1024: 0.8, faces512: 0.9, eyes512: 0.8 },
+  comic: { faces1024: 0.9, eyes1024: 0.8, faces512: 0.9, eyes512: 0.8 },
+  sketch: { faces1024: 0.9, eyes1024: 0.8, faces512: 0.9, eyes512: 0.8 },
+  manga: { faces1024: 0.9, eyes1024: 0.8, faces512: 0.9, eyes512: 0.8 },
 };
-
-/**
- * The real group photos' eyes at 512, the four looks together, held at the issue's 0.8. Today
- * 48/56 (toon 12, comic 11, sketch 12, manga 13; 45-48 over four imperceptible changes of the same
- * cartoons, report.ts --jitter). 44/56 before toon and comic painted only half the skin round the
- * eyes and brows (FACE_PARAMS.celEyeKeep: painted in full, a soft socket was one flat patch from
- * the brow to the cheek, and the brow, lid and eye in it one dark shape); 39/56 before small faces
- * were drawn on finer crops below a 1024 output (portrait.ts, SMALL_OUTPUT_UPSAMPLE). The judge
- * keeps 0.21 of these eyes in the photo blurred (report.ts --references).
- */
-const REAL_EYES_512 = 0.8;
 
 let rows: LikenessRow[] = [];
 beforeAll(async () => {
@@ -94,6 +83,7 @@ describe('every look keeps the person', () => {
     expect(row('real', 'toon', 1024).likeness.faces).toBeGreaterThanOrEqual(60);
     expect(row('real', 'toon', 1024).likeness.eyes).toBeGreaterThanOrEqual(85);
     expect(row('real', 'toon', 512).likeness.faces).toBeGreaterThanOrEqual(50);
+    expect(row('real', 'toon', 512).likeness.eyes).toBeGreaterThanOrEqual(12);
   });
 
   for (const look of LIKENESS_LOOKS) {
@@ -106,23 +96,17 @@ describe('every look keeps the person', () => {
         if (FLAT_LOOKS.has(look)) expect(likeness.flat, 'skin flat share').toBeGreaterThanOrEqual(floor.flat);
       });
     }
-    it(`${look} on real group photos: faces kept at 1024 and 512, eyes at 1024`, () => {
+    it(`${look} on real group photos: faces and eyes kept at 1024 and 512`, () => {
       const floor = REAL_FLOORS[look]!;
       const big = row('real', look, 1024).likeness;
       const small = row('real', look, 512).likeness;
       expect(big.facesKept / big.faces, 'faces kept at 1024').toBeGreaterThanOrEqual(floor.faces1024);
       expect(big.eyesKept / big.eyes, 'eyes kept at 1024').toBeGreaterThanOrEqual(floor.eyes1024);
       expect(small.facesKept / small.faces, 'faces kept at 512').toBeGreaterThanOrEqual(floor.faces512);
+      expect(small.eyesKept / small.eyes, 'eyes kept at 512').toBeGreaterThanOrEqual(floor.eyes512);
       if (FLAT_LOOKS.has(look)) expect(big.flat, 'skin flat share at 1024').toBeGreaterThanOrEqual(LIKENESS_FLOORS[1024].flat);
     });
   }
-  it('real group photos at 512: the four looks together keep the eyes', () => {
-    const small = LIKENESS_LOOKS.map((look) => row('real', look, 512).likeness);
-    const kept = small.reduce((n, l) => n + l.eyesKept, 0);
-    const found = small.reduce((n, l) => n + l.eyes, 0);
-    expect(found, 'eyes the judge finds in the photos, four times').toBeGreaterThanOrEqual(48);
-    expect(kept / found, `eyes kept: ${small.map((l, i) => `${LIKENESS_LOOKS[i]} ${l.eyesKept}/${l.eyes}`).join(', ')}`).toBeGreaterThanOrEqual(REAL_EYES_512);
-  });
 });
 
 describe('the reference pictures the figures are read against (report.ts --references)', () => {
