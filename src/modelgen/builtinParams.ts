@@ -123,7 +123,7 @@ const FACE_BASE = {
   /** The eyes' contrast at the default strength (L* around its mean over this sigma, times this). */
   eyeSigma: 6,
   eyeContrast: 1.8,
-  /** ... and this for what is darker than that mean (the iris, the lash line; 0: eyeContrast). */
+  /** ... and this for what is darker than that mean (the iris, the lash line). */
   eyeDarkContrast: 2.4,
   /** How much of the first pass's detail the eyes keep instead of the skin's flattening (0..1). */
   eyeDetail: 1,

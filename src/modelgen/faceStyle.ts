@@ -79,10 +79,7 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
   // An eye's darks (the iris, the lash line) take more than its lights (the white, a lit lower
   // lid): pushed as far as the darks, the lights were white blobs beside and under the iris; at
   // the lights' gain, a small face's iris melted into its lids.
-  const drawn =
-    p.eyeDarkContrast > 0
-      ? g.op('Add', [g.op('Mul', [g.op('Relu', [fromAround]), gain]), g.op('Mul', [g.op('Min', [fromAround, g.scalar(0)]), eyeGain(p.eyeDarkContrast)])])
-      : g.op('Mul', [fromAround, gain]);
+  const drawn = g.op('Add', [g.op('Mul', [g.op('Relu', [fromAround]), gain]), g.op('Mul', [g.op('Min', [fromAround, g.scalar(0)]), eyeGain(p.eyeDarkContrast)])]);
   const Ls = g.op('Add', [around, drawn]);
   const ab = channels(g, smooth, 1, 3);
 
@@ -194,7 +191,8 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
   const glint = catchlight(g, channels(g, lab, 0, 1), broad, eyes, side);
   const browsEyes = ellipsePrior(g, Ls, side, FEATURE_ELLIPSES.slice(0, 2));
   // The plain skin: the oval and the forehead, less the eyes with brows, the nose and the mouth.
-  const plain = g.op('Mul', [ellipsePrior(g, Ls, side, [FACE_ELLIPSE, FOREHEAD_ELLIPSE]), g.op('Sub', [g.scalar(1), prior])]);
+  const faceForehead = ellipsePrior(g, Ls, side, [FACE_ELLIPSE, FOREHEAD_ELLIPSE]);
+  const plain = g.op('Mul', [faceForehead, g.op('Sub', [g.scalar(1), prior])]);
   const cel =
     p.celSkin > 0
       ? celSkin(
@@ -251,13 +249,7 @@ export function buildFaceStyle(side: number, look: FaceLook): Uint8Array {
     // Sketch washes the skin up to the features themselves: left out of the wash with the eyes'
     // wide ellipses, a dim or flash-lit cheek under an eye kept its lighter patches, white discs
     // on the face's grey.
-    plain:
-      p.washTight > 0
-        ? g.op('Mul', [
-            ellipsePrior(g, Ls, side, [FACE_ELLIPSE, FOREHEAD_ELLIPSE]),
-            g.op('Sub', [g.scalar(1), ellipsePrior(g, Ls, side, [...EYE_ELLIPSES, ...BROW_ELLIPSES, NOSE_ELLIPSE, MOUTH_ELLIPSE])]),
-          ])
-        : plain,
+    plain: p.washTight > 0 ? g.op('Mul', [faceForehead, g.op('Sub', [g.scalar(1), ellipsePrior(g, Ls, side, [...EYE_ELLIPSES, ...BROW_ELLIPSES, NOSE_ELLIPSE, MOUTH_ELLIPSE])])]) : plain,
     plainSigma: p.plainSmooth * scale,
     plainWide: p.plainWide,
     pageShare: 1 - small,
