@@ -44,11 +44,14 @@ describe('engine threads', () => {
     const busy = await ask({ type: 'job', idle: false });
     const idle = await ask({ type: 'job', idle: true });
     if (busy.type !== 'job' || idle.type !== 'job') throw new Error('unexpected answer');
-    // A busy thread keeps them (V8 alone does not collect 24 MiB of them)...
+    // Each job held 24 MiB of frames when it ended.
     expect(busy.beforeMiB).toBeGreaterThanOrEqual(20);
-    expect(busy.afterMiB).toBeGreaterThanOrEqual(20);
-    // ...an idle one lets them go.
-    expect(idle.beforeMiB).toBeGreaterThanOrEqual(16);
+    expect(idle.beforeMiB).toBeGreaterThanOrEqual(20);
+    // A busy thread does not stop to collect them (V8 may still do so on its own, when its
+    // heuristics say so: usually it keeps them for tens of MiB more)...
+    expect(busy.forced).toBe(0);
+    // ...an idle one collects them, and lets them go.
+    expect(idle.forced).toBeGreaterThanOrEqual(1);
     expect(idle.afterMiB).toBeLessThan(4);
   });
 });
