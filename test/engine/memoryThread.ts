@@ -41,7 +41,7 @@ parentPort?.on('message', (message: MemoryThreadRequest) => {
   }
   const frames = job();
   const beforeMiB = arrayBuffersMiB();
-  frames.length = 0;
+  frames.length = 0; // The job ends: its frames are dead from here.
   const forcedBefore = forced;
   sweepWhenIdle(() => message.idle);
   // The collection runs on the next turn, V8 frees the arrays' memory just after it, and the
